@@ -1,0 +1,5 @@
+//! The switch: SIP and RTP sockets, the registrar, the router, calls as
+//! B2BUA legs, applications, conferences, the event bus and the CDR writer.
+//!
+//! It drives the sans-IO cores of `sip` and `media` and keeps its state in
+//! `store`. The SIP issue fills it in.

@@ -1,0 +1,28 @@
+//! Calliope's records and how they are kept: one generic repository over
+//! SQLite (the default) or PostgreSQL, the schema and its migrations, and
+//! the identity queries that authentication needs.
+//!
+//! Resources are described once ([`Resource`]) and stored, listed, filtered,
+//! paged and checked for references by the same code for every table. This
+//! crate knows nothing of HTTP or SIP; time comes in as an argument.
+
+mod db;
+mod error;
+pub mod identity;
+mod migrate;
+mod query;
+mod repo;
+mod resource;
+pub mod schema;
+mod value;
+
+pub use db::{Backend, Db};
+pub use error::StoreError;
+pub use migrate::{latest_version, MIGRATIONS};
+pub use query::{Filter, Op, Operand, Order, Page, Query};
+pub use resource::{Column, Field, Kind, Resource, Scope};
+pub use repo::Key;
+pub use value::{Record, Value, Values};
+
+/// Milliseconds since the Unix epoch: how every time is stored.
+pub type Millis = i64;

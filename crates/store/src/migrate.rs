@@ -1,0 +1,121 @@
+//! Versioned schema migrations, written once for both engines.
+//!
+//! Each migration is plain SQL in which a few tokens stand for the types
+//! that the engines spell differently; `schema_version` records what has
+//! been applied, so an older database is brought up to date on start.
+
+use sqlx::Executor;
+
+use crate::{Backend, Db, StoreError};
+
+/// One step of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Applied in increasing order, each once.
+    pub version: i64,
+    /// What the step is for.
+    pub name: &'static str,
+    /// The statements, with `{id}` and `{float}` for the engine's own types.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "workspaces and users",
+        sql: include_str!("migrations/0001_workspaces_users.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "credentials and tokens",
+        sql: include_str!("migrations/0002_credentials.sql"),
+    },
+];
+
+/// The schema version this build expects.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+fn dialect(sql: &str, backend: Backend) -> String {
+    let (id, float) = match backend {
+        Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "REAL"),
+        Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "DOUBLE PRECISION"),
+    };
+    sql.replace("{id}", id).replace("{float}", float)
+}
+
+/// Applies every migration in `migrations` that the database lacks, all in
+/// one transaction (on PostgreSQL under an advisory lock, so nodes starting
+/// together take turns).
+pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), StoreError> {
+    let mut tx = db.pool.begin().await?;
+    if db.backend() == Backend::Postgres {
+        tx.execute("SELECT pg_advisory_xact_lock(7358201)").await?;
+    }
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version \
+         (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
+        .fetch_one(&mut *tx)
+        .await?;
+    let current = current.unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    for m in migrations.iter().filter(|m| m.version > current) {
+        tracing::info!(version = m.version, name = m.name, "applying migration");
+        sqlx::raw_sql(&dialect(m.sql, db.backend())).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The highest version applied to this database.
+#[cfg(test)]
+pub(crate) async fn current_version(db: &Db) -> Result<i64, StoreError> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(v.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn older_database_is_migrated_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(None, dir.path()).await.expect("connect");
+        run(&db, &MIGRATIONS[..1]).await.expect("first migration");
+        assert_eq!(current_version(&db).await.expect("version"), 1);
+        sqlx::query(
+            "INSERT INTO users (ref, email, name, avatar, password_hash, created_at, updated_at) \
+             VALUES ('u1', 'old@example.com', 'Old', '', 'x', 1, 1)",
+        )
+        .execute(&db.pool)
+        .await
+        .expect("insert");
+        db.close().await;
+
+        let db = Db::open(None, dir.path()).await.expect("open migrates");
+        assert_eq!(current_version(&db).await.expect("version"), latest_version());
+        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE ref = 'u1'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("row kept");
+        assert_eq!(email, "old@example.com");
+        // Running again is a no-op.
+        run(&db, MIGRATIONS).await.expect("idempotent");
+    }
+}

@@ -1,0 +1,353 @@
+//! The generic repository: one implementation of list, get, create, update
+//! and delete for every resource, scoped to a workspace, with unique and
+//! reference checks. Column names come only from resource descriptions;
+//! every value is a bound parameter.
+
+use std::collections::BTreeMap;
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, AnyConnection, Row};
+
+use crate::{
+    schema, Db, Filter, Kind, Millis, Op, Operand, Page, Query, Record, Resource, Scope,
+    StoreError, Value, Values,
+};
+
+/// How a record is addressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    /// By integer id.
+    Id(i64),
+    /// By UUID ref.
+    Ref(String),
+}
+
+/// SQL text under construction, with its bound values.
+struct Sql {
+    text: String,
+    args: Vec<(Value, Kind)>,
+}
+
+impl Sql {
+    fn new(text: impl Into<String>) -> Sql {
+        Sql { text: text.into(), args: Vec::new() }
+    }
+    /// Adds a parameter and returns its placeholder.
+    fn arg(&mut self, value: Value, kind: Kind) -> String {
+        self.args.push((value, kind));
+        format!("${}", self.args.len())
+    }
+    fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.text);
+        for (value, kind) in &self.args {
+            q = match (value, kind) {
+                (Value::Int(v), _) => q.bind(*v),
+                (Value::Float(v), _) => q.bind(*v),
+                (Value::Text(v), _) => q.bind(v.clone()),
+                (Value::Null, Kind::Float) => q.bind(None::<f64>),
+                (Value::Null, Kind::Text | Kind::Json | Kind::Enum(_)) => q.bind(None::<String>),
+                (Value::Null, _) => q.bind(None::<i64>),
+            };
+        }
+        q
+    }
+}
+
+fn select_list(res: &Resource) -> String {
+    let mut cols = String::from("id, ref, created_at, updated_at");
+    if res.scoped {
+        cols.push_str(", workspace_id");
+    }
+    for f in res.fields {
+        cols.push_str(", ");
+        cols.push_str(f.name);
+    }
+    cols
+}
+
+fn decode(res: &Resource, row: &AnyRow) -> Result<Record, StoreError> {
+    let mut values = BTreeMap::new();
+    for f in res.fields {
+        let v = match f.kind {
+            Kind::Float => row.try_get::<Option<f64>, _>(f.name)?.map(Value::Float),
+            Kind::Text | Kind::Json | Kind::Enum(_) => {
+                row.try_get::<Option<String>, _>(f.name)?.map(Value::Text)
+            }
+            Kind::Int | Kind::Bool | Kind::Time | Kind::Ref(_) => {
+                row.try_get::<Option<i64>, _>(f.name)?.map(Value::Int)
+            }
+        };
+        values.insert(f.name, v.unwrap_or(Value::Null));
+    }
+    Ok(Record {
+        id: row.try_get("id")?,
+        r#ref: row.try_get("ref")?,
+        workspace_id: if res.scoped { row.try_get("workspace_id")? } else { None },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        values,
+    })
+}
+
+fn column_kind(res: &Resource, column: &str) -> Kind {
+    match column {
+        "workspace_id" => Kind::Int,
+        _ => res.column(column).map(|c| c.kind).or(res.field(column).map(|f| f.kind)).unwrap_or(Kind::Text),
+    }
+}
+
+/// Appends ` WHERE ...` for the scope and filters.
+fn push_where(sql: &mut Sql, res: &Resource, scope: Scope, filters: &[Filter]) {
+    let mut conds = Vec::new();
+    if let (Scope::Workspace(ws), true) = (scope, res.scoped) {
+        conds.push(format!("workspace_id = {}", sql.arg(Value::Int(ws), Kind::Int)));
+    }
+    for f in filters {
+        let kind = column_kind(res, f.column);
+        let col = f.column;
+        let cond = match (&f.operand, f.op) {
+            (Operand::One(Value::Null), Op::Eq) => format!("{col} IS NULL"),
+            (Operand::One(Value::Null), Op::Ne) => format!("{col} IS NOT NULL"),
+            (Operand::One(v), Op::Like | Op::NotLike) => {
+                let p = sql.arg(v.clone(), Kind::Text);
+                let like = format!("LOWER(CAST({col} AS TEXT)) LIKE LOWER({p})");
+                if f.op == Op::Like {
+                    like
+                } else {
+                    format!("({col} IS NULL OR NOT ({like}))")
+                }
+            }
+            (Operand::One(v), op) => {
+                let p = sql.arg(v.clone(), kind);
+                match op {
+                    Op::Ne => format!("({col} <> {p} OR {col} IS NULL)"),
+                    Op::Lt => format!("{col} < {p}"),
+                    Op::Lte => format!("{col} <= {p}"),
+                    Op::Gt => format!("{col} > {p}"),
+                    Op::Gte => format!("{col} >= {p}"),
+                    _ => format!("{col} = {p}"),
+                }
+            }
+            (Operand::Many(vs), _) if vs.is_empty() => "1 = 0".to_owned(),
+            (Operand::Many(vs), _) => {
+                let ps: Vec<String> = vs.iter().map(|v| sql.arg(v.clone(), kind)).collect();
+                format!("{col} IN ({})", ps.join(", "))
+            }
+        };
+        conds.push(cond);
+    }
+    if !conds.is_empty() {
+        sql.text.push_str(" WHERE ");
+        sql.text.push_str(&conds.join(" AND "));
+    }
+}
+
+fn key_filter(key: &Key) -> Filter {
+    match key {
+        Key::Id(id) => Filter::eq("id", *id),
+        Key::Ref(r) => Filter::eq("ref", r.as_str()),
+    }
+}
+
+fn new_ref() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Db {
+    /// One page of the records that match `query`, and how many match in all.
+    pub async fn list(&self, res: &Resource, scope: Scope, query: &Query) -> Result<Page, StoreError> {
+        let total = self.count(res, scope, &query.filters).await?;
+        let mut filters = query.filters.clone();
+        if let Some(after) = query.after_id {
+            filters.push(Filter { column: "id", op: Op::Gt, operand: Operand::One(Value::Int(after)) });
+        }
+        let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
+        push_where(&mut sql, res, scope, &filters);
+        match query.order {
+            Some(o) => sql.text.push_str(&format!(
+                " ORDER BY {} {}, id",
+                o.column,
+                if o.descending { "DESC" } else { "ASC" }
+            )),
+            None => sql.text.push_str(" ORDER BY id"),
+        }
+        if let Some(limit) = query.limit {
+            let l = sql.arg(Value::Int(limit.min(i64::MAX as u64) as i64), Kind::Int);
+            let o = sql.arg(Value::Int(query.offset.min(i64::MAX as u64) as i64), Kind::Int);
+            sql.text.push_str(&format!(" LIMIT {l} OFFSET {o}"));
+        }
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        let records = rows.iter().map(|r| decode(res, r)).collect::<Result<_, _>>()?;
+        Ok(Page { records, total })
+    }
+
+    /// How many records match `filters`.
+    pub async fn count(&self, res: &Resource, scope: Scope, filters: &[Filter]) -> Result<u64, StoreError> {
+        let mut sql = Sql::new(format!("SELECT COUNT(*) FROM {}", res.table));
+        push_where(&mut sql, res, scope, filters);
+        let n: i64 = sql.query().fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// The distinct values of `column` among the records that match
+    /// `filters`, each with how many records hold it, in value order.
+    pub async fn group(
+        &self,
+        res: &Resource,
+        scope: Scope,
+        filters: &[Filter],
+        column: &'static str,
+    ) -> Result<Vec<(Value, u64)>, StoreError> {
+        let kind = column_kind(res, column);
+        let mut sql = Sql::new(format!("SELECT {column} AS g, COUNT(*) AS n FROM {}", res.table));
+        push_where(&mut sql, res, scope, filters);
+        sql.text.push_str(&format!(" GROUP BY {column} ORDER BY {column}"));
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let v = match kind {
+                    Kind::Float => row.try_get::<Option<f64>, _>(0)?.map(Value::Float),
+                    Kind::Text | Kind::Json | Kind::Enum(_) => {
+                        row.try_get::<Option<String>, _>(0)?.map(Value::Text)
+                    }
+                    _ => row.try_get::<Option<i64>, _>(0)?.map(Value::Int),
+                };
+                let n: i64 = row.try_get(1)?;
+                Ok((v.unwrap_or(Value::Null), n.max(0) as u64))
+            })
+            .collect()
+    }
+
+    /// The first record (by id) that matches `filters`, if any.
+    pub async fn find(&self, res: &Resource, scope: Scope, filters: &[Filter]) -> Result<Option<Record>, StoreError> {
+        let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
+        push_where(&mut sql, res, scope, filters);
+        sql.text.push_str(" ORDER BY id LIMIT 1");
+        let row = sql.query().fetch_optional(&self.pool).await?;
+        row.map(|r| decode(res, &r)).transpose()
+    }
+
+    /// The record with `key` in `scope`.
+    pub async fn get(&self, res: &Resource, scope: Scope, key: &Key) -> Result<Record, StoreError> {
+        self.find(res, scope, &[key_filter(key)]).await?.ok_or(StoreError::NotFound(res.label))
+    }
+
+    /// Creates a record from `values` and returns it as stored.
+    pub async fn insert(&self, res: &Resource, scope: Scope, values: Values, now: Millis) -> Result<Record, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        check_values(&mut tx, res, scope, &values, None).await?;
+        let mut cols = vec!["ref", "created_at", "updated_at"];
+        let mut sql = Sql::new("");
+        let mut params = vec![
+            sql.arg(Value::Text(new_ref()), Kind::Text),
+            sql.arg(Value::Int(now), Kind::Int),
+            sql.arg(Value::Int(now), Kind::Int),
+        ];
+        if let (Scope::Workspace(ws), true) = (scope, res.scoped) {
+            cols.push("workspace_id");
+            params.push(sql.arg(Value::Int(ws), Kind::Int));
+        }
+        for (name, value) in values {
+            let kind = field_kind(res, name)?;
+            cols.push(name);
+            params.push(sql.arg(value, kind));
+        }
+        sql.text = format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
+            res.table,
+            cols.join(", "),
+            params.join(", ")
+        );
+        let id: i64 = sql.query().fetch_one(&mut *tx).await?.try_get(0)?;
+        tx.commit().await?;
+        self.get(res, Scope::Global, &Key::Id(id)).await
+    }
+
+    /// Changes the given fields of the record with `key` and returns it.
+    pub async fn update(&self, res: &Resource, scope: Scope, key: &Key, values: Values, now: Millis) -> Result<Record, StoreError> {
+        let current = self.get(res, scope, key).await?;
+        let mut tx = self.pool.begin().await?;
+        check_values(&mut tx, res, scope, &values, Some(current.id)).await?;
+        let mut sql = Sql::new("");
+        let mut sets = vec![format!("updated_at = {}", sql.arg(Value::Int(now), Kind::Int))];
+        for (name, value) in values {
+            let kind = field_kind(res, name)?;
+            sets.push(format!("{name} = {}", sql.arg(value, kind)));
+        }
+        let id = sql.arg(Value::Int(current.id), Kind::Int);
+        sql.text = format!("UPDATE {} SET {} WHERE id = {id}", res.table, sets.join(", "));
+        sql.query().execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.get(res, Scope::Global, &Key::Id(current.id)).await
+    }
+
+    /// Deletes the record with `key`, unless another record still refers
+    /// to it; returns what was deleted.
+    pub async fn delete(&self, res: &Resource, scope: Scope, key: &Key) -> Result<Record, StoreError> {
+        let current = self.get(res, scope, key).await?;
+        let mut tx = self.pool.begin().await?;
+        for other in schema::ALL {
+            for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(res.table) && !f.cascade) {
+                let mut sql = Sql::new(format!("SELECT ref FROM {} WHERE {} = ", other.table, f.name));
+                let p = sql.arg(Value::Int(current.id), Kind::Int);
+                sql.text.push_str(&p);
+                sql.text.push_str(" LIMIT 1");
+                if let Some(row) = sql.query().fetch_optional(&mut *tx).await? {
+                    let r: String = row.try_get(0)?;
+                    return Err(StoreError::InUse { resource: res.label, referrer: format!("{} {r}", other.label) });
+                }
+            }
+        }
+        let mut sql = Sql::new(format!("DELETE FROM {} WHERE id = ", res.table));
+        let p = sql.arg(Value::Int(current.id), Kind::Int);
+        sql.text.push_str(&p);
+        sql.query().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(current)
+    }
+}
+
+fn field_kind(res: &Resource, name: &str) -> Result<Kind, StoreError> {
+    res.field(name)
+        .map(|f| f.kind)
+        .ok_or_else(|| StoreError::Config(format!("{} has no field {name}", res.table)))
+}
+
+/// Refuses values that would duplicate a unique field or name a missing
+/// record. `own_id` is the record being updated, which may keep its values.
+async fn check_values(
+    conn: &mut AnyConnection,
+    res: &Resource,
+    scope: Scope,
+    values: &Values,
+    own_id: Option<i64>,
+) -> Result<(), StoreError> {
+    for (name, value) in values {
+        if *value == Value::Null {
+            continue;
+        }
+        let Some(field) = res.field(name) else { continue };
+        if field.unique {
+            let mut sql = Sql::new(format!("SELECT id FROM {}", res.table));
+            let mut filters = vec![Filter::eq(field.name, value.clone())];
+            if let Some(id) = own_id {
+                filters.push(Filter { column: "id", op: Op::Ne, operand: Operand::One(Value::Int(id)) });
+            }
+            push_where(&mut sql, res, scope, &filters);
+            sql.text.push_str(" LIMIT 1");
+            if sql.query().fetch_optional(&mut *conn).await?.is_some() {
+                return Err(StoreError::Duplicate { resource: res.label, field: field.name });
+            }
+        }
+        if let Kind::Ref(table) = field.kind {
+            let target = schema::by_table(table)
+                .ok_or_else(|| StoreError::Config(format!("unknown table {table}")))?;
+            let mut sql = Sql::new(format!("SELECT id FROM {}", target.table));
+            push_where(&mut sql, target, scope, &[Filter::eq("id", value.clone())]);
+            if sql.query().fetch_optional(&mut *conn).await?.is_none() {
+                return Err(StoreError::DanglingRef { field: field.name, target: target.label });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Describing a resource once, so that storing, listing, filtering,
+//! validating and reference checks follow from the description.
+
+/// What kind of value a field holds: how it is stored, parsed and compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A 64-bit integer.
+    Int,
+    /// A floating-point number.
+    Float,
+    /// True or false, stored as 0 or 1.
+    Bool,
+    /// Free text.
+    Text,
+    /// A point in time, stored as milliseconds since the epoch.
+    Time,
+    /// A JSON document, stored as text.
+    Json,
+    /// One of a fixed set of strings.
+    Enum(&'static [&'static str]),
+    /// The id of a record in another table (named here).
+    Ref(&'static str),
+}
+
+/// One field of a resource; its name is also its column.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Column and snake_case wire name.
+    pub name: &'static str,
+    /// The type of its values.
+    pub kind: Kind,
+    /// Must be given at creation.
+    pub required: bool,
+    /// Unique within the scope (the workspace, or everywhere).
+    pub unique: bool,
+    /// Stored but never shown (hashes, encrypted secrets).
+    pub hidden: bool,
+    /// For references: deleting the target deletes this record too,
+    /// instead of being refused.
+    pub cascade: bool,
+}
+
+impl Field {
+    const fn new(name: &'static str, kind: Kind) -> Field {
+        Field { name, kind, required: false, unique: false, hidden: false, cascade: false }
+    }
+    /// An integer field.
+    pub const fn int(name: &'static str) -> Field {
+        Field::new(name, Kind::Int)
+    }
+    /// A floating-point field.
+    pub const fn float(name: &'static str) -> Field {
+        Field::new(name, Kind::Float)
+    }
+    /// A boolean field.
+    pub const fn bool(name: &'static str) -> Field {
+        Field::new(name, Kind::Bool)
+    }
+    /// A text field.
+    pub const fn text(name: &'static str) -> Field {
+        Field::new(name, Kind::Text)
+    }
+    /// A time field.
+    pub const fn time(name: &'static str) -> Field {
+        Field::new(name, Kind::Time)
+    }
+    /// A JSON field.
+    pub const fn json(name: &'static str) -> Field {
+        Field::new(name, Kind::Json)
+    }
+    /// A field limited to `values`.
+    pub const fn one_of(name: &'static str, values: &'static [&'static str]) -> Field {
+        Field::new(name, Kind::Enum(values))
+    }
+    /// A reference to a record of `table`.
+    pub const fn reference(name: &'static str, table: &'static str) -> Field {
+        Field::new(name, Kind::Ref(table))
+    }
+    /// Marks the field as required at creation.
+    pub const fn required(self) -> Field {
+        Field { required: true, ..self }
+    }
+    /// Marks the field as unique within its scope.
+    pub const fn unique(self) -> Field {
+        Field { unique: true, ..self }
+    }
+    /// Marks the field as never shown.
+    pub const fn hidden(self) -> Field {
+        Field { hidden: true, ..self }
+    }
+    /// Marks a reference as deleted with its target.
+    pub const fn cascade(self) -> Field {
+        Field { cascade: true, ..self }
+    }
+}
+
+/// A kind of record: its table and fields. Every table also has `id`,
+/// `ref`, `created_at`, `updated_at` and, when scoped, `workspace_id`.
+#[derive(Debug)]
+pub struct Resource {
+    /// The table.
+    pub table: &'static str,
+    /// What one record is called in messages ("API key").
+    pub label: &'static str,
+    /// Whether records belong to a workspace.
+    pub scoped: bool,
+    /// The quota that limits how many a workspace may have, by name.
+    pub quota: Option<&'static str>,
+    /// The fields besides the standard columns.
+    pub fields: &'static [Field],
+}
+
+/// A column a query may name: a field or a standard column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// Its name.
+    pub name: &'static str,
+    /// The type of its values.
+    pub kind: Kind,
+}
+
+/// Whose records an operation sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One workspace's records (by workspace id).
+    Workspace(i64),
+    /// Every record; for tables that belong to no workspace.
+    Global,
+}
+
+const STANDARD: &[Column] = &[
+    Column { name: "id", kind: Kind::Int },
+    Column { name: "ref", kind: Kind::Text },
+    Column { name: "created_at", kind: Kind::Time },
+    Column { name: "updated_at", kind: Kind::Time },
+];
+
+impl Resource {
+    /// The field called `name`, if any.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The column called `name` (field or standard), if it may be queried.
+    pub fn column(&self, name: &str) -> Option<Column> {
+        STANDARD.iter().copied().find(|c| c.name == name).or_else(|| {
+            self.field(name)
+                .filter(|f| !f.hidden)
+                .map(|f| Column { name: f.name, kind: f.kind })
+        })
+    }
+
+    /// The names of every column a query may name.
+    pub fn column_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        STANDARD
+            .iter()
+            .map(|c| c.name)
+            .chain(self.fields.iter().filter(|f| !f.hidden).map(|f| f.name))
+    }
+}
