@@ -1,1 +1,58 @@
-//! placeholder
+//! Calliope's HTTP API. One module per dialect (Fonoster, PBX, Vonage,
+//! VoIPstudio), each a thin mapping of its wire format onto the shared
+//! machinery: authentication, input validation, views, lists and errors.
+
+pub mod auth;
+pub mod clock;
+pub mod dialect;
+pub mod error;
+pub mod extract;
+mod fonoster;
+pub mod input;
+pub mod list;
+mod pbx;
+pub mod ratelimit;
+pub mod service;
+pub mod settings;
+pub mod state;
+pub mod view;
+mod voipstudio;
+mod vonage;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{from_fn, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use dialect::Dialect;
+pub use error::ApiError;
+pub use settings::Settings;
+pub use state::AppState;
+
+use crate::error::ErrorKind;
+
+/// Every dialect's routes and `/healthz`, with errors rendered in the
+/// dialect of the path they were asked on.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.body_limit_bytes;
+    Router::new()
+        .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .merge(fonoster::routes())
+        .merge(pbx::routes())
+        .merge(vonage::routes())
+        .merge(voipstudio::routes())
+        .fallback(|| async { ApiError::new(ErrorKind::NotFound, "no such endpoint") })
+        .method_not_allowed_fallback(|| async { ApiError::new(ErrorKind::MethodNotAllowed, "method not allowed") })
+        .layer(from_fn(render_errors))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn render_errors(req: Request, next: Next) -> Response {
+    let dialect = Dialect::for_path(req.uri().path());
+    dialect.rerender(next.run(req).await).await
+}

@@ -1,1 +1,100 @@
-fn main() {}
+//! `calliope`: the programmable voice platform in one binary.
+
+mod config;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::config::{LogFormat, Settings};
+
+/// Calliope: a self-hostable programmable voice platform.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the API (and, as they arrive, SIP and media) until SIGINT or SIGTERM.
+    Serve {
+        /// A TOML file with any of the settings below (flags and
+        /// environment variables take precedence).
+        #[arg(long, env = "CALLIOPE_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let Command::Serve { config, settings } = Cli::parse().command;
+    let settings = match &config {
+        Some(path) => settings.or(Settings::from_file(path)?),
+        None => settings,
+    };
+    init_logs(&settings);
+    settings.rtp_range()?;
+    tokio::runtime::Runtime::new()?.block_on(serve(settings))
+}
+
+fn init_logs(s: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(s.log_level.as_deref().unwrap_or("info"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match s.log_format.unwrap_or(LogFormat::Text) {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn serve(s: Settings) -> anyhow::Result<()> {
+    let data_dir = s.data_dir.clone().unwrap_or_else(|| PathBuf::from("calliope-data"));
+    let db = store::Db::open(s.database_url.as_deref(), &data_dir).await.context("opening the store")?;
+    tracing::info!(backend = ?db.backend(), "store ready");
+    let state = api::AppState::new(db.clone(), s.api(), Arc::new(api::SystemClock)).await?;
+
+    let email = s.admin_email.as_deref().unwrap_or("admin@calliope.local");
+    if let Some(made) = api::service::identity::bootstrap(&state, email, s.admin_password.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first workspace: {e}"))?
+    {
+        println!("Created the workspace \"default\" (AccessKeyId {}) owned by {}.", made.access_key_id, made.email);
+        if let Some(password) = made.generated_password {
+            println!("The owner's password, shown this once: {password}");
+        }
+    }
+
+    let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    tracing::info!(%addr, "HTTP API listening");
+    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

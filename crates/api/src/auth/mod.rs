@@ -1,0 +1,287 @@
+//! Who is calling: credentials from any dialect's header, resolved to a
+//! user or API key, a workspace and a role.
+
+pub mod flows;
+pub mod jwt;
+pub mod secret;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use base64::Engine;
+use store::schema::{API_KEYS, MEMBERSHIPS, TOKENS, USERS, WORKSPACES};
+use store::{Filter, Key, Record, Scope};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A workspace role; a stronger role can do all a weaker one can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Reads and makes calls.
+    Member,
+    /// Also changes configuration.
+    Admin,
+    /// Also deletes the workspace.
+    Owner,
+}
+
+impl Role {
+    /// The role's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "WORKSPACE_OWNER",
+            Role::Admin => "WORKSPACE_ADMIN",
+            Role::Member => "WORKSPACE_MEMBER",
+        }
+    }
+    /// The role called `name`.
+    pub fn parse(name: &str) -> Option<Role> {
+        match name {
+            "WORKSPACE_OWNER" => Some(Role::Owner),
+            "WORKSPACE_ADMIN" => Some(Role::Admin),
+            "WORKSPACE_MEMBER" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The user, when a person's token was used.
+    pub user: Option<Record>,
+    /// The API key, when one was used (directly or through its tokens).
+    pub api_key: Option<Record>,
+    /// The workspace the request acts in, if any.
+    pub workspace: Option<Record>,
+    /// The caller's role in that workspace.
+    pub role: Option<Role>,
+}
+
+impl Caller {
+    /// The workspace the request acts in, or 403 when there is none.
+    pub fn workspace(&self) -> Result<&Record, ApiError> {
+        self.workspace.as_ref().ok_or_else(|| {
+            ApiError::forbidden("no workspace: send the AccessKeyId header of a workspace you belong to")
+        })
+    }
+    /// The store scope of the caller's workspace.
+    pub fn scope(&self) -> Result<Scope, ApiError> {
+        Ok(Scope::Workspace(self.workspace()?.id))
+    }
+    /// 403 unless the caller has at least `role` in its workspace.
+    pub fn require(&self, role: Role) -> Result<&Record, ApiError> {
+        let ws = self.workspace()?;
+        match self.role {
+            Some(r) if r >= role => Ok(ws),
+            _ => Err(ApiError::forbidden(format!("this needs the role {} or higher", role.as_str()))),
+        }
+    }
+    /// The user, or 403 for API keys.
+    pub fn user(&self) -> Result<&Record, ApiError> {
+        self.user.as_ref().ok_or_else(|| ApiError::forbidden("this needs a user's token, not an API key"))
+    }
+    /// What the rate limit counts against.
+    fn rate_key(&self) -> String {
+        match (&self.api_key, &self.user) {
+            (Some(k), _) => format!("apikey:{}", k.r#ref),
+            (None, Some(u)) => format!("user:{}", u.r#ref),
+            (None, None) => "anonymous".into(),
+        }
+    }
+}
+
+/// Credentials as sent, before they are checked.
+enum Credential {
+    Bearer(String),
+    Basic(String, String),
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn credential(headers: &HeaderMap) -> Result<Option<Credential>, ApiError> {
+    if let Some(auth) = header_str(headers, header::AUTHORIZATION.as_str()) {
+        let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
+        let rest = rest.trim();
+        if scheme.eq_ignore_ascii_case("bearer") {
+            return Ok(Some(Credential::Bearer(rest.to_owned())));
+        }
+        if scheme.eq_ignore_ascii_case("basic") {
+            let bad = || ApiError::unauthenticated("malformed Basic credentials");
+            let decoded = base64::engine::general_purpose::STANDARD.decode(rest).map_err(|_| bad())?;
+            let text = String::from_utf8(decoded).map_err(|_| bad())?;
+            let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+            return Ok(Some(Credential::Basic(id.to_owned(), secret.to_owned())));
+        }
+        return Err(ApiError::unauthenticated("unsupported Authorization scheme"));
+    }
+    Ok(["x-auth-token", "x-xtra-auth-id"]
+        .iter()
+        .find_map(|h| header_str(headers, h))
+        .map(|t| Credential::Bearer(t.to_owned())))
+}
+
+/// The client's address, for limits on anonymous requests.
+pub fn client_ip(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let Some(cred) = credential(&parts.headers)? else {
+            return Err(ApiError::unauthenticated("missing credentials"));
+        };
+        let resolved = match resolve(state, cred).await {
+            Ok(r) => r,
+            Err(e) => {
+                // Failed attempts count against the address.
+                state.limiter.check(&format!("ip:{}", client_ip(parts)), state.now())?;
+                return Err(e);
+            }
+        };
+        let caller = select_workspace(state, resolved, header_str(&parts.headers, "accesskeyid")).await?;
+        state.limiter.check(&caller.rate_key(), state.now())?;
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+/// A checked credential: who, and the workspace it is bound to, if any.
+struct Resolved {
+    user: Option<Record>,
+    api_key: Option<Record>,
+    bound_workspace: Option<i64>,
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::unauthenticated("invalid or expired credentials")
+}
+
+/// Whether an API key is unexpired at `now`.
+pub fn api_key_live(key: &Record, now: store::Millis) -> bool {
+    key.int("expires_at").is_none_or(|t| t > now)
+}
+
+async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiError> {
+    let now = state.now();
+    let db = &state.db;
+    match cred {
+        Credential::Basic(id, secret) => {
+            let key = db.find(&API_KEYS, Scope::Global, &[Filter::eq("access_key_id", id)]).await?;
+            match key {
+                Some(k) if secret::digest_matches(&secret, k.text("secret_hash")) && api_key_live(&k, now) => {
+                    Ok(Resolved { bound_workspace: k.workspace_id, user: None, api_key: Some(k) })
+                }
+                _ => Err(unauthenticated()),
+            }
+        }
+        Credential::Bearer(token) if token.split('.').count() == 3 => {
+            let claims = state.keys.verify(&token, now).map_err(|_| unauthenticated())?;
+            if claims.typ != "access" {
+                return Err(ApiError::unauthenticated("not an access token"));
+            }
+            let key = Key::Ref(claims.sub);
+            match claims.kind.as_str() {
+                "user" => {
+                    let user = db.get(&USERS, Scope::Global, &key).await.map_err(|_| unauthenticated())?;
+                    Ok(Resolved { user: Some(user), api_key: None, bound_workspace: None })
+                }
+                _ => {
+                    let k = db.get(&API_KEYS, Scope::Global, &key).await.map_err(|_| unauthenticated())?;
+                    if !api_key_live(&k, now) {
+                        return Err(unauthenticated());
+                    }
+                    Ok(Resolved { bound_workspace: k.workspace_id, user: None, api_key: Some(k) })
+                }
+            }
+        }
+        Credential::Bearer(token) => {
+            let found = db
+                .find(&TOKENS, Scope::Global, &[Filter::eq("token_hash", secret::digest(&token))])
+                .await?
+                .ok_or_else(unauthenticated)?;
+            if !flows::token_live(&found, now) {
+                return Err(unauthenticated());
+            }
+            flows::touch_token(state, &found, now).await?;
+            let user_id = found.int("user_id").unwrap_or_default();
+            let user = db.get(&USERS, Scope::Global, &Key::Id(user_id)).await.map_err(|_| unauthenticated())?;
+            Ok(Resolved { user: Some(user), api_key: None, bound_workspace: found.workspace_id })
+        }
+    }
+}
+
+async fn select_workspace(state: &AppState, r: Resolved, header: Option<&str>) -> Result<Caller, ApiError> {
+    let db = &state.db;
+    let not_member = || ApiError::forbidden("you are not a member of this workspace");
+    let workspace = match header {
+        Some(akid) => Some(
+            db.find(&WORKSPACES, Scope::Global, &[Filter::eq("access_key_id", akid)])
+                .await?
+                .ok_or_else(not_member)?,
+        ),
+        None => match r.bound_workspace {
+            Some(id) => db.find(&WORKSPACES, Scope::Global, &[Filter::eq("id", id)]).await?,
+            None => None,
+        },
+    };
+    let mut caller = Caller { user: r.user, api_key: r.api_key, workspace, role: None };
+    if let Some(key) = &caller.api_key {
+        if caller.workspace.as_ref().map(|w| w.id) != key.workspace_id {
+            return Err(not_member());
+        }
+        caller.role = Role::parse(key.text("role"));
+        return Ok(caller);
+    }
+    let user_id = caller.user.as_ref().map_or(0, |u| u.id);
+    let membership = match &caller.workspace {
+        Some(ws) => db.find(&MEMBERSHIPS, Scope::Workspace(ws.id), &[Filter::eq("user_id", user_id)]).await?,
+        // No workspace named or bound: the user's first.
+        None => db.find(&MEMBERSHIPS, Scope::Global, &[Filter::eq("user_id", user_id)]).await?,
+    };
+    match membership {
+        Some(m) => {
+            caller.role = Role::parse(m.text("role"));
+            if caller.workspace.is_none() {
+                let id = m.workspace_id.unwrap_or_default();
+                caller.workspace = Some(db.get(&WORKSPACES, Scope::Global, &Key::Id(id)).await?);
+            }
+        }
+        None if header.is_some() => return Err(not_member()),
+        None => caller.workspace = None,
+    }
+    Ok(caller)
+}
+
+/// The client's address and User-Agent, for login limits and token records.
+#[derive(Debug, Clone)]
+pub struct ClientInfo(pub flows::Origin);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientInfo, ApiError> {
+        Ok(ClientInfo(flows::Origin {
+            host: client_ip(parts),
+            user_agent: header_str(&parts.headers, header::USER_AGENT.as_str()).unwrap_or("").to_owned(),
+        }))
+    }
+}
+
+impl ClientInfo {
+    /// Counts an anonymous request (a login) against the address.
+    pub fn limit(&self, state: &AppState) -> Result<(), ApiError> {
+        state.limiter.check(&format!("ip:{}", self.0.host), state.now())
+    }
+}

@@ -1,0 +1,185 @@
+//! Workspaces, users, members and API keys: the rules behind every
+//! dialect's identity endpoints.
+
+use store::schema::{API_KEYS, MEMBERSHIPS, USERS, WORKSPACES};
+use store::{Filter, Key, Record, Scope, Value};
+
+use crate::auth::flows::hash_password;
+use crate::auth::{secret, Role};
+use crate::error::{ApiError, ErrorKind};
+use crate::state::AppState;
+
+/// A new user's details.
+#[derive(Debug)]
+pub struct NewUser {
+    /// Login email; stored in lower case.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Password in clear; only its hash is kept.
+    pub password: String,
+    /// Avatar URL.
+    pub avatar: String,
+}
+
+fn check_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.split_once('@').is_some_and(|(a, d)| !a.is_empty() && !d.is_empty()) && !email.contains(' ');
+    if valid {
+        Ok(email)
+    } else {
+        Err(ApiError::field("email", "must be an email address"))
+    }
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD: usize = 8;
+
+/// Refuses passwords too short to be worth having.
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(ApiError::field("password", format!("must have at least {MIN_PASSWORD} characters")));
+    }
+    Ok(())
+}
+
+/// Creates a user.
+pub async fn create_user(state: &AppState, user: NewUser) -> Result<Record, ApiError> {
+    let email = check_email(&user.email)?;
+    check_password(&user.password)?;
+    let hash = hash_password(&user.password).await?;
+    Ok(state
+        .db
+        .insert(
+            &USERS,
+            Scope::Global,
+            vec![
+                ("email", email.into()),
+                ("name", user.name.into()),
+                ("avatar", user.avatar.into()),
+                ("password_hash", hash.into()),
+            ],
+            state.now(),
+        )
+        .await?)
+}
+
+/// Creates a workspace owned by `owner`, who becomes its first member,
+/// unless the owner already has as many as the `workspaces` quota allows.
+pub async fn create_workspace(state: &AppState, name: &str, owner: &Record) -> Result<Record, ApiError> {
+    if let Some(max) = state.settings.quota("workspaces") {
+        let owned = state.db.count(&WORKSPACES, Scope::Global, &[Filter::eq("owner_id", owner.id)]).await?;
+        if owned >= max {
+            return Err(ApiError::exhausted(format!("quota reached: at most {max} workspaces per user"), None));
+        }
+    }
+    let ws = state
+        .db
+        .insert(
+            &WORKSPACES,
+            Scope::Global,
+            vec![
+                ("access_key_id", secret::workspace_access_key_id().into()),
+                ("name", name.into()),
+                ("owner_id", Value::Int(owner.id)),
+            ],
+            state.now(),
+        )
+        .await?;
+    add_member(state, &ws, owner, Role::Owner).await?;
+    Ok(ws)
+}
+
+/// Makes `user` a member of `ws` with `role`.
+pub async fn add_member(state: &AppState, ws: &Record, user: &Record, role: Role) -> Result<Record, ApiError> {
+    Ok(state
+        .db
+        .insert(
+            &MEMBERSHIPS,
+            Scope::Workspace(ws.id),
+            vec![("user_id", Value::Int(user.id)), ("role", role.as_str().into())],
+            state.now(),
+        )
+        .await?)
+}
+
+/// Removes `user` from `ws`; the owner cannot be removed.
+pub async fn remove_member(state: &AppState, ws: &Record, user: &Record) -> Result<(), ApiError> {
+    if ws.int("owner_id") == Some(user.id) {
+        return Err(ApiError::new(ErrorKind::AlreadyExists, "the workspace owner cannot be removed"));
+    }
+    let scope = Scope::Workspace(ws.id);
+    let m = state
+        .db
+        .find(&MEMBERSHIPS, scope, &[Filter::eq("user_id", user.id)])
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    state.db.delete(&MEMBERSHIPS, scope, &Key::Id(m.id)).await?;
+    Ok(())
+}
+
+/// A new API key and its secret, shown once.
+pub async fn create_api_key(
+    state: &AppState,
+    ws_id: i64,
+    role: Role,
+    expires_at: Option<i64>,
+) -> Result<(Record, String), ApiError> {
+    let secret_text = secret::api_key_secret();
+    let key = state
+        .db
+        .insert(
+            &API_KEYS,
+            Scope::Workspace(ws_id),
+            vec![
+                ("access_key_id", secret::api_key_id().into()),
+                ("secret_hash", secret::digest(&secret_text).into()),
+                ("role", role.as_str().into()),
+                ("expires_at", expires_at.into()),
+            ],
+            state.now(),
+        )
+        .await?;
+    Ok((key, secret_text))
+}
+
+/// Gives an API key a new secret; its access key id stays.
+pub async fn regenerate_api_key(state: &AppState, scope: Scope, key: &Key) -> Result<(Record, String), ApiError> {
+    let secret_text = secret::api_key_secret();
+    let rec = state
+        .db
+        .update(&API_KEYS, scope, key, vec![("secret_hash", secret::digest(&secret_text).into())], state.now())
+        .await?;
+    Ok((rec, secret_text))
+}
+
+/// What the first start made.
+#[derive(Debug)]
+pub struct Bootstrap {
+    /// The owner's email.
+    pub email: String,
+    /// The generated password, when none was configured.
+    pub generated_password: Option<String>,
+    /// The `default` workspace's access key id.
+    pub access_key_id: String,
+}
+
+/// On an empty store, creates the `default` workspace and its owner.
+/// Does nothing when any workspace exists.
+pub async fn bootstrap(state: &AppState, email: &str, password: Option<&str>) -> Result<Option<Bootstrap>, ApiError> {
+    if state.db.count(&WORKSPACES, Scope::Global, &[]).await? > 0 {
+        return Ok(None);
+    }
+    let generated = password.is_none().then(secret::random_password);
+    let password = password.or(generated.as_deref()).unwrap_or_default();
+    let existing = state.db.find(&USERS, Scope::Global, &[Filter::eq("email", email.trim().to_lowercase())]).await?;
+    let owner = match existing {
+        Some(u) => u,
+        None => {
+            let user = NewUser { email: email.into(), name: "Administrator".into(), password: password.into(), avatar: String::new() };
+            create_user(state, user).await?
+        }
+    };
+    let ws = create_workspace(state, "default", &owner).await?;
+    Ok(Some(Bootstrap { email: owner.text("email").into(), generated_password: generated, access_key_id: ws.text("access_key_id").into() }))
+}

@@ -1,0 +1,3 @@
+//! The shared service layer: what the dialects do, whatever their wire.
+
+pub mod identity;

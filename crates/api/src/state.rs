@@ -1,0 +1,46 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use store::{Db, Millis, StoreError};
+
+use crate::auth::jwt::Keys;
+use crate::auth::secret;
+use crate::clock::Clock;
+use crate::ratelimit::RateLimiter;
+use crate::settings::Settings;
+
+/// The API's shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store.
+    pub db: Db,
+    /// Behaviour settings.
+    pub settings: Arc<Settings>,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// The token-signing key.
+    pub keys: Arc<Keys>,
+    /// The per-credential rate limiter.
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// State over `db`; the signing key is made on first start and kept in
+    /// the store, so tokens outlive a restart and every node shares it.
+    pub async fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StoreError> {
+        let key = db.setting_or_insert("jwt_signing_key", &secret::random_hex(32)).await?;
+        Ok(AppState {
+            db,
+            limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
+            settings: Arc::new(settings),
+            clock,
+            keys: Arc::new(Keys::new(key.as_bytes())),
+        })
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,189 @@
+//! Settings from flags, environment variables and a TOML file, in that
+//! order of precedence, over the defaults of `design/API.md`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people.
+    Text,
+    /// One JSON object per line, for machines.
+    Json,
+}
+
+/// Every setting of `calliope serve`. Each is a flag, an environment
+/// variable and a key of the `--config` file.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP API address [default: 0.0.0.0:8080].
+    #[arg(long, env = "CALLIOPE_HTTP_ADDR")]
+    pub http_addr: Option<SocketAddr>,
+    /// gRPC address [default: 0.0.0.0:50051].
+    #[arg(long, env = "CALLIOPE_GRPC_ADDR")]
+    pub grpc_addr: Option<SocketAddr>,
+    /// SIP address, UDP and TCP [default: 0.0.0.0:5060].
+    #[arg(long, env = "CALLIOPE_SIP_ADDR")]
+    pub sip_addr: Option<SocketAddr>,
+    /// RTP port range [default: 10000-20000].
+    #[arg(long, env = "CALLIOPE_RTP_PORTS")]
+    pub rtp_ports: Option<String>,
+    /// Where the SQLite database, recordings and media live [default: ./calliope-data].
+    #[arg(long, env = "CALLIOPE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://... to use PostgreSQL instead of the embedded SQLite.
+    #[arg(long, env = "CALLIOPE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The address peers should send SIP and RTP to.
+    #[arg(long, env = "CALLIOPE_PUBLIC_IP")]
+    pub public_ip: Option<std::net::IpAddr>,
+    /// Email of the first owner, made on first start [default: admin@calliope.local].
+    #[arg(long, env = "CALLIOPE_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the first owner; a random one is printed when not given.
+    #[arg(long, env = "CALLIOPE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Log format [default: text].
+    #[arg(long, env = "CALLIOPE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, as RUST_LOG [default: info].
+    #[arg(long, env = "CALLIOPE_LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// API requests per minute per credential [default: 1000].
+    #[arg(long, env = "CALLIOPE_RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
+    /// Largest request body in bytes [default: 1048576].
+    #[arg(long, env = "CALLIOPE_BODY_LIMIT")]
+    pub body_limit: Option<usize>,
+    /// Lifetime of access tokens, in seconds [default: 900].
+    #[arg(long, env = "CALLIOPE_ACCESS_TOKEN_TTL")]
+    pub access_token_ttl: Option<i64>,
+    /// Lifetime of refresh tokens, in seconds [default: 86400].
+    #[arg(long, env = "CALLIOPE_REFRESH_TOKEN_TTL")]
+    pub refresh_token_ttl: Option<i64>,
+    /// Idle seconds after which a login token expires [default: 1800].
+    #[arg(long, env = "CALLIOPE_SESSION_IDLE")]
+    pub session_idle: Option<i64>,
+    /// Workspace quotas as NAME=N, comma-separated (applications, agents,
+    /// numbers, workspaces) [default: applications=100,agents=1000,numbers=100,workspaces=10].
+    #[arg(long, env = "CALLIOPE_QUOTAS", value_parser = parse_quotas)]
+    #[serde(default, deserialize_with = "quota_table")]
+    pub quotas: Option<Quotas>,
+}
+
+/// Quota overrides by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Quotas(pub BTreeMap<String, u64>);
+
+const QUOTA_NAMES: &[&str] = &["applications", "agents", "numbers", "workspaces"];
+
+fn check_quota_name(name: &str) -> Result<(), String> {
+    if QUOTA_NAMES.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!("unknown quota `{name}`, expected one of {}", QUOTA_NAMES.join(", ")))
+    }
+}
+
+fn parse_quotas(text: &str) -> Result<Quotas, String> {
+    let mut out = BTreeMap::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, n) = part.split_once('=').ok_or_else(|| format!("`{part}` is not NAME=N"))?;
+        check_quota_name(name.trim())?;
+        let n = n.trim().parse().map_err(|_| format!("quota `{name}` must be a whole number"))?;
+        out.insert(name.trim().to_owned(), n);
+    }
+    Ok(Quotas(out))
+}
+
+fn quota_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Quotas>, D::Error> {
+    let table = BTreeMap::<String, u64>::deserialize(d)?;
+    for name in table.keys() {
+        check_quota_name(name).map_err(serde::de::Error::custom)?;
+    }
+    Ok(Some(Quotas(table)))
+}
+
+macro_rules! merge {
+    ($a:ident, $b:ident, $($f:ident),*) => { Settings { $($f: $a.$f.or($b.$f)),* } };
+}
+
+impl Settings {
+    /// These settings, with gaps filled from `file`.
+    pub fn or(self, file: Settings) -> Settings {
+        merge!(self, file, http_addr, grpc_addr, sip_addr, rtp_ports, data_dir, database_url, public_ip,
+            admin_email, admin_password, log_format, log_level, rate_limit, body_limit, access_token_ttl,
+            refresh_token_ttl, session_idle, quotas)
+    }
+
+    /// Reads a TOML file; unknown keys are an error that names them.
+    pub fn from_file(path: &std::path::Path) -> anyhow::Result<Settings> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    /// The RTP port range, checked.
+    pub fn rtp_range(&self) -> anyhow::Result<(u16, u16)> {
+        let text = self.rtp_ports.as_deref().unwrap_or("10000-20000");
+        let (lo, hi) = text.split_once('-').context("rtp_ports must be LOW-HIGH")?;
+        let (lo, hi): (u16, u16) = (lo.trim().parse()?, hi.trim().parse()?);
+        if lo >= hi {
+            bail!("rtp_ports: {lo} must be below {hi}");
+        }
+        Ok((lo, hi))
+    }
+
+    /// The API's settings.
+    pub fn api(&self) -> api::Settings {
+        let d = api::Settings::default();
+        let mut quotas = d.quotas.clone();
+        if let Some(q) = &self.quotas {
+            quotas.extend(q.0.clone());
+        }
+        api::Settings {
+            rate_limit_per_minute: self.rate_limit.unwrap_or(d.rate_limit_per_minute),
+            body_limit_bytes: self.body_limit.unwrap_or(d.body_limit_bytes),
+            access_token_ttl_secs: self.access_token_ttl.unwrap_or(d.access_token_ttl_secs),
+            refresh_token_ttl_secs: self.refresh_token_ttl.unwrap_or(d.refresh_token_ttl_secs),
+            session_idle_secs: self.session_idle.unwrap_or(d.session_idle_secs),
+            quotas,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_file_keys_are_named() {
+        let err = toml::from_str::<Settings>("http_addr = \"127.0.0.1:1\"\nhttp_adr = 1\n").unwrap_err();
+        assert!(err.to_string().contains("http_adr"), "{err}");
+        let err = toml::from_str::<Settings>("[quotas]\nagentz = 3\n").unwrap_err();
+        assert!(err.to_string().contains("agentz"), "{err}");
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file: Settings = toml::from_str("rate_limit = 5\nbody_limit = 10\n[quotas]\nagents = 3\n").expect("toml");
+        let cli = Settings { rate_limit: Some(7), ..Settings::default() };
+        let s = cli.or(file).api();
+        assert_eq!((s.rate_limit_per_minute, s.body_limit_bytes), (7, 10));
+        assert_eq!((s.quota("agents"), s.quota("numbers")), (Some(3), Some(100)));
+    }
+
+    #[test]
+    fn quota_lists_parse() {
+        assert_eq!(parse_quotas("agents=2, numbers=3").map(|q| q.0.len()), Ok(2));
+        assert!(parse_quotas("agents").is_err());
+        assert!(parse_quotas("planets=1").is_err());
+    }
+}
