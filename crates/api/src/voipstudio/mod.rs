@@ -58,7 +58,7 @@ fn scope_filters(caller: &Caller) -> Result<Vec<Filter>, ApiError> {
 async fn create_token(State(state): State<AppState>, caller: Caller, client: ClientInfo, Body(body): Body<Json>) -> Result<axum::Json<Json>, ApiError> {
     let user = caller.user()?;
     let mut input = Input::new(&body, Casing::Snake)?;
-    let values = input.fields(&TOKENS, &["name", "expiry"], true);
+    let values = input.fields(&TOKENS, &["name", "expiry"], false);
     if !values.iter().any(|(n, _)| *n == "name") {
         input.reject("name", "is required");
     }
