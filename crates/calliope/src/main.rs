@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
 fn init_logs(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(s.log_level.as_deref().unwrap_or("info"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match s.log_format.unwrap_or(LogFormat::Text) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
