@@ -64,11 +64,8 @@ impl Dialect {
                 json!({"code": err.kind.status().as_u16(), "message": err.message, "data": "{}"})
             }
             Dialect::Vonage => {
-                let params: Vec<_> = err
-                    .details
-                    .iter()
-                    .map(|d| json!({"name": d.field, "reason": d.message}))
-                    .collect();
+                let params: Vec<_> =
+                    err.details.iter().map(|d| json!({"name": d.field, "reason": d.message})).collect();
                 let title = err.kind.status().canonical_reason().unwrap_or("Error");
                 let mut body = json!({
                     "type": format!("urn:calliope:error:{}", err.kind.code().to_lowercase()),

@@ -92,11 +92,8 @@ impl ApiError {
     }
     /// 400 for the given field problems.
     pub fn fields(details: Vec<FieldError>) -> ApiError {
-        let message = details
-            .iter()
-            .map(|d| format!("{}: {}", d.field, d.message))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let message =
+            details.iter().map(|d| format!("{}: {}", d.field, d.message)).collect::<Vec<_>>().join("; ");
         ApiError { details, ..ApiError::invalid(message) }
     }
     /// 400 for one field.
@@ -138,7 +135,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Duplicate { resource, field } => ApiError {
                 details: vec![FieldError { field: field.to_owned(), message: "already exists".into() }],
-                ..ApiError::new(ErrorKind::AlreadyExists, format!("a {resource} with this {field} already exists"))
+                ..ApiError::new(
+                    ErrorKind::AlreadyExists,
+                    format!("a {resource} with this {field} already exists"),
+                )
             },
             StoreError::DanglingRef { field, target } => {
                 ApiError::field(field, format!("refers to a {target} that does not exist"))

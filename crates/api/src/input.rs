@@ -120,7 +120,9 @@ pub fn convert(raw: &Json, kind: Kind) -> Result<Value, String> {
             .ok_or_else(|| "must be a number".into()),
         Kind::Bool => match (raw, text) {
             (Json::Bool(b), _) => Ok(Value::from(*b)),
-            (Json::Number(n), _) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Ok(Value::Int(n.as_i64().unwrap_or(0))),
+            (Json::Number(n), _) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
+                Ok(Value::Int(n.as_i64().unwrap_or(0)))
+            }
             (_, Some("1" | "true")) => Ok(Value::Int(1)),
             (_, Some("0" | "false")) => Ok(Value::Int(0)),
             _ => Err("must be true or false (or 1 or 0)".into()),
@@ -136,9 +138,9 @@ pub fn convert(raw: &Json, kind: Kind) -> Result<Value, String> {
         Kind::Json => Ok(Value::Text(raw.to_string())),
         Kind::Time => match (raw.as_i64(), text) {
             (Some(ms), _) => Ok(Value::Int(ms)),
-            (None, Some(t)) => parse_time(t).map(Value::Int).ok_or_else(|| {
-                "must be a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in UTC)".into()
-            }),
+            (None, Some(t)) => parse_time(t)
+                .map(Value::Int)
+                .ok_or_else(|| "must be a time (RFC 3339, or YYYY-MM-DD HH:MM:SS in UTC)".into()),
             _ => Err("must be a time".into()),
         },
     }
@@ -149,9 +151,8 @@ pub fn parse_time(text: &str) -> Option<i64> {
     if let Ok(ts) = text.parse::<jiff::Timestamp>() {
         return Some(ts.as_millisecond());
     }
-    let civil = text
-        .parse::<jiff::civil::DateTime>()
-        .ok()
-        .or_else(|| text.parse::<jiff::civil::Date>().ok().map(|d| d.to_datetime(jiff::civil::Time::midnight())))?;
+    let civil = text.parse::<jiff::civil::DateTime>().ok().or_else(|| {
+        text.parse::<jiff::civil::Date>().ok().map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+    })?;
     civil.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_millisecond())
 }

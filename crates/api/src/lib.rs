@@ -45,7 +45,9 @@ pub fn router(state: AppState) -> Router {
         .merge(vonage::routes())
         .merge(voipstudio::routes())
         .fallback(|| async { ApiError::new(ErrorKind::NotFound, "no such endpoint") })
-        .method_not_allowed_fallback(|| async { ApiError::new(ErrorKind::MethodNotAllowed, "method not allowed") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorKind::MethodNotAllowed, "method not allowed")
+        })
         .layer(from_fn(render_errors))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())

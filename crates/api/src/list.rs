@@ -114,7 +114,8 @@ pub async fn pbx(
         }),
         None => None,
     };
-    let query = Query { filters, order, limit: Some(per_page), offset: (page - 1) * per_page, ..Query::default() };
+    let query =
+        Query { filters, order, limit: Some(per_page), offset: (page - 1) * per_page, ..Query::default() };
     let result = db.list(res, scope, &query).await?;
     let data: Vec<Json> = result.records.iter().map(|r| Json::Object(render(r))).collect();
     Ok(json!({
@@ -153,9 +154,12 @@ struct FilterItem {
 }
 
 fn column(res: &Resource, name: &str) -> Result<&'static str, ApiError> {
-    res.column(name)
-        .map(|c| c.name)
-        .ok_or_else(|| ApiError::invalid(format!("unknown property '{name}'; known: {}", res.column_names().collect::<Vec<_>>().join(", "))))
+    res.column(name).map(|c| c.name).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "unknown property '{name}'; known: {}",
+            res.column_names().collect::<Vec<_>>().join(", ")
+        ))
+    })
 }
 
 fn operator(name: &str) -> Result<Op, ApiError> {
@@ -176,8 +180,9 @@ fn operator(name: &str) -> Result<Op, ApiError> {
 /// Parses a VoIPstudio `filter` for `res`: each property must exist, each
 /// value is converted to the property's type so comparisons are typed.
 pub fn parse_filter(res: &Resource, text: &str) -> Result<Vec<Filter>, ApiError> {
-    let items: Vec<FilterItem> = serde_json::from_str(text)
-        .map_err(|e| ApiError::invalid(format!("filter must be a JSON array of {{property, operator, value}}: {e}")))?;
+    let items: Vec<FilterItem> = serde_json::from_str(text).map_err(|e| {
+        ApiError::invalid(format!("filter must be a JSON array of {{property, operator, value}}: {e}"))
+    })?;
     items
         .into_iter()
         .map(|item| {
@@ -187,7 +192,9 @@ pub fn parse_filter(res: &Resource, text: &str) -> Result<Vec<Filter>, ApiError>
             let bad = |m: String| ApiError::invalid(format!("filter on '{}': value {m}", item.property));
             let operand = match op {
                 Op::In => match &item.value {
-                    Json::Array(vs) => Operand::Many(vs.iter().map(|v| convert(v, kind)).collect::<Result<_, _>>().map_err(bad)?),
+                    Json::Array(vs) => Operand::Many(
+                        vs.iter().map(|v| convert(v, kind)).collect::<Result<_, _>>().map_err(bad)?,
+                    ),
                     _ => return Err(bad("must be an array for 'in'".into())),
                 },
                 Op::Like | Op::NotLike => match &item.value {
@@ -195,7 +202,10 @@ pub fn parse_filter(res: &Resource, text: &str) -> Result<Vec<Filter>, ApiError>
                     v => Operand::One(v.to_string().into()),
                 },
                 // Enum values compare as text; anything else by its type.
-                _ => Operand::One(convert(&item.value, if matches!(kind, Kind::Enum(_)) { Kind::Text } else { kind }).map_err(bad)?),
+                _ => Operand::One(
+                    convert(&item.value, if matches!(kind, Kind::Enum(_)) { Kind::Text } else { kind })
+                        .map_err(bad)?,
+                ),
             };
             Ok(Filter { column: name, op, operand })
         })

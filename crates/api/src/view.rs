@@ -8,12 +8,14 @@ use crate::dialect::{camel, Dialect};
 
 /// RFC 3339 in UTC, to the second.
 pub fn rfc3339(ms: Millis) -> String {
-    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| String::new(), |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+    jiff::Timestamp::from_millisecond(ms)
+        .map_or_else(|_| String::new(), |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC, as the PBX and VoIPstudio dialects show time.
 pub fn plain_time(ms: Millis) -> String {
-    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| String::new(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+    jiff::Timestamp::from_millisecond(ms)
+        .map_or_else(|_| String::new(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
 }
 
 fn time(dialect: Dialect, ms: Millis) -> Json {

@@ -27,20 +27,28 @@ async fn each_login_flow_yields_tokens_every_dialect_accepts(b: Backend) {
     let owner = s.owner().await;
 
     let (akid, secret, _) = s.api_key(&owner, "WORKSPACE_ADMIN").await;
-    let (st, body) = s.post("/v1beta2/auth/apikey", json!({"accessKeyId": akid, "accessKeySecret": secret}), &none).await;
+    let (st, body) =
+        s.post("/v1beta2/auth/apikey", json!({"accessKeyId": akid, "accessKeySecret": secret}), &none).await;
     assert_eq!(st, 200, "{body}");
     let key_token = body["accessToken"].as_str().unwrap().to_owned();
     for field in ["idToken", "accessToken", "refreshToken"] {
         assert_eq!(body[field].as_str().unwrap().split('.').count(), 3, "{field} is a JWT");
     }
 
-    let (st, body) = s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &none).await;
+    let (st, body) =
+        s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &none).await;
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["message"], "Login success");
     assert!(body["user_id"].is_i64());
     let voip = body["user_token"].as_str().unwrap().to_owned();
 
-    let (st, body) = s.post("/v1.2/voipstudio/apitokens", json!({"name": "Example API App", "expiry": 604800}), &Auth::XAuth(voip.clone())).await;
+    let (st, body) = s
+        .post(
+            "/v1.2/voipstudio/apitokens",
+            json!({"name": "Example API App", "expiry": 604800}),
+            &Auth::XAuth(voip.clone()),
+        )
+        .await;
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["data"]["name"], "Example API App");
     assert_eq!(body["data"]["expiry"], 604800);
@@ -69,16 +77,19 @@ async fn each_login_flow_yields_tokens_every_dialect_accepts(b: Backend) {
     // Wrong secrets and passwords, in each dialect's own error shape.
     let (st, body) = s.get("/v1beta2/apikeys", &Auth::Basic(akid, "SKnope".into())).await;
     assert_eq!((st, body["error"]["code"].as_str()), (401, Some("UNAUTHENTICATED")));
-    let (st, body) = s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": "wrong"}), &none).await;
+    let (st, body) =
+        s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": "wrong"}), &none).await;
     assert_eq!(st, 401);
     assert!(body["message"].is_string() && body["errors"].is_array(), "{body}");
-    let (st, body) = s.post("/api/sessions", json!({"login": "nobody@example.com", "password": "x"}), &none).await;
+    let (st, body) =
+        s.post("/api/sessions", json!({"login": "nobody@example.com", "password": "x"}), &none).await;
     assert_eq!((st, body["code"].as_i64()), (401, Some(401)));
 }
 
 async fn access_tokens_expire_and_refresh_tokens_rotate(b: Backend) {
     let Some(s) = start(b).await else { return };
-    let (st, first) = s.post("/v1beta2/auth/login", json!({"username": EMAIL, "password": PASSWORD}), &Auth::None).await;
+    let (st, first) =
+        s.post("/v1beta2/auth/login", json!({"username": EMAIL, "password": PASSWORD}), &Auth::None).await;
     assert_eq!(st, 200);
     let access = Auth::Bearer(first["accessToken"].as_str().unwrap().into());
     assert_eq!(s.get("/v1beta2/workspaces", &access).await.0, 200);
@@ -88,7 +99,8 @@ async fn access_tokens_expire_and_refresh_tokens_rotate(b: Backend) {
     assert_eq!((st, body["error"]["code"].as_str()), (401, Some("UNAUTHENTICATED")));
 
     let old_refresh = first["refreshToken"].clone();
-    let (st, second) = s.post("/v1beta2/auth/refresh", json!({"refreshToken": old_refresh}), &Auth::None).await;
+    let (st, second) =
+        s.post("/v1beta2/auth/refresh", json!({"refreshToken": old_refresh}), &Auth::None).await;
     assert_eq!(st, 200, "{second}");
     assert_ne!(second["refreshToken"], old_refresh);
     let access = Auth::Bearer(second["accessToken"].as_str().unwrap().into());
@@ -97,27 +109,34 @@ async fn access_tokens_expire_and_refresh_tokens_rotate(b: Backend) {
     // The old refresh token is spent; using it again also revokes the new one.
     let (st, _) = s.post("/v1beta2/auth/refresh", json!({"refreshToken": old_refresh}), &Auth::None).await;
     assert_eq!(st, 401);
-    let (st, _) = s.post("/v1beta2/auth/refresh", json!({"refreshToken": second["refreshToken"]}), &Auth::None).await;
+    let (st, _) =
+        s.post("/v1beta2/auth/refresh", json!({"refreshToken": second["refreshToken"]}), &Auth::None).await;
     assert_eq!(st, 401);
     // An access token is not a refresh token, nor a forged one anything.
-    let (st, _) = s.post("/v1beta2/auth/refresh", json!({"refreshToken": second["accessToken"]}), &Auth::None).await;
+    let (st, _) =
+        s.post("/v1beta2/auth/refresh", json!({"refreshToken": second["accessToken"]}), &Auth::None).await;
     assert_eq!(st, 401);
     let forged = format!("{}x", second["accessToken"].as_str().unwrap());
     assert_eq!(s.get("/v1beta2/workspaces", &Auth::Bearer(forged)).await.0, 401);
     // Refresh tokens expire too.
-    let (_, third) = s.post("/v1beta2/auth/login", json!({"username": EMAIL, "password": PASSWORD}), &Auth::None).await;
+    let (_, third) =
+        s.post("/v1beta2/auth/login", json!({"username": EMAIL, "password": PASSWORD}), &Auth::None).await;
     s.clock.advance_secs(24 * 3600 + 1);
-    let (st, _) = s.post("/v1beta2/auth/refresh", json!({"refreshToken": third["refreshToken"]}), &Auth::None).await;
+    let (st, _) =
+        s.post("/v1beta2/auth/refresh", json!({"refreshToken": third["refreshToken"]}), &Auth::None).await;
     assert_eq!(st, 401);
 }
 
 async fn login_tokens_slide_and_api_tokens_expire(b: Backend) {
     let Some(s) = start(b).await else { return };
-    let (_, body) = s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &Auth::None).await;
+    let (_, body) =
+        s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &Auth::None).await;
     let login = Auth::XAuth(body["user_token"].as_str().unwrap().into());
-    let (_, body) = s.post("/v1.2/voipstudio/apitokens", json!({"name": "hour", "expiry": 3600}), &login).await;
+    let (_, body) =
+        s.post("/v1.2/voipstudio/apitokens", json!({"name": "hour", "expiry": 3600}), &login).await;
     let hour = Auth::XAuth(body["data"]["token"].as_str().unwrap().into());
-    let (_, body) = s.post("/v1.2/voipstudio/apitokens", json!({"name": "forever", "expiry": 0}), &login).await;
+    let (_, body) =
+        s.post("/v1.2/voipstudio/apitokens", json!({"name": "forever", "expiry": 0}), &login).await;
     let forever = Auth::XAuth(body["data"]["token"].as_str().unwrap().into());
 
     // Each request restarts the 30-minute idle timer.
@@ -152,7 +171,11 @@ async fn roles_decide_401_and_403(b: Backend) {
     let (aid, asecret, _) = s.api_key(&owner, "WORKSPACE_ADMIN").await;
     let admin = Auth::Basic(aid, asecret);
     assert_eq!(s.post("/v1beta2/apikeys", json!({"role": "WORKSPACE_MEMBER"}), &admin).await.0, 201);
-    assert_eq!(s.post("/v1beta2/apikeys", json!({"role": "WORKSPACE_OWNER"}), &admin).await.0, 403, "no escalation");
+    assert_eq!(
+        s.post("/v1beta2/apikeys", json!({"role": "WORKSPACE_OWNER"}), &admin).await.0,
+        403,
+        "no escalation"
+    );
 
     // Deleting a key revokes it at once.
     let (did, dsecret, dref) = s.api_key(&owner, "WORKSPACE_ADMIN").await;
@@ -161,9 +184,13 @@ async fn roles_decide_401_and_403(b: Backend) {
 
     // An expired key is refused.
     let soon = api::view::rfc3339(s.state.now() + 60_000);
-    let (st, body) = s.post("/v1beta2/apikeys", json!({"role": "WORKSPACE_ADMIN", "expiresAt": soon}), &owner).await;
+    let (st, body) =
+        s.post("/v1beta2/apikeys", json!({"role": "WORKSPACE_ADMIN", "expiresAt": soon}), &owner).await;
     assert_eq!(st, 201, "{body}");
-    let short = Auth::Basic(body["accessKeyId"].as_str().unwrap().into(), body["accessKeySecret"].as_str().unwrap().into());
+    let short = Auth::Basic(
+        body["accessKeyId"].as_str().unwrap().into(),
+        body["accessKeySecret"].as_str().unwrap().into(),
+    );
     assert_eq!(s.get("/v1beta2/workspaces", &short).await.0, 200);
     s.clock.advance_secs(61);
     assert_eq!(s.get("/v1beta2/workspaces", &short).await.0, 401);
@@ -210,9 +237,16 @@ async fn another_workspace_is_invisible(b: Backend) {
     // Another user's VoIPstudio token is not there for this user.
     let (st, _) = s.post(&format!("/v1beta2/workspaces/{other_ref}/members"), json!({"email": "bob@example.com", "name": "Bob", "password": "bobs password", "role": "WORKSPACE_MEMBER"}), &owner).await;
     assert_eq!(st, 201);
-    let (_, body) = s.post("/v1.2/voipstudio/login", json!({"email": "bob@example.com", "password": "bobs password"}), &Auth::None).await;
+    let (_, body) = s
+        .post(
+            "/v1.2/voipstudio/login",
+            json!({"email": "bob@example.com", "password": "bobs password"}),
+            &Auth::None,
+        )
+        .await;
     let bob = Auth::XAuth(body["user_token"].as_str().unwrap().into());
-    let (_, body) = s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &Auth::None).await;
+    let (_, body) =
+        s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &Auth::None).await;
     let me = Auth::XAuth(body["user_token"].as_str().unwrap().into());
     let (_, body) = s.post("/v1.2/voipstudio/apitokens", json!({"name": "mine"}), &me).await;
     let mine = body["data"]["id"].as_i64().unwrap();
@@ -231,15 +265,38 @@ async fn members_and_users(b: Backend) {
     assert_eq!(user["email"], "john@company.com");
     assert!(user.get("password").is_none() && user.get("passwordHash").is_none());
     let uref = user["ref"].as_str().unwrap().to_owned();
-    let (st, body) = s.post("/v1beta2/users", json!({"name": "Again", "email": "john@company.com", "password": "securepassword"}), &owner).await;
+    let (st, body) = s
+        .post(
+            "/v1beta2/users",
+            json!({"name": "Again", "email": "john@company.com", "password": "securepassword"}),
+            &owner,
+        )
+        .await;
     assert_eq!((st, body["error"]["code"].as_str()), (409, Some("ALREADY_EXISTS")));
     assert_eq!(s.get(&format!("/v1beta2/users/{uref}"), &owner).await.0, 200);
 
-    let (_, john) = s.post("/v1beta2/auth/login", json!({"username": "john@company.com", "password": "securepassword"}), &Auth::None).await;
+    let (_, john) = s
+        .post(
+            "/v1beta2/auth/login",
+            json!({"username": "john@company.com", "password": "securepassword"}),
+            &Auth::None,
+        )
+        .await;
     let john = Auth::Bearer(john["accessToken"].as_str().unwrap().into());
-    let (st, body) = s.send(john.apply(s.req(reqwest::Method::PUT, &format!("/v1beta2/users/{uref}"))).json(&json!({"name": "John D.", "password": "another password"}))).await;
+    let (st, body) = s
+        .send(
+            john.apply(s.req(reqwest::Method::PUT, &format!("/v1beta2/users/{uref}")))
+                .json(&json!({"name": "John D.", "password": "another password"})),
+        )
+        .await;
     assert_eq!((st, body["name"].as_str()), (200, Some("John D.")));
-    let (st, _) = s.post("/v1beta2/auth/login", json!({"username": "john@company.com", "password": "another password"}), &Auth::None).await;
+    let (st, _) = s
+        .post(
+            "/v1beta2/auth/login",
+            json!({"username": "john@company.com", "password": "another password"}),
+            &Auth::None,
+        )
+        .await;
     assert_eq!(st, 200);
 
     let (_, ws) = s.get("/v1beta2/workspaces", &owner).await;
@@ -257,4 +314,3 @@ async fn members_and_users(b: Backend) {
     assert_eq!(st, 409);
     assert!(body["error"]["message"].as_str().unwrap().contains("workspace"), "{body}");
 }
-

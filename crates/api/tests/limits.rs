@@ -8,10 +8,17 @@ use api::Settings;
 use serde_json::json;
 use support::{Auth, Backend, Server, EMAIL, PASSWORD};
 
-on_both_stores!(rate_limit_answers_429_with_retry_after, body_limit_is_413, bad_input_changes_nothing, workspace_quota);
+on_both_stores!(
+    rate_limit_answers_429_with_retry_after,
+    body_limit_is_413,
+    bad_input_changes_nothing,
+    workspace_quota
+);
 
 async fn rate_limit_answers_429_with_retry_after(b: Backend) {
-    let Some(s) = Server::start(b, Settings { rate_limit_per_minute: 5, ..Settings::default() }).await else { return };
+    let Some(s) = Server::start(b, Settings { rate_limit_per_minute: 5, ..Settings::default() }).await else {
+        return;
+    };
     let owner = s.owner().await;
     for _ in 0..5 {
         assert_eq!(s.get("/v1beta2/workspaces", &owner).await.0, 200);
@@ -30,7 +37,8 @@ async fn rate_limit_answers_429_with_retry_after(b: Backend) {
     for _ in 0..10 {
         s.post("/api/sessions", json!({"login": EMAIL, "password": "wrong"}), &Auth::None).await;
     }
-    let (st, body) = s.post("/api/sessions", json!({"login": EMAIL, "password": PASSWORD}), &Auth::None).await;
+    let (st, body) =
+        s.post("/api/sessions", json!({"login": EMAIL, "password": PASSWORD}), &Auth::None).await;
     assert_eq!((st, body["code"].as_i64()), (429, Some(429)));
 }
 
@@ -63,7 +71,8 @@ async fn bad_input_changes_nothing(b: Backend) {
     assert_eq!((st, body["error"]["details"][0]["message"].as_str()), (400, Some("is required")));
     let (st, body) = s.post("/v1beta2/apikeys", json!({"role": 7, "expiresAt": "someday"}), &owner).await;
     assert_eq!(st, 400);
-    let fields: Vec<_> = body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    let fields: Vec<_> =
+        body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["role", "expiresAt"], "camelCase field names: {body}");
     assert_eq!(key_count(&s, &owner).await, before);
 
@@ -72,14 +81,23 @@ async fn bad_input_changes_nothing(b: Backend) {
     assert_eq!((st, body["error"]["details"][0]["field"].as_str()), (400, Some("password")));
     let (st, body) = s.post("/api/sessions", json!({"login": 5, "password": "x"}), &Auth::None).await;
     assert_eq!((st, body["code"].as_i64(), body["data"].as_str()), (400, Some(400), Some("{}")));
-    let (_, body) = s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &Auth::None).await;
+    let (_, body) =
+        s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &Auth::None).await;
     let voip = Auth::XAuth(body["user_token"].as_str().unwrap().into());
-    let (st, body) = s.post("/v1.2/voipstudio/apitokens", json!({"name": "x", "expiry": "soon"}), &voip).await;
+    let (st, body) =
+        s.post("/v1.2/voipstudio/apitokens", json!({"name": "x", "expiry": "soon"}), &voip).await;
     assert_eq!(st, 400);
     assert_eq!(body["errors"][0], "expiry: must be an integer");
-    let (st, body) = s.post("/v1beta2/users", json!({"name": "A", "email": "not-an-email", "password": "long enough"}), &owner).await;
+    let (st, body) = s
+        .post(
+            "/v1beta2/users",
+            json!({"name": "A", "email": "not-an-email", "password": "long enough"}),
+            &owner,
+        )
+        .await;
     assert_eq!((st, body["error"]["details"][0]["field"].as_str()), (400, Some("email")));
-    let (st, _) = s.post("/v1beta2/users", json!({"name": "A", "email": "a@b.c", "password": "short"}), &owner).await;
+    let (st, _) =
+        s.post("/v1beta2/users", json!({"name": "A", "email": "a@b.c", "password": "short"}), &owner).await;
     assert_eq!(st, 400);
     let (st, body) = s.get("/v1beta2/apikeys?pageSize=-1", &owner).await;
     assert_eq!(st, 400, "{body}");

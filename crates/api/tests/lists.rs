@@ -11,17 +11,20 @@ use support::{Auth, Backend, Server, EMAIL, PASSWORD};
 on_both_stores!(filters_and_group_by, fonoster_pages);
 
 fn names(body: &Value) -> Vec<String> {
-    let mut v: Vec<String> = body["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
+    let mut v: Vec<String> =
+        body["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
     v.sort();
     v
 }
 
 async fn filters_and_group_by(b: Backend) {
     let Some(s) = Server::start(b, Settings::default()).await else { return };
-    let (_, body) = s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &Auth::None).await;
+    let (_, body) =
+        s.post("/v1.2/voipstudio/login", json!({"email": EMAIL, "password": PASSWORD}), &Auth::None).await;
     let voip = Auth::XAuth(body["user_token"].as_str().unwrap().into());
     for (name, expiry) in [("alpha", 100), ("beta", 20), ("Gamma app", 20), ("delta", 0)] {
-        let (st, _) = s.post("/v1.2/voipstudio/apitokens", json!({"name": name, "expiry": expiry}), &voip).await;
+        let (st, _) =
+            s.post("/v1.2/voipstudio/apitokens", json!({"name": name, "expiry": expiry}), &voip).await;
         assert_eq!(st, 200);
     }
     let list = |filter: Value| {
@@ -54,7 +57,10 @@ async fn filters_and_group_by(b: Backend) {
         (f("name", "notlike", json!("%a")), vec!["Gamma app"]),
         (f("created_at", "gt", json!("2018-09-01 00:00:00")), vec!["Gamma app", "alpha", "beta", "delta"]),
         (f("created_at", "lt", json!("2018-09-01 00:00:00")), vec![]),
-        (json!([{"property": "expiry", "operator": "eq", "value": 20}, {"property": "name", "operator": "eq", "value": "beta"}]), vec!["beta"]),
+        (
+            json!([{"property": "expiry", "operator": "eq", "value": 20}, {"property": "name", "operator": "eq", "value": "beta"}]),
+            vec!["beta"],
+        ),
     ];
     for (filter, expected) in cases {
         let (st, body) = list(filter.clone()).await;
@@ -77,7 +83,10 @@ async fn filters_and_group_by(b: Backend) {
 
     let (st, body) = s.get("/v1.2/voipstudio/apitokens?group_by=expiry", &voip).await;
     assert_eq!(st, 200, "{body}");
-    assert_eq!(body["data"], json!([{"expiry": 0, "count": 1}, {"expiry": 20, "count": 2}, {"expiry": 100, "count": 1}]));
+    assert_eq!(
+        body["data"],
+        json!([{"expiry": 0, "count": 1}, {"expiry": 20, "count": 2}, {"expiry": 100, "count": 1}])
+    );
     assert_eq!(body["total"], 3);
     let (st, _) = s.get("/v1.2/voipstudio/apitokens?group_by=nope", &voip).await;
     assert_eq!(st, 400);

@@ -119,14 +119,33 @@ macro_rules! merge {
 impl Settings {
     /// These settings, with gaps filled from `file`.
     pub fn or(self, file: Settings) -> Settings {
-        merge!(self, file, http_addr, grpc_addr, sip_addr, rtp_ports, data_dir, database_url, public_ip,
-            admin_email, admin_password, log_format, log_level, rate_limit, body_limit, access_token_ttl,
-            refresh_token_ttl, session_idle, quotas)
+        merge!(
+            self,
+            file,
+            http_addr,
+            grpc_addr,
+            sip_addr,
+            rtp_ports,
+            data_dir,
+            database_url,
+            public_ip,
+            admin_email,
+            admin_password,
+            log_format,
+            log_level,
+            rate_limit,
+            body_limit,
+            access_token_ttl,
+            refresh_token_ttl,
+            session_idle,
+            quotas
+        )
     }
 
     /// Reads a TOML file; unknown keys are an error that names them.
     pub fn from_file(path: &std::path::Path) -> anyhow::Result<Settings> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
     }
 
@@ -160,6 +179,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -173,7 +193,8 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_file() {
-        let file: Settings = toml::from_str("rate_limit = 5\nbody_limit = 10\n[quotas]\nagents = 3\n").expect("toml");
+        let file: Settings =
+            toml::from_str("rate_limit = 5\nbody_limit = 10\n[quotas]\nagents = 3\n").expect("toml");
         let cli = Settings { rate_limit: Some(7), ..Settings::default() };
         let s = cli.or(file).api();
         assert_eq!((s.rate_limit_per_minute, s.body_limit_bytes), (7, 10));

@@ -64,7 +64,10 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("creating the first workspace: {e}"))?
     {
-        println!("Created the workspace \"default\" (AccessKeyId {}) owned by {}.", made.access_key_id, made.email);
+        println!(
+            "Created the workspace \"default\" (AccessKeyId {}) owned by {}.",
+            made.access_key_id, made.email
+        );
         if let Some(password) = made.generated_password {
             println!("The owner's password, shown this once: {password}");
         }

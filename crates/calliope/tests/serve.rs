@@ -50,7 +50,8 @@ impl Calliope {
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = self.child.wait().unwrap();
         assert!(status.success(), "graceful stop: {status}");
-        let lines = |r: Box<dyn std::io::Read>| BufReader::new(r).lines().map_while(Result::ok).collect::<Vec<_>>();
+        let lines =
+            |r: Box<dyn std::io::Read>| BufReader::new(r).lines().map_while(Result::ok).collect::<Vec<_>>();
         self.stdout = lines(Box::new(self.child.stdout.take().unwrap()));
         let stderr = lines(Box::new(self.child.stderr.take().unwrap()));
         (std::mem::take(&mut self.stdout), stderr)
@@ -77,7 +78,12 @@ async fn post(url: &str, body: Value, basic: Option<(&str, &str)>) -> (u16, Valu
 async fn restart_keeps_everything_and_secrets_are_hashed() {
     let dir = tempfile::tempdir().unwrap();
     let server = Calliope::start(dir.path(), &["--admin-password", PASSWORD, "--log-format", "json"]);
-    let (st, tokens) = post(&format!("{}/v1beta2/auth/login", server.url), json!({"username": EMAIL, "password": PASSWORD}), None).await;
+    let (st, tokens) = post(
+        &format!("{}/v1beta2/auth/login", server.url),
+        json!({"username": EMAIL, "password": PASSWORD}),
+        None,
+    )
+    .await;
     assert_eq!(st, 200, "{tokens}");
     let access = tokens["accessToken"].as_str().unwrap().to_owned();
     let key: Value = reqwest::Client::new()
@@ -90,8 +96,16 @@ async fn restart_keeps_everything_and_secrets_are_hashed() {
         .json()
         .await
         .unwrap();
-    let (akid, secret) = (key["accessKeyId"].as_str().unwrap().to_owned(), key["accessKeySecret"].as_str().unwrap().to_owned());
-    let (st, voip) = post(&format!("{}/v1.2/voipstudio/login", server.url), json!({"email": EMAIL, "password": PASSWORD}), None).await;
+    let (akid, secret) = (
+        key["accessKeyId"].as_str().unwrap().to_owned(),
+        key["accessKeySecret"].as_str().unwrap().to_owned(),
+    );
+    let (st, voip) = post(
+        &format!("{}/v1.2/voipstudio/login", server.url),
+        json!({"email": EMAIL, "password": PASSWORD}),
+        None,
+    )
+    .await;
     assert_eq!(st, 200);
     let user_token = voip["user_token"].as_str().unwrap().to_owned();
     let (stdout, stderr) = server.stop();
@@ -109,20 +123,28 @@ async fn restart_keeps_everything_and_secrets_are_hashed() {
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        for s in [PASSWORD, &secret, &user_token, &access, &tokens["refreshToken"].as_str().unwrap().to_owned()] {
+        for s in [PASSWORD, &secret, &user_token, &access, tokens["refreshToken"].as_str().unwrap()] {
             assert!(!text.contains(s), "found a secret in the store");
         }
     }
 
     // After a restart every credential still works and no new owner is made.
     let server = Calliope::start(dir.path(), &[]);
-    let (st, body) = post(&format!("{}/v1beta2/auth/apikey", server.url), json!({"accessKeyId": akid, "accessKeySecret": secret}), None).await;
+    let (st, body) = post(
+        &format!("{}/v1beta2/auth/apikey", server.url),
+        json!({"accessKeyId": akid, "accessKeySecret": secret}),
+        None,
+    )
+    .await;
     assert_eq!(st, 200, "{body}");
     let get = |path: &str, token: &str, header: &str| {
         reqwest::Client::new().get(format!("{}{path}", server.url)).header(header, token.to_owned()).send()
     };
     assert_eq!(get("/v1.2/voipstudio/apitokens", &user_token, "X-Auth-Token").await.unwrap().status(), 200);
-    assert_eq!(get("/v1beta2/workspaces", &format!("Bearer {access}"), "Authorization").await.unwrap().status(), 200);
+    assert_eq!(
+        get("/v1beta2/workspaces", &format!("Bearer {access}"), "Authorization").await.unwrap().status(),
+        200
+    );
     let (stdout, _) = server.stop();
     assert!(!stdout.iter().any(|l| l.contains("Created the workspace")), "{stdout:?}");
 }
@@ -136,7 +158,9 @@ async fn first_start_prints_a_random_password_once() {
     let password = line.rsplit(' ').next().unwrap().to_owned();
     assert!(password.len() >= 16);
     let server = Calliope::start(dir.path(), &[]);
-    let (st, _) = post(&format!("{}/api/sessions", server.url), json!({"login": EMAIL, "password": password}), None).await;
+    let (st, _) =
+        post(&format!("{}/api/sessions", server.url), json!({"login": EMAIL, "password": password}), None)
+            .await;
     assert_eq!(st, 200);
     let (stdout, _) = server.stop();
     assert!(!stdout.iter().any(|l| l.contains("password")));
@@ -147,7 +171,8 @@ fn unknown_config_keys_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("calliope.toml");
     std::fs::write(&file, "http_addr = \"127.0.0.1:0\"\nsip_adr = \"0.0.0.0:5060\"\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_calliope")).args(["serve", "--config"]).arg(&file).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_calliope")).args(["serve", "--config"]).arg(&file).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("sip_adr"), "{err}");

@@ -41,9 +41,8 @@ impl Db {
         let url = match url {
             Some(url) if !url.is_empty() => url.to_owned(),
             _ => {
-                std::fs::create_dir_all(data_dir).map_err(|e| {
-                    StoreError::Config(format!("cannot create {}: {e}", data_dir.display()))
-                })?;
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", data_dir.display())))?;
                 format!("sqlite://{}?mode=rwc", data_dir.join("calliope.db").display())
             }
         };

@@ -20,8 +20,8 @@ pub use db::{Backend, Db};
 pub use error::StoreError;
 pub use migrate::{latest_version, MIGRATIONS};
 pub use query::{Filter, Op, Operand, Order, Page, Query};
-pub use resource::{Column, Field, Kind, Resource, Scope};
 pub use repo::Key;
+pub use resource::{Column, Field, Kind, Resource, Scope};
 pub use value::{Record, Value, Values};
 
 /// Milliseconds since the Unix epoch: how every time is stored.

@@ -59,9 +59,8 @@ pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), StoreEr
          (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
     .await?;
-    let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
-        .fetch_one(&mut *tx)
-        .await?;
+    let current: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM schema_version").fetch_one(&mut *tx).await?;
     let current = current.unwrap_or(0);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -83,9 +82,8 @@ pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), StoreEr
 /// The highest version applied to this database.
 #[cfg(test)]
 pub(crate) async fn current_version(db: &Db) -> Result<i64, StoreError> {
-    let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
-        .fetch_one(&db.pool)
-        .await?;
+    let v: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM schema_version").fetch_one(&db.pool).await?;
     Ok(v.unwrap_or(0))
 }
 

@@ -9,8 +9,8 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, AnyConnection, Row};
 
 use crate::{
-    schema, Db, Filter, Kind, Millis, Op, Operand, Page, Query, Record, Resource, Scope,
-    StoreError, Value, Values,
+    schema, Db, Filter, Kind, Millis, Op, Operand, Page, Query, Record, Resource, Scope, StoreError, Value,
+    Values,
 };
 
 /// How a record is addressed.
@@ -219,7 +219,12 @@ impl Db {
     }
 
     /// The first record (by id) that matches `filters`, if any.
-    pub async fn find(&self, res: &Resource, scope: Scope, filters: &[Filter]) -> Result<Option<Record>, StoreError> {
+    pub async fn find(
+        &self,
+        res: &Resource,
+        scope: Scope,
+        filters: &[Filter],
+    ) -> Result<Option<Record>, StoreError> {
         let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
         push_where(&mut sql, res, scope, filters);
         sql.text.push_str(" ORDER BY id LIMIT 1");
@@ -233,7 +238,13 @@ impl Db {
     }
 
     /// Creates a record from `values` and returns it as stored.
-    pub async fn insert(&self, res: &Resource, scope: Scope, values: Values, now: Millis) -> Result<Record, StoreError> {
+    pub async fn insert(
+        &self,
+        res: &Resource,
+        scope: Scope,
+        values: Values,
+        now: Millis,
+    ) -> Result<Record, StoreError> {
         let mut tx = self.pool.begin().await?;
         check_values(&mut tx, res, scope, &values, None).await?;
         let mut cols = vec!["ref", "created_at", "updated_at"];
@@ -264,7 +275,14 @@ impl Db {
     }
 
     /// Changes the given fields of the record with `key` and returns it.
-    pub async fn update(&self, res: &Resource, scope: Scope, key: &Key, values: Values, now: Millis) -> Result<Record, StoreError> {
+    pub async fn update(
+        &self,
+        res: &Resource,
+        scope: Scope,
+        key: &Key,
+        values: Values,
+        now: Millis,
+    ) -> Result<Record, StoreError> {
         let current = self.get(res, scope, key).await?;
         let mut tx = self.pool.begin().await?;
         check_values(&mut tx, res, scope, &values, Some(current.id)).await?;
@@ -294,7 +312,10 @@ impl Db {
                 sql.text.push_str(" LIMIT 1");
                 if let Some(row) = sql.query().fetch_optional(&mut *tx).await? {
                     let r: String = row.try_get(0)?;
-                    return Err(StoreError::InUse { resource: res.label, referrer: format!("{} {r}", other.label) });
+                    return Err(StoreError::InUse {
+                        resource: res.label,
+                        referrer: format!("{} {r}", other.label),
+                    });
                 }
             }
         }

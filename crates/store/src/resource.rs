@@ -143,18 +143,15 @@ impl Resource {
 
     /// The column called `name` (field or standard), if it may be queried.
     pub fn column(&self, name: &str) -> Option<Column> {
-        STANDARD.iter().copied().find(|c| c.name == name).or_else(|| {
-            self.field(name)
-                .filter(|f| !f.hidden)
-                .map(|f| Column { name: f.name, kind: f.kind })
-        })
+        STANDARD
+            .iter()
+            .copied()
+            .find(|c| c.name == name)
+            .or_else(|| self.field(name).filter(|f| !f.hidden).map(|f| Column { name: f.name, kind: f.kind }))
     }
 
     /// The names of every column a query may name.
     pub fn column_names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        STANDARD
-            .iter()
-            .map(|c| c.name)
-            .chain(self.fields.iter().filter(|f| !f.hidden).map(|f| f.name))
+        STANDARD.iter().map(|c| c.name).chain(self.fields.iter().filter(|f| !f.hidden).map(|f| f.name))
     }
 }

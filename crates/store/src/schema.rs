@@ -92,8 +92,7 @@ pub static REFRESH_TOKENS: Resource = Resource {
 };
 
 /// Every resource, for reference checks.
-pub static ALL: &[&Resource] =
-    &[&USERS, &WORKSPACES, &MEMBERSHIPS, &API_KEYS, &TOKENS, &REFRESH_TOKENS];
+pub static ALL: &[&Resource] = &[&USERS, &WORKSPACES, &MEMBERSHIPS, &API_KEYS, &TOKENS, &REFRESH_TOKENS];
 
 /// The resource kept in `table`.
 pub fn by_table(table: &str) -> Option<&'static Resource> {

@@ -12,7 +12,8 @@ use crate::state::AppState;
 
 /// A hash that no password matches, checked when the user does not exist
 /// so that a wrong email costs as much time as a wrong password.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2x6xBS6gq4u1NwqOukgNyfGSs5eGnZJrEMWmZzYQ4aw";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2x6xBS6gq4u1NwqOukgNyfGSs5eGnZJrEMWmZzYQ4aw";
 
 /// The user with `email` if `password` is theirs; 401 otherwise.
 pub async fn check_password(state: &AppState, email: &str, password: &str) -> Result<Record, ApiError> {
@@ -20,9 +21,8 @@ pub async fn check_password(state: &AppState, email: &str, password: &str) -> Re
     let user = state.db.find(&USERS, Scope::Global, &[Filter::eq("email", email)]).await?;
     let password = password.to_owned();
     let hash = user.as_ref().map_or(DUMMY_HASH, |u| u.text("password_hash")).to_owned();
-    let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let ok =
+        tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash)).await.unwrap_or(false);
     match user {
         Some(u) if ok => Ok(u),
         _ => Err(ApiError::unauthenticated("wrong email or password")),
@@ -60,11 +60,17 @@ pub enum Subject<'a> {
 
 /// Issues a token set for `subject`; the refresh token joins `family`
 /// (a new one when `None`).
-pub async fn issue(state: &AppState, subject: Subject<'_>, family: Option<String>) -> Result<TokenSet, ApiError> {
+pub async fn issue(
+    state: &AppState,
+    subject: Subject<'_>,
+    family: Option<String>,
+) -> Result<TokenSet, ApiError> {
     let now = state.now() / 1000;
     let s = &state.settings;
     let (kind, sub, email, name) = match subject {
-        Subject::User(u) => ("user", &u.r#ref, Some(u.text("email").to_owned()), Some(u.text("name").to_owned())),
+        Subject::User(u) => {
+            ("user", &u.r#ref, Some(u.text("email").to_owned()), Some(u.text("name").to_owned()))
+        }
         Subject::ApiKey(k) => ("apikey", &k.r#ref, None, None),
     };
     let claims = |typ: &str, ttl: i64| Claims {
@@ -102,10 +108,17 @@ pub async fn issue(state: &AppState, subject: Subject<'_>, family: Option<String
 }
 
 /// Trades an API key's id and secret for a token set.
-pub async fn login_api_key(state: &AppState, access_key_id: &str, secret_text: &str) -> Result<TokenSet, ApiError> {
+pub async fn login_api_key(
+    state: &AppState,
+    access_key_id: &str,
+    secret_text: &str,
+) -> Result<TokenSet, ApiError> {
     let key = state.db.find(&API_KEYS, Scope::Global, &[Filter::eq("access_key_id", access_key_id)]).await?;
     match key {
-        Some(k) if secret::digest_matches(secret_text, k.text("secret_hash")) && super::api_key_live(&k, state.now()) => {
+        Some(k)
+            if secret::digest_matches(secret_text, k.text("secret_hash"))
+                && super::api_key_live(&k, state.now()) =>
+        {
             issue(state, Subject::ApiKey(&k), None).await
         }
         _ => Err(ApiError::unauthenticated("wrong access key id or secret")),
@@ -191,7 +204,10 @@ pub async fn open_token(
                 ("host", origin.host.into()),
                 ("user_agent", origin.user_agent.into()),
                 ("expiry", Value::Int(expiry)),
-                ("last_request_at", if kind == TokenKind::Session { Value::Int(state.now()) } else { Value::Null }),
+                (
+                    "last_request_at",
+                    if kind == TokenKind::Session { Value::Int(state.now()) } else { Value::Null },
+                ),
             ],
             state.now(),
         )

@@ -180,7 +180,9 @@ async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiErro
         Credential::Basic(id, secret) => {
             let key = db.find(&API_KEYS, Scope::Global, &[Filter::eq("access_key_id", id)]).await?;
             match key {
-                Some(k) if secret::digest_matches(&secret, k.text("secret_hash")) && api_key_live(&k, now) => {
+                Some(k)
+                    if secret::digest_matches(&secret, k.text("secret_hash")) && api_key_live(&k, now) =>
+                {
                     Ok(Resolved { bound_workspace: k.workspace_id, user: None, api_key: Some(k) })
                 }
                 _ => Err(unauthenticated()),
@@ -216,7 +218,8 @@ async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiErro
             }
             flows::touch_token(state, &found, now).await?;
             let user_id = found.int("user_id").unwrap_or_default();
-            let user = db.get(&USERS, Scope::Global, &Key::Id(user_id)).await.map_err(|_| unauthenticated())?;
+            let user =
+                db.get(&USERS, Scope::Global, &Key::Id(user_id)).await.map_err(|_| unauthenticated())?;
             Ok(Resolved { user: Some(user), api_key: None, bound_workspace: found.workspace_id })
         }
     }

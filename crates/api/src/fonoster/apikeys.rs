@@ -25,7 +25,11 @@ fn with_secret(key: &Record, secret: String) -> Json {
     Json::Object(out)
 }
 
-pub(super) async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body<Json>) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<Json>,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
     let ws = caller.require(Role::Admin)?;
     let mut input = Input::new(&body, Casing::Camel)?;
     let values = input.fields(&API_KEYS, &["role", "expires_at"], true);
@@ -43,7 +47,11 @@ pub(super) async fn create(State(state): State<AppState>, caller: Caller, Body(b
     Ok((StatusCode::CREATED, axum::Json(with_secret(&key, secret))))
 }
 
-pub(super) async fn list(State(state): State<AppState>, caller: Caller, Query(paging): Query<FonosterPaging>) -> Answer {
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(paging): Query<FonosterPaging>,
+) -> Answer {
     caller.require(Role::Admin)?;
     let render = |r: &Record| render(Dialect::Fonoster, &API_KEYS, r);
     Ok(axum::Json(list::fonoster(&state.db, &API_KEYS, caller.scope()?, Vec::new(), &paging, &render).await?))
@@ -61,7 +69,11 @@ pub(super) async fn delete(State(state): State<AppState>, caller: Caller, Path(r
     Ok(axum::Json(json!({"ref": key.r#ref})))
 }
 
-pub(super) async fn regenerate(State(state): State<AppState>, caller: Caller, Path(r): Path<String>) -> Answer {
+pub(super) async fn regenerate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(r): Path<String>,
+) -> Answer {
     caller.require(Role::Admin)?;
     let (key, secret) = identity::regenerate_api_key(&state, caller.scope()?, &Key::Ref(r)).await?;
     Ok(axum::Json(with_secret(&key, secret)))

@@ -44,14 +44,25 @@ fn only_self(caller: &Caller, user: &Record) -> Result<(), ApiError> {
     }
 }
 
-pub(super) async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body<Json>) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<Json>,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
     let ws = caller.require(Role::Admin)?.clone();
     let mut input = Input::new(&body, Casing::Camel)?;
     let values = input.fields(&USERS, &["email", "name", "avatar"], true);
     let password = input.text("password", true);
     input.finish()?;
-    let text = |name: &str| values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_str()).unwrap_or("").to_owned();
-    let user = NewUser { email: text("email"), name: text("name"), avatar: text("avatar"), password: password.unwrap_or_default() };
+    let text = |name: &str| {
+        values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_str()).unwrap_or("").to_owned()
+    };
+    let user = NewUser {
+        email: text("email"),
+        name: text("name"),
+        avatar: text("avatar"),
+        password: password.unwrap_or_default(),
+    };
     let user = identity::create_user(&state, user).await?;
     identity::add_member(&state, &ws, &user, Role::Member).await?;
     Ok((StatusCode::CREATED, view(&user)))
@@ -61,7 +72,12 @@ pub(super) async fn get(State(state): State<AppState>, caller: Caller, Path(r): 
     Ok(view(&visible(&state, &caller, r).await?))
 }
 
-pub(super) async fn update(State(state): State<AppState>, caller: Caller, Path(r): Path<String>, Body(body): Body<Json>) -> Answer {
+pub(super) async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(r): Path<String>,
+    Body(body): Body<Json>,
+) -> Answer {
     let user = visible(&state, &caller, r).await?;
     only_self(&caller, &user)?;
     let mut input = Input::new(&body, Casing::Camel)?;

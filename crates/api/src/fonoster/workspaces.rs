@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value as Json};
 use store::schema::{MEMBERSHIPS, USERS, WORKSPACES};
-use store::{Filter, Key, Operand, Op, Record, Scope};
+use store::{Filter, Key, Op, Operand, Record, Scope};
 
 use crate::auth::{Caller, Role};
 use crate::dialect::Dialect;
@@ -48,17 +48,30 @@ fn need(role: Role, at_least: Role) -> Result<(), ApiError> {
     }
 }
 
-pub(super) async fn list(State(state): State<AppState>, caller: Caller, Query(paging): Query<FonosterPaging>) -> Answer {
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(paging): Query<FonosterPaging>,
+) -> Answer {
     let ids: Vec<store::Value> = match (&caller.api_key, &caller.user) {
         (Some(k), _) => k.workspace_id.into_iter().map(Into::into).collect(),
         (None, Some(u)) => {
             let q = store::Query { filters: vec![Filter::eq("user_id", u.id)], ..Default::default() };
-            state.db.list(&MEMBERSHIPS, Scope::Global, &q).await?.records.iter().filter_map(|m| m.workspace_id).map(Into::into).collect()
+            state
+                .db
+                .list(&MEMBERSHIPS, Scope::Global, &q)
+                .await?
+                .records
+                .iter()
+                .filter_map(|m| m.workspace_id)
+                .map(Into::into)
+                .collect()
         }
         _ => Vec::new(),
     };
     let filters = vec![Filter { column: "id", op: Op::In, operand: Operand::Many(ids) }];
-    let (records, next) = list::fonoster_page(&state.db, &WORKSPACES, Scope::Global, filters, &paging).await?;
+    let (records, next) =
+        list::fonoster_page(&state.db, &WORKSPACES, Scope::Global, filters, &paging).await?;
     let mut items = Vec::new();
     for ws in &records {
         items.push(Json::Object(view(&state, ws).await));
@@ -66,7 +79,11 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, Query(pa
     Ok(axum::Json(list::fonoster_envelope(items, next)))
 }
 
-pub(super) async fn create(State(state): State<AppState>, caller: Caller, Body(body): Body<Json>) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<Json>,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
     let mut input = Input::new(&body, Casing::Camel)?;
     let values = input.fields(&WORKSPACES, &["name"], true);
     let owner_email = input.text("owner_email", false);
@@ -92,7 +109,12 @@ pub(super) async fn get(State(state): State<AppState>, caller: Caller, Path(r): 
     Ok(axum::Json(Json::Object(view(&state, &ws).await)))
 }
 
-pub(super) async fn update(State(state): State<AppState>, caller: Caller, Path(r): Path<String>, Body(body): Body<Json>) -> Answer {
+pub(super) async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(r): Path<String>,
+    Body(body): Body<Json>,
+) -> Answer {
     let (ws, role) = visible(&state, &caller, &r).await?;
     need(role, Role::Admin)?;
     let mut input = Input::new(&body, Casing::Camel)?;
@@ -122,9 +144,15 @@ async fn member_view(state: &AppState, m: &Record) -> Map<String, Json> {
     out
 }
 
-pub(super) async fn members(State(state): State<AppState>, caller: Caller, Path(r): Path<String>, Query(paging): Query<FonosterPaging>) -> Answer {
+pub(super) async fn members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(r): Path<String>,
+    Query(paging): Query<FonosterPaging>,
+) -> Answer {
     let (ws, _) = visible(&state, &caller, &r).await?;
-    let (records, next) = list::fonoster_page(&state.db, &MEMBERSHIPS, Scope::Workspace(ws.id), Vec::new(), &paging).await?;
+    let (records, next) =
+        list::fonoster_page(&state.db, &MEMBERSHIPS, Scope::Workspace(ws.id), Vec::new(), &paging).await?;
     let mut items = Vec::new();
     for m in &records {
         items.push(Json::Object(member_view(&state, m).await));
@@ -132,7 +160,12 @@ pub(super) async fn members(State(state): State<AppState>, caller: Caller, Path(
     Ok(axum::Json(list::fonoster_envelope(items, next)))
 }
 
-pub(super) async fn invite(State(state): State<AppState>, caller: Caller, Path(r): Path<String>, Body(body): Body<Json>) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+pub(super) async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(r): Path<String>,
+    Body(body): Body<Json>,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
     let (ws, role) = visible(&state, &caller, &r).await?;
     need(role, Role::Admin)?;
     let mut input = Input::new(&body, Casing::Camel)?;
@@ -150,20 +183,30 @@ pub(super) async fn invite(State(state): State<AppState>, caller: Caller, Path(r
         return Err(ApiError::forbidden("you cannot grant a role above your own"));
     }
     let email = email.unwrap_or_default();
-    let existing = state.db.find(&USERS, Scope::Global, &[Filter::eq("email", email.trim().to_lowercase())]).await?;
+    let existing =
+        state.db.find(&USERS, Scope::Global, &[Filter::eq("email", email.trim().to_lowercase())]).await?;
     let user = match (existing, password) {
         (Some(u), _) => u,
         (None, Some(password)) => {
             let name = name.unwrap_or_else(|| email.clone());
             identity::create_user(&state, NewUser { email, name, password, avatar: String::new() }).await?
         }
-        (None, None) => return Err(ApiError::field("email", "no user has this email; give a name and password to create one")),
+        (None, None) => {
+            return Err(ApiError::field(
+                "email",
+                "no user has this email; give a name and password to create one",
+            ))
+        }
     };
     let m = identity::add_member(&state, &ws, &user, new_role).await?;
     Ok((StatusCode::CREATED, axum::Json(Json::Object(member_view(&state, &m).await))))
 }
 
-pub(super) async fn remove(State(state): State<AppState>, caller: Caller, Path((r, user_ref)): Path<(String, String)>) -> Answer {
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((r, user_ref)): Path<(String, String)>,
+) -> Answer {
     let (ws, role) = visible(&state, &caller, &r).await?;
     need(role, Role::Admin)?;
     let user = state.db.get(&USERS, Scope::Global, &Key::Ref(user_ref)).await?;

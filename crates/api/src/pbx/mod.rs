@@ -24,7 +24,11 @@ struct Login {
 }
 
 /// `POST /api/sessions`: a login token for `X-XTRA-AUTH-ID`.
-async fn login(State(state): State<AppState>, client: ClientInfo, Body(body): Body<Login>) -> Result<axum::Json<Json>, ApiError> {
+async fn login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Body(body): Body<Login>,
+) -> Result<axum::Json<Json>, ApiError> {
     client.limit(&state)?;
     let user = flows::check_password(&state, &body.login, &body.password).await?;
     let (token, _) = flows::open_token(&state, &user, None, TokenKind::Session, "pbx", 0, client.0).await?;

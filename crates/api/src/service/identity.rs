@@ -24,7 +24,8 @@ pub struct NewUser {
 
 fn check_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim().to_lowercase();
-    let valid = email.split_once('@').is_some_and(|(a, d)| !a.is_empty() && !d.is_empty()) && !email.contains(' ');
+    let valid =
+        email.split_once('@').is_some_and(|(a, d)| !a.is_empty() && !d.is_empty()) && !email.contains(' ');
     if valid {
         Ok(email)
     } else {
@@ -70,7 +71,10 @@ pub async fn create_workspace(state: &AppState, name: &str, owner: &Record) -> R
     if let Some(max) = state.settings.quota("workspaces") {
         let owned = state.db.count(&WORKSPACES, Scope::Global, &[Filter::eq("owner_id", owner.id)]).await?;
         if owned >= max {
-            return Err(ApiError::exhausted(format!("quota reached: at most {max} workspaces per user"), None));
+            return Err(ApiError::exhausted(
+                format!("quota reached: at most {max} workspaces per user"),
+                None,
+            ));
         }
     }
     let ws = state
@@ -91,7 +95,12 @@ pub async fn create_workspace(state: &AppState, name: &str, owner: &Record) -> R
 }
 
 /// Makes `user` a member of `ws` with `role`.
-pub async fn add_member(state: &AppState, ws: &Record, user: &Record, role: Role) -> Result<Record, ApiError> {
+pub async fn add_member(
+    state: &AppState,
+    ws: &Record,
+    user: &Record,
+    role: Role,
+) -> Result<Record, ApiError> {
     Ok(state
         .db
         .insert(
@@ -144,11 +153,21 @@ pub async fn create_api_key(
 }
 
 /// Gives an API key a new secret; its access key id stays.
-pub async fn regenerate_api_key(state: &AppState, scope: Scope, key: &Key) -> Result<(Record, String), ApiError> {
+pub async fn regenerate_api_key(
+    state: &AppState,
+    scope: Scope,
+    key: &Key,
+) -> Result<(Record, String), ApiError> {
     let secret_text = secret::api_key_secret();
     let rec = state
         .db
-        .update(&API_KEYS, scope, key, vec![("secret_hash", secret::digest(&secret_text).into())], state.now())
+        .update(
+            &API_KEYS,
+            scope,
+            key,
+            vec![("secret_hash", secret::digest(&secret_text).into())],
+            state.now(),
+        )
         .await?;
     Ok((rec, secret_text))
 }
@@ -166,20 +185,34 @@ pub struct Bootstrap {
 
 /// On an empty store, creates the `default` workspace and its owner.
 /// Does nothing when any workspace exists.
-pub async fn bootstrap(state: &AppState, email: &str, password: Option<&str>) -> Result<Option<Bootstrap>, ApiError> {
+pub async fn bootstrap(
+    state: &AppState,
+    email: &str,
+    password: Option<&str>,
+) -> Result<Option<Bootstrap>, ApiError> {
     if state.db.count(&WORKSPACES, Scope::Global, &[]).await? > 0 {
         return Ok(None);
     }
     let generated = password.is_none().then(secret::random_password);
     let password = password.or(generated.as_deref()).unwrap_or_default();
-    let existing = state.db.find(&USERS, Scope::Global, &[Filter::eq("email", email.trim().to_lowercase())]).await?;
+    let existing =
+        state.db.find(&USERS, Scope::Global, &[Filter::eq("email", email.trim().to_lowercase())]).await?;
     let owner = match existing {
         Some(u) => u,
         None => {
-            let user = NewUser { email: email.into(), name: "Administrator".into(), password: password.into(), avatar: String::new() };
+            let user = NewUser {
+                email: email.into(),
+                name: "Administrator".into(),
+                password: password.into(),
+                avatar: String::new(),
+            };
             create_user(state, user).await?
         }
     };
     let ws = create_workspace(state, "default", &owner).await?;
-    Ok(Some(Bootstrap { email: owner.text("email").into(), generated_password: generated, access_key_id: ws.text("access_key_id").into() }))
+    Ok(Some(Bootstrap {
+        email: owner.text("email").into(),
+        generated_password: generated,
+        access_key_id: ws.text("access_key_id").into(),
+    }))
 }

@@ -33,7 +33,11 @@ struct Login {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, client: ClientInfo, Body(body): Body<Login>) -> Result<axum::Json<Json>, ApiError> {
+async fn login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Body(body): Body<Login>,
+) -> Result<axum::Json<Json>, ApiError> {
     client.limit(&state)?;
     let user = flows::check_password(&state, &body.email, &body.password).await?;
     let (token, _) = flows::open_token(&state, &user, None, TokenKind::Session, "login", 0, client.0).await?;
@@ -47,7 +51,10 @@ fn token_view(t: &Record) -> Map<String, Json> {
     out.remove("updated_at");
     out.insert("user_id".into(), json!(t.int("user_id")));
     out.insert("customer_id".into(), json!(t.workspace_id));
-    out.insert("last_request_at".into(), value(Dialect::VoipStudio, store::Kind::Time, t.get("last_request_at")));
+    out.insert(
+        "last_request_at".into(),
+        value(Dialect::VoipStudio, store::Kind::Time, t.get("last_request_at")),
+    );
     out
 }
 
@@ -55,7 +62,12 @@ fn scope_filters(caller: &Caller) -> Result<Vec<Filter>, ApiError> {
     Ok(vec![Filter::eq("kind", "apitoken"), Filter::eq("user_id", caller.user()?.id)])
 }
 
-async fn create_token(State(state): State<AppState>, caller: Caller, client: ClientInfo, Body(body): Body<Json>) -> Result<axum::Json<Json>, ApiError> {
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: ClientInfo,
+    Body(body): Body<Json>,
+) -> Result<axum::Json<Json>, ApiError> {
     let user = caller.user()?;
     let mut input = Input::new(&body, Casing::Snake)?;
     let values = input.fields(&TOKENS, &["name", "expiry"], false);
@@ -70,15 +82,23 @@ async fn create_token(State(state): State<AppState>, caller: Caller, client: Cli
         return Err(ApiError::field("expiry", "must be 0 (never) or a number of seconds"));
     }
     let ws = caller.workspace()?.id;
-    let (token, rec) = flows::open_token(&state, user, Some(ws), TokenKind::ApiToken, &name, expiry, client.0).await?;
+    let (token, rec) =
+        flows::open_token(&state, user, Some(ws), TokenKind::ApiToken, &name, expiry, client.0).await?;
     let mut data = token_view(&rec);
     data.insert("token".into(), json!(token));
     Ok(axum::Json(json!({"data": data, "links": {}})))
 }
 
-async fn list_tokens(State(state): State<AppState>, caller: Caller, Query(paging): Query<VoipPaging>) -> Result<axum::Json<Json>, ApiError> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(paging): Query<VoipPaging>,
+) -> Result<axum::Json<Json>, ApiError> {
     let render = |r: &Record| token_view(r);
-    Ok(axum::Json(list::voipstudio(&state.db, &TOKENS, caller.scope()?, scope_filters(&caller)?, &paging, &render).await?))
+    Ok(axum::Json(
+        list::voipstudio(&state.db, &TOKENS, caller.scope()?, scope_filters(&caller)?, &paging, &render)
+            .await?,
+    ))
 }
 
 async fn find_token(state: &AppState, caller: &Caller, id: i64) -> Result<Record, ApiError> {
@@ -87,12 +107,20 @@ async fn find_token(state: &AppState, caller: &Caller, id: i64) -> Result<Record
     state.db.find(&TOKENS, caller.scope()?, &filters).await?.ok_or_else(|| ApiError::not_found("API token"))
 }
 
-async fn get_token(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<axum::Json<Json>, ApiError> {
+async fn get_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Json>, ApiError> {
     let t = find_token(&state, &caller, id).await?;
     Ok(axum::Json(json!({"data": token_view(&t), "links": {}})))
 }
 
-async fn delete_token(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<axum::Json<Json>, ApiError> {
+async fn delete_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Json>, ApiError> {
     let t = find_token(&state, &caller, id).await?;
     state.db.delete(&TOKENS, caller.scope()?, &Key::Id(t.id)).await?;
     Ok(axum::Json(json!({"data": token_view(&t), "links": {}})))

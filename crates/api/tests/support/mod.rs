@@ -1,6 +1,6 @@
 //! A real server on a free port, over SQLite or a fresh PostgreSQL
 //! database, with a clock the test moves, and a real HTTP client.
-#![allow(dead_code, missing_docs, clippy::unwrap_used)]
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::enum_variant_names)]
 
 use std::sync::Arc;
 
@@ -107,7 +107,11 @@ impl Server {
     /// A Fonoster access token of the owner.
     pub async fn owner(&self) -> Auth {
         let (status, body) = self
-            .post("/v1beta2/auth/login", serde_json::json!({"username": EMAIL, "password": PASSWORD}), &Auth::None)
+            .post(
+                "/v1beta2/auth/login",
+                serde_json::json!({"username": EMAIL, "password": PASSWORD}),
+                &Auth::None,
+            )
             .await;
         assert_eq!(status, 200, "{body}");
         Auth::Bearer(body["accessToken"].as_str().unwrap().to_owned())
@@ -131,7 +135,9 @@ impl Drop for Server {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async move {
                     if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                     }
                 });
             })
