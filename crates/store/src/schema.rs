@@ -49,7 +49,7 @@ pub static API_KEYS: Resource = Resource {
     table: "api_keys",
     label: "API key",
     scoped: true,
-    quota: Some("apikeys"),
+    quota: None,
     fields: &[
         Field::text("access_key_id").required().unique(),
         Field::text("secret_hash").required().hidden(),
