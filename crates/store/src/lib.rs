@@ -22,7 +22,7 @@ pub use migrate::{latest_version, MIGRATIONS};
 pub use query::{Filter, Op, Operand, Order, Page, Query};
 pub use repo::Key;
 pub use resource::{Column, Field, Kind, Resource, Scope};
-pub use value::{Record, Value, Values};
+pub use value::{given, Record, Value, Values};
 
 /// Milliseconds since the Unix epoch: how every time is stored.
 pub type Millis = i64;

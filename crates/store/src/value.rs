@@ -63,6 +63,11 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// Field values by field name, as given to create or update.
 pub type Values = Vec<(&'static str, Value)>;
 
+/// The value given for `name` in `values`, or `Null`.
+pub fn given<'a>(values: &'a Values, name: &str) -> &'a Value {
+    values.iter().find(|(n, _)| *n == name).map_or(&Value::Null, |(_, v)| v)
+}
+
 /// One stored record: the standard columns and its fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {

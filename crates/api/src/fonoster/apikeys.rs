@@ -34,12 +34,11 @@ pub(super) async fn create(
     let mut input = Input::new(&body, Casing::Camel)?;
     let values = input.fields(&API_KEYS, &["role", "expires_at"], true);
     input.finish()?;
-    let get = |n: &str| values.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
-    let role = get("role").and_then(|v| v.as_str().and_then(Role::parse)).unwrap_or(Role::Member);
+    let role = store::given(&values, "role").as_str().and_then(Role::parse).unwrap_or(Role::Member);
     if Some(role) > caller.role {
         return Err(ApiError::forbidden("you cannot create a key with a role above your own"));
     }
-    let expires_at = get("expires_at").and_then(|v| v.as_int());
+    let expires_at = store::given(&values, "expires_at").as_int();
     if expires_at.is_some_and(|t| t <= state.now()) {
         return Err(ApiError::field("expires_at", "must be in the future"));
     }

@@ -54,9 +54,7 @@ pub(super) async fn create(
     let values = input.fields(&USERS, &["email", "name", "avatar"], true);
     let password = input.text("password", true);
     input.finish()?;
-    let text = |name: &str| {
-        values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_str()).unwrap_or("").to_owned()
-    };
+    let text = |name: &str| store::given(&values, name).as_str().unwrap_or("").to_owned();
     let user = NewUser {
         email: text("email"),
         name: text("name"),

@@ -96,7 +96,7 @@ pub(super) async fn create(
             .ok_or_else(|| ApiError::field("owner_email", "no user has this email"))?,
         None => caller.user()?.clone(),
     };
-    let name = values.first().and_then(|(_, v)| v.as_str()).unwrap_or_default().to_owned();
+    let name = store::given(&values, "name").as_str().unwrap_or_default().to_owned();
     let ws = identity::create_workspace(&state, &name, &owner).await?;
     if let Some(user) = caller.user.as_ref().filter(|u| u.id != owner.id) {
         identity::add_member(&state, &ws, user, Role::Admin).await?;

@@ -75,9 +75,8 @@ async fn create_token(
         input.reject("name", "is required");
     }
     input.finish()?;
-    let get = |n: &str| values.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
-    let name = get("name").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    let expiry = get("expiry").and_then(|v| v.as_int()).unwrap_or(0);
+    let name = store::given(&values, "name").as_str().unwrap_or_default().to_owned();
+    let expiry = store::given(&values, "expiry").as_int().unwrap_or(0);
     if expiry < 0 {
         return Err(ApiError::field("expiry", "must be 0 (never) or a number of seconds"));
     }
