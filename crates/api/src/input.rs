@@ -43,25 +43,61 @@ impl<'a> Input<'a> {
     }
 
     /// The values of the resource fields `names` that the body carries.
-    /// On `create`, required ones must be present.
+    /// On `create`, required ones must be present. In camelCase, a
+    /// reference `domain_id` is read as `domain: {ref}` or `domainRef`, and
+    /// holds the target's ref (text) for the caller to resolve.
     pub fn fields(&mut self, res: &Resource, names: &[&'static str], create: bool) -> Values {
         let mut values = Vec::new();
         for field in names.iter().filter_map(|n| res.field(n)) {
-            let wire = self.wire(field.name);
-            match self.body.get(&wire) {
-                None | Some(Json::Null) if create && field.required => self.error(field.name, "is required"),
+            let (wire, raw) = self.raw(field.name, field.kind);
+            match raw {
+                None | Some(Json::Null) if create && field.required => self.error(&wire, "is required"),
                 None => {}
-                Some(raw) => match convert(raw, field.kind) {
-                    Ok(Value::Null) if field.required => self.error(field.name, "may not be null"),
+                Some(raw) => match self.convert_field(field, &raw) {
+                    Ok(Value::Null) if field.required => self.error(&wire, "may not be null"),
                     Ok(Value::Text(t)) if field.required && t.trim().is_empty() => {
-                        self.error(field.name, "may not be empty")
+                        self.error(&wire, "may not be empty")
                     }
                     Ok(v) => values.push((field.name, v)),
-                    Err(message) => self.error(field.name, message),
+                    Err(message) => self.error(&wire, message),
                 },
             }
         }
         values
+    }
+
+    /// The wire name and raw value of a field.
+    fn raw(&self, name: &str, kind: Kind) -> (String, Option<Json>) {
+        if let (Kind::Ref(_), Casing::Camel) = (kind, self.casing) {
+            let base = camel(name.strip_suffix("_id").unwrap_or(name));
+            let by_object = match self.body.get(&base) {
+                Some(Json::Object(o)) => Some(o.get("ref").cloned().unwrap_or(Json::Null)),
+                Some(other) => Some(other.clone()),
+                None => None,
+            };
+            let raw = by_object.or_else(|| self.body.get(&format!("{base}Ref")).cloned());
+            return (base, raw);
+        }
+        let wire = self.wire(name);
+        let raw = self.body.get(&wire).cloned();
+        (wire, raw)
+    }
+
+    fn convert_field(&self, field: &store::Field, raw: &Json) -> Result<Value, String> {
+        if let (Kind::Ref(_), Casing::Camel) = (field.kind, self.casing) {
+            return match raw {
+                Json::String(r) if !r.trim().is_empty() => Ok(Value::Text(r.trim().to_owned())),
+                Json::Null => Ok(Value::Null),
+                _ => Err("must be a ref (a string, or an object with a ref)".into()),
+            };
+        }
+        let value = convert(raw, field.kind)?;
+        if let (Some((min, max)), Value::Int(v)) = (field.range, &value) {
+            if v < &min || v > &max {
+                return Err(format!("must be between {min} and {max}"));
+            }
+        }
+        Ok(value)
     }
 
     /// A text value that is not a stored field (a password, an email to
@@ -123,8 +159,8 @@ pub fn convert(raw: &Json, kind: Kind) -> Result<Value, String> {
             (Json::Number(n), _) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
                 Ok(Value::Int(n.as_i64().unwrap_or(0)))
             }
-            (_, Some("1" | "true")) => Ok(Value::Int(1)),
-            (_, Some("0" | "false")) => Ok(Value::Int(0)),
+            (_, Some("1" | "true" | "t")) => Ok(Value::Int(1)),
+            (_, Some("0" | "false" | "f")) => Ok(Value::Int(0)),
             _ => Err("must be true or false (or 1 or 0)".into()),
         },
         Kind::Text => match raw {

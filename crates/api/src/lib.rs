@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod crud;
 pub mod dialect;
 pub mod error;
 pub mod extract;
@@ -12,6 +13,7 @@ pub mod input;
 pub mod list;
 mod pbx;
 pub mod ratelimit;
+pub mod routes;
 pub mod service;
 pub mod settings;
 pub mod state;
@@ -23,7 +25,6 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{from_fn, Next};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use tower_http::trace::TraceLayer;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -36,14 +37,13 @@ use crate::error::ErrorKind;
 
 /// Every dialect's routes and `/healthz`, with errors rendered in the
 /// dialect of the path they were asked on.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState) -> axum::Router {
     let body_limit = state.settings.body_limit_bytes;
-    Router::new()
+    let (routes, doc) = api().finish();
+    let doc = std::sync::Arc::new(doc);
+    routes
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
-        .merge(fonoster::routes())
-        .merge(pbx::routes())
-        .merge(vonage::routes())
-        .merge(voipstudio::routes())
+        .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .fallback(|| async { ApiError::new(ErrorKind::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorKind::MethodNotAllowed, "method not allowed")
@@ -52,6 +52,15 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every documented endpoint of every dialect.
+pub fn api() -> routes::Api {
+    routes::Api::new()
+        .merge(fonoster::routes())
+        .merge(pbx::routes())
+        .merge(vonage::routes())
+        .merge(voipstudio::routes())
 }
 
 async fn render_errors(req: Request, next: Next) -> Response {

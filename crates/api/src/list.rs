@@ -80,7 +80,7 @@ pub async fn fonoster_page(
 pub struct PbxPaging {
     /// 1-based page number.
     pub page: Option<u64>,
-    /// Rows per page (default 10, at most 1000).
+    /// Rows per page (default 1000, at most 5000).
     pub per_page: Option<u64>,
     /// Column to sort by.
     pub sort_field: Option<String>,
@@ -92,17 +92,42 @@ pub struct PbxPaging {
     pub search_key: Option<String>,
 }
 
-/// A PBX list: `{page, pageCount, rowCount, data}`.
-pub async fn pbx(
+/// One page of a PBX list.
+#[derive(Debug)]
+pub struct PbxPage {
+    /// The records of the page.
+    pub records: Vec<Record>,
+    /// The 1-based page number.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+    /// Matching rows over all pages.
+    pub row_count: u64,
+}
+
+impl PbxPage {
+    /// `{page, pageCount, rowCount, data}` around the rendered records.
+    pub fn envelope(&self, data: Vec<Json>) -> Json {
+        json!({
+            "page": self.page,
+            "pageCount": self.row_count.div_ceil(self.per_page),
+            "rowCount": self.row_count,
+            "data": data,
+        })
+    }
+}
+
+/// A page of a PBX list, after `searchField`/`searchKey` and
+/// `sortField`/`sortOrder`.
+pub async fn pbx_page(
     db: &Db,
     res: &Resource,
     scope: Scope,
     mut filters: Vec<Filter>,
     paging: &PbxPaging,
-    render: Render<'_>,
-) -> Result<Json, ApiError> {
+) -> Result<PbxPage, ApiError> {
     let page = paging.page.unwrap_or(1).max(1);
-    let per_page = paging.per_page.filter(|p| *p > 0).unwrap_or(10).min(1000);
+    let per_page = paging.per_page.filter(|p| *p > 0).unwrap_or(1000).min(5000);
     if let (Some(field), Some(key)) = (&paging.search_field, &paging.search_key) {
         let column = column(res, field)?;
         filters.push(Filter { column, op: Op::Like, operand: Operand::One(format!("%{key}%").into()) });
@@ -114,16 +139,10 @@ pub async fn pbx(
         }),
         None => None,
     };
-    let query =
-        Query { filters, order, limit: Some(per_page), offset: (page - 1) * per_page, ..Query::default() };
+    let offset = (page - 1).saturating_mul(per_page);
+    let query = Query { filters, order, limit: Some(per_page), offset, ..Query::default() };
     let result = db.list(res, scope, &query).await?;
-    let data: Vec<Json> = result.records.iter().map(|r| Json::Object(render(r))).collect();
-    Ok(json!({
-        "page": page,
-        "pageCount": result.total.div_ceil(per_page),
-        "rowCount": result.total,
-        "data": data,
-    }))
+    Ok(PbxPage { records: result.records, page, per_page, row_count: result.total })
 }
 
 /// VoIPstudio pager, filters and grouping.
@@ -237,7 +256,7 @@ pub async fn voipstudio(
         let total = groups.len();
         let data: Vec<Json> = groups
             .iter()
-            .skip(((page - 1) * limit) as usize)
+            .skip((page - 1).saturating_mul(limit).min(usize::MAX as u64) as usize)
             .take(limit as usize)
             .map(|(v, n)| json!({ col: crate::view::value(Dialect::VoipStudio, kind, v), "count": n }))
             .collect();
@@ -250,7 +269,13 @@ pub async fn voipstudio(
         }),
         None => None,
     };
-    let query = Query { filters, order, limit: Some(limit), offset: (page - 1) * limit, ..Query::default() };
+    let query = Query {
+        filters,
+        order,
+        limit: Some(limit),
+        offset: (page - 1).saturating_mul(limit),
+        ..Query::default()
+    };
     let result = db.list(res, scope, &query).await?;
     let data: Vec<Json> = result.records.iter().map(|r| Json::Object(render(r))).collect();
     Ok(json!({"data": data, "total": result.total}))

@@ -28,6 +28,7 @@ fn time(dialect: Dialect, ms: Millis) -> Json {
 /// One stored value as `dialect` shows a field of `kind`.
 pub fn value(dialect: Dialect, kind: Kind, v: &Value) -> Json {
     match (kind, v) {
+        (Kind::Text | Kind::Enum(_) | Kind::Json, Value::Null) if dialect == Dialect::Pbx => json!(""),
         (_, Value::Null) => Json::Null,
         (Kind::Time, Value::Int(ms)) => time(dialect, *ms),
         (Kind::Bool, Value::Int(b)) if dialect == Dialect::Pbx => json!(b),
@@ -40,8 +41,9 @@ pub fn value(dialect: Dialect, kind: Kind, v: &Value) -> Json {
 }
 
 /// A record as `dialect` shows it: its id or ref, its visible fields with
-/// the dialect's casing, and its times. Reference fields are left to the
-/// dialect, which knows how it names the target.
+/// the dialect's casing, and its times. References are shown as ids where
+/// the dialect uses ids (PBX, VoIPstudio) and left to the dialect where it
+/// shows refs.
 pub fn render(dialect: Dialect, res: &Resource, rec: &Record) -> Map<String, Json> {
     let mut out = Map::new();
     let key = |name: &str| if dialect == Dialect::Fonoster { camel(name) } else { name.to_owned() };
@@ -56,7 +58,8 @@ pub fn render(dialect: Dialect, res: &Resource, rec: &Record) -> Map<String, Jso
             out.insert("id".into(), json!(rec.id));
         }
     }
-    for f in res.fields.iter().filter(|f| !f.hidden && !matches!(f.kind, Kind::Ref(_))) {
+    let by_id = matches!(dialect, Dialect::Pbx | Dialect::VoipStudio);
+    for f in res.fields.iter().filter(|f| !f.hidden && (by_id || !matches!(f.kind, Kind::Ref(_)))) {
         out.insert(key(f.name), value(dialect, f.kind, rec.get(f.name)));
     }
     out.insert(key("created_at"), time(dialect, rec.created_at));

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "credentials and tokens",
         sql: include_str!("migrations/0002_credentials.sql"),
     },
+    Migration {
+        version: 3,
+        name: "configuration and call records",
+        sql: include_str!("migrations/0003_config.sql"),
+    },
 ];
 
 /// The schema version this build expects.

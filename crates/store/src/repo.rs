@@ -9,8 +9,8 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, AnyConnection, Row};
 
 use crate::{
-    schema, Db, Filter, Kind, Millis, Op, Operand, Page, Query, Record, Resource, Scope, StoreError, Value,
-    Values,
+    schema, Db, Filter, Kind, Link, Millis, Op, Operand, Page, Query, Record, Resource, Scope, StoreError,
+    Value, Values,
 };
 
 /// How a record is addressed.
@@ -285,7 +285,7 @@ impl Db {
     ) -> Result<Record, StoreError> {
         let current = self.get(res, scope, key).await?;
         let mut tx = self.pool.begin().await?;
-        check_values(&mut tx, res, scope, &values, Some(current.id)).await?;
+        check_values(&mut tx, res, scope, &values, Some(&current)).await?;
         let mut sql = Sql::new("");
         let mut sets = vec![format!("updated_at = {}", sql.arg(Value::Int(now), Kind::Int))];
         for (name, value) in values {
@@ -300,22 +300,27 @@ impl Db {
     }
 
     /// Deletes the record with `key`, unless another record still refers
-    /// to it; returns what was deleted.
+    /// to it; records that refer to it with `cascade` go with it. Returns
+    /// what was deleted.
     pub async fn delete(&self, res: &Resource, scope: Scope, key: &Key) -> Result<Record, StoreError> {
         let current = self.get(res, scope, key).await?;
         let mut tx = self.pool.begin().await?;
         for other in schema::ALL {
             for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(res.table) && !f.cascade) {
-                let mut sql = Sql::new(format!("SELECT ref FROM {} WHERE {} = ", other.table, f.name));
+                let mut sql = Sql::new(format!("SELECT id, ref FROM {} WHERE {} = ", other.table, f.name));
                 let p = sql.arg(Value::Int(current.id), Kind::Int);
                 sql.text.push_str(&p);
-                sql.text.push_str(" LIMIT 1");
-                if let Some(row) = sql.query().fetch_optional(&mut *tx).await? {
-                    let r: String = row.try_get(0)?;
-                    return Err(StoreError::InUse {
-                        resource: res.label,
-                        referrer: format!("{} {r}", other.label),
-                    });
+                refuse_if_found(&mut tx, sql, res, other).await?;
+            }
+            for link in other.links.iter().filter(|l| l.table == res.table) {
+                let mut sql = Sql::new("");
+                let cond = link_condition(&mut sql, link, current.id);
+                if link.cascade {
+                    sql.text = format!("DELETE FROM {} WHERE {cond}", other.table);
+                    sql.query().execute(&mut *tx).await?;
+                } else {
+                    sql.text = format!("SELECT id, ref FROM {} WHERE {cond}", other.table);
+                    refuse_if_found(&mut tx, sql, res, other).await?;
                 }
             }
         }
@@ -328,6 +333,37 @@ impl Db {
     }
 }
 
+/// The SQL condition under which `link` points at the record `id`.
+fn link_condition(sql: &mut Sql, link: &Link, id: i64) -> String {
+    let p = sql.arg(Value::Text(id.to_string()), Kind::Text);
+    let mut cond = format!("CAST({} AS TEXT) = {p}", link.field);
+    let (when, values) = link.when;
+    if !when.is_empty() {
+        let ps: Vec<String> = values.iter().map(|v| sql.arg(Value::from(*v), Kind::Text)).collect();
+        cond.push_str(&format!(" AND {when} IN ({})", ps.join(", ")));
+    }
+    cond
+}
+
+/// Fails with `InUse` naming the first row `sql` (selecting id, ref) finds.
+async fn refuse_if_found(
+    conn: &mut AnyConnection,
+    mut sql: Sql,
+    res: &Resource,
+    other: &Resource,
+) -> Result<(), StoreError> {
+    sql.text.push_str(" LIMIT 1");
+    if let Some(row) = sql.query().fetch_optional(&mut *conn).await? {
+        let id: i64 = row.try_get(0)?;
+        let r: String = row.try_get(1)?;
+        return Err(StoreError::InUse {
+            resource: res.label,
+            referrer: format!("{} {id} ({r})", other.label),
+        });
+    }
+    Ok(())
+}
+
 fn field_kind(res: &Resource, name: &str) -> Result<Kind, StoreError> {
     res.field(name)
         .map(|f| f.kind)
@@ -335,13 +371,13 @@ fn field_kind(res: &Resource, name: &str) -> Result<Kind, StoreError> {
 }
 
 /// Refuses values that would duplicate a unique field or name a missing
-/// record. `own_id` is the record being updated, which may keep its values.
+/// record. `current` is the record being updated, which may keep its values.
 async fn check_values(
     conn: &mut AnyConnection,
     res: &Resource,
     scope: Scope,
     values: &Values,
-    own_id: Option<i64>,
+    current: Option<&Record>,
 ) -> Result<(), StoreError> {
     for (name, value) in values {
         if *value == Value::Null {
@@ -351,8 +387,8 @@ async fn check_values(
         if field.unique {
             let mut sql = Sql::new(format!("SELECT id FROM {}", res.table));
             let mut filters = vec![Filter::eq(field.name, value.clone())];
-            if let Some(id) = own_id {
-                filters.push(Filter { column: "id", op: Op::Ne, operand: Operand::One(Value::Int(id)) });
+            if let Some(own) = current {
+                filters.push(Filter { column: "id", op: Op::Ne, operand: Operand::One(Value::Int(own.id)) });
             }
             push_where(&mut sql, res, scope, &filters);
             sql.text.push_str(" LIMIT 1");
@@ -361,14 +397,51 @@ async fn check_values(
             }
         }
         if let Kind::Ref(table) = field.kind {
-            let target = schema::by_table(table)
-                .ok_or_else(|| StoreError::Config(format!("unknown table {table}")))?;
-            let mut sql = Sql::new(format!("SELECT id FROM {}", target.table));
-            push_where(&mut sql, target, scope, &[Filter::eq("id", value.clone())]);
-            if sql.query().fetch_optional(&mut *conn).await?.is_none() {
-                return Err(StoreError::DanglingRef { field: field.name, target: target.label });
-            }
+            check_target(conn, scope, field.name, table, value).await?;
         }
+    }
+    let after = |name: &str| match values.iter().find(|(n, _)| *n == name) {
+        Some((_, v)) => v.clone(),
+        None => current.map_or(Value::Null, |r| r.get(name).clone()),
+    };
+    for link in res.links {
+        let (when, allowed) = link.when;
+        let applies = when.is_empty() || after(when).as_str().is_some_and(|v| allowed.contains(&v));
+        let touched = values.iter().any(|(n, _)| *n == link.field || *n == when);
+        let target = match after(link.field) {
+            Value::Text(t) if t.trim().is_empty() => continue,
+            Value::Null => continue,
+            v => v,
+        };
+        if applies && touched {
+            check_target(conn, scope, link.field, link.table, &target).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Fails with `DanglingRef` unless `value` is the id of a record of `table`.
+async fn check_target(
+    conn: &mut AnyConnection,
+    scope: Scope,
+    field: &'static str,
+    table: &str,
+    value: &Value,
+) -> Result<(), StoreError> {
+    let target =
+        schema::by_table(table).ok_or_else(|| StoreError::Config(format!("unknown table {table}")))?;
+    let id = match value {
+        Value::Int(id) => Some(*id),
+        Value::Text(t) => t.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    let Some(id) = id else {
+        return Err(StoreError::DanglingRef { field, target: target.label });
+    };
+    let mut sql = Sql::new(format!("SELECT id FROM {}", target.table));
+    push_where(&mut sql, target, scope, &[Filter::eq("id", id)]);
+    if sql.query().fetch_optional(&mut *conn).await?.is_none() {
+        return Err(StoreError::DanglingRef { field, target: target.label });
     }
     Ok(())
 }

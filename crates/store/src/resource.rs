@@ -38,11 +38,13 @@ pub struct Field {
     /// For references: deleting the target deletes this record too,
     /// instead of being refused.
     pub cascade: bool,
+    /// For integers: the smallest and largest allowed value.
+    pub range: Option<(i64, i64)>,
 }
 
 impl Field {
     const fn new(name: &'static str, kind: Kind) -> Field {
-        Field { name, kind, required: false, unique: false, hidden: false, cascade: false }
+        Field { name, kind, required: false, unique: false, hidden: false, cascade: false, range: None }
     }
     /// An integer field.
     pub const fn int(name: &'static str) -> Field {
@@ -92,6 +94,46 @@ impl Field {
     pub const fn cascade(self) -> Field {
         Field { cascade: true, ..self }
     }
+    /// Limits an integer to `min..=max`.
+    pub const fn range(self, min: i64, max: i64) -> Field {
+        Field { range: Some((min, max)), ..self }
+    }
+}
+
+/// A reference whose target depends on another field: `field` holds the
+/// id of a record of `table` when the field `when.0` has one of the values
+/// `when.1` (a route's `dest_uuid` names a gateway when its `dest_type` is
+/// `FS_DEST_GATEWAY`). Checked like a reference on write and on delete.
+#[derive(Debug, Clone, Copy)]
+pub struct Link {
+    /// The field holding the id (text or integer).
+    pub field: &'static str,
+    /// The table it then refers to.
+    pub table: &'static str,
+    /// The field and values under which it refers there.
+    pub when: (&'static str, &'static [&'static str]),
+    /// Deleting the target deletes this record too.
+    pub cascade: bool,
+}
+
+impl Link {
+    /// `field` names a record of `table` when `when_field` is one of `values`.
+    pub const fn new(
+        field: &'static str,
+        table: &'static str,
+        when_field: &'static str,
+        values: &'static [&'static str],
+    ) -> Link {
+        Link { field, table, when: (when_field, values), cascade: false }
+    }
+    /// `field`, when not empty, always names a record of `table`.
+    pub const fn always(field: &'static str, table: &'static str) -> Link {
+        Link { field, table, when: ("", &[]), cascade: false }
+    }
+    /// Marks the link as deleted with its target.
+    pub const fn cascade(self) -> Link {
+        Link { cascade: true, ..self }
+    }
 }
 
 /// A kind of record: its table and fields. Every table also has `id`,
@@ -108,6 +150,8 @@ pub struct Resource {
     pub quota: Option<&'static str>,
     /// The fields besides the standard columns.
     pub fields: &'static [Field],
+    /// References whose target depends on another field.
+    pub links: &'static [Link],
 }
 
 /// A column a query may name: a field or a standard column.

@@ -3,30 +3,52 @@
 
 mod apikeys;
 mod auth;
+mod resources;
 mod users;
 mod workspaces;
 
-use axum::routing::{delete, get, post};
-use axum::Router;
+use store::schema::WORKSPACES;
 
-use crate::state::AppState;
+use crate::input::Casing;
+use crate::routes::{Api, Body};
+
+const LOGIN: Body = Body::Props(&[("username", "string"), ("password", "string")]);
+const API_KEY: Body = Body::Props(&[("accessKeyId", "string"), ("accessKeySecret", "string")]);
+const REFRESH: Body = Body::Props(&[("refreshToken", "string")]);
+const WORKSPACE: Body = Body::Fields(&WORKSPACES, &["name"], Casing::Camel);
+const USER: Body =
+    Body::Props(&[("name", "string"), ("email", "string"), ("password", "string"), ("avatar", "string")]);
+const MEMBER: Body =
+    Body::Props(&[("email", "string"), ("name", "string"), ("role", "string"), ("password", "string")]);
+const ROLE: Body = Body::Props(&[("role", "string"), ("expiresAt", "integer")]);
 
 /// The dialect's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1beta2/auth/login", post(auth::login))
-        .route("/v1beta2/auth/apikey", post(auth::login_api_key))
-        .route("/v1beta2/auth/refresh", post(auth::refresh))
-        .route("/v1beta2/workspaces", get(workspaces::list).post(workspaces::create))
-        .route(
-            "/v1beta2/workspaces/{ref}",
-            get(workspaces::get).put(workspaces::update).delete(workspaces::delete),
+pub fn routes() -> Api {
+    Api::new()
+        .post("/v1beta2/auth/login", "Log in with a username and password", LOGIN, auth::login)
+        .post("/v1beta2/auth/apikey", "Log in with an API key", API_KEY, auth::login_api_key)
+        .post("/v1beta2/auth/refresh", "Exchange a refresh token", REFRESH, auth::refresh)
+        .get("/v1beta2/workspaces", "List your workspaces", workspaces::list)
+        .post("/v1beta2/workspaces", "Create a workspace", WORKSPACE, workspaces::create)
+        .get("/v1beta2/workspaces/{ref}", "Get a workspace", workspaces::get)
+        .put("/v1beta2/workspaces/{ref}", "Rename a workspace", WORKSPACE, workspaces::update)
+        .delete("/v1beta2/workspaces/{ref}", "Delete a workspace", workspaces::delete)
+        .get("/v1beta2/workspaces/{ref}/members", "List a workspace's members", workspaces::members)
+        .post("/v1beta2/workspaces/{ref}/members", "Add a member", MEMBER, workspaces::invite)
+        .delete("/v1beta2/workspaces/{ref}/members/{user_ref}", "Remove a member", workspaces::remove)
+        .post("/v1beta2/users", "Create a user in your workspace", USER, users::create)
+        .get("/v1beta2/users/{ref}", "Get a user", users::get)
+        .put("/v1beta2/users/{ref}", "Update yourself", USER, users::update)
+        .delete("/v1beta2/users/{ref}", "Delete yourself", users::delete)
+        .get("/v1beta2/apikeys", "List API keys", apikeys::list)
+        .post("/v1beta2/apikeys", "Create an API key", ROLE, apikeys::create)
+        .get("/v1beta2/apikeys/{ref}", "Get an API key", apikeys::get)
+        .delete("/v1beta2/apikeys/{ref}", "Delete an API key", apikeys::delete)
+        .post(
+            "/v1beta2/apikeys/{ref}/regenerate",
+            "Regenerate an API key's secret",
+            Body::None,
+            apikeys::regenerate,
         )
-        .route("/v1beta2/workspaces/{ref}/members", get(workspaces::members).post(workspaces::invite))
-        .route("/v1beta2/workspaces/{ref}/members/{user_ref}", delete(workspaces::remove))
-        .route("/v1beta2/users", post(users::create))
-        .route("/v1beta2/users/{ref}", get(users::get).put(users::update).delete(users::delete))
-        .route("/v1beta2/apikeys", get(apikeys::list).post(apikeys::create))
-        .route("/v1beta2/apikeys/{ref}", get(apikeys::get).delete(apikeys::delete))
-        .route("/v1beta2/apikeys/{ref}/regenerate", post(apikeys::regenerate))
+        .merge(resources::routes())
 }

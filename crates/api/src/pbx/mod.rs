@@ -1,20 +1,31 @@
 //! The PBX dialect: `/api/...`, `X-XTRA-AUTH-ID`, `{code, message, data}`.
 
+mod lists;
+mod menus;
+mod routing;
+mod trunking;
+
 use axum::extract::State;
-use axum::routing::post;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use crate::auth::flows::{self, TokenKind};
 use crate::auth::ClientInfo;
 use crate::error::ApiError;
-use crate::extract::Json as Body;
+use crate::extract::Json as JsonBody;
+use crate::routes::{Api, Body};
 use crate::state::AppState;
 
+const LOGIN: Body = Body::Props(&[("login", "string"), ("password", "string")]);
+
 /// The dialect's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/sessions", post(login))
+pub fn routes() -> Api {
+    Api::new()
+        .post("/api/sessions", "Log in for an X-XTRA-AUTH-ID token", LOGIN, login)
+        .merge(routing::routes())
+        .merge(menus::routes())
+        .merge(lists::routes())
+        .merge(trunking::routes())
 }
 
 #[derive(Deserialize)]
@@ -27,7 +38,7 @@ struct Login {
 async fn login(
     State(state): State<AppState>,
     client: ClientInfo,
-    Body(body): Body<Login>,
+    JsonBody(body): JsonBody<Login>,
 ) -> Result<axum::Json<Json>, ApiError> {
     client.limit(&state)?;
     let user = flows::check_password(&state, &body.login, &body.password).await?;

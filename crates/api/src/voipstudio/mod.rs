@@ -1,9 +1,9 @@
 //! The VoIPstudio v1.2 dialect: `/v1.2/voipstudio/...`, `X-Auth-Token`,
 //! `{data, total}` lists with pager, filter and group_by.
 
+mod cdrs;
+
 use axum::extract::State;
-use axum::routing::{delete, post};
-use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 use store::schema::TOKENS;
@@ -16,15 +16,22 @@ use crate::error::ApiError;
 use crate::extract::{Json as Body, Path, Query};
 use crate::input::{Casing, Input};
 use crate::list::{self, VoipPaging};
+use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 use crate::view::{render, value};
 
+const LOGIN: Doc = Doc::Props(&[("email", "string"), ("password", "string")]);
+const TOKEN: Doc = Doc::Fields(&TOKENS, &["name", "expiry"], Casing::Snake);
+
 /// The dialect's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1.2/voipstudio/login", post(login))
-        .route("/v1.2/voipstudio/apitokens", post(create_token).get(list_tokens))
-        .route("/v1.2/voipstudio/apitokens/{id}", delete(delete_token).get(get_token))
+pub fn routes() -> Api {
+    Api::new()
+        .post("/v1.2/voipstudio/login", "Log in for a user_token", LOGIN, login)
+        .post("/v1.2/voipstudio/apitokens", "Create an API token", TOKEN, create_token)
+        .get("/v1.2/voipstudio/apitokens", "List your API tokens", list_tokens)
+        .get("/v1.2/voipstudio/apitokens/{id}", "Get an API token", get_token)
+        .delete("/v1.2/voipstudio/apitokens/{id}", "Delete an API token", delete_token)
+        .merge(cdrs::routes())
 }
 
 #[derive(Deserialize)]

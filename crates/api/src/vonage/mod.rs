@@ -1,11 +1,9 @@
-//! The Vonage Applications v2 dialect: `/v2/...`, HTTP Basic with an API
-//! key, RFC 7807 errors. Its resources arrive with the configuration API.
+//! The Vonage Applications v2 dialect: `/v2/applications`, HTTP Basic with
+//! an API key, HAL lists, RFC 7807 errors.
 
-use axum::Router;
-
-use crate::state::AppState;
+use crate::routes::Api;
 
 /// The dialect's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Api {
+    Api::new()
 }

@@ -104,6 +104,30 @@ impl Server {
         self.send(auth.apply(self.req(Method::DELETE, path))).await
     }
 
+    pub async fn put(&self, path: &str, body: Value, auth: &Auth) -> (u16, Value) {
+        self.send(auth.apply(self.req(Method::PUT, path)).json(&body)).await
+    }
+
+    /// DELETE with a JSON body (the PBX deletes lists of ids so).
+    pub async fn delete_with(&self, path: &str, body: Value, auth: &Auth) -> (u16, Value) {
+        self.send(auth.apply(self.req(Method::DELETE, path)).json(&body)).await
+    }
+
+    /// A PBX token of the owner (`X-XTRA-AUTH-ID`).
+    pub async fn pbx(&self) -> Auth {
+        let (status, body) = self
+            .post("/api/sessions", serde_json::json!({"login": EMAIL, "password": PASSWORD}), &Auth::None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        Auth::Xtra(body["data"]["token"].as_str().unwrap().to_owned())
+    }
+
+    /// A Fonoster access token of the owner, in the default workspace.
+    pub async fn fonoster(&self) -> Auth {
+        let owner = self.owner().await;
+        owner.in_workspace(&self.workspace)
+    }
+
     /// A Fonoster access token of the owner.
     pub async fn owner(&self) -> Auth {
         let (status, body) = self

@@ -1,4 +1,4 @@
-//! The description of every resource Calliope keeps.
+//! Identity: users, workspaces, members, API keys and tokens.
 
 use crate::{Field, Resource};
 
@@ -11,6 +11,7 @@ pub static USERS: Resource = Resource {
     label: "user",
     scoped: false,
     quota: None,
+    links: &[],
     fields: &[
         Field::text("email").required().unique(),
         Field::text("name").required(),
@@ -25,6 +26,7 @@ pub static WORKSPACES: Resource = Resource {
     label: "workspace",
     scoped: false,
     quota: None,
+    links: &[],
     fields: &[
         Field::text("access_key_id").required().unique(),
         Field::text("name").required(),
@@ -38,6 +40,7 @@ pub static MEMBERSHIPS: Resource = Resource {
     label: "member",
     scoped: true,
     quota: None,
+    links: &[],
     fields: &[
         Field::reference("user_id", "users").required().unique().cascade(),
         Field::one_of("role", ROLES).required(),
@@ -50,6 +53,7 @@ pub static API_KEYS: Resource = Resource {
     label: "API key",
     scoped: true,
     quota: None,
+    links: &[],
     fields: &[
         Field::text("access_key_id").required().unique(),
         Field::text("secret_hash").required().hidden(),
@@ -64,6 +68,7 @@ pub static TOKENS: Resource = Resource {
     label: "API token",
     scoped: true,
     quota: None,
+    links: &[],
     fields: &[
         Field::reference("user_id", "users").required().cascade(),
         Field::one_of("kind", &["session", "apitoken"]).required(),
@@ -82,6 +87,7 @@ pub static REFRESH_TOKENS: Resource = Resource {
     label: "refresh token",
     scoped: false,
     quota: None,
+    links: &[],
     fields: &[
         Field::text("jti_hash").required().hidden(),
         Field::text("subject").required(),
@@ -90,11 +96,3 @@ pub static REFRESH_TOKENS: Resource = Resource {
         Field::time("used_at"),
     ],
 };
-
-/// Every resource, for reference checks.
-pub static ALL: &[&Resource] = &[&USERS, &WORKSPACES, &MEMBERSHIPS, &API_KEYS, &TOKENS, &REFRESH_TOKENS];
-
-/// The resource kept in `table`.
-pub fn by_table(table: &str) -> Option<&'static Resource> {
-    ALL.iter().copied().find(|r| r.table == table)
-}

@@ -1,0 +1,212 @@
+//! The Fonoster dialect's generic resource endpoints: refs, camelCase,
+//! `201` with the whole resource, `{items, nextPageToken}` lists, and
+//! references written and shown as `{ref}` objects.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{json, Map, Value as Json};
+use store::{Key, Kind, Record, Resource, Scope, Value, Values};
+
+use super::{Cx, Rules};
+use crate::auth::{Caller, Role};
+use crate::dialect::{camel, Dialect};
+use crate::error::ApiError;
+use crate::extract::{Json as Body, Path, Query};
+use crate::input::{Casing, Input};
+use crate::list::{self, FonosterPaging};
+use crate::routes::{Api, Body as Doc};
+use crate::state::AppState;
+use crate::view::render;
+
+/// How the Fonoster dialect serves one resource.
+pub struct FonosterSpec {
+    /// The resource.
+    pub res: &'static Resource,
+    /// Fields a create may set.
+    pub create: &'static [&'static str],
+    /// Fields an update may set.
+    pub update: &'static [&'static str],
+    /// The resource's own rules.
+    pub rules: &'static dyn Rules,
+}
+
+/// The wire name of a reference field: `domain_id` is `domain`.
+pub fn ref_name(field: &str) -> String {
+    camel(field.strip_suffix("_id").unwrap_or(field))
+}
+
+/// Turns the refs (UUIDs) that the input read for reference fields into
+/// ids, refusing refs that name nothing in the workspace.
+pub async fn resolve_refs(
+    state: &AppState,
+    res: &Resource,
+    scope: Scope,
+    values: &mut Values,
+) -> Result<(), ApiError> {
+    for (name, value) in values.iter_mut() {
+        let (Some(Kind::Ref(table)), Value::Text(r)) = (res.field(name).map(|f| f.kind), &*value) else {
+            continue;
+        };
+        let target = store::schema::by_table(table).ok_or_else(|| ApiError::internal(table))?;
+        match state.db.find(target, scope, &[store::Filter::eq("ref", r.as_str())]).await? {
+            Some(rec) => *value = Value::Int(rec.id),
+            None => {
+                return Err(ApiError::field(
+                    &ref_name(name),
+                    format!("refers to a {} that does not exist", target.label),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The record as Fonoster shows it: references as `{ref, name}`.
+pub async fn view(
+    cx: &Cx<'_>,
+    res: &Resource,
+    rules: &dyn Rules,
+    rec: &Record,
+) -> Result<Map<String, Json>, ApiError> {
+    let mut out = render(Dialect::Fonoster, res, rec);
+    for f in res.fields.iter().filter(|f| !f.hidden) {
+        let Kind::Ref(table) = f.kind else { continue };
+        let shown = match rec.int(f.name) {
+            None => Json::Null,
+            Some(id) => {
+                let target = store::schema::by_table(table).ok_or_else(|| ApiError::internal(table))?;
+                match cx.state.db.find(target, Scope::Global, &[store::Filter::eq("id", id)]).await? {
+                    Some(t) => json!({"ref": t.r#ref, "name": t.text("name")}),
+                    None => Json::Null,
+                }
+            }
+        };
+        out.insert(ref_name(f.name), shown);
+    }
+    rules.view(cx, rec, &mut out).await?;
+    Ok(out)
+}
+
+/// Reads the writable fields of `body`, resolves references and applies the
+/// rules.
+pub async fn values(
+    cx: &Cx<'_>,
+    spec: &FonosterSpec,
+    body: &Json,
+    current: Option<&Record>,
+) -> Result<Values, ApiError> {
+    let names = if current.is_some() { spec.update } else { spec.create };
+    let mut input = Input::new(body, Casing::Camel)?;
+    let mut values = input.fields(spec.res, names, current.is_none());
+    input.finish()?;
+    resolve_refs(cx.state, spec.res, cx.scope, &mut values).await?;
+    spec.rules.prepare(cx, body, &mut values, current).await?;
+    Ok(values)
+}
+
+fn scope(caller: &Caller, role: Role) -> Result<Scope, ApiError> {
+    Ok(Scope::Workspace(caller.require(role)?.id))
+}
+
+async fn list(
+    spec: &'static FonosterSpec,
+    state: AppState,
+    caller: Caller,
+    paging: FonosterPaging,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Member)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let (records, next) = list::fonoster_page(&state.db, spec.res, scope, Vec::new(), &paging).await?;
+    let mut items = Vec::with_capacity(records.len());
+    for rec in &records {
+        items.push(Json::Object(view(&cx, spec.res, spec.rules, rec).await?));
+    }
+    Ok(axum::Json(list::fonoster_envelope(items, next)))
+}
+
+async fn create(
+    spec: &'static FonosterSpec,
+    state: AppState,
+    caller: Caller,
+    body: Json,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+    let scope = scope(&caller, Role::Admin)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let values = values(&cx, spec, &body, None).await?;
+    let rec = super::create(&state, spec.res, scope, values).await?;
+    Ok((StatusCode::CREATED, axum::Json(Json::Object(view(&cx, spec.res, spec.rules, &rec).await?))))
+}
+
+async fn get_one(
+    spec: &'static FonosterSpec,
+    state: AppState,
+    caller: Caller,
+    r: String,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Member)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let rec = state.db.get(spec.res, scope, &Key::Ref(r)).await?;
+    Ok(axum::Json(Json::Object(view(&cx, spec.res, spec.rules, &rec).await?)))
+}
+
+async fn update(
+    spec: &'static FonosterSpec,
+    state: AppState,
+    caller: Caller,
+    r: String,
+    body: Json,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Admin)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let rec = state.db.get(spec.res, scope, &Key::Ref(r)).await?;
+    let values = values(&cx, spec, &body, Some(&rec)).await?;
+    let rec = super::update(&state, spec.res, scope, &rec, values).await?;
+    Ok(axum::Json(Json::Object(view(&cx, spec.res, spec.rules, &rec).await?)))
+}
+
+async fn remove(
+    spec: &'static FonosterSpec,
+    state: AppState,
+    caller: Caller,
+    r: String,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Admin)?;
+    let rec = state.db.delete(spec.res, scope, &Key::Ref(r)).await?;
+    Ok(axum::Json(json!({"ref": rec.r#ref})))
+}
+
+/// Serves `spec` at `base` (list, create) and `base/{ref}` (get, update,
+/// delete).
+pub fn register(api: Api, base: &str, spec: &'static FonosterSpec) -> Api {
+    let label = spec.res.label;
+    let item = format!("{base}/{{ref}}");
+    api.get(
+        base,
+        format!("List {label}s"),
+        move |State(s): State<AppState>, c: Caller, Query(p): Query<FonosterPaging>| list(spec, s, c, p),
+    )
+    .post(
+        base,
+        format!("Create a {label}"),
+        Doc::Fields(spec.res, spec.create, Casing::Camel),
+        move |State(s): State<AppState>, c: Caller, Body(b): Body<Json>| create(spec, s, c, b),
+    )
+    .get(
+        &item,
+        format!("Get a {label}"),
+        move |State(s): State<AppState>, c: Caller, Path(r): Path<String>| get_one(spec, s, c, r),
+    )
+    .put(
+        &item,
+        format!("Update a {label}"),
+        Doc::Fields(spec.res, spec.update, Casing::Camel),
+        move |State(s): State<AppState>, c: Caller, Path(r): Path<String>, Body(b): Body<Json>| {
+            update(spec, s, c, r, b)
+        },
+    )
+    .delete(
+        &item,
+        format!("Delete a {label}"),
+        move |State(s): State<AppState>, c: Caller, Path(r): Path<String>| remove(spec, s, c, r),
+    )
+}

@@ -1,0 +1,286 @@
+//! The PBX dialect's generic resource endpoints: integer ids, snake_case,
+//! `{code, message, data}` answers and `{page, pageCount, rowCount, data}`
+//! lists.
+
+use axum::extract::{RawQuery, State};
+use serde_json::{json, Map, Value as Json};
+use store::{Filter, Record, Resource, Scope, Value};
+
+use super::{Cx, Rules};
+use crate::auth::{Caller, Role};
+use crate::dialect::Dialect;
+use crate::error::ApiError;
+use crate::extract::{Json as Body, Path};
+use crate::input::{convert, Casing, Input};
+use crate::list::{self, PbxPaging};
+use crate::routes::{Api, Body as Doc};
+use crate::state::AppState;
+use crate::view::render;
+
+/// How the PBX dialect serves one resource.
+pub struct PbxSpec {
+    /// The resource.
+    pub res: &'static Resource,
+    /// Fields a create may set.
+    pub create: &'static [&'static str],
+    /// Fields an update may set.
+    pub update: &'static [&'static str],
+    /// Query-string parameters that filter a list by equality.
+    pub filters: &'static [&'static str],
+    /// For nested resources: the field that holds the parent's id from the
+    /// path (`/api/ivrs/{id}/actions` sets `ivr_menu_id`).
+    pub parent: Option<&'static str>,
+    /// The resource's own rules.
+    pub rules: &'static dyn Rules,
+}
+
+/// A successful PBX answer: `{"code":200,"message":"success","data":...}`.
+pub fn ok(data: Json) -> axum::Json<Json> {
+    axum::Json(json!({"code": 200, "message": "success", "data": data}))
+}
+
+/// The caller's workspace, for reading (`Member`) or changing (`Admin`).
+pub fn scope(caller: &Caller, role: Role) -> Result<Scope, ApiError> {
+    Ok(Scope::Workspace(caller.require(role)?.id))
+}
+
+/// The record as the PBX shows it, after the resource's rules.
+pub async fn view(cx: &Cx<'_>, spec: &PbxSpec, rec: &Record) -> Result<Map<String, Json>, ApiError> {
+    let mut out = render(Dialect::Pbx, spec.res, rec);
+    spec.rules.view(cx, rec, &mut out).await?;
+    Ok(out)
+}
+
+/// Reads the writable fields of `body` and applies the rules.
+pub async fn values(
+    cx: &Cx<'_>,
+    spec: &PbxSpec,
+    body: &Json,
+    current: Option<&Record>,
+) -> Result<store::Values, ApiError> {
+    let names = if current.is_some() { spec.update } else { spec.create };
+    let mut input = Input::new(body, Casing::Snake)?;
+    let mut values = input.fields(spec.res, names, current.is_none());
+    input.finish()?;
+    spec.rules.prepare(cx, body, &mut values, current).await?;
+    Ok(values)
+}
+
+/// The query string as name/value pairs.
+pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|e| ApiError::invalid(format!("bad query string: {e}")))
+}
+
+/// The paging and the equality filters (`spec.filters`) of a list request.
+pub fn list_request(
+    spec: &PbxSpec,
+    pairs: &[(String, String)],
+) -> Result<(PbxPaging, Vec<Filter>), ApiError> {
+    let paging: PbxPaging =
+        serde_urlencoded::from_str(&serde_urlencoded::to_string(pairs).unwrap_or_default())
+            .map_err(|e| ApiError::invalid(format!("bad paging parameter: {e}")))?;
+    let mut filters = Vec::new();
+    for (name, raw) in pairs {
+        if let Some(field) = spec.filters.iter().find(|f| **f == name).and_then(|f| spec.res.field(f)) {
+            let value =
+                convert(&Json::String(raw.clone()), field.kind).map_err(|m| ApiError::field(name, m))?;
+            filters.push(Filter::eq(field.name, value));
+        }
+    }
+    Ok((paging, filters))
+}
+
+fn parent_id(id: &str, label: &str) -> Result<i64, ApiError> {
+    id.trim().parse().map_err(|_| ApiError::not_found(label))
+}
+
+/// Checks that the parent named in the path exists, returning its id.
+async fn parent(state: &AppState, spec: &PbxSpec, scope: Scope, id: &str) -> Result<Option<i64>, ApiError> {
+    let Some(field) = spec.parent else { return Ok(None) };
+    let table = match spec.res.field(field).map(|f| f.kind) {
+        Some(store::Kind::Ref(table)) => table,
+        _ => return Err(ApiError::internal(format!("{field} is not a reference"))),
+    };
+    let target = store::schema::by_table(table).ok_or_else(|| ApiError::internal(table))?;
+    let id = parent_id(id, target.label)?;
+    super::by_id(state, target, scope, &id.to_string()).await?;
+    Ok(Some(id))
+}
+
+async fn list(
+    spec: &'static PbxSpec,
+    state: AppState,
+    caller: Caller,
+    parent_key: Option<String>,
+    raw: Option<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Member)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let (paging, mut filters) = list_request(spec, &query_pairs(raw.as_deref())?)?;
+    if let (Some(field), Some(id)) =
+        (spec.parent, parent(&state, spec, scope, parent_key.as_deref().unwrap_or("")).await?)
+    {
+        filters.push(Filter::eq(field, id));
+    }
+    let page = list::pbx_page(&state.db, spec.res, scope, filters, &paging).await?;
+    let mut data = Vec::with_capacity(page.records.len());
+    for rec in &page.records {
+        data.push(Json::Object(view(&cx, spec, rec).await?));
+    }
+    Ok(axum::Json(page.envelope(data)))
+}
+
+async fn create(
+    spec: &'static PbxSpec,
+    state: AppState,
+    caller: Caller,
+    parent_key: Option<String>,
+    body: Json,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Admin)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let mut values = values(&cx, spec, &body, None).await?;
+    if let (Some(field), Some(id)) =
+        (spec.parent, parent(&state, spec, scope, parent_key.as_deref().unwrap_or("")).await?)
+    {
+        values.retain(|(n, _)| *n != field);
+        values.push((field, Value::Int(id)));
+    }
+    let rec = super::create(&state, spec.res, scope, values).await?;
+    Ok(ok(json!(rec.id)))
+}
+
+async fn item(
+    spec: &'static PbxSpec,
+    state: &AppState,
+    scope: Scope,
+    parent_key: Option<String>,
+    id: &str,
+) -> Result<Record, ApiError> {
+    match (spec.parent, parent(state, spec, scope, parent_key.as_deref().unwrap_or("")).await?) {
+        (Some(field), Some(pid)) => super::child_by_id(state, spec.res, scope, field, pid, id).await,
+        _ => super::by_id(state, spec.res, scope, id).await,
+    }
+}
+
+async fn get_one(
+    spec: &'static PbxSpec,
+    state: AppState,
+    caller: Caller,
+    parent_key: Option<String>,
+    id: String,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Member)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let rec = item(spec, &state, scope, parent_key, &id).await?;
+    Ok(axum::Json(Json::Object(view(&cx, spec, &rec).await?)))
+}
+
+async fn update(
+    spec: &'static PbxSpec,
+    state: AppState,
+    caller: Caller,
+    parent_key: Option<String>,
+    id: String,
+    body: Json,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Admin)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let rec = item(spec, &state, scope, parent_key, &id).await?;
+    let values = values(&cx, spec, &body, Some(&rec)).await?;
+    super::update(&state, spec.res, scope, &rec, values).await?;
+    Ok(ok(json!(rec.id.to_string())))
+}
+
+async fn remove(
+    spec: &'static PbxSpec,
+    state: AppState,
+    caller: Caller,
+    parent_key: Option<String>,
+    id: String,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = scope(&caller, Role::Admin)?;
+    let rec = item(spec, &state, scope, parent_key, &id).await?;
+    state.db.delete(spec.res, scope, &store::Key::Id(rec.id)).await?;
+    Ok(ok(json!(rec.id.to_string())))
+}
+
+/// Serves `spec` at `base` (list, create) and `base/{id}` (get, update,
+/// delete). A nested `base` has one `{parent}` parameter.
+pub fn register(api: Api, base: &str, spec: &'static PbxSpec) -> Api {
+    let label = spec.res.label;
+    let doc = Doc::Fields(spec.res, spec.create, Casing::Snake);
+    let doc_update = Doc::Fields(spec.res, spec.update, Casing::Snake);
+    let item_path = if spec.parent.is_some() { format!("{base}/{{item}}") } else { format!("{base}/{{id}}") };
+    if spec.parent.is_some() {
+        api.get(
+            base,
+            format!("List {label}s"),
+            move |State(s): State<AppState>, c: Caller, Path(p): Path<String>, RawQuery(q): RawQuery| {
+                list(spec, s, c, Some(p), q)
+            },
+        )
+        .post(
+            base,
+            format!("Create a {label}"),
+            doc,
+            move |State(s): State<AppState>, c: Caller, Path(p): Path<String>, Body(b): Body<Json>| {
+                create(spec, s, c, Some(p), b)
+            },
+        )
+        .get(
+            &item_path,
+            format!("Get a {label}"),
+            move |State(s): State<AppState>, c: Caller, Path((p, id)): Path<(String, String)>| {
+                get_one(spec, s, c, Some(p), id)
+            },
+        )
+        .put(
+            &item_path,
+            format!("Update a {label}"),
+            doc_update,
+            move |State(s): State<AppState>,
+                  c: Caller,
+                  Path((p, id)): Path<(String, String)>,
+                  Body(b): Body<Json>| update(spec, s, c, Some(p), id, b),
+        )
+        .delete(
+            &item_path,
+            format!("Delete a {label}"),
+            move |State(s): State<AppState>, c: Caller, Path((p, id)): Path<(String, String)>| {
+                remove(spec, s, c, Some(p), id)
+            },
+        )
+    } else {
+        api.get(
+            base,
+            format!("List {label}s"),
+            move |State(s): State<AppState>, c: Caller, RawQuery(q): RawQuery| list(spec, s, c, None, q),
+        )
+        .post(
+            base,
+            format!("Create a {label}"),
+            doc,
+            move |State(s): State<AppState>, c: Caller, Body(b): Body<Json>| create(spec, s, c, None, b),
+        )
+        .get(
+            &item_path,
+            format!("Get a {label}"),
+            move |State(s): State<AppState>, c: Caller, Path(id): Path<String>| get_one(spec, s, c, None, id),
+        )
+        .put(
+            &item_path,
+            format!("Update a {label}"),
+            doc_update,
+            move |State(s): State<AppState>, c: Caller, Path(id): Path<String>, Body(b): Body<Json>| {
+                update(spec, s, c, None, id, b)
+            },
+        )
+        .delete(
+            &item_path,
+            format!("Delete a {label}"),
+            move |State(s): State<AppState>, c: Caller, Path(id): Path<String>| remove(spec, s, c, None, id),
+        )
+    }
+}

@@ -1,0 +1,143 @@
+//! The programmable-voice resources that Fonoster and Vonage describe, and
+//! that the PBX dialect shares (numbers are its hotlines, trunks its trunks).
+
+use crate::{Field, Resource};
+
+/// Voice applications: a webhook endpoint (Fonoster) or capabilities with
+/// webhooks and a public key (Vonage); one record seen by both.
+pub static APPLICATIONS: Resource = Resource {
+    table: "applications",
+    label: "application",
+    scoped: true,
+    quota: Some("applications"),
+    links: &[],
+    fields: &[
+        Field::text("name").required(),
+        Field::one_of("type", &["EXTERNAL", "AUTOPILOT"]),
+        Field::text("endpoint"),
+        Field::json("text_to_speech"),
+        Field::json("speech_to_text"),
+        Field::json("intelligence"),
+        Field::json("capabilities"),
+        Field::text("public_key"),
+    ],
+};
+
+/// SIP credentials; the password is kept encrypted so digests can be
+/// computed for any realm and algorithm.
+pub static CREDENTIALS: Resource = Resource {
+    table: "credentials",
+    label: "credentials",
+    scoped: true,
+    quota: None,
+    links: &[],
+    fields: &[
+        Field::text("name").required(),
+        Field::text("username").required(),
+        Field::text("password_enc").required().hidden(),
+    ],
+};
+
+/// Access control lists of CIDR blocks.
+pub static ACLS: Resource = Resource {
+    table: "acls",
+    label: "ACL",
+    scoped: true,
+    quota: None,
+    links: &[],
+    fields: &[Field::text("name").required(), Field::json("allow"), Field::json("deny")],
+};
+
+/// SIP domains that agents belong to.
+pub static DOMAINS: Resource = Resource {
+    table: "domains",
+    label: "domain",
+    scoped: true,
+    quota: None,
+    links: &[],
+    fields: &[
+        Field::text("name").required(),
+        Field::text("domain_uri").required().unique(),
+        Field::reference("acl_id", "acls"),
+        Field::json("egress_policies"),
+    ],
+};
+
+/// Agents: SIP users and extensions (`username` is the extension).
+pub static AGENTS: Resource = Resource {
+    table: "agents",
+    label: "agent",
+    scoped: true,
+    quota: Some("agents"),
+    links: &[],
+    fields: &[
+        Field::text("name").required(),
+        Field::text("username").required().unique(),
+        Field::reference("domain_id", "domains"),
+        Field::reference("credentials_id", "credentials"),
+        Field::one_of("privacy", &["PRIVATE", "NONE"]),
+        Field::bool("enabled"),
+        Field::text("context"),
+    ],
+};
+
+/// Numbers (DIDs): Fonoster numbers and PBX hotlines. `line_number` is the
+/// number itself; an ingress handler (application or agent) or the PBX's
+/// target extensions (`numbers`) say where its calls go.
+pub static NUMBERS: Resource = Resource {
+    table: "numbers",
+    label: "number",
+    scoped: true,
+    quota: Some("numbers"),
+    links: &[],
+    fields: &[
+        Field::text("line_number").required().unique(),
+        Field::text("name"),
+        Field::text("city"),
+        Field::text("country"),
+        Field::text("country_iso_code"),
+        Field::reference("application_id", "applications"),
+        Field::reference("agent_id", "agents"),
+        Field::text("numbers"),
+        Field::text("description"),
+        Field::text("type"),
+        Field::text("ref_id"),
+    ],
+};
+
+/// SIP trunks to carriers: Fonoster trunks and PBX trunks. Fonoster's
+/// `outboundUri` is the PBX's `remote_addr`.
+pub static TRUNKS: Resource = Resource {
+    table: "trunks",
+    label: "trunk",
+    scoped: true,
+    quota: None,
+    links: &[],
+    fields: &[
+        Field::text("name").required().unique(),
+        Field::text("description"),
+        Field::text("type"),
+        Field::one_of("protocol", &["UDP", "TCP", "TLS", "WS", "WSS"]),
+        Field::text("remote_addr"),
+        Field::text("local_addr"),
+        Field::text("inbound_uri"),
+        Field::bool("register"),
+        Field::bool("enabled"),
+        Field::text("source"),
+        Field::text("media_codec"),
+        Field::text("params"),
+        Field::reference("acl_id", "acls"),
+        Field::reference("inbound_credentials_id", "credentials"),
+        Field::reference("outbound_credentials_id", "credentials"),
+    ],
+};
+
+/// Named secrets; the value is encrypted at rest and never shown.
+pub static SECRETS: Resource = Resource {
+    table: "secrets",
+    label: "secret",
+    scoped: true,
+    quota: None,
+    links: &[],
+    fields: &[Field::text("name").required().unique(), Field::text("secret_enc").required().hidden()],
+};
