@@ -144,6 +144,10 @@ impl From<StoreError> for ApiError {
                 ApiError::field(field, format!("refers to a {target} that does not exist"))
             }
             e @ StoreError::InUse { .. } => ApiError::new(ErrorKind::AlreadyExists, e.to_string()),
+            StoreError::Row { index, source } => {
+                let inner = ApiError::from(*source);
+                ApiError { message: format!("row {}: {}", index + 1, inner.message), ..inner }
+            }
             e if e.is_unique_violation() => ApiError::new(ErrorKind::AlreadyExists, "already exists"),
             e => ApiError::internal(e),
         }

@@ -30,6 +30,14 @@ pub enum StoreError {
         /// What refers to it, as "<label> <ref>".
         referrer: String,
     },
+    /// One row of a several-row write failed; nothing was written.
+    #[error("row {index}: {source}")]
+    Row {
+        /// The row's index, from 0.
+        index: usize,
+        /// What was wrong with it.
+        source: Box<StoreError>,
+    },
     /// The database URL or file could not be used.
     #[error("invalid database configuration: {0}")]
     Config(String),

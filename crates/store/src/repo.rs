@@ -246,32 +246,35 @@ impl Db {
         now: Millis,
     ) -> Result<Record, StoreError> {
         let mut tx = self.pool.begin().await?;
-        check_values(&mut tx, res, scope, &values, None).await?;
-        let mut cols = vec!["ref", "created_at", "updated_at"];
-        let mut sql = Sql::new("");
-        let mut params = vec![
-            sql.arg(Value::Text(new_ref()), Kind::Text),
-            sql.arg(Value::Int(now), Kind::Int),
-            sql.arg(Value::Int(now), Kind::Int),
-        ];
-        if let (Scope::Workspace(ws), true) = (scope, res.scoped) {
-            cols.push("workspace_id");
-            params.push(sql.arg(Value::Int(ws), Kind::Int));
-        }
-        for (name, value) in values {
-            let kind = field_kind(res, name)?;
-            cols.push(name);
-            params.push(sql.arg(value, kind));
-        }
-        sql.text = format!(
-            "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
-            res.table,
-            cols.join(", "),
-            params.join(", ")
-        );
-        let id: i64 = sql.query().fetch_one(&mut *tx).await?.try_get(0)?;
+        let id = insert_in(&mut tx, res, scope, values, now).await?;
         tx.commit().await?;
         self.get(res, Scope::Global, &Key::Id(id)).await
+    }
+
+    /// Creates one record per row, all or none: the first row that fails
+    /// (a duplicate, also among the rows, or a dangling reference) is named
+    /// by its index and nothing is kept.
+    pub async fn insert_all(
+        &self,
+        res: &Resource,
+        scope: Scope,
+        rows: Vec<Values>,
+        now: Millis,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for (index, values) in rows.into_iter().enumerate() {
+            let id = insert_in(&mut tx, res, scope, values, now)
+                .await
+                .map_err(|e| StoreError::Row { index, source: Box::new(e) })?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            records.push(self.get(res, Scope::Global, &Key::Id(id)).await?);
+        }
+        Ok(records)
     }
 
     /// Changes the given fields of the record with `key` and returns it.
@@ -331,6 +334,41 @@ impl Db {
         tx.commit().await?;
         Ok(current)
     }
+}
+
+/// Inserts a record within `conn`'s transaction, after the checks, and
+/// returns its id.
+async fn insert_in(
+    conn: &mut AnyConnection,
+    res: &Resource,
+    scope: Scope,
+    values: Values,
+    now: Millis,
+) -> Result<i64, StoreError> {
+    check_values(conn, res, scope, &values, None).await?;
+    let mut cols = vec!["ref", "created_at", "updated_at"];
+    let mut sql = Sql::new("");
+    let mut params = vec![
+        sql.arg(Value::Text(new_ref()), Kind::Text),
+        sql.arg(Value::Int(now), Kind::Int),
+        sql.arg(Value::Int(now), Kind::Int),
+    ];
+    if let (Scope::Workspace(ws), true) = (scope, res.scoped) {
+        cols.push("workspace_id");
+        params.push(sql.arg(Value::Int(ws), Kind::Int));
+    }
+    for (name, value) in values {
+        let kind = field_kind(res, name)?;
+        cols.push(name);
+        params.push(sql.arg(value, kind));
+    }
+    sql.text = format!(
+        "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
+        res.table,
+        cols.join(", "),
+        params.join(", ")
+    );
+    Ok(sql.query().fetch_one(&mut *conn).await?.try_get(0)?)
 }
 
 /// The SQL condition under which `link` points at the record `id`.
