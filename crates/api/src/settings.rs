@@ -1,6 +1,7 @@
 //! What the API's behaviour depends on, from configuration.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// API behaviour settings.
 #[derive(Debug, Clone)]
@@ -20,6 +21,11 @@ pub struct Settings {
     /// Per-workspace limits by resource quota name (`applications`,
     /// `agents`, `numbers`, ...), and `workspaces` per user.
     pub quotas: BTreeMap<String, u64>,
+    /// Where uploaded media, recordings and the secrets key file live.
+    pub data_dir: PathBuf,
+    /// The key that encrypts stored secrets (64 hex digits); when not
+    /// given, one is made once and kept in `data_dir/secrets.key`.
+    pub secrets_key: Option<String>,
 }
 
 impl Default for Settings {
@@ -31,6 +37,8 @@ impl Default for Settings {
             refresh_token_ttl_secs: 24 * 3600,
             session_idle_secs: 30 * 60,
             quotas: default_quotas(),
+            data_dir: PathBuf::from("calliope-data"),
+            secrets_key: None,
         }
     }
 }

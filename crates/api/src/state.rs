@@ -5,10 +5,22 @@ use std::sync::Arc;
 use store::{Db, Millis, StoreError};
 
 use crate::auth::jwt::Keys;
+use crate::auth::sealer::{KeyError, Sealer};
 use crate::auth::secret;
 use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
 use crate::settings::Settings;
+
+/// Why the state could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The secrets key is unusable.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
 
 /// The API's shared state; cheap to clone.
 #[derive(Debug, Clone)]
@@ -23,14 +35,18 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// The per-credential rate limiter.
     pub limiter: Arc<RateLimiter>,
+    /// Encrypts and decrypts stored secrets.
+    pub sealer: Arc<Sealer>,
 }
 
 impl AppState {
     /// State over `db`; the signing key is made on first start and kept in
     /// the store, so tokens outlive a restart and every node shares it.
-    pub async fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StoreError> {
+    pub async fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StateError> {
         let key = db.setting_or_insert("jwt_signing_key", &secret::random_hex(32)).await?;
+        let sealer = Sealer::new(settings.secrets_key.as_deref(), &settings.data_dir)?;
         Ok(AppState {
+            sealer: Arc::new(sealer),
             db,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             settings: Arc::new(settings),

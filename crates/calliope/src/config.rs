@@ -39,6 +39,9 @@ pub struct Settings {
     /// Where the SQLite database, recordings and media live [default: ./calliope-data].
     #[arg(long, env = "CALLIOPE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Key that encrypts stored secrets, 64 hex digits [default: made once in DATA_DIR/secrets.key].
+    #[arg(long, env = "CALLIOPE_SECRETS_KEY", hide_env_values = true)]
+    pub secrets_key: Option<String>,
     /// postgres://... to use PostgreSQL instead of the embedded SQLite.
     #[arg(long, env = "CALLIOPE_DATABASE_URL")]
     pub database_url: Option<String>,
@@ -127,6 +130,7 @@ impl Settings {
             sip_addr,
             rtp_ports,
             data_dir,
+            secrets_key,
             database_url,
             public_ip,
             admin_email,
@@ -174,6 +178,8 @@ impl Settings {
             refresh_token_ttl_secs: self.refresh_token_ttl.unwrap_or(d.refresh_token_ttl_secs),
             session_idle_secs: self.session_idle.unwrap_or(d.session_idle_secs),
             quotas,
+            data_dir: self.data_dir.clone().unwrap_or(d.data_dir),
+            secrets_key: self.secrets_key.clone(),
         }
     }
 }

@@ -54,10 +54,11 @@ fn init_logs(s: &Settings) {
 }
 
 async fn serve(s: Settings) -> anyhow::Result<()> {
-    let data_dir = s.data_dir.clone().unwrap_or_else(|| PathBuf::from("calliope-data"));
-    let db = store::Db::open(s.database_url.as_deref(), &data_dir).await.context("opening the store")?;
+    let settings = s.api();
+    let db =
+        store::Db::open(s.database_url.as_deref(), &settings.data_dir).await.context("opening the store")?;
     tracing::info!(backend = ?db.backend(), "store ready");
-    let state = api::AppState::new(db.clone(), s.api(), Arc::new(api::SystemClock)).await?;
+    let state = api::AppState::new(db.clone(), settings, Arc::new(api::SystemClock)).await?;
 
     let email = s.admin_email.as_deref().unwrap_or("admin@calliope.local");
     if let Some(made) = api::service::identity::bootstrap(&state, email, s.admin_password.as_deref())

@@ -3,6 +3,7 @@
 
 pub mod flows;
 pub mod jwt;
+pub mod sealer;
 pub mod secret;
 
 use axum::extract::{ConnectInfo, FromRequestParts};

@@ -36,8 +36,9 @@ pub struct Server {
 impl Server {
     /// Starts a server; `None` (a skip) only when PostgreSQL is missing
     /// outside CI. Under CI a missing PostgreSQL fails the test.
-    pub async fn start(backend: Backend, settings: Settings) -> Option<Server> {
+    pub async fn start(backend: Backend, mut settings: Settings) -> Option<Server> {
         let dir = tempfile::tempdir().unwrap();
+        settings.data_dir = dir.path().to_owned();
         let mut pg_db = None;
         let url = match backend {
             Backend::Sqlite => None,
