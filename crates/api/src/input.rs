@@ -104,6 +104,10 @@ impl<'a> Input<'a> {
     /// look up). `None` when absent; an error when required and absent.
     pub fn text(&mut self, name: &str, required: bool) -> Option<String> {
         match self.body.get(&self.wire(name)) {
+            Some(Json::String(s)) if s.contains('\0') => {
+                self.error(name, "may not contain NUL characters");
+                None
+            }
             Some(Json::String(s)) if !s.trim().is_empty() => Some(s.clone()),
             None | Some(Json::Null) if !required => None,
             Some(Json::String(_)) | None | Some(Json::Null) => {
@@ -137,6 +141,9 @@ impl<'a> Input<'a> {
 pub fn convert(raw: &Json, kind: Kind) -> Result<Value, String> {
     if raw.is_null() {
         return Ok(Value::Null);
+    }
+    if raw.as_str().is_some_and(|s| s.contains('\0')) {
+        return Err("may not contain NUL characters".into());
     }
     let text = match raw {
         Json::String(s) => Some(s.trim()),

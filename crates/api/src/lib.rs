@@ -23,8 +23,10 @@ mod vonage;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{from_fn, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -49,6 +51,10 @@ pub fn router(state: AppState) -> axum::Router {
             ApiError::new(ErrorKind::MethodNotAllowed, "method not allowed")
         })
         .layer(from_fn(render_errors))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            ApiError::new(ErrorKind::Internal, "internal error").into_response()
+        }))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -43,7 +43,9 @@ impl Sql {
             q = match (value, kind) {
                 (Value::Int(v), _) => q.bind(*v),
                 (Value::Float(v), _) => q.bind(*v),
-                (Value::Text(v), _) => q.bind(v.clone()),
+                // PostgreSQL refuses NUL in text; the API refuses it on
+                // input, and a lookup with one simply matches nothing.
+                (Value::Text(v), _) => q.bind(v.replace('\0', "\u{fffd}")),
                 (Value::Null, Kind::Float) => q.bind(None::<f64>),
                 (Value::Null, Kind::Text | Kind::Json | Kind::Enum(_)) => q.bind(None::<String>),
                 (Value::Null, _) => q.bind(None::<i64>),

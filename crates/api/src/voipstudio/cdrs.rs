@@ -1,9 +1,49 @@
 //! `GET /v1.2/voipstudio/cdrs`: call records with pager, filter and
-//! group_by.
+//! group_by, and one record by id.
 
+use axum::extract::State;
+use serde_json::{json, Value as Json};
+use store::schema::CDRS;
+use store::{Key, Record};
+
+use crate::auth::{Caller, Role};
+use crate::dialect::Dialect;
+use crate::error::ApiError;
+use crate::extract::{Path, Query};
+use crate::list::{self, VoipPaging};
 use crate::routes::Api;
+use crate::state::AppState;
+use crate::view::render;
 
 /// Its routes.
 pub fn routes() -> Api {
-    Api::new()
+    Api::new().get("/v1.2/voipstudio/cdrs", "List call records (pager, filter, group_by)", list_cdrs).get(
+        "/v1.2/voipstudio/cdrs/{id}",
+        "Get a call record",
+        get_cdr,
+    )
+}
+
+fn view(rec: &Record) -> serde_json::Map<String, Json> {
+    render(Dialect::VoipStudio, &CDRS, rec)
+}
+
+async fn list_cdrs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(paging): Query<VoipPaging>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = store::Scope::Workspace(caller.require(Role::Member)?.id);
+    Ok(axum::Json(list::voipstudio(&state.db, &CDRS, scope, Vec::new(), &paging, &view).await?))
+}
+
+async fn get_cdr(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let scope = store::Scope::Workspace(caller.require(Role::Member)?.id);
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found(CDRS.label))?;
+    let rec = state.db.get(&CDRS, scope, &Key::Id(id)).await?;
+    Ok(axum::Json(json!({"data": view(&rec), "links": {}})))
 }
