@@ -3,6 +3,7 @@
 
 mod apikeys;
 mod auth;
+mod calls;
 mod resources;
 mod users;
 mod workspaces;
@@ -50,5 +51,7 @@ pub fn routes() -> Api {
             Body::None,
             apikeys::regenerate,
         )
+        .get("/v1beta2/calls", "List calls", calls::list)
+        .get("/v1beta2/calls/{ref}", "Get a call", calls::get)
         .merge(resources::routes())
 }

@@ -1,5 +1,5 @@
-//! VoIPstudio call records: the seed's filter example, every operator
-//! class, group_by, the pager and its limit, in the seed's envelopes.
+//! Call records: VoIPstudio's filter example, operators, group_by and
+//! pager, and the same records as Fonoster calls.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -92,4 +92,23 @@ async fn cdrs_filter_group_and_page(b: Backend) {
     assert_eq!((st, body["data"]["src"].clone(), body["links"].clone()), (200, json!("1001"), json!({})));
     let (st, _) = s.get("/v1.2/voipstudio/cdrs/999999", &voip).await;
     assert_eq!(st, 404);
+
+    let fonoster = s.fonoster().await;
+    let (st, body) = s.get("/v1beta2/calls?pageSize=3", &fonoster).await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 3);
+    assert_ne!(body["nextPageToken"], "");
+    let first = &body["items"][0];
+    assert_eq!(
+        (first["ref"].clone(), first["from"].clone(), first["to"].clone()),
+        (json!("call-0"), json!("1001"), json!("123456"))
+    );
+    assert_eq!(
+        (first["status"].clone(), first["startTime"].clone(), first["duration"].clone()),
+        (json!("ANSWERED"), json!("2018-08-30T10:00:00Z"), json!(35))
+    );
+    let (st, body) = s.get("/v1beta2/calls/call-2", &fonoster).await;
+    assert_eq!((st, body["status"].clone()), (200, json!("NO ANSWER")));
+    let (st, body) = s.get("/v1beta2/calls/nope", &fonoster).await;
+    assert_eq!((st, body["error"]["code"].clone()), (404, json!("NOT_FOUND")));
 }
