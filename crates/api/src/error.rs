@@ -154,6 +154,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<engine::secrets::SealError> for ApiError {
+    fn from(e: engine::secrets::SealError) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
 impl IntoResponse for ApiError {
     /// Renders in the Fonoster shape; a dialect's layer re-renders it in its
     /// own (it finds the error in the response's extensions).

@@ -2,4 +2,6 @@
 //! B2BUA legs, applications, conferences, the event bus and the CDR writer.
 //!
 //! It drives the sans-IO cores of `sip` and `media` and keeps its state in
-//! `store`. The SIP issue fills it in.
+//! `store`.
+
+pub mod secrets;

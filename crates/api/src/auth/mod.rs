@@ -3,8 +3,9 @@
 
 pub mod flows;
 pub mod jwt;
-pub mod sealer;
 pub mod secret;
+
+pub use engine::secrets as sealer;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;

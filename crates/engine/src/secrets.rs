@@ -10,8 +10,6 @@ use base64::Engine;
 use rand::rngs::OsRng;
 use rand::RngCore;
 
-use crate::error::ApiError;
-
 const PREFIX: &str = "v1:";
 
 /// Seals and opens secrets with one key.
@@ -23,6 +21,20 @@ impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Sealer")
     }
+}
+
+/// A secret could not be sealed or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// Encryption failed.
+    #[error("a secret could not be sealed")]
+    Seal,
+    /// The sealed text is not something `seal` made.
+    #[error("a sealed secret is malformed")]
+    Malformed,
+    /// It was sealed under another key, or altered.
+    #[error("a sealed secret does not open with this key")]
+    WrongKey,
 }
 
 /// Why no key could be had.
@@ -52,29 +64,26 @@ impl Sealer {
     }
 
     /// `plain` encrypted under a fresh nonce, as printable text.
-    pub fn seal(&self, plain: &str) -> Result<String, ApiError> {
+    pub fn seal(&self, plain: &str) -> Result<String, SealError> {
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
         let sealed =
-            self.cipher.encrypt(Nonce::from_slice(&nonce), plain.as_bytes()).map_err(ApiError::internal)?;
+            self.cipher.encrypt(Nonce::from_slice(&nonce), plain.as_bytes()).map_err(|_| SealError::Seal)?;
         let mut out = nonce.to_vec();
         out.extend(sealed);
         Ok(format!("{PREFIX}{}", STANDARD.encode(out)))
     }
 
     /// The plain text of something `seal` made with this key.
-    pub fn open(&self, sealed: &str) -> Result<String, ApiError> {
+    pub fn open(&self, sealed: &str) -> Result<String, SealError> {
         let bytes = sealed
             .strip_prefix(PREFIX)
             .and_then(|b| STANDARD.decode(b).ok())
             .filter(|b| b.len() > 12)
-            .ok_or_else(|| ApiError::internal("a sealed secret is malformed"))?;
+            .ok_or(SealError::Malformed)?;
         let (nonce, body) = bytes.split_at(12);
-        let plain = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), body)
-            .map_err(|_| ApiError::internal("a sealed secret does not open with this key"))?;
-        String::from_utf8(plain).map_err(ApiError::internal)
+        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), body).map_err(|_| SealError::WrongKey)?;
+        String::from_utf8(plain).map_err(|_| SealError::Malformed)
     }
 }
 
@@ -87,7 +96,9 @@ fn key_file(dir: &Path) -> Result<String, KeyError> {
         Err(_) => {}
     }
     std::fs::create_dir_all(dir).map_err(err)?;
-    let key = super::secret::random_hex(32);
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let key = hex::encode(bytes);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
