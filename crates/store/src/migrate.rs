@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "configuration and call records",
         sql: include_str!("migrations/0003_config.sql"),
     },
+    Migration { version: 4, name: "registrations", sql: include_str!("migrations/0004_registrations.sql") },
 ];
 
 /// The schema version this build expects.

@@ -3,11 +3,13 @@
 mod calls;
 mod identity;
 mod pbx;
+mod telephony;
 mod voice;
 
 pub use calls::*;
 pub use identity::*;
 pub use pbx::*;
+pub use telephony::*;
 pub use voice::*;
 
 use crate::Resource;
@@ -50,6 +52,7 @@ pub static ALL: &[&Resource] = &[
     &NUMBER_TRANSLATIONS,
     &NTS_NUMBERS,
     &CDRS,
+    &REGISTRATIONS,
 ];
 
 /// The resource kept in `table`.
