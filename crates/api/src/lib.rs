@@ -7,6 +7,7 @@ pub mod clock;
 pub mod crud;
 pub mod dialect;
 pub mod error;
+pub mod events;
 pub mod extract;
 mod fonoster;
 pub mod input;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> axum::Router {
     routes
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
+        .route("/events", get(events::stream).layer(from_fn(events::query_credentials)))
         .fallback(|| async { ApiError::new(ErrorKind::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorKind::MethodNotAllowed, "method not allowed")

@@ -37,6 +37,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Encrypts and decrypts stored secrets.
     pub sealer: Arc<Sealer>,
+    /// Calls' and agents' events, from the switch.
+    pub bus: engine::events::Bus,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
         let sealer = Sealer::new(settings.secrets_key.as_deref(), &settings.data_dir)?;
         Ok(AppState {
             sealer: Arc::new(sealer),
+            bus: engine::events::Bus::default(),
             db,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             settings: Arc::new(settings),
