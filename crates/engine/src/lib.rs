@@ -4,6 +4,7 @@
 //! It drives the sans-IO cores of `sip` and `media` and keeps its state in
 //! `store`.
 
+pub mod accounts;
 pub mod events;
 pub mod location;
 pub mod relay;
