@@ -261,6 +261,7 @@ async fn gateways_refuse_bad_input(b: Backend) {
         (json!({"name": "gw2", "realm": "a.example.com:99999"}), "realm"),
         (json!({"name": "gw2", "realm": "a.example.com", "register": "maybe"}), "register"),
         (json!({"name": "gw2", "realm": "a.example.com", "profile_id": "one"}), "profile_id"),
+        (json!({"name": "gw2", "realm": "a.example.com", "profile_id": 0}), "profile_id"),
         (json!({"name": "gw2", "realm": "a.example.com", "password": 1234}), "password"),
         (json!({"name": "gw2", "realm": "a.example.com", "username": ["u"]}), "username"),
     ];
