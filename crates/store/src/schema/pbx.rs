@@ -336,7 +336,7 @@ pub static GATEWAYS: Resource = Resource {
         Field::text("realm").required(),
         Field::text("username"),
         Field::text("password_enc").hidden(),
-        Field::int("profile_id"),
+        Field::int("profile_id").range(1, 1_000_000),
         Field::one_of("register", &["yes", "no"]),
         Field::text("description"),
         Field::text("template"),

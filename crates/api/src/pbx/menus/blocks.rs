@@ -1,5 +1,4 @@
-//! IVR menus and their actions, uploaded media, gateways (params,
-//! variables, control, status) and blocks.
+//! Blocks: stored call flows, served by the generic PBX endpoints.
 
 use store::schema::BLOCKS;
 
