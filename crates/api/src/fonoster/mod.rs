@@ -3,7 +3,7 @@
 
 mod apikeys;
 mod auth;
-mod resources;
+pub(crate) mod resources;
 mod users;
 mod workspaces;
 
