@@ -4,7 +4,7 @@
 mod apikeys;
 mod auth;
 mod calls;
-mod resources;
+pub(crate) mod resources;
 mod users;
 mod workspaces;
 

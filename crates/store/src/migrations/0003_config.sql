@@ -10,6 +10,7 @@ CREATE TABLE applications (
     text_to_speech TEXT,
     speech_to_text TEXT,
     intelligence TEXT,
+    intelligence_credentials_enc TEXT,
     capabilities TEXT,
     public_key TEXT DEFAULT '',
     created_at BIGINT NOT NULL,

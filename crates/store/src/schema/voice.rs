@@ -4,7 +4,9 @@
 use crate::{Field, Resource};
 
 /// Voice applications: a webhook endpoint (Fonoster) or capabilities with
-/// webhooks and a public key (Vonage); one record seen by both.
+/// webhooks and a public key (Vonage); one record seen by both. `endpoint`
+/// is the voice answer URL of both; the intelligence credentials are kept
+/// sealed apart from the rest of `intelligence`.
 pub static APPLICATIONS: Resource = Resource {
     table: "applications",
     label: "application",
@@ -18,6 +20,7 @@ pub static APPLICATIONS: Resource = Resource {
         Field::json("text_to_speech"),
         Field::json("speech_to_text"),
         Field::json("intelligence"),
+        Field::text("intelligence_credentials_enc").hidden(),
         Field::json("capabilities"),
         Field::text("public_key"),
     ],
