@@ -3,3 +3,5 @@
 //!
 //! It drives the sans-IO cores of `sip` and `media` and keeps its state in
 //! `store`. The SIP issue fills it in.
+
+pub mod ipblock;
