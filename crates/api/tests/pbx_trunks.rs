@@ -419,6 +419,12 @@ async fn trunk_groups_members_and_status(b: Backend) {
         json!({"name": "d", "remote_addr": "10.0.0.9", "enabled": "f", "trunk_groups": [g]}),
     )
     .await;
+    let v6 =
+        new_trunk(&s, &pbx, json!({"name": "v6", "remote_addr": "2001:db8::7", "trunk_groups": [g]})).await;
+    let (_, status) = s.get("/api/trunk_groups/status", &pbx).await;
+    assert_eq!(status["data"][3]["remote_addr"], "sip:[2001:db8::7];transport=UDP", "{status}");
+    let (st, _) = s.delete(&format!("/api/trunks/{v6}"), &pbx).await;
+    assert_eq!(st, 200);
     let (_, trunk) = s.get(&format!("/api/trunks/{d}"), &pbx).await;
     assert_eq!(
         trunk["trunk_groups"],

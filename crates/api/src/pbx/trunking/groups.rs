@@ -150,7 +150,12 @@ fn status_row(member: &Record, trunk: &Record, group: &Record) -> Json {
         "" => "UDP",
         p => p,
     };
-    let remote = if host.is_empty() { String::new() } else { format!("sip:{host};transport={protocol}") };
+    let remote = match host {
+        "" => String::new(),
+        // A bare IPv6 address is bracketed in a URI.
+        h if h.parse::<std::net::Ipv6Addr>().is_ok() => format!("sip:[{h}];transport={protocol}"),
+        h => format!("sip:{h};transport={protocol}"),
+    };
     let mut attrs = String::from("cc=1;");
     if group.text("strategy") == "WEIGHT" {
         attrs.push_str(&format!("weight={};", member.int("weight").unwrap_or(0)));
