@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod events;
+pub mod ipblock;
 pub mod location;
 pub mod relay;
 pub mod secrets;

@@ -1,7 +1,10 @@
 //! The PBX dialect: `/api/...`, `X-XTRA-AUTH-ID`, `{code, message, data}`.
 
+mod check;
+mod import;
 mod lists;
 mod menus;
+mod page;
 mod routing;
 mod trunking;
 
