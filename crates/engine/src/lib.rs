@@ -3,3 +3,6 @@
 //!
 //! It drives the sans-IO cores of `sip` and `media` and keeps its state in
 //! `store`. The SIP issue fills it in.
+
+pub mod dialplan;
+pub mod recurrence;
