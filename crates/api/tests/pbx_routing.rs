@@ -232,6 +232,7 @@ async fn dicts_and_routes(b: Backend) {
         ),
         (json!("FS_DEST_CONFERENCE"), json!("2"), json!(10), json!("test dialplan"))
     );
+    assert_eq!(one["body"], "", "the gateway's name no longer applies");
 
     // 批量修改路由
     let (st, body) = s
@@ -249,7 +250,7 @@ async fn dicts_and_routes(b: Backend) {
     let (_, untouched) = s.get(&format!("/api/routes/{ivr_route2}"), &pbx).await;
     assert_eq!((untouched["auto_record"].clone(), untouched["media_codec"].clone()), (json!(0), json!("")));
     let (st, body) = s
-        .put("/api/routes", json!({"media_codec": "PCMA, G729", "route_type": 3, "proxy_media": "0", "bill_rate": "0.15", "did_enabled": true, "route": [ivr_route2]}), &pbx)
+        .put("/api/routes", json!({"media_codec": "PCMA, G729", "route_type": 3, "proxy_media": "0", "bill_rate": "0.15", "did_enabled": true, "blacklist": 0, "route": [ivr_route2]}), &pbx)
         .await;
     assert_eq!((st, body["message"].clone()), (200, json!("update rows 1")), "{body}");
     let (_, one) = s.get(&format!("/api/routes/{ivr_route2}"), &pbx).await;

@@ -6,7 +6,8 @@
 //!
 //! - `start`: local time `YYYYMMDDTHHMMSS`, the first occurrence;
 //! - `duration`: an ISO 8601 duration (`PT6H0.06S`, `P1DT2H`), how long
-//!   each occurrence lasts; it must be positive;
+//!   each occurrence lasts; positive, and at most 400 days when the window
+//!   repeats;
 //! - `frequency`: `daily`, `weekly`, `monthly` or `yearly`; empty for one
 //!   occurrence only;
 //! - `until`: empty (forever), `YYYYMMDDTHHMMSS` or `YYYYMMDD` (that whole
@@ -83,6 +84,9 @@ fn fail<T>(message: impl Into<String>) -> Result<T, RecurrenceError> {
 /// The largest interval accepted.
 pub const MAX_INTERVAL: u32 = 10_000;
 
+/// The longest a repeating window may last, in days.
+pub const MAX_REPEATING_DAYS: i64 = 400;
+
 const SHAPE: &str = "expected start|duration|frequency|until|interval|weekdays";
 
 impl FromStr for Recurrence {
@@ -128,6 +132,12 @@ impl Recurrence {
             },
         };
         let weekdays = parse_weekdays(field(5))?;
+        if frequency != Frequency::Once {
+            let cap = start.checked_add(Span::new().days(MAX_REPEATING_DAYS));
+            if matches!((start.checked_add(duration), cap), (Ok(end), Ok(cap)) if end > cap) {
+                return fail(format!("a repeating window lasts at most {MAX_REPEATING_DAYS} days"));
+            }
+        }
         Ok(Recurrence { start, duration, frequency, until, interval, weekdays })
     }
 
@@ -137,6 +147,9 @@ impl Recurrence {
             return false;
         }
         let first = self.start.date();
+        if self.frequency == Frequency::Once {
+            return self.occurs_on(first) && self.open_at(self.start, at);
+        }
         // The earliest day an occurrence still open at `at` can start on.
         let earliest = at.checked_sub(self.duration).map_or(first, |d| d.date()).max(first);
         let mut day = at.date();
@@ -353,6 +366,8 @@ mod tests {
             "20230305T170000|PT1H|daily||1|XX",
             "20230305T170000|PT1H|daily||1|MO,",
             "20230305T170000|PT1H|daily||1|MO|extra",
+            "20230305T170000|P401D|daily",
+            "20230305T170000|P2Y|yearly",
         ] {
             assert!(Recurrence::parse(text).is_err(), "{text} should be refused");
         }
@@ -419,6 +434,9 @@ mod tests {
         assert!(!monthly.holds(at(2024, 2, 29, 12, 30, 0)), "February has no 31st");
         assert!(!monthly.holds(at(2024, 4, 30, 12, 30, 0)));
 
+        let long_once = r("19000101T000000|P200Y");
+        assert!(long_once.holds(at(2099, 12, 31, 23, 0, 0)));
+        assert!(!long_once.holds(at(2100, 1, 1, 0, 0, 0)));
         let once = r("20240601T000000|P1D");
         assert!(once.holds(at(2024, 6, 1, 23, 59, 59)));
         assert!(!once.holds(at(2024, 6, 2, 0, 0, 0)));

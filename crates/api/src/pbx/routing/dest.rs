@@ -33,8 +33,9 @@ pub fn read_uuid(body: &Json, values: &mut Values) -> Result<(), ApiError> {
 /// Checks the destination after writing `values` over `current`:
 /// `dest_uuid` is given where the type needs one, and names an existing
 /// record where the type names one (every other link of `res` is checked
-/// too). When the destination changes to a record and no `body` is
-/// given, `body` becomes that record's name, as the seed shows.
+/// too). When the destination changes and no `body` is given, `body`
+/// becomes the name of the record it names, as the seed shows (or "" when
+/// it stops naming one).
 pub async fn check(
     cx: &Cx<'_>,
     res: &Resource,
@@ -49,9 +50,19 @@ pub async fn check(
     let targets = check_links(cx, res, values, current).await?;
     let changed = current.is_none_or(|c| c.text("dest_type") != dest_type || c.text("dest_uuid") != uuid);
     if changed && !touches(values, "body") {
-        if let Some((_, rec)) = targets.iter().find(|(field, _)| *field == "dest_uuid") {
-            set(values, "body", Value::Text(rec.text("name").to_owned()));
+        match targets.iter().find(|(field, _)| *field == "dest_uuid") {
+            Some((_, rec)) => set(values, "body", Value::Text(rec.text("name").to_owned())),
+            // The old body was the old record's name: it no longer applies.
+            None if current.is_some_and(|c| names_record(res, c.text("dest_type"))) => {
+                set(values, "body", Value::Text(String::new()))
+            }
+            None => {}
         }
     }
     Ok(())
+}
+
+/// Whether `dest_uuid` names a record of some table for `dest_type`.
+fn names_record(res: &Resource, dest_type: &str) -> bool {
+    res.links.iter().any(|l| l.field == "dest_uuid" && l.when.1.contains(&dest_type))
 }

@@ -97,7 +97,7 @@ impl Rules for RouteRules {
 /// Reads the fields a single and a batch update share and the generic
 /// input cannot: `media_codec` (an array or a comma-separated string),
 /// `bill_rate` (a number or a string holding one) and `blacklist` (a list
-/// id, as text or a number).
+/// id, as text or a number; "" or 0 for none).
 pub fn read_shared(body: &Json, values: &mut Values) -> Result<(), ApiError> {
     if let Some(raw) = body.get("media_codec") {
         set(values, "media_codec", Value::Text(codecs(raw)?));
@@ -106,6 +106,8 @@ pub fn read_shared(body: &Json, values: &mut Values) -> Result<(), ApiError> {
         set(values, "bill_rate", Value::Text(rate(raw)?));
     }
     if let Some(list) = scalar_text(body, "blacklist")? {
+        // 0 (as clients send "no list") is no list.
+        let list = if list.as_str() == Some("0") { Value::Text(String::new()) } else { list };
         set(values, "blacklist", list);
     }
     Ok(())
