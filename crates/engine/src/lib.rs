@@ -5,8 +5,10 @@
 //! `store`.
 
 pub mod accounts;
+pub mod dialplan;
 pub mod events;
 pub mod ipblock;
 pub mod location;
+pub mod recurrence;
 pub mod relay;
 pub mod secrets;

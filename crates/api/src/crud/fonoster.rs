@@ -171,7 +171,10 @@ async fn remove(
     r: String,
 ) -> Result<axum::Json<Json>, ApiError> {
     let scope = scope(&caller, Role::Admin)?;
-    let rec = state.db.delete(spec.res, scope, &Key::Ref(r)).await?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let rec = state.db.get(spec.res, scope, &Key::Ref(r)).await?;
+    spec.rules.check_delete(&cx, &rec).await?;
+    let rec = state.db.delete(spec.res, scope, &Key::Id(rec.id)).await?;
     Ok(axum::Json(json!({"ref": rec.r#ref})))
 }
 

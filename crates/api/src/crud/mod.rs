@@ -45,6 +45,12 @@ pub trait Rules: Send + Sync {
     async fn view(&self, _cx: &Cx<'_>, _rec: &Record, _out: &mut Map<String, Json>) -> Result<(), ApiError> {
         Ok(())
     }
+
+    /// Refuses to delete `rec` while something the store cannot see refers
+    /// to it (references by name or key rather than by id).
+    async fn check_delete(&self, _cx: &Cx<'_>, _rec: &Record) -> Result<(), ApiError> {
+        Ok(())
+    }
 }
 
 /// A resource with no rules beyond its description.

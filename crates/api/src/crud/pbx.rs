@@ -108,7 +108,8 @@ async fn parent(state: &AppState, spec: &PbxSpec, scope: Scope, id: &str) -> Res
     Ok(Some(id))
 }
 
-async fn list(
+/// `GET base`: one page of the resource in the PBX list envelope.
+pub async fn list(
     spec: &'static PbxSpec,
     state: AppState,
     caller: Caller,
@@ -131,7 +132,8 @@ async fn list(
     Ok(axum::Json(page.envelope(data)))
 }
 
-async fn create(
+/// `POST base`: creates a record; answers its id.
+pub async fn create(
     spec: &'static PbxSpec,
     state: AppState,
     caller: Caller,
@@ -164,7 +166,8 @@ async fn item(
     }
 }
 
-async fn get_one(
+/// `GET base/{id}`: the bare record.
+pub async fn get_one(
     spec: &'static PbxSpec,
     state: AppState,
     caller: Caller,
@@ -177,7 +180,8 @@ async fn get_one(
     Ok(axum::Json(Json::Object(view(&cx, spec, &rec).await?)))
 }
 
-async fn update(
+/// `PUT base/{id}`: changes a record; answers its id as text.
+pub async fn update(
     spec: &'static PbxSpec,
     state: AppState,
     caller: Caller,
@@ -193,7 +197,8 @@ async fn update(
     Ok(ok(json!(rec.id.to_string())))
 }
 
-async fn remove(
+/// `DELETE base/{id}`: deletes a record; answers its id as text.
+pub async fn remove(
     spec: &'static PbxSpec,
     state: AppState,
     caller: Caller,
@@ -201,7 +206,9 @@ async fn remove(
     id: String,
 ) -> Result<axum::Json<Json>, ApiError> {
     let scope = scope(&caller, Role::Admin)?;
+    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
     let rec = item(spec, &state, scope, parent_key, &id).await?;
+    spec.rules.check_delete(&cx, &rec).await?;
     state.db.delete(spec.res, scope, &store::Key::Id(rec.id)).await?;
     Ok(ok(json!(rec.id.to_string())))
 }

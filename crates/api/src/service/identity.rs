@@ -1,7 +1,7 @@
 //! Workspaces, users, members and API keys: the rules behind every
 //! dialect's identity endpoints.
 
-use store::schema::{API_KEYS, MEMBERSHIPS, USERS, WORKSPACES};
+use store::schema::{API_KEYS, CONTEXTS, MEMBERSHIPS, USERS, WORKSPACES};
 use store::{Filter, Key, Record, Scope, Value};
 
 use crate::auth::flows::hash_password;
@@ -91,7 +91,25 @@ pub async fn create_workspace(state: &AppState, name: &str, owner: &Record) -> R
         )
         .await?;
     add_member(state, &ws, owner, Role::Owner).await?;
+    seed_contexts(state, &ws).await?;
     Ok(ws)
+}
+
+/// The calling contexts every workspace starts with: `context-1` for calls
+/// from its extensions, `context-2` for calls from its trunks.
+pub const DEFAULT_CONTEXTS: &[(&str, &str, &str)] =
+    &[("context-1", "分机", "本地分机发起的呼叫"), ("context-2", "外部", "外部中继发起的呼叫")];
+
+/// Creates the default contexts of a new workspace.
+async fn seed_contexts(state: &AppState, ws: &Record) -> Result<(), ApiError> {
+    let rows = DEFAULT_CONTEXTS
+        .iter()
+        .map(|(key, name, description)| {
+            vec![("key", (*key).into()), ("name", (*name).into()), ("description", (*description).into())]
+        })
+        .collect();
+    state.db.insert_all(&CONTEXTS, Scope::Workspace(ws.id), rows, state.now()).await?;
+    Ok(())
 }
 
 /// Makes `user` a member of `ws` with `role`.

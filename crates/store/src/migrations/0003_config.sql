@@ -213,7 +213,8 @@ CREATE TABLE time_templates (
     name TEXT NOT NULL,
     description TEXT DEFAULT '',
     created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
+    updated_at BIGINT NOT NULL,
+    UNIQUE (workspace_id, name)
 );
 CREATE INDEX time_templates_workspace ON time_templates (workspace_id, id);
 

@@ -141,7 +141,7 @@ pub static TIME_TEMPLATES: Resource = Resource {
     scoped: true,
     quota: None,
     links: &[],
-    fields: &[Field::text("name").required(), Field::text("description")],
+    fields: &[Field::text("name").required().unique(), Field::text("description")],
 };
 
 /// The time windows of a template.
