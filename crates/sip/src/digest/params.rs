@@ -22,10 +22,8 @@ impl AuthParams {
             let (name, v) = part.split_once('=').ok_or(DigestError::Syntax)?;
             let name = name.trim().to_ascii_lowercase();
             let v = v.trim();
-            if !is_token(&name)
-                || v.is_empty()
-                || (!v.starts_with('"') && v.chars().any(|c| c.is_whitespace()))
-            {
+            let bare_ok = v.starts_with('"') || v.chars().all(|c| c.is_ascii_graphic() && c != '"');
+            if !is_token(&name) || v.is_empty() || !bare_ok {
                 return Err(DigestError::Syntax);
             }
             if params.iter().any(|(n, _)| *n == name) {

@@ -110,6 +110,10 @@ pub(crate) fn logical_lines<'a>(
         if line.len() > limits.max_header_line {
             return Some(Err(ParseError::HeaderTooLong(limits.max_header_line)));
         }
+        // A lone CR, a NUL or another control character has no place in a head.
+        if line.chars().any(|c| c.is_control() && c != '\t') {
+            return Some(Err(ParseError::HeaderLine));
+        }
         Some(Ok(line))
     })
 }
