@@ -457,3 +457,73 @@ fn request_builders() {
     assert_eq!(ack.head.branch(), invite.head.branch());
     assert_eq!(request(&ack.to_bytes()), ack);
 }
+
+/// More cases in the spirit of RFC 4475: unknown URI schemes and
+/// transports, UTF-8 reason phrases, repeated equal Content-Lengths, two
+/// requests in one datagram, scalar fields at their limits.
+#[test]
+fn torture_odds_and_ends() {
+    let r = request(&crlf(
+        "OPTIONS nobodyKnowsThisScheme:totallyopaquecontent SIP/2.0
+Via: SIP/2.0/UNKNOWN 192.0.2.1;branch=z9hG4bKu
+From: <sip:a@example.com>;tag=1
+To: <sip:b@example.com>
+Call-ID: u1
+CSeq: 1 OPTIONS
+Max-Forwards: 0
+Content-Length: 2
+Content-Length: 2
+
+okINVITE sip:second@example.com SIP/2.0
+",
+    ));
+    assert_eq!(r.uri, crate::uri::Uri::Other("nobodyKnowsThisScheme:totallyopaquecontent".into()));
+    assert_eq!(r.head.via[0].transport, Transport::Other("UNKNOWN".into()));
+    assert_eq!(r.head.max_forwards(), Ok(Some(0)));
+    assert_eq!(r.body, b"ok", "the second request in the datagram is dropped");
+
+    let resp = response(&crlf(&format!("SIP/2.0 200 Ça marche ☺\n{HEADERS}CSeq: 1 INVITE\n\n")));
+    assert_eq!(resp.reason, "Ça marche ☺");
+    assert_eq!(response(&resp.to_bytes()), resp);
+
+    let unknown_scheme =
+        request(&crlf(&format!("REGISTER sip:example.com SIP/2.0\n{HEADERS}CSeq: 1 REGISTER\nAuthorization: NoOneKnowsThisScheme opaque-data=here\n\n")));
+    assert_eq!(
+        unknown_scheme.head.authorization(None),
+        Some(Err(crate::digest::DigestError::Scheme)),
+        "a registrar sees the scheme it cannot use and challenges"
+    );
+
+    for (header, cause) in [
+        ("Max-Forwards: 4294967296", "Max-Forwards"),
+        ("Expires: soon", "Expires"),
+        ("Contact: <sip:a@b", "Contact"),
+        ("Route: sip:a@b, <", "Route"),
+    ] {
+        let r = request(&crlf(&format!(
+            "OPTIONS sip:b@example.com SIP/2.0\n{HEADERS}CSeq: 1 OPTIONS\n{header}\n\n"
+        )));
+        let errors = [
+            r.head.max_forwards().err(),
+            r.head.expires().err(),
+            r.head.contacts().err(),
+            r.head.routes().err(),
+        ];
+        assert!(
+            errors.iter().flatten().any(|e| matches!(e, ParseError::Header { name, .. } if name == cause)),
+            "{header}: {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn writer_takes_typed_headers_from_their_fields_only() {
+    let mut r = request(&crlf(ALICE_INVITE));
+    r.head.headers.push(HeaderName::CallId, "stray");
+    r.head.headers.push(HeaderName::Via, "SIP/2.0/UDP stray");
+    r.head.headers.push(HeaderName::ContentLength, "999");
+    let text = String::from_utf8(r.to_bytes()).expect("utf8");
+    assert_eq!(text.matches("Call-ID:").count(), 1);
+    assert_eq!(text.matches("Via:").count(), 1);
+    assert!(!text.contains("stray") && !text.contains("999"));
+}

@@ -33,7 +33,19 @@ fn finish(mut text: String, head: &Head, body: &[u8]) -> Vec<u8> {
     line(&mut text, "To", &head.to);
     line(&mut text, "Call-ID", &head.call_id);
     line(&mut text, "CSeq", &head.cseq);
-    for h in head.headers.iter().filter(|h| h.name != HeaderName::ContentLength) {
+    // The typed headers come from their fields only, Content-Length from the body.
+    let typed = |n: &HeaderName| {
+        matches!(
+            n,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::ContentLength
+        )
+    };
+    for h in head.headers.iter().filter(|h| !typed(&h.name)) {
         line(&mut text, h.name.as_str(), &h.value);
     }
     line(&mut text, "Content-Length", &body.len());
