@@ -29,13 +29,47 @@
 //!   [`Request::cancel`], [`Request::ack_for`] to build. [`Limits`] caps
 //!   size and header counts.
 //! - [`sdp`]: [`sdp::SessionDescription`], [`sdp::parse`], `Display` writes,
-//!   [`sdp::answer`] for PCMU/PCMA/telephone-event offers.
+//!   [`sdp::answer`] and [`sdp::offer`] for PCMU/PCMA/telephone-event.
 //! - [`digest`]: [`digest::Authenticator`] (challenges and verification into
 //!   a [`digest::Outcome`]), [`digest::NonceStore`], [`digest::Credentials`],
 //!   [`digest::Challenge`].
 //!
 //! Errors: [`ParseError`] for URIs, headers and messages,
 //! [`sdp::SdpError`] for SDP, [`digest::DigestError`] for digest headers.
+//!
+//! # Choices worth knowing
+//!
+//! - Lines may end in CRLF or a bare LF; folded lines are unfolded; leading
+//!   CRLFs are skipped. The head must be UTF-8 and free of control
+//!   characters (tab aside).
+//! - Only Via, From, To, Call-ID and CSeq are parsed eagerly (a message
+//!   without them is an error); every other header is parsed when its
+//!   accessor is called, so one odd optional header does not lose a request.
+//! - List headers are split into one value per element on parsing; the
+//!   writer writes one line per value and Content-Length from the body.
+//! - Digest verification requires `qop=auth` (always offered); `auth-int`
+//!   and `userhash` are not supported. A missing `opaque` is tolerated, a
+//!   wrong one is not.
+//!
+//! # Example
+//!
+//! ```
+//! use sip::{parse_message, Message, Response, StatusCode};
+//!
+//! let bytes = b"OPTIONS sip:calliope.example.com SIP/2.0\r\n\
+//! Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK74bf9;rport\r\n\
+//! From: <sip:alice@example.com>;tag=9fxced76sl\r\n\
+//! To: <sip:calliope.example.com>\r\n\
+//! Call-ID: 3848276298220188511@192.0.2.1\r\n\
+//! CSeq: 1 OPTIONS\r\n\
+//! Max-Forwards: 70\r\n\
+//! Content-Length: 0\r\n\r\n";
+//! let Ok(Message::Request(request)) = parse_message(bytes) else { panic!("not a request") };
+//! assert_eq!(request.head.branch(), Some("z9hG4bK74bf9"));
+//! let ok = Response::for_request(&request, StatusCode::OK, Some("as83kd9b"));
+//! let wire = ok.to_bytes();
+//! assert!(wire.starts_with(b"SIP/2.0 200 OK\r\n"));
+//! ```
 
 mod address;
 pub mod digest;
