@@ -1,0 +1,157 @@
+//! Digest challenges (WWW-Authenticate, Proxy-Authenticate) and
+//! credentials (Authorization, Proxy-Authorization).
+
+use std::fmt;
+
+use super::params::AuthParams;
+use super::{Algorithm, DigestError};
+use crate::scan::quote;
+
+/// A `Digest` challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// The protection realm.
+    pub realm: String,
+    /// The server nonce.
+    pub nonce: String,
+    /// Opaque data the client must return unchanged.
+    pub opaque: Option<String>,
+    /// True when the previous request had a right digest but an old nonce.
+    pub stale: bool,
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// The qop options offered (`auth`, `auth-int`); empty for none.
+    pub qop: Vec<String>,
+}
+
+impl Challenge {
+    /// Parses a WWW-Authenticate or Proxy-Authenticate value.
+    pub fn parse(value: &str) -> Result<Challenge, DigestError> {
+        let p = AuthParams::parse(value)?;
+        Ok(Challenge {
+            realm: p.require("realm")?,
+            nonce: p.require("nonce")?,
+            opaque: p.get("opaque").map(str::to_owned),
+            stale: p.get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
+            algorithm: p.get("algorithm").map_or(Ok(Algorithm::Md5), Algorithm::parse)?,
+            qop: p
+                .get("qop")
+                .map(|q| q.split(',').map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// True when `auth` is among the qop options.
+    pub fn offers_auth(&self) -> bool {
+        self.qop.iter().any(|q| q.eq_ignore_ascii_case("auth"))
+    }
+}
+
+impl fmt::Display for Challenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest realm={}, nonce={}", quote(&self.realm), quote(&self.nonce))?;
+        if let Some(o) = &self.opaque {
+            write!(f, ", opaque={}", quote(o))?;
+        }
+        if self.stale {
+            f.write_str(", stale=TRUE")?;
+        }
+        write!(f, ", algorithm={}", self.algorithm)?;
+        if !self.qop.is_empty() {
+            write!(f, ", qop={}", quote(&self.qop.join(",")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Digest credentials from an Authorization or Proxy-Authorization header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name.
+    pub username: String,
+    /// The realm the credentials are for.
+    pub realm: String,
+    /// The server nonce being answered.
+    pub nonce: String,
+    /// The `uri` parameter: the Request-URI as the client wrote it.
+    pub uri: String,
+    /// The response hash, hex.
+    pub response: String,
+    /// The algorithm (MD5 when absent).
+    pub algorithm: Algorithm,
+    /// The client nonce.
+    pub cnonce: Option<String>,
+    /// The opaque value of the challenge, returned.
+    pub opaque: Option<String>,
+    /// The quality of protection chosen (`auth`).
+    pub qop: Option<String>,
+    /// The nonce count.
+    pub nc: Option<u32>,
+}
+
+impl Credentials {
+    /// Parses an Authorization or Proxy-Authorization value. With a qop,
+    /// `cnonce` and `nc` are required (RFC 7616 3.4).
+    pub fn parse(value: &str) -> Result<Credentials, DigestError> {
+        let p = AuthParams::parse(value)?;
+        let nc = match p.get("nc") {
+            Some(nc) if nc.len() == 8 && nc.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Some(u32::from_str_radix(nc, 16).map_err(|_| DigestError::NonceCount)?)
+            }
+            Some(_) => return Err(DigestError::NonceCount),
+            None => None,
+        };
+        let response = p.require("response")?;
+        if response.is_empty() || !response.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(DigestError::Syntax);
+        }
+        let creds = Credentials {
+            username: p.require("username")?,
+            realm: p.require("realm")?,
+            nonce: p.require("nonce")?,
+            uri: p.require("uri")?,
+            response,
+            algorithm: p.get("algorithm").map_or(Ok(Algorithm::Md5), Algorithm::parse)?,
+            cnonce: p.get("cnonce").map(str::to_owned),
+            opaque: p.get("opaque").map(str::to_owned),
+            qop: p.get("qop").map(str::to_owned),
+            nc,
+        };
+        if creds.qop.is_some() && (creds.cnonce.is_none() || creds.nc.is_none()) {
+            return Err(DigestError::Missing("cnonce and nc"));
+        }
+        Ok(creds)
+    }
+}
+
+impl fmt::Display for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Digest username={}, realm={}, nonce={}, uri={}, response={}, algorithm={}",
+            quote(&self.username),
+            quote(&self.realm),
+            quote(&self.nonce),
+            quote(&self.uri),
+            quote(&self.response),
+            self.algorithm
+        )?;
+        if let Some(c) = &self.cnonce {
+            write!(f, ", cnonce={}", quote(c))?;
+        }
+        if let Some(o) = &self.opaque {
+            write!(f, ", opaque={}", quote(o))?;
+        }
+        if let Some(q) = &self.qop {
+            if crate::scan::is_token(q) {
+                write!(f, ", qop={q}")?;
+            } else {
+                write!(f, ", qop={}", quote(q))?;
+            }
+        }
+        if let Some(nc) = self.nc {
+            write!(f, ", nc={nc:08x}")?;
+        }
+        Ok(())
+    }
+}

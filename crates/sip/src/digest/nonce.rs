@@ -1,0 +1,172 @@
+//! Server nonces: issued from caller-given randomness and time, validated
+//! by an HMAC (so no state is kept per challenge), expired after a
+//! lifetime, and with their nonce-counts tracked against replay.
+
+use std::collections::{BTreeSet, HashMap};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+/// Bytes of caller-given randomness in each nonce.
+pub const NONCE_RANDOM_BYTES: usize = 16;
+
+const MAC_BYTES: usize = 16;
+const NONCE_BYTES: usize = 8 + NONCE_RANDOM_BYTES + MAC_BYTES;
+
+/// What a nonce is worth now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceStatus {
+    /// Issued by this store (same secret) and within its lifetime; carries
+    /// the time it was issued.
+    Fresh(u64),
+    /// Issued by this store but past its lifetime, or too old to be tracked.
+    Stale,
+    /// Not issued by this store: forged, corrupted, or from another secret.
+    Unknown,
+}
+
+/// What a nonce-count is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountStatus {
+    /// Higher than every count seen with this nonce: recorded.
+    Accepted,
+    /// Not higher than a count already seen: a replay.
+    Replay,
+    /// The nonce was dropped from tracking to bound memory: challenge anew.
+    Forgotten,
+}
+
+/// Issues and checks nonces.
+///
+/// A nonce is `base64url(issued_ms || random || HMAC-SHA256(secret, issued_ms
+/// || random)[..16])`: the store recognises its own nonces without keeping
+/// them, and keeps state only for nonces that were used, to refuse a
+/// nonce-count that does not increase. Tracking is bounded: past
+/// `max_tracked` nonces the oldest are forgotten, and any untracked nonce
+/// issued no later than a forgotten one counts as stale.
+///
+/// Time is whatever millisecond clock the caller uses for `now_ms`
+/// (wall-clock milliseconds survive a restart when the secret does).
+#[derive(Debug)]
+pub struct NonceStore {
+    secret: Vec<u8>,
+    lifetime_ms: u64,
+    max_tracked: usize,
+    counts: HashMap<String, (u64, u32)>,
+    by_age: BTreeSet<(u64, String)>,
+    forgotten_up_to: Option<u64>,
+}
+
+impl NonceStore {
+    /// A store keyed by `secret`, whose nonces live `lifetime_ms`, tracking
+    /// at most `max_tracked` used nonces.
+    pub fn new(secret: &[u8], lifetime_ms: u64, max_tracked: usize) -> NonceStore {
+        NonceStore {
+            secret: secret.to_vec(),
+            lifetime_ms,
+            max_tracked: max_tracked.max(1),
+            counts: HashMap::new(),
+            by_age: BTreeSet::new(),
+            forgotten_up_to: None,
+        }
+    }
+
+    /// A new nonce issued at `now_ms` from caller-given random bytes.
+    pub fn issue(&self, now_ms: u64, random: [u8; NONCE_RANDOM_BYTES]) -> String {
+        let mut raw = [0u8; NONCE_BYTES];
+        let (time, rest) = raw.split_at_mut(8);
+        let (rand, mac) = rest.split_at_mut(NONCE_RANDOM_BYTES);
+        time.copy_from_slice(&now_ms.to_be_bytes());
+        rand.copy_from_slice(&random);
+        let tag = self.mac(now_ms, &random);
+        mac.copy_from_slice(tag.get(..MAC_BYTES).unwrap_or(&[0; MAC_BYTES]));
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// Whether `nonce` is one of ours and still fresh at `now_ms`.
+    pub fn status(&self, nonce: &str, now_ms: u64) -> NonceStatus {
+        let Some(issued) = self.issued_at(nonce) else {
+            return NonceStatus::Unknown;
+        };
+        let expired = issued > now_ms || now_ms - issued > self.lifetime_ms;
+        let forgotten = !self.counts.contains_key(nonce) && self.forgotten_up_to.is_some_and(|t| issued <= t);
+        if expired || forgotten {
+            NonceStatus::Stale
+        } else {
+            NonceStatus::Fresh(issued)
+        }
+    }
+
+    /// Records nonce-count `nc` for a fresh `nonce` issued at `issued_ms`
+    /// (from [`NonceStatus::Fresh`]); refuses a count that does not increase.
+    /// Forgets expired nonces on the way.
+    pub fn use_count(&mut self, nonce: &str, issued_ms: u64, nc: u32, now_ms: u64) -> CountStatus {
+        self.forget_expired(now_ms);
+        if let Some((_, last)) = self.counts.get_mut(nonce) {
+            if nc <= *last {
+                return CountStatus::Replay;
+            }
+            *last = nc;
+            return CountStatus::Accepted;
+        }
+        if self.forgotten_up_to.is_some_and(|t| issued_ms <= t) {
+            return CountStatus::Forgotten;
+        }
+        while self.counts.len() >= self.max_tracked {
+            let Some((issued, oldest)) = self.by_age.pop_first() else { break };
+            self.counts.remove(&oldest);
+            self.forgotten_up_to = Some(self.forgotten_up_to.map_or(issued, |t| t.max(issued)));
+        }
+        if self.forgotten_up_to.is_some_and(|t| issued_ms <= t) {
+            return CountStatus::Forgotten;
+        }
+        self.counts.insert(nonce.to_owned(), (issued_ms, nc));
+        self.by_age.insert((issued_ms, nonce.to_owned()));
+        CountStatus::Accepted
+    }
+
+    /// Number of nonces whose counts are tracked.
+    pub fn tracked(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn forget_expired(&mut self, now_ms: u64) {
+        while let Some((issued, _)) = self.by_age.first() {
+            if now_ms.saturating_sub(*issued) <= self.lifetime_ms {
+                break;
+            }
+            if let Some((_, nonce)) = self.by_age.pop_first() {
+                self.counts.remove(&nonce);
+            }
+        }
+    }
+
+    fn issued_at(&self, nonce: &str) -> Option<u64> {
+        if nonce.len() > 2 * NONCE_BYTES {
+            return None;
+        }
+        let raw = URL_SAFE_NO_PAD.decode(nonce).ok()?;
+        if raw.len() != NONCE_BYTES {
+            return None;
+        }
+        let (time, rest) = raw.split_at(8);
+        let (rand, mac) = rest.split_at(NONCE_RANDOM_BYTES);
+        let issued = u64::from_be_bytes(time.try_into().ok()?);
+        let expected = self.mac(issued, rand);
+        let ok: bool = expected.get(..MAC_BYTES)?.ct_eq(mac).into();
+        ok.then_some(issued)
+    }
+
+    fn mac(&self, issued: u64, random: &[u8]) -> Vec<u8> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let Ok(mut m) = Hmac::<Sha256>::new_from_slice(&self.secret) else {
+            return Vec::new();
+        };
+        m.update(&issued.to_be_bytes());
+        m.update(random);
+        m.finalize().into_bytes().to_vec()
+    }
+}

@@ -1,0 +1,186 @@
+//! The server side: challenges and the verification of credentials.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use super::algorithm::{ha1, response, ResponseInput};
+use super::nonce::{CountStatus, NonceStatus, NonceStore, NONCE_RANDOM_BYTES};
+use super::{Algorithm, Challenge, Credentials, DigestError};
+use crate::method::Method;
+use crate::uri::Uri;
+
+/// Settings of an [`Authenticator`].
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// How long a nonce stays fresh, in milliseconds.
+    pub nonce_lifetime_ms: u64,
+    /// How many used nonces to track for nonce-count checks.
+    pub max_tracked_nonces: usize,
+    /// The algorithms offered, preferred first (one challenge each).
+    pub algorithms: Vec<Algorithm>,
+}
+
+impl Default for AuthConfig {
+    /// Five-minute nonces, 100 000 tracked, SHA-256 then MD5 (RFC 8760 8.1).
+    fn default() -> AuthConfig {
+        AuthConfig {
+            nonce_lifetime_ms: 300_000,
+            max_tracked_nonces: 100_000,
+            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+        }
+    }
+}
+
+/// What the server knows of a user's password.
+#[derive(Debug, Clone, Copy)]
+pub enum Secret<'a> {
+    /// The password itself.
+    Password(&'a str),
+    /// `H(username:realm:password)` in hex, for the hash function of the
+    /// algorithm in the credentials (see [`super::ha1`]).
+    Ha1(&'a str),
+}
+
+/// The verdict on credentials, so that a registrar or proxy can answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Authenticated.
+    Ok,
+    /// The digest is right but the nonce expired (or is not ours any more):
+    /// challenge again with `stale=true` (401/407).
+    Stale,
+    /// The digest is wrong: a wrong password, or a forged response (403, or a
+    /// new challenge).
+    BadPassword,
+    /// The nonce-count did not increase: a replayed request (403).
+    Replay,
+    /// The credentials do not fit this server or request: wrong realm, an
+    /// algorithm or qop not offered, another URI, another opaque (400, or a
+    /// new challenge).
+    Malformed(DigestError),
+}
+
+/// Issues challenges for one realm and verifies the answers.
+#[derive(Debug)]
+pub struct Authenticator {
+    realm: String,
+    opaque: String,
+    algorithms: Vec<Algorithm>,
+    nonces: NonceStore,
+}
+
+impl Authenticator {
+    /// An authenticator for `realm` whose nonces and opaque value are keyed
+    /// by `secret` (keep it across restarts to keep nonces valid).
+    pub fn new(realm: &str, secret: &[u8], config: AuthConfig) -> Authenticator {
+        let opaque = Hmac::<Sha256>::new_from_slice(secret)
+            .map(|mut m| {
+                m.update(b"opaque:");
+                m.update(realm.as_bytes());
+                hex::encode(m.finalize().into_bytes().get(..12).unwrap_or_default())
+            })
+            .unwrap_or_default();
+        let algorithms = if config.algorithms.is_empty() { vec![Algorithm::Md5] } else { config.algorithms };
+        Authenticator {
+            realm: realm.to_owned(),
+            opaque,
+            algorithms,
+            nonces: NonceStore::new(secret, config.nonce_lifetime_ms, config.max_tracked_nonces),
+        }
+    }
+
+    /// The realm.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// The nonce store (for inspection).
+    pub fn nonces(&self) -> &NonceStore {
+        &self.nonces
+    }
+
+    /// One challenge per configured algorithm, preferred first, sharing a
+    /// nonce made from `random` at `now_ms`: the values of
+    /// WWW-Authenticate (401) or Proxy-Authenticate (407) headers.
+    pub fn challenges(&self, now_ms: u64, random: [u8; NONCE_RANDOM_BYTES], stale: bool) -> Vec<Challenge> {
+        let nonce = self.nonces.issue(now_ms, random);
+        self.algorithms
+            .iter()
+            .map(|&algorithm| Challenge {
+                realm: self.realm.clone(),
+                nonce: nonce.clone(),
+                opaque: Some(self.opaque.clone()),
+                stale,
+                algorithm,
+                qop: vec!["auth".to_owned()],
+            })
+            .collect()
+    }
+
+    /// Verifies `creds` sent with a `method` request to `request_uri` at
+    /// `now_ms`, against the user's `secret`. Only qop=auth is accepted.
+    /// On [`Outcome::Ok`] the nonce-count is recorded.
+    pub fn verify(
+        &mut self,
+        creds: &Credentials,
+        method: &Method,
+        request_uri: &Uri,
+        secret: Secret<'_>,
+        now_ms: u64,
+    ) -> Outcome {
+        if let Err(e) = self.fits(creds, request_uri) {
+            return Outcome::Malformed(e);
+        }
+        let ha1 = match secret {
+            Secret::Password(p) => ha1(creds.algorithm, &creds.username, &creds.realm, p),
+            Secret::Ha1(h) => h.to_ascii_lowercase(),
+        };
+        let expected = response(
+            &ha1,
+            &ResponseInput {
+                algorithm: creds.algorithm,
+                nonce: &creds.nonce,
+                cnonce: creds.cnonce.as_deref(),
+                nc: creds.nc,
+                qop: creds.qop.as_deref(),
+                method: method.as_str(),
+                uri: &creds.uri,
+            },
+        );
+        let given = creds.response.to_ascii_lowercase();
+        if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+            return Outcome::BadPassword;
+        }
+        let issued = match self.nonces.status(&creds.nonce, now_ms) {
+            NonceStatus::Fresh(issued) => issued,
+            NonceStatus::Stale | NonceStatus::Unknown => return Outcome::Stale,
+        };
+        match self.nonces.use_count(&creds.nonce, issued, creds.nc.unwrap_or(0), now_ms) {
+            CountStatus::Accepted => Outcome::Ok,
+            CountStatus::Replay => Outcome::Replay,
+            CountStatus::Forgotten => Outcome::Stale,
+        }
+    }
+
+    fn fits(&self, creds: &Credentials, request_uri: &Uri) -> Result<(), DigestError> {
+        if creds.realm != self.realm {
+            return Err(DigestError::Realm);
+        }
+        if !self.algorithms.contains(&creds.algorithm) {
+            return Err(DigestError::Algorithm);
+        }
+        if !creds.qop.as_deref().is_some_and(|q| q.eq_ignore_ascii_case("auth")) {
+            return Err(DigestError::Qop);
+        }
+        if creds.opaque.as_ref().is_some_and(|o| *o != self.opaque) {
+            return Err(DigestError::Opaque);
+        }
+        let same_uri = creds.uri == request_uri.to_string()
+            || Uri::parse(&creds.uri).is_ok_and(|u| u.equivalent(request_uri));
+        if !same_uri {
+            return Err(DigestError::Uri);
+        }
+        Ok(())
+    }
+}

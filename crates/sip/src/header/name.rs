@@ -1,0 +1,302 @@
+//! Header names: canonical spellings, compact forms, case-insensitive
+//! matching, and which headers hold comma-separated lists.
+
+use std::fmt;
+
+use crate::error::ParseError;
+use crate::scan::is_token;
+
+/// A header name. Known names are variants; others are kept as written in
+/// [`HeaderName::Other`] and compared without regard to case.
+#[derive(Debug, Clone, Eq)]
+pub enum HeaderName {
+    /// `Accept`
+    Accept,
+    /// `Accept-Contact` (compact `a`)
+    AcceptContact,
+    /// `Accept-Encoding`
+    AcceptEncoding,
+    /// `Accept-Language`
+    AcceptLanguage,
+    /// `Alert-Info`
+    AlertInfo,
+    /// `Allow`
+    Allow,
+    /// `Allow-Events` (compact `u`)
+    AllowEvents,
+    /// `Authentication-Info`
+    AuthenticationInfo,
+    /// `Authorization`
+    Authorization,
+    /// `Call-ID` (compact `i`)
+    CallId,
+    /// `Call-Info`
+    CallInfo,
+    /// `Contact` (compact `m`)
+    Contact,
+    /// `Content-Disposition`
+    ContentDisposition,
+    /// `Content-Encoding` (compact `e`)
+    ContentEncoding,
+    /// `Content-Language`
+    ContentLanguage,
+    /// `Content-Length` (compact `l`)
+    ContentLength,
+    /// `Content-Type` (compact `c`)
+    ContentType,
+    /// `CSeq`
+    CSeq,
+    /// `Date`
+    Date,
+    /// `Error-Info`
+    ErrorInfo,
+    /// `Event` (compact `o`)
+    Event,
+    /// `Expires`
+    Expires,
+    /// `From` (compact `f`)
+    From,
+    /// `In-Reply-To`
+    InReplyTo,
+    /// `Max-Forwards`
+    MaxForwards,
+    /// `MIME-Version`
+    MimeVersion,
+    /// `Min-Expires`
+    MinExpires,
+    /// `Min-SE`
+    MinSe,
+    /// `Organization`
+    Organization,
+    /// `Path`
+    Path,
+    /// `Priority`
+    Priority,
+    /// `Proxy-Authenticate`
+    ProxyAuthenticate,
+    /// `Proxy-Authorization`
+    ProxyAuthorization,
+    /// `Proxy-Require`
+    ProxyRequire,
+    /// `RAck`
+    RAck,
+    /// `Reason`
+    Reason,
+    /// `Record-Route`
+    RecordRoute,
+    /// `Refer-To` (compact `r`)
+    ReferTo,
+    /// `Referred-By` (compact `b`)
+    ReferredBy,
+    /// `Reject-Contact` (compact `j`)
+    RejectContact,
+    /// `Reply-To`
+    ReplyTo,
+    /// `Require`
+    Require,
+    /// `Retry-After`
+    RetryAfter,
+    /// `Route`
+    Route,
+    /// `RSeq`
+    RSeq,
+    /// `Server`
+    Server,
+    /// `Service-Route`
+    ServiceRoute,
+    /// `Session-Expires` (compact `x`)
+    SessionExpires,
+    /// `Subject` (compact `s`)
+    Subject,
+    /// `Subscription-State`
+    SubscriptionState,
+    /// `Supported` (compact `k`)
+    Supported,
+    /// `Timestamp`
+    Timestamp,
+    /// `To` (compact `t`)
+    To,
+    /// `Unsupported`
+    Unsupported,
+    /// `User-Agent`
+    UserAgent,
+    /// `Via` (compact `v`)
+    Via,
+    /// `Warning`
+    Warning,
+    /// `WWW-Authenticate`
+    WwwAuthenticate,
+    /// Any other header, as written.
+    Other(String),
+}
+
+/// Known names: (name, canonical spelling, compact form, holds a list).
+const KNOWN: &[(HeaderName, &str, Option<u8>, bool)] = &[
+    (HeaderName::Accept, "Accept", None, true),
+    (HeaderName::AcceptContact, "Accept-Contact", Some(b'a'), true),
+    (HeaderName::AcceptEncoding, "Accept-Encoding", None, true),
+    (HeaderName::AcceptLanguage, "Accept-Language", None, true),
+    (HeaderName::AlertInfo, "Alert-Info", None, true),
+    (HeaderName::Allow, "Allow", None, true),
+    (HeaderName::AllowEvents, "Allow-Events", Some(b'u'), true),
+    (HeaderName::AuthenticationInfo, "Authentication-Info", None, false),
+    (HeaderName::Authorization, "Authorization", None, false),
+    (HeaderName::CallId, "Call-ID", Some(b'i'), false),
+    (HeaderName::CallInfo, "Call-Info", None, true),
+    (HeaderName::Contact, "Contact", Some(b'm'), true),
+    (HeaderName::ContentDisposition, "Content-Disposition", None, false),
+    (HeaderName::ContentEncoding, "Content-Encoding", Some(b'e'), true),
+    (HeaderName::ContentLanguage, "Content-Language", None, true),
+    (HeaderName::ContentLength, "Content-Length", Some(b'l'), false),
+    (HeaderName::ContentType, "Content-Type", Some(b'c'), false),
+    (HeaderName::CSeq, "CSeq", None, false),
+    (HeaderName::Date, "Date", None, false),
+    (HeaderName::ErrorInfo, "Error-Info", None, true),
+    (HeaderName::Event, "Event", Some(b'o'), false),
+    (HeaderName::Expires, "Expires", None, false),
+    (HeaderName::From, "From", Some(b'f'), false),
+    (HeaderName::InReplyTo, "In-Reply-To", None, true),
+    (HeaderName::MaxForwards, "Max-Forwards", None, false),
+    (HeaderName::MimeVersion, "MIME-Version", None, false),
+    (HeaderName::MinExpires, "Min-Expires", None, false),
+    (HeaderName::MinSe, "Min-SE", None, false),
+    (HeaderName::Organization, "Organization", None, false),
+    (HeaderName::Path, "Path", None, true),
+    (HeaderName::Priority, "Priority", None, false),
+    (HeaderName::ProxyAuthenticate, "Proxy-Authenticate", None, false),
+    (HeaderName::ProxyAuthorization, "Proxy-Authorization", None, false),
+    (HeaderName::ProxyRequire, "Proxy-Require", None, true),
+    (HeaderName::RAck, "RAck", None, false),
+    (HeaderName::Reason, "Reason", None, true),
+    (HeaderName::RecordRoute, "Record-Route", None, true),
+    (HeaderName::ReferTo, "Refer-To", Some(b'r'), false),
+    (HeaderName::ReferredBy, "Referred-By", Some(b'b'), false),
+    (HeaderName::RejectContact, "Reject-Contact", Some(b'j'), true),
+    (HeaderName::ReplyTo, "Reply-To", None, false),
+    (HeaderName::Require, "Require", None, true),
+    (HeaderName::RetryAfter, "Retry-After", None, false),
+    (HeaderName::Route, "Route", None, true),
+    (HeaderName::RSeq, "RSeq", None, false),
+    (HeaderName::Server, "Server", None, false),
+    (HeaderName::ServiceRoute, "Service-Route", None, true),
+    (HeaderName::SessionExpires, "Session-Expires", Some(b'x'), false),
+    (HeaderName::Subject, "Subject", Some(b's'), false),
+    (HeaderName::SubscriptionState, "Subscription-State", None, false),
+    (HeaderName::Supported, "Supported", Some(b'k'), true),
+    (HeaderName::Timestamp, "Timestamp", None, false),
+    (HeaderName::To, "To", Some(b't'), false),
+    (HeaderName::Unsupported, "Unsupported", None, true),
+    (HeaderName::UserAgent, "User-Agent", None, false),
+    (HeaderName::Via, "Via", Some(b'v'), true),
+    (HeaderName::Warning, "Warning", None, true),
+    (HeaderName::WwwAuthenticate, "WWW-Authenticate", None, false),
+];
+
+impl HeaderName {
+    /// Longest header name accepted, in bytes.
+    pub const MAX_LEN: usize = 128;
+
+    /// Parses a name: full or compact form, any case.
+    pub fn parse(s: &str) -> Result<HeaderName, ParseError> {
+        if let [c] = s.as_bytes() {
+            let c = c.to_ascii_lowercase();
+            if let Some((name, ..)) = KNOWN.iter().find(|k| k.2 == Some(c)) {
+                return Ok(name.clone());
+            }
+        }
+        if let Some((name, ..)) = KNOWN.iter().find(|k| k.1.eq_ignore_ascii_case(s)) {
+            return Ok(name.clone());
+        }
+        if is_token(s) && s.len() <= HeaderName::MAX_LEN {
+            Ok(HeaderName::Other(s.to_owned()))
+        } else {
+            Err(ParseError::HeaderLine)
+        }
+    }
+
+    /// The canonical spelling (`Call-ID`, `WWW-Authenticate`, ...).
+    pub fn as_str(&self) -> &str {
+        match self {
+            HeaderName::Other(s) => s,
+            known => known.entry().map_or("", |k| k.1),
+        }
+    }
+
+    /// The compact form (`v` for Via), when there is one.
+    pub fn compact(&self) -> Option<char> {
+        self.entry().and_then(|k| k.2).map(char::from)
+    }
+
+    /// True for headers whose value is a comma-separated list that may be
+    /// split into one value per element (Via, Contact, Route, Allow, ...).
+    /// Authorization, WWW-Authenticate, Date and other headers that contain
+    /// commas of their own are not lists.
+    pub fn is_list(&self) -> bool {
+        self.entry().is_some_and(|k| k.3)
+    }
+
+    fn entry(&self) -> Option<&'static (HeaderName, &'static str, Option<u8>, bool)> {
+        if let HeaderName::Other(_) = self {
+            return None;
+        }
+        KNOWN.iter().find(|k| std::mem::discriminant(&k.0) == std::mem::discriminant(self))
+    }
+}
+
+impl PartialEq for HeaderName {
+    fn eq(&self, other: &HeaderName) -> bool {
+        match (self, other) {
+            (HeaderName::Other(a), HeaderName::Other(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_and_case_insensitive() {
+        for (s, name) in [
+            ("v", HeaderName::Via),
+            ("V", HeaderName::Via),
+            ("i", HeaderName::CallId),
+            ("m", HeaderName::Contact),
+            ("f", HeaderName::From),
+            ("t", HeaderName::To),
+            ("l", HeaderName::ContentLength),
+            ("c", HeaderName::ContentType),
+            ("k", HeaderName::Supported),
+            ("s", HeaderName::Subject),
+            ("e", HeaderName::ContentEncoding),
+            ("o", HeaderName::Event),
+            ("cAlL-iD", HeaderName::CallId),
+            ("www-authenticate", HeaderName::WwwAuthenticate),
+        ] {
+            assert_eq!(HeaderName::parse(s), Ok(name), "{s}");
+        }
+        assert_eq!(HeaderName::parse("X-Custom"), Ok(HeaderName::Other("x-custom".into())));
+        assert_eq!(HeaderName::parse("X-Custom").map(|n| n.to_string()).as_deref(), Ok("X-Custom"));
+        assert!(HeaderName::parse("Bad Name").is_err());
+        assert!(HeaderName::parse("").is_err());
+        assert_eq!(HeaderName::Via.compact(), Some('v'));
+        assert_eq!(HeaderName::CallId.as_str(), "Call-ID");
+        assert!(HeaderName::Route.is_list());
+        assert!(!HeaderName::Authorization.is_list());
+    }
+
+    #[test]
+    fn every_known_name_parses_back() {
+        for (name, text, ..) in KNOWN {
+            assert_eq!(&HeaderName::parse(text).expect("known"), name);
+            assert!(!matches!(HeaderName::parse(text), Ok(HeaderName::Other(_))), "{text}");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Lexical helpers shared by the parsers: character classes, quoted strings
+//! and splitting outside quotes and angle brackets.
+
+use crate::error::ParseError;
+
+/// True for the characters of an RFC 3261 `token`.
+pub(crate) fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '!' | '%' | '*' | '_' | '+' | '`' | '\'' | '~')
+}
+
+/// True when `s` is a non-empty RFC 3261 `token`.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(is_token_char)
+}
+
+/// Where `sep` first occurs outside double quotes and angle brackets.
+pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut angle = false;
+    for (i, c) in s.char_indices() {
+        if quoted {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                quoted = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '<' => angle = true,
+            '>' => angle = false,
+            _ if c == sep && !angle => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits `s` on `sep` where it is outside double quotes and angle brackets.
+pub(crate) fn split_outside(s: &str, sep: char) -> SplitOutside<'_> {
+    SplitOutside { rest: Some(s), sep }
+}
+
+/// Iterator returned by [`split_outside`].
+pub(crate) struct SplitOutside<'a> {
+    rest: Option<&'a str>,
+    sep: char,
+}
+
+impl<'a> Iterator for SplitOutside<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match find_outside(rest, self.sep) {
+            Some(i) => {
+                self.rest = rest.get(i + self.sep.len_utf8()..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// Parses a quoted string at the start of `s`; returns its unescaped content
+/// and the text after the closing quote.
+pub(crate) fn take_quoted(s: &str) -> Result<(String, &str), ParseError> {
+    let mut chars = s.char_indices();
+    if !matches!(chars.next(), Some((_, '"'))) {
+        return Err(ParseError::Quoted);
+    }
+    let mut out = String::new();
+    let mut escaped = false;
+    for (i, c) in chars {
+        if c.is_control() && c != '\t' {
+            return Err(ParseError::Quoted);
+        }
+        if escaped {
+            out.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            return Ok((out, s.get(i + 1..).unwrap_or("")));
+        } else {
+            out.push(c);
+        }
+    }
+    Err(ParseError::Quoted)
+}
+
+/// Writes `s` as a quoted string, escaping `"` and `\`.
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Removes surrounding quotes (and escapes) when `s` is a quoted string;
+/// returns other text unchanged.
+pub(crate) fn unquote(s: &str) -> Result<String, ParseError> {
+    if s.starts_with('"') {
+        let (inner, rest) = take_quoted(s)?;
+        if !rest.trim().is_empty() {
+            return Err(ParseError::Quoted);
+        }
+        Ok(inner)
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+/// Parses a decimal number of at most `max_digits` digits.
+pub(crate) fn number<T: std::str::FromStr>(s: &str, max_digits: usize) -> Option<T> {
+    if s.is_empty() || s.len() > max_digits || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_outside_quotes_and_brackets() {
+        let parts: Vec<_> =
+            split_outside(r#""a,b" <sip:x;y=1,2>;p, <sip:z>, "q\",r" <sip:w>"#, ',').collect();
+        assert_eq!(parts, vec![r#""a,b" <sip:x;y=1,2>;p"#, " <sip:z>", r#" "q\",r" <sip:w>"#]);
+    }
+
+    #[test]
+    fn quoted_strings_round_trip() {
+        let (s, rest) = take_quoted(r#""a \"b\" \\c" <x>"#).expect("quoted");
+        assert_eq!(s, r#"a "b" \c"#);
+        assert_eq!(rest, " <x>");
+        assert_eq!(quote(&s), r#""a \"b\" \\c""#);
+        assert!(take_quoted(r#""open"#).is_err());
+        assert!(take_quoted(r#""ends in escape\"#).is_err());
+    }
+
+    #[test]
+    fn numbers_are_bounded() {
+        assert_eq!(number::<u32>("4294967295", 10), Some(u32::MAX));
+        assert_eq!(number::<u32>("4294967296", 10), None);
+        assert_eq!(number::<u16>("+1", 5), None);
+        assert_eq!(number::<u16>("", 5), None);
+    }
+}
