@@ -9,6 +9,7 @@
 
 mod bytes;
 mod error;
+pub mod rtcp;
 pub mod rtp;
 
 pub use error::Error;

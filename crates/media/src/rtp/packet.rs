@@ -182,7 +182,7 @@ impl<'a> RtpPacket<'a> {
             });
         }
         let ext_words = match self.extension {
-            Some(e) if e.data.len() % 4 != 0 => {
+            Some(e) if e.data.len() & 3 != 0 => {
                 return Err(Error::Malformed {
                     what: WHAT,
                     detail: "extension length is not a multiple of 4",
