@@ -9,6 +9,7 @@
 
 mod bytes;
 mod error;
+pub mod g711;
 pub mod rtcp;
 pub mod rtp;
 
