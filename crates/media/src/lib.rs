@@ -8,9 +8,12 @@
 //! [`rtp::parse`], [`rtcp::parse`], [`dtmf::parse`] and [`wav::read`].
 
 mod bytes;
+pub mod detect;
+pub mod dtmf;
 mod error;
 pub mod g711;
 pub mod rtcp;
 pub mod rtp;
+pub mod tone;
 
 pub use error::Error;
