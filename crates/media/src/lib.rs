@@ -12,6 +12,7 @@ pub mod detect;
 pub mod dtmf;
 mod error;
 pub mod g711;
+pub mod jitter;
 pub mod rtcp;
 pub mod rtp;
 pub mod tone;
