@@ -52,6 +52,16 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
+    /// A little-endian 16-bit field (RIFF).
+    pub(crate) fn u16_le(&mut self) -> Result<u16, Error> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
+    /// A little-endian 32-bit field (RIFF).
+    pub(crate) fn u32_le(&mut self) -> Result<u32, Error> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
     /// Everything left.
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.buf)
@@ -67,7 +77,7 @@ mod tests {
         let mut r = Reader::new(&[1, 2, 3, 4, 5, 6, 7], "test");
         assert_eq!(r.u8(), Ok(1));
         assert_eq!(r.u16_be(), Ok(0x0203));
-        assert_eq!(r.u16_be(), Ok(0x0405));
+        assert_eq!(r.u16_le(), Ok(0x0504));
         assert_eq!(r.remaining(), 2);
         assert_eq!(r.u32_be(), Err(Error::Truncated { what: "test", need: 4, got: 2 }));
         assert_eq!(r.rest(), &[6, 7]);
