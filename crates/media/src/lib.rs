@@ -13,8 +13,11 @@ pub mod dtmf;
 mod error;
 pub mod g711;
 pub mod jitter;
+pub mod resample;
 pub mod rtcp;
 pub mod rtp;
 pub mod tone;
+pub mod wav;
 
 pub use error::Error;
+pub use resample::resample;
