@@ -48,10 +48,10 @@ pub fn to_telephone_rate(input: &[i16], from_rate: u32) -> Result<Vec<i16>, Erro
 }
 
 /// A zero-phase FIR low-pass: Hamming-windowed sinc with `cutoff` in
-/// cycles per sample, 8 taps per unit of `ratio` on each side.
+/// cycles per sample, 8 taps per unit of `ratio` on each side (at most 64).
 fn low_pass(input: &[i16], cutoff: f64, ratio: usize) -> Vec<i16> {
     use std::f64::consts::PI;
-    let half = 8 * ratio.max(1);
+    let half = 8 * ratio.clamp(1, 8);
     let len = 2 * half + 1;
     let mut taps: Vec<f64> = (0..len)
         .map(|k| {
