@@ -6,6 +6,11 @@
 //! packets, duplicates, stragglers) is absorbed. A press longer than the
 //! 16-bit duration continues under a new timestamp where the previous
 //! segment ended (RFC 4733 2.5.1.3); that is absorbed too.
+//!
+//! Digits are reported as their first packet arrives, so two presses whose
+//! packets are all reordered across each other come out in arrival order.
+//! The last 16 presses are remembered; a straggler older than all of them
+//! is dropped rather than reported twice.
 
 use std::collections::VecDeque;
 
