@@ -22,8 +22,9 @@ pub mod view;
 mod voipstudio;
 mod vonage;
 
+use axum::extract::State;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::middleware::{from_fn, Next};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> axum::Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorKind::MethodNotAllowed, "method not allowed")
         })
+        .layer(from_fn_with_state(state.clone(), announce_changes))
         .layer(from_fn(render_errors))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
@@ -69,6 +71,22 @@ pub fn api() -> routes::Api {
         .merge(pbx::routes())
         .merge(vonage::routes())
         .merge(voipstudio::routes())
+}
+
+/// Tells the switch that the configuration changed after every successful
+/// write, so that it drops what it cached.
+async fn announce_changes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let write = req.method() != axum::http::Method::GET;
+    let response = next.run(req).await;
+    if write && response.status().is_success() {
+        state.bus.publish(engine::events::Event {
+            name: engine::signalling::CONFIG_CHANGED,
+            workspace_id: 0,
+            at: state.now(),
+            data: serde_json::Value::Null,
+        });
+    }
+    response
 }
 
 async fn render_errors(req: Request, next: Next) -> Response {

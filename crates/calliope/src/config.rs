@@ -48,6 +48,15 @@ pub struct Settings {
     /// The address peers should send SIP and RTP to.
     #[arg(long, env = "CALLIOPE_PUBLIC_IP")]
     pub public_ip: Option<std::net::IpAddr>,
+    /// SIP digest realm [default: calliope].
+    #[arg(long, env = "CALLIOPE_SIP_REALM")]
+    pub sip_realm: Option<String>,
+    /// Seconds a digest nonce stays fresh [default: 300].
+    #[arg(long, env = "CALLIOPE_SIP_NONCE_TTL")]
+    pub sip_nonce_ttl: Option<u64>,
+    /// Seconds without RTP after which a call is ended [default: 60].
+    #[arg(long, env = "CALLIOPE_RTP_TIMEOUT")]
+    pub rtp_timeout: Option<u64>,
     /// Email of the first owner, made on first start [default: admin@calliope.local].
     #[arg(long, env = "CALLIOPE_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
@@ -133,6 +142,9 @@ impl Settings {
             secrets_key,
             database_url,
             public_ip,
+            sip_realm,
+            sip_nonce_ttl,
+            rtp_timeout,
             admin_email,
             admin_password,
             log_format,
@@ -162,6 +174,24 @@ impl Settings {
             bail!("rtp_ports: {lo} must be below {hi}");
         }
         Ok((lo, hi))
+    }
+
+    /// The SIP side's settings.
+    pub fn sip(&self) -> anyhow::Result<engine::signalling::Config> {
+        let addr = self.sip_addr.unwrap_or_else(|| ([0, 0, 0, 0], 5060).into());
+        let mut c = engine::signalling::Config::new(addr);
+        c.public_ip = self.public_ip;
+        c.rtp_ports = self.rtp_range()?;
+        if let Some(realm) = &self.sip_realm {
+            c.realm = realm.clone();
+        }
+        if let Some(secs) = self.sip_nonce_ttl {
+            c.nonce_lifetime = std::time::Duration::from_secs(secs.max(1));
+        }
+        if let Some(secs) = self.rtp_timeout {
+            c.rtp_timeout = std::time::Duration::from_secs(secs.max(1));
+        }
+        Ok(c)
     }
 
     /// The API's settings.

@@ -74,6 +74,10 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         }
     }
 
+    let sip =
+        engine::signalling::start(s.sip()?, db.clone(), state.sealer.clone(), state.bus.clone()).await?;
+    let _ = sip;
+
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, "HTTP API listening");

@@ -23,7 +23,14 @@ impl Calliope {
     fn start(data: &Path, extra: &[&str]) -> Calliope {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_calliope"))
-            .args(["serve", "--http-addr", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args([
+                "serve",
+                "--http-addr",
+                &format!("127.0.0.1:{port}"),
+                "--sip-addr",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(data)
             .args(extra)
             .env("CALLIOPE_ADMIN_EMAIL", EMAIL)

@@ -12,3 +12,4 @@ pub mod location;
 pub mod recurrence;
 pub mod relay;
 pub mod secrets;
+pub mod signalling;

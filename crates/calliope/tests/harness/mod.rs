@@ -1,0 +1,193 @@
+//! A real Calliope for SIP tests: the binary on free ports, agents made
+//! through the HTTP API, and SIPp runs of the scenarios in `tests/sipp/`.
+#![allow(dead_code, missing_docs, clippy::unwrap_used)]
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const EMAIL: &str = "sip-admin@example.com";
+pub const PASSWORD: &str = "a long known password";
+
+/// A UDP port that is free now (and its TCP twin, for SIP).
+pub fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// `count` consecutive free UDP ports, starting at an even one.
+pub fn free_range(count: u16) -> (u16, u16) {
+    'search: loop {
+        let base = free_port() & !1;
+        if base < 1024 || base > 65_000 - count {
+            continue;
+        }
+        let mut held = Vec::new();
+        for p in base..base + count {
+            match UdpSocket::bind(("127.0.0.1", p)) {
+                Ok(s) => held.push(s),
+                Err(_) => continue 'search,
+            }
+        }
+        return (base, base + count - 1);
+    }
+}
+
+pub struct Calliope {
+    child: Child,
+    pub http: String,
+    pub sip: SocketAddr,
+    pub rtp: (u16, u16),
+    pub dir: tempfile::TempDir,
+    token: String,
+}
+
+impl Calliope {
+    /// Starts the binary with `extra` flags, waiting until HTTP answers.
+    pub fn start(extra: &[&str]) -> Calliope {
+        let dir = tempfile::tempdir().unwrap();
+        let http_port = free_port();
+        let sip_port = free_port();
+        let rtp = free_range(40);
+        let child = Command::new(env!("CARGO_BIN_EXE_calliope"))
+            .arg("serve")
+            .args(["--http-addr", &format!("127.0.0.1:{http_port}")])
+            .args(["--sip-addr", &format!("127.0.0.1:{sip_port}")])
+            .args(["--rtp-ports", &format!("{}-{}", rtp.0, rtp.1)])
+            .args(["--admin-password", PASSWORD])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(extra)
+            .env("CALLIOPE_ADMIN_EMAIL", EMAIL)
+            .env_remove("CALLIOPE_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut me = Calliope {
+            child,
+            http: format!("http://127.0.0.1:{http_port}"),
+            sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
+            rtp,
+            dir,
+            token: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", http_port)).is_err() {
+            assert!(Instant::now() < deadline, "calliope did not start");
+            if let Some(status) = me.child.try_wait().unwrap() {
+                panic!("calliope exited: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (st, body) =
+            me.call("POST", "/v1beta2/auth/login", json!({"username": EMAIL, "password": PASSWORD}));
+        assert_eq!(st, 200, "{body}");
+        me.token = body["accessToken"].as_str().unwrap().to_owned();
+        me
+    }
+
+    /// An HTTP request with the owner's token.
+    pub fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let client = reqwest::Client::new();
+            let mut rb = client.request(method.parse().unwrap(), format!("{}{}", self.http, path));
+            if !self.token.is_empty() {
+                rb = rb.bearer_auth(&self.token);
+            }
+            if !body.is_null() {
+                rb = rb.json(&body);
+            }
+            let resp = rb.send().await.unwrap();
+            (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+        })
+    }
+
+    /// An agent with extension `user` and digest password `password`.
+    pub fn agent(&self, user: &str, password: &str) -> String {
+        let (st, cred) = self.call(
+            "POST",
+            "/v1beta2/credentials",
+            json!({"name": format!("{user} credentials"), "username": user, "password": password}),
+        );
+        assert_eq!(st, 201, "{cred}");
+        let (st, agent) = self.call(
+            "POST",
+            "/v1beta2/agents",
+            json!({"name": format!("Agent {user}"), "username": user, "credentials": {"ref": cred["ref"]}}),
+        );
+        assert_eq!(st, 201, "{agent}");
+        agent["ref"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Calliope {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The path of a SIPp scenario of `tests/sipp/`.
+pub fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp").join(name)
+}
+
+/// A SIPp run to prepare.
+pub struct Sipp {
+    cmd: Command,
+    pub port: u16,
+}
+
+impl Sipp {
+    /// `scenario` against Calliope's SIP address, once, from a free port.
+    pub fn new(scenario_name: &str, target: SocketAddr) -> Sipp {
+        let port = free_port();
+        let mut cmd = Command::new("sipp");
+        cmd.arg("-sf")
+            .arg(scenario(scenario_name))
+            .arg(target.to_string())
+            .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin"])
+            .args(["-timeout", "20s", "-timeout_error", "-max_recv_loops", "1000"])
+            .args(["-key", "contact_port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Sipp { cmd, port }
+    }
+
+    /// Adds arguments.
+    pub fn args(mut self, args: &[&str]) -> Sipp {
+        self.cmd.args(args);
+        self
+    }
+
+    /// Runs to the end.
+    pub fn run(mut self) -> Output {
+        self.cmd.output().unwrap()
+    }
+
+    /// Starts in the background (a UAS); `wait` collects it.
+    pub fn spawn(mut self) -> Child {
+        self.cmd.spawn().unwrap()
+    }
+}
+
+/// Asserts SIPp succeeded, showing its output when not.
+pub fn assert_passed(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: sipp exited {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

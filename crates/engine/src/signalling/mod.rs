@@ -1,0 +1,260 @@
+//! The SIP side of the switch: transports, the registrar, digest
+//! authentication, and the dispatch of requests to what handles them.
+
+pub mod auth;
+pub mod registrar;
+pub mod transport;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sip::digest::{AuthConfig, Authenticator};
+use sip::{HeaderName, Message, Method, Request, Response, StatusCode};
+use store::schema::IP_RULES;
+use store::{Db, Scope};
+
+use crate::accounts::Accounts;
+use crate::events::{Bus, Event};
+use crate::ipblock::Rule;
+use crate::location::Location;
+use crate::secrets::Sealer;
+use transport::{Blacklist, Inbound, Peer, Transports};
+
+/// How the SIP side behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen, UDP and TCP.
+    pub addr: SocketAddr,
+    /// The address put in Contact, Via and SDP; the bound one by default.
+    pub public_ip: Option<IpAddr>,
+    /// The digest realm.
+    pub realm: String,
+    /// How long a nonce stays fresh.
+    pub nonce_lifetime: Duration,
+    /// Registration lifetime when the REGISTER names none, in seconds.
+    pub default_expires: u32,
+    /// Shortest registration accepted (423 below it), in seconds.
+    pub min_expires: u32,
+    /// Longest registration granted, in seconds.
+    pub max_expires: u32,
+    /// The RTP port range.
+    pub rtp_ports: (u16, u16),
+    /// A call with no RTP in either direction for this long is ended.
+    pub rtp_timeout: Duration,
+}
+
+impl Config {
+    /// Defaults around `addr`.
+    pub fn new(addr: SocketAddr) -> Config {
+        Config {
+            addr,
+            public_ip: None,
+            realm: "calliope".into(),
+            nonce_lifetime: Duration::from_secs(300),
+            default_expires: 3600,
+            min_expires: 60,
+            max_expires: 7200,
+            rtp_ports: (10_000, 20_000),
+            rtp_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What every part of the SIP side shares.
+#[derive(Debug)]
+pub struct Switch {
+    /// The configuration.
+    pub config: Config,
+    /// The store.
+    pub db: Db,
+    /// Agents' SIP accounts.
+    pub accounts: Accounts,
+    /// Where registered agents are.
+    pub location: Location,
+    /// Digest challenges and verification.
+    pub auth: Mutex<Authenticator>,
+    /// Events out.
+    pub bus: Bus,
+    /// The sockets.
+    pub transports: Arc<Transports>,
+    /// The IP blacklist the sockets apply.
+    pub blacklist: Arc<Blacklist>,
+}
+
+/// Why the SIP side could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The sockets could not be bound.
+    #[error("cannot listen for SIP on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+impl Switch {
+    /// Milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    }
+
+    /// A fresh tag for To/From.
+    pub fn tag(&self) -> String {
+        hex::encode(rand::random::<[u8; 6]>())
+    }
+
+    /// Publishes an event.
+    pub fn publish(&self, event: Event) {
+        self.bus.publish(event);
+    }
+
+    /// The address others should reach us at.
+    pub fn advertised(&self) -> SocketAddr {
+        let local = self.transports.local_addr();
+        SocketAddr::new(self.config.public_ip.unwrap_or(local.ip()), local.port())
+    }
+
+    /// Reloads the IP blacklist from the store.
+    pub async fn reload_blacklist(&self) -> Result<(), store::StoreError> {
+        let rows = self.db.list(&IP_RULES, Scope::Global, &store::Query::default()).await?.records;
+        let rules = rows
+            .iter()
+            .filter_map(|r| {
+                let port = r.int("target_port").filter(|p| *p > 0).map(|p| p.to_string());
+                Rule::parse(r.text("target_ip"), port.as_deref(), r.text("target_protocol")).ok()
+            })
+            .collect();
+        self.blacklist.set(rules);
+        Ok(())
+    }
+
+    /// Sends a response to where its request came from.
+    pub async fn reply(&self, peer: Peer, resp: Response) {
+        self.transports.send(peer, Message::Response(resp).to_bytes()).await;
+    }
+}
+
+/// A running SIP side.
+#[derive(Debug, Clone)]
+pub struct SipHandle {
+    /// The shared state, for the API (live registrations, config changes).
+    pub switch: Arc<Switch>,
+}
+
+/// Binds the SIP sockets and starts serving.
+pub async fn start(config: Config, db: Db, sealer: Arc<Sealer>, bus: Bus) -> Result<SipHandle, StartError> {
+    let secret = db.setting_or_insert("sip_nonce_key", &hex::encode(rand::random::<[u8; 32]>())).await?;
+    let auth_config = AuthConfig {
+        nonce_lifetime_ms: config.nonce_lifetime.as_millis() as u64,
+        algorithms: vec![sip::digest::Algorithm::Md5, sip::digest::Algorithm::Sha256],
+        ..AuthConfig::default()
+    };
+    let auth = Authenticator::new(&config.realm, secret.as_bytes(), auth_config);
+    let location = Location::load(db.clone(), now_ms() as i64).await?;
+    let blacklist = Arc::new(Blacklist::default());
+    let (transports, inbound) = Transports::bind(config.addr, blacklist.clone())
+        .await
+        .map_err(|e| StartError::Bind(config.addr, e))?;
+    tracing::info!(addr = %transports.local_addr(), "SIP listening on UDP and TCP");
+    let switch = Arc::new(Switch {
+        accounts: Accounts::new(db.clone(), sealer, Duration::from_secs(30)),
+        config,
+        db,
+        location,
+        auth: Mutex::new(auth),
+        bus,
+        transports,
+        blacklist,
+    });
+    switch.reload_blacklist().await?;
+    tokio::spawn(run(switch.clone(), inbound));
+    tokio::spawn(sweep(switch.clone()));
+    tokio::spawn(follow_config(switch.clone()));
+    Ok(SipHandle { switch })
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+async fn run(sw: Arc<Switch>, mut inbound: tokio::sync::mpsc::Receiver<Inbound>) {
+    while let Some(Inbound { peer, bytes }) = inbound.recv().await {
+        match sip::parse_message(&bytes) {
+            Ok(Message::Request(req)) => dispatch(&sw, req, peer),
+            Ok(Message::Response(_)) => {}
+            Err(e) => tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message"),
+        }
+    }
+}
+
+fn dispatch(sw: &Arc<Switch>, req: Request, peer: Peer) {
+    let sw = sw.clone();
+    match req.method {
+        Method::Register => {
+            tokio::spawn(async move {
+                let resp = registrar::register(&sw, &req, peer).await;
+                sw.reply(peer, resp).await;
+            });
+        }
+        Method::Options => {
+            tokio::spawn(async move {
+                let mut resp = Response::for_request(&req, StatusCode::OK, Some(&sw.tag()));
+                resp.head.headers.push(HeaderName::Allow, ALLOW);
+                resp.head.headers.push(HeaderName::Accept, "application/sdp");
+                sw.reply(peer, resp).await;
+            });
+        }
+        Method::Ack => {}
+        _ => {
+            tokio::spawn(async move {
+                let mut resp = Response::for_request(
+                    &req,
+                    StatusCode::new(501).unwrap_or(StatusCode::SERVER_INTERNAL_ERROR),
+                    Some(&sw.tag()),
+                );
+                resp.head.headers.push(HeaderName::Allow, ALLOW);
+                sw.reply(peer, resp).await;
+            });
+        }
+    }
+}
+
+/// The methods Calliope answers.
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE";
+
+/// Drops lapsed registrations every few seconds and says so.
+async fn sweep(sw: Arc<Switch>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let now = sw.now_ms() as i64;
+        for b in sw.location.sweep(now) {
+            if !sw.location.is_registered(b.agent_id, now) {
+                let data =
+                    serde_json::json!({"agentId": b.agent_id, "contacts": [b.contact], "reason": "expired"});
+                sw.publish(Event { name: "agent.unregistered", workspace_id: b.workspace_id, at: now, data });
+            }
+        }
+    }
+}
+
+/// Clears caches and reloads the blacklist when the configuration changes.
+async fn follow_config(sw: Arc<Switch>) {
+    let mut events = sw.bus.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(e) if e.name == CONFIG_CHANGED => {
+                sw.accounts.invalidate();
+                if let Err(e) = sw.reload_blacklist().await {
+                    tracing::warn!(error = %e, "could not reload the IP blacklist");
+                }
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// The event the API publishes after any configuration write.
+pub const CONFIG_CHANGED: &str = "config.changed";

@@ -1,0 +1,116 @@
+//! The registrar (RFC 3261 section 10.3): REGISTER binds an agent's
+//! address of record to contacts, with digest authentication, expiry,
+//! several contacts, `*` to remove all, and events when an agent comes and
+//! goes.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use sip::{Contact, HeaderName, Request, Response, StatusCode};
+
+use super::auth::{authenticate, Challenge};
+use super::transport::Peer;
+use super::Switch;
+use crate::events::Event;
+use crate::location::Binding;
+
+/// Answers a REGISTER from `peer`.
+pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
+    let tag = sw.tag();
+    let reply = |status| Response::for_request(req, status, Some(&tag));
+    let Some(extension) = req.head.to.uri.user().map(str::to_owned) else {
+        return reply(StatusCode::NOT_FOUND);
+    };
+    let account = match authenticate(sw, req, Challenge::Www, Some(&extension)).await {
+        Ok(a) => a,
+        Err(resp) => return *resp,
+    };
+    let Ok(contacts) = req.head.contacts() else {
+        return reply(StatusCode::BAD_REQUEST);
+    };
+    let Ok(header_expires) = req.head.expires() else {
+        return reply(StatusCode::BAD_REQUEST);
+    };
+    let now = sw.now_ms() as i64;
+    let before = sw.location.is_registered(account.agent_id, now);
+    let aor = format!("sip:{}@{}", extension, sw.config.realm);
+    let wildcard = contacts.iter().any(|c| matches!(c, Contact::Wildcard));
+    if wildcard {
+        if contacts.len() > 1 || header_expires != Some(0) {
+            return reply(StatusCode::BAD_REQUEST);
+        }
+        for b in sw.location.lookup(account.agent_id, now) {
+            sw.location.remove(b.workspace_id, b.agent_id, &b.contact);
+        }
+    }
+    let existing = sw.location.lookup(account.agent_id, now);
+    for contact in contacts.iter().filter_map(Contact::addr) {
+        let uri = contact.uri.to_string();
+        let expires = contact.expires().or(header_expires).unwrap_or(sw.config.default_expires);
+        if expires != 0 && expires < sw.config.min_expires {
+            let mut resp = reply(StatusCode::INTERVAL_TOO_BRIEF);
+            resp.head.headers.push(HeaderName::MinExpires, sw.config.min_expires.to_string());
+            return resp;
+        }
+        if let Some(old) = existing.iter().find(|b| b.contact == uri) {
+            if old.call_id == req.head.call_id && old.cseq >= req.head.cseq.seq {
+                return reply(StatusCode::SERVER_INTERNAL_ERROR);
+            }
+        }
+        if expires == 0 {
+            sw.location.remove(account.workspace_id, account.agent_id, &uri);
+            continue;
+        }
+        let expires = expires.min(sw.config.max_expires);
+        sw.location.put(Binding {
+            workspace_id: account.workspace_id,
+            agent_id: account.agent_id,
+            aor: aor.clone(),
+            contact: uri,
+            source: peer.addr,
+            transport: peer.transport,
+            registered_at: now,
+            expires_at: now + i64::from(expires) * 1000,
+            call_id: req.head.call_id.clone(),
+            cseq: req.head.cseq.seq,
+            user_agent: req.head.user_agent().unwrap_or("").to_owned(),
+        });
+    }
+    let current = sw.location.lookup(account.agent_id, now);
+    let data = |bindings: &[Binding]| {
+        json!({
+            "agentRef": account.agent_ref,
+            "username": account.extension,
+            "contacts": bindings.iter().map(|b| b.contact.clone()).collect::<Vec<_>>(),
+        })
+    };
+    match (before, current.is_empty()) {
+        (false, false) => sw.publish(Event {
+            name: "agent.registered",
+            workspace_id: account.workspace_id,
+            at: now,
+            data: data(&current),
+        }),
+        (true, true) => sw.publish(Event {
+            name: "agent.unregistered",
+            workspace_id: account.workspace_id,
+            at: now,
+            data: data(&existing),
+        }),
+        _ => {}
+    }
+    let mut resp = reply(StatusCode::OK);
+    for b in &current {
+        let secs = ((b.expires_at - now).max(0) + 999) / 1000;
+        resp.head.headers.push(HeaderName::Contact, format!("<{}>;expires={secs}", b.contact));
+    }
+    resp.head.headers.push(HeaderName::Date, httpdate(now));
+    resp
+}
+
+/// An RFC 1123 date, as the Date header wants.
+fn httpdate(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default()
+}
