@@ -1,6 +1,8 @@
 //! Media anchored through Calliope: each leg gets an RTP/RTCP port pair,
-//! and packets are relayed between the two legs of a call.
+//! and a bridge relays packets between the two legs of a call.
 
+pub mod bridge;
 pub mod ports;
 
+pub use bridge::{Bridge, BridgeEnd, BridgeStats, SideMedia};
 pub use ports::{PortPool, Ports};
