@@ -39,6 +39,8 @@ pub struct AppState {
     pub sealer: Arc<Sealer>,
     /// Calls' and agents' events, from the switch.
     pub bus: engine::events::Bus,
+    /// Live call legs, kept by the switch.
+    pub channels: Arc<engine::calls::Channels>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
         Ok(AppState {
             sealer: Arc::new(sealer),
             bus: engine::events::Bus::default(),
+            channels: Arc::default(),
             db,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             settings: Arc::new(settings),

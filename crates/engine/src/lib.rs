@@ -5,6 +5,7 @@
 //! `store`.
 
 pub mod accounts;
+pub mod calls;
 pub mod dialplan;
 pub mod events;
 pub mod ipblock;

@@ -1,5 +1,6 @@
 //! The PBX dialect: `/api/...`, `X-XTRA-AUTH-ID`, `{code, message, data}`.
 
+mod channels;
 mod check;
 mod import;
 mod lists;
@@ -25,6 +26,7 @@ const LOGIN: Body = Body::Props(&[("login", "string"), ("password", "string")]);
 pub fn routes() -> Api {
     Api::new()
         .post("/api/sessions", "Log in for an X-XTRA-AUTH-ID token", LOGIN, login)
+        .merge(channels::routes())
         .merge(routing::routes())
         .merge(menus::routes())
         .merge(lists::routes())
