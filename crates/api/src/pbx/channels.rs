@@ -13,9 +13,11 @@ use crate::view::plain_time;
 
 /// Their routes.
 pub fn routes() -> Api {
-    Api::new()
-        .get("/api/channels", "List live call legs", list)
-        .delete("/api/channels/{uuid}", "Hang up a call", hangup)
+    Api::new().get("/api/channels", "List live call legs", list).delete(
+        "/api/channels/{uuid}",
+        "Hang up a call",
+        hangup,
+    )
 }
 
 fn view(c: &engine::calls::Channel) -> Json {

@@ -102,11 +102,10 @@ impl Channels {
     /// Sends `command` to the leg `uuid` of the workspace; false when there
     /// is no such leg.
     pub fn command(&self, workspace_id: i64, uuid: &str, command: Command) -> bool {
-        let control = self
-            .legs
-            .lock()
-            .ok()
-            .and_then(|l| l.get(uuid).filter(|c| c.workspace_id == workspace_id).map(|c| c.control.clone()));
+        let control =
+            self.legs.lock().ok().and_then(|l| {
+                l.get(uuid).filter(|c| c.workspace_id == workspace_id).map(|c| c.control.clone())
+            });
         match control {
             Some(c) => c.try_send(command).is_ok(),
             None => false,
