@@ -51,6 +51,10 @@ pub struct Settings {
     /// SIP digest realm [default: calliope].
     #[arg(long, env = "CALLIOPE_SIP_REALM")]
     pub sip_realm: Option<String>,
+    /// Digest algorithms offered, preferred first: md5, sha-256 [default: md5,sha-256].
+    /// Some phones (baresip 1.0) fail on any SHA-256 challenge: offer md5 alone for them.
+    #[arg(long, env = "CALLIOPE_SIP_DIGEST", value_delimiter = ',')]
+    pub sip_digest: Option<Vec<String>>,
     /// Seconds a digest nonce stays fresh [default: 300].
     #[arg(long, env = "CALLIOPE_SIP_NONCE_TTL")]
     pub sip_nonce_ttl: Option<u64>,
@@ -143,6 +147,7 @@ impl Settings {
             database_url,
             public_ip,
             sip_realm,
+            sip_digest,
             sip_nonce_ttl,
             rtp_timeout,
             admin_email,
@@ -184,6 +189,18 @@ impl Settings {
         c.rtp_ports = self.rtp_range()?;
         if let Some(realm) = &self.sip_realm {
             c.realm = realm.clone();
+        }
+        if let Some(names) = &self.sip_digest {
+            c.digest_algorithms = names
+                .iter()
+                .map(|n| {
+                    sip::digest::Algorithm::parse(n.trim())
+                        .map_err(|_| anyhow::anyhow!("sip_digest: unknown algorithm {n}"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            if c.digest_algorithms.is_empty() {
+                bail!("sip_digest: name at least one algorithm");
+            }
         }
         if let Some(secs) = self.sip_nonce_ttl {
             c.nonce_lifetime = std::time::Duration::from_secs(secs.max(1));

@@ -2,14 +2,14 @@
 //! SHA-256 (RFC 8760) and a replayed nonce-count.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-mod harness;
+mod support;
 
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use harness::Calliope;
 use sip::digest::{Algorithm, Answer, Credentials};
 use sip::{parse_message, Message, Method, Response};
+use support::calliope::Calliope;
 
 struct Ua {
     socket: UdpSocket,

@@ -3,9 +3,9 @@
 //! unregistering.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-mod harness;
+mod support;
 
-use harness::{assert_passed, Calliope, Sipp};
+use support::calliope::{assert_passed, Calliope, Sipp};
 
 #[test]
 fn register_with_digest_then_unregister() {

@@ -32,6 +32,8 @@ pub struct Config {
     pub realm: String,
     /// How long a nonce stays fresh.
     pub nonce_lifetime: Duration,
+    /// The digest algorithms offered, preferred first.
+    pub digest_algorithms: Vec<sip::digest::Algorithm>,
     /// Registration lifetime when the REGISTER names none, in seconds.
     pub default_expires: u32,
     /// Shortest registration accepted (423 below it), in seconds.
@@ -52,6 +54,7 @@ impl Config {
             public_ip: None,
             realm: "calliope".into(),
             nonce_lifetime: Duration::from_secs(300),
+            digest_algorithms: vec![sip::digest::Algorithm::Md5, sip::digest::Algorithm::Sha256],
             default_expires: 3600,
             min_expires: 60,
             max_expires: 7200,
@@ -147,7 +150,7 @@ pub async fn start(config: Config, db: Db, sealer: Arc<Sealer>, bus: Bus) -> Res
     let secret = db.setting_or_insert("sip_nonce_key", &hex::encode(rand::random::<[u8; 32]>())).await?;
     let auth_config = AuthConfig {
         nonce_lifetime_ms: config.nonce_lifetime.as_millis() as u64,
-        algorithms: vec![sip::digest::Algorithm::Md5, sip::digest::Algorithm::Sha256],
+        algorithms: config.digest_algorithms.clone(),
         ..AuthConfig::default()
     };
     let auth = Authenticator::new(&config.realm, secret.as_bytes(), auth_config);
