@@ -81,6 +81,7 @@ mod params;
 mod scan;
 pub mod sdp;
 mod status;
+pub mod transaction;
 pub mod uri;
 
 pub use address::{Contact, NameAddr};
