@@ -72,6 +72,7 @@
 //! ```
 
 mod address;
+pub mod dialog;
 pub mod digest;
 mod error;
 pub mod header;
