@@ -72,6 +72,7 @@
 //! ```
 
 mod address;
+pub mod dialog;
 pub mod digest;
 mod error;
 pub mod header;
@@ -81,6 +82,7 @@ mod params;
 mod scan;
 pub mod sdp;
 mod status;
+pub mod transaction;
 pub mod uri;
 
 pub use address::{Contact, NameAddr};

@@ -232,3 +232,173 @@ fn mutated_header_values_never_panic_and_round_trip() {
         }
     }
 }
+
+/// Messages for the transaction layer: requests and responses on a few
+/// branches (one of them RFC 2543 style), so that mutations and random
+/// picks hit live transactions in every state.
+fn transaction_seeds() -> Vec<String> {
+    let mut seeds = Vec::new();
+    let branches = ["z9hG4bK1", "z9hG4bK2", "z9hG4bK3", "old2543"];
+    for branch in branches {
+        for (method, seq) in [("INVITE", 1), ("ACK", 1), ("CANCEL", 1), ("OPTIONS", 2), ("BYE", 3)] {
+            seeds.push(format!(
+                "{method} sip:bob@192.0.2.2 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch};rport\r\n\
+From: <sip:alice@192.0.2.1>;tag=a\r\n\
+To: <sip:bob@192.0.2.2>{to_tag}\r\n\
+Call-ID: c1\r\n\
+CSeq: {seq} {method}\r\n\
+Contact: <sip:alice@192.0.2.1>\r\n\
+Content-Length: 0\r\n\r\n",
+                to_tag = if method == "ACK" { ";tag=b" } else { "" }
+            ));
+        }
+        for (status, method, seq) in [
+            (100, "INVITE", 1),
+            (180, "INVITE", 1),
+            (200, "INVITE", 1),
+            (486, "INVITE", 1),
+            (200, "OPTIONS", 2),
+        ] {
+            seeds.push(format!(
+                "SIP/2.0 {status} X\r\n\
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\r\n\
+From: <sip:alice@192.0.2.1>;tag=a\r\n\
+To: <sip:bob@192.0.2.2>;tag=b\r\n\
+Call-ID: c1\r\n\
+CSeq: {seq} {method}\r\n\
+Content-Length: 0\r\n\r\n"
+            ));
+        }
+    }
+    seeds
+}
+
+/// Random and mutated input to `handle_message`, interleaved with random
+/// TU calls and clock steps, on two layers that also exchange what they
+/// send: nothing may panic, and everything they send must parse.
+#[test]
+fn random_input_never_panics_the_transaction_layer() {
+    use sip::transaction::{Config, Event, Peer, Protocol, ServerTxId, Transactions};
+    use sip::{Request, Response, StatusCode};
+    use std::time::{Duration, Instant};
+
+    let seeds = transaction_seeds();
+    let config = Config { max_transactions: 64, ..Config::default() };
+    let mut layers = [Transactions::new(config), Transactions::new(config)];
+    let peers = [
+        Peer { addr: "192.0.2.1:5060".parse().expect("addr"), protocol: Protocol::Udp },
+        Peer { addr: "192.0.2.2:5060".parse().expect("addr"), protocol: Protocol::Udp },
+        Peer { addr: "192.0.2.1:5060".parse().expect("addr"), protocol: Protocol::Tcp },
+    ];
+    let statuses = [100u16, 180, 183, 200, 202, 301, 404, 481, 486, 487, 500, 603];
+    let mut rng = rng(0x5eed_7a11);
+    let mut now = Instant::now();
+    let mut pending: Vec<(usize, ServerTxId, Request)> = Vec::new();
+    let mut clients = Vec::new();
+    let mut oks: Vec<(usize, sip::transaction::ClientTxId, Response)> = Vec::new();
+    for round in 0..rounds() * 4 {
+        let side = rng.below(2);
+        match rng.below(10) {
+            0..=4 => {
+                let seed = seeds[rng.below(seeds.len())].as_bytes();
+                let bytes = if rng.below(3) == 0 { seed.to_vec() } else { mutate(&mut rng, seed) };
+                if let Ok(m) = parse_message(&bytes) {
+                    layers[side].handle_message(now, m, peers[rng.below(peers.len())]);
+                }
+            }
+            5 => {
+                now += Duration::from_millis(rng.below(5000) as u64);
+                for l in &mut layers {
+                    l.handle_timeout(now);
+                }
+            }
+            6 if !pending.is_empty() => {
+                let (side, id, request) = pending.swap_remove(rng.below(pending.len()));
+                let code = statuses[rng.below(statuses.len())];
+                let status = StatusCode::new(code).expect("status");
+                let response = Response::for_request(&request, status, Some("t"));
+                let _ = layers[side].respond(now, id, response);
+                if code < 200 || rng.below(3) == 0 {
+                    pending.push((side, id, request));
+                }
+            }
+            7 => {
+                let seed = &seeds[rng.below(seeds.len())];
+                if let Ok(sip::Message::Request(mut r)) = parse_message(seed.as_bytes()) {
+                    if let Some(v) = r.head.via.first_mut() {
+                        v.params.set("branch", Some(&format!("z9hG4bK{round}")));
+                    }
+                    if let Ok(id) = layers[side].send_request(now, r, peers[rng.below(peers.len())]) {
+                        clients.push((side, id));
+                    }
+                }
+            }
+            8 if !clients.is_empty() => {
+                let (side, id) = clients[rng.below(clients.len())];
+                let _ = layers[side].cancel(now, id);
+                if let Some((s, id, ok)) = oks.pop() {
+                    let mut ack = Request::new(
+                        sip::Method::Ack,
+                        "sip:bob@192.0.2.2".parse().expect("uri"),
+                        ok.head.from.clone(),
+                        ok.head.to.clone(),
+                        ok.head.call_id.clone(),
+                        ok.head.cseq.seq,
+                    );
+                    ack.head.via = ok.head.via.clone();
+                    let _ = layers[s].ack_2xx(id, ack, peers[0]);
+                }
+            }
+            _ => {
+                if rng.below(50) == 0 {
+                    layers[side].handle_transport_error(peers[rng.below(peers.len())]);
+                }
+            }
+        }
+        // Deliver what each layer sent to the other one, and collect events.
+        for from in 0..2 {
+            while let Some(t) = layers[from].poll_transmit() {
+                let m = parse_message(&t.bytes).unwrap_or_else(|e| {
+                    panic!("the layer sent what does not parse ({e}):\n{}", String::from_utf8_lossy(&t.bytes))
+                });
+                if rng.below(4) != 0 {
+                    layers[1 - from].handle_message(now, m, peers[from]);
+                }
+            }
+        }
+        for (side, layer) in layers.iter_mut().enumerate() {
+            while let Some(e) = layer.poll_event() {
+                match e {
+                    Event::Request { id, request, .. } => pending.push((side, id, request)),
+                    Event::Response { id, response } if response.status.is_success() => {
+                        oks.push((side, id, response))
+                    }
+                    _ => {}
+                }
+            }
+            assert!(layer.len() <= 64 + 8, "the limit holds (CANCELs may exceed it a little)");
+            if let Some(at) = layer.poll_timeout() {
+                assert!(at + Duration::from_secs(40) >= now || at <= now, "deadlines are sane");
+            }
+        }
+        oks.truncate(64);
+        if clients.len() > 256 {
+            clients.drain(..128);
+        }
+    }
+    // Answer what is still open and let the clock run: no panics on the
+    // way out either.
+    for (side, id, request) in pending {
+        let r = Response::for_request(&request, StatusCode::BUSY_HERE, Some("t"));
+        let _ = layers[side].respond(now, id, r);
+    }
+    for _ in 0..100 {
+        now += Duration::from_secs(1);
+        for l in &mut layers {
+            l.handle_timeout(now);
+            while l.poll_transmit().is_some() {}
+            while l.poll_event().is_some() {}
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The INVITE client transaction (RFC 3261 17.1.1 with RFC 6026 7.2):
+//! Calling, Proceeding, Completed, Accepted.
+
+use std::time::Instant;
+
+use super::config::Config;
+use super::event::{ClientTxId, Event, TxId};
+use super::outbox::Outbox;
+use super::peer::Peer;
+use super::timers::{after, due, earliest, Retransmit};
+use super::Step;
+use crate::message::{Request, Response};
+
+/// Where an INVITE client transaction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum State {
+    /// Sent, nothing heard: timer A retransmits, timer B gives up.
+    Calling,
+    /// A provisional response came: no more retransmissions, no timeout.
+    Proceeding,
+    /// A non-2xx final came and was ACKed: timer D absorbs retransmissions.
+    Completed,
+    /// A 2xx came: every 2xx is for the TU until timer M.
+    Accepted,
+}
+
+/// An INVITE client transaction.
+#[derive(Debug)]
+pub(super) struct ClientInvite {
+    id: ClientTxId,
+    peer: Peer,
+    request: Request,
+    bytes: Vec<u8>,
+    state: State,
+    /// Timer A.
+    retransmit: Option<Retransmit>,
+    /// Timer B (Calling), D (Completed) or M (Accepted).
+    timeout: Option<Instant>,
+    /// The ACK of the non-2xx final, resent for each retransmission of it.
+    ack: Option<Vec<u8>>,
+    /// ACKs the TU gave for 2xx responses, by To tag, with their peer.
+    acks_2xx: Vec<(String, Vec<u8>, Peer)>,
+    /// The CANCEL for this INVITE, once the TU asked for one.
+    pub(super) cancel: Option<ClientTxId>,
+}
+
+impl ClientInvite {
+    /// Sends `request` and enters Calling.
+    pub(super) fn start(
+        now: Instant,
+        id: ClientTxId,
+        request: Request,
+        peer: Peer,
+        config: &Config,
+        out: &mut Outbox,
+    ) -> ClientInvite {
+        let bytes = request.to_bytes();
+        out.send(peer, &bytes);
+        let retransmit = if peer.is_reliable() { None } else { Retransmit::start(now, config.t1) };
+        ClientInvite {
+            id,
+            peer,
+            request,
+            bytes,
+            state: State::Calling,
+            retransmit,
+            timeout: after(now, config.long()),
+            ack: None,
+            acks_2xx: Vec::new(),
+            cancel: None,
+        }
+    }
+
+    /// The current state.
+    pub(super) fn state(&self) -> State {
+        self.state
+    }
+
+    /// The peer the INVITE went to.
+    pub(super) fn peer(&self) -> Peer {
+        self.peer
+    }
+
+    /// The INVITE.
+    pub(super) fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// The next time [`ClientInvite::on_timer`] has work.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        earliest(self.retransmit.map(|r| r.at), self.timeout)
+    }
+
+    /// A response matched this transaction.
+    pub(super) fn on_response(
+        &mut self,
+        now: Instant,
+        response: Response,
+        config: &Config,
+        out: &mut Outbox,
+    ) -> Step {
+        let status = response.status;
+        match self.state {
+            State::Calling | State::Proceeding if status.is_provisional() => {
+                self.state = State::Proceeding;
+                self.retransmit = None;
+                self.timeout = None;
+                out.event(Event::Response { id: self.id, response });
+            }
+            State::Calling | State::Proceeding if status.is_success() => {
+                self.state = State::Accepted;
+                self.retransmit = None;
+                self.timeout = after(now, config.long());
+                out.event(Event::Response { id: self.id, response });
+            }
+            State::Calling | State::Proceeding => {
+                let ack = self.request.ack_for(&response).to_bytes();
+                out.send(self.peer, &ack);
+                out.event(Event::Response { id: self.id, response });
+                self.state = State::Completed;
+                if self.peer.is_reliable() {
+                    return Step::Terminated;
+                }
+                self.ack = Some(ack);
+                self.retransmit = None;
+                self.timeout = after(now, config.timer_d());
+            }
+            State::Completed => {
+                if status.is_final() && !status.is_success() {
+                    if let Some(ack) = &self.ack {
+                        out.send(self.peer, ack);
+                    }
+                }
+            }
+            State::Accepted if status.is_success() => {
+                let tag = response.head.to_tag().unwrap_or_default();
+                match self.acks_2xx.iter().find(|(t, _, _)| t == tag) {
+                    Some((_, ack, peer)) => out.send(*peer, ack),
+                    None => out.event(Event::Response { id: self.id, response }),
+                }
+            }
+            State::Accepted => {}
+        }
+        Step::Continue
+    }
+
+    /// Remembers and sends the TU's ACK for the 2xx with To tag `to_tag`.
+    pub(super) fn ack_2xx(&mut self, to_tag: &str, ack: Vec<u8>, peer: Peer, out: &mut Outbox) {
+        out.send(peer, &ack);
+        match self.acks_2xx.iter_mut().find(|(t, _, _)| t == to_tag) {
+            Some(entry) => *entry = (to_tag.to_owned(), ack, peer),
+            None => self.acks_2xx.push((to_tag.to_owned(), ack, peer)),
+        }
+    }
+
+    /// Runs the timers due at `now`.
+    pub(super) fn on_timer(&mut self, now: Instant, out: &mut Outbox) -> Step {
+        if due(self.timeout, now) {
+            if self.state == State::Calling {
+                out.event(Event::Timeout { id: TxId::Client(self.id) });
+            }
+            return Step::Terminated;
+        }
+        if let Some(r) = self.retransmit.filter(|r| r.at <= now) {
+            out.send(self.peer, &self.bytes);
+            // Timer A doubles without a cap; timer B ends it.
+            self.retransmit = r.backoff(now, None);
+        }
+        Step::Continue
+    }
+}

@@ -1,0 +1,319 @@
+//! The driver: the table of transactions, the timer queue and the output
+//! queues, with the polling half of the API. Inputs live in `incoming.rs`
+//! (from the network) and `outgoing.rs` (from the TU).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::client_invite::{self, ClientInvite};
+use super::client_non_invite::{self, ClientNonInvite};
+use super::config::Config;
+use super::event::{ClientTxId, Event, ServerTxId, TxId};
+use super::key::{AckKey, ClientKey, ServerKey};
+use super::outbox::Outbox;
+use super::peer::{Peer, Transmit};
+use super::server_invite::ServerInvite;
+use super::server_non_invite::ServerNonInvite;
+use super::timers::TimerQueue;
+use super::Step;
+
+/// Every transaction of one endpoint, driven by its caller: feed it
+/// messages ([`Transactions::handle_message`]), time
+/// ([`Transactions::handle_timeout`]) and the TU's requests and responses;
+/// then drain [`Transactions::poll_transmit`] and
+/// [`Transactions::poll_event`] and sleep until
+/// [`Transactions::poll_timeout`]. See the [module docs](super).
+#[derive(Debug)]
+pub struct Transactions {
+    pub(super) config: Config,
+    next_id: u64,
+    pub(super) clients: HashMap<ClientTxId, ClientEntry>,
+    pub(super) servers: HashMap<ServerTxId, ServerEntry>,
+    pub(super) client_keys: HashMap<ClientKey, ClientTxId>,
+    pub(super) server_keys: HashMap<ServerKey, ServerTxId>,
+    /// Server INVITE transactions whose 2xx waits for its ACK.
+    pub(super) acks: HashMap<AckKey, ServerTxId>,
+    timers: TimerQueue,
+    pub(super) out: Outbox,
+}
+
+/// A client transaction of either kind.
+#[derive(Debug)]
+pub(super) enum Client {
+    /// Boxed: it keeps its INVITE for building ACK and CANCEL.
+    Invite(Box<ClientInvite>),
+    NonInvite(ClientNonInvite),
+}
+
+/// A server transaction of either kind.
+#[derive(Debug)]
+pub(super) enum Server {
+    Invite(ServerInvite),
+    NonInvite(ServerNonInvite),
+}
+
+/// A client transaction with its matching key and its queued deadline.
+#[derive(Debug)]
+pub(super) struct ClientEntry {
+    pub(super) tx: Client,
+    pub(super) key: ClientKey,
+    pub(super) scheduled: Option<Instant>,
+}
+
+/// A server transaction with its keys and its queued deadline.
+#[derive(Debug)]
+pub(super) struct ServerEntry {
+    pub(super) tx: Server,
+    pub(super) key: ServerKey,
+    /// The ACK this transaction's 2xx waits for.
+    pub(super) ack_key: Option<AckKey>,
+    /// A CANCEL transaction the layer answers itself: the TU never sees
+    /// its id, so its end is not reported.
+    pub(super) internal: bool,
+    pub(super) scheduled: Option<Instant>,
+}
+
+impl Client {
+    fn deadline(&self) -> Option<Instant> {
+        match self {
+            Client::Invite(t) => t.deadline(),
+            Client::NonInvite(t) => t.deadline(),
+        }
+    }
+
+    pub(super) fn peer(&self) -> Peer {
+        match self {
+            Client::Invite(t) => t.peer(),
+            Client::NonInvite(t) => t.peer(),
+        }
+    }
+}
+
+impl Server {
+    fn deadline(&self) -> Option<Instant> {
+        match self {
+            Server::Invite(t) => t.deadline(),
+            Server::NonInvite(t) => t.deadline(),
+        }
+    }
+
+    pub(super) fn peer(&self) -> Peer {
+        match self {
+            Server::Invite(t) => t.peer(),
+            Server::NonInvite(t) => t.peer(),
+        }
+    }
+}
+
+impl Default for Transactions {
+    fn default() -> Transactions {
+        Transactions::new(Config::default())
+    }
+}
+
+impl Transactions {
+    /// No transactions yet.
+    pub fn new(config: Config) -> Transactions {
+        Transactions {
+            config: config.sanitized(),
+            next_id: 0,
+            clients: HashMap::new(),
+            servers: HashMap::new(),
+            client_keys: HashMap::new(),
+            server_keys: HashMap::new(),
+            acks: HashMap::new(),
+            timers: TimerQueue::default(),
+            out: Outbox::default(),
+        }
+    }
+
+    /// The configuration in force (T1 and T2 raised to at least 1 ms).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The next message to send, oldest first.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.transmits.pop_front()
+    }
+
+    /// The next event for the TU, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.out.events.pop_front()
+    }
+
+    /// When [`Transactions::handle_timeout`] should be called next: the
+    /// earliest deadline of a live transaction.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// Runs every timer due at `now`: retransmissions, 100 Trying,
+    /// timeouts and the ends of transactions.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        // Take the due entries first, so that a timer re-armed at `now`
+        // waits for the next call instead of looping here.
+        let mut due = Vec::new();
+        while let Some(entry) = self.timers.pop_due(now) {
+            due.push(entry);
+        }
+        for (at, id) in due {
+            match id {
+                TxId::Client(id) => {
+                    let Some(e) = self.clients.get_mut(&id).filter(|e| e.scheduled == Some(at)) else {
+                        continue;
+                    };
+                    e.scheduled = None;
+                    let step = match &mut e.tx {
+                        Client::Invite(t) => t.on_timer(now, &mut self.out),
+                        Client::NonInvite(t) => t.on_timer(now, &self.config, &mut self.out),
+                    };
+                    self.after_client(id, step);
+                }
+                TxId::Server(id) => {
+                    let Some(e) = self.servers.get_mut(&id).filter(|e| e.scheduled == Some(at)) else {
+                        continue;
+                    };
+                    e.scheduled = None;
+                    let step = match &mut e.tx {
+                        Server::Invite(t) => t.on_timer(now, &self.config, &mut self.out),
+                        Server::NonInvite(t) => t.on_timer(now),
+                    };
+                    self.after_server(id, step);
+                }
+            }
+        }
+    }
+
+    /// Number of live transactions, client and server.
+    pub fn len(&self) -> usize {
+        self.clients.len() + self.servers.len()
+    }
+
+    /// True when no transaction is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Queued deadlines, stale ones included (for tests of boundedness).
+    #[doc(hidden)]
+    pub fn queued_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    pub(super) fn next_client_id(&mut self) -> ClientTxId {
+        self.next_id += 1;
+        ClientTxId(self.next_id)
+    }
+
+    pub(super) fn next_server_id(&mut self) -> ServerTxId {
+        self.next_id += 1;
+        ServerTxId(self.next_id)
+    }
+
+    /// After a client transaction moved: end it, or queue its deadline.
+    pub(super) fn after_client(&mut self, id: ClientTxId, step: Step) {
+        if step == Step::Terminated {
+            self.remove_client(id);
+            return;
+        }
+        let Some(e) = self.clients.get_mut(&id) else { return };
+        let deadline = e.tx.deadline();
+        if deadline != e.scheduled {
+            e.scheduled = deadline;
+            if let Some(at) = deadline {
+                self.timers.push(at, TxId::Client(id));
+            }
+        }
+        self.purge_timers();
+    }
+
+    /// After a server transaction moved: end it, or queue its deadline.
+    pub(super) fn after_server(&mut self, id: ServerTxId, step: Step) {
+        if step == Step::Terminated {
+            self.remove_server(id);
+            return;
+        }
+        let Some(e) = self.servers.get_mut(&id) else { return };
+        let deadline = e.tx.deadline();
+        if deadline != e.scheduled {
+            e.scheduled = deadline;
+            if let Some(at) = deadline {
+                self.timers.push(at, TxId::Server(id));
+            }
+        }
+        self.purge_timers();
+    }
+
+    /// Pops stale entries off the top of the timer queue.
+    fn purge_timers(&mut self) {
+        while let Some((at, id)) = self.timers.peek() {
+            let live = match id {
+                TxId::Client(c) => self.clients.get(&c).is_some_and(|e| e.scheduled == Some(at)),
+                TxId::Server(s) => self.servers.get(&s).is_some_and(|e| e.scheduled == Some(at)),
+            };
+            if live {
+                return;
+            }
+            self.timers.pop();
+        }
+    }
+
+    /// Ends a client transaction (and a CANCEL still held for it).
+    pub(super) fn remove_client(&mut self, id: ClientTxId) {
+        let Some(e) = self.clients.remove(&id) else { return };
+        self.client_keys.remove(&e.key);
+        self.out.event(Event::Terminated { id: TxId::Client(id) });
+        self.purge_timers();
+        if let Client::Invite(t) = &e.tx {
+            if let Some(cancel) = t.cancel {
+                self.drop_held_cancel(cancel);
+            }
+        }
+    }
+
+    /// Ends a CANCEL transaction that was never sent.
+    pub(super) fn drop_held_cancel(&mut self, cancel: ClientTxId) {
+        let held = self.clients.get(&cancel).is_some_and(
+            |e| matches!(&e.tx, Client::NonInvite(c) if c.state() == client_non_invite::State::Held),
+        );
+        if held {
+            self.remove_client(cancel);
+        }
+    }
+
+    /// Sends a held CANCEL, or drops it, once its INVITE has heard a
+    /// provisional response, or a final one.
+    pub(super) fn settle_cancel(&mut self, now: Instant, invite: ClientTxId) {
+        let Some(e) = self.clients.get(&invite) else { return };
+        let Client::Invite(t) = &e.tx else { return };
+        let Some(cancel) = t.cancel else { return };
+        match t.state() {
+            client_invite::State::Calling => {}
+            client_invite::State::Proceeding => {
+                if let Some(Client::NonInvite(c)) = self.clients.get_mut(&cancel).map(|e| &mut e.tx) {
+                    c.release(now, &self.config, &mut self.out);
+                }
+                self.after_client(cancel, Step::Continue);
+            }
+            client_invite::State::Completed | client_invite::State::Accepted => {
+                self.drop_held_cancel(cancel);
+            }
+        }
+    }
+
+    /// Ends a server transaction.
+    pub(super) fn remove_server(&mut self, id: ServerTxId) {
+        let Some(e) = self.servers.remove(&id) else { return };
+        self.server_keys.remove(&e.key);
+        if let Some(k) = &e.ack_key {
+            if self.acks.get(k) == Some(&id) {
+                self.acks.remove(k);
+            }
+        }
+        if !e.internal {
+            self.out.event(Event::Terminated { id: TxId::Server(id) });
+        }
+        self.purge_timers();
+    }
+}

@@ -1,0 +1,121 @@
+//! Matching messages to transactions (RFC 3261 17.1.3, 17.2.3) and ACKs to
+//! the 2xx they acknowledge (13.3.1.4).
+
+use crate::header::Via;
+use crate::message::{Request, Response};
+use crate::method::Method;
+
+/// What identifies a server transaction: the top Via's branch and sent-by
+/// and the method (ACK counts as INVITE). Requests without an RFC 3261
+/// branch get a branch made of the fields that RFC 2543 matching compares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct ServerKey {
+    branch: String,
+    sent_by: String,
+    method: Method,
+}
+
+impl ServerKey {
+    /// The key of the transaction `request` belongs to; an ACK gets the key
+    /// of its INVITE. `None` without a Via.
+    pub(super) fn of_request(request: &Request) -> Option<ServerKey> {
+        let method = match request.method {
+            Method::Ack => Method::Invite,
+            ref m => m.clone(),
+        };
+        ServerKey::with_method(request, method)
+    }
+
+    /// The key of the INVITE transaction that a CANCEL cancels (RFC 3261
+    /// 9.2: the same matching, with the method INVITE).
+    pub(super) fn invite_of_cancel(cancel: &Request) -> Option<ServerKey> {
+        ServerKey::with_method(cancel, Method::Invite)
+    }
+
+    fn with_method(request: &Request, method: Method) -> Option<ServerKey> {
+        let via = request.head.top_via()?;
+        let branch = if via.has_rfc3261_branch() {
+            via.branch().unwrap_or_default().to_owned()
+        } else {
+            legacy_branch(request, via)
+        };
+        Some(ServerKey { branch, sent_by: sent_by(via), method })
+    }
+}
+
+/// The RFC 2543 fields (17.2.3): Request-URI, From tag, Call-ID, CSeq
+/// number and the top Via's branch if any. The To tag is left out so that
+/// the ACK of a non-2xx final matches its INVITE.
+fn legacy_branch(request: &Request, via: &Via) -> String {
+    let h = &request.head;
+    format!(
+        "2543|{}|{}|{}|{}|{}",
+        request.uri,
+        h.from_tag().unwrap_or_default(),
+        h.call_id,
+        h.cseq.seq,
+        via.branch().unwrap_or_default()
+    )
+}
+
+/// sent-by with the host in lower case.
+fn sent_by(via: &Via) -> String {
+    via.sent_by.to_string().to_ascii_lowercase()
+}
+
+/// What identifies a client transaction: the branch it put in its top Via
+/// and the method (CSeq method for responses).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct ClientKey {
+    branch: String,
+    method: Method,
+}
+
+impl ClientKey {
+    /// The key of a request about to be sent; `None` without an RFC 3261
+    /// branch in the top Via.
+    pub(super) fn of_request(request: &Request) -> Option<ClientKey> {
+        let via = request.head.top_via().filter(|v| v.has_rfc3261_branch())?;
+        Some(ClientKey { branch: via.branch()?.to_owned(), method: request.method.clone() })
+    }
+
+    /// The key of the client transaction a response belongs to.
+    pub(super) fn of_response(response: &Response) -> Option<ClientKey> {
+        let branch = response.head.branch()?.to_owned();
+        Some(ClientKey { branch, method: response.head.cseq.method.clone() })
+    }
+}
+
+/// What ties an ACK to the 2xx it acknowledges: the dialog (Call-ID and
+/// both tags) and the CSeq number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct AckKey {
+    call_id: String,
+    from_tag: String,
+    to_tag: String,
+    seq: u32,
+}
+
+impl AckKey {
+    /// The key that the ACK for this 2xx will have.
+    pub(super) fn of_response(response: &Response) -> AckKey {
+        let h = &response.head;
+        AckKey {
+            call_id: h.call_id.clone(),
+            from_tag: h.from_tag().unwrap_or_default().to_owned(),
+            to_tag: h.to_tag().unwrap_or_default().to_owned(),
+            seq: h.cseq.seq,
+        }
+    }
+
+    /// The key of an ACK.
+    pub(super) fn of_ack(ack: &Request) -> AckKey {
+        let h = &ack.head;
+        AckKey {
+            call_id: h.call_id.clone(),
+            from_tag: h.from_tag().unwrap_or_default().to_owned(),
+            to_tag: h.to_tag().unwrap_or_default().to_owned(),
+            seq: h.cseq.seq,
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Calls from the TU: sending requests, responding, cancelling, ACKing
+//! 2xx responses, stateless sends and transport errors.
+
+use std::time::Instant;
+
+use super::client_invite::{self, ClientInvite};
+use super::client_non_invite::ClientNonInvite;
+use super::driver::{Client, ClientEntry, Server, Transactions};
+use super::error::TransactionError;
+use super::event::{ClientTxId, Event, ServerTxId, TxId};
+use super::key::{AckKey, ClientKey};
+use super::peer::Peer;
+use super::Step;
+use crate::message::{Message, Request, Response};
+use crate::method::Method;
+
+impl Transactions {
+    /// Starts a client transaction: sends `request` to `peer` and
+    /// retransmits it (on UDP) until a response or a timeout.
+    ///
+    /// The caller puts its own Via on top, with a fresh random RFC 3261
+    /// branch (`z9hG4bK` + at least 32 random bits): the branch is the
+    /// transaction's key. ACK is not a transaction: see
+    /// [`Transactions::ack_2xx`] and [`Transactions::send_stateless`].
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+        peer: Peer,
+    ) -> Result<ClientTxId, TransactionError> {
+        if request.method == Method::Ack {
+            return Err(TransactionError::Ack);
+        }
+        let key = ClientKey::of_request(&request).ok_or(TransactionError::NoBranch)?;
+        if self.client_keys.contains_key(&key) {
+            return Err(TransactionError::DuplicateBranch);
+        }
+        if self.len() >= self.config.max_transactions {
+            return Err(TransactionError::TooManyTransactions);
+        }
+        let id = self.next_client_id();
+        let tx = if request.method == Method::Invite {
+            Client::Invite(Box::new(ClientInvite::start(now, id, request, peer, &self.config, &mut self.out)))
+        } else {
+            Client::NonInvite(ClientNonInvite::start(now, id, &request, peer, &self.config, &mut self.out))
+        };
+        self.insert_client(id, key, tx);
+        Ok(id)
+    }
+
+    fn insert_client(&mut self, id: ClientTxId, key: ClientKey, tx: Client) {
+        self.client_keys.insert(key.clone(), id);
+        self.clients.insert(id, ClientEntry { tx, key, scheduled: None });
+        self.after_client(id, Step::Continue);
+    }
+
+    /// Sends `response` on server transaction `id` (built with
+    /// [`Response::for_request`] from the request of [`Event::Request`]).
+    /// Provisional responses may repeat; after a final one only more 2xx
+    /// to an INVITE are accepted (the TU's own 2xx retransmissions).
+    pub fn respond(
+        &mut self,
+        now: Instant,
+        id: ServerTxId,
+        response: Response,
+    ) -> Result<(), TransactionError> {
+        let e =
+            self.servers.get_mut(&id).filter(|e| !e.internal).ok_or(TransactionError::UnknownTransaction)?;
+        let is_invite = matches!(e.tx, Server::Invite(_));
+        let method = &response.head.cseq.method;
+        if is_invite != (*method == Method::Invite) || *method == Method::Ack {
+            return Err(TransactionError::WrongMethod);
+        }
+        let step = match &mut e.tx {
+            Server::Invite(t) => {
+                if t.respond(now, &response, &self.config, &mut self.out)? {
+                    let key = AckKey::of_response(&response);
+                    self.acks.insert(key.clone(), id);
+                    e.ack_key = Some(key);
+                }
+                Step::Continue
+            }
+            Server::NonInvite(t) => t.respond(now, &response, &self.config, &mut self.out)?,
+        };
+        self.after_server(id, step);
+        Ok(())
+    }
+
+    /// Cancels INVITE client transaction `invite` (RFC 3261 9.1): builds
+    /// the CANCEL from the INVITE and sends it to the same peer in its own
+    /// client transaction, whose id is returned. Before any provisional
+    /// response the CANCEL is held and goes out with the first one; if a
+    /// final response comes first, the held CANCEL ends unsent. Asking
+    /// twice returns the same CANCEL.
+    pub fn cancel(&mut self, now: Instant, invite: ClientTxId) -> Result<ClientTxId, TransactionError> {
+        let e = self.clients.get(&invite).ok_or(TransactionError::UnknownTransaction)?;
+        let Client::Invite(t) = &e.tx else { return Err(TransactionError::NotInvite) };
+        if let Some(cancel) = t.cancel.filter(|c| self.clients.contains_key(c)) {
+            return Ok(cancel);
+        }
+        let state = t.state();
+        if matches!(state, client_invite::State::Completed | client_invite::State::Accepted) {
+            return Err(TransactionError::AlreadyFinal);
+        }
+        let request = t.request().cancel();
+        let peer = t.peer();
+        let key = ClientKey::of_request(&request).ok_or(TransactionError::NoBranch)?;
+        if self.client_keys.contains_key(&key) {
+            return Err(TransactionError::DuplicateBranch);
+        }
+        let id = self.next_client_id();
+        let tx = if state == client_invite::State::Proceeding {
+            ClientNonInvite::start(now, id, &request, peer, &self.config, &mut self.out)
+        } else {
+            ClientNonInvite::held(id, &request, peer)
+        };
+        if let Some(Client::Invite(t)) = self.clients.get_mut(&invite).map(|e| &mut e.tx) {
+            t.cancel = Some(id);
+        }
+        self.insert_client(id, key, Client::NonInvite(tx));
+        Ok(id)
+    }
+
+    /// Sends the TU's ACK for a 2xx received on INVITE client transaction
+    /// `id` (built with `Dialog::ack_for_2xx`) to `peer` (the next hop of
+    /// the dialog), and resends it whenever that 2xx (same To tag) comes
+    /// again while the transaction lives; those retransmissions are then
+    /// no longer reported. After the transaction ended (an
+    /// [`Event::StrayResponse`]), use [`Transactions::send_stateless`].
+    pub fn ack_2xx(&mut self, id: ClientTxId, ack: Request, peer: Peer) -> Result<(), TransactionError> {
+        if ack.method != Method::Ack {
+            return Err(TransactionError::NotAck);
+        }
+        let e = self.clients.get_mut(&id).ok_or(TransactionError::UnknownTransaction)?;
+        let Client::Invite(t) = &mut e.tx else { return Err(TransactionError::NotInvite) };
+        if t.state() != client_invite::State::Accepted {
+            return Err(TransactionError::NotAccepted);
+        }
+        let tag = ack.head.to_tag().unwrap_or_default().to_owned();
+        t.ack_2xx(&tag, ack.to_bytes(), peer, &mut self.out);
+        Ok(())
+    }
+
+    /// Sends a message outside any transaction (an ACK for a stray 2xx, a
+    /// stateless response).
+    pub fn send_stateless(&mut self, message: impl Into<Message>, peer: Peer) {
+        self.out.send(peer, &message.into().to_bytes());
+    }
+
+    /// The TU could not reach `peer` (a TCP connection closed, an ICMP
+    /// error): every transaction with that peer ends with
+    /// [`Event::TransportError`] (RFC 3261 17.1.4, 17.2.4).
+    pub fn handle_transport_error(&mut self, peer: Peer) {
+        let mut ids: Vec<TxId> = self
+            .clients
+            .iter()
+            .filter(|(_, e)| e.tx.peer() == peer)
+            .map(|(id, _)| TxId::Client(*id))
+            .chain(self.servers.iter().filter(|(_, e)| e.tx.peer() == peer).map(|(id, _)| TxId::Server(*id)))
+            .collect();
+        ids.sort();
+        for id in ids {
+            match id {
+                TxId::Client(c) => {
+                    if self.clients.contains_key(&c) {
+                        self.out.event(Event::TransportError { id });
+                        self.remove_client(c);
+                    }
+                }
+                TxId::Server(s) => {
+                    if self.servers.get(&s).is_some_and(|e| !e.internal) {
+                        self.out.event(Event::TransportError { id });
+                    }
+                    self.remove_server(s);
+                }
+            }
+        }
+    }
+}
