@@ -1,5 +1,5 @@
-//! SIP without I/O (RFC 3261): URIs, messages, SDP and server-side digest
-//! authentication; the transaction and dialog layers build on these types.
+//! SIP without I/O (RFC 3261): URIs, messages, SDP, server-side digest
+//! authentication, the transaction layer and dialogs.
 //!
 //! Input is bytes (and, where time matters, a caller-given clock value and
 //! random bytes); output is typed values and bytes. Nothing here knows about
@@ -33,9 +33,21 @@
 //! - [`digest`]: [`digest::Authenticator`] (challenges and verification into
 //!   a [`digest::Outcome`]), [`digest::NonceStore`], [`digest::Credentials`],
 //!   [`digest::Challenge`].
+//! - [`transaction`]: [`transaction::Transactions`], the four transaction
+//!   state machines of RFC 3261 17 (with RFC 6026's Accepted states) behind
+//!   one sans-IO driver: `handle_message`/`handle_timeout` and the TU's
+//!   `send_request`/`respond`/`cancel`/`ack_2xx` in, `poll_transmit`
+//!   ([`transaction::Transmit`] for a [`transaction::Peer`]), `poll_event`
+//!   ([`transaction::Event`]) and `poll_timeout` out; timers from
+//!   [`transaction::Config`].
+//! - [`dialog`]: [`dialog::Dialog`] (`from_uac`, `from_uas`, `request`,
+//!   `ack_for_2xx`, `handle_request`, `handle_response`), [`dialog::DialogId`]
+//!   to find a message's dialog, [`dialog::copy_record_route`].
 //!
 //! Errors: [`ParseError`] for URIs, headers and messages,
-//! [`sdp::SdpError`] for SDP, [`digest::DigestError`] for digest headers.
+//! [`sdp::SdpError`] for SDP, [`digest::DigestError`] for digest headers,
+//! [`transaction::TransactionError`] and [`dialog::DialogError`] for the
+//! TU's calls into those layers.
 //!
 //! # Choices worth knowing
 //!
@@ -50,6 +62,11 @@
 //! - Digest verification requires `qop=auth` (always offered); `auth-int`
 //!   and `userhash` are not supported. A missing `opaque` is tolerated, a
 //!   wrong one is not.
+//! - Transactions: 100 Trying after 200 ms unless the TU answered; CANCEL
+//!   answered by the layer (200, or 481 when it matches nothing) with an
+//!   event naming the cancelled INVITE; non-2xx finals ACKed by the layer;
+//!   2xx retransmitted by the layer until its ACK (configurable); responses
+//!   sent back to the request's source; see [`transaction`] for the rest.
 //!
 //! # Example
 //!

@@ -752,3 +752,20 @@ fn every_timer_is_cleaned_up() {
     assert_eq!((sim.client.layer.queued_timers(), sim.server.layer.queued_timers()), (0, 0));
     assert_eq!(sim.poll_timeouts(), (None, None));
 }
+
+#[test]
+fn cancel_is_answered_even_at_the_limit() {
+    let one = Config { max_transactions: 1, ..Config::default() };
+    let mut sim = Sim::new(Protocol::Udp, Config::default(), one);
+    let id = send(&mut sim, invite("z9hG4bKa"));
+    let (sid, _) = only_request(&mut sim);
+    sim.advance_ms(300);
+    sim.client.layer.cancel(sim.now, id).expect("cancel");
+    sim.flush();
+    assert_eq!(sim.responses(Side::Server, 200, Method::Cancel), 1);
+    let events = sim.take_events(Side::Server);
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Cancel { invite, .. } if *invite == sid)),
+        "{events:#?}"
+    );
+}

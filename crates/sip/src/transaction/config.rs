@@ -31,7 +31,8 @@ pub struct Config {
     /// [`crate::transaction::Transactions::respond`].
     pub retransmit_2xx: bool,
     /// Most live transactions (client and server together). A new request
-    /// beyond it is answered 503 without a transaction, and
+    /// beyond it (CANCEL excepted) is answered 503 without a transaction,
+    /// and
     /// [`crate::transaction::Transactions::send_request`] refuses.
     pub max_transactions: usize,
 }

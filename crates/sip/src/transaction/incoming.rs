@@ -49,13 +49,14 @@ impl Transactions {
             self.after_server(id, Step::Continue);
             return;
         }
+        // A CANCEL frees resources: it is answered even at the limit.
+        if request.method == Method::Cancel {
+            self.handle_cancel(now, key, request, peer);
+            return;
+        }
         if self.len() >= self.config.max_transactions {
             let busy = Response::for_request(&request, StatusCode::SERVICE_UNAVAILABLE, None);
             self.out.send(peer, &busy.to_bytes());
-            return;
-        }
-        if request.method == Method::Cancel {
-            self.handle_cancel(now, key, request, peer);
             return;
         }
         let id = self.next_server_id();

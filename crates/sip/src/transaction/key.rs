@@ -119,3 +119,46 @@ impl AckKey {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::parse_message;
+    use crate::Message;
+
+    fn request(method: &str, via: &str) -> Request {
+        let text = format!(
+            "{method} sip:bob@b.example SIP/2.0\r\nVia: {via}\r\nFrom: <sip:a@a.example>;tag=1\r\n\
+To: <sip:bob@b.example>\r\nCall-ID: c\r\nCSeq: 7 {method}\r\n\r\n"
+        );
+        match parse_message(text.as_bytes()) {
+            Ok(Message::Request(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn server_keys_follow_rfc3261_17_2_3() {
+        let invite = ServerKey::of_request(&request("INVITE", "SIP/2.0/UDP PC.Example:5060;branch=z9hG4bKx"));
+        let ack = ServerKey::of_request(&request("ACK", "SIP/2.0/UDP pc.example:5060;branch=z9hG4bKx"));
+        assert_eq!(invite, ack, "ACK matches its INVITE; sent-by host without regard to case");
+        let cancel = request("CANCEL", "SIP/2.0/UDP pc.example:5060;branch=z9hG4bKx");
+        assert_ne!(ServerKey::of_request(&cancel), invite, "CANCEL is its own transaction");
+        assert_eq!(ServerKey::invite_of_cancel(&cancel), invite);
+        let other_port =
+            ServerKey::of_request(&request("INVITE", "SIP/2.0/UDP pc.example:5070;branch=z9hG4bKx"));
+        assert_ne!(other_port, invite, "sent-by is part of the key");
+        let other_branch =
+            ServerKey::of_request(&request("INVITE", "SIP/2.0/UDP pc.example:5060;branch=z9hG4bKy"));
+        assert_ne!(other_branch, invite);
+        let bye = ServerKey::of_request(&request("BYE", "SIP/2.0/UDP pc.example:5060;branch=z9hG4bKx"));
+        assert_ne!(bye, invite, "the method is part of the key");
+    }
+
+    #[test]
+    fn client_keys_need_an_rfc3261_branch() {
+        assert!(ClientKey::of_request(&request("OPTIONS", "SIP/2.0/UDP h;branch=z9hG4bKq")).is_some());
+        assert!(ClientKey::of_request(&request("OPTIONS", "SIP/2.0/UDP h;branch=old")).is_none());
+        assert!(ClientKey::of_request(&request("OPTIONS", "SIP/2.0/UDP h")).is_none());
+    }
+}

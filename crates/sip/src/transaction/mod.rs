@@ -59,7 +59,7 @@
 //! - **Reliable transports** (TCP, TLS): no retransmissions; timers D, I,
 //!   J and K are zero, so those transactions end with their last message.
 //! - **Limits**: at most [`Config::max_transactions`]; beyond it requests
-//!   are answered 503 statelessly. The TU must answer every request it is
+//!   (CANCEL excepted) are answered 503 statelessly. The TU must answer every request it is
 //!   given: a server transaction waits for the TU as long as it takes.
 //!
 //! # Example
