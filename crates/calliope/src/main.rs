@@ -75,12 +75,19 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         }
     }
 
-    let sip =
-        engine::signalling::start(s.sip()?, db.clone(), state.sealer.clone(), state.bus.clone()).await?;
+    let sip = engine::signalling::start(
+        s.sip()?,
+        db.clone(),
+        state.sealer.clone(),
+        state.bus.clone(),
+        state.channels.clone(),
+    )
+    .await?;
     let _ = sip;
 
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(%addr, "HTTP API listening");
     let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(stop).await?;

@@ -56,6 +56,25 @@ pub struct Binding {
     pub user_agent: String,
 }
 
+impl Binding {
+    /// Where requests for this contact go: the Contact URI's address when
+    /// it is an IP on the host the REGISTER came from (a phone, or a
+    /// registration made for another process on that host), else the
+    /// REGISTER's source (the contact is behind NAT, or not an address).
+    pub fn target(&self) -> SocketAddr {
+        let contact = self.contact.strip_prefix("sip:").unwrap_or(&self.contact);
+        let host_port = contact.split(['@']).next_back().unwrap_or("");
+        let host_port = host_port.split([';', '?', '>']).next().unwrap_or("");
+        match host_port.parse::<SocketAddr>() {
+            Ok(addr) if addr.ip() == self.source.ip() => addr,
+            _ => match host_port.parse::<std::net::IpAddr>() {
+                Ok(ip) if ip == self.source.ip() => SocketAddr::new(ip, 5060),
+                _ => self.source,
+            },
+        }
+    }
+}
+
 enum Write {
     Put(Binding),
     Remove { agent_id: i64, workspace_id: i64, contact: String },
@@ -216,4 +235,38 @@ async fn put(db: &Db, b: &Binding) -> Result<(), store::StoreError> {
         None => db.insert(&REGISTRATIONS, scope, values, b.registered_at).await?,
     };
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn binding(contact: &str, source: &str) -> Binding {
+        Binding {
+            workspace_id: 1,
+            agent_id: 1,
+            aor: "sip:1001@calliope".into(),
+            contact: contact.into(),
+            source: source.parse().unwrap(),
+            transport: Transport::Udp,
+            registered_at: 0,
+            expires_at: 1,
+            call_id: String::new(),
+            cseq: 1,
+            user_agent: String::new(),
+        }
+    }
+
+    #[test]
+    fn requests_go_to_the_contact_on_the_same_host_else_to_the_source() {
+        let same_host = binding("sip:1001@127.0.0.1:5080;transport=udp", "127.0.0.1:6000");
+        assert_eq!(same_host.target(), "127.0.0.1:5080".parse().unwrap());
+        let no_port = binding("sip:1001@127.0.0.1", "127.0.0.1:6000");
+        assert_eq!(no_port.target(), "127.0.0.1:5060".parse().unwrap());
+        let natted = binding("sip:1001@192.168.1.20:5060", "203.0.113.9:40123");
+        assert_eq!(natted.target(), "203.0.113.9:40123".parse().unwrap());
+        let named = binding("sip:1001@phone.example.com", "198.51.100.1:5060");
+        assert_eq!(named.target(), "198.51.100.1:5060".parse().unwrap());
+    }
 }

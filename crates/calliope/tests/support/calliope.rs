@@ -50,16 +50,14 @@ pub struct Calliope {
 }
 
 impl Calliope {
-    /// Starts the binary with `extra` flags, waiting until HTTP answers.
+    /// Starts the binary with `extra` flags on ports it picks itself, and
+    /// learns them from its JSON log.
     pub fn start(extra: &[&str]) -> Calliope {
         let dir = tempfile::tempdir().unwrap();
-        let http_port = free_port();
-        let sip_port = free_port();
         let rtp = free_range(40);
-        let child = Command::new(env!("CARGO_BIN_EXE_calliope"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_calliope"))
             .arg("serve")
-            .args(["--http-addr", &format!("127.0.0.1:{http_port}")])
-            .args(["--sip-addr", &format!("127.0.0.1:{sip_port}")])
+            .args(["--http-addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--log-format", "json"])
             .args(["--rtp-ports", &format!("{}-{}", rtp.0, rtp.1)])
             .args(["--admin-password", PASSWORD])
             .arg("--data-dir")
@@ -68,25 +66,32 @@ impl Calliope {
             .env("CALLIOPE_ADMIN_EMAIL", EMAIL)
             .env_remove("CALLIOPE_DATABASE_URL")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut me = Calliope {
-            child,
-            http: format!("http://127.0.0.1:{http_port}"),
-            sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
-            rtp,
-            dir,
-            token: String::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", http_port)).is_err() {
-            assert!(Instant::now() < deadline, "calliope did not start");
-            if let Some(status) = me.child.try_wait().unwrap() {
-                panic!("calliope exited: {status}");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
             }
-            std::thread::sleep(Duration::from_millis(50));
+        });
+        let (mut http, mut sip) = (None, None);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http.is_none() || sip.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx.recv_timeout(left).unwrap_or_else(|_| panic!("calliope did not start"));
+            let Ok(log) = serde_json::from_str::<Value>(&line) else { continue };
+            let addr = log["fields"]["addr"].as_str().and_then(|a| a.parse::<SocketAddr>().ok());
+            match log["fields"]["message"].as_str() {
+                Some("HTTP API listening") => http = addr,
+                Some("SIP listening on UDP and TCP") => sip = addr,
+                _ => {}
+            }
         }
+        let (http, sip) = (http.unwrap(), sip.unwrap());
+        let mut me = Calliope { child, http: format!("http://{http}"), sip, rtp, dir, token: String::new() };
         let (st, body) =
             me.call("POST", "/v1beta2/auth/login", json!({"username": EMAIL, "password": PASSWORD}));
         assert_eq!(st, 200, "{body}");
@@ -159,6 +164,7 @@ pub fn scenario(name: &str) -> PathBuf {
 pub struct Sipp {
     cmd: Command,
     pub port: u16,
+    contact_port: Option<u16>,
 }
 
 impl Sipp {
@@ -171,10 +177,20 @@ impl Sipp {
             .arg(target.to_string())
             .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin"])
             .args(["-timeout", "20s", "-timeout_error", "-max_recv_loops", "1000"])
-            .args(["-key", "contact_port", &port.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        Sipp { cmd, port }
+        Sipp { cmd, port, contact_port: None }
+    }
+
+    /// Registers `port` (another SIPp's) as the contact instead of this one's.
+    pub fn contact_port(mut self, port: u16) -> Sipp {
+        self.contact_port = Some(port);
+        self
+    }
+
+    fn finish(&mut self) {
+        let port = self.contact_port.unwrap_or(self.port).to_string();
+        self.cmd.args(["-key", "contact_port", &port]);
     }
 
     /// Adds arguments.
@@ -185,11 +201,13 @@ impl Sipp {
 
     /// Runs to the end.
     pub fn run(mut self) -> Output {
+        self.finish();
         self.cmd.output().unwrap()
     }
 
     /// Starts in the background (a UAS); `wait` collects it.
     pub fn spawn(mut self) -> Child {
+        self.finish();
         self.cmd.spawn().unwrap()
     }
 }

@@ -54,6 +54,8 @@ pub enum BridgeEnd {
 #[derive(Debug)]
 pub struct Bridge {
     control: mpsc::Sender<Control>,
+    ports: [u16; 2],
+    codecs: std::sync::Mutex<[u8; 2]>,
     /// Its counters.
     pub stats: Arc<BridgeStats>,
     task: tokio::task::JoinHandle<()>,
@@ -76,15 +78,30 @@ impl Bridge {
         timeout: Duration,
     ) -> (Bridge, oneshot::Receiver<BridgeEnd>) {
         let (control, rx) = mpsc::channel(8);
+        let ports = [a.port(), b.port()];
+        let codecs = std::sync::Mutex::new([a_media.codec, b_media.codec]);
         let (end_tx, end_rx) = oneshot::channel();
         let stats = Arc::new(BridgeStats::default());
         let task = tokio::spawn(run([a, b], [a_media, b_media], timeout, rx, end_tx, stats.clone()));
-        (Bridge { control, stats, task }, end_rx)
+        (Bridge { control, ports, codecs, stats, task }, end_rx)
     }
 
     /// Changes what a side (0 A, 1 B) sends and expects, after a re-INVITE.
     pub async fn update(&self, side: usize, media: SideMedia) {
+        if let Ok(mut c) = self.codecs.lock() {
+            c[side.min(1)] = media.codec;
+        }
         let _ = self.control.send(Control::Update(side.min(1), media)).await;
+    }
+
+    /// The RTP port of a side.
+    pub fn port(&self, side: usize) -> u16 {
+        self.ports[side.min(1)]
+    }
+
+    /// The audio payload type a side uses.
+    pub fn codec(&self, side: usize) -> u8 {
+        self.codecs.lock().map_or(0, |c| c[side.min(1)])
     }
 }
 

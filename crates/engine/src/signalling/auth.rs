@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use sip::digest::{Outcome, Secret, NONCE_RANDOM_BYTES};
-use sip::{HeaderName, Request, Response, StatusCode};
+use sip::{HeaderName, Request, Response, StatusCode, Uri};
 
 use super::Switch;
 use crate::accounts::Account;
@@ -77,9 +77,10 @@ pub async fn authenticate(
         return Err(forbidden());
     }
     let now = sw.now_ms();
+    let uri = digest_uri(&creds.uri, &req.uri);
     for account in candidates {
         let outcome = match sw.auth.lock() {
-            Ok(mut a) => a.verify(&creds, &req.method, &req.uri, Secret::Password(&account.password), now),
+            Ok(mut a) => a.verify(&creds, &req.method, &uri, Secret::Password(&account.password), now),
             Err(_) => return Err(forbidden()),
         };
         match outcome {
@@ -91,4 +92,15 @@ pub async fn authenticate(
         }
     }
     Err(forbidden())
+}
+
+/// The URI the digest is checked against: the Request-URI, or the one the
+/// credentials name when it is the same server without the user part
+/// (SIPp and some phones hash `sip:host:port`). The hash covers it either
+/// way, and nonce-counts stop replays.
+fn digest_uri(named: &str, request_uri: &Uri) -> Uri {
+    match (Uri::parse(named), request_uri) {
+        (Ok(Uri::Sip(n)), Uri::Sip(r)) if n.host.same(&r.host) && n.port == r.port => Uri::Sip(n),
+        _ => request_uri.clone(),
+    }
 }

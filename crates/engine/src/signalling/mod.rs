@@ -2,6 +2,7 @@
 //! authentication, and the dispatch of requests to what handles them.
 
 pub mod auth;
+pub mod core;
 pub mod registrar;
 pub mod transport;
 
@@ -10,16 +11,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sip::digest::{AuthConfig, Authenticator};
-use sip::{HeaderName, Message, Method, Request, Response, StatusCode};
+use sip::{Message, Response};
 use store::schema::IP_RULES;
 use store::{Db, Scope};
 
 use crate::accounts::Accounts;
+use crate::calls::Channels;
 use crate::events::{Bus, Event};
 use crate::ipblock::Rule;
 use crate::location::Location;
+use crate::relay::PortPool;
 use crate::secrets::Sealer;
-use transport::{Blacklist, Inbound, Peer, Transports};
+use sip::transaction::Peer;
+use transport::{Blacklist, Transports};
 
 /// How the SIP side behaves.
 #[derive(Debug, Clone)]
@@ -83,6 +87,10 @@ pub struct Switch {
     pub transports: Arc<Transports>,
     /// The IP blacklist the sockets apply.
     pub blacklist: Arc<Blacklist>,
+    /// RTP ports for calls.
+    pub ports: Arc<PortPool>,
+    /// Live call legs.
+    pub channels: Arc<Channels>,
 }
 
 /// Why the SIP side could not start.
@@ -146,7 +154,13 @@ pub struct SipHandle {
 }
 
 /// Binds the SIP sockets and starts serving.
-pub async fn start(config: Config, db: Db, sealer: Arc<Sealer>, bus: Bus) -> Result<SipHandle, StartError> {
+pub async fn start(
+    config: Config,
+    db: Db,
+    sealer: Arc<Sealer>,
+    bus: Bus,
+    channels: Arc<Channels>,
+) -> Result<SipHandle, StartError> {
     let secret = db.setting_or_insert("sip_nonce_key", &hex::encode(rand::random::<[u8; 32]>())).await?;
     let auth_config = AuthConfig {
         nonce_lifetime_ms: config.nonce_lifetime.as_millis() as u64,
@@ -162,16 +176,19 @@ pub async fn start(config: Config, db: Db, sealer: Arc<Sealer>, bus: Bus) -> Res
     tracing::info!(addr = %transports.local_addr(), "SIP listening on UDP and TCP");
     let switch = Arc::new(Switch {
         accounts: Accounts::new(db.clone(), sealer, Duration::from_secs(30)),
-        config,
         db,
         location,
         auth: Mutex::new(auth),
         bus,
+        ports: PortPool::new(config.rtp_ports.0, config.rtp_ports.1),
+        config,
         transports,
         blacklist,
+        channels,
     });
     switch.reload_blacklist().await?;
-    tokio::spawn(run(switch.clone(), inbound));
+    let (cmds, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(core::run(switch.clone(), inbound, cmds, cmd_rx, crate::calls::b2bua::start));
     tokio::spawn(sweep(switch.clone()));
     tokio::spawn(follow_config(switch.clone()));
     Ok(SipHandle { switch })
@@ -181,50 +198,8 @@ fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-async fn run(sw: Arc<Switch>, mut inbound: tokio::sync::mpsc::Receiver<Inbound>) {
-    while let Some(Inbound { peer, bytes }) = inbound.recv().await {
-        match sip::parse_message(&bytes) {
-            Ok(Message::Request(req)) => dispatch(&sw, req, peer),
-            Ok(Message::Response(_)) => {}
-            Err(e) => tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message"),
-        }
-    }
-}
-
-fn dispatch(sw: &Arc<Switch>, req: Request, peer: Peer) {
-    let sw = sw.clone();
-    match req.method {
-        Method::Register => {
-            tokio::spawn(async move {
-                let resp = registrar::register(&sw, &req, peer).await;
-                sw.reply(peer, resp).await;
-            });
-        }
-        Method::Options => {
-            tokio::spawn(async move {
-                let mut resp = Response::for_request(&req, StatusCode::OK, Some(&sw.tag()));
-                resp.head.headers.push(HeaderName::Allow, ALLOW);
-                resp.head.headers.push(HeaderName::Accept, "application/sdp");
-                sw.reply(peer, resp).await;
-            });
-        }
-        Method::Ack => {}
-        _ => {
-            tokio::spawn(async move {
-                let mut resp = Response::for_request(
-                    &req,
-                    StatusCode::new(501).unwrap_or(StatusCode::SERVER_INTERNAL_ERROR),
-                    Some(&sw.tag()),
-                );
-                resp.head.headers.push(HeaderName::Allow, ALLOW);
-                sw.reply(peer, resp).await;
-            });
-        }
-    }
-}
-
 /// The methods Calliope answers.
-const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE";
 
 /// Drops lapsed registrations every few seconds and says so.
 async fn sweep(sw: Arc<Switch>) {

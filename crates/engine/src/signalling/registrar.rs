@@ -9,10 +9,10 @@ use serde_json::json;
 use sip::{Contact, HeaderName, Request, Response, StatusCode};
 
 use super::auth::{authenticate, Challenge};
-use super::transport::Peer;
 use super::Switch;
 use crate::events::Event;
-use crate::location::Binding;
+use crate::location::{Binding, Transport};
+use sip::transaction::{Peer, Protocol};
 
 /// Answers a REGISTER from `peer`.
 pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
@@ -68,7 +68,7 @@ pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
             aor: aor.clone(),
             contact: uri,
             source: peer.addr,
-            transport: peer.transport,
+            transport: if peer.protocol == Protocol::Udp { Transport::Udp } else { Transport::Tcp },
             registered_at: now,
             expires_at: now + i64::from(expires) * 1000,
             call_id: req.head.call_id.clone(),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
+use sip::transaction::{Peer, Protocol};
 use sip::{frame, Frame, Limits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -14,15 +15,6 @@ use tokio::sync::mpsc;
 
 use crate::ipblock::{self, Rule};
 use crate::location::Transport;
-
-/// A remote end: its address and how we reach it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Peer {
-    /// Its address.
-    pub addr: SocketAddr,
-    /// UDP or TCP.
-    pub transport: Transport,
-}
 
 /// One received message.
 #[derive(Debug)]
@@ -102,13 +94,13 @@ impl Transports {
     /// Sends `bytes` to `peer`: a datagram, or on the peer's TCP connection
     /// (opened when there is none).
     pub async fn send(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
-        match peer.transport {
-            Transport::Udp => {
+        match peer.protocol {
+            Protocol::Udp => {
                 if let Err(e) = self.udp.send_to(&bytes, peer.addr).await {
                     tracing::debug!(peer = %peer.addr, error = %e, "UDP send failed");
                 }
             }
-            Transport::Tcp => {
+            _ => {
                 let existing = self.connections.lock().ok().and_then(|c| c.get(&peer.addr).cloned());
                 let sender = match existing {
                     Some(s) => s,
@@ -142,7 +134,7 @@ impl Transports {
         let me = self.clone();
         let pong = out_tx.clone();
         tokio::spawn(async move {
-            let peer = Peer { addr, transport: Transport::Tcp };
+            let peer = Peer::tcp(addr);
             let limits = Limits::default();
             let mut buf: Vec<u8> = Vec::with_capacity(4096);
             let mut chunk = vec![0u8; 8192];
@@ -204,7 +196,7 @@ async fn udp_loop(t: Arc<Transports>) {
         if bytes.iter().all(|b| matches!(b, b'\r' | b'\n' | 0)) {
             continue;
         }
-        let peer = Peer { addr, transport: Transport::Udp };
+        let peer = Peer::udp(addr);
         if t.inbound.try_send(Inbound { peer, bytes: bytes.to_vec() }).is_err() {
             tracing::warn!("SIP queue full: a datagram was dropped");
         }

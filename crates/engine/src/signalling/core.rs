@@ -1,0 +1,273 @@
+//! The switch loop: one task owns the transaction layer, feeds it what the
+//! sockets receive and the timers, sends what it produces, and routes its
+//! events to their owners: the registrar, OPTIONS, and call tasks (by
+//! transaction and by Call-ID). Everything that waits (the store, a call)
+//! runs in its own task and talks to the loop through commands.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use sip::transaction::{
+    ClientTxId, Config as TxConfig, Event, Peer, ServerTxId, TransactionError, Transactions, TxId,
+};
+use sip::{HeaderName, Message, Method, Request, Response, StatusCode};
+use tokio::sync::{mpsc, oneshot};
+
+use super::transport::Inbound;
+use super::Switch;
+
+/// What a call task is told.
+#[derive(Debug)]
+pub enum CallEvent {
+    /// A request in one of its dialogs (or a new transaction for it).
+    Request {
+        /// Its server transaction.
+        id: ServerTxId,
+        /// The request.
+        request: Request,
+        /// Its sender.
+        peer: Peer,
+    },
+    /// An ACK for a 2xx it sent.
+    Ack(Request),
+    /// The INVITE server transaction `0` was cancelled (200 already sent).
+    Cancel(ServerTxId),
+    /// A response to one of its client transactions.
+    Response(ClientTxId, Response),
+    /// A 2xx that came again after its transaction ended: ACK it again.
+    Stray(Response, Peer),
+    /// A transaction got no answer in time (or its ACK never came).
+    Timeout(TxId),
+}
+
+/// Where a call task's events go.
+pub type Owner = mpsc::UnboundedSender<CallEvent>;
+
+/// What tasks ask of the loop.
+#[derive(Debug)]
+pub enum Cmd {
+    /// Answer server transaction `id`.
+    Respond(ServerTxId, Response),
+    /// Send a request in a new client transaction owned by `owner`.
+    Send {
+        /// The request, with our Via on top.
+        request: Request,
+        /// Where to.
+        peer: Peer,
+        /// Who gets its responses.
+        owner: Owner,
+        /// The transaction id, or why not.
+        reply: oneshot::Sender<Result<ClientTxId, TransactionError>>,
+    },
+    /// CANCEL an INVITE client transaction.
+    Cancel(ClientTxId),
+    /// ACK a 2xx of INVITE client transaction `id`.
+    Ack(ClientTxId, Request, Peer),
+    /// Send outside any transaction.
+    Stateless(Message, Peer),
+    /// Route in-dialog requests of Call-ID `0` to `1`.
+    Own(String, Owner),
+    /// Stop routing Call-ID `0`.
+    Disown(String),
+}
+
+/// How new calls are started: given the switch, the INVITE's transaction,
+/// the request, its sender, the loop's command channel and the receiving
+/// end of the call's own events.
+pub type CallStarter = fn(
+    Arc<Switch>,
+    ServerTxId,
+    Request,
+    Peer,
+    mpsc::UnboundedSender<Cmd>,
+    Owner,
+    mpsc::UnboundedReceiver<CallEvent>,
+);
+
+struct Core {
+    sw: Arc<Switch>,
+    txs: Transactions,
+    cmds: mpsc::UnboundedSender<Cmd>,
+    clients: HashMap<ClientTxId, Owner>,
+    servers: HashMap<ServerTxId, Owner>,
+    calls: HashMap<String, Owner>,
+    start_call: CallStarter,
+}
+
+/// Runs the loop until the sockets close.
+pub async fn run(
+    sw: Arc<Switch>,
+    mut inbound: mpsc::Receiver<Inbound>,
+    cmds: mpsc::UnboundedSender<Cmd>,
+    mut cmd_rx: mpsc::UnboundedReceiver<Cmd>,
+    start_call: CallStarter,
+) {
+    let mut core = Core {
+        sw,
+        txs: Transactions::new(TxConfig::default()),
+        cmds,
+        clients: HashMap::new(),
+        servers: HashMap::new(),
+        calls: HashMap::new(),
+        start_call,
+    };
+    loop {
+        let deadline = core.txs.poll_timeout();
+        tokio::select! {
+            msg = inbound.recv() => match msg {
+                Some(Inbound { peer, bytes }) => match sip::parse_message(&bytes) {
+                    Ok(message) => core.txs.handle_message(Instant::now(), message, peer),
+                    Err(e) => tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message"),
+                },
+                None => return,
+            },
+            Some(cmd) = cmd_rx.recv() => core.command(cmd),
+            _ = sleep_until(deadline) => core.txs.handle_timeout(Instant::now()),
+        }
+        core.flush().await;
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Core {
+    fn command(&mut self, cmd: Cmd) {
+        let now = Instant::now();
+        match cmd {
+            Cmd::Respond(id, response) => {
+                if let Err(e) = self.txs.respond(now, id, response) {
+                    tracing::debug!(error = %e, "a response could not be sent");
+                }
+            }
+            Cmd::Send { request, peer, owner, reply } => {
+                let result = self.txs.send_request(now, request, peer);
+                if let Ok(id) = result {
+                    self.clients.insert(id, owner);
+                }
+                let _ = reply.send(result);
+            }
+            Cmd::Cancel(id) => {
+                if let Ok(cancel) = self.txs.cancel(now, id) {
+                    if let Some(owner) = self.clients.get(&id).cloned() {
+                        self.clients.insert(cancel, owner);
+                    }
+                }
+            }
+            Cmd::Ack(id, ack, peer) => {
+                if self.txs.ack_2xx(id, ack.clone(), peer).is_err() {
+                    self.txs.send_stateless(ack, peer);
+                }
+            }
+            Cmd::Stateless(message, peer) => self.txs.send_stateless(message, peer),
+            Cmd::Own(call_id, owner) => {
+                self.calls.insert(call_id, owner);
+            }
+            Cmd::Disown(call_id) => {
+                self.calls.remove(&call_id);
+            }
+        }
+    }
+
+    async fn flush(&mut self) {
+        while let Some(t) = self.txs.poll_transmit() {
+            self.sw.transports.send(t.peer, t.bytes).await;
+        }
+        while let Some(event) = self.txs.poll_event() {
+            self.route(event);
+        }
+        // Routing may have queued responses (OPTIONS, 481).
+        while let Some(t) = self.txs.poll_transmit() {
+            self.sw.transports.send(t.peer, t.bytes).await;
+        }
+    }
+
+    fn route(&mut self, event: Event) {
+        match event {
+            Event::Request { id, request, peer } => self.request(id, request, peer),
+            Event::Ack { request, .. } => {
+                if let Some(owner) = self.calls.get(&request.head.call_id) {
+                    let _ = owner.send(CallEvent::Ack(request));
+                }
+            }
+            Event::Cancel { invite, .. } => {
+                if let Some(owner) = self.servers.get(&invite) {
+                    let _ = owner.send(CallEvent::Cancel(invite));
+                }
+            }
+            Event::Response { id, response } => {
+                if let Some(owner) = self.clients.get(&id) {
+                    let _ = owner.send(CallEvent::Response(id, response));
+                }
+            }
+            Event::StrayResponse { response, peer } => {
+                if let Some(owner) = self.calls.get(&response.head.call_id) {
+                    let _ = owner.send(CallEvent::Stray(response, peer));
+                }
+            }
+            Event::Timeout { id } | Event::TransportError { id } => {
+                let owner = match id {
+                    TxId::Client(c) => self.clients.get(&c),
+                    TxId::Server(s) => self.servers.get(&s),
+                };
+                if let Some(owner) = owner {
+                    let _ = owner.send(CallEvent::Timeout(id));
+                }
+            }
+            Event::Terminated { id } => match id {
+                TxId::Client(c) => {
+                    self.clients.remove(&c);
+                }
+                TxId::Server(s) => {
+                    self.servers.remove(&s);
+                }
+            },
+        }
+    }
+
+    fn request(&mut self, id: ServerTxId, request: Request, peer: Peer) {
+        let now = Instant::now();
+        if let Some(owner) = self.calls.get(&request.head.call_id).cloned() {
+            self.servers.insert(id, owner.clone());
+            let _ = owner.send(CallEvent::Request { id, request, peer });
+            return;
+        }
+        let in_dialog = request.head.to_tag().is_some();
+        match request.method {
+            Method::Register if !in_dialog => {
+                let (sw, cmds) = (self.sw.clone(), self.cmds.clone());
+                tokio::spawn(async move {
+                    let response = super::registrar::register(&sw, &request, peer).await;
+                    let _ = cmds.send(Cmd::Respond(id, response));
+                });
+            }
+            Method::Options => {
+                let mut resp = Response::for_request(&request, StatusCode::OK, Some(&self.sw.tag()));
+                resp.head.headers.push(HeaderName::Allow, super::ALLOW);
+                resp.head.headers.push(HeaderName::Accept, "application/sdp");
+                let _ = self.txs.respond(now, id, resp);
+            }
+            Method::Invite if !in_dialog => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                self.calls.insert(request.head.call_id.clone(), tx.clone());
+                self.servers.insert(id, tx.clone());
+                (self.start_call)(self.sw.clone(), id, request, peer, self.cmds.clone(), tx, rx);
+            }
+            _ => {
+                let status = if in_dialog || request.method == Method::Bye {
+                    StatusCode::CALL_DOES_NOT_EXIST
+                } else {
+                    StatusCode::new(501).unwrap_or(StatusCode::SERVER_INTERNAL_ERROR)
+                };
+                let mut resp = Response::for_request(&request, status, Some(&self.sw.tag()));
+                resp.head.headers.push(HeaderName::Allow, super::ALLOW);
+                let _ = self.txs.respond(now, id, resp);
+            }
+        }
+    }
+}
