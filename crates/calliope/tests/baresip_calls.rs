@@ -41,7 +41,9 @@ fn softphones_register_and_call_each_other_with_audio() {
     caller.wait_registered(10 * SECOND).unwrap();
 
     caller.dial(&format!("sip:1002@{}", c.sip)).unwrap();
-    callee.wait_for("answering call", 10 * SECOND).unwrap();
+    if let Err(e) = callee.wait_for("answering call", 10 * SECOND) {
+        panic!("{e}\ncaller's log:\n{}", caller.log().join("\n"));
+    }
     caller.wait_for("Call established", 10 * SECOND).unwrap();
     let (st, live) = c.pbx_get("/api/channels");
     assert_eq!(st, 200);

@@ -71,9 +71,14 @@ impl Calliope {
             .unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().unwrap();
+        // CALLIOPE_TEST_LOG=1 shows the server's log with the test's output.
+        let show = std::env::var_os("CALLIOPE_TEST_LOG").is_some();
         std::thread::spawn(move || {
             use std::io::BufRead;
             for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if show {
+                    eprintln!("calliope: {line}");
+                }
                 let _ = tx.send(line);
             }
         });

@@ -115,6 +115,10 @@ pub async fn run(
     loop {
         let deadline = core.txs.poll_timeout();
         tokio::select! {
+            // Commands first: a call's last words (its final response, then
+            // giving up its Call-ID) must land before the next request.
+            biased;
+            Some(cmd) = cmd_rx.recv() => core.command(cmd),
             msg = inbound.recv() => match msg {
                 Some(Inbound { peer, bytes }) => match sip::parse_message(&bytes) {
                     Ok(message) => core.txs.handle_message(Instant::now(), message, peer),
@@ -122,7 +126,6 @@ pub async fn run(
                 },
                 None => return,
             },
-            Some(cmd) = cmd_rx.recv() => core.command(cmd),
             _ = sleep_until(deadline) => core.txs.handle_timeout(Instant::now()),
         }
         core.flush().await;
@@ -232,11 +235,21 @@ impl Core {
 
     fn request(&mut self, id: ServerTxId, request: Request, peer: Peer) {
         let now = Instant::now();
-        if let Some(owner) = self.calls.get(&request.head.call_id).cloned() {
-            self.servers.insert(id, owner.clone());
-            let _ = owner.send(CallEvent::Request { id, request, peer });
-            return;
-        }
+        let request = match self.calls.get(&request.head.call_id).cloned() {
+            Some(owner) => match owner.send(CallEvent::Request { id, request, peer }) {
+                Ok(()) => {
+                    self.servers.insert(id, owner);
+                    return;
+                }
+                // The call ended: its Call-ID is free again.
+                Err(mpsc::error::SendError(CallEvent::Request { request, .. })) => {
+                    self.calls.remove(&request.head.call_id);
+                    request
+                }
+                Err(_) => return,
+            },
+            None => request,
+        };
         let in_dialog = request.head.to_tag().is_some();
         match request.method {
             Method::Register if !in_dialog => {
