@@ -7,78 +7,14 @@
 mod support;
 
 use std::net::UdpSocket;
-use std::process::Child;
 use std::time::Duration;
 
-use support::calliope::{assert_passed, free_port, Calliope, Sipp};
-
-const CALLER: &str = "2001";
-const CALLEE: &str = "2002";
-
-/// Registers the callee at a SIPp UAS running `scenario` on a free port,
-/// answering with its media at `rtp_port`.
-fn callee(c: &Calliope, scenario: &str, rtp_port: u16) -> Child {
-    let uas = Sipp::new(scenario, c.sip);
-    let port = uas.port;
-    let rtp = rtp_port.to_string();
-    let child = uas
-        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", CALLEE])
-        .spawn();
-    let reg = Sipp::new("register.xml", c.sip)
-        .args(&["-s", CALLEE, "-au", CALLEE, "-ap", "callee-pw"])
-        .contact_port(port)
-        .run();
-    assert_passed(&reg, "callee registers");
-    child
-}
-
-fn caller(c: &Calliope, scenario: &str, keys: &[&str]) -> std::process::Output {
-    let media = free_port().to_string();
-    let mut args =
-        vec!["-s", CALLEE, "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media];
-    args.extend_from_slice(keys);
-    Sipp::new(scenario, c.sip).args(&args).run()
-}
-
-fn calliope() -> Calliope {
-    let c = Calliope::start(&[]);
-    c.agent(CALLER, "caller-pw");
-    c.agent(CALLEE, "callee-pw");
-    c
-}
-
-fn wait(mut child: Child, what: &str) {
-    let out = {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                break child.wait_with_output().unwrap();
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                break child.wait_with_output().unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
-    assert_passed(&out, what);
-}
-
-fn records(c: &Calliope) -> Vec<serde_json::Value> {
-    for _ in 0..50 {
-        let (_, body) = c.call("GET", "/v1beta2/calls", serde_json::Value::Null);
-        let items = body["items"].as_array().cloned().unwrap_or_default();
-        if items.len() >= 2 {
-            return items;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Vec::new()
-}
+use support::calliope::{assert_passed, free_port};
+use support::calls::{callee, caller, calliope, records, wait, CALLEE, CALLER};
 
 #[test]
 fn answered_call_relays_rtp_and_dtmf_and_caller_hangs_up() {
-    let c = calliope();
+    let c = calliope(&[]);
     // The callee's media goes to a socket the test reads.
     let media = UdpSocket::bind("127.0.0.1:0").unwrap();
     media.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
@@ -120,7 +56,7 @@ fn answered_call_relays_rtp_and_dtmf_and_caller_hangs_up() {
 
 #[test]
 fn callee_hangs_up() {
-    let c = calliope();
+    let c = calliope(&[]);
     let media = UdpSocket::bind("127.0.0.1:0").unwrap();
     let uas = callee(&c, "uas_hangup.xml", media.local_addr().unwrap().port());
     assert_passed(&caller(&c, "uac_hungup.xml", &[]), "caller");
@@ -130,7 +66,7 @@ fn callee_hangs_up() {
 
 #[test]
 fn call_cancelled_while_ringing() {
-    let c = calliope();
+    let c = calliope(&[]);
     let uas = callee(&c, "uas_ring.xml", free_port());
     assert_passed(&caller(&c, "uac_cancel.xml", &[]), "caller");
     wait(uas, "callee");
@@ -140,7 +76,7 @@ fn call_cancelled_while_ringing() {
 
 #[test]
 fn busy_callee() {
-    let c = calliope();
+    let c = calliope(&[]);
     let uas = callee(&c, "uas_busy.xml", free_port());
     assert_passed(&caller(&c, "uac_busy.xml", &[]), "caller");
     wait(uas, "callee");
@@ -149,7 +85,35 @@ fn busy_callee() {
 
 #[test]
 fn unregistered_callee() {
-    let c = calliope();
+    let c = calliope(&[]);
     assert_passed(&caller(&c, "uac_unavailable.xml", &[]), "caller");
     assert!(records(&c).iter().all(|r| r["status"] == "USER_NOT_REGISTERED"));
+}
+
+#[test]
+fn hold_and_unhold_are_relayed() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_hold.xml", free_port());
+    assert_passed(&caller(&c, "uac_hold.xml", &[]), "caller");
+    wait(uas, "callee");
+}
+
+#[test]
+fn a_call_without_media_ends_after_the_rtp_timeout() {
+    let c = calliope(&["--rtp-timeout", "1"]);
+    let uas = callee(&c, "uas_answer.xml", free_port());
+    assert_passed(&caller(&c, "uac_hungup.xml", &[]), "caller hung up by Calliope");
+    wait(uas, "callee hung up by Calliope");
+    assert!(records(&c).iter().all(|r| r["status"] == "MEDIA_TIMEOUT"));
+}
+
+#[test]
+fn registrations_survive_a_restart() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_busy.xml", free_port());
+    let c = c.restart(&[]);
+    // The callee did not register again, yet the call reaches it.
+    let out = support::calls::caller(&c, "uac_busy.xml", &[]);
+    assert_passed(&out, "caller");
+    wait(uas, "callee");
 }

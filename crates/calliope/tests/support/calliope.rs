@@ -53,7 +53,24 @@ impl Calliope {
     /// Starts the binary with `extra` flags on ports it picks itself, and
     /// learns them from its JSON log.
     pub fn start(extra: &[&str]) -> Calliope {
-        let dir = tempfile::tempdir().unwrap();
+        Calliope::start_in(tempfile::tempdir().unwrap(), extra)
+    }
+
+    /// Stops it (SIGTERM, then waits) and starts it again on the same data.
+    pub fn restart(mut self, extra: &[&str]) -> Calliope {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Calliope::start_in(dir, extra)
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Calliope {
         let rtp = free_range(40);
         let mut child = Command::new(env!("CARGO_BIN_EXE_calliope"))
             .arg("serve")

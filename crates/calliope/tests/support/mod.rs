@@ -6,3 +6,4 @@
 
 pub mod baresip;
 pub mod calliope;
+pub mod calls;

@@ -1,0 +1,76 @@
+//! A caller and a callee agent with SIPp at both ends, for call tests.
+
+use std::process::Child;
+use std::time::Duration;
+
+use super::calliope::{assert_passed, free_port, Calliope, Sipp};
+
+/// The caller's extension.
+pub const CALLER: &str = "2001";
+/// The callee's extension.
+pub const CALLEE: &str = "2002";
+
+/// Registers the callee at a SIPp UAS running `scenario` on a free port,
+/// answering with its media at `rtp_port`.
+pub fn callee(c: &Calliope, scenario: &str, rtp_port: u16) -> Child {
+    let uas = Sipp::new(scenario, c.sip);
+    let port = uas.port;
+    let rtp = rtp_port.to_string();
+    let child = uas
+        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", CALLEE])
+        .spawn();
+    let reg = Sipp::new("register.xml", c.sip)
+        .args(&["-s", CALLEE, "-au", CALLEE, "-ap", "callee-pw"])
+        .contact_port(port)
+        .run();
+    assert_passed(&reg, "callee registers");
+    child
+}
+
+/// Runs the caller's `scenario` to the end.
+pub fn caller(c: &Calliope, scenario: &str, keys: &[&str]) -> std::process::Output {
+    let media = free_port().to_string();
+    let mut args =
+        vec!["-s", CALLEE, "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media];
+    args.extend_from_slice(keys);
+    Sipp::new(scenario, c.sip).args(&args).run()
+}
+
+/// Calliope (with `extra` flags) and the two agents.
+pub fn calliope(extra: &[&str]) -> Calliope {
+    let c = Calliope::start(extra);
+    c.agent(CALLER, "caller-pw");
+    c.agent(CALLEE, "callee-pw");
+    c
+}
+
+/// Waits for a SIPp started with `spawn` and checks it passed.
+pub fn wait(mut child: Child, what: &str) {
+    let out = {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break child.wait_with_output().unwrap();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                break child.wait_with_output().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    assert_passed(&out, what);
+}
+
+/// The call records, once both legs' are written.
+pub fn records(c: &Calliope) -> Vec<serde_json::Value> {
+    for _ in 0..50 {
+        let (_, body) = c.call("GET", "/v1beta2/calls", serde_json::Value::Null);
+        let items = body["items"].as_array().cloned().unwrap_or_default();
+        if items.len() >= 2 {
+            return items;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Vec::new()
+}
