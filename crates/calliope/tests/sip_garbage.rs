@@ -39,7 +39,7 @@ impl Rng {
 }
 
 fn garbage(rng: &mut Rng, i: usize) -> Vec<u8> {
-    let base = if i % 2 == 0 { REGISTER } else { INVITE }.as_bytes();
+    let base = if i.is_multiple_of(2) { REGISTER } else { INVITE }.as_bytes();
     match i % 5 {
         // Random bytes.
         0 => (0..rng.below(1500)).map(|_| rng.next() as u8).collect(),
@@ -81,7 +81,7 @@ fn garbage_does_not_stop_registrations_or_calls() {
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     for i in 0..3000 {
         let _ = udp.send_to(&garbage(&mut rng, i), c.sip);
-        if i % 500 == 0 {
+        if i.is_multiple_of(500) {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
