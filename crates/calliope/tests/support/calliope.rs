@@ -121,6 +121,11 @@ impl Calliope {
         me
     }
 
+    /// The owner's access token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// An HTTP request with the owner's token.
     pub fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -192,7 +197,11 @@ pub struct Sipp {
 impl Sipp {
     /// `scenario` against Calliope's SIP address, once, from a free port.
     pub fn new(scenario_name: &str, target: SocketAddr) -> Sipp {
-        let port = free_port();
+        Sipp::on_port(scenario_name, target, free_port())
+    }
+
+    /// `scenario` from the given local port.
+    pub fn on_port(scenario_name: &str, target: SocketAddr, port: u16) -> Sipp {
         let mut cmd = Command::new("sipp");
         cmd.arg("-sf")
             .arg(scenario(scenario_name))
