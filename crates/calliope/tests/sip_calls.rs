@@ -117,3 +117,29 @@ fn registrations_survive_a_restart() {
     assert_passed(&out, "caller");
     wait(uas, "callee");
 }
+
+#[test]
+fn forked_call_first_answer_wins_and_the_other_contact_is_cancelled() {
+    let c = calliope(&[]);
+    // The callee has two phones: one rings on, one answers after 200 ms.
+    let ringing = callee(&c, "uas_ring.xml", free_port());
+    let answering = callee(&c, "uas_answer.xml", free_port());
+    assert_passed(
+        &caller(
+            &c,
+            "uac_call.xml",
+            &[
+                "-key",
+                "pcap",
+                "/usr/share/sip-tester/g711a.pcap",
+                "-key",
+                "dtmf",
+                "/usr/share/sip-tester/dtmf_2833_1.pcap",
+            ],
+        ),
+        "caller",
+    );
+    wait(answering, "the phone that answered");
+    wait(ringing, "the phone that was cancelled");
+    assert!(records(&c).iter().all(|r| r["status"] == "NORMAL_CLEARING"));
+}
