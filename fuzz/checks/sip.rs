@@ -87,8 +87,8 @@ fn drain(buf: &mut Vec<u8>, limits: &Limits, out: &mut Framed, datagram_checks: 
     }
 }
 
-/// `sip::frame` on a TCP stream: the first byte picks a read size, the rest
-/// is the stream. Frames stay inside the buffer and always make progress,
+/// `sip::frame` on a TCP stream: the first byte seeds the read sizes, the
+/// rest is the stream. Frames stay inside the buffer and always make progress,
 /// every framed message passes [`message`], and reading the stream in small
 /// pieces finds the same frames as reading it at once.
 pub fn stream(data: &[u8]) {
@@ -100,7 +100,13 @@ pub fn stream(data: &[u8]) {
 
     let mut pieces = Framed { frames: Vec::new(), error: false };
     let mut buf = Vec::new();
-    for read in stream.chunks(usize::from(chunk % 64) + 1) {
+    let mut rest = stream;
+    // Reads of 1 to 64 bytes, from a small LCG seeded by the first byte.
+    let mut state = u32::from(chunk);
+    while !rest.is_empty() {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let (read, tail) = rest.split_at(((state >> 16) as usize % 64 + 1).min(rest.len()));
+        rest = tail;
         buf.extend_from_slice(read);
         if drain(&mut buf, &limits, &mut pieces, false) {
             break;

@@ -276,7 +276,7 @@ CORPORA = {
     "wav": WAV,
 }
 
-# sip_frame's first byte picks the read size.
+# sip_frame's first byte seeds the read sizes.
 CORPORA["sip_frame"] = {k: bytes([i * 13 % 64]) + v for i, (k, v) in enumerate(CORPORA["sip_frame"].items())}
 
 for target, seeds in CORPORA.items():
