@@ -88,6 +88,13 @@ pub fn parse(text: &str) -> Result<SessionDescription, SdpError> {
             _ => return Err(SdpError::Line(n)),
         }
     }
+    // The writer puts u=/e=/p= before c=, then r=, then z=/k= (RFC 4566
+    // order); a stable sort into that order lets what parses write back equal.
+    session.other.sort_by_key(|(k, _)| match k {
+        'u' | 'e' | 'p' => 0,
+        'r' => 1,
+        _ => 2,
+    });
     session.origin = origin.ok_or(SdpError::Missing('o'))?;
     session.session_name = session_name.ok_or(SdpError::Missing('s'))?;
     if session.timing.is_empty() {
