@@ -143,3 +143,38 @@ fn forked_call_first_answer_wins_and_the_other_contact_is_cancelled() {
     wait(ringing, "the phone that was cancelled");
     assert!(records(&c).iter().all(|r| r["status"] == "NORMAL_CLEARING"));
 }
+
+#[test]
+fn the_api_lists_a_live_call_and_hangs_it_up() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_answer.xml", free_port());
+    let media = free_port().to_string();
+    let uac = support::calliope::Sipp::new("uac_hungup.xml", c.sip)
+        .args(&["-s", CALLEE, "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media])
+        .spawn();
+    let mut legs = Vec::new();
+    for _ in 0..100 {
+        let (st, body) = c.pbx_get("/api/channels");
+        assert_eq!(st, 200);
+        legs = body.as_array().cloned().unwrap_or_default();
+        if legs.len() == 2 && legs.iter().all(|l| l["callstate"] == "ACTIVE") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(legs.len(), 2, "{legs:?}");
+    let inbound = legs.iter().find(|l| l["direction"] == "inbound").unwrap();
+    assert_eq!(
+        (inbound["cid_num"].clone(), inbound["dest"].clone()),
+        (serde_json::json!(CALLER), serde_json::json!(CALLEE))
+    );
+    let (st, _) = c.call(
+        "DELETE",
+        &format!("/api/channels/{}", inbound["uuid"].as_str().unwrap()),
+        serde_json::Value::Null,
+    );
+    assert_eq!(st, 200);
+    wait(uac, "the caller got BYE");
+    wait(uas, "the callee got BYE");
+    assert_eq!(c.pbx_get("/api/channels").1, serde_json::json!([]));
+}
