@@ -104,8 +104,15 @@ pub async fn values(
     Ok(values)
 }
 
-fn scope(caller: &Caller, role: Role) -> Result<Scope, ApiError> {
-    Ok(Scope::Workspace(caller.require(role)?.id))
+/// What rules see of a Fonoster request by `caller`, who needs at least
+/// `role`.
+fn context<'a>(state: &'a AppState, caller: &Caller, role: Role) -> Result<Cx<'a>, ApiError> {
+    Ok(Cx { state, scope: super::scope(caller, role)?, dialect: Dialect::Fonoster })
+}
+
+/// The record as the answer's body.
+async fn shown(cx: &Cx<'_>, spec: &FonosterSpec, rec: &Record) -> Result<axum::Json<Json>, ApiError> {
+    Ok(axum::Json(Json::Object(view(cx, spec.res, spec.rules, rec).await?)))
 }
 
 async fn list(
@@ -114,8 +121,8 @@ async fn list(
     caller: Caller,
     paging: FonosterPaging,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Member)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let cx = context(&state, &caller, Role::Member)?;
+    let scope = cx.scope;
     let (records, next) = list::fonoster_page(&state.db, spec.res, scope, Vec::new(), &paging).await?;
     let mut items = Vec::with_capacity(records.len());
     for rec in &records {
@@ -130,11 +137,11 @@ async fn create(
     caller: Caller,
     body: Json,
 ) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let values = values(&cx, spec, &body, None).await?;
     let rec = super::create(&state, spec.res, scope, values).await?;
-    Ok((StatusCode::CREATED, axum::Json(Json::Object(view(&cx, spec.res, spec.rules, &rec).await?))))
+    Ok((StatusCode::CREATED, shown(&cx, spec, &rec).await?))
 }
 
 async fn get_one(
@@ -143,10 +150,10 @@ async fn get_one(
     caller: Caller,
     r: String,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Member)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let cx = context(&state, &caller, Role::Member)?;
+    let scope = cx.scope;
     let rec = state.db.get(spec.res, scope, &Key::Ref(r)).await?;
-    Ok(axum::Json(Json::Object(view(&cx, spec.res, spec.rules, &rec).await?)))
+    shown(&cx, spec, &rec).await
 }
 
 async fn update(
@@ -156,12 +163,12 @@ async fn update(
     r: String,
     body: Json,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let rec = state.db.get(spec.res, scope, &Key::Ref(r)).await?;
     let values = values(&cx, spec, &body, Some(&rec)).await?;
     let rec = super::update(&state, spec.res, scope, &rec, values).await?;
-    Ok(axum::Json(Json::Object(view(&cx, spec.res, spec.rules, &rec).await?)))
+    shown(&cx, spec, &rec).await
 }
 
 async fn remove(
@@ -170,8 +177,8 @@ async fn remove(
     caller: Caller,
     r: String,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Fonoster };
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let rec = state.db.get(spec.res, scope, &Key::Ref(r)).await?;
     spec.rules.check_delete(&cx, &rec).await?;
     let rec = state.db.delete(spec.res, scope, &Key::Id(rec.id)).await?;

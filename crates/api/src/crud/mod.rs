@@ -5,11 +5,13 @@
 
 pub mod fonoster;
 pub mod pbx;
+pub mod values;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
 use store::{Filter, Key, Record, Resource, Scope, Values};
 
+use crate::auth::{Caller, Role};
 use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -57,6 +59,11 @@ pub trait Rules: Send + Sync {
 pub struct Plain;
 
 impl Rules for Plain {}
+
+/// The caller's workspace, for reading (`Member`) or changing (`Admin`).
+pub fn scope(caller: &Caller, role: Role) -> Result<Scope, ApiError> {
+    Ok(Scope::Workspace(caller.require(role)?.id))
+}
 
 /// Creates a record of `res` in `scope`, unless the workspace's quota for
 /// `res` is reached.

@@ -39,15 +39,25 @@ pub fn ok(data: Json) -> axum::Json<Json> {
     axum::Json(json!({"code": 200, "message": "success", "data": data}))
 }
 
-/// The caller's workspace, for reading (`Member`) or changing (`Admin`).
-pub fn scope(caller: &Caller, role: Role) -> Result<Scope, ApiError> {
-    Ok(Scope::Workspace(caller.require(role)?.id))
+/// What rules see of a PBX request by `caller`, who needs at least `role`
+/// (`Member` to read, `Admin` to change).
+pub fn context<'a>(state: &'a AppState, caller: &Caller, role: Role) -> Result<Cx<'a>, ApiError> {
+    Ok(Cx { state, scope: super::scope(caller, role)?, dialect: Dialect::Pbx })
 }
 
 /// The record as the PBX shows it, after the resource's rules.
 pub async fn view(cx: &Cx<'_>, spec: &PbxSpec, rec: &Record) -> Result<Map<String, Json>, ApiError> {
     let mut out = render(Dialect::Pbx, spec.res, rec);
     spec.rules.view(cx, rec, &mut out).await?;
+    Ok(out)
+}
+
+/// Each record as the PBX shows it, after `spec`'s rules.
+pub async fn views(cx: &Cx<'_>, spec: &PbxSpec, records: &[Record]) -> Result<Vec<Json>, ApiError> {
+    let mut out = Vec::with_capacity(records.len());
+    for rec in records {
+        out.push(Json::Object(view(cx, spec, rec).await?));
+    }
     Ok(out)
 }
 
@@ -72,14 +82,18 @@ pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError>
         .map_err(|e| ApiError::invalid(format!("bad query string: {e}")))
 }
 
+/// The paging parameters among the query string's `pairs`.
+pub fn paging(pairs: &[(String, String)]) -> Result<PbxPaging, ApiError> {
+    serde_urlencoded::from_str(&serde_urlencoded::to_string(pairs).unwrap_or_default())
+        .map_err(|e| ApiError::invalid(format!("bad paging parameter: {e}")))
+}
+
 /// The paging and the equality filters (`spec.filters`) of a list request.
 pub fn list_request(
     spec: &PbxSpec,
     pairs: &[(String, String)],
 ) -> Result<(PbxPaging, Vec<Filter>), ApiError> {
-    let paging: PbxPaging =
-        serde_urlencoded::from_str(&serde_urlencoded::to_string(pairs).unwrap_or_default())
-            .map_err(|e| ApiError::invalid(format!("bad paging parameter: {e}")))?;
+    let paging = paging(pairs)?;
     let mut filters = Vec::new();
     for (name, raw) in pairs {
         if let Some(field) = spec.filters.iter().find(|f| **f == name).and_then(|f| spec.res.field(f)) {
@@ -89,6 +103,20 @@ pub fn list_request(
         }
     }
     Ok((paging, filters))
+}
+
+/// `{page, pageCount, rowCount, data}`: one page of `spec`'s records that
+/// match the query string `raw` and `extra`, each shown by the spec's view.
+pub async fn page(
+    cx: &Cx<'_>,
+    spec: &PbxSpec,
+    raw: Option<&str>,
+    extra: Vec<Filter>,
+) -> Result<Json, ApiError> {
+    let (paging, mut filters) = list_request(spec, &query_pairs(raw)?)?;
+    filters.extend(extra);
+    let page = list::pbx_page(&cx.state.db, spec.res, cx.scope, filters, &paging).await?;
+    Ok(page.envelope(views(cx, spec, &page.records).await?))
 }
 
 fn parent_id(id: &str, label: &str) -> Result<i64, ApiError> {
@@ -116,20 +144,15 @@ pub async fn list(
     parent_key: Option<String>,
     raw: Option<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Member)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let cx = context(&state, &caller, Role::Member)?;
     let (paging, mut filters) = list_request(spec, &query_pairs(raw.as_deref())?)?;
     if let (Some(field), Some(id)) =
-        (spec.parent, parent(&state, spec, scope, parent_key.as_deref().unwrap_or("")).await?)
+        (spec.parent, parent(&state, spec, cx.scope, parent_key.as_deref().unwrap_or("")).await?)
     {
         filters.push(Filter::eq(field, id));
     }
-    let page = list::pbx_page(&state.db, spec.res, scope, filters, &paging).await?;
-    let mut data = Vec::with_capacity(page.records.len());
-    for rec in &page.records {
-        data.push(Json::Object(view(&cx, spec, rec).await?));
-    }
-    Ok(axum::Json(page.envelope(data)))
+    let page = list::pbx_page(&state.db, spec.res, cx.scope, filters, &paging).await?;
+    Ok(axum::Json(page.envelope(views(&cx, spec, &page.records).await?)))
 }
 
 /// `POST base`: creates a record; answers its id.
@@ -140,8 +163,8 @@ pub async fn create(
     parent_key: Option<String>,
     body: Json,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let mut values = values(&cx, spec, &body, None).await?;
     if let (Some(field), Some(id)) =
         (spec.parent, parent(&state, spec, scope, parent_key.as_deref().unwrap_or("")).await?)
@@ -174,8 +197,8 @@ pub async fn get_one(
     parent_key: Option<String>,
     id: String,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Member)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let cx = context(&state, &caller, Role::Member)?;
+    let scope = cx.scope;
     let rec = item(spec, &state, scope, parent_key, &id).await?;
     Ok(axum::Json(Json::Object(view(&cx, spec, &rec).await?)))
 }
@@ -189,8 +212,8 @@ pub async fn update(
     id: String,
     body: Json,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let rec = item(spec, &state, scope, parent_key, &id).await?;
     let values = values(&cx, spec, &body, Some(&rec)).await?;
     super::update(&state, spec.res, scope, &rec, values).await?;
@@ -205,8 +228,8 @@ pub async fn remove(
     parent_key: Option<String>,
     id: String,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = Cx { state: &state, scope, dialect: Dialect::Pbx };
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let rec = item(spec, &state, scope, parent_key, &id).await?;
     spec.rules.check_delete(&cx, &rec).await?;
     state.db.delete(spec.res, scope, &store::Key::Id(rec.id)).await?;
@@ -260,34 +283,62 @@ pub fn register(api: Api, base: &str, spec: &'static PbxSpec) -> Api {
             },
         )
     } else {
-        api.get(
-            base,
-            format!("List {label}s"),
-            move |State(s): State<AppState>, c: Caller, RawQuery(q): RawQuery| list(spec, s, c, None, q),
-        )
-        .post(
-            base,
-            format!("Create a {label}"),
-            doc,
-            move |State(s): State<AppState>, c: Caller, Body(b): Body<Json>| create(spec, s, c, None, b),
-        )
-        .get(
-            &item_path,
-            format!("Get a {label}"),
-            move |State(s): State<AppState>, c: Caller, Path(id): Path<String>| get_one(spec, s, c, None, id),
-        )
-        .put(
-            &item_path,
-            format!("Update a {label}"),
-            doc_update,
-            move |State(s): State<AppState>, c: Caller, Path(id): Path<String>, Body(b): Body<Json>| {
-                update(spec, s, c, None, id, b)
-            },
-        )
-        .delete(
-            &item_path,
-            format!("Delete a {label}"),
-            move |State(s): State<AppState>, c: Caller, Path(id): Path<String>| remove(spec, s, c, None, id),
-        )
+        let api = route_list(api, base, format!("List {label}s"), spec);
+        let api = route_create(api, base, format!("Create a {label}"), doc, spec);
+        let api = route_get(api, &item_path, format!("Get a {label}"), spec);
+        let api = route_update(api, &item_path, format!("Update a {label}"), doc_update, spec);
+        route_remove(api, &item_path, format!("Delete a {label}"), spec)
     }
+}
+
+/// Serves [`list`] of `spec` (not nested) at `GET base`.
+pub fn route_list(api: Api, base: &str, summary: impl Into<String>, spec: &'static PbxSpec) -> Api {
+    api.get(base, summary, move |State(s): State<AppState>, c: Caller, RawQuery(q): RawQuery| {
+        list(spec, s, c, None, q)
+    })
+}
+
+/// Serves [`create`] of `spec` (not nested) at `POST base`.
+pub fn route_create(
+    api: Api,
+    base: &str,
+    summary: impl Into<String>,
+    doc: Doc,
+    spec: &'static PbxSpec,
+) -> Api {
+    api.post(base, summary, doc, move |State(s): State<AppState>, c: Caller, Body(b): Body<Json>| {
+        create(spec, s, c, None, b)
+    })
+}
+
+/// Serves [`get_one`] of `spec` (not nested) at `GET item`.
+pub fn route_get(api: Api, item: &str, summary: impl Into<String>, spec: &'static PbxSpec) -> Api {
+    api.get(item, summary, move |State(s): State<AppState>, c: Caller, Path(id): Path<String>| {
+        get_one(spec, s, c, None, id)
+    })
+}
+
+/// Serves [`update`] of `spec` (not nested) at `PUT item`.
+pub fn route_update(
+    api: Api,
+    item: &str,
+    summary: impl Into<String>,
+    doc: Doc,
+    spec: &'static PbxSpec,
+) -> Api {
+    api.put(
+        item,
+        summary,
+        doc,
+        move |State(s): State<AppState>, c: Caller, Path(id): Path<String>, Body(b): Body<Json>| {
+            update(spec, s, c, None, id, b)
+        },
+    )
+}
+
+/// Serves [`remove`] of `spec` (not nested) at `DELETE item`.
+pub fn route_remove(api: Api, item: &str, summary: impl Into<String>, spec: &'static PbxSpec) -> Api {
+    api.delete(item, summary, move |State(s): State<AppState>, c: Caller, Path(id): Path<String>| {
+        remove(spec, s, c, None, id)
+    })
 }

@@ -2,10 +2,10 @@
 
 mod channels;
 mod check;
+mod checked;
 mod import;
 mod lists;
 mod menus;
-mod page;
 mod routing;
 mod trunking;
 

@@ -20,9 +20,10 @@ use store::schema::{APPLICATIONS, DOMAINS};
 use store::{Key, Record, Scope, Value, Values};
 
 use super::checks;
-use super::shape::{after, check_text, set, touches};
+use super::shape::check_text;
 use crate::auth::jwt::Claims;
 use crate::auth::{secret, Caller, Role};
+use crate::crud::values::{after, set, touches};
 use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::extract::Path;

@@ -7,7 +7,8 @@ use store::schema::DOMAINS;
 use store::{Filter, Op, Operand, Record, StoreError, Value, Values};
 
 use super::checks;
-use super::shape::{check_text, given_text, resolve, set};
+use super::shape::{check_text, resolve};
+use crate::crud::values::{given_text, set};
 use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::input::{Casing, Input};

@@ -3,13 +3,12 @@
 //! generic Fonoster CRUD with a [`shape::Shape`] (wire names, sealed
 //! values, other dialects' columns) around its own rules.
 
-mod agents;
 mod applications;
 pub(crate) mod checks;
 mod domains;
 mod numbers;
 mod shape;
-mod trunks;
+mod text_checks;
 
 use store::schema::{ACLS, AGENTS, APPLICATIONS, CREDENTIALS, DOMAINS, NUMBERS, SECRETS, TRUNKS};
 
@@ -17,6 +16,16 @@ use crate::crud::fonoster::{register, FonosterSpec};
 use crate::crud::Plain;
 use crate::routes::{Api, Body};
 use shape::Shape;
+use text_checks::TextChecks;
+
+/// Agents' and credentials' `username` is a SIP user name.
+static SIP_USER: TextChecks = TextChecks(&[("username", "username", checks::sip_user)]);
+
+/// A trunk's inbound and outbound (`remote_addr`) SIP URIs.
+static TRUNK_URIS: TextChecks = TextChecks(&[
+    ("inbound_uri", "inboundUri", checks::sip_address),
+    ("remote_addr", "outboundUri", checks::sip_address),
+]);
 
 const APPLICATION_FIELDS: &[&str] =
     &["name", "type", "endpoint", "text_to_speech", "speech_to_text", "intelligence"];
@@ -52,7 +61,7 @@ static AGENT: FonosterSpec = FonosterSpec {
     res: &AGENTS,
     create: AGENT_FIELDS,
     update: AGENT_FIELDS,
-    rules: &Shape { res: &AGENTS, aliases: &[], sealed: &[], foreign: &["context"], own: &agents::SipUser },
+    rules: &Shape { res: &AGENTS, aliases: &[], sealed: &[], foreign: &["context"], own: &SIP_USER },
 };
 
 const DOMAIN_FIELDS: &[&str] = &["name", "domain_uri", "egress_policies"];
@@ -89,7 +98,7 @@ static TRUNK: FonosterSpec = FonosterSpec {
             "media_codec",
             "params",
         ],
-        own: &trunks::Trunks,
+        own: &TRUNK_URIS,
     },
 };
 
@@ -103,7 +112,7 @@ static CREDENTIAL: FonosterSpec = FonosterSpec {
         aliases: &[],
         sealed: &[("password", "password_enc")],
         foreign: &[],
-        own: &agents::SipUser,
+        own: &SIP_USER,
     },
 };
 

@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value as Json};
 use store::{Record, Value, Values};
 
 use super::checks;
-use super::shape::{check_text, resolve, set};
+use super::shape::{check_text, resolve};
+use crate::crud::values::set;
 use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::input::{Casing, Input};

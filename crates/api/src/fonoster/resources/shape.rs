@@ -10,6 +10,7 @@ use serde_json::{Map, Value as Json};
 use store::{Filter, Kind, Record, Resource, Value, Values};
 
 use crate::crud::fonoster::ref_name;
+use crate::crud::values::{given_text, set};
 use crate::crud::{Cx, Rules};
 use crate::dialect::camel;
 use crate::error::ApiError;
@@ -163,31 +164,6 @@ impl Rules for Shape {
         }
         Ok(())
     }
-}
-
-/// Sets `name` to `value` in `values`, replacing what was read.
-pub fn set(values: &mut Values, name: &'static str, value: Value) {
-    values.retain(|(n, _)| *n != name);
-    values.push((name, value));
-}
-
-/// Whether `values` changes `name`.
-pub fn touches(values: &Values, name: &str) -> bool {
-    values.iter().any(|(n, _)| *n == name)
-}
-
-/// The value `name` will have once `values` are written over `current`.
-pub fn after(values: &Values, current: Option<&Record>, name: &str) -> Value {
-    match values.iter().find(|(n, _)| *n == name) {
-        Some((_, v)) => v.clone(),
-        None => current.map_or(Value::Null, |r| r.get(name).clone()),
-    }
-}
-
-/// The text value of `name` in `values`, when one was given and is not
-/// blank.
-pub fn given_text<'a>(values: &'a Values, name: &str) -> Option<&'a str> {
-    store::given(values, name).as_str().filter(|t| !t.trim().is_empty())
 }
 
 /// Replaces the given text of `name` by what `check` makes of it, or

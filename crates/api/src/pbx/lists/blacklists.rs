@@ -11,13 +11,12 @@ use store::{given, Filter, Key, Record, Value, Values};
 
 use super::numbers;
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, register, values, PbxSpec};
+use crate::crud::pbx::{context, ok, register, values, PbxSpec};
 use crate::crud::{Cx, Plain};
 use crate::error::ApiError;
 use crate::extract::Json as Body;
 use crate::input::{Casing, Input};
 use crate::pbx::import::Columns;
-use crate::pbx::page::context;
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 

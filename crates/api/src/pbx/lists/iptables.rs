@@ -14,12 +14,11 @@ use store::schema::IP_RULES;
 use store::{Key, Kind, Record, Value};
 
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::ok;
+use crate::crud::pbx::{context, ok};
 use crate::crud::{self, Cx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json as Body;
 use crate::input::convert;
-use crate::pbx::page::context;
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 

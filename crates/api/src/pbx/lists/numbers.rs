@@ -9,14 +9,13 @@ use store::schema::{BLACKLISTS, PARAMS};
 use store::{Filter, Key, Record, Value, Values};
 
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, values, view, PbxSpec};
+use crate::crud::pbx::{context, ok, page, values, view, views, PbxSpec};
 use crate::crud::{self, Cx, Rules};
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{Json as Body, Path};
 use crate::input::{convert, Casing};
 use crate::pbx::check;
 use crate::pbx::import::{self, Columns};
-use crate::pbx::page::{context, page};
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 
@@ -160,11 +159,7 @@ async fn import(
     let values = import::read_rows(&cx, &SPEC, &IMPORT, &mut rows, import::as_sent).await?;
     let values = values.into_iter().map(|v| stored(owner.id, v)).collect();
     let records = import::insert_rows(&cx, &PARAMS, &IMPORT, values).await?;
-    let mut data = Vec::with_capacity(records.len());
-    for rec in &records {
-        data.push(Json::Object(view(&cx, &SPEC, rec).await?));
-    }
-    Ok(ok(Json::Array(data)))
+    Ok(ok(Json::Array(views(&cx, &SPEC, &records).await?)))
 }
 
 /// `PUT /api/blacklists/{id}/multimodify`: `{"data":[{id,k,v}]}` changes

@@ -11,10 +11,10 @@ use serde_json::{json, Value as Json};
 use store::schema::GATEWAYS;
 use store::{Filter, Op, Operand, Record, Value};
 
-use super::common::{cx, optional_body};
+use super::common::optional_body;
 use super::gateways::wanted_state;
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, query_pairs};
+use crate::crud::pbx::{context, ok, query_pairs};
 use crate::crud::{self, Cx};
 use crate::error::ApiError;
 use crate::extract::Path;
@@ -66,7 +66,7 @@ async fn by_name(
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let body = optional_body(body)?;
     let pairs = query_pairs(raw.as_deref())?;
     let action = action(&body, &pairs)?;
@@ -90,7 +90,7 @@ async fn by_id(
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let body = optional_body(body)?;
     let pairs = query_pairs(raw.as_deref())?;
     let gateway = crud::by_id(&state, &GATEWAYS, cx.scope, &id).await?;
@@ -102,7 +102,7 @@ async fn by_id(
 /// `GET /api/gateways/list1`: the gateways in use (not stopped), with
 /// their status and registration state.
 async fn status(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
+    let cx = context(&state, &caller, Role::Member)?;
     let running = Filter { column: "state", op: Op::Ne, operand: Operand::One(Value::from("STOPPED")) };
     let gateways = crud::all(&state, &GATEWAYS, cx.scope, vec![running]).await?;
     let rows: Vec<Json> = gateways

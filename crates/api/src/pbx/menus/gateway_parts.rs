@@ -8,10 +8,9 @@ use serde_json::{json, Value as Json};
 use store::schema::{GATEWAYS, GATEWAY_VARIABLES, PARAMS};
 use store::{Record, Value, Values};
 
-use super::common::cx;
 use super::nested::Nested;
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, view, PbxSpec};
+use crate::crud::pbx::{context, ok, view, PbxSpec};
 use crate::crud::{Cx, Plain, Rules};
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
@@ -101,7 +100,7 @@ async fn create(
     gateway: String,
     body: Json,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let gateway = part.parent(&cx, &gateway).await?;
     Ok(ok(json!(part.create(&cx, gateway.id, &body).await?.id)))
 }
@@ -113,7 +112,7 @@ async fn update(
     (gateway, id): (String, String),
     body: Json,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let gateway = part.parent(&cx, &gateway).await?;
     let rec = part.update(&cx, gateway.id, &id, &body).await?;
     Ok(ok(Json::Object(view(&cx, part.spec, &rec).await?)))
@@ -125,7 +124,7 @@ async fn remove(
     caller: Caller,
     (gateway, id): (String, String),
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let gateway = part.parent(&cx, &gateway).await?;
     part.delete(&cx, gateway.id, &id).await?;
     Ok(ok(json!(1)))
@@ -137,7 +136,7 @@ async fn list(
     caller: Caller,
     gateway: String,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
+    let cx = context(&state, &caller, Role::Member)?;
     let gateway = part.parent(&cx, &gateway).await?;
     Ok(axum::Json(Json::Array(part.views(&cx, gateway.id).await?)))
 }

@@ -3,18 +3,18 @@
 //! wanted registration state follows `register`.
 
 use async_trait::async_trait;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use serde_json::{json, Map, Value as Json};
 use store::schema::GATEWAYS;
-use store::{Key, Record, Value, Values};
+use store::{Record, Value, Values};
 
-use super::common::{after, cx, page};
 use super::gateway_parts::{PARAMS_OF, VARIABLES_OF};
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, values, view, PbxSpec};
+use crate::crud::pbx::{context, route_create, route_list, route_remove, route_update, view, PbxSpec};
+use crate::crud::values::after;
 use crate::crud::{self, Cx, Rules};
 use crate::error::ApiError;
-use crate::extract::{Json as Body, Path};
+use crate::extract::Path;
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 
@@ -92,64 +92,18 @@ impl Rules for GatewayRules {
     }
 }
 
-async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
-    Ok(axum::Json(page(&cx, &GATEWAY, raw.as_deref(), Vec::new()).await?))
-}
-
 /// `GET /api/gateways/{id}`: the gateway with its params and variables.
 async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
+    let cx = context(&state, &caller, Role::Member)?;
     let rec = crud::by_id(&state, &GATEWAYS, cx.scope, &id).await?;
     let mut out = view(&cx, &GATEWAY, &rec).await?;
     out.insert("params".into(), Json::Array(PARAMS_OF.views(&cx, rec.id).await?));
     out.insert("variables".into(), Json::Array(VARIABLES_OF.views(&cx, rec.id).await?));
     Ok(axum::Json(Json::Object(out)))
-}
-
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<Json>,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
-    let values = values(&cx, &GATEWAY, &body, None).await?;
-    let rec = crud::create(&state, &GATEWAYS, cx.scope, values).await?;
-    Ok(ok(json!(rec.id)))
-}
-
-async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Body(body): Body<Json>,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
-    let rec = crud::by_id(&state, &GATEWAYS, cx.scope, &id).await?;
-    let values = values(&cx, &GATEWAY, &body, Some(&rec)).await?;
-    crud::update(&state, &GATEWAYS, cx.scope, &rec, values).await?;
-    Ok(ok(json!(rec.id.to_string())))
-}
-
-/// `DELETE /api/gateways/{id}`: with its params and variables; refused
-/// while a route or DOD number uses it.
-async fn remove(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
-    let rec = crud::by_id(&state, &GATEWAYS, cx.scope, &id).await?;
-    state.db.delete(&GATEWAYS, cx.scope, &Key::Id(rec.id)).await?;
-    Ok(ok(json!(rec.id.to_string())))
 }
 
 /// Their routes.
@@ -164,10 +118,12 @@ pub fn routes() -> Api {
         ("description", "string"),
         ("template", "string"),
     ]);
-    Api::new()
-        .get("/api/gateways", "List gateways", list)
-        .post("/api/gateways", "Create a gateway", doc, create)
-        .get("/api/gateways/{id}", "Get a gateway with its params and variables", get_one)
-        .put("/api/gateways/{id}", "Update a gateway", doc, update)
-        .delete("/api/gateways/{id}", "Delete a gateway", remove)
+    let item = "/api/gateways/{id}";
+    let api = route_list(Api::new(), "/api/gateways", "List gateways", &GATEWAY);
+    let api = route_create(api, "/api/gateways", "Create a gateway", doc, &GATEWAY);
+    let api = api.get(item, "Get a gateway with its params and variables", get_one);
+    let api = route_update(api, item, "Update a gateway", doc, &GATEWAY);
+    // Deleting takes its params and variables with it; the store refuses
+    // while a route or DOD number uses it.
+    route_remove(api, item, "Delete a gateway", &GATEWAY)
 }

@@ -8,11 +8,12 @@ use serde_json::{json, Value as Json};
 use store::schema::{IVRS, IVR_ACTIONS};
 use store::{given, Record, Value, Values};
 
-use super::common::{after, cx, made_of};
+use super::common::made_of;
 use super::nested::Nested;
 use super::sounds::check_media;
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, view, PbxSpec};
+use crate::crud::pbx::{context, ok, view, PbxSpec};
+use crate::crud::values::after;
 use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
@@ -99,7 +100,7 @@ async fn list(
     caller: Caller,
     Path(ivr): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
+    let cx = context(&state, &caller, Role::Member)?;
     let ivr = ACTIONS.parent(&cx, &ivr).await?;
     Ok(axum::Json(Json::Array(ACTIONS.views(&cx, ivr.id).await?)))
 }
@@ -109,7 +110,7 @@ async fn get_one(
     caller: Caller,
     Path((ivr, id)): Path<(String, String)>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
+    let cx = context(&state, &caller, Role::Member)?;
     let ivr = ACTIONS.parent(&cx, &ivr).await?;
     let rec = ACTIONS.item(&cx, ivr.id, &id).await?;
     Ok(axum::Json(json!([view(&cx, &ACTION, &rec).await?])))
@@ -121,7 +122,7 @@ async fn create(
     Path(ivr): Path<String>,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let ivr = ACTIONS.parent(&cx, &ivr).await?;
     Ok(ok(json!(ACTIONS.create(&cx, ivr.id, &body).await?.id)))
 }
@@ -132,7 +133,7 @@ async fn update(
     Path((ivr, id)): Path<(String, String)>,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let ivr = ACTIONS.parent(&cx, &ivr).await?;
     Ok(ok(json!(ACTIONS.update(&cx, ivr.id, &id, &body).await?.id.to_string())))
 }
@@ -142,7 +143,7 @@ async fn remove(
     caller: Caller,
     Path((ivr, id)): Path<(String, String)>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let ivr = ACTIONS.parent(&cx, &ivr).await?;
     Ok(ok(json!(ACTIONS.delete(&cx, ivr.id, &id).await?.id.to_string())))
 }

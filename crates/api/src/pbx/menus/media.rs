@@ -3,17 +3,17 @@
 //! delete (refused while an IVR still plays it).
 
 use axum::extract::multipart::{MultipartError, MultipartRejection};
-use axum::extract::{Multipart, RawQuery, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use serde_json::{json, Value as Json};
 use store::schema::MEDIA;
 use store::{Key, Value};
 
-use super::common::{conflict, cx, page};
+use super::common::conflict;
 use super::sounds::user_of;
 use super::wav;
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, view, PbxSpec};
+use crate::crud::pbx::{context, ok, route_get, route_list, PbxSpec};
 use crate::crud::{self, Plain};
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::Path;
@@ -53,7 +53,7 @@ async fn upload(
     caller: Caller,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let mut form = form.map_err(|r| {
         ApiError::invalid(format!("expected a multipart/form-data body with a file part: {}", r.body_text()))
     })?;
@@ -95,32 +95,13 @@ async fn upload(
     Ok(ok(json!({"media_id": rec.id, "media_path": media_path, "media_type": "UPLOAD"})))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
-    Ok(axum::Json(page(&cx, &MEDIA_FILE, raw.as_deref(), Vec::new()).await?))
-}
-
-async fn get_one(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
-    let rec = crud::by_id(&state, &MEDIA, cx.scope, &id).await?;
-    Ok(axum::Json(Json::Object(view(&cx, &MEDIA_FILE, &rec).await?)))
-}
-
 /// `DELETE /api/media/{id}`: the record and its file, unless in use.
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let rec = crud::by_id(&state, &MEDIA, cx.scope, &id).await?;
     if let Some(user) = user_of(&cx, rec.id).await? {
         return Err(conflict(format!("media file {} is still used by {user}", rec.id)));
@@ -139,9 +120,8 @@ async fn remove(
 
 /// Their routes.
 pub fn routes() -> Api {
-    Api::new()
-        .post("/api/media", "Upload a WAV file (multipart, part file)", Doc::Upload, upload)
-        .get("/api/media", "List media files", list)
-        .get("/api/media/{id}", "Get a media file", get_one)
-        .delete("/api/media/{id}", "Delete a media file and its data", remove)
+    let api = Api::new().post("/api/media", "Upload a WAV file (multipart, part file)", Doc::Upload, upload);
+    let api = route_list(api, "/api/media", "List media files", &MEDIA_FILE);
+    let api = route_get(api, "/api/media/{id}", "Get a media file", &MEDIA_FILE);
+    api.delete("/api/media/{id}", "Delete a media file and its data", remove)
 }

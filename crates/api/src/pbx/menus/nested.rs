@@ -6,8 +6,8 @@
 use serde_json::Value as Json;
 use store::{given, Filter, Key, Record, Resource, Value, Values};
 
-use super::common::{conflict, views};
-use crate::crud::pbx::PbxSpec;
+use super::common::conflict;
+use crate::crud::pbx::{views, PbxSpec};
 use crate::crud::{self, Cx};
 use crate::error::ApiError;
 use crate::input::{Casing, Input};

@@ -8,10 +8,10 @@ use serde_json::{json, Value as Json};
 use store::schema::{NTS_NUMBERS, NUMBER_TRANSLATIONS};
 use store::{given, Record, Values};
 
-use super::common::{cx, made_of, page};
+use super::common::made_of;
 use super::nested::Nested;
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, register, PbxSpec};
+use crate::crud::pbx::{context, ok, page, register, PbxSpec};
 use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
@@ -97,7 +97,7 @@ async fn numbers(
     Path(table): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Member)?;
+    let cx = context(&state, &caller, Role::Member)?;
     let table = NUMBERS.parent(&cx, &table).await?;
     let numbers = page(&cx, &NUMBER, raw.as_deref(), NUMBERS.of(table.id)).await?;
     let info = json!({"name": table.text("name"), "description": table.text("description"), "type": table.text("type")});
@@ -110,7 +110,7 @@ async fn create(
     Path(table): Path<String>,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let table = NUMBERS.parent(&cx, &table).await?;
     Ok(ok(json!(NUMBERS.create(&cx, table.id, &body).await?.id)))
 }
@@ -123,7 +123,7 @@ async fn import(
     Path(table): Path<String>,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let table = NUMBERS.parent(&cx, &table).await?;
     let rows = match &body {
         Json::Array(rows) => rows,
@@ -146,7 +146,7 @@ async fn update(
     Path((table, id)): Path<(String, String)>,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let table = NUMBERS.parent(&cx, &table).await?;
     Ok(ok(json!(NUMBERS.update(&cx, table.id, &id, &body).await?.id.to_string())))
 }
@@ -156,7 +156,7 @@ async fn remove(
     caller: Caller,
     Path((table, id)): Path<(String, String)>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = cx(&state, &caller, Role::Admin)?;
+    let cx = context(&state, &caller, Role::Admin)?;
     let table = NUMBERS.parent(&cx, &table).await?;
     Ok(ok(json!(NUMBERS.delete(&cx, table.id, &id).await?.id.to_string())))
 }

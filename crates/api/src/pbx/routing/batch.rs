@@ -6,9 +6,9 @@ use serde_json::{json, Value as Json};
 use store::schema::ROUTES;
 
 use super::dialplan::read_shared;
-use super::rows::{cx, existing, id_list, update_all};
+use super::rows::{existing, id_list, update_all};
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::scope;
+use crate::crud::pbx::context;
 use crate::error::ApiError;
 use crate::extract::Json as Body;
 use crate::input::{Casing, Input};
@@ -46,8 +46,8 @@ async fn update(
     caller: Caller,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = cx(&state, scope);
+    let cx = context(&state, &caller, Role::Admin)?;
+    let _scope = cx.scope;
     let object = body.as_object().ok_or_else(|| ApiError::invalid("the body must be a JSON object"))?;
     let mut input = Input::new(&body, Casing::Snake)?;
     for key in object.keys().filter(|k| !ALLOWED.contains(&k.as_str())) {

@@ -3,17 +3,20 @@
 //! `*72` for call forwarding).
 
 use async_trait::async_trait;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use serde_json::{json, Map, Value as Json};
 use store::schema::{FUNC_CODES, ROUTE_CODES};
 use store::{Key, Record, Value, Values};
 
-use super::rows::{after_text, set};
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{self as generic, ok, register, scope, PbxSpec};
+use crate::crud::pbx::{
+    self as generic, context, ok, register, route_get, route_list, route_remove, route_update, PbxSpec,
+};
+use crate::crud::scope;
+use crate::crud::values::{after_text, set};
 use crate::crud::{all, Cx, Rules};
 use crate::error::ApiError;
-use crate::extract::{Json as Body, Path};
+use crate::extract::Json as Body;
 use crate::input::Casing;
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
@@ -74,8 +77,8 @@ async fn create_route_code(
     caller: Caller,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = super::rows::cx(&state, scope);
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let values = generic::values(&cx, &ROUTE_CODE, &body, None).await?;
     let rec = crate::crud::create(&state, &ROUTE_CODES, scope, values).await?;
     Ok(ok(json!(rec.id.to_string())))
@@ -131,37 +134,12 @@ impl Rules for FuncCodeRules {
 /// The route code and feature code endpoints.
 pub fn routes() -> Api {
     let route_code_doc = Doc::Fields(&ROUTE_CODES, ROUTE_CODE_FIELDS, Casing::Snake);
-    let api = Api::new()
-        .get(
-            "/api/route_codes",
-            "List route codes",
-            |State(s): State<AppState>, c: Caller, RawQuery(q): RawQuery| {
-                generic::list(&ROUTE_CODE, s, c, None, q)
-            },
-        )
+    let item = "/api/route_codes/{id}";
+    let api = route_list(Api::new(), "/api/route_codes", "List route codes", &ROUTE_CODE)
         .post("/api/route_codes", "Create a route code", route_code_doc, create_route_code)
-        .delete("/api/route_codes", "Delete every route code", delete_all)
-        .get(
-            "/api/route_codes/{id}",
-            "Get a route code",
-            |State(s): State<AppState>, c: Caller, Path(id): Path<String>| {
-                generic::get_one(&ROUTE_CODE, s, c, None, id)
-            },
-        )
-        .put(
-            "/api/route_codes/{id}",
-            "Update a route code",
-            route_code_doc,
-            |State(s): State<AppState>, c: Caller, Path(id): Path<String>, Body(b): Body<Json>| {
-                generic::update(&ROUTE_CODE, s, c, None, id, b)
-            },
-        )
-        .delete(
-            "/api/route_codes/{id}",
-            "Delete a route code",
-            |State(s): State<AppState>, c: Caller, Path(id): Path<String>| {
-                generic::remove(&ROUTE_CODE, s, c, None, id)
-            },
-        );
+        .delete("/api/route_codes", "Delete every route code", delete_all);
+    let api = route_get(api, item, "Get a route code", &ROUTE_CODE);
+    let api = route_update(api, item, "Update a route code", route_code_doc, &ROUTE_CODE);
+    let api = route_remove(api, item, "Delete a route code", &ROUTE_CODE);
     register(api, "/api/func_code", &FUNC_CODE)
 }

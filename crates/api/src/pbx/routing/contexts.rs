@@ -7,8 +7,8 @@ use serde_json::Value as Json;
 use store::schema::{AGENTS, CONTEXTS, ROUTES, TRUNKS};
 use store::{Filter, Record, Resource, Value, Values};
 
-use super::rows::set;
 use crate::crud::pbx::{register, PbxSpec};
+use crate::crud::values::set;
 use crate::crud::{all, Cx, Rules};
 use crate::error::{ApiError, ErrorKind};
 use crate::routes::Api;

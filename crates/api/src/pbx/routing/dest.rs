@@ -4,7 +4,8 @@
 use serde_json::Value as Json;
 use store::{Record, Resource, Value, Values};
 
-use super::rows::{after_text, check_links, scalar_text, set, touches};
+use super::rows::{check_links, scalar_text};
+use crate::crud::values::{after_text, set, touches};
 use crate::crud::Cx;
 use crate::error::ApiError;
 

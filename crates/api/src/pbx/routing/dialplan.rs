@@ -9,12 +9,13 @@ use store::schema::{CONTEXTS, ROUTES};
 use store::{Filter, Op, Operand, Record, Value, Values};
 
 use super::dest;
-use super::rows::{after, after_text, cx, scalar_text, set, touches};
+use super::rows::scalar_text;
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{self as generic, ok, scope, PbxSpec};
+use crate::crud::pbx::{self as generic, context, ok, route_get, route_remove, route_update, PbxSpec};
+use crate::crud::values::{after, after_text, set, touches};
 use crate::crud::{Cx, Rules};
 use crate::error::{ApiError, ErrorKind};
-use crate::extract::{Json as Body, Path};
+use crate::extract::Json as Body;
 use crate::input::Casing;
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
@@ -211,8 +212,8 @@ async fn create(
     caller: Caller,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = cx(&state, scope);
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let values = generic::values(&cx, &ROUTE, &body, None).await?;
     let rec = crate::crud::create(&state, &ROUTES, scope, values).await?;
     Ok(ok(Json::Object(generic::view(&cx, &ROUTE, &rec).await?)))
@@ -221,30 +222,12 @@ async fn create(
 /// Route create, get, update and delete; the list and batch update are in
 /// their own modules.
 pub fn routes() -> Api {
-    Api::new()
-        .post("/api/routes", "Create a route", Doc::Fields(&ROUTES, DOC_FIELDS, Casing::Snake), create)
-        .get(
-            "/api/routes/{id}",
-            "Get a route",
-            |State(s): State<AppState>, c: Caller, Path(id): Path<String>| {
-                generic::get_one(&ROUTE, s, c, None, id)
-            },
-        )
-        .put(
-            "/api/routes/{id}",
-            "Update a route",
-            Doc::Fields(&ROUTES, DOC_FIELDS, Casing::Snake),
-            |State(s): State<AppState>, c: Caller, Path(id): Path<String>, Body(b): Body<Json>| {
-                generic::update(&ROUTE, s, c, None, id, b)
-            },
-        )
-        .delete(
-            "/api/routes/{id}",
-            "Delete a route",
-            |State(s): State<AppState>, c: Caller, Path(id): Path<String>| {
-                generic::remove(&ROUTE, s, c, None, id)
-            },
-        )
+    let doc = Doc::Fields(&ROUTES, DOC_FIELDS, Casing::Snake);
+    let item = "/api/routes/{id}";
+    let api = Api::new().post("/api/routes", "Create a route", doc, create);
+    let api = route_get(api, item, "Get a route", &ROUTE);
+    let api = route_update(api, item, "Update a route", doc, &ROUTE);
+    route_remove(api, item, "Delete a route", &ROUTE)
 }
 
 /// The JSON of one route as the PBX shows it.

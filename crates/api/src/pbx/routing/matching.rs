@@ -9,9 +9,8 @@ use store::schema::{DEST_TYPES, ROUTES};
 use store::{Filter, Record};
 
 use super::dialplan::{show, ROUTE};
-use super::rows::cx;
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{list_request, query_pairs, scope};
+use crate::crud::pbx::{context, list_request, query_pairs};
 use crate::crud::{all, Cx};
 use crate::error::ApiError;
 use crate::list::{pbx_page, PbxPage};
@@ -72,8 +71,8 @@ async fn list(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Member)?;
-    let cx = cx(&state, scope);
+    let cx = context(&state, &caller, Role::Member)?;
+    let scope = cx.scope;
     let pairs = query_pairs(raw.as_deref())?;
     let (paging, _) = list_request(&ROUTE, &pairs)?;
     let ask = ask(&pairs)?;

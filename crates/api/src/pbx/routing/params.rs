@@ -7,9 +7,11 @@ use serde_json::{json, Value as Json};
 use store::schema::{PARAMS, ROUTES};
 use store::{Filter, Key, Order, Query, Record, Value, Values};
 
-use super::rows::{cx, row_id, scalar_text, set};
+use super::rows::{row_id, scalar_text};
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, scope};
+use crate::crud::pbx::{context, ok};
+use crate::crud::scope;
+use crate::crud::values::set;
 use crate::crud::{by_id, Cx};
 use crate::dialect::Dialect;
 use crate::error::ApiError;
@@ -89,8 +91,8 @@ async fn change(
     pid: &str,
     body: &Json,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(caller, Role::Admin)?;
-    let cx = cx(state, scope);
+    let cx = context(state, caller, Role::Admin)?;
+    let scope = cx.scope;
     let route = by_id(state, &ROUTES, scope, id).await?;
     let rec = param(&cx, route.id, pid).await?;
     let values = read(body, false)?;
@@ -126,8 +128,8 @@ async fn remove(
     caller: Caller,
     Path((id, pid)): Path<(String, String)>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = cx(&state, scope);
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let route = by_id(&state, &ROUTES, scope, &id).await?;
     let rec = param(&cx, route.id, &pid).await?;
     state.db.delete(&PARAMS, scope, &Key::Id(rec.id)).await?;

@@ -9,9 +9,10 @@ use store::schema::{ROUTES, TIME_RECURRENCES};
 use store::{Filter, Key, Record, Values};
 
 use super::dest;
-use super::rows::{self, cx, in_row, row_id, update_all};
+use super::rows::{self, in_row, row_record, update_all};
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::scope;
+use crate::crud::pbx::context;
+use crate::crud::scope;
 use crate::crud::{all, by_id, Cx};
 use crate::dialect::Dialect;
 use crate::error::ApiError;
@@ -67,8 +68,8 @@ async fn create(
     caller: Caller,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = cx(&state, scope);
+    let cx = context(&state, &caller, Role::Admin)?;
+    let scope = cx.scope;
     let (items, _) = rows::rows(&body)?;
     let mut values = Vec::with_capacity(items.len());
     for (i, row) in items.iter().enumerate() {
@@ -85,15 +86,13 @@ async fn update(
     caller: Caller,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = scope(&caller, Role::Admin)?;
-    let cx = cx(&state, scope);
+    let cx = context(&state, &caller, Role::Admin)?;
+    let _scope = cx.scope;
     let (items, _) = rows::rows(&body)?;
     let mut changes = Vec::with_capacity(items.len());
     let mut answer = Vec::with_capacity(items.len());
     for (i, row) in items.iter().enumerate() {
-        let (id, raw) = row_id(row).map_err(|e| in_row(i, e))?;
-        let rec =
-            state.db.get(&TIME_RECURRENCES, scope, &Key::Id(id)).await.map_err(|e| in_row(i, e.into()))?;
+        let (rec, raw) = row_record(&cx, &TIME_RECURRENCES, i, row).await?;
         let values = read(&cx, row, Some(&rec)).await.map_err(|e| in_row(i, e))?;
         changes.push((rec, values));
         answer.push(json!({"id": raw}));

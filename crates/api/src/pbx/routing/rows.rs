@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde_json::{json, Value as Json};
 use store::{Filter, Key, Kind, Op, Operand, Record, Resource, Scope, StoreError, Value, Values};
 
+use crate::crud::values::{after, after_text};
 use crate::crud::Cx;
 use crate::dialect::Dialect;
 use crate::error::ApiError;
@@ -82,6 +83,19 @@ pub fn row_id(row: &Json) -> Result<(i64, Json), ApiError> {
     }
 }
 
+/// The record of `res` that row `index` names by its `id`, with the id as
+/// sent; a missing, malformed or unknown id names the row.
+pub async fn row_record(
+    cx: &Cx<'_>,
+    res: &Resource,
+    index: usize,
+    row: &Json,
+) -> Result<(Record, Json), ApiError> {
+    let (id, raw) = row_id(row).map_err(|e| in_row(index, e))?;
+    let rec = cx.state.db.get(res, cx.scope, &Key::Id(id)).await.map_err(|e| in_row(index, e.into()))?;
+    Ok((rec, raw))
+}
+
 /// A text field that may also be sent as a number (ids, prefixes,
 /// values): `None` when absent; null reads as "".
 pub fn scalar_text(body: &Json, name: &str) -> Result<Option<Value>, ApiError> {
@@ -91,34 +105,6 @@ pub fn scalar_text(body: &Json, name: &str) -> Result<Option<Value>, ApiError> {
         Some(Json::String(s)) => Ok(Some(Value::Text(s.trim().to_owned()))),
         Some(Json::Number(n)) => Ok(Some(Value::Text(n.to_string()))),
         Some(_) => Err(ApiError::field(name, "must be a string or a number")),
-    }
-}
-
-/// Replaces or adds `name` in `values`.
-pub fn set(values: &mut Values, name: &'static str, value: Value) {
-    values.retain(|(n, _)| *n != name);
-    values.push((name, value));
-}
-
-/// Whether `values` sets `name`.
-pub fn touches(values: &Values, name: &str) -> bool {
-    values.iter().any(|(n, _)| *n == name)
-}
-
-/// The value `name` has after writing `values` over `current`.
-pub fn after(values: &Values, current: Option<&Record>, name: &str) -> Value {
-    match values.iter().find(|(n, _)| *n == name) {
-        Some((_, v)) => v.clone(),
-        None => current.map_or(Value::Null, |r| r.get(name).clone()),
-    }
-}
-
-/// The text `name` has after the write ("" when none).
-pub fn after_text(values: &Values, current: Option<&Record>, name: &str) -> String {
-    match after(values, current, name) {
-        Value::Text(t) => t,
-        Value::Int(i) => i.to_string(),
-        _ => String::new(),
     }
 }
 

@@ -9,15 +9,16 @@ use store::schema::{TEMPLATE_RECURRENCES, TIME_TEMPLATES};
 use store::{Filter, Key, Record, Resource, Values};
 
 use super::recurrences::check_string;
-use super::rows::{self, cx, existing, id_list, in_row, ok, row_id, update_all};
+use super::rows::{self, cx, existing, id_list, in_row, ok, row_record, update_all};
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{query_pairs, scope};
+use crate::crud::pbx::{context, paging, query_pairs};
+use crate::crud::scope;
 use crate::crud::{all, by_id};
 use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::{Casing, Input};
-use crate::list::{pbx_page, PbxPaging};
+use crate::list::pbx_page;
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 use crate::view::render;
@@ -58,17 +59,16 @@ async fn read_changes(
     names: &'static [&'static str],
     body: &Json,
 ) -> Result<(Vec<Json>, bool), ApiError> {
-    let scope = scope(caller, Role::Admin)?;
+    let cx = context(state, caller, Role::Admin)?;
     let (items, array) = rows::rows(body)?;
     let mut changes = Vec::with_capacity(items.len());
     let mut ids = Vec::with_capacity(items.len());
     for (i, row) in items.iter().enumerate() {
-        let (id, raw) = row_id(row).map_err(|e| in_row(i, e))?;
-        let rec = state.db.get(res, scope, &Key::Id(id)).await.map_err(|e| in_row(i, e.into()))?;
+        let (rec, raw) = row_record(&cx, res, i, row).await?;
         changes.push((rec, read(res, names, row, false).map_err(|e| in_row(i, e))?));
         ids.push(json!({"id": raw}));
     }
-    update_all(&cx(state, scope), res, changes).await?;
+    update_all(&cx, res, changes).await?;
     Ok((ids, array))
 }
 
@@ -95,10 +95,7 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Json>, ApiError> {
     let scope = scope(&caller, Role::Member)?;
-    let pairs = query_pairs(raw.as_deref())?;
-    let paging: PbxPaging =
-        serde_urlencoded::from_str(&serde_urlencoded::to_string(&pairs).unwrap_or_default())
-            .map_err(|e| ApiError::invalid(format!("bad paging parameter: {e}")))?;
+    let paging = paging(&query_pairs(raw.as_deref())?)?;
     let page = pbx_page(&state.db, &TIME_TEMPLATES, scope, Vec::new(), &paging).await?;
     let data = page.records.iter().map(|r| show(&TIME_TEMPLATES, r)).collect();
     Ok(ok(page.envelope(data)))

@@ -10,13 +10,12 @@ use store::schema::{AGENTS, DODS, GATEWAYS};
 use store::{given, Filter, Record, Value, Values};
 
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, register, view, PbxSpec};
+use crate::crud::pbx::{context, ok, register, views, PbxSpec};
 use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::extract::Json as Body;
 use crate::pbx::check;
 use crate::pbx::import::{self, Columns};
-use crate::pbx::page::context;
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 
@@ -96,11 +95,7 @@ async fn import(
 ) -> Result<axum::Json<Json>, ApiError> {
     let cx = context(&state, &caller, Role::Admin)?;
     let records = import::import(&cx, &SPEC, &COLUMNS, &body, import::as_sent).await?;
-    let mut data = Vec::with_capacity(records.len());
-    for rec in &records {
-        data.push(Json::Object(view(&cx, &SPEC, rec).await?));
-    }
-    Ok(ok(Json::Array(data)))
+    Ok(ok(Json::Array(views(&cx, &SPEC, &records).await?)))
 }
 
 /// The DOD routes: list (filters `extn`, `line_number`), create, get,

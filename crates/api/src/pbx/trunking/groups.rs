@@ -2,23 +2,22 @@
 //! their member trunks, and `/api/trunk_groups/status`: one row per member
 //! trunk, in the dispatcher-style shape the seed shows.
 
-use async_trait::async_trait;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use serde_json::{json, Value as Json};
 use store::schema::{ROUTE_CODES, TRUNKS, TRUNK_GROUPS, TRUNK_GROUP_MEMBERS};
-use store::{Filter, Key, Record};
+use store::{Filter, Record};
 
 use super::members::{self, Side};
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, values, view, PbxSpec};
-use crate::crud::{self, Cx, Rules};
+use crate::crud;
+use crate::crud::pbx::{context, ok, route_list, route_remove, values, view, PbxSpec};
 use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path, Query};
 use crate::input::Casing;
 use crate::list::{pbx_page, PbxPaging};
 use crate::pbx::check;
-use crate::pbx::page::{context, page};
+use crate::pbx::checked::Checked;
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 use crate::view::render;
@@ -31,38 +30,14 @@ static SPEC: PbxSpec = PbxSpec {
     update: FIELDS,
     filters: &[],
     parent: None,
-    rules: &GroupRules,
+    rules: &Checked { checks: &[("params", check::json_object)], hidden: &[], flags: &[] },
 };
-
-struct GroupRules;
-
-#[async_trait]
-impl Rules for GroupRules {
-    async fn prepare(
-        &self,
-        _cx: &Cx<'_>,
-        _body: &Json,
-        values: &mut store::Values,
-        _current: Option<&Record>,
-    ) -> Result<(), ApiError> {
-        check::run(values, &[("params", check::json_object)])
-    }
-}
 
 /// `strategy` in upper case, as stored (`rr` is `RR`).
 fn normalize(body: &mut Json) {
     if let Some(Json::String(s)) = body.get_mut("strategy") {
         *s = s.trim().to_ascii_uppercase();
     }
-}
-
-async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    RawQuery(q): RawQuery,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = context(&state, &caller, Role::Member)?;
-    Ok(axum::Json(page(&cx, &SPEC, q.as_deref(), Vec::new()).await?))
 }
 
 /// `GET /api/trunk_groups/{id}`: the group with its route codes and trunks.
@@ -92,14 +67,7 @@ async fn create(
     let cx = context(&state, &caller, Role::Admin)?;
     normalize(&mut body);
     let values = values(&cx, &SPEC, &body, None).await?;
-    let trunks = members::read(&cx, Side::Group, &body).await?;
-    let rec = crud::create(&state, &TRUNK_GROUPS, cx.scope, values).await?;
-    if let Some(trunks) = trunks {
-        if let Err(e) = members::write(&cx, Side::Group, rec.id, &trunks).await {
-            state.db.delete(&TRUNK_GROUPS, cx.scope, &Key::Id(rec.id)).await?;
-            return Err(e);
-        }
-    }
+    let rec = members::create_owner(&cx, Side::Group, values, &body).await?;
     Ok(ok(json!(rec.id.to_string())))
 }
 
@@ -115,23 +83,8 @@ async fn update(
     let rec = crud::by_id(&state, &TRUNK_GROUPS, cx.scope, &id).await?;
     normalize(&mut body);
     let values = values(&cx, &SPEC, &body, Some(&rec)).await?;
-    let trunks = members::read(&cx, Side::Group, &body).await?;
-    crud::update(&state, &TRUNK_GROUPS, cx.scope, &rec, values).await?;
-    if let Some(trunks) = trunks {
-        members::write(&cx, Side::Group, rec.id, &trunks).await?;
-    }
+    members::update_owner(&cx, Side::Group, &rec, values, &body).await?;
     Ok(axum::Json(json!({"id": rec.id.to_string()})))
-}
-
-async fn remove(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = context(&state, &caller, Role::Admin)?;
-    let rec = crud::by_id(&state, &TRUNK_GROUPS, cx.scope, &id).await?;
-    state.db.delete(&TRUNK_GROUPS, cx.scope, &Key::Id(rec.id)).await?;
-    Ok(ok(json!(rec.id.to_string())))
 }
 
 /// One status row: until the SIP layer probes trunks, a trunk's state
@@ -199,8 +152,7 @@ async fn status(
 /// The trunk group routes.
 pub fn routes() -> Api {
     let doc = Doc::Fields(&TRUNK_GROUPS, FIELDS, Casing::Snake);
-    Api::new()
-        .get("/api/trunk_groups", "List trunk groups", list)
+    let api = route_list(Api::new(), "/api/trunk_groups", "List trunk groups", &SPEC)
         .post("/api/trunk_groups", "Create a trunk group (trunks: [ids] adds members)", doc, create)
         .get("/api/trunk_groups/status", "The status of every group's trunks", status)
         .get("/api/trunk_groups/{id}", "Get a trunk group with its route codes and trunks", get_one)
@@ -209,6 +161,6 @@ pub fn routes() -> Api {
             "Update a trunk group (trunks: [ids] replaces its members)",
             doc,
             update,
-        )
-        .delete("/api/trunk_groups/{id}", "Delete a trunk group", remove)
+        );
+    route_remove(api, "/api/trunk_groups/{id}", "Delete a trunk group", &SPEC)
 }

@@ -11,7 +11,7 @@
 
 use serde_json::{json, Value as Json};
 use store::schema::{TRUNKS, TRUNK_GROUPS, TRUNK_GROUP_MEMBERS};
-use store::{Filter, Key, Kind, Record, Resource, Value};
+use store::{Filter, Key, Kind, Record, Resource, Value, Values};
 
 use crate::crud::Cx;
 use crate::error::{ApiError, FieldError};
@@ -46,6 +46,13 @@ impl Side {
         match self {
             Side::Group => &TRUNKS,
             Side::Trunk => &TRUNK_GROUPS,
+        }
+    }
+    /// The resource whose memberships these are.
+    fn owner(self) -> &'static Resource {
+        match self {
+            Side::Group => &TRUNK_GROUPS,
+            Side::Trunk => &TRUNKS,
         }
     }
     /// The body key that lists them.
@@ -203,4 +210,36 @@ pub async fn shown(cx: &Cx<'_>, side: Side, owner: i64) -> Result<Json, ApiError
         out.push(item);
     }
     Ok(Json::Array(out))
+}
+
+/// Creates a record of `side`'s own resource from `values`, with the
+/// memberships `body` lists (checked first); the record is removed again
+/// when they cannot be written.
+pub async fn create_owner(cx: &Cx<'_>, side: Side, values: Values, body: &Json) -> Result<Record, ApiError> {
+    let members = read(cx, side, body).await?;
+    let rec = crate::crud::create(cx.state, side.owner(), cx.scope, values).await?;
+    if let Some(members) = members {
+        if let Err(e) = write(cx, side, rec.id, &members).await {
+            cx.state.db.delete(side.owner(), cx.scope, &Key::Id(rec.id)).await?;
+            return Err(e);
+        }
+    }
+    Ok(rec)
+}
+
+/// Writes `values` over `rec` of `side`'s own resource and, when `body`
+/// lists memberships (checked first), makes them its memberships.
+pub async fn update_owner(
+    cx: &Cx<'_>,
+    side: Side,
+    rec: &Record,
+    values: Values,
+    body: &Json,
+) -> Result<(), ApiError> {
+    let members = read(cx, side, body).await?;
+    crate::crud::update(cx.state, side.owner(), cx.scope, rec, values).await?;
+    if let Some(members) = members {
+        write(cx, side, rec.id, &members).await?;
+    }
+    Ok(())
 }

@@ -3,22 +3,20 @@
 //! leaves out the Fonoster-only columns and shows `register` and `enabled`
 //! as JSON booleans, as the seed's list does.
 
-use async_trait::async_trait;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use serde_json::{json, Map, Value as Json};
 use store::schema::TRUNKS;
-use store::{Key, Record};
 
 use super::members::{self, Side};
 use crate::auth::{Caller, Role};
-use crate::crud::pbx::{ok, values, view, PbxSpec};
-use crate::crud::{self, Cx, Rules};
+use crate::crud::pbx::{context, ok, route_list, route_remove, values, view, PbxSpec};
+use crate::crud::{self};
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::Casing;
 use crate::pbx::check;
+use crate::pbx::checked::Checked;
 use crate::pbx::import::{self, Columns};
-use crate::pbx::page::{context, page};
 use crate::routes::{Api, Body as Doc};
 use crate::state::AppState;
 
@@ -44,7 +42,22 @@ const FONOSTER_ONLY: &[&str] =
 const FLAGS: &[&str] = &["register", "enabled"];
 
 static SPEC: PbxSpec =
-    PbxSpec { res: &TRUNKS, create: FIELDS, update: FIELDS, filters: &[], parent: None, rules: &TrunkRules };
+    PbxSpec { res: &TRUNKS, create: FIELDS, update: FIELDS, filters: &[], parent: None, rules: &RULES };
+
+/// Addresses, type, parameters, codecs and call source are checked;
+/// the Fonoster-only columns are hidden and the flags shown as booleans.
+static RULES: Checked = Checked {
+    checks: &[
+        ("remote_addr", check::address),
+        ("local_addr", check::address),
+        ("type", check::trunk_type),
+        ("params", check::json_object),
+        ("media_codec", check::codecs),
+        ("source", check::source),
+    ],
+    hidden: FONOSTER_ONLY,
+    flags: FLAGS,
+};
 
 /// The seed's import columns.
 const COLUMNS: Columns = Columns {
@@ -64,41 +77,6 @@ const COLUMNS: Columns = Columns {
     ],
 };
 
-struct TrunkRules;
-
-#[async_trait]
-impl Rules for TrunkRules {
-    async fn prepare(
-        &self,
-        _cx: &Cx<'_>,
-        _body: &Json,
-        values: &mut store::Values,
-        _current: Option<&Record>,
-    ) -> Result<(), ApiError> {
-        check::run(
-            values,
-            &[
-                ("remote_addr", check::address),
-                ("local_addr", check::address),
-                ("type", check::trunk_type),
-                ("params", check::json_object),
-                ("media_codec", check::codecs),
-                ("source", check::source),
-            ],
-        )
-    }
-
-    async fn view(&self, _cx: &Cx<'_>, rec: &Record, out: &mut Map<String, Json>) -> Result<(), ApiError> {
-        for name in FONOSTER_ONLY {
-            out.remove(*name);
-        }
-        for name in FLAGS {
-            out.insert((*name).to_owned(), Json::Bool(rec.int(name) == Some(1)));
-        }
-        Ok(())
-    }
-}
-
 /// `protocol` and `type` in upper case, as stored (`udp` is `UDP`).
 fn normalize(body: &mut Json) {
     for key in ["protocol", "type"] {
@@ -106,15 +84,6 @@ fn normalize(body: &mut Json) {
             *s = s.trim().to_ascii_uppercase();
         }
     }
-}
-
-async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    RawQuery(q): RawQuery,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = context(&state, &caller, Role::Member)?;
-    Ok(axum::Json(page(&cx, &SPEC, q.as_deref(), Vec::new()).await?))
 }
 
 /// `GET /api/trunks/{id}`: the trunk with the groups it belongs to.
@@ -139,14 +108,7 @@ async fn create(
     let cx = context(&state, &caller, Role::Admin)?;
     normalize(&mut body);
     let values = values(&cx, &SPEC, &body, None).await?;
-    let groups = members::read(&cx, Side::Trunk, &body).await?;
-    let rec = crud::create(&state, &TRUNKS, cx.scope, values).await?;
-    if let Some(groups) = groups {
-        if let Err(e) = members::write(&cx, Side::Trunk, rec.id, &groups).await {
-            state.db.delete(&TRUNKS, cx.scope, &Key::Id(rec.id)).await?;
-            return Err(e);
-        }
-    }
+    let rec = members::create_owner(&cx, Side::Trunk, values, &body).await?;
     Ok(ok(json!(rec.id.to_string())))
 }
 
@@ -160,22 +122,7 @@ async fn update(
     let rec = crud::by_id(&state, &TRUNKS, cx.scope, &id).await?;
     normalize(&mut body);
     let values = values(&cx, &SPEC, &body, Some(&rec)).await?;
-    let groups = members::read(&cx, Side::Trunk, &body).await?;
-    crud::update(&state, &TRUNKS, cx.scope, &rec, values).await?;
-    if let Some(groups) = groups {
-        members::write(&cx, Side::Trunk, rec.id, &groups).await?;
-    }
-    Ok(ok(json!(rec.id.to_string())))
-}
-
-async fn remove(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
-    let cx = context(&state, &caller, Role::Admin)?;
-    let rec = crud::by_id(&state, &TRUNKS, cx.scope, &id).await?;
-    state.db.delete(&TRUNKS, cx.scope, &Key::Id(rec.id)).await?;
+    members::update_owner(&cx, Side::Trunk, &rec, values, &body).await?;
     Ok(ok(json!(rec.id.to_string())))
 }
 
@@ -210,11 +157,10 @@ async fn import(
 /// The trunk routes.
 pub fn routes() -> Api {
     let doc = Doc::Fields(&TRUNKS, FIELDS, Casing::Snake);
-    Api::new()
-        .get("/api/trunks", "List trunks", list)
+    let api = route_list(Api::new(), "/api/trunks", "List trunks", &SPEC)
         .post("/api/trunks", "Create a trunk (trunk_groups: [ids] joins groups)", doc, create)
         .post("/api/trunks/import", "Import trunks (all or none)", Doc::Props(&[("trunks", "array")]), import)
         .get("/api/trunks/{id}", "Get a trunk with its trunk groups", get_one)
-        .put("/api/trunks/{id}", "Update a trunk (trunk_groups: [ids] replaces its groups)", doc, update)
-        .delete("/api/trunks/{id}", "Delete a trunk", remove)
+        .put("/api/trunks/{id}", "Update a trunk (trunk_groups: [ids] replaces its groups)", doc, update);
+    route_remove(api, "/api/trunks/{id}", "Delete a trunk", &SPEC)
 }
