@@ -1,14 +1,21 @@
 //! The location service: where each registered agent can be reached. Kept
 //! in memory for the switch and written behind to the store, so that
 //! registrations survive a restart.
+//!
+//! The writes wait in a map with one entry per binding (agent and contact)
+//! until the writer takes them: a binding refreshed again before its last
+//! write reached the store is written once, with its latest state. So the
+//! backlog never outgrows the number of bindings when REGISTERs come
+//! faster than the store takes them, and the store lags by one pass at most.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use store::schema::REGISTRATIONS;
 use store::{Db, Filter, Millis, Op, Operand, Query, Scope, Value};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 /// How a contact is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,16 +87,47 @@ enum Write {
     Remove { agent_id: i64, workspace_id: i64, contact: String },
 }
 
+impl std::fmt::Debug for Write {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Write")
+    }
+}
+
+/// Writes not yet in the store: the latest one per (agent, contact).
+#[derive(Debug, Default)]
+struct Pending {
+    writes: Mutex<HashMap<(i64, String), Write>>,
+    wake: Notify,
+    closed: AtomicBool,
+}
+
+impl Pending {
+    /// Queues `write`, replacing an older one for the same binding.
+    fn push(&self, agent_id: i64, contact: String, write: Write) {
+        if let Ok(mut w) = self.writes.lock() {
+            w.insert((agent_id, contact), write);
+        }
+        self.wake.notify_one();
+    }
+
+    /// Everything queued, leaving the queue empty.
+    fn take(&self) -> HashMap<(i64, String), Write> {
+        self.writes.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+    }
+}
+
 /// Every agent's bindings.
 #[derive(Debug)]
 pub struct Location {
     bindings: Mutex<HashMap<i64, Vec<Binding>>>,
-    writes: mpsc::UnboundedSender<Write>,
+    pending: Arc<Pending>,
 }
 
-impl std::fmt::Debug for Write {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Write")
+impl Drop for Location {
+    /// Lets the writer finish what is queued, then stop.
+    fn drop(&mut self) {
+        self.pending.closed.store(true, Ordering::Release);
+        self.pending.wake.notify_one();
     }
 }
 
@@ -123,9 +161,9 @@ impl Location {
             };
             bindings.entry(binding.agent_id).or_default().push(binding);
         }
-        let (writes, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_behind(db, rx));
-        Ok(Location { bindings: Mutex::new(bindings), writes })
+        let pending = Arc::new(Pending::default());
+        tokio::spawn(write_behind(db, pending.clone()));
+        Ok(Location { bindings: Mutex::new(bindings), pending })
     }
 
     /// The agent's bindings valid at `now`, newest first.
@@ -151,7 +189,7 @@ impl Location {
             list.retain(|b| b.contact != binding.contact);
             list.push(binding.clone());
         }
-        let _ = self.writes.send(Write::Put(binding));
+        self.pending.push(binding.agent_id, binding.contact.clone(), Write::Put(binding));
     }
 
     /// Removes the agent's binding for `contact`; returns whether there was one.
@@ -165,7 +203,8 @@ impl Location {
             }
             Err(_) => false,
         };
-        let _ = self.writes.send(Write::Remove { agent_id, workspace_id, contact: contact.to_owned() });
+        let write = Write::Remove { agent_id, workspace_id, contact: contact.to_owned() };
+        self.pending.push(agent_id, contact.to_owned(), write);
         removed
     }
 
@@ -182,26 +221,39 @@ impl Location {
             map.retain(|_, v| !v.is_empty());
         }
         for b in &gone {
-            let _ = self.writes.send(Write::Remove {
+            let write = Write::Remove {
                 agent_id: b.agent_id,
                 workspace_id: b.workspace_id,
                 contact: b.contact.clone(),
-            });
+            };
+            self.pending.push(b.agent_id, b.contact.clone(), write);
         }
         gone
     }
 }
 
-async fn write_behind(db: Db, mut rx: mpsc::UnboundedReceiver<Write>) {
-    while let Some(write) = rx.recv().await {
-        let result = match write {
-            Write::Put(b) => put(&db, &b).await,
-            Write::Remove { agent_id, workspace_id, contact } => {
-                remove(&db, Scope::Workspace(workspace_id), agent_id, &contact).await
+async fn write_behind(db: Db, pending: Arc<Pending>) {
+    loop {
+        pending.wake.notified().await;
+        loop {
+            let writes = pending.take();
+            if writes.is_empty() {
+                break;
             }
-        };
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "could not store a registration");
+            for write in writes.into_values() {
+                let result = match write {
+                    Write::Put(b) => put(&db, &b).await,
+                    Write::Remove { agent_id, workspace_id, contact } => {
+                        remove(&db, Scope::Workspace(workspace_id), agent_id, &contact).await
+                    }
+                };
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "could not store a registration");
+                }
+            }
+        }
+        if pending.closed.load(Ordering::Acquire) {
+            return;
         }
     }
 }
@@ -256,6 +308,30 @@ mod tests {
             cseq: 1,
             user_agent: String::new(),
         }
+    }
+
+    #[test]
+    fn queued_writes_keep_the_latest_per_binding() {
+        let pending = Pending::default();
+        let mut first = binding("sip:1001@127.0.0.1:5080", "127.0.0.1:5080");
+        first.expires_at = 10;
+        let mut second = first.clone();
+        second.expires_at = 20;
+        let other = binding("sip:1001@127.0.0.1:5090", "127.0.0.1:5090");
+        pending.push(1, first.contact.clone(), Write::Put(first));
+        pending.push(1, other.contact.clone(), Write::Put(other.clone()));
+        pending.push(1, second.contact.clone(), Write::Put(second.clone()));
+        let remove = Write::Remove { agent_id: 1, workspace_id: 1, contact: other.contact.clone() };
+        pending.push(1, other.contact.clone(), remove);
+
+        let writes = pending.take();
+        assert_eq!(writes.len(), 2, "one write per binding");
+        match writes.get(&(1, second.contact.clone())) {
+            Some(Write::Put(b)) => assert_eq!(b.expires_at, 20, "the refresh replaced the first write"),
+            w => panic!("expected the latest put, got {w:?}"),
+        }
+        assert!(matches!(writes.get(&(1, other.contact)), Some(Write::Remove { .. })));
+        assert!(pending.take().is_empty(), "taking empties the queue");
     }
 
     #[test]

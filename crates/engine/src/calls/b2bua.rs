@@ -406,7 +406,9 @@ impl Call {
                             self.respond(id, Response::for_request(&request, pending, None));
                         }
                         Method::Invite => match self.relay_offer(&request, other, &bridge, from_a).await {
-                            Some(forwarded) => reinvite = Some(Reinvite { id, request, from_a, forwarded }),
+                            Some(forwarded) => {
+                                reinvite = Some(Reinvite { id, request: *request, from_a, forwarded })
+                            }
                             None => self.respond(
                                 id,
                                 Response::for_request(&request, StatusCode::NOT_ACCEPTABLE_HERE, None),
