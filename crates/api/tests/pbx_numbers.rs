@@ -4,13 +4,11 @@
 
 mod support;
 
-use std::collections::BTreeSet;
-
 use api::Settings;
 use serde_json::{json, Value};
 use store::schema::{AGENTS, GATEWAYS, NUMBERS, WORKSPACES};
 use store::{Filter, Key, Scope};
-use support::{Auth, Backend, Server};
+use support::{assert_success, keys, set, Auth, Backend, Server};
 
 on_both_stores!(
     hotlines_replay_the_seed,
@@ -18,14 +16,6 @@ on_both_stores!(
     dods_replay_the_seed,
     dods_refuse_bad_input
 );
-
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object().unwrap().keys().cloned().collect()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|s| (*s).to_owned()).collect()
-}
 
 async fn scope(s: &Server) -> Scope {
     let ws = s
@@ -36,11 +26,6 @@ async fn scope(s: &Server) -> Scope {
         .unwrap()
         .unwrap();
     Scope::Workspace(ws.id)
-}
-
-fn assert_success(st: u16, body: &Value, data: Value) {
-    assert_eq!(st, 200, "{body}");
-    assert_eq!(body, &json!({"code": 200, "message": "success", "data": data}));
 }
 
 async fn count(s: &Server, path: &str, auth: &Auth) -> u64 {

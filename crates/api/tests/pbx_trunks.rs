@@ -5,13 +5,11 @@
 
 mod support;
 
-use std::collections::BTreeSet;
-
 use api::Settings;
 use serde_json::{json, Value};
 use store::schema::{ROUTES, ROUTE_CODES, WORKSPACES};
 use store::{Filter, Scope};
-use support::{Auth, Backend, Server};
+use support::{assert_success, keys, set, Auth, Backend, Server};
 
 on_both_stores!(
     trunks_replay_the_seed,
@@ -20,14 +18,6 @@ on_both_stores!(
     trunk_groups_members_and_status,
     trunk_groups_refuse_bad_input
 );
-
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object().unwrap().keys().cloned().collect()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|s| (*s).to_owned()).collect()
-}
 
 pub async fn scope(s: &Server) -> Scope {
     let ws = s
@@ -57,11 +47,6 @@ const TRUNK_KEYS: &[&str] = &[
     "protocol",
     "source",
 ];
-
-fn assert_success(st: u16, body: &Value, data: Value) {
-    assert_eq!(st, 200, "{body}");
-    assert_eq!(body, &json!({"code": 200, "message": "success", "data": data}));
-}
 
 async fn count(s: &Server, path: &str, auth: &Auth) -> u64 {
     let (st, list) = s.get(path, auth).await;

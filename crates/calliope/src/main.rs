@@ -75,7 +75,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         }
     }
 
-    let sip = engine::signalling::start(
+    engine::signalling::start(
         s.sip()?,
         db.clone(),
         state.sealer.clone(),
@@ -83,7 +83,6 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         state.channels.clone(),
     )
     .await?;
-    let _ = sip;
 
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;

@@ -2,11 +2,12 @@
 //! database, with a clock the test moves, and a real HTTP client.
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::enum_variant_names)]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use api::{AppState, ManualClock, Settings};
 use reqwest::{Method, RequestBuilder};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::Connection;
 
 pub const EMAIL: &str = "owner@example.com";
@@ -53,7 +54,14 @@ impl Server {
                     Err(e) => panic!("PostgreSQL is required under CI: {e}"),
                 };
                 let name = format!("calliope_test_{}", uuid_simple());
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+                // Parallel CREATE DATABASEs can collide on template1: retry.
+                for attempt in 0.. {
+                    match sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await {
+                        Ok(_) => break,
+                        Err(e) if attempt >= 20 => panic!("cannot create {name}: {e}"),
+                        Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+                    }
+                }
                 pg_db = Some(name.clone());
                 let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
                 Some(format!("{base}/{name}"))
@@ -220,4 +228,20 @@ macro_rules! on_both_stores {
             $( #[tokio::test] async fn $name() { super::$name($crate::support::Backend::Postgres).await } )*
         }
     };
+}
+
+/// The keys of a JSON object.
+pub fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// A set of names.
+pub fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Asserts a PBX success answer: HTTP 200 and `{code, message, data}`.
+pub fn assert_success(st: u16, body: &Value, data: Value) {
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body, &json!({"code": 200, "message": "success", "data": data}));
 }

@@ -1,7 +1,7 @@
 //! A real Calliope for SIP tests: the binary on free ports, agents made
 //! through the HTTP API, and SIPp runs of the scenarios in `tests/sipp/`.
 
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -11,34 +11,7 @@ use serde_json::{json, Value};
 pub const EMAIL: &str = "sip-admin@example.com";
 pub const PASSWORD: &str = "a long known password";
 
-/// A UDP port that is free now (and its TCP twin, for SIP).
-pub fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// `count` consecutive free UDP ports, starting at an even one.
-pub fn free_range(count: u16) -> (u16, u16) {
-    'search: loop {
-        let base = free_port() & !1;
-        if base < 1024 || base > 65_000 - count {
-            continue;
-        }
-        let mut held = Vec::new();
-        for p in base..base + count {
-            match UdpSocket::bind(("127.0.0.1", p)) {
-                Ok(s) => held.push(s),
-                Err(_) => continue 'search,
-            }
-        }
-        return (base, base + count - 1);
-    }
-}
+pub use super::baresip::{free_sip_port as free_port, free_udp_range as free_range};
 
 pub struct Calliope {
     child: Child,
@@ -101,9 +74,14 @@ impl Calliope {
         });
         let (mut http, mut sip) = (None, None);
         let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
         while http.is_none() || sip.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx.recv_timeout(left).unwrap_or_else(|_| panic!("calliope did not start"));
+            let Ok(line) = rx.recv_timeout(left) else {
+                let status = child.try_wait().ok().flatten();
+                panic!("calliope did not start (exit {status:?}); its log:\n{}", seen.join("\n"));
+            };
+            seen.push(line.clone());
             let Ok(log) = serde_json::from_str::<Value>(&line) else { continue };
             let addr = log["fields"]["addr"].as_str().and_then(|a| a.parse::<SocketAddr>().ok());
             match log["fields"]["message"].as_str() {

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sip::digest::{AuthConfig, Authenticator};
-use sip::{Message, Response};
 use store::schema::IP_RULES;
 use store::{Db, Scope};
 
@@ -22,7 +21,6 @@ use crate::ipblock::Rule;
 use crate::location::Location;
 use crate::relay::PortPool;
 use crate::secrets::Sealer;
-use sip::transaction::Peer;
 use transport::{Blacklist, Transports};
 
 /// How the SIP side behaves.
@@ -138,11 +136,6 @@ impl Switch {
             .collect();
         self.blacklist.set(rules);
         Ok(())
-    }
-
-    /// Sends a response to where its request came from.
-    pub async fn reply(&self, peer: Peer, resp: Response) {
-        self.transports.send(peer, Message::Response(resp).to_bytes()).await;
     }
 }
 

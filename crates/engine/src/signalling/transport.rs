@@ -70,9 +70,8 @@ impl Transports {
         addr: SocketAddr,
         blacklist: Arc<Blacklist>,
     ) -> std::io::Result<(Arc<Transports>, mpsc::Receiver<Inbound>)> {
-        let udp = UdpSocket::bind(addr).await?;
+        let (udp, tcp) = bind_pair(addr).await?;
         let local = udp.local_addr()?;
-        let tcp = TcpListener::bind(local).await?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let transports = Arc::new(Transports {
             udp: Arc::new(udp),
@@ -174,6 +173,20 @@ impl Transports {
             }
         });
         out_tx
+    }
+}
+
+/// UDP and TCP on the same address. For port 0 the system picks the UDP
+/// port, whose TCP twin may be taken: then another is tried.
+async fn bind_pair(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+    let mut tries = if addr.port() == 0 { 20 } else { 1 };
+    loop {
+        let udp = UdpSocket::bind(addr).await?;
+        match TcpListener::bind(udp.local_addr()?).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e) if tries <= 1 => return Err(e),
+            Err(_) => tries -= 1,
+        }
     }
 }
 
