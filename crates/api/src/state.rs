@@ -39,8 +39,10 @@ pub struct AppState {
     pub sealer: Arc<Sealer>,
     /// Calls' and agents' events, from the switch.
     pub bus: engine::events::Bus,
-    /// Live call legs, kept by the switch.
-    pub channels: Arc<engine::calls::Channels>,
+    /// Live calls and legs, kept by the switch.
+    pub calls: Arc<engine::calls::Registry>,
+    /// The SIP side, once it runs (to place calls).
+    pub sip: Arc<std::sync::OnceLock<Arc<engine::signalling::Switch>>>,
 }
 
 impl AppState {
@@ -52,7 +54,8 @@ impl AppState {
         Ok(AppState {
             sealer: Arc::new(sealer),
             bus: engine::events::Bus::default(),
-            channels: Arc::default(),
+            calls: Arc::default(),
+            sip: Arc::default(),
             db,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             settings: Arc::new(settings),

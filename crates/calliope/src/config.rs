@@ -88,8 +88,14 @@ pub struct Settings {
     /// Idle seconds after which a login token expires [default: 1800].
     #[arg(long, env = "CALLIOPE_SESSION_IDLE")]
     pub session_idle: Option<i64>,
+    /// Most live calls in all; beyond them a new INVITE gets 503 [default: 0, no limit].
+    #[arg(long, env = "CALLIOPE_MAX_CALLS")]
+    pub max_calls: Option<usize>,
+    /// Seconds live calls get to hang up on SIGTERM before the process exits [default: 10].
+    #[arg(long, env = "CALLIOPE_SHUTDOWN_GRACE")]
+    pub shutdown_grace: Option<u64>,
     /// Workspace quotas as NAME=N, comma-separated (applications, agents,
-    /// numbers, workspaces) [default: applications=100,agents=1000,numbers=100,workspaces=10].
+    /// numbers, workspaces, calls: live calls per workspace) [default: applications=100,agents=1000,numbers=100,workspaces=10].
     #[arg(long, env = "CALLIOPE_QUOTAS", value_parser = parse_quotas)]
     #[serde(default, deserialize_with = "quota_table")]
     pub quotas: Option<Quotas>,
@@ -99,7 +105,7 @@ pub struct Settings {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Quotas(pub BTreeMap<String, u64>);
 
-const QUOTA_NAMES: &[&str] = &["applications", "agents", "numbers", "workspaces"];
+const QUOTA_NAMES: &[&str] = &["applications", "agents", "numbers", "workspaces", "calls"];
 
 fn check_quota_name(name: &str) -> Result<(), String> {
     if QUOTA_NAMES.contains(&name) {
@@ -159,6 +165,8 @@ impl Settings {
             access_token_ttl,
             refresh_token_ttl,
             session_idle,
+            max_calls,
+            shutdown_grace,
             quotas
         )
     }
@@ -211,6 +219,18 @@ impl Settings {
         Ok(c)
     }
 
+    /// The call limits: most live calls in all and per workspace (0: no
+    /// limit).
+    pub fn call_limits(&self) -> (usize, usize) {
+        let per_workspace = self.quotas.as_ref().and_then(|q| q.0.get("calls").copied()).unwrap_or(0);
+        (self.max_calls.unwrap_or(0), usize::try_from(per_workspace).unwrap_or(usize::MAX))
+    }
+
+    /// How long live calls get to end on shutdown.
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shutdown_grace.unwrap_or(10).min(600))
+    }
+
     /// The API's settings.
     pub fn api(&self) -> api::Settings {
         let d = api::Settings::default();
@@ -252,6 +272,14 @@ mod tests {
         let s = cli.or(file).api();
         assert_eq!((s.rate_limit_per_minute, s.body_limit_bytes), (7, 10));
         assert_eq!((s.quota("agents"), s.quota("numbers")), (Some(3), Some(100)));
+    }
+
+    #[test]
+    fn call_limits_come_from_the_flag_and_the_quota() {
+        let file: Settings = toml::from_str("max_calls = 20\n[quotas]\ncalls = 3\n").expect("toml");
+        assert_eq!(Settings::default().or(file).call_limits(), (20, 3));
+        assert_eq!(Settings::default().call_limits(), (0, 0));
+        assert_eq!(parse_quotas("calls=5").map(|q| q.0.get("calls").copied()), Ok(Some(5)));
     }
 
     #[test]

@@ -75,21 +75,41 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         }
     }
 
-    engine::signalling::start(
+    let (max_calls, per_workspace) = s.call_limits();
+    state.calls.set_limits(max_calls, per_workspace);
+    let sip = engine::signalling::start(
         s.sip()?,
         db.clone(),
         state.sealer.clone(),
         state.bus.clone(),
-        state.channels.clone(),
+        state.calls.clone(),
+        Arc::new(engine::clock::SystemClock),
     )
     .await?;
+    let _ = state.sip.set(sip.switch.clone());
 
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(%addr, "HTTP API listening");
     let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(stop).await?;
+    let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_stopped.await;
+            })
+            .await
+    });
+    stop.await;
+    // New calls get 503, live ones BYE; records and registrations are
+    // written; then the API stops and the store closes.
+    sip.shutdown(s.shutdown_grace()).await;
+    let _ = http_stop.send(());
+    match http.await {
+        Ok(result) => result?,
+        Err(e) => tracing::warn!(error = %e, "the HTTP server task failed"),
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

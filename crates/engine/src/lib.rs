@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod calls;
+pub mod clock;
 pub mod dialplan;
 pub mod events;
 pub mod ipblock;

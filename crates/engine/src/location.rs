@@ -99,6 +99,9 @@ struct Pending {
     writes: Mutex<HashMap<(i64, String), Write>>,
     wake: Notify,
     closed: AtomicBool,
+    /// Held while writes taken from the queue are being made, so that a
+    /// flush can wait for them.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl Pending {
@@ -208,6 +211,13 @@ impl Location {
         removed
     }
 
+    /// Writes every queued change now, after any pass the write-behind
+    /// task has in hand (on shutdown, so that no registration is lost).
+    pub async fn flush(&self, db: &Db) {
+        let _pass = self.pending.writing.lock().await;
+        write_all(db, self.pending.take()).await;
+    }
+
     /// Drops every binding that lapsed by `now` and returns them.
     pub fn sweep(&self, now: Millis) -> Vec<Binding> {
         let mut gone = Vec::new();
@@ -236,24 +246,29 @@ async fn write_behind(db: Db, pending: Arc<Pending>) {
     loop {
         pending.wake.notified().await;
         loop {
+            let _pass = pending.writing.lock().await;
             let writes = pending.take();
             if writes.is_empty() {
                 break;
             }
-            for write in writes.into_values() {
-                let result = match write {
-                    Write::Put(b) => put(&db, &b).await,
-                    Write::Remove { agent_id, workspace_id, contact } => {
-                        remove(&db, Scope::Workspace(workspace_id), agent_id, &contact).await
-                    }
-                };
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, "could not store a registration");
-                }
-            }
+            write_all(&db, writes).await;
         }
         if pending.closed.load(Ordering::Acquire) {
             return;
+        }
+    }
+}
+
+async fn write_all(db: &Db, writes: HashMap<(i64, String), Write>) {
+    for write in writes.into_values() {
+        let result = match write {
+            Write::Put(b) => put(db, &b).await,
+            Write::Remove { agent_id, workspace_id, contact } => {
+                remove(db, Scope::Workspace(workspace_id), agent_id, &contact).await
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not store a registration");
         }
     }
 }

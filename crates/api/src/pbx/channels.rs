@@ -1,23 +1,33 @@
-//! Live call legs: `GET /api/channels` in the seed's shape and
-//! `DELETE /api/channels/{uuid}` to hang one up.
+//! Live call legs: `GET /api/channels` in the seed's shape,
+//! `DELETE /api/channels/{uuid}` to hang one up (409 when the call is
+//! already ending), and `POST /api/channels` to place a call to an agent
+//! (parked once answered, until apps arrive).
+
+use std::time::Duration;
 
 use axum::extract::State;
+use engine::calls::{CallCommand, CommandError, Destination, Originate, OriginateError};
+use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use crate::auth::{Caller, Role};
-use crate::error::ApiError;
-use crate::extract::Path;
-use crate::routes::Api;
+use crate::error::{ApiError, ErrorKind};
+use crate::extract::{Json as JsonBody, Path};
+use crate::routes::{Api, Body};
 use crate::state::AppState;
 use crate::view::plain_time;
 
 /// Their routes.
 pub fn routes() -> Api {
-    Api::new().get("/api/channels", "List live call legs", list).delete(
-        "/api/channels/{uuid}",
-        "Hang up a call",
-        hangup,
-    )
+    Api::new()
+        .get("/api/channels", "List live call legs", list)
+        .post(
+            "/api/channels",
+            "Place a call to an agent",
+            Body::Props(&[("destNumber", "string"), ("cidNumber", "string"), ("timeout", "integer")]),
+            originate,
+        )
+        .delete("/api/channels/{uuid}", "Hang up a call", hangup)
 }
 
 fn view(c: &engine::calls::Channel) -> Json {
@@ -65,7 +75,17 @@ fn view(c: &engine::calls::Channel) -> Json {
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<Json>, ApiError> {
     let ws = caller.require(Role::Member)?.id;
-    Ok(axum::Json(Json::Array(state.channels.of(ws).iter().map(view).collect())))
+    Ok(axum::Json(Json::Array(state.calls.of(ws).iter().map(view).collect())))
+}
+
+/// The API error for a command that was not carried out.
+fn command_error(e: CommandError) -> ApiError {
+    match e {
+        CommandError::NotFound | CommandError::Gone => ApiError::not_found("channel"),
+        CommandError::NotInPhase(_) => ApiError::new(ErrorKind::AlreadyExists, e.to_string()),
+        CommandError::Busy => ApiError::exhausted(e.to_string(), Some(1)),
+        CommandError::Unsupported => ApiError::new(ErrorKind::MethodNotAllowed, e.to_string()),
+    }
 }
 
 async fn hangup(
@@ -74,9 +94,49 @@ async fn hangup(
     Path(uuid): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
     let ws = caller.require(Role::Member)?.id;
-    if state.channels.command(ws, &uuid, engine::calls::Command::Hangup) {
-        Ok(axum::Json(json!({"code": 200, "message": "success", "data": uuid})))
-    } else {
-        Err(ApiError::not_found("channel"))
+    state.calls.command(ws, &uuid, CallCommand::Hangup).await.map_err(command_error)?;
+    Ok(axum::Json(json!({"code": 200, "message": "success", "data": uuid})))
+}
+
+/// What `POST /api/channels` takes (the JSON form).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewChannel {
+    /// The agent's extension.
+    dest_number: String,
+    /// The caller number shown.
+    #[serde(default)]
+    cid_number: Option<String>,
+    /// Seconds it may ring.
+    #[serde(default)]
+    timeout: Option<u64>,
+}
+
+async fn originate(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<NewChannel>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let ws = caller.require(Role::Member)?.id;
+    if body.dest_number.trim().is_empty() {
+        return Err(ApiError::field("destNumber", "is required"));
+    }
+    let sw = state.sip.get().cloned().ok_or_else(|| ApiError::internal("the SIP side is not running"))?;
+    let order = Originate {
+        workspace_id: ws,
+        caller_id: body.cid_number.unwrap_or_else(|| "calliope".into()),
+        destination: Destination::Agent { extension: body.dest_number.trim().to_owned() },
+        ring_timeout: Duration::from_secs(body.timeout.unwrap_or(60).clamp(1, 600)),
+    };
+    match engine::calls::originate(&sw, order).await {
+        Ok(handle) => Ok(axum::Json(json!({"result": "success", "uuid": handle.uuid}))),
+        Err(OriginateError::NotFound) => Err(ApiError::not_found("agent")),
+        Err(e @ OriginateError::Unreachable) | Err(e @ OriginateError::BadDestination(_)) => {
+            Err(ApiError::invalid(e.to_string()))
+        }
+        Err(e @ (OriginateError::Refused(_) | OriginateError::NoMedia)) => {
+            Err(ApiError::exhausted(e.to_string(), Some(5)))
+        }
+        Err(e @ OriginateError::Store) => Err(ApiError::internal(e)),
     }
 }

@@ -1,9 +1,17 @@
-//! Calls: live legs, the B2BUA that bridges them, and their records.
+//! Calls: one task per call ([`call`]) owning its SIP legs ([`leg`]) and
+//! its media, the registry of live calls and legs with the call limits
+//! ([`registry`]), the SDP a call writes ([`sdp`]), and the call records
+//! with their writer ([`cdr`]).
 
-pub mod b2bua;
+pub mod call;
 pub mod cdr;
-pub mod channels;
+pub mod leg;
+pub mod registry;
 pub mod sdp;
 
-pub use cdr::Cdr;
-pub use channels::{Channel, Channels, Command};
+pub use call::{
+    originate, CallCommand, CallHandle, CommandError, CommandResult, Destination, Originate, OriginateError,
+    Phase,
+};
+pub use cdr::{Cdr, Writer};
+pub use registry::{Admission, Channel, Refusal, Registry};

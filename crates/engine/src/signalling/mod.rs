@@ -15,7 +15,8 @@ use store::schema::IP_RULES;
 use store::{Db, Scope};
 
 use crate::accounts::Accounts;
-use crate::calls::Channels;
+use crate::calls::{Registry, Writer};
+use crate::clock::Clock;
 use crate::events::{Bus, Event};
 use crate::ipblock::Rule;
 use crate::location::Location;
@@ -87,8 +88,14 @@ pub struct Switch {
     pub blacklist: Arc<Blacklist>,
     /// RTP ports for calls.
     pub ports: Arc<PortPool>,
-    /// Live call legs.
-    pub channels: Arc<Channels>,
+    /// Live calls and legs, with the call limits.
+    pub calls: Arc<Registry>,
+    /// Writes call records.
+    pub cdrs: Writer,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// The switch loop's command channel (for calls started from the API).
+    pub core: tokio::sync::mpsc::UnboundedSender<core::Cmd>,
 }
 
 /// Why the SIP side could not start.
@@ -105,7 +112,7 @@ pub enum StartError {
 impl Switch {
     /// Milliseconds since the Unix epoch.
     pub fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+        self.clock.now().max(0) as u64
     }
 
     /// A fresh tag for To/From.
@@ -146,13 +153,30 @@ pub struct SipHandle {
     pub switch: Arc<Switch>,
 }
 
+impl SipHandle {
+    /// Stops gracefully: new calls get 503 from now on, every live call is
+    /// hung up (BYE on each leg; CANCEL or a final response while ringing)
+    /// within `grace`, then the call records and registrations still
+    /// queued are written.
+    pub async fn shutdown(&self, grace: Duration) {
+        let sw = &self.switch;
+        let live = sw.calls.calls();
+        let left = sw.calls.drain(grace).await;
+        tracing::info!(calls = live, left, "calls ended for shutdown");
+        sw.cdrs.close().await;
+        sw.location.flush(&sw.db).await;
+        tracing::info!(written = sw.cdrs.written(), lost = sw.cdrs.lost(), "call records written");
+    }
+}
+
 /// Binds the SIP sockets and starts serving.
 pub async fn start(
     config: Config,
     db: Db,
     sealer: Arc<Sealer>,
     bus: Bus,
-    channels: Arc<Channels>,
+    calls: Arc<Registry>,
+    clock: Arc<dyn Clock>,
 ) -> Result<SipHandle, StartError> {
     let secret = db.setting_or_insert("sip_nonce_key", &hex::encode(rand::random::<[u8; 32]>())).await?;
     let auth_config = AuthConfig {
@@ -161,12 +185,14 @@ pub async fn start(
         ..AuthConfig::default()
     };
     let auth = Authenticator::new(&config.realm, secret.as_bytes(), auth_config);
-    let location = Location::load(db.clone(), now_ms() as i64).await?;
+    let location = Location::load(db.clone(), clock.now()).await?;
     let blacklist = Arc::new(Blacklist::default());
     let (transports, inbound) = Transports::bind(config.addr, blacklist.clone())
         .await
         .map_err(|e| StartError::Bind(config.addr, e))?;
     tracing::info!(addr = %transports.local_addr(), "SIP listening on UDP and TCP");
+    let (cmds, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let db_for_cdrs = db.clone();
     let switch = Arc::new(Switch {
         accounts: Accounts::new(db.clone(), sealer, Duration::from_secs(30)),
         db,
@@ -177,18 +203,16 @@ pub async fn start(
         config,
         transports,
         blacklist,
-        channels,
+        cdrs: Writer::start(db_for_cdrs, crate::calls::cdr::writer::QUEUE),
+        calls,
+        clock,
+        core: cmds.clone(),
     });
     switch.reload_blacklist().await?;
-    let (cmds, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(core::run(switch.clone(), inbound, cmds, cmd_rx, crate::calls::b2bua::start));
+    tokio::spawn(core::run(switch.clone(), inbound, cmds, cmd_rx, crate::calls::call::start));
     tokio::spawn(sweep(switch.clone()));
     tokio::spawn(follow_config(switch.clone()));
     Ok(SipHandle { switch })
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The methods Calliope answers.

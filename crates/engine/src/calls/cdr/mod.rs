@@ -1,4 +1,9 @@
-//! Call detail records: one per leg, written when the leg ends.
+//! Call detail records: one per leg, handed to the [`Writer`] when the
+//! call ends, which writes them in batches.
+
+pub mod writer;
+
+pub use writer::{Writer, WriterError};
 
 use store::schema::CDRS;
 use store::{Db, Millis, Scope, Value};
@@ -41,10 +46,17 @@ pub struct Cdr {
 }
 
 impl Cdr {
-    /// Writes the record.
+    /// Writes the record on its own (the writer's fallback when a batch
+    /// fails).
     pub async fn write(&self, db: &Db) -> Result<(), store::StoreError> {
+        db.insert(&CDRS, Scope::Workspace(self.workspace_id), self.values(), self.end).await?;
+        Ok(())
+    }
+
+    /// The record's columns.
+    pub fn values(&self) -> store::Values {
         let secs = |from: Millis| ((self.end - from).max(0) + 500) / 1000;
-        let values = vec![
+        let values = [
             ("call_ref", Value::from(self.leg_ref.as_str())),
             ("calldate", Value::Int(self.start)),
             ("answer_date", self.answer.map_or(Value::Null, Value::Int)),
@@ -63,7 +75,6 @@ impl Cdr {
             ("context", self.context.as_str().into()),
             ("codec", self.codec.as_str().into()),
         ];
-        db.insert(&CDRS, Scope::Workspace(self.workspace_id), values, self.end).await?;
-        Ok(())
+        values.into_iter().collect()
     }
 }

@@ -1,0 +1,156 @@
+//! What a call can be asked to do from outside (the API, a program), and
+//! the typed answers: each command travels with a oneshot that the call
+//! task answers, so the caller learns whether it was done and why not.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::phase::Phase;
+
+/// A command for a live call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallCommand {
+    /// Hang the call up: CANCEL or a final response while it rings, BYE
+    /// on every leg once answered.
+    Hangup,
+    /// Play a file or a `tone_stream://` spec into the call.
+    Play {
+        /// What to play.
+        uri: String,
+    },
+    /// Record the call's audio to a file.
+    Record {
+        /// Where to.
+        path: String,
+    },
+    /// Send DTMF digits to the call's legs.
+    Dtmf {
+        /// The digits.
+        digits: String,
+    },
+    /// Stop (or resume) the caller's audio reaching the other side.
+    Mute {
+        /// Muted when true.
+        on: bool,
+    },
+    /// Take the call somewhere else (blind transfer).
+    Transfer {
+        /// The new destination.
+        target: String,
+    },
+    /// Join this call's caller with another live call.
+    Bridge {
+        /// The other call's id.
+        call: String,
+    },
+}
+
+impl CallCommand {
+    /// Its name, for logs and errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallCommand::Hangup => "hangup",
+            CallCommand::Play { .. } => "play",
+            CallCommand::Record { .. } => "record",
+            CallCommand::Dtmf { .. } => "dtmf",
+            CallCommand::Mute { .. } => "mute",
+            CallCommand::Transfer { .. } => "transfer",
+            CallCommand::Bridge { .. } => "bridge",
+        }
+    }
+}
+
+/// Why a command was not carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The call's phase does not allow it (the API answers 409).
+    #[error("the call is {} and cannot do that now", .0.as_str())]
+    NotInPhase(Phase),
+    /// No live call or leg has that id (404).
+    #[error("no such call")]
+    NotFound,
+    /// This build of the engine cannot do it yet (501).
+    #[error("not supported yet")]
+    Unsupported,
+    /// The call's mailbox is full (503: try again).
+    #[error("the call is busy")]
+    Busy,
+    /// The call ended before it answered.
+    #[error("the call ended")]
+    Gone,
+}
+
+/// What a command achieved.
+pub type CommandResult = Result<(), CommandError>;
+
+/// A command with the way back to whoever sent it.
+#[derive(Debug)]
+pub struct Envelope {
+    /// The command.
+    pub command: CallCommand,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<CommandResult>,
+}
+
+/// How many commands may wait for a call.
+pub const MAILBOX: usize = 16;
+
+/// The way to send commands to one call; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct CallHandle {
+    /// The call's id.
+    pub uuid: String,
+    tx: mpsc::Sender<Envelope>,
+}
+
+impl CallHandle {
+    /// A handle and the mailbox its call task reads.
+    pub fn new(uuid: String) -> (CallHandle, mpsc::Receiver<Envelope>) {
+        let (tx, rx) = mpsc::channel(MAILBOX);
+        (CallHandle { uuid, tx }, rx)
+    }
+
+    /// Sends `command` and waits for the call's answer.
+    pub async fn send(&self, command: CallCommand) -> CommandResult {
+        let (reply, answer) = oneshot::channel();
+        match self.tx.try_send(Envelope { command, reply }) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => return Err(CommandError::Busy),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(CommandError::Gone),
+        }
+        answer.await.unwrap_or(Err(CommandError::Gone))
+    }
+
+    /// Sends `command` without waiting for the answer; false when the
+    /// mailbox is full or the call is gone.
+    pub fn post(&self, command: CallCommand) -> bool {
+        let (reply, _) = oneshot::channel();
+        self.tx.try_send(Envelope { command, reply }).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn commands_are_answered_through_their_envelope() {
+        let (handle, mut mailbox) = CallHandle::new("c1".into());
+        let task = tokio::spawn(async move {
+            let env = mailbox.recv().await.expect("a command");
+            assert_eq!(env.command, CallCommand::Hangup);
+            let _ = env.reply.send(Err(CommandError::NotInPhase(Phase::Ending)));
+        });
+        assert_eq!(handle.send(CallCommand::Hangup).await, Err(CommandError::NotInPhase(Phase::Ending)));
+        task.await.expect("task");
+        assert_eq!(handle.send(CallCommand::Hangup).await, Err(CommandError::Gone), "the call is gone");
+    }
+
+    #[tokio::test]
+    async fn a_full_mailbox_says_busy() {
+        let (handle, _mailbox) = CallHandle::new("c2".into());
+        for _ in 0..MAILBOX {
+            assert!(handle.post(CallCommand::Hangup));
+        }
+        assert_eq!(handle.send(CallCommand::Hangup).await, Err(CommandError::Busy));
+    }
+}

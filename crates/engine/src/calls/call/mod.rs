@@ -1,0 +1,373 @@
+//! One task per call. A [`Call`] owns its legs, its media and its
+//! [`Phase`]; it reads the SIP events the switch loop routes to it and a
+//! bounded mailbox of [`CallCommand`]s, each answered through its oneshot
+//! (`Err(NotInPhase)` when the phase does not allow it). Calls start from
+//! an INVITE ([`start`]: the caller's UAS leg, then UAC legs to the
+//! callee's contacts) or from the API ([`originate()`]: a UAC leg first).
+
+mod command;
+mod inbound;
+mod originate;
+mod phase;
+mod ring;
+mod talk;
+
+pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
+pub use originate::{originate, Destination, Originate, OriginateError};
+pub use phase::{ring_deadline, ring_expired, Phase, Signal};
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use sip::header::Transport as ViaTransport;
+use sip::transaction::{ClientTxId, Peer, Protocol, ServerTxId};
+use sip::{HeaderName, HostPort, Request, Response, StatusCode, Via};
+use store::Millis;
+use tokio::sync::{mpsc, oneshot};
+
+use super::cdr::Cdr;
+use super::registry::{Admission, Refusal};
+use crate::events::Event;
+use crate::relay::BridgeEnd;
+use crate::signalling::core::{CallEvent, Cmd, Owner};
+use crate::signalling::Switch;
+
+/// How long a callee may ring before the call is given up.
+pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long to wait for the answer to our BYE when a call ends.
+const BYE_WAIT: Duration = Duration::from_secs(3);
+
+/// Starts the task of a new call (an INVITE outside any dialog), or
+/// answers 503 with Retry-After when the call limits or a shutdown forbid
+/// it.
+pub fn start(
+    sw: Arc<Switch>,
+    id: ServerTxId,
+    invite: Request,
+    peer: Peer,
+    cmds: mpsc::UnboundedSender<Cmd>,
+    me: Owner,
+    events: mpsc::UnboundedReceiver<CallEvent>,
+) {
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let admission = match sw.calls.admit(&uuid, None) {
+        Ok(a) => a,
+        Err(refusal) => {
+            tracing::info!(reason = %refusal, "a new call was refused");
+            let _ = cmds.send(Cmd::Respond(id, refused(&sw, &invite, refusal)));
+            let _ = cmds.send(Cmd::Disown(invite.head.call_id.clone()));
+            return;
+        }
+    };
+    let (handle, mailbox) = CallHandle::new(uuid);
+    admission.set_handle(handle);
+    tokio::spawn(async move {
+        let mut call = Call::new(sw, cmds, me, events, mailbox, admission);
+        call.own(invite.head.call_id.clone());
+        let tag = call.sw.tag();
+        call.inbound(inbound::Caller { invite, id, peer, tag }).await;
+        call.close();
+    });
+}
+
+/// The 503 for a call the registry refused.
+fn refused(sw: &Switch, request: &Request, refusal: Refusal) -> Response {
+    let mut resp = Response::for_request(request, StatusCode::SERVICE_UNAVAILABLE, Some(&sw.tag()));
+    resp.head.headers.push(HeaderName::RetryAfter, refusal.retry_after().to_string());
+    resp.head.headers.push(HeaderName::Warning, format!("399 calliope \"{refusal}\""));
+    resp
+}
+
+/// What a call task waits for, as it comes.
+#[derive(Debug)]
+enum Input {
+    /// A SIP event from the switch loop.
+    Sip(CallEvent),
+    /// A hang-up command (already answered).
+    Hangup,
+    /// The phase's timer (ring timeout) fired.
+    Timer,
+    /// The media ended by itself (no RTP for the timeout).
+    MediaEnded,
+    /// The switch loop went away.
+    Closed,
+}
+
+/// How a call ended, for the records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ending {
+    /// The SIP status that ended it (200 for a BYE after an answer).
+    pub status: u16,
+    /// The hangup cause.
+    pub cause: &'static str,
+}
+
+impl Ending {
+    fn new(status: u16, cause: &'static str) -> Ending {
+        Ending { status, cause }
+    }
+
+    /// The CDR disposition, given whether the call was answered.
+    pub fn disposition(self, answered: bool) -> &'static str {
+        match (answered, self.status) {
+            (true, _) => "ANSWERED",
+            (false, 486 | 600) => "BUSY",
+            (false, 480 | 408 | 487) => "NO ANSWER",
+            _ => "FAILED",
+        }
+    }
+}
+
+/// The plumbing of one call task.
+#[derive(Debug)]
+pub(crate) struct Call {
+    sw: Arc<Switch>,
+    cmds: mpsc::UnboundedSender<Cmd>,
+    me: Owner,
+    events: mpsc::UnboundedReceiver<CallEvent>,
+    mailbox: mpsc::Receiver<Envelope>,
+    owned: Vec<String>,
+    phase: Phase,
+    admission: Admission,
+    /// The workspace, once the caller is known (0 before).
+    workspace_id: i64,
+}
+
+impl Call {
+    fn new(
+        sw: Arc<Switch>,
+        cmds: mpsc::UnboundedSender<Cmd>,
+        me: Owner,
+        events: mpsc::UnboundedReceiver<CallEvent>,
+        mailbox: mpsc::Receiver<Envelope>,
+        admission: Admission,
+    ) -> Call {
+        Call {
+            sw,
+            cmds,
+            me,
+            events,
+            mailbox,
+            owned: Vec::new(),
+            phase: Phase::Routing,
+            admission,
+            workspace_id: 0,
+        }
+    }
+
+    /// The call's id.
+    fn uuid(&self) -> String {
+        self.admission.uuid().to_owned()
+    }
+
+    /// Gives up the Call-IDs it owned; the registry entry goes when the
+    /// call is dropped.
+    fn close(&mut self) {
+        self.phase = Phase::Ending;
+        for call_id in std::mem::take(&mut self.owned) {
+            let _ = self.cmds.send(Cmd::Disown(call_id));
+        }
+    }
+
+    fn own(&mut self, call_id: String) {
+        let _ = self.cmds.send(Cmd::Own(call_id.clone(), self.me.clone()));
+        self.owned.push(call_id);
+    }
+
+    fn respond(&self, id: ServerTxId, resp: Response) {
+        let _ = self.cmds.send(Cmd::Respond(id, resp));
+    }
+
+    fn now(&self) -> Millis {
+        self.sw.clock.now()
+    }
+
+    /// Moves the phase on `signal`, showing it in the channel list.
+    fn signal(&mut self, signal: Signal) -> Phase {
+        let next = self.phase.on(signal);
+        if next != self.phase {
+            self.phase = next;
+            let state = next.callstate();
+            self.admission.update_legs(|l| l.callstate = state);
+        }
+        next
+    }
+
+    fn contact(&self) -> String {
+        format!("<sip:calliope@{}>", self.sw.advertised())
+    }
+
+    fn via(&self, peer: Peer) -> Via {
+        let transport = if peer.protocol == Protocol::Udp { ViaTransport::Udp } else { ViaTransport::Tcp };
+        let addr = self.sw.advertised();
+        let host = match addr.ip() {
+            IpAddr::V4(ip) => sip::Host::V4(ip),
+            IpAddr::V6(ip) => sip::Host::V6(ip),
+        };
+        let sent_by = HostPort { host, port: Some(addr.port()) };
+        let mut via = Via::new(transport, sent_by, &format!("z9hG4bK{}", self.sw.tag()));
+        via.params.set("rport", None);
+        via
+    }
+
+    async fn send(&self, request: Request, peer: Peer) -> Option<ClientTxId> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.cmds.send(Cmd::Send { request, peer, owner: self.me.clone(), reply });
+        rx.await.ok()?.ok()
+    }
+
+    /// The address RTP should reach us at, seen from `peer`.
+    fn media_ip(&self, peer: SocketAddr) -> IpAddr {
+        if let Some(ip) = self.sw.config.public_ip {
+            return ip;
+        }
+        let bound = self.sw.transports.local_addr().ip();
+        if !bound.is_unspecified() {
+            return bound;
+        }
+        std::net::UdpSocket::bind((bound, 0))
+            .and_then(|s| s.connect(peer).and_then(|_| s.local_addr()))
+            .map_or(bound, |a| a.ip())
+    }
+
+    /// The address media sockets bind to.
+    fn bind_ip(&self, peer: SocketAddr) -> IpAddr {
+        let local = self.sw.transports.local_addr().ip();
+        if local.is_unspecified() {
+            local
+        } else {
+            self.media_ip(peer)
+        }
+    }
+
+    /// The next input: a SIP event, a hang-up, the timer at `deadline`
+    /// (on the switch's clock), or the end of the media. Other commands
+    /// are answered here: `NotInPhase` when the phase forbids them,
+    /// `Unsupported` for those this engine cannot do yet.
+    async fn next(
+        &mut self,
+        deadline: Option<Millis>,
+        media: Option<&mut oneshot::Receiver<BridgeEnd>>,
+    ) -> Input {
+        let mut timer = match deadline {
+            Some(at) => self.sw.clock.sleep_until(at),
+            None => Box::pin(std::future::pending()),
+        };
+        let mut media = media;
+        loop {
+            let ended = async {
+                match media.as_deref_mut() {
+                    Some(rx) => {
+                        let _ = rx.await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                e = self.events.recv() => return e.map_or(Input::Closed, Input::Sip),
+                Some(env) = self.mailbox.recv() => {
+                    if !self.phase.allows(&env.command) {
+                        let _ = env.reply.send(Err(CommandError::NotInPhase(self.phase)));
+                        continue;
+                    }
+                    match env.command {
+                        CallCommand::Hangup => {
+                            let _ = env.reply.send(Ok(()));
+                            return Input::Hangup;
+                        }
+                        other => {
+                            tracing::debug!(command = other.name(), "a command this engine cannot do yet");
+                            let _ = env.reply.send(Err(CommandError::Unsupported));
+                        }
+                    }
+                }
+                _ = &mut timer => return Input::Timer,
+                _ = ended => return Input::MediaEnded,
+            }
+        }
+    }
+
+    /// Publishes a call event in the call's workspace with the call's id.
+    fn publish(&self, name: &'static str, mut data: serde_json::Value) {
+        data["ref"] = json!(self.admission.uuid());
+        self.sw.publish(Event { name, workspace_id: self.workspace_id, at: self.now(), data });
+    }
+
+    /// Queues the call's records for the writer.
+    fn write_records(&self, records: Vec<Cdr>) {
+        if self.sw.cdrs.submit(records).is_err() {
+            tracing::error!(call = %self.admission.uuid(), "the call's records were lost: the writer refused them");
+        }
+    }
+
+    /// Sends BYE on `leg`'s dialog and waits a little for its answer,
+    /// answering the other side's crossing requests meanwhile.
+    async fn bye(&mut self, leg: &mut crate::calls::leg::Leg) {
+        let via = self.via(leg.peer);
+        let Some(bye) = leg.request(sip::Method::Bye, via) else { return };
+        leg.dialog.terminate();
+        let Some(id) = self.send(bye, leg.peer).await else { return };
+        let deadline = tokio::time::Instant::now() + BYE_WAIT;
+        loop {
+            let event = tokio::select! {
+                e = self.events.recv() => e,
+                _ = tokio::time::sleep_until(deadline) => return,
+            };
+            match event {
+                Some(CallEvent::Response(rid, r)) if rid == id && r.status.is_final() => return,
+                Some(CallEvent::Timeout(sip::transaction::TxId::Client(rid))) if rid == id => return,
+                Some(CallEvent::Request { id: sid, request, .. }) => {
+                    // The other side's BYE crossing ours.
+                    self.respond(sid, Response::for_request(&request, StatusCode::OK, None));
+                }
+                None => return,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The hangup cause a SIP failure status stands for.
+pub fn cause_of(status: u16) -> &'static str {
+    match status {
+        404 | 484 => "UNALLOCATED_NUMBER",
+        408 => "RECOVERY_ON_TIMER_EXPIRE",
+        480 => "NO_USER_RESPONSE",
+        486 | 600 => "USER_BUSY",
+        487 => "ORIGINATOR_CANCEL",
+        488 | 606 => "INCOMPATIBLE_DESTINATION",
+        603 => "CALL_REJECTED",
+        _ => "NORMAL_TEMPORARY_FAILURE",
+    }
+}
+
+/// The failure to give the caller when every fork failed (RFC 3261 16.7,
+/// simplified): a 6xx, else busy, else the lowest code.
+pub fn best_failure(codes: impl Iterator<Item = u16>) -> u16 {
+    let codes: Vec<u16> = codes.collect();
+    if let Some(c) = codes.iter().copied().find(|c| *c >= 600) {
+        return c;
+    }
+    if codes.contains(&486) {
+        return 486;
+    }
+    codes.into_iter().min().unwrap_or(480)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_and_causes() {
+        assert_eq!(best_failure([480, 603, 486].into_iter()), 603);
+        assert_eq!(best_failure([480, 486].into_iter()), 486);
+        assert_eq!(best_failure([503, 404].into_iter()), 404);
+        assert_eq!(best_failure(std::iter::empty()), 480);
+        assert_eq!(cause_of(486), "USER_BUSY");
+        assert_eq!(Ending::new(487, "ORIGINATOR_CANCEL").disposition(false), "NO ANSWER");
+        assert_eq!(Ending::new(200, "NORMAL_CLEARING").disposition(true), "ANSWERED");
+    }
+}

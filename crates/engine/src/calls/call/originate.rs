@@ -1,0 +1,404 @@
+//! Calls that start from the API: a UAC leg first (to an agent's
+//! registered contacts, or to a SIP URI, with the credentials of the
+//! account it leaves through for an upstream challenge). Until programs
+//! arrive, an answered originated call is parked: its media ports stay
+//! open, re-INVITEs are answered, INFO digits become events, and it lasts
+//! until either side hangs up.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sip::dialog::Dialog;
+use sip::sdp::{self, Codec, Direction};
+use sip::transaction::{Peer, Protocol, TxId};
+use sip::{HeaderName, MediaType, Method, NameAddr, Request, Response, StatusCode, Uri};
+use store::Millis;
+use tokio::sync::mpsc;
+
+use super::command::CallHandle;
+use super::inbound::codec_of;
+use super::ring::{Fork, Ring};
+use super::{cause_of, Call, CallEvent, Ending, Input, Signal};
+use crate::calls::cdr::Cdr;
+use crate::calls::leg::auth::Account as UpstreamAccount;
+use crate::calls::leg::{Leg, Role};
+use crate::calls::registry::{Channel, Refusal};
+use crate::calls::sdp::{answer_preferring, local, side_media};
+use crate::location::Transport;
+use crate::relay::Ports;
+use crate::signalling::core::Cmd;
+use crate::signalling::Switch;
+
+/// Where an originated call goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Every registered contact of the agent with this extension.
+    Agent {
+        /// The extension.
+        extension: String,
+    },
+    /// A SIP URI whose host is an IP address (`sip:user@192.0.2.1:5060`),
+    /// answering an upstream challenge with `account` when given.
+    Uri {
+        /// The URI.
+        uri: String,
+        /// The gateway's or trunk's credentials.
+        account: Option<UpstreamAccount>,
+    },
+}
+
+/// A call to place.
+#[derive(Debug, Clone)]
+pub struct Originate {
+    /// The workspace it belongs to.
+    pub workspace_id: i64,
+    /// The caller number shown to the callee.
+    pub caller_id: String,
+    /// Where it goes.
+    pub destination: Destination,
+    /// How long it may ring.
+    pub ring_timeout: Duration,
+}
+
+/// Why a call could not be placed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OriginateError {
+    /// The call limits or a shutdown forbid it.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// No such agent.
+    #[error("no agent has that extension")]
+    NotFound,
+    /// The agent has no registered contact.
+    #[error("the agent is not registered")]
+    Unreachable,
+    /// The destination cannot be called.
+    #[error("invalid destination: {0}")]
+    BadDestination(String),
+    /// No media port is free.
+    #[error("no media ports free")]
+    NoMedia,
+    /// The store failed.
+    #[error("the store failed")]
+    Store,
+}
+
+/// Places a call and returns its handle at once; the call rings, and
+/// once answered is parked until hung up (by command, or by the callee).
+pub async fn originate(sw: &Arc<Switch>, o: Originate) -> Result<CallHandle, OriginateError> {
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let admission = sw.calls.admit(&uuid, Some(o.workspace_id))?;
+    let targets = targets(sw, &o).await?;
+    let source = targets.first().map(|t| t.1.addr).ok_or(OriginateError::Unreachable)?;
+    let local_ip = sw.transports.local_addr().ip();
+    let bind_ip = if local_ip.is_unspecified() { local_ip } else { media_ip(sw, source) };
+    let ports = sw.ports.bind(bind_ip).await.ok_or(OriginateError::NoMedia)?;
+    let (handle, mailbox) = CallHandle::new(uuid);
+    admission.set_handle(handle.clone());
+    let (me, events) = mpsc::unbounded_channel();
+    let mut call = Call::new(sw.clone(), sw.core.clone(), me, events, mailbox, admission);
+    call.workspace_id = o.workspace_id;
+    tokio::spawn(async move {
+        call.originated(o, targets, ports).await;
+        call.close();
+    });
+    Ok(handle)
+}
+
+/// A contact to call: its URI, where to send, and the account for a
+/// challenge.
+type Target = (Uri, Peer, Option<UpstreamAccount>);
+
+async fn targets(sw: &Arc<Switch>, o: &Originate) -> Result<Vec<Target>, OriginateError> {
+    match &o.destination {
+        Destination::Agent { extension } => {
+            let agent = sw
+                .accounts
+                .by_extension(o.workspace_id, extension)
+                .await
+                .map_err(|_| OriginateError::Store)?
+                .ok_or(OriginateError::NotFound)?;
+            let targets: Vec<Target> = sw
+                .location
+                .lookup(agent.id, sw.clock.now())
+                .into_iter()
+                .filter_map(|b| {
+                    let protocol = if b.transport == Transport::Tcp { Protocol::Tcp } else { Protocol::Udp };
+                    Some((Uri::parse(&b.contact).ok()?, Peer { addr: b.target(), protocol }, None))
+                })
+                .collect();
+            if targets.is_empty() {
+                return Err(OriginateError::Unreachable);
+            }
+            Ok(targets)
+        }
+        Destination::Uri { uri, account } => {
+            let parsed = Uri::parse(uri).map_err(|e| OriginateError::BadDestination(e.to_string()))?;
+            let sip_uri =
+                parsed.as_sip().ok_or_else(|| OriginateError::BadDestination("not a SIP URI".into()))?;
+            let ip: IpAddr = sip_uri
+                .host
+                .to_string()
+                .trim_matches(['[', ']'])
+                .parse()
+                .map_err(|_| OriginateError::BadDestination("the host must be an IP address".into()))?;
+            let addr = SocketAddr::new(ip, sip_uri.port.unwrap_or(5060));
+            let tcp = sip_uri.transport().is_some_and(|t| t.eq_ignore_ascii_case("tcp"));
+            let peer = Peer { addr, protocol: if tcp { Protocol::Tcp } else { Protocol::Udp } };
+            Ok(vec![(parsed.clone(), peer, account.clone())])
+        }
+    }
+}
+
+fn media_ip(sw: &Switch, peer: SocketAddr) -> IpAddr {
+    if let Some(ip) = sw.config.public_ip {
+        return ip;
+    }
+    let bound = sw.transports.local_addr().ip();
+    if !bound.is_unspecified() {
+        return bound;
+    }
+    std::net::UdpSocket::bind((bound, 0))
+        .and_then(|s| s.connect(peer).and_then(|_| s.local_addr()))
+        .map_or(bound, |a| a.ip())
+}
+
+impl Call {
+    async fn originated(&mut self, o: Originate, targets: Vec<Target>, ports: Ports) {
+        let start = self.now();
+        let leg_uuid = self.uuid();
+        let dest = match &o.destination {
+            Destination::Agent { extension } => extension.clone(),
+            Destination::Uri { uri, .. } => uri.clone(),
+        };
+        self.admission.put_leg(Channel {
+            uuid: leg_uuid.clone(),
+            call_uuid: leg_uuid.clone(),
+            workspace_id: o.workspace_id,
+            direction: "outbound",
+            created_ms: start,
+            name: format!("sip/{dest}"),
+            callstate: self.phase.callstate(),
+            cid_name: o.caller_id.clone(),
+            cid_num: o.caller_id.clone(),
+            ip_addr: targets.first().map(|t| t.1.addr.ip().to_string()).unwrap_or_default(),
+            dest: dest.clone(),
+            context: String::new(),
+            codec: String::new(),
+            callee_num: dest.clone(),
+        });
+        self.publish(
+            "call.created",
+            serde_json::json!({"from": o.caller_id, "to": dest, "direction": "outbound"}),
+        );
+        let mut answered_at = None;
+        let mut codec = String::new();
+        let ending = self.place(&o, targets, &ports, &mut answered_at, &mut codec).await;
+        self.signal(Signal::Ended);
+        let to_agent = matches!(o.destination, Destination::Agent { .. });
+        self.write_records(vec![Cdr {
+            workspace_id: o.workspace_id,
+            leg_ref: leg_uuid,
+            src: o.caller_id.clone(),
+            dst: dest.clone(),
+            clid: o.caller_id.clone(),
+            direction: if to_agent { "INTRA_COMPANY" } else { "TO_PSTN" },
+            kind: "API_ORIGINATED",
+            disposition: ending.disposition(answered_at.is_some()),
+            hangup_cause: ending.cause.to_owned(),
+            start,
+            answer: answered_at,
+            end: self.now(),
+            codec,
+            ..Cdr::default()
+        }]);
+        self.publish("call.ended", serde_json::json!({"cause": ending.cause, "status": ending.status}));
+    }
+
+    async fn place(
+        &mut self,
+        o: &Originate,
+        targets: Vec<Target>,
+        ports: &Ports,
+        answered_at: &mut Option<Millis>,
+        codec: &mut String,
+    ) -> Ending {
+        let mut forks: Vec<Fork> = Vec::new();
+        for (uri, peer, account) in targets {
+            let ip = self.media_ip(peer.addr);
+            let offer =
+                sdp::offer(&local(ip, ports.port(), vec![Codec::Pcmu, Codec::Pcma], Direction::SendRecv, 1));
+            let Some(request) = self.originate_invite(o, uri, peer, &offer) else { continue };
+            if let Some(f) = self.fork(request, peer, account).await {
+                forks.push(f);
+            }
+        }
+        if forks.is_empty() {
+            return Ending::new(480, "NO_ROUTE_DESTINATION");
+        }
+        self.signal(Signal::Routed);
+        let deadline = super::ring_deadline(self.now(), o.ring_timeout.as_millis() as Millis);
+        let (winner, answer) = loop {
+            match self.ring(&mut forks, deadline).await {
+                Ring::Provisional(resp) => {
+                    let early = !resp.body.is_empty() && resp.status.code() == 183;
+                    let before = self.phase;
+                    let now = self.signal(if early { Signal::EarlyMedia } else { Signal::Ringing });
+                    if now != before {
+                        self.publish(
+                            if early { "call.early" } else { "call.ringing" },
+                            serde_json::json!({}),
+                        );
+                    }
+                }
+                Ring::Answered(i, resp) => break (i, resp),
+                Ring::Failed(status) => return Ending::new(status, cause_of(status)),
+                Ring::Hangup | Ring::Cancelled => {
+                    self.cancel_forks(&forks, None);
+                    return Ending::new(487, "ORIGINATOR_CANCEL");
+                }
+                Ring::TimedOut => {
+                    self.cancel_forks(&forks, None);
+                    return Ending::new(480, "NO_ANSWER");
+                }
+                Ring::Closed => return Ending::new(500, "NORMAL_TEMPORARY_FAILURE"),
+            }
+        };
+        self.cancel_forks(&forks, Some(winner));
+        let fork = &forks[winner];
+        let Ok(mut dialog) = Dialog::from_uac(&fork.request, &answer) else {
+            return Ending::new(500, "PROTOCOL_ERROR");
+        };
+        let _ = dialog.handle_response(&answer);
+        let ack = dialog.ack_for_2xx(&answer, self.via(fork.peer));
+        let _ = self.cmds.send(Cmd::Ack(fork.id, ack, fork.peer));
+        let mut leg = Leg::new(self.uuid(), Role::Uac, dialog, fork.peer);
+        let Some(media) = sdp::parse_bytes(&answer.body).ok().as_ref().and_then(side_media) else {
+            self.bye(&mut leg).await;
+            return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+        };
+        *answered_at = Some(self.now());
+        *codec = codec_of(media.codec).encoding().to_owned();
+        let shown = codec.clone();
+        self.admission.update_legs(|l| l.codec = shown.clone());
+        self.signal(Signal::Answered);
+        self.publish("call.answered", serde_json::json!({"codec": codec}));
+        self.park(&mut leg, &forks, winner, ports, codec_of(media.codec)).await
+    }
+
+    /// An answered call with one leg and nothing to do: wait for the end.
+    async fn park(
+        &mut self,
+        leg: &mut Leg,
+        forks: &[Fork],
+        winner: usize,
+        ports: &Ports,
+        codec: Codec,
+    ) -> Ending {
+        loop {
+            let event = match self.next(None, None).await {
+                Input::Sip(e) => e,
+                Input::Hangup => {
+                    self.bye(leg).await;
+                    return Ending::new(200, "NORMAL_CLEARING");
+                }
+                Input::Closed => return Ending::new(200, "NORMAL_CLEARING"),
+                Input::Timer | Input::MediaEnded => continue,
+            };
+            match event {
+                CallEvent::Request { id, request, .. } if request.head.call_id == leg.call_id() => {
+                    if let Err(e) = leg.dialog.handle_request(&request) {
+                        let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
+                        self.respond(id, Response::for_request(&request, status, None));
+                        continue;
+                    }
+                    match request.method {
+                        Method::Bye => {
+                            self.respond(id, Response::for_request(&request, StatusCode::OK, None));
+                            return Ending::new(200, "NORMAL_CLEARING");
+                        }
+                        Method::Invite | Method::Update => {
+                            let resp = self.answer_offer(&request, leg, ports, codec);
+                            self.respond(id, resp);
+                        }
+                        Method::Info => {
+                            let status = self.info(&request);
+                            self.respond(id, Response::for_request(&request, status, None));
+                        }
+                        _ => self.respond(id, Response::for_request(&request, StatusCode::OK, None)),
+                    }
+                }
+                CallEvent::Request { id, request, .. } => {
+                    let status = if request.method == Method::Bye {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::CALL_DOES_NOT_EXIST
+                    };
+                    self.respond(id, Response::for_request(&request, status, None));
+                }
+                CallEvent::Response(id, resp) if resp.status.is_success() => {
+                    if let Some(i) = forks.iter().position(|f| f.id == id).filter(|i| *i != winner) {
+                        self.refuse_answer(&forks[i], &resp).await;
+                    }
+                }
+                CallEvent::Stray(resp, peer) if resp.status.is_success() => {
+                    if resp.head.call_id == leg.call_id() {
+                        let ack = leg.dialog.ack_for_2xx(&resp, self.via(peer));
+                        let _ = self.cmds.send(Cmd::Stateless(ack.into(), peer));
+                    } else if let Some(i) =
+                        forks.iter().position(|f| f.request.head.call_id == resp.head.call_id)
+                    {
+                        self.refuse_answer(&forks[i], &resp).await;
+                    }
+                }
+                CallEvent::Timeout(TxId::Client(_)) | CallEvent::Timeout(TxId::Server(_)) => {}
+                _ => {}
+            }
+        }
+    }
+
+    /// Answers an in-dialog offer on a parked leg with our own media.
+    fn answer_offer(&self, request: &Request, leg: &mut Leg, ports: &Ports, codec: Codec) -> Response {
+        let Ok(offer) = sdp::parse_bytes(&request.body) else {
+            let mut resp = Response::for_request(request, StatusCode::NOT_ACCEPTABLE_HERE, None);
+            resp.head.headers.push(HeaderName::Warning, "305 calliope \"the offer is missing or malformed\"");
+            return resp;
+        };
+        let version = leg.next_version();
+        let ip = self.media_ip(leg.peer.addr);
+        match answer_preferring(&offer, ip, ports.port(), codec, Direction::SendRecv, version) {
+            Ok((answer, _)) => {
+                let mut resp = Response::for_request(request, StatusCode::OK, None);
+                resp.head.headers.push(HeaderName::Contact, self.contact());
+                resp.with_body(&MediaType::sdp(), answer.to_string().into_bytes())
+            }
+            Err(e) => {
+                let mut resp = Response::for_request(request, StatusCode::NOT_ACCEPTABLE_HERE, None);
+                resp.head.headers.push(HeaderName::Warning, format!("305 calliope \"{e}\""));
+                resp
+            }
+        }
+    }
+
+    fn originate_invite(
+        &self,
+        o: &Originate,
+        uri: Uri,
+        peer: Peer,
+        offer: &sdp::SessionDescription,
+    ) -> Option<Request> {
+        let realm = &self.sw.config.realm;
+        let user: String =
+            o.caller_id.chars().filter(|c| c.is_ascii_alphanumeric() || "+-_.*#".contains(*c)).collect();
+        let user = if user.is_empty() { "calliope".to_owned() } else { user };
+        let mut from = NameAddr::new(Uri::parse(&format!("sip:{user}@{realm}")).ok()?);
+        from.set_tag(&self.sw.tag());
+        let to = NameAddr::new(uri.clone());
+        let call_id = format!("{}@calliope", self.sw.tag());
+        let mut request = Request::new(Method::Invite, uri, from, to, call_id, 1).with_via(self.via(peer));
+        request.head.headers.push(HeaderName::Contact, self.contact());
+        request.head.headers.push(HeaderName::Allow, crate::signalling::ALLOW);
+        Some(request.with_body(&MediaType::sdp(), offer.to_string().into_bytes()))
+    }
+}

@@ -1,0 +1,185 @@
+//! UAC legs being set up: one INVITE per destination contact ("forks"),
+//! and what comes back while they ring, reduced to what the call needs to
+//! decide (a provisional response, an answer, every fork failed, the
+//! caller gave up, a hang-up, the ring timer). A fork challenged by
+//! upstream (401/407) is sent again with its account's credentials once.
+
+use sip::dialog::Dialog;
+use sip::transaction::{ClientTxId, Peer, TxId};
+use sip::{Method, Request, Response, StatusCode};
+use store::Millis;
+
+use super::{best_failure, Call, CallEvent, Input};
+use crate::calls::leg::auth::{authorize, Account};
+
+/// One INVITE sent to one contact.
+#[derive(Debug)]
+pub(super) struct Fork {
+    /// Its transaction.
+    pub id: ClientTxId,
+    /// The request as last sent.
+    pub request: Request,
+    /// Where to.
+    pub peer: Peer,
+    /// Its final failure status, once it failed.
+    pub failed: Option<u16>,
+    /// Credentials for an upstream challenge.
+    pub account: Option<Account>,
+    /// Whether it was already sent again with credentials.
+    pub authorized: bool,
+}
+
+impl Fork {
+    fn live(&self) -> bool {
+        self.failed.is_none()
+    }
+}
+
+/// What happened while ringing.
+#[derive(Debug)]
+pub(super) enum Ring {
+    /// A fork sent a provisional response (not 100).
+    Provisional(Box<Response>),
+    /// Fork `0` answered.
+    Answered(usize, Box<Response>),
+    /// Every fork failed; the best status to report.
+    Failed(u16),
+    /// The caller cancelled (CANCEL on the UAS leg).
+    Cancelled,
+    /// A hang-up command.
+    Hangup,
+    /// The ring timer fired.
+    TimedOut,
+    /// The switch loop went away.
+    Closed,
+}
+
+impl Call {
+    /// Sends `request` to `peer` as a new fork.
+    pub(super) async fn fork(
+        &mut self,
+        request: Request,
+        peer: Peer,
+        account: Option<Account>,
+    ) -> Option<Fork> {
+        self.own(request.head.call_id.clone());
+        let id = self.send(request.clone(), peer).await?;
+        Some(Fork { id, request, peer, failed: None, account, authorized: false })
+    }
+
+    /// Waits for the next thing that matters while `forks` ring, until
+    /// `deadline` on the switch's clock.
+    pub(super) async fn ring(&mut self, forks: &mut [Fork], deadline: Millis) -> Ring {
+        loop {
+            if forks.iter().all(|f| !f.live()) {
+                return Ring::Failed(best_failure(forks.iter().filter_map(|f| f.failed)));
+            }
+            let event = match self.next(Some(deadline), None).await {
+                Input::Sip(e) => e,
+                Input::Hangup => return Ring::Hangup,
+                Input::Timer => return Ring::TimedOut,
+                Input::Closed => return Ring::Closed,
+                Input::MediaEnded => continue,
+            };
+            match event {
+                CallEvent::Cancel(_) => return Ring::Cancelled,
+                CallEvent::Response(id, resp) => {
+                    let Some(i) = forks.iter().position(|f| f.id == id) else { continue };
+                    let code = resp.status.code();
+                    match code {
+                        100 => {}
+                        101..=199 => return Ring::Provisional(resp),
+                        200..=299 => return Ring::Answered(i, resp),
+                        401 | 407 if self.authorize(&mut forks[i], &resp).await => {}
+                        _ => forks[i].failed = Some(code),
+                    }
+                }
+                CallEvent::Timeout(TxId::Client(id)) => {
+                    if let Some(f) = forks.iter_mut().find(|f| f.id == id && f.live()) {
+                        f.failed = Some(408);
+                    }
+                }
+                CallEvent::Request { id, request, .. } => {
+                    let status = match request.method {
+                        // Nothing to relay a mid-setup request to yet.
+                        Method::Info => self.info(&request),
+                        _ => StatusCode::new(491).unwrap_or(StatusCode::BUSY_HERE),
+                    };
+                    self.respond(id, Response::for_request(&request, status, None));
+                }
+                CallEvent::Stray(resp, peer) if resp.status.is_success() => {
+                    // A 2xx after its transaction ended: take it as the answer
+                    // of its fork if it still rings, else end it.
+                    if let Some(i) =
+                        forks.iter().position(|f| f.live() && f.request.head.call_id == resp.head.call_id)
+                    {
+                        return Ring::Answered(i, resp);
+                    }
+                    self.ack_and_bye_stray(&resp, peer).await;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends fork `fork` again with credentials for the challenge in
+    /// `resp`; false when it has none or already tried.
+    async fn authorize(&mut self, fork: &mut Fork, resp: &Response) -> bool {
+        let Some(account) = fork.account.clone().filter(|_| !fork.authorized) else { return false };
+        let cnonce = self.sw.tag();
+        let Some(again) = authorize(&fork.request, resp, &account, self.via(fork.peer), &cnonce) else {
+            return false;
+        };
+        match self.send(again.clone(), fork.peer).await {
+            Some(id) => {
+                tracing::debug!(status = resp.status.code(), "answering an upstream challenge");
+                fork.id = id;
+                fork.request = again;
+                fork.authorized = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// CANCELs every fork still ringing but `except`.
+    pub(super) fn cancel_forks(&self, forks: &[Fork], except: Option<usize>) {
+        for (i, f) in forks.iter().enumerate() {
+            if Some(i) != except && f.live() {
+                let _ = self.cmds.send(crate::signalling::core::Cmd::Cancel(f.id));
+            }
+        }
+    }
+
+    /// A 2xx from `fork` that lost the race (another fork answered
+    /// first): ACK it, as RFC 3261 requires, then BYE its dialog.
+    pub(super) async fn refuse_answer(&mut self, fork: &Fork, resp: &Response) {
+        let Ok(mut dialog) = Dialog::from_uac(&fork.request, resp) else { return };
+        let ack = dialog.ack_for_2xx(resp, self.via(fork.peer));
+        let _ = self.cmds.send(crate::signalling::core::Cmd::Ack(fork.id, ack, fork.peer));
+        if let Ok(bye) = dialog.request(Method::Bye, self.via(fork.peer)) {
+            tracing::debug!(call_id = %resp.head.call_id, "a second answer was ACKed and sent BYE");
+            let _ = self.send(bye, fork.peer).await;
+        }
+    }
+
+    /// A 2xx we cannot match to a fork's request: build the dialog from
+    /// the response alone.
+    pub(super) async fn ack_and_bye_stray(&mut self, resp: &Response, peer: Peer) {
+        let mut request = Request::new(
+            Method::Invite,
+            resp.head.to.uri.clone(),
+            resp.head.from.clone(),
+            sip::NameAddr::new(resp.head.to.uri.clone()),
+            resp.head.call_id.clone(),
+            resp.head.cseq.seq,
+        );
+        request.head.via = resp.head.via.clone();
+        let Ok(mut dialog) = Dialog::from_uac(&request, resp) else { return };
+        let ack = dialog.ack_for_2xx(resp, self.via(peer));
+        let _ = self.cmds.send(crate::signalling::core::Cmd::Stateless(ack.into(), peer));
+        if let Ok(bye) = dialog.request(Method::Bye, self.via(peer)) {
+            let _ = self.send(bye, peer).await;
+        }
+    }
+}

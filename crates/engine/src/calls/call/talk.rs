@@ -1,0 +1,269 @@
+//! An answered call with two legs bridged: BYE from either side ends it;
+//! re-INVITE and UPDATE are relayed to the other side (hold, codec
+//! change), a crossing one answered 491; INFO DTMF becomes an event; a
+//! late second answer from another fork is ACKed and sent BYE; A's answer
+//! to our late offer arrives in its ACK.
+
+use sip::sdp::{self, Direction};
+use sip::transaction::{ClientTxId, ServerTxId, TxId};
+use sip::{HeaderName, MediaType, Method, Request, Response, StatusCode};
+
+use super::inbound::codec_of;
+use super::ring::Fork;
+use super::{Call, CallEvent, Ending, Input};
+use crate::calls::leg::{dtmf, Leg};
+use crate::calls::sdp::{answer_preferring, codecs, direction, local, side_media};
+use crate::relay::{Bridge, BridgeEnd, SideMedia};
+use crate::signalling::core::Cmd;
+
+/// Two legs and the bridge between them.
+#[derive(Debug)]
+pub(super) struct Bridged {
+    /// The caller's leg (bridge side 0).
+    pub a: Leg,
+    /// The callee's leg (bridge side 1).
+    pub b: Leg,
+    /// The media.
+    pub bridge: Bridge,
+    /// Fires when the media stops by itself.
+    pub ended: tokio::sync::oneshot::Receiver<BridgeEnd>,
+    /// A's INVITE transaction (its ACK may never come).
+    pub invite_a: ServerTxId,
+    /// Every fork sent to B.
+    pub forks: Vec<Fork>,
+    /// The one that answered.
+    pub winner: usize,
+    /// Whether A's answer is still to come in its ACK.
+    pub late_a: bool,
+}
+
+/// A re-INVITE or UPDATE being relayed.
+#[derive(Debug)]
+struct Relayed {
+    id: ServerTxId,
+    request: Request,
+    from_a: bool,
+    forwarded: ClientTxId,
+}
+
+impl Call {
+    /// Runs the answered call until it ends.
+    pub(super) async fn talk(&mut self, s: &mut Bridged) -> Ending {
+        let mut pending: Option<Relayed> = None;
+        loop {
+            let event = match self.next(None, Some(&mut s.ended)).await {
+                Input::Sip(e) => e,
+                Input::Hangup => {
+                    self.bye(&mut s.a).await;
+                    self.bye(&mut s.b).await;
+                    return Ending::new(200, "NORMAL_CLEARING");
+                }
+                Input::MediaEnded => {
+                    self.bye(&mut s.a).await;
+                    self.bye(&mut s.b).await;
+                    return Ending::new(200, "MEDIA_TIMEOUT");
+                }
+                Input::Closed => return Ending::new(200, "NORMAL_CLEARING"),
+                Input::Timer => continue,
+            };
+            match event {
+                CallEvent::Request { id, request, .. } => {
+                    let from_a = request.head.call_id == s.a.call_id();
+                    if !from_a && request.head.call_id != s.b.call_id() {
+                        // A fork that lost, still talking to us.
+                        let status = if request.method == Method::Bye {
+                            StatusCode::OK
+                        } else {
+                            StatusCode::CALL_DOES_NOT_EXIST
+                        };
+                        self.respond(id, Response::for_request(&request, status, None));
+                        continue;
+                    }
+                    let (this, other) = if from_a { (&mut s.a, &mut s.b) } else { (&mut s.b, &mut s.a) };
+                    if let Err(e) = this.dialog.handle_request(&request) {
+                        let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
+                        self.respond(id, Response::for_request(&request, status, None));
+                        continue;
+                    }
+                    match request.method {
+                        Method::Bye => {
+                            self.respond(id, Response::for_request(&request, StatusCode::OK, None));
+                            self.bye(other).await;
+                            return Ending::new(200, "NORMAL_CLEARING");
+                        }
+                        Method::Invite | Method::Update if pending.is_some() => {
+                            // Glare: one offer at a time (RFC 3261 14.2).
+                            let status = StatusCode::new(491).unwrap_or(StatusCode::BUSY_HERE);
+                            self.respond(id, Response::for_request(&request, status, None));
+                        }
+                        Method::Invite | Method::Update => {
+                            match self.relay_offer(&request, other, &s.bridge, from_a).await {
+                                Ok(forwarded) => {
+                                    pending = Some(Relayed { id, request: *request, from_a, forwarded })
+                                }
+                                Err(reason) => {
+                                    let mut resp = Response::for_request(
+                                        &request,
+                                        StatusCode::NOT_ACCEPTABLE_HERE,
+                                        None,
+                                    );
+                                    resp.head
+                                        .headers
+                                        .push(HeaderName::Warning, format!("305 calliope \"{reason}\""));
+                                    self.respond(id, resp);
+                                }
+                            }
+                        }
+                        Method::Info => {
+                            let status = self.info(&request);
+                            self.respond(id, Response::for_request(&request, status, None));
+                        }
+                        _ => self.respond(id, Response::for_request(&request, StatusCode::OK, None)),
+                    }
+                }
+                CallEvent::Ack(ack) => {
+                    if s.late_a && ack.head.call_id == s.a.call_id() && !ack.body.is_empty() {
+                        s.late_a = false;
+                        match sdp::parse_bytes(&ack.body).ok().as_ref().and_then(side_media) {
+                            Some(media) => s.bridge.update(0, media).await,
+                            None => tracing::debug!("the caller's answer in its ACK is not usable"),
+                        }
+                    }
+                }
+                CallEvent::Response(id, resp) => {
+                    if let Some(i) = s.forks.iter().position(|f| f.id == id) {
+                        if i != s.winner && resp.status.is_success() {
+                            self.refuse_answer(&s.forks[i], &resp).await;
+                        }
+                        continue;
+                    }
+                    let Some(r) = pending.as_ref().filter(|r| r.forwarded == id) else { continue };
+                    let code = resp.status.code();
+                    if code < 200 {
+                        continue;
+                    }
+                    let (this, other) = if r.from_a { (&mut s.a, &mut s.b) } else { (&mut s.b, &mut s.a) };
+                    if code < 300 {
+                        let _ = other.dialog.handle_response(&resp);
+                        if r.request.method == Method::Invite {
+                            let ack = other.dialog.ack_for_2xx(&resp, self.via(other.peer));
+                            let _ = self.cmds.send(Cmd::Ack(id, ack, other.peer));
+                        }
+                        let answered = self.relay_answer(r, &resp, this, &s.bridge).await;
+                        self.respond(r.id, answered);
+                    } else {
+                        self.respond(r.id, Response::for_request(&r.request, resp.status, None));
+                    }
+                    pending = None;
+                }
+                CallEvent::Stray(resp, peer) if resp.status.is_success() => {
+                    let ours = [&s.a, &s.b].into_iter().find(|l| {
+                        l.call_id() == resp.head.call_id
+                            && resp.head.to_tag() == Some(l.dialog.id().remote_tag.as_str())
+                    });
+                    match ours {
+                        Some(leg) => {
+                            let ack = leg.dialog.ack_for_2xx(&resp, self.via(peer));
+                            let _ = self.cmds.send(Cmd::Stateless(ack.into(), peer));
+                        }
+                        None => {
+                            match s.forks.iter().position(|f| f.request.head.call_id == resp.head.call_id) {
+                                Some(i) if i != s.winner => self.refuse_answer(&s.forks[i], &resp).await,
+                                _ => self.ack_and_bye_stray(&resp, peer).await,
+                            }
+                        }
+                    }
+                }
+                CallEvent::Timeout(TxId::Server(id)) if id == s.invite_a => {
+                    // A never acknowledged our 200.
+                    self.bye(&mut s.a).await;
+                    self.bye(&mut s.b).await;
+                    return Ending::new(408, "RECOVERY_ON_TIMER_EXPIRE");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Turns an INFO carrying DTMF into a `call.dtmf` event; the status to
+    /// answer with.
+    pub(super) fn info(&self, request: &Request) -> StatusCode {
+        let content_type = request.head.content_type().ok().flatten();
+        match dtmf::parse(content_type.as_ref(), &request.body) {
+            Ok(d) => {
+                self.publish(
+                    "call.dtmf",
+                    serde_json::json!({"digit": d.digit.to_string(), "durationMs": d.duration_ms, "source": "info"}),
+                );
+                StatusCode::OK
+            }
+            Err(dtmf::DtmfError::Malformed) => StatusCode::BAD_REQUEST,
+            // Other INFO packages (and empty keep-alive INFOs) are accepted.
+            Err(dtmf::DtmfError::NotDtmf) if request.body.is_empty() => StatusCode::OK,
+            Err(dtmf::DtmfError::NotDtmf) => StatusCode::new(415).unwrap_or(StatusCode::BAD_REQUEST),
+        }
+    }
+
+    /// Forwards a re-INVITE's or UPDATE's offer to the other side with our
+    /// address, keeping the direction it asks for (hold, unhold).
+    async fn relay_offer(
+        &mut self,
+        request: &Request,
+        other: &mut Leg,
+        bridge: &Bridge,
+        from_a: bool,
+    ) -> Result<ClientTxId, &'static str> {
+        let offer = sdp::parse_bytes(&request.body).map_err(|_| "the offer is missing or malformed")?;
+        let media = side_media(&offer)
+            .or_else(|| {
+                let codec = codecs(&offer).first()?.payload_type();
+                Some(SideMedia { remote: None, codec, dtmf: None })
+            })
+            .ok_or("the offer has neither PCMU nor PCMA")?;
+        bridge.update(if from_a { 0 } else { 1 }, media).await;
+        let ip = self.media_ip(other.peer.addr);
+        let version = other.next_version();
+        let port = bridge.port(if from_a { 1 } else { 0 });
+        let codec = codec_of(bridge.codec(if from_a { 1 } else { 0 }));
+        let ours = sdp::offer(&local(ip, port, vec![codec], direction(&offer), version));
+        let mut forwarded =
+            other.request(request.method.clone(), self.via(other.peer)).ok_or("the other side hung up")?;
+        if forwarded.head.headers.get(&HeaderName::Contact).is_none() {
+            forwarded.head.headers.push(HeaderName::Contact, self.contact());
+        }
+        forwarded = forwarded.with_body(&MediaType::sdp(), ours.to_string().into_bytes());
+        self.send(forwarded, other.peer).await.ok_or("the other side cannot be reached")
+    }
+
+    /// Answers the originator of a relayed offer from the other side's
+    /// answer, and points the bridge at the other side's new media.
+    async fn relay_answer(
+        &self,
+        r: &Relayed,
+        answer: &Response,
+        this: &mut Leg,
+        bridge: &Bridge,
+    ) -> Response {
+        let theirs = sdp::parse_bytes(&answer.body).ok();
+        let other_index = if r.from_a { 1 } else { 0 };
+        if let Some(media) = theirs.as_ref().and_then(side_media) {
+            bridge.update(other_index, media).await;
+        }
+        let wanted = theirs.as_ref().map_or(Direction::SendRecv, direction);
+        let this_index = 1 - other_index;
+        let ip = self.media_ip(this.peer.addr);
+        let version = this.next_version();
+        let offer = sdp::parse_bytes(&r.request.body).ok();
+        let mut resp = Response::for_request(&r.request, StatusCode::OK, None);
+        resp.head.headers.push(HeaderName::Contact, self.contact());
+        if let Some(offer) = offer {
+            let codec = codec_of(bridge.codec(this_index));
+            if let Ok((sdp, _)) =
+                answer_preferring(&offer, ip, bridge.port(this_index), codec, wanted, version)
+            {
+                resp = resp.with_body(&MediaType::sdp(), sdp.to_string().into_bytes());
+            }
+        }
+        resp
+    }
+}

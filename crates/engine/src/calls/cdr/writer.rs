@@ -1,0 +1,227 @@
+//! The CDR writer: one task owns the writes of call records, fed by a
+//! bounded queue. It takes whatever is waiting (up to a batch) and writes
+//! it in one transaction per workspace; when a batch fails it falls back
+//! to one record at a time so that one bad record never costs the others.
+//! A full queue is an error, counted and logged, never a silent loss; on
+//! shutdown [`Writer::close`] waits until everything queued is written.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use store::schema::CDRS;
+use store::{Db, Scope};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::Cdr;
+
+/// How many calls' records may wait for the store.
+pub const QUEUE: usize = 8192;
+/// Most calls written in one batch.
+pub const BATCH: usize = 256;
+
+/// Why records were not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WriterError {
+    /// The queue is full: the store is slower than the calls.
+    #[error("the CDR queue is full")]
+    Full,
+    /// The writer was closed (the server is stopping).
+    #[error("the CDR writer is closed")]
+    Closed,
+}
+
+/// The handle to the writer task.
+#[derive(Debug)]
+pub struct Writer {
+    tx: Mutex<Option<mpsc::Sender<Vec<Cdr>>>>,
+    task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    lost: AtomicU64,
+    written: std::sync::Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// Starts the writer over `db` with a queue of `capacity` calls.
+    pub fn start(db: Db, capacity: usize) -> Writer {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let written = std::sync::Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(run(db, rx, written.clone()));
+        Writer {
+            tx: Mutex::new(Some(tx)),
+            task: tokio::sync::Mutex::new(Some(task)),
+            lost: AtomicU64::new(0),
+            written,
+        }
+    }
+
+    /// Queues one call's records, to be written together.
+    pub fn submit(&self, records: Vec<Cdr>) -> Result<(), WriterError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let n = records.len() as u64;
+        let result = match self.tx.lock().ok().and_then(|t| t.clone()) {
+            Some(tx) => tx.try_send(records).map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => WriterError::Full,
+                mpsc::error::TrySendError::Closed(_) => WriterError::Closed,
+            }),
+            None => Err(WriterError::Closed),
+        };
+        if let Err(e) = result {
+            let total = self.lost.fetch_add(n, Ordering::Relaxed) + n;
+            tracing::error!(error = %e, lost = n, lost_total = total, "call records were not written");
+        }
+        result
+    }
+
+    /// Records that could not be queued since the start.
+    pub fn lost(&self) -> u64 {
+        self.lost.load(Ordering::Relaxed)
+    }
+
+    /// Records written since the start.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// Stops taking records and waits until every queued one is written.
+    pub async fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Vec<Cdr>>, written: std::sync::Arc<AtomicU64>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let records: Vec<Cdr> = batch.into_iter().flatten().collect();
+        let n = write_batch(&db, records).await;
+        written.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Writes `records`, one transaction per workspace; returns how many were
+/// written.
+async fn write_batch(db: &Db, records: Vec<Cdr>) -> u64 {
+    let mut by_workspace: BTreeMap<i64, Vec<Cdr>> = BTreeMap::new();
+    for r in records {
+        by_workspace.entry(r.workspace_id).or_default().push(r);
+    }
+    let mut written = 0;
+    for (ws, group) in by_workspace {
+        let now = group.iter().map(|r| r.end).max().unwrap_or_default();
+        let rows = group.iter().map(Cdr::values).collect();
+        match db.insert_all(&CDRS, Scope::Workspace(ws), rows, now).await {
+            Ok(done) => written += done.len() as u64,
+            Err(e) => {
+                tracing::warn!(error = %e, workspace = ws, "a batch of call records failed; writing them one by one");
+                for r in &group {
+                    match r.write(db).await {
+                        Ok(()) => written += 1,
+                        Err(e) => {
+                            tracing::error!(error = %e, call = %r.leg_ref, "could not write a call record")
+                        }
+                    }
+                }
+            }
+        }
+    }
+    written
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use store::Query;
+
+    fn cdr(ws: i64, leg: &str) -> Cdr {
+        Cdr {
+            workspace_id: ws,
+            leg_ref: leg.into(),
+            src: "2001".into(),
+            dst: "2002".into(),
+            direction: "INTRA_COMPANY",
+            kind: "AGENT",
+            disposition: "ANSWERED",
+            hangup_cause: "NORMAL_CLEARING".into(),
+            start: 1_000,
+            answer: Some(2_000),
+            end: 5_000,
+            ..Cdr::default()
+        }
+    }
+
+    async fn db() -> (Db, tempfile::TempDir, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        let user = db
+            .insert(
+                &store::schema::USERS,
+                Scope::Global,
+                vec![("email", "a@b.c".into()), ("name", "a".into()), ("password_hash", "x".into())],
+                0,
+            )
+            .await
+            .unwrap()
+            .id;
+        let ws = db
+            .insert(
+                &store::schema::WORKSPACES,
+                Scope::Global,
+                vec![
+                    ("name", "w".into()),
+                    ("access_key_id", "WO1".into()),
+                    ("owner_id", store::Value::Int(user)),
+                ],
+                0,
+            )
+            .await
+            .unwrap()
+            .id;
+        (db, dir, ws)
+    }
+
+    #[tokio::test]
+    async fn close_writes_everything_queued() {
+        let (db, _dir, ws) = db().await;
+        let writer = Writer::start(db.clone(), 64);
+        for i in 0..40 {
+            writer.submit(vec![cdr(ws, &format!("a{i}")), cdr(ws, &format!("b{i}"))]).unwrap();
+        }
+        writer.close().await;
+        assert_eq!(writer.written(), 80);
+        let page =
+            db.list(&CDRS, Scope::Workspace(ws), &Query { limit: Some(500), ..Query::default() }).await;
+        assert_eq!(page.unwrap().records.len(), 80);
+        assert_eq!(writer.submit(vec![cdr(ws, "late")]), Err(WriterError::Closed));
+        assert_eq!(writer.lost(), 1, "a refused record is counted");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_an_error_and_counted() {
+        let (db, _dir, ws) = db().await;
+        let writer = Writer::start(db, 1);
+        let mut refused = 0;
+        for i in 0..200 {
+            if writer.submit(vec![cdr(ws, &format!("x{i}"))]) == Err(WriterError::Full) {
+                refused += 1;
+            }
+        }
+        assert!(refused > 0, "a one-slot queue overflows");
+        assert_eq!(writer.lost(), refused);
+        writer.close().await;
+        assert_eq!(writer.written() + writer.lost(), 200, "every record is either written or counted");
+    }
+}

@@ -1,0 +1,398 @@
+//! The registry of live calls and their legs ("channels"): what
+//! `GET /api/channels` lists, where commands for a call or a leg are sent,
+//! and where the call limits are enforced (a global `--max-calls` and a
+//! per-workspace quota). A call holds an [`Admission`] for its lifetime;
+//! dropping it removes the call and its legs, so no entry outlives its
+//! task.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::call::{CallCommand, CallHandle, CommandError, CommandResult};
+
+/// One live leg.
+#[derive(Debug, Clone)]
+pub struct Channel {
+    /// The leg's id.
+    pub uuid: String,
+    /// The call it belongs to.
+    pub call_uuid: String,
+    /// The workspace.
+    pub workspace_id: i64,
+    /// `inbound` (a leg that called us) or `outbound` (one we called).
+    pub direction: &'static str,
+    /// When it started (ms).
+    pub created_ms: i64,
+    /// `sip/<user>@<address>`.
+    pub name: String,
+    /// `DOWN`, `RINGING`, `EARLY`, `ACTIVE`, `HANGUP`.
+    pub callstate: &'static str,
+    /// Caller name.
+    pub cid_name: String,
+    /// Caller number.
+    pub cid_num: String,
+    /// The peer's address.
+    pub ip_addr: String,
+    /// The called number.
+    pub dest: String,
+    /// The calling context.
+    pub context: String,
+    /// The codec (PCMU, PCMA).
+    pub codec: String,
+    /// The callee's number.
+    pub callee_num: String,
+}
+
+/// Why a new call was refused (the INVITE gets 503 with Retry-After).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The server is shutting down.
+    #[error("shutting down")]
+    Draining,
+    /// `--max-calls` calls are live.
+    #[error("too many calls")]
+    Full,
+    /// The workspace's `calls` quota is reached.
+    #[error("the workspace's call quota is reached")]
+    Quota,
+}
+
+impl Refusal {
+    /// Seconds the caller should wait before trying again.
+    pub fn retry_after(self) -> u32 {
+        match self {
+            Refusal::Draining => 30,
+            Refusal::Full | Refusal::Quota => 5,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    workspace_id: Option<i64>,
+    handle: Option<CallHandle>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    calls: HashMap<String, Entry>,
+    legs: HashMap<String, Channel>,
+    per_workspace: HashMap<i64, usize>,
+}
+
+/// Every live call and leg, with the limits on them.
+#[derive(Debug, Default)]
+pub struct Registry {
+    inner: Mutex<Inner>,
+    /// 0: no limit.
+    max_calls: AtomicUsize,
+    /// 0: no limit.
+    per_workspace: AtomicUsize,
+    draining: AtomicBool,
+    changed: Notify,
+}
+
+/// A live call's place in the registry; dropping it removes the call and
+/// its legs.
+#[derive(Debug)]
+pub struct Admission {
+    registry: Arc<Registry>,
+    uuid: String,
+}
+
+impl Registry {
+    /// Sets the limits: at most `max_calls` live calls in all (0: none)
+    /// and `per_workspace` in one workspace (0: none).
+    pub fn set_limits(&self, max_calls: usize, per_workspace: usize) {
+        self.max_calls.store(max_calls, Ordering::Relaxed);
+        self.per_workspace.store(per_workspace, Ordering::Relaxed);
+    }
+
+    /// Admits a new call with id `uuid` (its workspace, when known, is
+    /// checked against its quota), or says why not.
+    pub fn admit(self: &Arc<Self>, uuid: &str, workspace_id: Option<i64>) -> Result<Admission, Refusal> {
+        if self.draining.load(Ordering::Acquire) {
+            return Err(Refusal::Draining);
+        }
+        let mut inner = self.inner.lock().map_err(|_| Refusal::Full)?;
+        let max = self.max_calls.load(Ordering::Relaxed);
+        if max > 0 && inner.calls.len() >= max {
+            return Err(Refusal::Full);
+        }
+        if let Some(ws) = workspace_id {
+            self.check_quota(&inner, ws)?;
+            *inner.per_workspace.entry(ws).or_default() += 1;
+        }
+        inner.calls.insert(uuid.to_owned(), Entry { workspace_id, handle: None });
+        drop(inner);
+        Ok(Admission { registry: self.clone(), uuid: uuid.to_owned() })
+    }
+
+    fn check_quota(&self, inner: &Inner, ws: i64) -> Result<(), Refusal> {
+        let quota = self.per_workspace.load(Ordering::Relaxed);
+        if quota > 0 && inner.per_workspace.get(&ws).copied().unwrap_or(0) >= quota {
+            return Err(Refusal::Quota);
+        }
+        Ok(())
+    }
+
+    /// How many calls are live.
+    pub fn calls(&self) -> usize {
+        self.inner.lock().map(|i| i.calls.len()).unwrap_or(0)
+    }
+
+    /// How many legs are live.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|i| i.legs.len()).unwrap_or(0)
+    }
+
+    /// Whether no leg is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The legs of a workspace, oldest first.
+    pub fn of(&self, workspace_id: i64) -> Vec<Channel> {
+        let mut v: Vec<Channel> = self
+            .inner
+            .lock()
+            .map(|i| i.legs.values().filter(|c| c.workspace_id == workspace_id).cloned().collect())
+            .unwrap_or_default();
+        v.sort_by(|a, b| (a.created_ms, &a.uuid).cmp(&(b.created_ms, &b.uuid)));
+        v
+    }
+
+    /// The handle of the call that has leg or call id `uuid` in the
+    /// workspace.
+    pub fn handle(&self, workspace_id: i64, uuid: &str) -> Option<CallHandle> {
+        let inner = self.inner.lock().ok()?;
+        let call_uuid = match inner.legs.get(uuid) {
+            Some(leg) if leg.workspace_id == workspace_id => leg.call_uuid.clone(),
+            Some(_) => return None,
+            None => uuid.to_owned(),
+        };
+        let entry = inner.calls.get(&call_uuid)?;
+        if entry.workspace_id != Some(workspace_id) {
+            return None;
+        }
+        entry.handle.clone()
+    }
+
+    /// Sends `command` to the call that has leg or call id `uuid` in the
+    /// workspace, and waits for its answer.
+    pub async fn command(&self, workspace_id: i64, uuid: &str, command: CallCommand) -> CommandResult {
+        match self.handle(workspace_id, uuid) {
+            Some(h) => h.send(command).await,
+            None => Err(CommandError::NotFound),
+        }
+    }
+
+    /// Refuses new calls from now on, asks every live call to hang up,
+    /// and waits until they are gone or `grace` has passed; returns how
+    /// many were still live then.
+    pub async fn drain(&self, grace: Duration) -> usize {
+        self.draining.store(true, Ordering::Release);
+        let handles: Vec<CallHandle> = self
+            .inner
+            .lock()
+            .map(|i| i.calls.values().filter_map(|e| e.handle.clone()).collect())
+            .unwrap_or_default();
+        for h in &handles {
+            h.post(CallCommand::Hangup);
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let changed = self.changed.notified();
+            let left = self.calls();
+            if left == 0 {
+                return 0;
+            }
+            // Calls admitted before the drain began but not yet reachable
+            // (still authenticating) get the hang-up once they are.
+            for h in self
+                .inner
+                .lock()
+                .map(|i| i.calls.values().filter_map(|e| e.handle.clone()).collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                h.post(CallCommand::Hangup);
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return self.calls();
+            }
+        }
+    }
+
+    /// Whether new calls are refused because the server is stopping.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+}
+
+impl Admission {
+    /// The call's id.
+    pub fn uuid(&self) -> &str {
+        &self.uuid
+    }
+
+    /// Makes the call reachable for commands.
+    pub fn set_handle(&self, handle: CallHandle) {
+        if let Ok(mut i) = self.registry.inner.lock() {
+            if let Some(e) = i.calls.get_mut(&self.uuid) {
+                e.handle = Some(handle);
+            }
+        }
+        self.registry.changed.notify_waiters();
+    }
+
+    /// Puts the call in its workspace, once known, checking the quota.
+    pub fn set_workspace(&self, workspace_id: i64) -> Result<(), Refusal> {
+        let mut inner = self.registry.inner.lock().map_err(|_| Refusal::Full)?;
+        let current = inner.calls.get(&self.uuid).and_then(|e| e.workspace_id);
+        if current == Some(workspace_id) {
+            return Ok(());
+        }
+        self.registry.check_quota(&inner, workspace_id)?;
+        if let Some(old) = current {
+            if let Some(n) = inner.per_workspace.get_mut(&old) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        *inner.per_workspace.entry(workspace_id).or_default() += 1;
+        if let Some(e) = inner.calls.get_mut(&self.uuid) {
+            e.workspace_id = Some(workspace_id);
+        }
+        Ok(())
+    }
+
+    /// Adds or replaces one of the call's legs.
+    pub fn put_leg(&self, channel: Channel) {
+        if let Ok(mut i) = self.registry.inner.lock() {
+            i.legs.insert(channel.uuid.clone(), channel);
+        }
+    }
+
+    /// Changes every leg of the call.
+    pub fn update_legs(&self, mut change: impl FnMut(&mut Channel)) {
+        if let Ok(mut i) = self.registry.inner.lock() {
+            for leg in i.legs.values_mut().filter(|l| l.call_uuid == self.uuid) {
+                change(leg);
+            }
+        }
+    }
+
+    /// Removes one leg.
+    pub fn remove_leg(&self, uuid: &str) {
+        if let Ok(mut i) = self.registry.inner.lock() {
+            i.legs.remove(uuid);
+        }
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let Ok(mut i) = self.registry.inner.lock() {
+            if let Some(e) = i.calls.remove(&self.uuid) {
+                if let Some(ws) = e.workspace_id {
+                    if let Some(n) = i.per_workspace.get_mut(&ws) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            i.per_workspace.remove(&ws);
+                        }
+                    }
+                }
+            }
+            let uuid = self.uuid.clone();
+            i.legs.retain(|_, l| l.call_uuid != uuid);
+        }
+        self.registry.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leg(uuid: &str, call: &str, ws: i64) -> Channel {
+        Channel {
+            uuid: uuid.into(),
+            call_uuid: call.into(),
+            workspace_id: ws,
+            direction: "inbound",
+            created_ms: 1,
+            name: String::new(),
+            callstate: "RINGING",
+            cid_name: String::new(),
+            cid_num: String::new(),
+            ip_addr: String::new(),
+            dest: String::new(),
+            context: String::new(),
+            codec: String::new(),
+            callee_num: String::new(),
+        }
+    }
+
+    #[test]
+    fn limits_refuse_calls_beyond_them_and_free_on_drop() {
+        let reg = Arc::new(Registry::default());
+        reg.set_limits(2, 1);
+        let a = reg.admit("a", Some(1)).expect("first");
+        assert_eq!(reg.admit("b", Some(1)).err(), Some(Refusal::Quota), "one call per workspace");
+        let b = reg.admit("b", None).expect("workspace not known yet");
+        assert_eq!(b.set_workspace(1), Err(Refusal::Quota));
+        assert_eq!(reg.admit("c", Some(2)).err(), Some(Refusal::Full), "two calls in all");
+        drop(a);
+        assert!(b.set_workspace(1).is_ok(), "the quota is free again");
+        a_leg_goes_with_its_call(&reg, b);
+    }
+
+    fn a_leg_goes_with_its_call(reg: &Arc<Registry>, b: Admission) {
+        b.put_leg(leg("l1", "b", 1));
+        b.put_leg(leg("l2", "b", 1));
+        assert_eq!(reg.of(1).len(), 2);
+        assert!(reg.of(2).is_empty(), "other workspaces see nothing");
+        drop(b);
+        assert!(reg.is_empty());
+        assert_eq!(reg.calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn commands_reach_calls_by_leg_or_call_id_within_their_workspace() {
+        let reg = Arc::new(Registry::default());
+        let adm = reg.admit("call", Some(7)).expect("admit");
+        let (handle, mut mailbox) = CallHandle::new("call".into());
+        adm.set_handle(handle);
+        adm.put_leg(leg("leg", "call", 7));
+        let task = tokio::spawn(async move {
+            for _ in 0..2 {
+                let env = mailbox.recv().await.expect("command");
+                let _ = env.reply.send(Ok(()));
+            }
+        });
+        assert_eq!(reg.command(7, "leg", CallCommand::Hangup).await, Ok(()));
+        assert_eq!(reg.command(7, "call", CallCommand::Hangup).await, Ok(()));
+        assert_eq!(reg.command(8, "leg", CallCommand::Hangup).await, Err(CommandError::NotFound));
+        assert_eq!(reg.command(7, "nope", CallCommand::Hangup).await, Err(CommandError::NotFound));
+        task.await.expect("task");
+    }
+
+    #[tokio::test]
+    async fn draining_refuses_new_calls_and_hangs_up_live_ones() {
+        let reg = Arc::new(Registry::default());
+        let adm = reg.admit("call", Some(1)).expect("admit");
+        let (handle, mut mailbox) = CallHandle::new("call".into());
+        adm.set_handle(handle);
+        let task = tokio::spawn(async move {
+            let env = mailbox.recv().await.expect("hangup");
+            assert_eq!(env.command, CallCommand::Hangup);
+            drop(adm);
+        });
+        assert_eq!(reg.drain(Duration::from_secs(5)).await, 0);
+        assert_eq!(reg.admit("late", None).err(), Some(Refusal::Draining));
+        task.await.expect("task");
+    }
+}
