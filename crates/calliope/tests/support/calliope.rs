@@ -44,11 +44,17 @@ impl Calliope {
     }
 
     fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Calliope {
-        let rtp = free_range(40);
+        // A test that needs more media ports names its own range.
+        let own = extra.iter().position(|a| *a == "--rtp-ports").and_then(|i| extra.get(i + 1));
+        let rtp = match own.and_then(|r| r.split_once('-')) {
+            Some((lo, hi)) => (lo.parse().unwrap(), hi.parse().unwrap()),
+            None => free_range(40),
+        };
+        let default_range = ["--rtp-ports".to_owned(), format!("{}-{}", rtp.0, rtp.1)];
         let mut child = Command::new(env!("CARGO_BIN_EXE_calliope"))
             .arg("serve")
             .args(["--http-addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--log-format", "json"])
-            .args(["--rtp-ports", &format!("{}-{}", rtp.0, rtp.1)])
+            .args(if own.is_some() { &[][..] } else { &default_range[..] })
             .args(["--admin-password", PASSWORD])
             .arg("--data-dir")
             .arg(dir.path())

@@ -13,11 +13,17 @@ pub const CALLEE: &str = "2002";
 /// Registers the callee at a SIPp UAS running `scenario` on a free port,
 /// answering with its media at `rtp_port`.
 pub fn callee(c: &Calliope, scenario: &str, rtp_port: u16) -> Child {
+    callee_with(c, scenario, rtp_port, &[])
+}
+
+/// [`callee`] with more SIPp arguments (`-key pcap ...`, `-m 20`).
+pub fn callee_with(c: &Calliope, scenario: &str, rtp_port: u16, extra: &[&str]) -> Child {
     let uas = Sipp::new(scenario, c.sip);
     let port = uas.port;
     let rtp = rtp_port.to_string();
     let child = uas
         .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", CALLEE])
+        .args(extra)
         .spawn();
     let reg = Sipp::new("register.xml", c.sip)
         .args(&["-s", CALLEE, "-au", CALLEE, "-ap", "callee-pw"])

@@ -1,0 +1,197 @@
+//! The call engine with real peers (SIPp): early media, late offers, INFO
+//! digits as events, a late second fork answer, calls placed from the
+//! API, the call limit, and bad offers answered clearly.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod support;
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use support::calliope::{assert_passed, free_port, Calliope, Sipp};
+use support::calls::{callee, callee_with, caller, calliope, records, wait, CALLEE, CALLER};
+use tokio_tungstenite::tungstenite::Message;
+
+const PCAP_A: &str = "/usr/share/sip-tester/g711a.pcap";
+
+/// RTP packets that reach `socket` within `window`.
+fn rtp_packets(socket: &UdpSocket, window: Duration) -> usize {
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let deadline = Instant::now() + window;
+    let mut buf = [0u8; 2048];
+    let mut n = 0;
+    while Instant::now() < deadline {
+        if let Ok(len) = socket.recv(&mut buf) {
+            if len > 12 && buf[0] >> 6 == 2 {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The live legs, once `check` holds for them (or the last seen).
+fn legs_when(c: &Calliope, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let mut legs = Vec::new();
+    for _ in 0..200 {
+        legs = c.pbx_get("/api/channels").1.as_array().cloned().unwrap_or_default();
+        if check(&legs) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    legs
+}
+
+#[test]
+fn early_media_reaches_the_caller_before_the_answer() {
+    let c = calliope(&[]);
+    let uas = callee_with(&c, "uas_early.xml", free_port(), &["-key", "pcap", PCAP_A]);
+    let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = ear.local_addr().unwrap().port().to_string();
+    let media = free_port().to_string();
+    let uac = Sipp::new("uac_early.xml", c.sip)
+        .args(&["-s", CALLEE, "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media])
+        .args(&["-key", "rtp_port", &port])
+        .spawn();
+    let legs = legs_when(&c, |l| l.len() == 2 && l.iter().all(|l| l["callstate"] == "EARLY"));
+    assert_eq!(legs.len(), 2, "both legs are early: {legs:?}");
+    let heard = rtp_packets(&ear, Duration::from_millis(1000));
+    assert!(heard > 10, "the caller heard the callee's early media before any answer: {heard} packets");
+    wait(uac, "the caller got the 183 with SDP and cancelled");
+    wait(uas, "the callee played early media and was cancelled");
+    let items = records(&c);
+    assert!(items.iter().all(|r| r["status"] == "ORIGINATOR_CANCEL"), "{items:?}");
+}
+
+#[test]
+fn late_offer_from_the_caller_is_relayed_to_the_callee() {
+    let c = calliope(&[]);
+    let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let uas = callee(&c, "uas_late.xml", ear.local_addr().unwrap().port());
+    let caller_ear = free_port().to_string();
+    let out = caller(&c, "uac_late.xml", &["-key", "rtp_port", &caller_ear, "-key", "pcap", PCAP_A]);
+    assert_passed(&out, "the caller offered nothing, got our offer in the 200 and answered in its ACK");
+    wait(uas, "the callee got no offer, offered in its 200 and got our answer in the ACK");
+    // The caller's audio, sent after its ACK to the address of our offer,
+    // reached the address of the callee's offer: both were resolved.
+    let heard = rtp_packets(&ear, Duration::from_millis(300));
+    assert!(heard > 10, "the caller's audio reached the callee: {heard} packets");
+    let items = records(&c);
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items.iter().all(|r| r["status"] == "NORMAL_CLEARING"), "{items:?}");
+}
+
+#[test]
+fn an_info_digit_arrives_as_an_event() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_answer.xml", free_port());
+    let url = format!("{}/events?token={}", c.http.replace("http://", "ws://"), c.token());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut ws = rt.block_on(async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let sub = json!({"type": "subscribe", "events": ["call.dtmf"]});
+        ws.send(Message::Text(sub.to_string().into())).await.unwrap();
+        ws
+    });
+    assert_passed(&caller(&c, "uac_info.xml", &[]), "the caller sent INFO and got 200");
+    wait(uas, "callee");
+    let event = rt.block_on(async {
+        loop {
+            let msg =
+                tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
+            if let Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                if v["type"] == "call.dtmf" {
+                    return v;
+                }
+            }
+        }
+    });
+    assert_eq!(event["data"]["digit"], "5", "{event}");
+    assert_eq!(event["data"]["source"], "info");
+    assert_eq!(event["data"]["durationMs"], 160);
+}
+
+#[test]
+fn a_second_fork_answer_is_acked_and_sent_bye() {
+    let c = calliope(&[]);
+    // Two phones for the callee: one answers after 200 ms, the other
+    // after 600 ms without ringing (so there is nothing to CANCEL first).
+    let first = callee(&c, "uas_answer.xml", free_port());
+    let second = callee(&c, "uas_answer_late.xml", free_port());
+    let out = caller(
+        &c,
+        "uac_call.xml",
+        &["-key", "pcap", PCAP_A, "-key", "dtmf", "/usr/share/sip-tester/dtmf_2833_1.pcap"],
+    );
+    assert_passed(&out, "caller");
+    wait(first, "the phone that answered first");
+    wait(second, "the phone that answered second got ACK then BYE");
+    assert!(records(&c).iter().all(|r| r["status"] == "NORMAL_CLEARING"));
+}
+
+#[test]
+fn a_call_placed_from_the_api_reaches_an_agent_and_hangs_up() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_answer.xml", free_port());
+    let (st, body) = c.call("POST", "/api/channels", json!({"destNumber": CALLEE, "cidNumber": "5550100"}));
+    assert_eq!(st, 200, "{body}");
+    let uuid = body["uuid"].as_str().unwrap().to_owned();
+    let legs = legs_when(&c, |l| l.len() == 1 && l[0]["callstate"] == "ACTIVE");
+    assert_eq!(legs.len(), 1, "{legs:?}");
+    assert_eq!(
+        (legs[0]["uuid"].as_str(), legs[0]["cid_num"].as_str()),
+        (Some(uuid.as_str()), Some("5550100"))
+    );
+    let (st, _) = c.call("DELETE", &format!("/api/channels/{uuid}"), Value::Null);
+    assert_eq!(st, 200);
+    wait(uas, "the agent answered and got BYE");
+    assert!(legs_when(&c, |l| l.is_empty()).is_empty());
+    let (st, _) = c.call("DELETE", &format!("/api/channels/{uuid}"), Value::Null);
+    assert_eq!(st, 404, "the call is gone");
+    // Nobody registered at that extension: a clear error, nothing placed.
+    let (st, body) = c.call("POST", "/api/channels", json!({"destNumber": "9999"}));
+    assert_eq!(st, 404, "{body}");
+    let mut items = Vec::new();
+    for _ in 0..50 {
+        items =
+            c.call("GET", "/v1beta2/calls", Value::Null).1["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(items.len(), 1, "one record for the one leg: {items:?}");
+    assert_eq!(items[0]["status"], "NORMAL_CLEARING");
+}
+
+#[test]
+fn calls_beyond_max_calls_get_503_with_retry_after() {
+    let c = calliope(&["--max-calls", "1"]);
+    let uas = callee(&c, "uas_answer.xml", free_port());
+    let media = free_port().to_string();
+    let first = Sipp::new("uac_hungup.xml", c.sip)
+        .args(&["-s", CALLEE, "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media])
+        .spawn();
+    let legs = legs_when(&c, |l| l.len() == 2 && l.iter().all(|l| l["callstate"] == "ACTIVE"));
+    assert_eq!(legs.len(), 2, "{legs:?}");
+    assert_passed(&caller(&c, "uac_503.xml", &[]), "the second call got 503 with Retry-After");
+    let uuid = legs[0]["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(c.call("DELETE", &format!("/api/channels/{uuid}"), Value::Null).0, 200);
+    wait(first, "the first call was hung up");
+    wait(uas, "callee");
+}
+
+#[test]
+fn bad_offers_are_answered_clearly() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_busy.xml", free_port());
+    assert_passed(&caller(&c, "uac_g729.xml", &[]), "G.729 only: 488 with a Warning");
+    assert_passed(&caller(&c, "uac_bad_sdp.xml", &[]), "unparsable SDP: 400 with a Warning");
+    // The callee was never bothered; a good call still goes through.
+    assert_passed(&caller(&c, "uac_busy.xml", &[]), "a good call after the bad ones");
+    wait(uas, "callee");
+}
