@@ -121,13 +121,13 @@ impl Call {
                         _ => self.respond(id, Response::for_request(&request, StatusCode::OK, None)),
                     }
                 }
-                CallEvent::Ack(ack) => {
-                    if s.late_a && ack.head.call_id == s.a.call_id() && !ack.body.is_empty() {
-                        s.late_a = false;
-                        match sdp::parse_bytes(&ack.body).ok().as_ref().and_then(side_media) {
-                            Some(media) => s.bridge.update(0, media).await,
-                            None => tracing::debug!("the caller's answer in its ACK is not usable"),
-                        }
+                CallEvent::Ack(ack)
+                    if s.late_a && ack.head.call_id == s.a.call_id() && !ack.body.is_empty() =>
+                {
+                    s.late_a = false;
+                    match sdp::parse_bytes(&ack.body).ok().as_ref().and_then(side_media) {
+                        Some(media) => s.bridge.update(0, media).await,
+                        None => tracing::debug!("the caller's answer in its ACK is not usable"),
                     }
                 }
                 CallEvent::Response(id, resp) => {
