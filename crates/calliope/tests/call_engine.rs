@@ -195,3 +195,44 @@ fn bad_offers_are_answered_clearly() {
     assert_passed(&caller(&c, "uac_busy.xml", &[]), "a good call after the bad ones");
     wait(uas, "callee");
 }
+
+/// Registers agent `user` at a SIPp UAS running `scenario`.
+fn agent_phone(c: &Calliope, user: &str, password: &str, scenario: &str) -> std::process::Child {
+    c.agent(user, password);
+    let uas = Sipp::new(scenario, c.sip);
+    let port = uas.port;
+    let rtp = free_port().to_string();
+    let child = uas
+        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", user])
+        .spawn();
+    let reg = Sipp::new("register.xml", c.sip)
+        .args(&["-s", user, "-au", user, "-ap", password])
+        .contact_port(port)
+        .run();
+    assert_passed(&reg, "the transfer target registers");
+    child
+}
+
+#[test]
+fn refer_transfers_the_callee_to_another_agent() {
+    let c = calliope(&[]);
+    // The callee waits for a BYE: after the transfer it comes from the
+    // target, who hangs up 500 ms after answering.
+    let transferee = callee(&c, "uas_answer.xml", free_port());
+    let target = agent_phone(&c, "2003", "target-pw", "uas_hangup.xml");
+    let out = caller(&c, "uac_refer.xml", &["-key", "target", "2003"]);
+    assert_passed(&out, "the transferor got 202, NOTIFY 100 and 200, then BYE");
+    wait(target, "the target answered the transferred call and hung up");
+    wait(transferee, "the transferee talked to the target and got its BYE");
+}
+
+#[test]
+fn refer_to_an_unknown_target_fails_with_a_notify_and_the_call_goes_on() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_answer.xml", free_port());
+    let out = caller(&c, "uac_refer_fail.xml", &["-key", "target", "2999"]);
+    assert_passed(&out, "the transferor got a 404 NOTIFY, then hung up the call it still had");
+    wait(uas, "the callee stayed in the call until the caller's BYE");
+    let items = records(&c);
+    assert!(items.iter().all(|r| r["status"] == "NORMAL_CLEARING"), "{items:?}");
+}

@@ -216,7 +216,7 @@ pub async fn start(
 }
 
 /// The methods Calliope answers.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY";
 
 /// Drops lapsed registrations every few seconds and says so.
 async fn sweep(sw: Arc<Switch>) {

@@ -238,6 +238,7 @@ impl Call {
                     self.respond(a.id, a.reply(&self.sw, StatusCode::TEMPORARILY_UNAVAILABLE));
                     return Ending::new(480, "NO_ANSWER");
                 }
+                Ring::Request(id, request) => self.respond(id, super::ring::not_now(&request)),
                 Ring::Closed => return Ending::new(500, "NORMAL_TEMPORARY_FAILURE"),
             }
         };

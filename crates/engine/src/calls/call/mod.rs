@@ -11,10 +11,12 @@ mod originate;
 mod phase;
 mod ring;
 mod talk;
+mod transfer;
 
 pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
 pub use originate::{originate, Destination, Originate, OriginateError};
 pub use phase::{ring_deadline, ring_expired, Phase, Signal};
+pub use transfer::{refer_target, ReferTarget};
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -262,6 +262,7 @@ impl Call {
                     self.cancel_forks(&forks, None);
                     return Ending::new(480, "NO_ANSWER");
                 }
+                Ring::Request(id, request) => self.respond(id, super::ring::not_now(&request)),
                 Ring::Closed => return Ending::new(500, "NORMAL_TEMPORARY_FAILURE"),
             }
         };

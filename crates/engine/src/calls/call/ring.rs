@@ -6,7 +6,7 @@
 
 use sip::dialog::Dialog;
 use sip::transaction::{ClientTxId, Peer, TxId};
-use sip::{Method, Request, Response, StatusCode};
+use sip::{Method, Request, Response};
 use store::Millis;
 
 use super::{best_failure, Call, CallEvent, Input};
@@ -50,6 +50,9 @@ pub(super) enum Ring {
     Hangup,
     /// The ring timer fired.
     TimedOut,
+    /// A request in one of the call's dialogs (other than INFO, which is
+    /// handled here): the caller answers it.
+    Request(sip::transaction::ServerTxId, Box<Request>),
     /// The switch loop went away.
     Closed,
 }
@@ -99,14 +102,11 @@ impl Call {
                         f.failed = Some(408);
                     }
                 }
-                CallEvent::Request { id, request, .. } => {
-                    let status = match request.method {
-                        // Nothing to relay a mid-setup request to yet.
-                        Method::Info => self.info(&request),
-                        _ => StatusCode::new(491).unwrap_or(StatusCode::BUSY_HERE),
-                    };
+                CallEvent::Request { id, request, .. } if request.method == Method::Info => {
+                    let status = self.info(&request);
                     self.respond(id, Response::for_request(&request, status, None));
                 }
+                CallEvent::Request { id, request, .. } => return Ring::Request(id, request),
                 CallEvent::Stray(resp, peer) if resp.status.is_success() => {
                     // A 2xx after its transaction ended: take it as the answer
                     // of its fork if it still rings, else end it.
@@ -182,4 +182,10 @@ impl Call {
             let _ = self.send(bye, peer).await;
         }
     }
+}
+
+/// The answer to a request that comes while a call is being set up and
+/// that there is nothing to relay to yet: 491 (try again later).
+pub(super) fn not_now(request: &Request) -> Response {
+    Response::for_request(request, sip::StatusCode::new(491).unwrap_or(sip::StatusCode::BUSY_HERE), None)
 }

@@ -118,6 +118,15 @@ impl Call {
                             let status = self.info(&request);
                             self.respond(id, Response::for_request(&request, status, None));
                         }
+                        Method::Refer if pending.is_some() => {
+                            let status = StatusCode::new(491).unwrap_or(StatusCode::BUSY_HERE);
+                            self.respond(id, Response::for_request(&request, status, None));
+                        }
+                        Method::Refer => {
+                            if let Some(ending) = self.transfer(s, from_a, id, &request).await {
+                                return ending;
+                            }
+                        }
                         _ => self.respond(id, Response::for_request(&request, StatusCode::OK, None)),
                     }
                 }
