@@ -322,4 +322,6 @@ pub enum MediaError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
+#[cfg(test)]
+mod tests_processing;

@@ -234,3 +234,38 @@ async fn inactivity_is_reported_once_and_not_while_held() {
     media.set_remote(LegId(1), held).await.unwrap();
     assert!(tokio::time::timeout(Duration::from_millis(600), events.recv()).await.is_err());
 }
+
+#[tokio::test]
+async fn a_muted_leg_still_hears_and_a_removed_leg_gives_its_ports_back() {
+    let pool = pool();
+    let (media, _events) = MediaSession::start(SessionConfig::default());
+    let (mut a, mut b) = (Phone::new().await, Phone::new().await);
+    let la = media.add_leg(LegId(1), ports(&pool).await).await.unwrap();
+    let lb = media.add_leg(LegId(2), ports(&pool).await).await.unwrap();
+    assert_eq!(pool.available(), 3);
+    media.set_remote(LegId(1), remote(&a, 0, None)).await.unwrap();
+    media.set_remote(LegId(2), remote(&b, 0, None)).await.unwrap();
+    media.connect(LegId(1), LegId(2)).await.unwrap();
+    media.mute(LegId(1), true).await.unwrap();
+    a.send(0, &[1; 160], la.port).await;
+    assert!(b.recv_within(200).await.is_none(), "B heard a muted A");
+    b.send(0, &[2; 160], lb.port).await;
+    assert_eq!(parse(&a.recv().await).unwrap().payload, &[2; 160][..]);
+    media.mute(LegId(1), false).await.unwrap();
+    a.send(0, &[3; 160], la.port).await;
+    assert_eq!(parse(&b.recv().await).unwrap().payload, &[3; 160][..]);
+    // Disconnected: nothing flows.
+    media.disconnect(LegId(2)).await.unwrap();
+    a.send(0, &[4; 160], la.port).await;
+    assert!(b.recv_within(200).await.is_none());
+    media.remove_leg(LegId(1)).await.unwrap();
+    assert_eq!(pool.available(), 4);
+    assert_eq!(media.remove_leg(LegId(1)).await, Err(MediaError::UnknownLeg(LegId(1))));
+    assert_eq!(
+        media.add_leg(LegId(2), ports(&pool).await).await.err(),
+        Some(MediaError::LegExists(LegId(2)))
+    );
+    drop(media);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(pool.available(), 5, "ending the session frees every port");
+}
