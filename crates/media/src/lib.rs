@@ -21,6 +21,7 @@ pub mod resample;
 pub mod rtcp;
 pub mod rtp;
 pub mod tone;
+pub mod vad;
 pub mod wav;
 
 pub use error::Error;

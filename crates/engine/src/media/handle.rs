@@ -106,6 +106,12 @@ impl MediaHandle {
         self.ask(|reply| Command::DetectDtmf { leg, on, reply }).await
     }
 
+    /// Turns voice-activity detection on the leg's audio on or off
+    /// ([`super::MediaEvent::Voice`]).
+    pub async fn detect_voice(&self, leg: LegId, on: bool) -> Result<(), MediaError> {
+        self.ask(|reply| Command::DetectVoice { leg, on, reply }).await
+    }
+
     /// Mutes the leg (nobody hears it; it still hears).
     pub async fn mute(&self, leg: LegId, on: bool) -> Result<(), MediaError> {
         self.ask(|reply| Command::Mute { leg, on, reply }).await

@@ -28,7 +28,7 @@
 //! while a player is attached ([`MediaHandle::play`]), frames the session
 //! makes on a 20 ms tick and encodes in the leg's codec. What a leg *says*
 //! is decoded into linear PCM through a small jitter buffer whenever
-//! something listens to it (a recording, in-band DTMF detection), while it
+//! something listens to it (a recording, in-band DTMF or voice detection), while it
 //! keeps being relayed. So the session switches between relay and
 //! processing per leg and mid-call without a gap: relay is the fast path
 //! (no tick, no decoding) and the tick runs only while something needs it.
@@ -237,6 +237,14 @@ pub enum MediaEvent {
     },
     /// No RTP from any leg for the configured time: end the call.
     Inactive,
+    /// A leg with voice detection on started (`true`) or stopped speaking
+    /// (after 500 ms of quiet).
+    Voice {
+        /// The leg.
+        leg: LegId,
+        /// Whether it speaks now.
+        speaking: bool,
+    },
     /// Packets from a source that is not the leg's peer were dropped
     /// (reported at the first and then every 256th).
     Strangers {

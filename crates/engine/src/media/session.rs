@@ -13,6 +13,7 @@ use media::dtmf::DtmfReceiver;
 use media::frame::{Frame, FRAME_SAMPLES, SILENT_FRAME};
 use media::g711::Law;
 use media::player::Source;
+use media::vad::{VadEvent, VoiceDetector};
 use tokio::io::ReadBuf;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
@@ -42,6 +43,7 @@ pub(crate) enum Command {
     Record { spec: RecordSpec, file: std::fs::File, reply: Reply<RecordingId> },
     StopRecord { id: RecordingId, reply: Reply<()> },
     DetectDtmf { leg: LegId, on: bool, reply: Reply<()> },
+    DetectVoice { leg: LegId, on: bool, reply: Reply<()> },
     Mute { leg: LegId, on: bool, reply: Reply<()> },
     RemoveLeg { leg: LegId, reply: Reply<()> },
 }
@@ -62,6 +64,7 @@ struct Leg {
     player: Option<(PlaybackId, BoxSource)>,
     decoder: Option<Decoder>,
     inband: Option<DtmfDetector>,
+    vad: Option<VoiceDetector>,
     /// This tick: what it said (decoded) and what it heard.
     said: Frame,
     heard: Frame,
@@ -297,6 +300,11 @@ impl MediaSession {
                 self.update_processing();
                 let _ = reply.send(r);
             }
+            Command::DetectVoice { leg, on, reply } => {
+                let r = self.leg_mut(leg).map(|l| l.vad = on.then(VoiceDetector::default));
+                self.update_processing();
+                let _ = reply.send(r);
+            }
             Command::Mute { leg, on, reply } => {
                 let _ = reply.send(self.leg_mut(leg).map(|l| l.muted = on));
             }
@@ -328,6 +336,7 @@ impl MediaSession {
             player: None,
             decoder: None,
             inband: None,
+            vad: None,
             said: SILENT_FRAME,
             heard: SILENT_FRAME,
         });
@@ -469,7 +478,7 @@ impl MediaSession {
         let delay = self.config.jitter_delay.as_millis() as u64;
         let mut busy = !self.recordings.is_empty();
         for l in &mut self.legs {
-            let wanted = l.inband.is_some() || decode.contains(&l.id);
+            let wanted = l.inband.is_some() || l.vad.is_some() || decode.contains(&l.id);
             match (wanted, l.decoder.is_some()) {
                 (true, false) => l.decoder = Some(Decoder::new(delay)),
                 (false, true) => l.decoder = None,
@@ -492,6 +501,7 @@ impl MediaSession {
         let now = self.now_ms();
         // What each leg said, decoded.
         let mut digits = Vec::new();
+        let mut voice = Vec::new();
         for l in &mut self.legs {
             l.said = match &mut l.decoder {
                 Some(d) => d.frame(now),
@@ -500,12 +510,18 @@ impl MediaSession {
             if let Some(det) = &mut l.inband {
                 digits.extend(det.process(&l.said).into_iter().map(|d| (l.id, d)));
             }
+            if let Some(e) = l.vad.as_mut().and_then(|v| v.process(&l.said)) {
+                voice.push((l.id, e == VadEvent::SpeechStarted));
+            }
             if l.muted {
                 l.said = SILENT_FRAME;
             }
         }
         for (leg, digit) in digits {
             self.emit(MediaEvent::Dtmf { leg, digit, source: DtmfSource::InBand });
+        }
+        for (leg, speaking) in voice {
+            self.emit(MediaEvent::Voice { leg, speaking });
         }
         // What each leg hears: its player's frame, else its peer's voice.
         let mut finished = Vec::new();

@@ -169,6 +169,18 @@ async fn in_band_dtmf_is_detected_once_per_press() {
 }
 
 #[tokio::test]
+async fn voice_activity_is_reported_when_speech_starts_and_ends() {
+    let (media, mut events, mut a, pa, _b, _pb, _legs) = call().await;
+    media.detect_voice(LegId(1), true).await.unwrap();
+    let mut audio = silence(8000, 200);
+    audio.extend(beep(8000, 200.0, 400, 6000.0));
+    audio.extend(silence(8000, 800));
+    speak(&mut a, Law::Alaw, &audio, pa).await;
+    assert_eq!(next_event(&mut events).await, MediaEvent::Voice { leg: LegId(1), speaking: true });
+    assert_eq!(next_event(&mut events).await, MediaEvent::Voice { leg: LegId(1), speaking: false });
+}
+
+#[tokio::test]
 async fn bad_sources_are_clear_errors() {
     let path = temp_path("not-a.wav");
     std::fs::write(&path, b"ID3\x04\0\0\0\0\0\0 this is an mp3").unwrap();
