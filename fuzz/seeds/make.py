@@ -245,13 +245,13 @@ RTCP = {
 }
 
 
-def wav(tag, bits, rate, data, extensible=False, extra_chunk=b""):
-    width = bits // 8
+def wav(tag, bits, rate, data, extensible=False, extra_chunk=b"", channels=1):
+    width = bits // 8 * channels
     if extensible:
-        fmt = struct.pack("<HHIIHHHHI", 0xFFFE, 1, rate, rate * width, width, bits, 22, bits, 4)
+        fmt = struct.pack("<HHIIHHHHI", 0xFFFE, channels, rate, rate * width, width, bits, 22, bits, 4)
         fmt += struct.pack("<H", tag) + b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
     else:
-        fmt = struct.pack("<HHIIHH", tag, 1, rate, rate * width, width, bits)
+        fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * width, width, bits)
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + extra_chunk
     body += b"data" + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
     return b"RIFF" + struct.pack("<I", len(body)) + body
@@ -263,6 +263,16 @@ WAV = {
     "ulaw-list-chunk": wav(7, 8, 8000, b"\xff\x00\x80\x7f\x10", extra_chunk=b"LIST\x03\x00\x00\x00abc\x00"),
     "alaw": wav(6, 8, 8000, b"\xd5\x55\x2a\xaa"),
     "extensible-pcm-48k": wav(1, 16, 48000, PCM[:8], extensible=True),
+    "stereo-pcm16-44k": wav(1, 16, 44100, PCM, channels=2),
+    "pcm8-11k": wav(1, 8, 11025, b"\x80\xff\x00\x40\xc0"),
+}
+
+TONE_STREAM = {
+    "us-ring": b"tone_stream://%(2000,4000,440,480)",
+    "stutter": b"L=3;%(100,100,350,440)",
+    "loops-forever": b"%(100,15000,800);loops=-1",
+    "mixed": b"v=-20;l=2;%(5000,0,450);1234;%(1000,4000,450)",
+    "keys-with-times": b"d=200;w=10;7(1000,500)#*",
 }
 
 CORPORA = {
@@ -274,6 +284,7 @@ CORPORA = {
     "rtcp": RTCP,
     "dtmf": DTMF,
     "wav": WAV,
+    "tone_stream": TONE_STREAM,
 }
 
 # sip_frame's first byte seeds the read sizes.

@@ -11,12 +11,17 @@ mod bytes;
 pub mod detect;
 pub mod dtmf;
 mod error;
+pub mod frame;
 pub mod g711;
 pub mod jitter;
+pub mod mixer;
+pub mod player;
+pub mod recorder;
 pub mod resample;
 pub mod rtcp;
 pub mod rtp;
 pub mod tone;
+pub mod vad;
 pub mod wav;
 
 pub use error::Error;

@@ -72,3 +72,11 @@ fn wav_regressions_and_seeds() {
         assert!(wav::read(&data).is_ok(), "seed {} does not read", path.display());
     }
 }
+
+#[test]
+fn tone_stream_regressions_and_seeds() {
+    for (path, data) in replay("tone_stream", checks::tone_stream) {
+        let text = String::from_utf8(data).unwrap_or_default();
+        assert!(media::player::parse_tone_stream(&text).is_ok(), "seed {} does not parse", path.display());
+    }
+}

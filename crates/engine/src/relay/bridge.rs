@@ -1,21 +1,19 @@
-//! Relaying RTP and RTCP between the two legs of a call. Each side's
-//! address is latched from its first packet (symmetric RTP, for NAT);
-//! before that, packets go to the address its SDP gave. Same codec: bytes
-//! are relayed as they are. PCMU on one side and PCMA on the other: the
-//! payload is transcoded. RFC 4733 events keep flowing, renumbered to the
-//! other side's telephone-event payload type. No packet in either direction
-//! for the timeout ends the bridge.
+//! Relaying between the two legs of an agent-to-agent call: a thin wrapper
+//! over a [`MediaSession`] with two connected legs. Same codec: bytes
+//! relayed; PCMU on one side and PCMA on the other: transcoded; RFC 4733
+//! events renumbered. Latching is the session's: a side's peer is its SDP
+//! address, locked on the first packet from it; strangers are dropped.
+//! No packet in either direction for the timeout ends the bridge.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use media::g711::Law;
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
+use tokio::sync::oneshot;
 
 use super::Ports;
+use crate::media::session::Command;
+use crate::media::{LegId, LegStats, MediaEvent, MediaHandle, MediaSession, RemoteMedia, SessionConfig};
 
 /// What one side sends and expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,19 +26,17 @@ pub struct SideMedia {
     pub dtmf: Option<u8>,
 }
 
-/// Counters a test or the live channel list can read.
-#[derive(Debug, Default)]
-pub struct BridgeStats {
-    /// RTP packets received from side A and side B.
-    pub received: [AtomicU64; 2],
-    /// RTP packets sent to side A and side B.
-    pub sent: [AtomicU64; 2],
-    /// RFC 4733 packets relayed from side A and side B.
-    pub events: [AtomicU64; 2],
+impl SideMedia {
+    fn remote_media(self) -> RemoteMedia {
+        RemoteMedia { dtmf: self.dtmf, ..RemoteMedia::new(self.remote, self.codec) }
+    }
 }
 
-enum Control {
-    Update(usize, SideMedia),
+/// Counters of the two sides (A, B).
+#[derive(Debug)]
+pub struct BridgeStats {
+    /// Side A's and side B's counters.
+    pub legs: [Arc<LegStats>; 2],
 }
 
 /// Why a bridge ended by itself.
@@ -53,19 +49,21 @@ pub enum BridgeEnd {
 /// A running bridge; dropping it stops the relay and frees the ports.
 #[derive(Debug)]
 pub struct Bridge {
-    control: mpsc::Sender<Control>,
+    media: MediaHandle,
     ports: [u16; 2],
     codecs: std::sync::Mutex<[u8; 2]>,
     /// Its counters.
     pub stats: Arc<BridgeStats>,
-    task: tokio::task::JoinHandle<()>,
+    watcher: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Bridge {
     fn drop(&mut self) {
-        self.task.abort();
+        self.watcher.abort();
     }
 }
+
+const LEGS: [LegId; 2] = [LegId(0), LegId(1)];
 
 impl Bridge {
     /// Starts relaying between side A (`a`, `a_media`) and side B; the
@@ -77,13 +75,31 @@ impl Bridge {
         b_media: SideMedia,
         timeout: Duration,
     ) -> (Bridge, oneshot::Receiver<BridgeEnd>) {
-        let (control, rx) = mpsc::channel(8);
+        let config = SessionConfig { inactivity: Some(timeout), ..SessionConfig::default() };
+        let (media, mut events) = MediaSession::start(config);
         let ports = [a.port(), b.port()];
-        let codecs = std::sync::Mutex::new([a_media.codec, b_media.codec]);
+        let stats = Arc::new(BridgeStats { legs: [Arc::default(), Arc::default()] });
+        // A fresh queue has room for these five commands.
+        for (i, (p, m)) in [(a, a_media), (b, b_media)].into_iter().enumerate() {
+            let (reply, _) = oneshot::channel();
+            let stats = stats.legs[i].clone();
+            let _ = media.try_command(Command::AddLeg { leg: LEGS[i], ports: p, stats, reply });
+            let (reply, _) = oneshot::channel();
+            let _ = media.try_command(Command::SetRemote { leg: LEGS[i], remote: m.remote_media(), reply });
+        }
+        let (reply, _) = oneshot::channel();
+        let _ = media.try_command(Command::Connect { a: LEGS[0], b: LEGS[1], reply });
         let (end_tx, end_rx) = oneshot::channel();
-        let stats = Arc::new(BridgeStats::default());
-        let task = tokio::spawn(run([a, b], [a_media, b_media], timeout, rx, end_tx, stats.clone()));
-        (Bridge { control, ports, codecs, stats, task }, end_rx)
+        let watcher = tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                if e == MediaEvent::Inactive {
+                    let _ = end_tx.send(BridgeEnd::Inactive);
+                    return;
+                }
+            }
+        });
+        let codecs = std::sync::Mutex::new([a_media.codec, b_media.codec]);
+        (Bridge { media, ports, codecs, stats, watcher }, end_rx)
     }
 
     /// Changes what a side (0 A, 1 B) sends and expects, after a re-INVITE.
@@ -91,7 +107,7 @@ impl Bridge {
         if let Ok(mut c) = self.codecs.lock() {
             c[side.min(1)] = media.codec;
         }
-        let _ = self.control.send(Control::Update(side.min(1), media)).await;
+        let _ = self.media.set_remote(LEGS[side.min(1)], media.remote_media()).await;
     }
 
     /// The RTP port of a side.
@@ -103,125 +119,10 @@ impl Bridge {
     pub fn codec(&self, side: usize) -> u8 {
         self.codecs.lock().map_or(0, |c| c[side.min(1)])
     }
-}
 
-struct Side {
-    media: SideMedia,
-    /// Where RTP from this side came from last (latched).
-    latched: Option<SocketAddr>,
-    latched_rtcp: Option<SocketAddr>,
-}
-
-impl Side {
-    fn rtp_target(&self) -> Option<SocketAddr> {
-        self.latched.or(self.media.remote)
-    }
-    fn rtcp_target(&self) -> Option<SocketAddr> {
-        self.latched_rtcp
-            .or_else(|| self.media.remote.map(|r| SocketAddr::new(r.ip(), r.port().saturating_add(1))))
-    }
-}
-
-async fn run(
-    ports: [Ports; 2],
-    media: [SideMedia; 2],
-    timeout: Duration,
-    mut control: mpsc::Receiver<Control>,
-    end: oneshot::Sender<BridgeEnd>,
-    stats: Arc<BridgeStats>,
-) {
-    let mut sides = media.map(|m| Side { media: m, latched: None, latched_rtcp: None });
-    let mut buf_a = vec![0u8; 2048];
-    let mut buf_b = vec![0u8; 2048];
-    let mut rtcp_a = vec![0u8; 2048];
-    let mut rtcp_b = vec![0u8; 2048];
-    let mut last = Instant::now();
-    loop {
-        let deadline = last + timeout;
-        tokio::select! {
-            r = ports[0].rtp.recv_from(&mut buf_a) => if let Ok((n, from)) = r {
-                last = Instant::now();
-                forward(0, &mut buf_a, n, from, &mut sides, &ports, &stats).await;
-            },
-            r = ports[1].rtp.recv_from(&mut buf_b) => if let Ok((n, from)) = r {
-                last = Instant::now();
-                forward(1, &mut buf_b, n, from, &mut sides, &ports, &stats).await;
-            },
-            r = ports[0].rtcp.recv_from(&mut rtcp_a) => if let Ok((n, from)) = r {
-                sides[0].latched_rtcp = Some(from);
-                if let Some(to) = sides[1].rtcp_target() {
-                    let _ = ports[1].rtcp.send_to(rtcp_a.get(..n).unwrap_or_default(), to).await;
-                }
-            },
-            r = ports[1].rtcp.recv_from(&mut rtcp_b) => if let Ok((n, from)) = r {
-                sides[1].latched_rtcp = Some(from);
-                if let Some(to) = sides[0].rtcp_target() {
-                    let _ = ports[0].rtcp.send_to(rtcp_b.get(..n).unwrap_or_default(), to).await;
-                }
-            },
-            c = control.recv() => match c {
-                Some(Control::Update(side, m)) => {
-                    let s = &mut sides[side];
-                    if s.media.remote != m.remote {
-                        s.latched = None;
-                        s.latched_rtcp = None;
-                    }
-                    s.media = m;
-                }
-                None => return,
-            },
-            _ = tokio::time::sleep_until(deadline) => {
-                let _ = end.send(BridgeEnd::Inactive);
-                return;
-            }
-        }
-    }
-}
-
-/// Relays one RTP packet that side `from_side` sent.
-async fn forward(
-    from_side: usize,
-    buf: &mut [u8],
-    n: usize,
-    from: SocketAddr,
-    sides: &mut [Side; 2],
-    ports: &[Ports; 2],
-    stats: &BridgeStats,
-) {
-    let to_side = 1 - from_side;
-    let Some(packet) = buf.get_mut(..n) else { return };
-    let Ok(parsed) = media::rtp::parse(packet) else { return };
-    let pt = parsed.payload_type;
-    let header = parsed.header_len();
-    let payload_len = parsed.payload.len();
-    stats.received[from_side].fetch_add(1, Ordering::Relaxed);
-    sides[from_side].latched = Some(from);
-    let (src, dst) = (sides[from_side].media, sides[to_side].media);
-    let new_pt = if Some(pt) == src.dtmf {
-        stats.events[from_side].fetch_add(1, Ordering::Relaxed);
-        match dst.dtmf {
-            Some(d) => d,
-            None => return,
-        }
-    } else if pt == src.codec && src.codec != dst.codec {
-        match (Law::from_payload_type(src.codec), Law::from_payload_type(dst.codec)) {
-            (Some(law), Some(_)) => {
-                if let Some(payload) = packet.get_mut(header..header + payload_len) {
-                    law.transcode_in_place(payload);
-                }
-                dst.codec
-            }
-            _ => return,
-        }
-    } else {
-        pt
-    };
-    if let Some(b) = packet.get_mut(1) {
-        *b = (*b & 0x80) | (new_pt & 0x7f);
-    }
-    let Some(to) = sides[to_side].rtp_target() else { return };
-    if ports[to_side].rtp.send_to(packet, to).await.is_ok() {
-        stats.sent[to_side].fetch_add(1, Ordering::Relaxed);
+    /// The media session behind the bridge.
+    pub fn media(&self) -> &MediaHandle {
+        &self.media
     }
 }
 
@@ -231,7 +132,7 @@ mod tests {
     use tokio::net::UdpSocket;
 
     use super::*;
-    use crate::relay::PortPool;
+    use crate::media::PortPool;
 
     async fn recv(s: &UdpSocket) -> Vec<u8> {
         let mut buf = [0u8; 2048];
@@ -245,16 +146,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn transcodes_renumbers_events_latches_and_times_out() {
+    async fn transcodes_renumbers_events_and_times_out() {
         let pool = PortPool::new(42100, 42120);
         let ip = [127, 0, 0, 1].into();
         let (pa, pb) = (pool.bind(ip).await.unwrap(), pool.bind(ip).await.unwrap());
         let (a_port, b_port) = (pa.port(), pb.port());
         let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let phone_b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        // A speaks PCMA with events on 101; B PCMU with events on 96. B's
-        // SDP names its socket; A's is learnt by latching.
-        let a = SideMedia { remote: None, codec: 8, dtmf: Some(101) };
+        // A speaks PCMA with events on 101; B PCMU with events on 96.
+        let a = SideMedia { remote: Some(phone_a.local_addr().unwrap()), codec: 8, dtmf: Some(101) };
         let b = SideMedia { remote: Some(phone_b.local_addr().unwrap()), codec: 0, dtmf: Some(96) };
         let (bridge, ended) = Bridge::start(pa, a, pb, b, Duration::from_millis(400));
 
@@ -269,12 +169,11 @@ mod tests {
         let got = recv(&phone_b).await;
         assert_eq!(media::rtp::parse(&got).unwrap().payload_type, 96);
 
-        // B answers; it reaches A where A's packets came from.
         phone_b.send_to(&rtp(0, 9, &[0xFF; 160]), ("127.0.0.1", b_port)).await.unwrap();
         let got = recv(&phone_a).await;
         assert_eq!(media::rtp::parse(&got).unwrap().payload_type, 8);
-        assert_eq!(bridge.stats.received[0].load(Ordering::Relaxed), 2);
-        assert_eq!(bridge.stats.events[0].load(Ordering::Relaxed), 1);
+        assert_eq!(LegStats::get(&bridge.stats.legs[0].rtp_in), 2);
+        assert_eq!(LegStats::get(&bridge.stats.legs[0].events_in), 1);
 
         assert_eq!(
             tokio::time::timeout(Duration::from_secs(2), ended).await.unwrap().unwrap(),

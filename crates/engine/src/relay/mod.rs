@@ -1,8 +1,8 @@
-//! Media anchored through Calliope: each leg gets an RTP/RTCP port pair,
-//! and a bridge relays packets between the two legs of a call.
+//! The agent-to-agent bridge of the first call code, kept as a thin
+//! wrapper over [`crate::media::MediaSession`] while calls move onto the
+//! session itself. The port pool now lives in [`crate::media`].
 
 pub mod bridge;
-pub mod ports;
 
+pub use crate::media::{PortPool, Ports};
 pub use bridge::{Bridge, BridgeEnd, BridgeStats, SideMedia};
-pub use ports::{PortPool, Ports};

@@ -1,14 +1,16 @@
-//! WAV files: read mono 16-bit PCM, 8-bit A-law (format tag 6) and 8-bit
-//! u-law (tag 7), plain or WAVE_FORMAT_EXTENSIBLE; write the same three.
-//! Everything else is refused with [`crate::Error::UnsupportedWav`].
+//! WAV files: read 8 and 16-bit PCM, 8-bit A-law (format tag 6) and 8-bit
+//! u-law (tag 7), plain or WAVE_FORMAT_EXTENSIBLE, 1 to 8 channels at any
+//! rate; write mono 16-bit PCM, A-law and u-law, or 16-bit stereo through
+//! [`header_channels`]. Everything else is refused with
+//! [`crate::Error::UnsupportedWav`].
 //!
 //! Prompts at other rates are brought to 8 kHz with [`crate::resample`].
 
 mod read;
 mod write;
 
-pub use read::read;
-pub use write::{header, write};
+pub use read::{read, read_channels, WavChannels};
+pub use write::{header, header_channels, write};
 
 /// WAVE_FORMAT_PCM.
 pub const TAG_PCM: u16 = 1;
@@ -24,6 +26,8 @@ pub const TAG_EXTENSIBLE: u16 = 0xFFFE;
 pub enum Encoding {
     /// 16-bit signed little-endian linear PCM.
     Pcm16,
+    /// 8-bit unsigned linear PCM (128 is zero); read only.
+    Pcm8,
     /// 8-bit G.711 A-law.
     Alaw,
     /// 8-bit G.711 u-law.
@@ -34,7 +38,7 @@ impl Encoding {
     /// The format tag written in the `fmt ` chunk.
     pub fn tag(self) -> u16 {
         match self {
-            Self::Pcm16 => TAG_PCM,
+            Self::Pcm16 | Self::Pcm8 => TAG_PCM,
             Self::Alaw => TAG_ALAW,
             Self::Ulaw => TAG_ULAW,
         }
@@ -44,12 +48,12 @@ impl Encoding {
     pub fn bytes_per_sample(self) -> u16 {
         match self {
             Self::Pcm16 => 2,
-            Self::Alaw | Self::Ulaw => 1,
+            Self::Pcm8 | Self::Alaw | Self::Ulaw => 1,
         }
     }
 }
 
-/// A decoded mono WAV file.
+/// A decoded WAV file, its channels averaged into one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wav {
     /// Samples per second.

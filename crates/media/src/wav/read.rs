@@ -10,14 +10,50 @@ const WHAT: &str = "WAV";
 struct Format {
     encoding: Encoding,
     sample_rate: u32,
+    channels: u16,
 }
 
-/// Reads a mono WAV file (16-bit PCM, A-law or u-law) into linear samples.
+/// The most channels a file may have.
+const MAX_CHANNELS: u16 = 8;
+
+/// A WAV file's channels, each as 16-bit linear samples.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WavChannels {
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// How the file stored them.
+    pub encoding: Encoding,
+    /// One list of samples per channel, all the same length.
+    pub channels: Vec<Vec<i16>>,
+}
+
+/// Reads a WAV file (PCM 8 or 16 bit, A-law or u-law; one or more
+/// channels, any rate) into linear samples, the channels averaged into
+/// one.
 ///
 /// Chunks other than `fmt ` and `data` are skipped. A `data` chunk that
 /// claims more bytes than the file has (as streaming writers leave it) is
-/// read to the end of the file; a trailing half sample is ignored.
+/// read to the end of the file; a trailing partial sample is ignored.
 pub fn read(bytes: &[u8]) -> Result<Wav, Error> {
+    let WavChannels { sample_rate, encoding, channels } = read_channels(bytes)?;
+    let samples = match channels.as_slice() {
+        [one] => one.clone(),
+        many => {
+            let len = many.first().map_or(0, Vec::len);
+            let n = many.len().max(1) as i32;
+            (0..len)
+                .map(|i| {
+                    let total: i32 = many.iter().map(|c| i32::from(c.get(i).copied().unwrap_or(0))).sum();
+                    (total / n) as i16
+                })
+                .collect()
+        }
+    };
+    Ok(Wav { sample_rate, encoding, samples })
+}
+
+/// Reads a WAV file keeping its channels apart; see [`read`].
+pub fn read_channels(bytes: &[u8]) -> Result<WavChannels, Error> {
     let mut r = Reader::new(bytes, WHAT);
     let riff = r.array::<4>()?;
     let _size = r.u32_le()?;
@@ -43,12 +79,22 @@ pub fn read(bytes: &[u8]) -> Result<Wav, Error> {
     }
     let format = format.ok_or(Error::Malformed { what: WHAT, detail: "no fmt chunk before the data" })?;
     let data = data.ok_or(Error::Malformed { what: WHAT, detail: "no data chunk" })?;
-    let samples = match format.encoding {
-        Encoding::Pcm16 => data.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect(),
-        Encoding::Alaw => data.iter().map(|&c| alaw_decode(c)).collect(),
-        Encoding::Ulaw => data.iter().map(|&c| ulaw_decode(c)).collect(),
-    };
-    Ok(Wav { sample_rate: format.sample_rate, encoding: format.encoding, samples })
+    let width = usize::from(format.encoding.bytes_per_sample());
+    let n = usize::from(format.channels);
+    let frames = data.len() / (width * n);
+    let mut channels: Vec<Vec<i16>> = (0..n).map(|_| Vec::with_capacity(frames)).collect();
+    for frame in data.chunks_exact(width * n) {
+        for (c, sample) in channels.iter_mut().zip(frame.chunks_exact(width)) {
+            c.push(match (format.encoding, sample) {
+                (Encoding::Pcm16, [lo, hi]) => i16::from_le_bytes([*lo, *hi]),
+                (Encoding::Pcm8, [b]) => (i16::from(*b) - 128) << 8,
+                (Encoding::Alaw, [b]) => alaw_decode(*b),
+                (Encoding::Ulaw, [b]) => ulaw_decode(*b),
+                _ => 0,
+            });
+        }
+    }
+    Ok(WavChannels { sample_rate: format.sample_rate, encoding: format.encoding, channels })
 }
 
 fn parse_format(body: &[u8]) -> Result<Format, Error> {
@@ -67,16 +113,20 @@ fn parse_format(body: &[u8]) -> Result<Format, Error> {
         let guid = r.array::<16>()?;
         tag = u16::from_le_bytes([guid[0], guid[1]]);
     }
-    let encoding = match (tag, channels, bits) {
-        (TAG_PCM, 1, 16) => Encoding::Pcm16,
-        (TAG_ALAW, 1, 8) => Encoding::Alaw,
-        (TAG_ULAW, 1, 8) => Encoding::Ulaw,
+    let encoding = match (tag, bits) {
+        (TAG_PCM, 16) => Encoding::Pcm16,
+        (TAG_PCM, 8) => Encoding::Pcm8,
+        (TAG_ALAW, 8) => Encoding::Alaw,
+        (TAG_ULAW, 8) => Encoding::Ulaw,
         _ => return Err(Error::UnsupportedWav { tag, channels, bits }),
     };
-    if sample_rate == 0 {
-        return Err(Error::UnsupportedRate(0));
+    if !(1..=MAX_CHANNELS).contains(&channels) {
+        return Err(Error::UnsupportedWav { tag, channels, bits });
     }
-    Ok(Format { encoding, sample_rate })
+    if sample_rate == 0 || sample_rate > 384_000 {
+        return Err(Error::UnsupportedRate(sample_rate));
+    }
+    Ok(Format { encoding, sample_rate, channels })
 }
 
 #[cfg(test)]
@@ -152,13 +202,13 @@ mod tests {
 
     #[test]
     fn refuses_other_formats_clearly() {
-        let cases = [(1, 2, 16), (1, 1, 8), (1, 1, 24), (3, 1, 32), (0x11, 1, 4), (7, 1, 16)];
+        let cases = [(1, 0, 16), (1, 9, 8), (1, 1, 24), (3, 1, 32), (0x11, 1, 4), (7, 1, 16)];
         for (tag, channels, bits) in cases {
             let f = riff(&[fmt_chunk(tag, channels, 8000, bits), data_chunk(&[0; 8])]);
             assert_eq!(read(&f), Err(Error::UnsupportedWav { tag, channels, bits }));
         }
-        let err = read(&riff(&[fmt_chunk(1, 2, 8000, 16), data_chunk(&[])])).unwrap_err();
-        assert!(err.to_string().contains("2 channel"), "{err}");
+        let err = read(&riff(&[fmt_chunk(1, 1, 8000, 24), data_chunk(&[])])).unwrap_err();
+        assert!(err.to_string().contains("24 bits"), "{err}");
         assert_eq!(read(&riff(&[fmt_chunk(1, 1, 0, 16), data_chunk(&[])])), Err(Error::UnsupportedRate(0)));
     }
 
@@ -171,6 +221,26 @@ mod tests {
         let mut short_fmt = fmt_chunk(1, 1, 8000, 16);
         short_fmt.truncate(14);
         assert!(read(&riff(&[short_fmt])).is_err());
+    }
+
+    #[test]
+    fn reads_stereo_and_8_bit_pcm() {
+        // Stereo 16-bit: L=100,R=300 then L=-100,R=-300; mono is the mean.
+        let data: Vec<u8> = [100i16, 300, -100, -300].iter().flat_map(|s| s.to_le_bytes()).collect();
+        let f = riff(&[fmt_chunk(1, 2, 44100, 16), data_chunk(&data)]);
+        let ch = read_channels(&f).unwrap();
+        assert_eq!(ch.channels, vec![vec![100, -100], vec![300, -300]]);
+        assert_eq!(read(&f).unwrap().samples, vec![200, -200]);
+        // 8-bit unsigned PCM: 128 is zero.
+        let f = riff(&[fmt_chunk(1, 1, 11025, 8), data_chunk(&[128, 255, 0])]);
+        let w = read(&f).unwrap();
+        assert_eq!(
+            (w.encoding, w.sample_rate, w.samples),
+            (Encoding::Pcm8, 11025, vec![0, 127 << 8, -128 << 8])
+        );
+        // Stereo u-law.
+        let f = riff(&[fmt_chunk(7, 2, 8000, 8), data_chunk(&[0xFF, 0x80, 0xFF])]);
+        assert_eq!(read_channels(&f).unwrap().channels, vec![vec![0], vec![32124]]);
     }
 
     #[test]

@@ -10,10 +10,24 @@ use crate::Error;
 /// recorder can write this with a length of 0 first and rewrite it at the
 /// end. Fails when the file would exceed 4 GiB or the rate is 0.
 pub fn header(encoding: Encoding, sample_rate: u32, data_len: u32) -> Result<Vec<u8>, Error> {
+    header_channels(encoding, sample_rate, 1, data_len)
+}
+
+/// The header of a WAV file of `channels` interleaved channels (1 or 2)
+/// whose data chunk holds `data_len` bytes; see [`header`].
+pub fn header_channels(
+    encoding: Encoding,
+    sample_rate: u32,
+    channels: u16,
+    data_len: u32,
+) -> Result<Vec<u8>, Error> {
+    if !(1..=2).contains(&channels) {
+        return Err(Error::OutOfRange { what: "WAV channels", value: channels.into(), max: 2 });
+    }
     if sample_rate == 0 {
         return Err(Error::UnsupportedRate(0));
     }
-    let pcm = encoding == Encoding::Pcm16;
+    let pcm = matches!(encoding, Encoding::Pcm16 | Encoding::Pcm8);
     let fmt_len: u32 = if pcm { 16 } else { 18 };
     let fact_len: u32 = if pcm { 0 } else { 12 };
     let padded = data_len + (data_len & 1);
@@ -22,7 +36,7 @@ pub fn header(encoding: Encoding, sample_rate: u32, data_len: u32) -> Result<Vec
         value: data_len.into(),
         max: u32::MAX.into(),
     })?;
-    let width = encoding.bytes_per_sample();
+    let width = encoding.bytes_per_sample() * channels;
 
     let mut h = Vec::with_capacity(58);
     h.extend_from_slice(b"RIFF");
@@ -31,11 +45,11 @@ pub fn header(encoding: Encoding, sample_rate: u32, data_len: u32) -> Result<Vec
     h.extend_from_slice(b"fmt ");
     h.extend_from_slice(&fmt_len.to_le_bytes());
     h.extend_from_slice(&encoding.tag().to_le_bytes());
-    h.extend_from_slice(&1u16.to_le_bytes());
+    h.extend_from_slice(&channels.to_le_bytes());
     h.extend_from_slice(&sample_rate.to_le_bytes());
     h.extend_from_slice(&sample_rate.saturating_mul(u32::from(width)).to_le_bytes());
     h.extend_from_slice(&width.to_le_bytes());
-    h.extend_from_slice(&(width * 8).to_le_bytes());
+    h.extend_from_slice(&(encoding.bytes_per_sample() * 8).to_le_bytes());
     if !pcm {
         h.extend_from_slice(&0u16.to_le_bytes());
         h.extend_from_slice(b"fact");
@@ -59,6 +73,7 @@ pub fn write(encoding: Encoding, sample_rate: u32, samples: &[i16]) -> Result<Ve
     out.reserve(data_len as usize + 1);
     match encoding {
         Encoding::Pcm16 => samples.iter().for_each(|s| out.extend_from_slice(&s.to_le_bytes())),
+        Encoding::Pcm8 => out.extend(samples.iter().map(|s| ((s >> 8) + 128) as u8)),
         Encoding::Alaw => crate::g711::Law::Alaw.encode_into(samples, &mut out),
         Encoding::Ulaw => crate::g711::Law::Ulaw.encode_into(samples, &mut out),
     }
@@ -102,7 +117,7 @@ mod tests {
             let w = read(&f).unwrap();
             assert_eq!((w.encoding, w.sample_rate, w.samples.len()), (enc, rate, samples.len()));
             let law = match enc {
-                Encoding::Pcm16 => None,
+                Encoding::Pcm16 | Encoding::Pcm8 => None,
                 Encoding::Alaw => Some(crate::g711::Law::Alaw),
                 Encoding::Ulaw => Some(crate::g711::Law::Ulaw),
             };
