@@ -48,7 +48,8 @@ fn legs_when(c: &Calliope, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
 #[test]
 fn early_media_reaches_the_caller_before_the_answer() {
     let c = calliope(&[]);
-    let uas = callee_with(&c, "uas_early.xml", free_port(), &["-key", "pcap", PCAP_A]);
+    let keys = ["-key", "pcap", PCAP_A, "-key", "codec", "8", "-key", "codec_name", "PCMA"];
+    let uas = callee_with(&c, "uas_early.xml", free_port(), &keys);
     let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = ear.local_addr().unwrap().port().to_string();
     let media = free_port().to_string();

@@ -24,8 +24,26 @@ pub fn routes() -> Api {
         .post(
             "/api/channels",
             "Place a call to an agent",
-            Body::Props(&[("destNumber", "string"), ("cidNumber", "string"), ("timeout", "integer")]),
+            Body::Props(&[
+                ("destNumber", "string"),
+                ("cidNumber", "string"),
+                ("timeout", "integer"),
+                ("app", "string"),
+                ("args", "string"),
+                ("apps", "array"),
+            ]),
             originate,
+        )
+        .put(
+            "/api/channels/{uuid}",
+            "Mute (deaf) or record a live call",
+            Body::Props(&[
+                ("action", "string"),
+                ("deaf", "string"),
+                ("record", "string"),
+                ("file_name", "string"),
+            ]),
+            control,
         )
         .delete("/api/channels/{uuid}", "Hang up a call", hangup)
 }
@@ -85,6 +103,7 @@ fn command_error(e: CommandError) -> ApiError {
         CommandError::NotInPhase(_) => ApiError::new(ErrorKind::AlreadyExists, e.to_string()),
         CommandError::Busy => ApiError::exhausted(e.to_string(), Some(1)),
         CommandError::Unsupported => ApiError::new(ErrorKind::MethodNotAllowed, e.to_string()),
+        CommandError::Media(_) => ApiError::invalid(e.to_string()),
     }
 }
 
@@ -98,10 +117,26 @@ async fn hangup(
     Ok(axum::Json(json!({"code": 200, "message": "success", "data": uuid})))
 }
 
+/// One app of `POST /api/channels`: what the callee gets once it answers.
+#[derive(Debug, Deserialize)]
+struct AppCall {
+    app: String,
+    #[serde(default)]
+    args: String,
+}
+
 /// What `POST /api/channels` takes (the JSON form).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct NewChannel {
+    /// One app (`playback`, `record_session`) and its argument.
+    #[serde(default)]
+    app: Option<String>,
+    #[serde(default)]
+    args: Option<String>,
+    /// Several apps, in order.
+    #[serde(default)]
+    apps: Vec<AppCall>,
     /// The agent's extension.
     dest_number: String,
     /// The caller number shown.
@@ -121,15 +156,31 @@ async fn originate(
     if body.dest_number.trim().is_empty() {
         return Err(ApiError::field("destNumber", "is required"));
     }
+    let mut apps = body.apps;
+    if let Some(app) = body.app {
+        apps.insert(0, AppCall { app, args: body.args.unwrap_or_default() });
+    }
+    let mut then = Vec::new();
+    for a in apps {
+        then.push(match a.app.as_str() {
+            "playback" => CallCommand::Play { uri: a.args },
+            "record_session" => CallCommand::Record { path: recording_path(&state, &a.args)? },
+            "park" => continue,
+            other => {
+                return Err(ApiError::field("app", format!("`{other}` is not an app this server runs yet")))
+            }
+        });
+    }
     let sw = state.sip.get().cloned().ok_or_else(|| ApiError::internal("the SIP side is not running"))?;
     let order = Originate {
         workspace_id: ws,
         caller_id: body.cid_number.unwrap_or_else(|| "calliope".into()),
         destination: Destination::Agent { extension: body.dest_number.trim().to_owned() },
         ring_timeout: Duration::from_secs(body.timeout.unwrap_or(60).clamp(1, 600)),
+        then,
     };
     match engine::calls::originate(&sw, order).await {
-        Ok(handle) => Ok(axum::Json(json!({"result": "success", "uuid": handle.uuid}))),
+        Ok(handle) => Ok(axum::Json(json!({"result": "ok", "uuid": handle.uuid}))),
         Err(OriginateError::NotFound) => Err(ApiError::not_found("agent")),
         Err(e @ OriginateError::Unreachable) | Err(e @ OriginateError::BadDestination(_)) => {
             Err(ApiError::invalid(e.to_string()))
@@ -139,4 +190,63 @@ async fn originate(
         }
         Err(e @ OriginateError::Store) => Err(ApiError::internal(e)),
     }
+}
+
+/// Where a recording named `name` goes: a plain WAV file name, kept in
+/// the data directory's `recordings/`.
+fn recording_path(state: &AppState, name: &str) -> Result<String, ApiError> {
+    let base = std::path::Path::new(name).file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if base.is_empty() {
+        return Err(ApiError::field("file_name", "is required"));
+    }
+    if !base.to_ascii_lowercase().ends_with(".wav") {
+        return Err(ApiError::field("file_name", "video is not supported: audio is recorded as .wav"));
+    }
+    let dir = state.settings.data_dir.join("recordings");
+    std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+    Ok(dir.join(base).display().to_string())
+}
+
+/// What `PUT /api/channels/{uuid}` takes.
+#[derive(Debug, Deserialize)]
+struct ChannelAction {
+    action: String,
+    #[serde(default)]
+    deaf: Option<String>,
+    #[serde(default)]
+    record: Option<String>,
+    #[serde(default)]
+    file_name: Option<String>,
+}
+
+fn on_off(field: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        _ => Err(ApiError::field(field, format!("{field} param should be on or off"))),
+    }
+}
+
+async fn control(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(uuid): Path<String>,
+    JsonBody(body): JsonBody<ChannelAction>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let ws = caller.require(Role::Member)?.id;
+    let (command, file) = match body.action.as_str() {
+        "deaf" => (CallCommand::Mute { on: on_off("deaf", body.deaf.as_deref())? }, None),
+        "record" if on_off("record", body.record.as_deref())? => {
+            let path = recording_path(&state, body.file_name.as_deref().unwrap_or(""))?;
+            (CallCommand::Record { path: path.clone() }, Some(path))
+        }
+        "record" => (CallCommand::StopRecord, None),
+        "snapshot" => return Err(ApiError::field("action", "video is not supported: calls are audio only")),
+        other => return Err(ApiError::field("action", format!("`{other}` is not deaf or record"))),
+    };
+    state.calls.command(ws, &uuid, command).await.map_err(command_error)?;
+    Ok(axum::Json(match file {
+        Some(f) => json!({"msg": "ok", "file": f, "code": 200}),
+        None => json!({"msg": "ok", "code": 200}),
+    }))
 }

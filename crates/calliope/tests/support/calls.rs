@@ -21,9 +21,10 @@ pub fn callee_with(c: &Calliope, scenario: &str, rtp_port: u16, extra: &[&str]) 
     let uas = Sipp::new(scenario, c.sip);
     let port = uas.port;
     let rtp = rtp_port.to_string();
+    // SIPp keeps the first value of a key: `extra` goes first to win.
     let child = uas
-        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", CALLEE])
         .args(extra)
+        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", CALLEE])
         .spawn();
     let reg = Sipp::new("register.xml", c.sip)
         .args(&["-s", CALLEE, "-au", CALLEE, "-ap", "callee-pw"])

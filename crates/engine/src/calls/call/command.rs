@@ -17,11 +17,14 @@ pub enum CallCommand {
         /// What to play.
         uri: String,
     },
-    /// Record the call's audio to a file.
+    /// Record the call's audio (both directions, one channel each) to a
+    /// WAV file.
     Record {
         /// Where to.
         path: String,
     },
+    /// Stop the call's recording.
+    StopRecord,
     /// Send DTMF digits to the call's legs.
     Dtmf {
         /// The digits.
@@ -51,6 +54,7 @@ impl CallCommand {
             CallCommand::Hangup => "hangup",
             CallCommand::Play { .. } => "play",
             CallCommand::Record { .. } => "record",
+            CallCommand::StopRecord => "stop_record",
             CallCommand::Dtmf { .. } => "dtmf",
             CallCommand::Mute { .. } => "mute",
             CallCommand::Transfer { .. } => "transfer",
@@ -60,7 +64,7 @@ impl CallCommand {
 }
 
 /// Why a command was not carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     /// The call's phase does not allow it (the API answers 409).
     #[error("the call is {} and cannot do that now", .0.as_str())]
@@ -71,6 +75,10 @@ pub enum CommandError {
     /// This build of the engine cannot do it yet (501).
     #[error("not supported yet")]
     Unsupported,
+    /// The media could not do it (a file that is not a WAV, a path that
+    /// cannot be written...).
+    #[error("{0}")]
+    Media(String),
     /// The call's mailbox is full (503: try again).
     #[error("the call is busy")]
     Busy,

@@ -12,6 +12,7 @@ use sip::transaction::{Peer, Protocol, ServerTxId};
 use sip::{HeaderName, MediaType, Method, NameAddr, Request, Response, StatusCode, Uri};
 use store::Millis;
 
+use super::media::CallMedia;
 use super::ring::Ring;
 use super::talk::Bridged;
 use super::{cause_of, Call, Ending, Signal, RING_TIMEOUT};
@@ -21,9 +22,15 @@ use crate::calls::leg::{Leg, Role};
 use crate::calls::registry::Channel;
 use crate::calls::sdp::{answer_preferring, codecs, local, other, side_media};
 use crate::location::Transport;
-use crate::relay::{Bridge, SideMedia};
+use crate::media::LegId;
+use crate::relay::SideMedia;
 use crate::signalling::auth::{authenticate, Challenge};
 use crate::signalling::core::Cmd;
+
+/// The caller's leg in the media session.
+const LEG_A: LegId = LegId(1);
+/// The callee's leg.
+const LEG_B: LegId = LegId(2);
 
 /// The caller's INVITE.
 #[derive(Debug)]
@@ -142,8 +149,12 @@ impl Call {
             self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "no media ports free")));
             return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
         };
-        let port_b = ports_b.port();
-        let mut ports = Some((ports_a, ports_b));
+        let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
+        let (Ok(port_a), Ok(port_b)) = (media.add(LEG_A, ports_a).await, media.add(LEG_B, ports_b).await)
+        else {
+            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "the media session failed")));
+            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+        };
         self.publish("call.created", serde_json::json!({"from": p.caller.extension, "to": p.callee_ext}));
         self.put_legs(a, p);
 
@@ -187,22 +198,26 @@ impl Call {
         // Ringing until one fork answers, all fail, A cancels or time runs out.
         let deadline = super::ring_deadline(self.now(), RING_TIMEOUT.as_millis() as Millis);
         let mut rang = false;
-        // The early media: the bridge, A's answer SDP, and its negotiation.
-        let mut early: Option<(Bridge, tokio::sync::oneshot::Receiver<crate::relay::BridgeEnd>)> = None;
+        // The early media: whether it flows, A's answer SDP and its media.
+        let mut early = false;
         let mut answer_a: Option<(SessionDescription, SideMedia)> = None;
         let (winner, answer_b) = loop {
             match self.ring(&mut forks, deadline).await {
                 Ring::Provisional(resp) => {
-                    let early_b = (!late && early.is_none() && !resp.body.is_empty())
+                    let early_b = (!late && !early && !resp.body.is_empty())
                         .then(|| sdp::parse_bytes(&resp.body).ok())
                         .flatten()
                         .and_then(|d| side_media(&d));
                     if let (Some(media_b), Some(offer)) = (early_b, offer_a.as_ref()) {
-                        let Some((sdp_a, media_a)) = self.answer_a(offer, ip_a, &mut ports, media_b) else {
+                        let Some((sdp_a, media_a)) = self.answer_a(offer, ip_a, port_a, media_b) else {
                             continue;
                         };
-                        let Some((pa, pb)) = ports.take() else { continue };
-                        early = Some(Bridge::start(pa, media_a, pb, media_b, self.sw.config.rtp_timeout));
+                        let dir_a = crate::calls::sdp::direction(offer);
+                        media.set(LEG_A, media_a, a.peer.addr.ip(), dir_a).await;
+                        let peer_b = forks.first().map_or(a.peer.addr.ip(), |f| f.peer.addr.ip());
+                        media.set(LEG_B, media_b, peer_b, Direction::SendRecv).await;
+                        media.connect(LEG_A, LEG_B).await;
+                        early = true;
                         let progress = a
                             .reply(&self.sw, StatusCode::SESSION_PROGRESS)
                             .with_body(&MediaType::sdp(), sdp_a.to_string().into_bytes());
@@ -210,7 +225,7 @@ impl Call {
                         answer_a = Some((sdp_a, media_a));
                         self.signal(Signal::EarlyMedia);
                         self.publish("call.early", serde_json::json!({}));
-                    } else if !rang && early.is_none() {
+                    } else if !rang && !early {
                         rang = true;
                         self.respond(a.id, a.reply(&self.sw, StatusCode::RINGING));
                         self.signal(Signal::Ringing);
@@ -289,7 +304,7 @@ impl Call {
         // answer, or (late offer) our offer, answered in A's ACK.
         let (sdp_a, media_a) = match (&offer_a, answer_a.take()) {
             (Some(_), Some(done)) => done,
-            (Some(offer), None) => match self.answer_a(offer, ip_a, &mut ports, media_b) {
+            (Some(offer), None) => match self.answer_a(offer, ip_a, port_a, media_b) {
                 Some(x) => x,
                 None => {
                     self.bye(&mut b).await;
@@ -298,7 +313,6 @@ impl Call {
                 }
             },
             (None, _) => {
-                let port_a = ports.as_ref().map_or(0, |(pa, _)| pa.port());
                 let offer =
                     sdp::offer(&local(ip_a, port_a, vec![codec_b, other(codec_b)], Direction::SendRecv, 1));
                 let media = SideMedia {
@@ -318,15 +332,10 @@ impl Call {
         let ok =
             a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_string().into_bytes());
         leg_a.dialog.handle_sent_response(&ok);
-        let (bridge, ended) = match (early, ports.take()) {
-            (Some((bridge, ended)), _) => {
-                bridge.update(0, media_a).await;
-                bridge.update(1, media_b).await;
-                (bridge, ended)
-            }
-            (None, Some((pa, pb))) => Bridge::start(pa, media_a, pb, media_b, self.sw.config.rtp_timeout),
-            (None, None) => return Ending::new(500, "NORMAL_TEMPORARY_FAILURE"),
-        };
+        let dir_a = offer_a.as_ref().map_or(Direction::SendRecv, crate::calls::sdp::direction);
+        media.set(LEG_A, media_a, a.peer.addr.ip(), dir_a).await;
+        media.set(LEG_B, media_b, b.peer.addr.ip(), Direction::SendRecv).await;
+        media.connect(LEG_A, LEG_B).await;
         self.respond(a.id, ok);
         p.answer = Some(self.now());
         p.codec = codec_of(media_a.codec).encoding().to_owned();
@@ -335,7 +344,8 @@ impl Call {
         self.signal(Signal::Answered);
         self.publish("call.answered", serde_json::json!({"codec": p.codec}));
 
-        let mut bridged = Bridged { a: leg_a, b, bridge, ended, invite_a: a.id, forks, winner, late_a: late };
+        let mut bridged =
+            Bridged { a: leg_a, b, ids: [LEG_A, LEG_B], media, invite_a: a.id, forks, winner, late_a: late };
         self.talk(&mut bridged).await
     }
 
@@ -344,10 +354,9 @@ impl Call {
         &self,
         offer: &SessionDescription,
         ip_a: std::net::IpAddr,
-        ports: &mut Option<(crate::relay::Ports, crate::relay::Ports)>,
+        port_a: u16,
         media_b: SideMedia,
     ) -> Option<(SessionDescription, SideMedia)> {
-        let port_a = ports.as_ref()?.0.port();
         let (sdp_a, negotiated) =
             answer_preferring(offer, ip_a, port_a, codec_of(media_b.codec), Direction::SendRecv, 1).ok()?;
         let mut media_a = side_media(offer)?;

@@ -6,7 +6,9 @@
 //! callee's contacts) or from the API ([`originate()`]: a UAC leg first).
 
 mod command;
+mod control;
 mod inbound;
+mod media;
 mod originate;
 mod phase;
 mod ring;
@@ -32,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::cdr::Cdr;
 use super::registry::{Admission, Refusal};
 use crate::events::Event;
-use crate::relay::BridgeEnd;
+use crate::media::MediaEvent;
 use crate::signalling::core::{CallEvent, Cmd, Owner};
 use crate::signalling::Switch;
 
@@ -89,10 +91,13 @@ enum Input {
     Sip(CallEvent),
     /// A hang-up command (already answered).
     Hangup,
+    /// Another command the phase allows, to carry out and answer.
+    Command(Envelope),
     /// The phase's timer (ring timeout) fired.
     Timer,
-    /// The media ended by itself (no RTP for the timeout).
-    MediaEnded,
+    /// Something happened to the media (a digit, the end of a playback,
+    /// no RTP for the timeout...).
+    Media(MediaEvent),
     /// The switch loop went away.
     Closed,
 }
@@ -251,7 +256,7 @@ impl Call {
     async fn next(
         &mut self,
         deadline: Option<Millis>,
-        media: Option<&mut oneshot::Receiver<BridgeEnd>>,
+        media: Option<&mut mpsc::Receiver<MediaEvent>>,
     ) -> Input {
         let mut timer = match deadline {
             Some(at) => self.sw.clock.sleep_until(at),
@@ -259,11 +264,13 @@ impl Call {
         };
         let mut media = media;
         loop {
-            let ended = async {
+            let media_event = async {
                 match media.as_deref_mut() {
-                    Some(rx) => {
-                        let _ = rx.await;
-                    }
+                    Some(rx) => match rx.recv().await {
+                        Some(e) => e,
+                        // The session ended: as if the media stopped.
+                        None => MediaEvent::Inactive,
+                    },
                     None => std::future::pending().await,
                 }
             };
@@ -279,14 +286,11 @@ impl Call {
                             let _ = env.reply.send(Ok(()));
                             return Input::Hangup;
                         }
-                        other => {
-                            tracing::debug!(command = other.name(), "a command this engine cannot do yet");
-                            let _ = env.reply.send(Err(CommandError::Unsupported));
-                        }
+                        _ => return Input::Command(env),
                     }
                 }
                 _ = &mut timer => return Input::Timer,
-                _ = ended => return Input::MediaEnded,
+                e = media_event => return Input::Media(e),
             }
         }
     }
@@ -329,6 +333,12 @@ impl Call {
             }
         }
     }
+}
+
+/// Answers a command that cannot be carried out where the call is.
+fn unsupported(env: Envelope) {
+    tracing::debug!(command = env.command.name(), "a command this call cannot do here");
+    let _ = env.reply.send(Err(CommandError::Unsupported));
 }
 
 /// The hangup cause a SIP failure status stands for.

@@ -18,7 +18,9 @@ use tokio::sync::mpsc;
 
 use super::command::CallHandle;
 use super::inbound::codec_of;
+use super::media::CallMedia;
 use super::ring::{Fork, Ring};
+use super::CallCommand;
 use super::{cause_of, Call, CallEvent, Ending, Input, Signal};
 use crate::calls::cdr::Cdr;
 use crate::calls::leg::auth::Account as UpstreamAccount;
@@ -26,6 +28,7 @@ use crate::calls::leg::{Leg, Role};
 use crate::calls::registry::{Channel, Refusal};
 use crate::calls::sdp::{answer_preferring, local, side_media};
 use crate::location::Transport;
+use crate::media::LegId;
 use crate::relay::Ports;
 use crate::signalling::core::Cmd;
 use crate::signalling::Switch;
@@ -59,6 +62,9 @@ pub struct Originate {
     pub destination: Destination,
     /// How long it may ring.
     pub ring_timeout: Duration,
+    /// What to do once answered, in order (play a file, record...);
+    /// then the call is parked until hung up.
+    pub then: Vec<CallCommand>,
 }
 
 /// Why a call could not be placed.
@@ -105,6 +111,9 @@ pub async fn originate(sw: &Arc<Switch>, o: Originate) -> Result<CallHandle, Ori
     });
     Ok(handle)
 }
+
+/// The one leg of an originated call in its media session.
+const LEG: LegId = LegId(1);
 
 /// A contact to call: its URI, where to send, and the account for a
 /// challenge.
@@ -194,7 +203,11 @@ impl Call {
         );
         let mut answered_at = None;
         let mut codec = String::new();
-        let ending = self.place(&o, targets, &ports, &mut answered_at, &mut codec).await;
+        let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
+        let ending = match media.add(LEG, ports).await {
+            Ok(port) => self.place(&o, targets, port, &mut media, &mut answered_at, &mut codec).await,
+            Err(_) => Ending::new(503, "NORMAL_TEMPORARY_FAILURE"),
+        };
         self.signal(Signal::Ended);
         let to_agent = matches!(o.destination, Destination::Agent { .. });
         self.write_records(vec![Cdr {
@@ -220,15 +233,15 @@ impl Call {
         &mut self,
         o: &Originate,
         targets: Vec<Target>,
-        ports: &Ports,
+        port: u16,
+        media: &mut CallMedia,
         answered_at: &mut Option<Millis>,
         codec: &mut String,
     ) -> Ending {
         let mut forks: Vec<Fork> = Vec::new();
         for (uri, peer, account) in targets {
             let ip = self.media_ip(peer.addr);
-            let offer =
-                sdp::offer(&local(ip, ports.port(), vec![Codec::Pcmu, Codec::Pcma], Direction::SendRecv, 1));
+            let offer = sdp::offer(&local(ip, port, vec![Codec::Pcmu, Codec::Pcma], Direction::SendRecv, 1));
             let Some(request) = self.originate_invite(o, uri, peer, &offer) else { continue };
             if let Some(f) = self.fork(request, peer, account).await {
                 forks.push(f);
@@ -275,17 +288,25 @@ impl Call {
         let ack = dialog.ack_for_2xx(&answer, self.via(fork.peer));
         let _ = self.cmds.send(Cmd::Ack(fork.id, ack, fork.peer));
         let mut leg = Leg::new(self.uuid(), Role::Uac, dialog, fork.peer);
-        let Some(media) = sdp::parse_bytes(&answer.body).ok().as_ref().and_then(side_media) else {
+        let Some(theirs) = sdp::parse_bytes(&answer.body).ok().as_ref().and_then(side_media) else {
             self.bye(&mut leg).await;
             return Ending::new(488, "INCOMPATIBLE_DESTINATION");
         };
+        media.set(LEG, theirs, fork.peer.addr.ip(), Direction::SendRecv).await;
         *answered_at = Some(self.now());
-        *codec = codec_of(media.codec).encoding().to_owned();
+        *codec = codec_of(theirs.codec).encoding().to_owned();
         let shown = codec.clone();
         self.admission.update_legs(|l| l.codec = shown.clone());
         self.signal(Signal::Answered);
         self.publish("call.answered", serde_json::json!({"codec": codec}));
-        self.park(&mut leg, &forks, winner, ports, codec_of(media.codec)).await
+        for command in &o.then {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            self.command(super::Envelope { command: command.clone(), reply }, media, &[LEG]).await;
+            if let Ok(Err(e)) = answer.await {
+                tracing::warn!(command = command.name(), error = %e, "an originated call's command failed");
+            }
+        }
+        self.park(&mut leg, &forks, winner, media, codec_of(theirs.codec)).await
     }
 
     /// An answered call with one leg and nothing to do: wait for the end.
@@ -294,18 +315,30 @@ impl Call {
         leg: &mut Leg,
         forks: &[Fork],
         winner: usize,
-        ports: &Ports,
+        media: &mut CallMedia,
         codec: Codec,
     ) -> Ending {
         loop {
-            let event = match self.next(None, None).await {
+            let event = match self.next(None, Some(&mut media.events)).await {
                 Input::Sip(e) => e,
                 Input::Hangup => {
                     self.bye(leg).await;
                     return Ending::new(200, "NORMAL_CLEARING");
                 }
                 Input::Closed => return Ending::new(200, "NORMAL_CLEARING"),
-                Input::Timer | Input::MediaEnded => continue,
+                Input::Media(crate::media::MediaEvent::Inactive) => {
+                    self.bye(leg).await;
+                    return Ending::new(200, "MEDIA_TIMEOUT");
+                }
+                Input::Media(e) => {
+                    self.media_event(&e);
+                    continue;
+                }
+                Input::Command(env) => {
+                    self.command(env, media, &[LEG]).await;
+                    continue;
+                }
+                Input::Timer => continue,
             };
             match event {
                 CallEvent::Request { id, request, .. } if request.head.call_id == leg.call_id() => {
@@ -320,7 +353,7 @@ impl Call {
                             return Ending::new(200, "NORMAL_CLEARING");
                         }
                         Method::Invite | Method::Update => {
-                            let resp = self.answer_offer(&request, leg, ports, codec);
+                            let resp = self.answer_offer(&request, leg, media, codec).await;
                             self.respond(id, resp);
                         }
                         Method::Info => {
@@ -360,7 +393,13 @@ impl Call {
     }
 
     /// Answers an in-dialog offer on a parked leg with our own media.
-    fn answer_offer(&self, request: &Request, leg: &mut Leg, ports: &Ports, codec: Codec) -> Response {
+    async fn answer_offer(
+        &self,
+        request: &Request,
+        leg: &mut Leg,
+        media: &mut CallMedia,
+        codec: Codec,
+    ) -> Response {
         let Ok(offer) = sdp::parse_bytes(&request.body) else {
             let mut resp = Response::for_request(request, StatusCode::NOT_ACCEPTABLE_HERE, None);
             resp.head.headers.push(HeaderName::Warning, "305 calliope \"the offer is missing or malformed\"");
@@ -368,7 +407,10 @@ impl Call {
         };
         let version = leg.next_version();
         let ip = self.media_ip(leg.peer.addr);
-        match answer_preferring(&offer, ip, ports.port(), codec, Direction::SendRecv, version) {
+        if let Some(theirs) = side_media(&offer) {
+            media.set(LEG, theirs, leg.peer.addr.ip(), crate::calls::sdp::direction(&offer)).await;
+        }
+        match answer_preferring(&offer, ip, media.port(LEG), codec, Direction::SendRecv, version) {
             Ok((answer, _)) => {
                 let mut resp = Response::for_request(request, StatusCode::OK, None);
                 resp.head.headers.push(HeaderName::Contact, self.contact());

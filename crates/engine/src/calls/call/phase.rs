@@ -56,7 +56,10 @@ impl Phase {
         match command {
             CallCommand::Hangup => self != Ending,
             // Media needs media: early or answered.
-            CallCommand::Play { .. } | CallCommand::Record { .. } | CallCommand::Dtmf { .. } => {
+            CallCommand::Play { .. }
+            | CallCommand::Record { .. }
+            | CallCommand::StopRecord
+            | CallCommand::Dtmf { .. } => {
                 matches!(self, Early | Answered)
             }
             CallCommand::Mute { .. } | CallCommand::Transfer { .. } | CallCommand::Bridge { .. } => {

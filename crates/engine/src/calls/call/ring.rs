@@ -82,7 +82,11 @@ impl Call {
                 Input::Hangup => return Ring::Hangup,
                 Input::Timer => return Ring::TimedOut,
                 Input::Closed => return Ring::Closed,
-                Input::MediaEnded => continue,
+                Input::Media(_) => continue,
+                Input::Command(env) => {
+                    super::unsupported(env);
+                    continue;
+                }
             };
             match event {
                 CallEvent::Cancel(_) => return Ring::Cancelled,

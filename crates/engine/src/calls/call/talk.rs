@@ -9,11 +9,13 @@ use sip::transaction::{ClientTxId, ServerTxId, TxId};
 use sip::{HeaderName, MediaType, Method, Request, Response, StatusCode};
 
 use super::inbound::codec_of;
+use super::media::CallMedia;
 use super::ring::Fork;
 use super::{Call, CallEvent, Ending, Input};
 use crate::calls::leg::{dtmf, Leg};
 use crate::calls::sdp::{answer_preferring, codecs, direction, local, side_media};
-use crate::relay::{Bridge, BridgeEnd, SideMedia};
+use crate::media::{LegId, MediaEvent};
+use crate::relay::SideMedia;
 use crate::signalling::core::Cmd;
 
 /// Two legs and the bridge between them.
@@ -23,10 +25,10 @@ pub(super) struct Bridged {
     pub a: Leg,
     /// The callee's leg (bridge side 1).
     pub b: Leg,
+    /// The media legs of A and B.
+    pub ids: [LegId; 2],
     /// The media.
-    pub bridge: Bridge,
-    /// Fires when the media stops by itself.
-    pub ended: tokio::sync::oneshot::Receiver<BridgeEnd>,
+    pub media: CallMedia,
     /// A's INVITE transaction (its ACK may never come).
     pub invite_a: ServerTxId,
     /// Every fork sent to B.
@@ -51,17 +53,25 @@ impl Call {
     pub(super) async fn talk(&mut self, s: &mut Bridged) -> Ending {
         let mut pending: Option<Relayed> = None;
         loop {
-            let event = match self.next(None, Some(&mut s.ended)).await {
+            let event = match self.next(None, Some(&mut s.media.events)).await {
                 Input::Sip(e) => e,
                 Input::Hangup => {
                     self.bye(&mut s.a).await;
                     self.bye(&mut s.b).await;
                     return Ending::new(200, "NORMAL_CLEARING");
                 }
-                Input::MediaEnded => {
+                Input::Media(MediaEvent::Inactive) => {
                     self.bye(&mut s.a).await;
                     self.bye(&mut s.b).await;
                     return Ending::new(200, "MEDIA_TIMEOUT");
+                }
+                Input::Media(e) => {
+                    self.media_event(&e);
+                    continue;
+                }
+                Input::Command(env) => {
+                    self.command(env, &mut s.media, &s.ids).await;
+                    continue;
                 }
                 Input::Closed => return Ending::new(200, "NORMAL_CLEARING"),
                 Input::Timer => continue,
@@ -97,7 +107,17 @@ impl Call {
                             self.respond(id, Response::for_request(&request, status, None));
                         }
                         Method::Invite | Method::Update => {
-                            match self.relay_offer(&request, other, &s.bridge, from_a).await {
+                            match self
+                                .relay_offer(
+                                    &request,
+                                    this.peer.addr.ip(),
+                                    other,
+                                    &mut s.media,
+                                    s.ids,
+                                    from_a,
+                                )
+                                .await
+                            {
                                 Ok(forwarded) => {
                                     pending = Some(Relayed { id, request: *request, from_a, forwarded })
                                 }
@@ -135,7 +155,10 @@ impl Call {
                 {
                     s.late_a = false;
                     match sdp::parse_bytes(&ack.body).ok().as_ref().and_then(side_media) {
-                        Some(media) => s.bridge.update(0, media).await,
+                        Some(media) => {
+                            let ip = s.a.peer.addr.ip();
+                            s.media.set(s.ids[0], media, ip, sdp::Direction::SendRecv).await
+                        }
                         None => tracing::debug!("the caller's answer in its ACK is not usable"),
                     }
                 }
@@ -158,7 +181,9 @@ impl Call {
                             let ack = other.dialog.ack_for_2xx(&resp, self.via(other.peer));
                             let _ = self.cmds.send(Cmd::Ack(id, ack, other.peer));
                         }
-                        let answered = self.relay_answer(r, &resp, this, &s.bridge).await;
+                        let answered = self
+                            .relay_answer(r, &resp, this, other.peer.addr.ip(), &mut s.media, s.ids)
+                            .await;
                         self.respond(r.id, answered);
                     } else {
                         self.respond(r.id, Response::for_request(&r.request, resp.status, None));
@@ -218,22 +243,25 @@ impl Call {
     async fn relay_offer(
         &mut self,
         request: &Request,
+        this_ip: std::net::IpAddr,
         other: &mut Leg,
-        bridge: &Bridge,
+        media: &mut CallMedia,
+        ids: [LegId; 2],
         from_a: bool,
     ) -> Result<ClientTxId, &'static str> {
         let offer = sdp::parse_bytes(&request.body).map_err(|_| "the offer is missing or malformed")?;
-        let media = side_media(&offer)
+        let theirs = side_media(&offer)
             .or_else(|| {
                 let codec = codecs(&offer).first()?.payload_type();
                 Some(SideMedia { remote: None, codec, dtmf: None })
             })
             .ok_or("the offer has neither PCMU nor PCMA")?;
-        bridge.update(if from_a { 0 } else { 1 }, media).await;
+        let (this_id, other_id) = if from_a { (ids[0], ids[1]) } else { (ids[1], ids[0]) };
+        media.set(this_id, theirs, this_ip, direction(&offer)).await;
         let ip = self.media_ip(other.peer.addr);
         let version = other.next_version();
-        let port = bridge.port(if from_a { 1 } else { 0 });
-        let codec = codec_of(bridge.codec(if from_a { 1 } else { 0 }));
+        let port = media.port(other_id);
+        let codec = codec_of(media.codec(other_id));
         let ours = sdp::offer(&local(ip, port, vec![codec], direction(&offer), version));
         let mut forwarded =
             other.request(request.method.clone(), self.via(other.peer)).ok_or("the other side hung up")?;
@@ -251,25 +279,24 @@ impl Call {
         r: &Relayed,
         answer: &Response,
         this: &mut Leg,
-        bridge: &Bridge,
+        other_ip: std::net::IpAddr,
+        media: &mut CallMedia,
+        ids: [LegId; 2],
     ) -> Response {
         let theirs = sdp::parse_bytes(&answer.body).ok();
-        let other_index = if r.from_a { 1 } else { 0 };
-        if let Some(media) = theirs.as_ref().and_then(side_media) {
-            bridge.update(other_index, media).await;
-        }
+        let (this_id, other_id) = if r.from_a { (ids[0], ids[1]) } else { (ids[1], ids[0]) };
         let wanted = theirs.as_ref().map_or(Direction::SendRecv, direction);
-        let this_index = 1 - other_index;
+        if let Some(m) = theirs.as_ref().and_then(side_media) {
+            media.set(other_id, m, other_ip, wanted).await;
+        }
         let ip = self.media_ip(this.peer.addr);
         let version = this.next_version();
         let offer = sdp::parse_bytes(&r.request.body).ok();
         let mut resp = Response::for_request(&r.request, StatusCode::OK, None);
         resp.head.headers.push(HeaderName::Contact, self.contact());
         if let Some(offer) = offer {
-            let codec = codec_of(bridge.codec(this_index));
-            if let Ok((sdp, _)) =
-                answer_preferring(&offer, ip, bridge.port(this_index), codec, wanted, version)
-            {
+            let codec = codec_of(media.codec(this_id));
+            if let Ok((sdp, _)) = answer_preferring(&offer, ip, media.port(this_id), codec, wanted, version) {
                 resp = resp.with_body(&MediaType::sdp(), sdp.to_string().into_bytes());
             }
         }

@@ -128,7 +128,7 @@ impl Call {
             let other = if side == 0 { &s.b } else { &s.a };
             other.dialog.remote_uri().uri.user().unwrap_or("calliope").to_owned()
         };
-        let port = s.bridge.port(side);
+        let port = s.media.port(s.ids[side]);
         let mut forks: Vec<Fork> = Vec::new();
         for b in &bindings {
             let peer = Peer {
@@ -202,7 +202,8 @@ impl Call {
             self.bye(&mut leg).await;
             return Reached::Failed(488, "Not Acceptable Here");
         };
-        s.bridge.update(side, media).await;
+        let ip = fork.peer.addr.ip();
+        s.media.set(s.ids[side], media, ip, Direction::SendRecv).await;
         Reached::Connected(Box::new(leg), forks, winner)
     }
 

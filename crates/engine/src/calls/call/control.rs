@@ -1,0 +1,88 @@
+//! What a connected call does with its media: commands from the mailbox
+//! (play, record, mute) carried out on the call's media session, and the
+//! session's events (digits, playbacks and recordings ended, strangers)
+//! published as call events.
+
+use crate::media::{open_player, DtmfSource, LegId, MediaEvent, RecordMode, RecordSpec};
+
+use super::media::CallMedia;
+use super::{Call, CallCommand, CommandError, CommandResult, Envelope};
+
+impl Call {
+    /// Publishes what the media session reports.
+    pub(super) fn media_event(&self, e: &MediaEvent) {
+        match e {
+            MediaEvent::Dtmf { leg, digit, source } => {
+                let source = match source {
+                    DtmfSource::Rfc4733 => "rfc4733",
+                    DtmfSource::InBand => "inband",
+                    DtmfSource::SipInfo => "info",
+                };
+                let data =
+                    serde_json::json!({"digit": digit.as_char().to_string(), "source": source, "leg": leg.0});
+                self.publish("call.dtmf", data);
+            }
+            MediaEvent::PlaybackFinished { leg, stopped, .. } => {
+                self.publish("call.playback.finished", serde_json::json!({"leg": leg.0, "stopped": stopped}));
+            }
+            MediaEvent::RecordingFinished { path, duration_ms, error, .. } => {
+                let data = serde_json::json!({"path": path.display().to_string(), "durationMs": duration_ms, "error": error});
+                self.publish("call.recording.finished", data);
+            }
+            MediaEvent::Voice { leg, speaking } => {
+                self.publish("call.voice", serde_json::json!({"leg": leg.0, "speaking": speaking}));
+            }
+            MediaEvent::Strangers { leg, from, count } => {
+                tracing::warn!(leg = leg.0, %from, count, "RTP from a stranger was dropped");
+            }
+            MediaEvent::Inactive => {}
+        }
+    }
+
+    /// Carries out a media command on `legs` (the first is the one played
+    /// to and muted: the caller, or the callee of an originated call) and
+    /// answers it.
+    pub(super) async fn command(&mut self, env: Envelope, media: &mut CallMedia, legs: &[LegId]) {
+        let result = self.media_command(&env.command, media, legs).await;
+        if let Err(e) = &result {
+            tracing::debug!(command = env.command.name(), error = %e, "a call command failed");
+        }
+        let _ = env.reply.send(result);
+    }
+
+    async fn media_command(
+        &mut self,
+        command: &CallCommand,
+        media: &mut CallMedia,
+        legs: &[LegId],
+    ) -> CommandResult {
+        let first = *legs.first().ok_or(CommandError::Gone)?;
+        let failed = |e: crate::media::MediaError| CommandError::Media(e.to_string());
+        match command {
+            CallCommand::Play { uri } => {
+                let source = open_player(uri).await.map_err(failed)?;
+                media.handle.play(first, source).await.map_err(failed)?;
+                self.publish("call.playback.started", serde_json::json!({"uri": uri, "leg": first.0}));
+                Ok(())
+            }
+            CallCommand::Record { path } => {
+                if let Some(id) = media.recording.take() {
+                    let _ = media.handle.stop_record(id).await;
+                }
+                let spec = RecordSpec { legs: legs.to_vec(), mode: RecordMode::Stereo, path: path.into() };
+                media.recording = Some(media.handle.record(spec).await.map_err(failed)?);
+                self.publish("call.recording.started", serde_json::json!({"path": path}));
+                Ok(())
+            }
+            CallCommand::StopRecord => match media.recording.take() {
+                Some(id) => media.handle.stop_record(id).await.map_err(failed),
+                None => Err(CommandError::Media("the call is not being recorded".into())),
+            },
+            CallCommand::Mute { on } => media.handle.mute(first, *on).await.map_err(failed),
+            CallCommand::Hangup
+            | CallCommand::Dtmf { .. }
+            | CallCommand::Transfer { .. }
+            | CallCommand::Bridge { .. } => Err(CommandError::Unsupported),
+        }
+    }
+}
