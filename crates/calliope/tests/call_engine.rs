@@ -237,3 +237,13 @@ fn refer_to_an_unknown_target_fails_with_a_notify_and_the_call_goes_on() {
     let items = records(&c);
     assert!(items.iter().all(|r| r["status"] == "NORMAL_CLEARING"), "{items:?}");
 }
+
+#[test]
+fn a_crossing_reinvite_gets_491_and_the_call_is_unharmed() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_glare.xml", free_port());
+    let out = caller(&c, "uac_glare.xml", &[]);
+    assert_passed(&out, "the second re-INVITE got 491, the first its 200, and BYE went through");
+    wait(uas, "callee");
+    assert!(records(&c).iter().all(|r| r["status"] == "NORMAL_CLEARING"));
+}
