@@ -192,3 +192,64 @@ fn rtp_from_a_stranger_is_dropped_and_the_call_media_keeps_flowing() {
     wait(uac, "caller");
     wait(uas, "callee");
 }
+
+#[test]
+fn in_band_dtmf_is_detected_and_published() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let c = calliope(&[]);
+    let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let uas = callee(&c, "uas_answer.xml", ear.local_addr().unwrap().port());
+    let url = format!("{}/events?token={}", c.http.replace("http://", "ws://"), c.token());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut ws = rt.block_on(async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let sub = json!({"type": "subscribe", "events": ["call.dtmf"]});
+        ws.send(Message::Text(sub.to_string().into())).await.unwrap();
+        ws
+    });
+    let (st, body) = c.call(
+        "POST",
+        "/api/channels",
+        json!({"destNumber": CALLEE, "apps": [
+            {"app": "start_dtmf"},
+            {"app": "playback", "args": "silence_stream://4000"}
+        ]}),
+    );
+    assert_eq!(st, 200, "{body}");
+    // The silence played to the callee shows where the call's port is.
+    ear.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 2048];
+    let (_, port) = ear.recv_from(&mut buf).unwrap();
+    // The callee presses 7: 200 ms of the tone pair in its audio, then quiet.
+    let digit = media::dtmf::Digit::from_char('7').unwrap();
+    let mut audio = media::tone::dtmf_tone(8000, digit, 200, 8000.0);
+    audio.extend(media::tone::silence(8000, 300));
+    for (i, frame) in audio.chunks(160).enumerate() {
+        let payload: Vec<u8> = frame.iter().map(|s| ulaw_encode(*s)).collect();
+        let pkt = media::rtp::RtpPacket::new(0, i as u16 + 1, i as u32 * 160, 0x1234_5678, &payload);
+        ear.send_to(&pkt.to_vec().unwrap(), port).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let event = rt.block_on(async {
+        loop {
+            let msg =
+                tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+            if let Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                if v["type"] == "call.dtmf" {
+                    return v;
+                }
+            }
+        }
+    });
+    assert_eq!(
+        (event["data"]["digit"].as_str(), event["data"]["source"].as_str()),
+        (Some("7"), Some("inband")),
+        "{event}"
+    );
+    let uuid = body["uuid"].as_str().unwrap();
+    assert_eq!(c.call("DELETE", &format!("/api/channels/{uuid}"), Value::Null).0, 200);
+    wait(uas, "callee");
+}

@@ -165,6 +165,8 @@ async fn originate(
         then.push(match a.app.as_str() {
             "playback" => CallCommand::Play { uri: a.args },
             "record_session" => CallCommand::Record { path: recording_path(&state, &a.args)? },
+            "start_dtmf" => CallCommand::DetectDtmf { on: true },
+            "stop_dtmf" => CallCommand::DetectDtmf { on: false },
             "park" => continue,
             other => {
                 return Err(ApiError::field("app", format!("`{other}` is not an app this server runs yet")))

@@ -30,6 +30,11 @@ pub enum CallCommand {
         /// The digits.
         digits: String,
     },
+    /// Turn detection of in-band DTMF (tones in the audio) on or off.
+    DetectDtmf {
+        /// On when true.
+        on: bool,
+    },
     /// Stop (or resume) the caller's audio reaching the other side.
     Mute {
         /// Muted when true.
@@ -57,6 +62,7 @@ impl CallCommand {
             CallCommand::StopRecord => "stop_record",
             CallCommand::Dtmf { .. } => "dtmf",
             CallCommand::Mute { .. } => "mute",
+            CallCommand::DetectDtmf { .. } => "detect_dtmf",
             CallCommand::Transfer { .. } => "transfer",
             CallCommand::Bridge { .. } => "bridge",
         }

@@ -79,6 +79,12 @@ impl Call {
                 None => Err(CommandError::Media("the call is not being recorded".into())),
             },
             CallCommand::Mute { on } => media.handle.mute(first, *on).await.map_err(failed),
+            CallCommand::DetectDtmf { on } => {
+                for leg in legs {
+                    media.handle.detect_dtmf(*leg, *on).await.map_err(failed)?;
+                }
+                Ok(())
+            }
             CallCommand::Hangup
             | CallCommand::Dtmf { .. }
             | CallCommand::Transfer { .. }

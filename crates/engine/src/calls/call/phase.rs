@@ -59,6 +59,7 @@ impl Phase {
             CallCommand::Play { .. }
             | CallCommand::Record { .. }
             | CallCommand::StopRecord
+            | CallCommand::DetectDtmf { .. }
             | CallCommand::Dtmf { .. } => {
                 matches!(self, Early | Answered)
             }
