@@ -153,8 +153,15 @@ async fn originate(
     JsonBody(body): JsonBody<NewChannel>,
 ) -> Result<axum::Json<Json>, ApiError> {
     let ws = caller.require(Role::Member)?.id;
-    if body.dest_number.trim().is_empty() {
+    let dest = body.dest_number.trim();
+    if dest.is_empty() {
         return Err(ApiError::field("destNumber", "is required"));
+    }
+    if dest.len() > 64 || !dest.chars().all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c)) {
+        return Err(ApiError::field(
+            "destNumber",
+            "must be an extension or number (letters, digits, + * # . _ -)",
+        ));
     }
     let mut apps = body.apps;
     if let Some(app) = body.app {
@@ -173,7 +180,9 @@ async fn originate(
             }
         });
     }
-    let sw = state.sip.get().cloned().ok_or_else(|| ApiError::internal("the SIP side is not running"))?;
+    // Without a SIP side (the API alone, in tests) no call can be placed.
+    let sw =
+        state.sip.get().cloned().ok_or_else(|| ApiError::exhausted("calls cannot be placed now", Some(5)))?;
     let order = Originate {
         workspace_id: ws,
         caller_id: body.cid_number.unwrap_or_else(|| "calliope".into()),

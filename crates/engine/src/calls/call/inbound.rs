@@ -336,6 +336,13 @@ impl Call {
         media.set(LEG_A, media_a, a.peer.addr.ip(), dir_a).await;
         media.set(LEG_B, media_b, b.peer.addr.ip(), Direction::SendRecv).await;
         media.connect(LEG_A, LEG_B).await;
+        // What the media said while ringing: digits still count; a quiet
+        // early phase is not a reason to end the answered call.
+        while let Ok(e) = media.events.try_recv() {
+            if e != crate::media::MediaEvent::Inactive {
+                self.media_event(&e);
+            }
+        }
         self.respond(a.id, ok);
         p.answer = Some(self.now());
         p.codec = codec_of(media_a.codec).encoding().to_owned();
