@@ -247,3 +247,11 @@ fn a_crossing_reinvite_gets_491_and_the_call_is_unharmed() {
     wait(uas, "callee");
     assert!(records(&c).iter().all(|r| r["status"] == "NORMAL_CLEARING"));
 }
+
+#[test]
+fn update_is_relayed_like_a_reinvite() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_update.xml", free_port());
+    assert_passed(&caller(&c, "uac_update.xml", &[]), "hold by UPDATE, answered recvonly through Calliope");
+    wait(uas, "the callee got the UPDATE (sendonly), then the re-INVITE");
+}
