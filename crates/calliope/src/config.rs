@@ -88,6 +88,9 @@ pub struct Settings {
     /// Idle seconds after which a login token expires [default: 1800].
     #[arg(long, env = "CALLIOPE_SESSION_IDLE")]
     pub session_idle: Option<i64>,
+    /// Seconds a callee may ring before the call is given up [default: 60].
+    #[arg(long, env = "CALLIOPE_RING_TIMEOUT")]
+    pub ring_timeout: Option<u64>,
     /// Most live calls in all; beyond them a new INVITE gets 503 [default: 0, no limit].
     #[arg(long, env = "CALLIOPE_MAX_CALLS")]
     pub max_calls: Option<usize>,
@@ -165,6 +168,7 @@ impl Settings {
             access_token_ttl,
             refresh_token_ttl,
             session_idle,
+            ring_timeout,
             max_calls,
             shutdown_grace,
             quotas
@@ -215,6 +219,9 @@ impl Settings {
         }
         if let Some(secs) = self.rtp_timeout {
             c.rtp_timeout = std::time::Duration::from_secs(secs.max(1));
+        }
+        if let Some(secs) = self.ring_timeout {
+            c.ring_timeout = std::time::Duration::from_secs(secs.clamp(1, 3600));
         }
         Ok(c)
     }

@@ -255,3 +255,14 @@ fn update_is_relayed_like_a_reinvite() {
     assert_passed(&caller(&c, "uac_update.xml", &[]), "hold by UPDATE, answered recvonly through Calliope");
     wait(uas, "the callee got the UPDATE (sendonly), then the re-INVITE");
 }
+
+#[test]
+fn an_unanswered_call_rings_out_after_the_ring_timeout() {
+    let c = calliope(&["--ring-timeout", "1"]);
+    let uas = callee(&c, "uas_ring.xml", free_port());
+    let started = Instant::now();
+    assert_passed(&caller(&c, "uac_unavailable.xml", &[]), "the caller got 480 after ringing");
+    assert!(started.elapsed() < Duration::from_secs(5), "about a second of ringing: {:?}", started.elapsed());
+    wait(uas, "the callee was cancelled");
+    assert!(records(&c).iter().all(|r| r["status"] == "NO_ANSWER"));
+}

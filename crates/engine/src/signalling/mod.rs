@@ -47,6 +47,8 @@ pub struct Config {
     pub rtp_ports: (u16, u16),
     /// A call with no RTP in either direction for this long is ended.
     pub rtp_timeout: Duration,
+    /// How long a callee may ring before the call is given up.
+    pub ring_timeout: Duration,
 }
 
 impl Config {
@@ -63,6 +65,7 @@ impl Config {
             max_expires: 7200,
             rtp_ports: (10_000, 20_000),
             rtp_timeout: Duration::from_secs(60),
+            ring_timeout: crate::calls::call::RING_TIMEOUT,
         }
     }
 }

@@ -15,7 +15,7 @@ use store::Millis;
 use super::media::CallMedia;
 use super::ring::Ring;
 use super::talk::Bridged;
-use super::{cause_of, Call, Ending, Signal, RING_TIMEOUT};
+use super::{cause_of, Call, Ending, Signal};
 use crate::accounts::Account;
 use crate::calls::cdr::Cdr;
 use crate::calls::leg::{Leg, Role};
@@ -196,7 +196,7 @@ impl Call {
         self.signal(Signal::Routed);
 
         // Ringing until one fork answers, all fail, A cancels or time runs out.
-        let deadline = super::ring_deadline(self.now(), RING_TIMEOUT.as_millis() as Millis);
+        let deadline = super::ring_deadline(self.now(), self.sw.config.ring_timeout.as_millis() as Millis);
         let mut rang = false;
         // The early media: whether it flows, A's answer SDP and its media.
         let mut early = false;

@@ -38,7 +38,7 @@ use crate::media::MediaEvent;
 use crate::signalling::core::{CallEvent, Cmd, Owner};
 use crate::signalling::Switch;
 
-/// How long a callee may ring before the call is given up.
+/// How long a callee may ring before the call is given up, by default.
 pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long to wait for the answer to our BYE when a call ends.
 const BYE_WAIT: Duration = Duration::from_secs(3);

@@ -14,7 +14,7 @@ use store::Millis;
 
 use super::ring::{not_now, Fork, Ring};
 use super::talk::Bridged;
-use super::{Call, Ending, RING_TIMEOUT};
+use super::{Call, Ending};
 use crate::calls::leg::{Leg, Role};
 use crate::calls::sdp::{local, side_media};
 use crate::location::Transport;
@@ -152,7 +152,7 @@ impl Call {
         if forks.is_empty() {
             return Reached::Failed(480, "Temporarily Unavailable");
         }
-        let deadline = super::ring_deadline(self.now(), RING_TIMEOUT.as_millis() as Millis);
+        let deadline = super::ring_deadline(self.now(), self.sw.config.ring_timeout.as_millis() as Millis);
         let (winner, answer) = loop {
             match self.ring(&mut forks, deadline).await {
                 Ring::Provisional(_) => {}
