@@ -3,14 +3,15 @@
 //! registrations survive a restart.
 //!
 //! The writes wait in a map with one entry per binding (agent and contact)
-//! until the writer takes them: a binding refreshed again before its last
-//! write reached the store is written once, with its latest state. So the
+//! until the writer task (`calls::cdr::Writer`, which also writes the
+//! call records and finishes both on shutdown) takes them: a binding
+//! refreshed again before its last write reached the store is written
+//! once, with its latest state. So the
 //! backlog never outgrows the number of bindings when REGISTERs come
 //! faster than the store takes them, and the store lags by one pass at most.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use store::schema::REGISTRATIONS;
@@ -98,9 +99,7 @@ impl std::fmt::Debug for Write {
 struct Pending {
     writes: Mutex<HashMap<(i64, String), Write>>,
     wake: Notify,
-    closed: AtomicBool,
-    /// Held while writes taken from the queue are being made, so that a
-    /// flush can wait for them.
+    /// Held while writes taken from the queue are being made.
     writing: tokio::sync::Mutex<()>,
 }
 
@@ -124,14 +123,6 @@ impl Pending {
 pub struct Location {
     bindings: Mutex<HashMap<i64, Vec<Binding>>>,
     pending: Arc<Pending>,
-}
-
-impl Drop for Location {
-    /// Lets the writer finish what is queued, then stop.
-    fn drop(&mut self) {
-        self.pending.closed.store(true, Ordering::Release);
-        self.pending.wake.notify_one();
-    }
 }
 
 impl Location {
@@ -165,7 +156,6 @@ impl Location {
             bindings.entry(binding.agent_id).or_default().push(binding);
         }
         let pending = Arc::new(Pending::default());
-        tokio::spawn(write_behind(db, pending.clone()));
         Ok(Location { bindings: Mutex::new(bindings), pending })
     }
 
@@ -211,11 +201,10 @@ impl Location {
         removed
     }
 
-    /// Writes every queued change now, after any pass the write-behind
-    /// task has in hand (on shutdown, so that no registration is lost).
-    pub async fn flush(&self, db: &Db) {
-        let _pass = self.pending.writing.lock().await;
-        write_all(db, self.pending.take()).await;
+    /// The queued writes, for the writer task that owns the store's
+    /// writes (`calls::cdr::Writer`).
+    pub fn backlog(&self) -> Backlog {
+        Backlog(self.pending.clone())
     }
 
     /// Drops every binding that lapsed by `now` and returns them.
@@ -242,20 +231,23 @@ impl Location {
     }
 }
 
-async fn write_behind(db: Db, pending: Arc<Pending>) {
-    loop {
-        pending.wake.notified().await;
-        loop {
-            let _pass = pending.writing.lock().await;
-            let writes = pending.take();
-            if writes.is_empty() {
-                break;
-            }
-            write_all(&db, writes).await;
-        }
-        if pending.closed.load(Ordering::Acquire) {
-            return;
-        }
+/// The registrations waiting to be written; the writer task takes them.
+#[derive(Debug, Clone)]
+pub struct Backlog(Arc<Pending>);
+
+impl Backlog {
+    /// Resolves when a change was queued since the last write.
+    pub async fn ready(&self) {
+        self.0.wake.notified().await;
+    }
+
+    /// Writes every queued change; returns how many.
+    pub async fn write(&self, db: &Db) -> usize {
+        let _pass = self.0.writing.lock().await;
+        let writes = self.0.take();
+        let n = writes.len();
+        write_all(db, writes).await;
+        n
     }
 }
 

@@ -167,8 +167,12 @@ impl SipHandle {
         let left = sw.calls.drain(grace).await;
         tracing::info!(calls = live, left, "calls ended for shutdown");
         sw.cdrs.close().await;
-        sw.location.flush(&sw.db).await;
-        tracing::info!(written = sw.cdrs.written(), lost = sw.cdrs.lost(), "call records written");
+        tracing::info!(
+            written = sw.cdrs.written(),
+            lost = sw.cdrs.lost(),
+            registrations = sw.cdrs.registrations(),
+            "call records and registrations written"
+        );
     }
 }
 
@@ -196,6 +200,7 @@ pub async fn start(
     tracing::info!(addr = %transports.local_addr(), "SIP listening on UDP and TCP");
     let (cmds, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
     let db_for_cdrs = db.clone();
+    let backlog = location.backlog();
     let switch = Arc::new(Switch {
         accounts: Accounts::new(db.clone(), sealer, Duration::from_secs(30)),
         db,
@@ -206,7 +211,7 @@ pub async fn start(
         config,
         transports,
         blacklist,
-        cdrs: Writer::start(db_for_cdrs, crate::calls::cdr::writer::QUEUE),
+        cdrs: Writer::start(db_for_cdrs, crate::calls::cdr::writer::QUEUE, Some(backlog)),
         calls,
         clock,
         core: cmds.clone(),

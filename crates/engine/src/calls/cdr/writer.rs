@@ -1,9 +1,11 @@
-//! The CDR writer: one task owns the writes of call records, fed by a
-//! bounded queue. It takes whatever is waiting (up to a batch) and writes
+//! The CDR and registration writer: one task owns the writes of call
+//! records, fed by a bounded queue, and of registrations (the location
+//! service's backlog, one pending write per binding). It takes whatever is waiting (up to a batch) and writes
 //! it in one transaction per workspace; when a batch fails it falls back
 //! to one record at a time so that one bad record never costs the others.
 //! A full queue is an error, counted and logged, never a silent loss; on
-//! shutdown [`Writer::close`] waits until everything queued is written.
+//! shutdown [`Writer::close`] waits until every queued record and
+//! registration is written.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::Cdr;
+use crate::location::Backlog;
 
 /// How many calls' records may wait for the store.
 pub const QUEUE: usize = 8192;
@@ -39,20 +42,29 @@ pub struct Writer {
     task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
     lost: AtomicU64,
     written: std::sync::Arc<AtomicU64>,
+    registrations: std::sync::Arc<AtomicU64>,
 }
 
 impl Writer {
-    /// Starts the writer over `db` with a queue of `capacity` calls.
-    pub fn start(db: Db, capacity: usize) -> Writer {
+    /// Starts the writer over `db` with a queue of `capacity` calls, and
+    /// the registrations of `backlog` when given.
+    pub fn start(db: Db, capacity: usize, backlog: Option<Backlog>) -> Writer {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let written = std::sync::Arc::new(AtomicU64::new(0));
-        let task = tokio::spawn(run(db, rx, written.clone()));
+        let registrations = std::sync::Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(run(db, rx, backlog, written.clone(), registrations.clone()));
         Writer {
             tx: Mutex::new(Some(tx)),
             task: tokio::sync::Mutex::new(Some(task)),
             lost: AtomicU64::new(0),
             written,
+            registrations,
         }
+    }
+
+    /// Registration changes written since the start.
+    pub fn registrations(&self) -> u64 {
+        self.registrations.load(Ordering::Relaxed)
     }
 
     /// Queues one call's records, to be written together.
@@ -96,8 +108,32 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Vec<Cdr>>, written: std::sync::Arc<AtomicU64>) {
-    while let Some(first) = rx.recv().await {
+async fn run(
+    db: Db,
+    mut rx: mpsc::Receiver<Vec<Cdr>>,
+    backlog: Option<Backlog>,
+    written: std::sync::Arc<AtomicU64>,
+    registrations: std::sync::Arc<AtomicU64>,
+) {
+    loop {
+        let registered = async {
+            match &backlog {
+                Some(b) => b.ready().await,
+                None => std::future::pending().await,
+            }
+        };
+        let first = tokio::select! {
+            first = rx.recv() => first,
+            _ = registered => {
+                if let Some(b) = &backlog {
+                    let n = b.write(&db).await;
+                    registrations.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                continue;
+            }
+        };
+        // Closed and drained: write the last registrations and stop.
+        let Some(first) = first else { break };
         let mut batch = vec![first];
         while batch.len() < BATCH {
             match rx.try_recv() {
@@ -108,6 +144,10 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Vec<Cdr>>, written: std::sync::Arc<A
         let records: Vec<Cdr> = batch.into_iter().flatten().collect();
         let n = write_batch(&db, records).await;
         written.fetch_add(n, Ordering::Relaxed);
+    }
+    if let Some(b) = &backlog {
+        let n = b.write(&db).await;
+        registrations.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
@@ -196,7 +236,7 @@ mod tests {
     #[tokio::test]
     async fn close_writes_everything_queued() {
         let (db, _dir, ws) = db().await;
-        let writer = Writer::start(db.clone(), 64);
+        let writer = Writer::start(db.clone(), 64, None);
         for i in 0..40 {
             writer.submit(vec![cdr(ws, &format!("a{i}")), cdr(ws, &format!("b{i}"))]).unwrap();
         }
@@ -212,7 +252,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_is_an_error_and_counted() {
         let (db, _dir, ws) = db().await;
-        let writer = Writer::start(db, 1);
+        let writer = Writer::start(db, 1, None);
         let mut refused = 0;
         for i in 0..200 {
             if writer.submit(vec![cdr(ws, &format!("x{i}"))]) == Err(WriterError::Full) {
@@ -223,5 +263,41 @@ mod tests {
         assert_eq!(writer.lost(), refused);
         writer.close().await;
         assert_eq!(writer.written() + writer.lost(), 200, "every record is either written or counted");
+    }
+
+    #[tokio::test]
+    async fn registrations_queued_before_close_are_written() {
+        let (db, _dir, ws) = db().await;
+        let agent = db
+            .insert(
+                &store::schema::AGENTS,
+                Scope::Workspace(ws),
+                vec![("name", "A".into()), ("username", "3001".into())],
+                0,
+            )
+            .await
+            .unwrap()
+            .id;
+        let location = crate::location::Location::load(db.clone(), 0).await.unwrap();
+        let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
+        for port in [5070, 5072] {
+            location.put(crate::location::Binding {
+                workspace_id: ws,
+                agent_id: agent,
+                aor: "sip:3001@calliope".into(),
+                contact: format!("sip:3001@127.0.0.1:{port}"),
+                source: format!("127.0.0.1:{port}").parse().unwrap(),
+                transport: crate::location::Transport::Udp,
+                registered_at: 1,
+                expires_at: 10_000_000,
+                call_id: "c".into(),
+                cseq: 1,
+                user_agent: String::new(),
+            });
+        }
+        writer.close().await;
+        assert_eq!(writer.registrations(), 2);
+        let again = crate::location::Location::load(db, 2).await.unwrap();
+        assert_eq!(again.lookup(agent, 2).len(), 2, "both bindings are in the store");
     }
 }
