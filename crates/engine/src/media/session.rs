@@ -350,11 +350,13 @@ impl MediaSession {
         let now = self.now_ms();
         let window = now + self.config.learning_window.as_millis() as u64;
         let l = self.leg_mut(leg)?;
-        let changed =
-            l.remote.is_none_or(|old| old.rtp != remote.rtp || old.signalling_ip != remote.signalling_ip);
+        let changed = l.remote.is_none_or(|old| old.rtp != remote.rtp || old.rtcp != remote.rtcp);
         if changed {
             l.rtp_latch.reset(remote.rtp, remote.signalling_ip, window);
             l.rtcp_latch.reset(remote.rtcp_addr(), remote.signalling_ip, window);
+        } else {
+            l.rtp_latch.reopen(remote.signalling_ip, window);
+            l.rtcp_latch.reopen(remote.signalling_ip, window);
         }
         l.remote = Some(remote);
         self.touch(now);
@@ -489,7 +491,7 @@ impl MediaSession {
         match (busy, self.tick.is_some()) {
             (true, false) => {
                 let mut t = tokio::time::interval(std::time::Duration::from_millis(20));
-                t.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                t.set_missed_tick_behavior(MissedTickBehavior::Burst);
                 self.tick = Some(t);
             }
             (false, true) => self.tick = None,
