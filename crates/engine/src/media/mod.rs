@@ -26,7 +26,8 @@
 //! connected to ([`MediaHandle::connect`]: bytes forwarded, PCMU<->PCMA
 //! transcoded, RFC 4733 events renumbered to its telephone-event type) or,
 //! while a player is attached ([`MediaHandle::play`]), frames the session
-//! makes on a 20 ms tick and encodes in the leg's codec. What a leg *says*
+//! makes on a 20 ms tick and encodes in the leg's codec, or, while key
+//! presses are queued ([`MediaHandle::send_dtmf`]), RFC 4733 events. What a leg *says*
 //! is decoded into linear PCM through a small jitter buffer whenever
 //! something listens to it (a recording, in-band DTMF or voice detection), while it
 //! keeps being relayed. So the session switches between relay and
@@ -57,6 +58,7 @@ mod ports;
 pub mod stream;
 
 mod decode;
+mod dtmf_out;
 mod handle;
 mod recording;
 pub(crate) mod session;
@@ -70,6 +72,7 @@ pub use ports::{PortPool, Ports};
 pub use session::MediaSession;
 
 pub use media::dtmf::Digit;
+pub use media::player::{PcmSource, Silence, Source, ToneSource};
 
 /// Names a leg within its call's media session (the call task picks them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -237,6 +240,12 @@ pub enum MediaEvent {
     },
     /// No RTP from any leg for the configured time: end the call.
     Inactive,
+    /// The key presses queued with [`MediaHandle::send_dtmf`] have all
+    /// been sent to the leg.
+    DtmfSent {
+        /// The leg.
+        leg: LegId,
+    },
     /// A leg with voice detection on started (`true`) or stopped speaking
     /// (after 500 ms of quiet).
     Voice {
@@ -321,6 +330,9 @@ pub enum MediaError {
         /// The error.
         detail: String,
     },
+    /// Key presses that cannot be sent.
+    #[error("cannot send DTMF: {0}")]
+    BadDtmf(&'static str),
     /// The recording asked for is empty or unknown.
     #[error("bad recording: {0}")]
     BadRecording(&'static str),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use media::detect::DtmfDetector;
-use media::dtmf::DtmfReceiver;
+use media::dtmf::{Digit, DtmfReceiver};
 use media::frame::{Frame, FRAME_SAMPLES, SILENT_FRAME};
 use media::g711::Law;
 use media::player::Source;
@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 
 use super::decode::Decoder;
+use super::dtmf_out::DtmfOut;
 use super::latch::{Latch, Verdict};
 use super::recording::Recording;
 use super::stream::OutStream;
@@ -44,6 +45,7 @@ pub(crate) enum Command {
     StopRecord { id: RecordingId, reply: Reply<()> },
     DetectDtmf { leg: LegId, on: bool, reply: Reply<()> },
     DetectVoice { leg: LegId, on: bool, reply: Reply<()> },
+    SendDtmf { leg: LegId, digits: Vec<Digit>, duration_ms: u32, reply: Reply<()> },
     Mute { leg: LegId, on: bool, reply: Reply<()> },
     RemoveLeg { leg: LegId, reply: Reply<()> },
 }
@@ -62,6 +64,7 @@ struct Leg {
     muted: bool,
     dtmf: DtmfReceiver,
     player: Option<(PlaybackId, BoxSource)>,
+    dtmf_out: DtmfOut,
     decoder: Option<Decoder>,
     inband: Option<DtmfDetector>,
     vad: Option<VoiceDetector>,
@@ -305,6 +308,9 @@ impl MediaSession {
                 self.update_processing();
                 let _ = reply.send(r);
             }
+            Command::SendDtmf { leg, digits, duration_ms, reply } => {
+                let _ = reply.send(self.send_dtmf(leg, &digits, duration_ms));
+            }
             Command::Mute { leg, on, reply } => {
                 let _ = reply.send(self.leg_mut(leg).map(|l| l.muted = on));
             }
@@ -334,6 +340,7 @@ impl MediaSession {
             muted: false,
             dtmf: DtmfReceiver::new(),
             player: None,
+            dtmf_out: DtmfOut::default(),
             decoder: None,
             inband: None,
             vad: None,
@@ -441,6 +448,21 @@ impl MediaSession {
         Ok(())
     }
 
+    fn send_dtmf(&mut self, leg: LegId, digits: &[Digit], duration_ms: u32) -> Result<(), MediaError> {
+        if !(40..=2000).contains(&duration_ms) {
+            return Err(MediaError::BadDtmf("a press lasts 40 to 2000 ms"));
+        }
+        let l = self.leg_mut(leg)?;
+        if l.remote.and_then(|r| r.dtmf).is_none() {
+            return Err(MediaError::BadDtmf("the leg negotiated no telephone-event"));
+        }
+        if !l.dtmf_out.queue(digits, duration_ms) {
+            return Err(MediaError::BadDtmf("too many digits waiting"));
+        }
+        self.update_processing();
+        Ok(())
+    }
+
     fn remove_leg(&mut self, leg: LegId) -> Result<(), MediaError> {
         self.disconnect(leg)?;
         let i = self.index(leg)?;
@@ -486,7 +508,7 @@ impl MediaSession {
                 (false, true) => l.decoder = None,
                 _ => {}
             }
-            busy |= wanted || l.player.is_some();
+            busy |= wanted || l.player.is_some() || l.dtmf_out.busy();
         }
         match (busy, self.tick.is_some()) {
             (true, false) => {
@@ -527,9 +549,26 @@ impl MediaSession {
         }
         // What each leg hears: its player's frame, else its peer's voice.
         let mut finished = Vec::new();
+        let mut dtmf_done = Vec::new();
         for i in 0..self.legs.len() {
             let peer_said = self.peer_index(i).and_then(|j| self.legs.get(j)).map(|p| p.said);
             let Some(l) = self.legs.get_mut(i) else { continue };
+            // Telephone-events first: a player waits while they go out.
+            if l.dtmf_out.busy() {
+                let pt = l.remote.and_then(|r| r.dtmf).unwrap_or(101);
+                let (dtmf_out, out, buf) = (&mut l.dtmf_out, &mut l.out, &mut self.out_buf);
+                let mut sent = Vec::new();
+                let done = dtmf_out.tick(now, pt, out, buf, |p| sent.push(p.to_vec()));
+                for p in &sent {
+                    l.send(p);
+                }
+                if done {
+                    l.out.end_feed();
+                    dtmf_done.push(l.id);
+                }
+                l.heard = SILENT_FRAME;
+                continue;
+            }
             let frame = match &mut l.player {
                 Some((id, source)) => match source.next_frame() {
                     Some(f) => {
@@ -555,7 +594,10 @@ impl MediaSession {
         for r in &mut self.recordings {
             r.tick(|id| legs.iter().find(|l| l.id == id).map(|l| (l.said, l.heard)));
         }
-        if !finished.is_empty() {
+        for leg in &dtmf_done {
+            self.emit(MediaEvent::DtmfSent { leg: *leg });
+        }
+        if !finished.is_empty() || !dtmf_done.is_empty() {
             self.update_processing();
         }
     }
@@ -681,7 +723,7 @@ impl MediaSession {
         }
         // Relay to the leg that hears this one, unless a player has it.
         let Some(to) = peer.and_then(|p| self.legs.iter_mut().find(|l| l.id == p)) else { return };
-        if to.player.is_some() || to.peer != Some(from_leg) {
+        if to.player.is_some() || to.dtmf_out.busy() || to.peer != Some(from_leg) {
             return;
         }
         let Some(to_remote) = to.remote else { return };
