@@ -125,6 +125,14 @@ impl MediaHandle {
         self.ask(|reply| Command::SendDtmf { leg, digits, duration_ms, reply }).await
     }
 
+    /// Hands the leg's decoded voice (what it says, silence when muted) to
+    /// `tx` every 20 ms, until `tx`'s receiver is dropped; a full channel
+    /// loses that frame. At most 4 taps per leg. To feed a leg from
+    /// another task, play a [`super::ChannelSource`] to it.
+    pub async fn tap(&self, leg: LegId, tx: mpsc::Sender<media::frame::Frame>) -> Result<(), MediaError> {
+        self.ask(|reply| Command::Tap { leg, tx, reply }).await
+    }
+
     /// Mutes the leg (nobody hears it; it still hears).
     pub async fn mute(&self, leg: LegId, on: bool) -> Result<(), MediaError> {
         self.ask(|reply| Command::Mute { leg, on, reply }).await

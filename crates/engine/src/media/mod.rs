@@ -30,7 +30,10 @@
 //! presses are queued ([`MediaHandle::send_dtmf`]), RFC 4733 events. What a leg *says*
 //! is decoded into linear PCM through a small jitter buffer whenever
 //! something listens to it (a recording, in-band DTMF or voice detection), while it
-//! keeps being relayed. So the session switches between relay and
+//! keeps being relayed; [`MediaHandle::tap`] hands that voice to another
+//! task every tick, and a [`ChannelSource`] plays frames another task
+//! sends (the pieces a conference room, speech recognition or a media
+//! stream are built from). So the session switches between relay and
 //! processing per leg and mid-call without a gap: relay is the fast path
 //! (no tick, no decoding) and the tick runs only while something needs it.
 //!
@@ -62,6 +65,7 @@ mod dtmf_out;
 mod handle;
 mod recording;
 pub(crate) mod session;
+mod tap;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,6 +74,7 @@ use std::time::Duration;
 pub use handle::{open_player, AddedLeg, MediaHandle, PlayerSource};
 pub use ports::{PortPool, Ports};
 pub use session::MediaSession;
+pub use tap::ChannelSource;
 
 pub use media::dtmf::Digit;
 pub use media::player::{PcmSource, Silence, Source, ToneSource};
@@ -333,6 +338,9 @@ pub enum MediaError {
     /// Key presses that cannot be sent.
     #[error("cannot send DTMF: {0}")]
     BadDtmf(&'static str),
+    /// The leg has its maximum of taps.
+    #[error("the leg has too many taps")]
+    TooManyTaps,
     /// The recording asked for is empty or unknown.
     #[error("bad recording: {0}")]
     BadRecording(&'static str),

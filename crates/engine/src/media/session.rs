@@ -23,6 +23,7 @@ use super::dtmf_out::DtmfOut;
 use super::latch::{Latch, Verdict};
 use super::recording::Recording;
 use super::stream::OutStream;
+use super::tap::MAX_TAPS;
 use super::{
     DtmfSource, LegId, LegStats, MediaError, MediaEvent, PlaybackId, Ports, RecordSpec, RecordingId,
     RemoteMedia, SessionConfig,
@@ -46,6 +47,7 @@ pub(crate) enum Command {
     DetectDtmf { leg: LegId, on: bool, reply: Reply<()> },
     DetectVoice { leg: LegId, on: bool, reply: Reply<()> },
     SendDtmf { leg: LegId, digits: Vec<Digit>, duration_ms: u32, reply: Reply<()> },
+    Tap { leg: LegId, tx: mpsc::Sender<Frame>, reply: Reply<()> },
     Mute { leg: LegId, on: bool, reply: Reply<()> },
     RemoveLeg { leg: LegId, reply: Reply<()> },
 }
@@ -65,6 +67,8 @@ struct Leg {
     dtmf: DtmfReceiver,
     player: Option<(PlaybackId, BoxSource)>,
     dtmf_out: DtmfOut,
+    /// Where its decoded voice goes every tick.
+    taps: Vec<mpsc::Sender<Frame>>,
     decoder: Option<Decoder>,
     inband: Option<DtmfDetector>,
     vad: Option<VoiceDetector>,
@@ -311,6 +315,18 @@ impl MediaSession {
             Command::SendDtmf { leg, digits, duration_ms, reply } => {
                 let _ = reply.send(self.send_dtmf(leg, &digits, duration_ms));
             }
+            Command::Tap { leg, tx, reply } => {
+                let r = self.leg_mut(leg).and_then(|l| {
+                    l.taps.retain(|t| !t.is_closed());
+                    if l.taps.len() >= MAX_TAPS {
+                        return Err(MediaError::TooManyTaps);
+                    }
+                    l.taps.push(tx);
+                    Ok(())
+                });
+                self.update_processing();
+                let _ = reply.send(r);
+            }
             Command::Mute { leg, on, reply } => {
                 let _ = reply.send(self.leg_mut(leg).map(|l| l.muted = on));
             }
@@ -341,6 +357,7 @@ impl MediaSession {
             dtmf: DtmfReceiver::new(),
             player: None,
             dtmf_out: DtmfOut::default(),
+            taps: Vec::new(),
             decoder: None,
             inband: None,
             vad: None,
@@ -502,7 +519,8 @@ impl MediaSession {
         let delay = self.config.jitter_delay.as_millis() as u64;
         let mut busy = !self.recordings.is_empty();
         for l in &mut self.legs {
-            let wanted = l.inband.is_some() || l.vad.is_some() || decode.contains(&l.id);
+            let wanted =
+                l.inband.is_some() || l.vad.is_some() || !l.taps.is_empty() || decode.contains(&l.id);
             match (wanted, l.decoder.is_some()) {
                 (true, false) => l.decoder = Some(Decoder::new(delay)),
                 (false, true) => l.decoder = None,
@@ -526,6 +544,7 @@ impl MediaSession {
         // What each leg said, decoded.
         let mut digits = Vec::new();
         let mut voice = Vec::new();
+        let mut taps_closed = false;
         for l in &mut self.legs {
             l.said = match &mut l.decoder {
                 Some(d) => d.frame(now),
@@ -540,6 +559,9 @@ impl MediaSession {
             if l.muted {
                 l.said = SILENT_FRAME;
             }
+            let before = l.taps.len();
+            l.taps.retain(|t| !matches!(t.try_send(l.said), Err(mpsc::error::TrySendError::Closed(_))));
+            taps_closed |= l.taps.len() != before;
         }
         for (leg, digit) in digits {
             self.emit(MediaEvent::Dtmf { leg, digit, source: DtmfSource::InBand });
@@ -597,7 +619,7 @@ impl MediaSession {
         for leg in &dtmf_done {
             self.emit(MediaEvent::DtmfSent { leg: *leg });
         }
-        if !finished.is_empty() || !dtmf_done.is_empty() {
+        if !finished.is_empty() || !dtmf_done.is_empty() || taps_closed {
             self.update_processing();
         }
     }

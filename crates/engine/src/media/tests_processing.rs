@@ -210,6 +210,36 @@ async fn rfc4733_presses_are_sent_in_the_legs_stream() {
 }
 
 #[tokio::test]
+async fn a_tap_hears_a_leg_and_a_channel_source_speaks_to_it() {
+    let (media, mut events, mut a, pa, _b, _pb, _legs) = call().await;
+    let (tx, mut voice) = tokio::sync::mpsc::channel(64);
+    media.tap(LegId(1), tx).await.unwrap();
+    let (feed, source) = ChannelSource::new(8);
+    let id = media.play(LegId(1), Box::new(source)).await.unwrap();
+    // A says 600 Hz; the tap gets it, decoded.
+    speak(&mut a, Law::Alaw, &beep(8000, 600.0, 400, 8000.0), pa).await;
+    // The tap gives a frame every tick, voice or not: take what is there.
+    let mut heard = Vec::new();
+    while let Ok(f) = voice.try_recv() {
+        heard.extend_from_slice(&f);
+    }
+    let loud: Vec<i16> = heard.chunks(160).filter(|f| level(f, 600.0) > 2000.0).flatten().copied().collect();
+    assert!(loud.len() >= 15 * 160, "the tap heard A's 20 frames: {} loud samples", loud.len());
+    // Frames fed to the channel reach A; dropping the feeder ends the playback.
+    let tone = beep(8000, 1200.0, 200, 8000.0);
+    for f in media::frame::frames_of(&tone) {
+        feed.send(f).await.unwrap();
+    }
+    drop(feed);
+    assert_eq!(
+        next_event(&mut events).await,
+        MediaEvent::PlaybackFinished { leg: LegId(1), id, stopped: false }
+    );
+    let got: Vec<i16> = listen(&a, Law::Alaw, 200).await.into_iter().flat_map(|p| p.4).collect();
+    assert!(level(&got, 1200.0) > 1000.0, "A heard the channel: {}", level(&got, 1200.0));
+}
+
+#[tokio::test]
 async fn bad_sources_are_clear_errors() {
     let path = temp_path("not-a.wav");
     std::fs::write(&path, b"ID3\x04\0\0\0\0\0\0 this is an mp3").unwrap();
