@@ -7,7 +7,7 @@ use media::player::{PcmSource, Silence, Source, ToneSource};
 use tokio::sync::{mpsc, oneshot};
 
 use super::session::Command;
-use super::{LegId, LegStats, MediaError, PlaybackId, Ports, RecordSpec, RecordingId, RemoteMedia};
+use super::{Digit, LegId, LegStats, MediaError, PlaybackId, Ports, RecordSpec, RecordingId, RemoteMedia};
 
 /// A player source the session can own.
 pub type PlayerSource = Box<dyn Source + Send>;
@@ -110,6 +110,27 @@ impl MediaHandle {
     /// ([`super::MediaEvent::Voice`]).
     pub async fn detect_voice(&self, leg: LegId, on: bool) -> Result<(), MediaError> {
         self.ask(|reply| Command::DetectVoice { leg, on, reply }).await
+    }
+
+    /// Sends key presses to the leg as RFC 4733 telephone-events (it must
+    /// have negotiated one), each lasting `duration_ms` (40..=2000) with
+    /// 60 ms between them; what the leg heard pauses meanwhile.
+    /// [`super::MediaEvent::DtmfSent`] follows the last. At most 64 wait.
+    pub async fn send_dtmf(
+        &self,
+        leg: LegId,
+        digits: Vec<Digit>,
+        duration_ms: u32,
+    ) -> Result<(), MediaError> {
+        self.ask(|reply| Command::SendDtmf { leg, digits, duration_ms, reply }).await
+    }
+
+    /// Hands the leg's decoded voice (what it says, silence when muted) to
+    /// `tx` every 20 ms, until `tx`'s receiver is dropped; a full channel
+    /// loses that frame. At most 4 taps per leg. To feed a leg from
+    /// another task, play a [`super::ChannelSource`] to it.
+    pub async fn tap(&self, leg: LegId, tx: mpsc::Sender<media::frame::Frame>) -> Result<(), MediaError> {
+        self.ask(|reply| Command::Tap { leg, tx, reply }).await
     }
 
     /// Mutes the leg (nobody hears it; it still hears).

@@ -5,8 +5,12 @@
 //! SDP address itself or an address on the IP of the leg's SIP signalling
 //! peer (a phone behind NAT) locks the latch on its source; after the
 //! window only the SDP address can still lock it. Once locked, only the
-//! locked source is accepted. Packets from anywhere else are strangers:
-//! dropped and counted, never followed. A new SDP starts over.
+//! locked source is accepted, and the latch moves at most once per window.
+//! Packets from anywhere else are strangers: dropped and counted, never
+//! followed. A new SDP address starts over ([`Latch::reset`]); the same
+//! address again (a re-INVITE) keeps the lock but opens a new window
+//! ([`Latch::reopen`]), so a phone whose NAT mapping changed is learnt
+//! again.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -29,6 +33,8 @@ pub struct Latch {
     signalling_ip: Option<IpAddr>,
     window_ends_ms: u64,
     locked: Option<SocketAddr>,
+    /// Whether the latch moved in the current window.
+    moved: bool,
 }
 
 impl Latch {
@@ -41,19 +47,28 @@ impl Latch {
         signalling_ip: Option<IpAddr>,
         window_ends_ms: u64,
     ) {
-        *self = Latch { expected, signalling_ip, window_ends_ms, locked: None };
+        *self = Latch { expected, signalling_ip, window_ends_ms, locked: None, moved: false };
+    }
+
+    /// Opens a new learning window until `window_ends_ms`, keeping the
+    /// lock (the same SDP again).
+    pub fn reopen(&mut self, signalling_ip: Option<IpAddr>, window_ends_ms: u64) {
+        self.signalling_ip = signalling_ip;
+        self.window_ends_ms = window_ends_ms;
+        self.moved = false;
     }
 
     /// Judges a packet from `from` arriving at `now_ms`.
     pub fn accept(&mut self, from: SocketAddr, now_ms: u64) -> Verdict {
-        if let Some(locked) = self.locked {
-            return if locked == from { Verdict::Accept } else { Verdict::Stranger };
+        if self.locked == Some(from) {
+            return Verdict::Accept;
         }
         let in_window = now_ms <= self.window_ends_ms;
         let known = self.expected == Some(from)
             || (in_window && self.signalling_ip.is_some_and(|ip| same_ip(ip, from.ip())));
-        if known {
+        if known && !self.moved {
             self.locked = Some(from);
+            self.moved = true;
             Verdict::Locked
         } else {
             Verdict::Stranger
@@ -110,6 +125,24 @@ mod tests {
         l.reset(Some(a("192.168.1.9:4000")), Some("203.0.113.7".parse().unwrap()), 2000);
         assert_eq!(l.accept(a("203.0.113.7:61000"), 2001), Verdict::Stranger);
         assert_eq!(l.target(), Some(a("192.168.1.9:4000")));
+    }
+
+    #[test]
+    fn a_reinvite_with_the_same_sdp_relearns_a_moved_nat_mapping_once() {
+        let sdp = Some(a("192.168.1.9:4000"));
+        let sig = Some("203.0.113.7".parse().unwrap());
+        let mut l = Latch::default();
+        l.reset(sdp, sig, 2000);
+        assert_eq!(l.accept(a("203.0.113.7:61000"), 100), Verdict::Locked);
+        // The NAT mapping changes; out of the window the new port is refused.
+        assert_eq!(l.accept(a("203.0.113.7:62000"), 5000), Verdict::Stranger);
+        l.reopen(sig, 7000);
+        assert_eq!(l.accept(a("203.0.113.7:61000"), 5100), Verdict::Accept);
+        assert_eq!(l.accept(a("203.0.113.7:62000"), 5200), Verdict::Locked);
+        assert_eq!(l.target(), Some(a("203.0.113.7:62000")));
+        // It moved once in this window: the old port cannot take it back.
+        assert_eq!(l.accept(a("203.0.113.7:61000"), 5300), Verdict::Stranger);
+        assert_eq!(l.accept(a("198.51.100.1:62000"), 5400), Verdict::Stranger);
     }
 
     #[test]

@@ -26,10 +26,14 @@
 //! connected to ([`MediaHandle::connect`]: bytes forwarded, PCMU<->PCMA
 //! transcoded, RFC 4733 events renumbered to its telephone-event type) or,
 //! while a player is attached ([`MediaHandle::play`]), frames the session
-//! makes on a 20 ms tick and encodes in the leg's codec. What a leg *says*
+//! makes on a 20 ms tick and encodes in the leg's codec, or, while key
+//! presses are queued ([`MediaHandle::send_dtmf`]), RFC 4733 events. What a leg *says*
 //! is decoded into linear PCM through a small jitter buffer whenever
 //! something listens to it (a recording, in-band DTMF or voice detection), while it
-//! keeps being relayed. So the session switches between relay and
+//! keeps being relayed; [`MediaHandle::tap`] hands that voice to another
+//! task every tick, and a [`ChannelSource`] plays frames another task
+//! sends (the pieces a conference room, speech recognition or a media
+//! stream are built from). So the session switches between relay and
 //! processing per leg and mid-call without a gap: relay is the fast path
 //! (no tick, no decoding) and the tick runs only while something needs it.
 //!
@@ -57,9 +61,11 @@ mod ports;
 pub mod stream;
 
 mod decode;
+mod dtmf_out;
 mod handle;
 mod recording;
 pub(crate) mod session;
+mod tap;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,8 +74,10 @@ use std::time::Duration;
 pub use handle::{open_player, AddedLeg, MediaHandle, PlayerSource};
 pub use ports::{PortPool, Ports};
 pub use session::MediaSession;
+pub use tap::ChannelSource;
 
 pub use media::dtmf::Digit;
+pub use media::player::{PcmSource, Silence, Source, ToneSource};
 
 /// Names a leg within its call's media session (the call task picks them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -237,6 +245,12 @@ pub enum MediaEvent {
     },
     /// No RTP from any leg for the configured time: end the call.
     Inactive,
+    /// The key presses queued with [`MediaHandle::send_dtmf`] have all
+    /// been sent to the leg.
+    DtmfSent {
+        /// The leg.
+        leg: LegId,
+    },
     /// A leg with voice detection on started (`true`) or stopped speaking
     /// (after 500 ms of quiet).
     Voice {
@@ -321,6 +335,12 @@ pub enum MediaError {
         /// The error.
         detail: String,
     },
+    /// Key presses that cannot be sent.
+    #[error("cannot send DTMF: {0}")]
+    BadDtmf(&'static str),
+    /// The leg has its maximum of taps.
+    #[error("the leg has too many taps")]
+    TooManyTaps,
     /// The recording asked for is empty or unknown.
     #[error("bad recording: {0}")]
     BadRecording(&'static str),

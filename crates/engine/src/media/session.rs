@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use media::detect::DtmfDetector;
-use media::dtmf::DtmfReceiver;
+use media::dtmf::{Digit, DtmfReceiver};
 use media::frame::{Frame, FRAME_SAMPLES, SILENT_FRAME};
 use media::g711::Law;
 use media::player::Source;
@@ -19,9 +19,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 
 use super::decode::Decoder;
+use super::dtmf_out::DtmfOut;
 use super::latch::{Latch, Verdict};
 use super::recording::Recording;
 use super::stream::OutStream;
+use super::tap::MAX_TAPS;
 use super::{
     DtmfSource, LegId, LegStats, MediaError, MediaEvent, PlaybackId, Ports, RecordSpec, RecordingId,
     RemoteMedia, SessionConfig,
@@ -44,6 +46,8 @@ pub(crate) enum Command {
     StopRecord { id: RecordingId, reply: Reply<()> },
     DetectDtmf { leg: LegId, on: bool, reply: Reply<()> },
     DetectVoice { leg: LegId, on: bool, reply: Reply<()> },
+    SendDtmf { leg: LegId, digits: Vec<Digit>, duration_ms: u32, reply: Reply<()> },
+    Tap { leg: LegId, tx: mpsc::Sender<Frame>, reply: Reply<()> },
     Mute { leg: LegId, on: bool, reply: Reply<()> },
     RemoveLeg { leg: LegId, reply: Reply<()> },
 }
@@ -62,6 +66,9 @@ struct Leg {
     muted: bool,
     dtmf: DtmfReceiver,
     player: Option<(PlaybackId, BoxSource)>,
+    dtmf_out: DtmfOut,
+    /// Where its decoded voice goes every tick.
+    taps: Vec<mpsc::Sender<Frame>>,
     decoder: Option<Decoder>,
     inband: Option<DtmfDetector>,
     vad: Option<VoiceDetector>,
@@ -305,6 +312,21 @@ impl MediaSession {
                 self.update_processing();
                 let _ = reply.send(r);
             }
+            Command::SendDtmf { leg, digits, duration_ms, reply } => {
+                let _ = reply.send(self.send_dtmf(leg, &digits, duration_ms));
+            }
+            Command::Tap { leg, tx, reply } => {
+                let r = self.leg_mut(leg).and_then(|l| {
+                    l.taps.retain(|t| !t.is_closed());
+                    if l.taps.len() >= MAX_TAPS {
+                        return Err(MediaError::TooManyTaps);
+                    }
+                    l.taps.push(tx);
+                    Ok(())
+                });
+                self.update_processing();
+                let _ = reply.send(r);
+            }
             Command::Mute { leg, on, reply } => {
                 let _ = reply.send(self.leg_mut(leg).map(|l| l.muted = on));
             }
@@ -334,6 +356,8 @@ impl MediaSession {
             muted: false,
             dtmf: DtmfReceiver::new(),
             player: None,
+            dtmf_out: DtmfOut::default(),
+            taps: Vec::new(),
             decoder: None,
             inband: None,
             vad: None,
@@ -350,11 +374,13 @@ impl MediaSession {
         let now = self.now_ms();
         let window = now + self.config.learning_window.as_millis() as u64;
         let l = self.leg_mut(leg)?;
-        let changed =
-            l.remote.is_none_or(|old| old.rtp != remote.rtp || old.signalling_ip != remote.signalling_ip);
+        let changed = l.remote.is_none_or(|old| old.rtp != remote.rtp || old.rtcp != remote.rtcp);
         if changed {
             l.rtp_latch.reset(remote.rtp, remote.signalling_ip, window);
             l.rtcp_latch.reset(remote.rtcp_addr(), remote.signalling_ip, window);
+        } else {
+            l.rtp_latch.reopen(remote.signalling_ip, window);
+            l.rtcp_latch.reopen(remote.signalling_ip, window);
         }
         l.remote = Some(remote);
         self.touch(now);
@@ -439,6 +465,21 @@ impl MediaSession {
         Ok(())
     }
 
+    fn send_dtmf(&mut self, leg: LegId, digits: &[Digit], duration_ms: u32) -> Result<(), MediaError> {
+        if !(40..=2000).contains(&duration_ms) {
+            return Err(MediaError::BadDtmf("a press lasts 40 to 2000 ms"));
+        }
+        let l = self.leg_mut(leg)?;
+        if l.remote.and_then(|r| r.dtmf).is_none() {
+            return Err(MediaError::BadDtmf("the leg negotiated no telephone-event"));
+        }
+        if !l.dtmf_out.queue(digits, duration_ms) {
+            return Err(MediaError::BadDtmf("too many digits waiting"));
+        }
+        self.update_processing();
+        Ok(())
+    }
+
     fn remove_leg(&mut self, leg: LegId) -> Result<(), MediaError> {
         self.disconnect(leg)?;
         let i = self.index(leg)?;
@@ -478,18 +519,19 @@ impl MediaSession {
         let delay = self.config.jitter_delay.as_millis() as u64;
         let mut busy = !self.recordings.is_empty();
         for l in &mut self.legs {
-            let wanted = l.inband.is_some() || l.vad.is_some() || decode.contains(&l.id);
+            let wanted =
+                l.inband.is_some() || l.vad.is_some() || !l.taps.is_empty() || decode.contains(&l.id);
             match (wanted, l.decoder.is_some()) {
                 (true, false) => l.decoder = Some(Decoder::new(delay)),
                 (false, true) => l.decoder = None,
                 _ => {}
             }
-            busy |= wanted || l.player.is_some();
+            busy |= wanted || l.player.is_some() || l.dtmf_out.busy();
         }
         match (busy, self.tick.is_some()) {
             (true, false) => {
                 let mut t = tokio::time::interval(std::time::Duration::from_millis(20));
-                t.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                t.set_missed_tick_behavior(MissedTickBehavior::Burst);
                 self.tick = Some(t);
             }
             (false, true) => self.tick = None,
@@ -502,6 +544,7 @@ impl MediaSession {
         // What each leg said, decoded.
         let mut digits = Vec::new();
         let mut voice = Vec::new();
+        let mut taps_closed = false;
         for l in &mut self.legs {
             l.said = match &mut l.decoder {
                 Some(d) => d.frame(now),
@@ -516,6 +559,9 @@ impl MediaSession {
             if l.muted {
                 l.said = SILENT_FRAME;
             }
+            let before = l.taps.len();
+            l.taps.retain(|t| !matches!(t.try_send(l.said), Err(mpsc::error::TrySendError::Closed(_))));
+            taps_closed |= l.taps.len() != before;
         }
         for (leg, digit) in digits {
             self.emit(MediaEvent::Dtmf { leg, digit, source: DtmfSource::InBand });
@@ -525,9 +571,26 @@ impl MediaSession {
         }
         // What each leg hears: its player's frame, else its peer's voice.
         let mut finished = Vec::new();
+        let mut dtmf_done = Vec::new();
         for i in 0..self.legs.len() {
             let peer_said = self.peer_index(i).and_then(|j| self.legs.get(j)).map(|p| p.said);
             let Some(l) = self.legs.get_mut(i) else { continue };
+            // Telephone-events first: a player waits while they go out.
+            if l.dtmf_out.busy() {
+                let pt = l.remote.and_then(|r| r.dtmf).unwrap_or(101);
+                let (dtmf_out, out, buf) = (&mut l.dtmf_out, &mut l.out, &mut self.out_buf);
+                let mut sent = Vec::new();
+                let done = dtmf_out.tick(now, pt, out, buf, |p| sent.push(p.to_vec()));
+                for p in &sent {
+                    l.send(p);
+                }
+                if done {
+                    l.out.end_feed();
+                    dtmf_done.push(l.id);
+                }
+                l.heard = SILENT_FRAME;
+                continue;
+            }
             let frame = match &mut l.player {
                 Some((id, source)) => match source.next_frame() {
                     Some(f) => {
@@ -553,7 +616,10 @@ impl MediaSession {
         for r in &mut self.recordings {
             r.tick(|id| legs.iter().find(|l| l.id == id).map(|l| (l.said, l.heard)));
         }
-        if !finished.is_empty() {
+        for leg in &dtmf_done {
+            self.emit(MediaEvent::DtmfSent { leg: *leg });
+        }
+        if !finished.is_empty() || !dtmf_done.is_empty() || taps_closed {
             self.update_processing();
         }
     }
@@ -679,7 +745,7 @@ impl MediaSession {
         }
         // Relay to the leg that hears this one, unless a player has it.
         let Some(to) = peer.and_then(|p| self.legs.iter_mut().find(|l| l.id == p)) else { return };
-        if to.player.is_some() || to.peer != Some(from_leg) {
+        if to.player.is_some() || to.dtmf_out.busy() || to.peer != Some(from_leg) {
             return;
         }
         let Some(to_remote) = to.remote else { return };

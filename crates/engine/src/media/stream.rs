@@ -105,6 +105,27 @@ impl OutStream {
         Stamp { sequence: seq, timestamp: ts, marker }
     }
 
+    /// The timestamp of a telephone-event the session starts sending at
+    /// `now_ms` (a new feed: relayed packets that follow start a new one).
+    pub fn event_start(&mut self, now_ms: u64) -> u32 {
+        let continuing = self.relayed.take().is_none() && self.last_sent_ms.is_some();
+        if continuing {
+            self.next_ts
+        } else {
+            self.resume_ts(now_ms)
+        }
+    }
+
+    /// Header fields for a packet of the event that started at `start_ts`
+    /// and has lasted `duration` units so far.
+    pub fn event_packet(&mut self, start_ts: u32, duration: u32, now_ms: u64) -> Stamp {
+        let seq = self.next_seq();
+        self.last_seq = Some(seq);
+        self.next_ts = start_ts.wrapping_add(duration);
+        self.last_sent_ms = Some(now_ms);
+        Stamp { sequence: seq, timestamp: start_ts, marker: false }
+    }
+
     /// Forgets the relayed feed, so that its next packet starts a new one.
     pub fn end_feed(&mut self) {
         self.relayed = None;
@@ -140,6 +161,18 @@ mod tests {
         let e = out.relay(2, 7, 1, 160, 220);
         assert_eq!((e.sequence, e.marker), (1007, true));
         assert_eq!(out.ssrc(), 77);
+    }
+
+    #[test]
+    fn events_continue_the_sequence_and_audio_resumes_after_them() {
+        let mut out = OutStream::new(5, 10, 1000);
+        out.own(160, 0);
+        let start = out.event_start(20);
+        assert_eq!(start, 1160);
+        assert_eq!(out.event_packet(start, 400, 20), Stamp { sequence: 11, timestamp: 1160, marker: false });
+        assert_eq!(out.event_packet(start, 800, 70).sequence, 12);
+        let next = out.own(160, 90);
+        assert_eq!((next.sequence, next.timestamp), (13, 1960));
     }
 
     #[test]

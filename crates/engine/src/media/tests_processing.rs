@@ -181,6 +181,65 @@ async fn voice_activity_is_reported_when_speech_starts_and_ends() {
 }
 
 #[tokio::test]
+async fn rfc4733_presses_are_sent_in_the_legs_stream() {
+    let (media, mut events, a, _pa, _b, _pb, _legs) = call().await;
+    let digits: Vec<Digit> = "4#".chars().filter_map(Digit::from_char).collect();
+    media.send_dtmf(LegId(1), digits, 100).await.unwrap();
+    assert_eq!(next_event(&mut events).await, MediaEvent::DtmfSent { leg: LegId(1) });
+    let mut got = Vec::new();
+    while let Some(p) = a.recv_within(200).await {
+        let p = parse(&p).unwrap();
+        got.push((p.payload_type, p.sequence, p.timestamp, p.marker, media::dtmf::parse(p.payload).unwrap()));
+    }
+    assert!(got.iter().all(|g| g.0 == 101), "A's telephone-event type");
+    assert!(got.windows(2).all(|w| w[1].1 == w[0].1.wrapping_add(1)), "one sequence");
+    let mut rx = media::dtmf::DtmfReceiver::new();
+    let keys: String = got
+        .iter()
+        .filter_map(|g| rx.handle_packet(g.2, &g.4.to_bytes().unwrap()).unwrap())
+        .map(|d| d.digit.as_char())
+        .collect();
+    assert_eq!(keys, "4#");
+    assert_eq!(got.iter().filter(|g| g.3).count(), 2, "a marker per press");
+    assert_eq!(got.iter().filter(|g| g.4.end).count(), 6, "each end sent three times");
+    // B negotiated 96; a leg without telephone-event gets a clear error.
+    let (media2, _e, _a2, _p2, _b2, _pb2, _l2) = call().await;
+    let one = vec![Digit::from_char('1').unwrap()];
+    assert!(matches!(media2.send_dtmf(LegId(1), one.clone(), 10).await, Err(MediaError::BadDtmf(_))));
+    assert!(media2.send_dtmf(LegId(2), one, 100).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_tap_hears_a_leg_and_a_channel_source_speaks_to_it() {
+    let (media, mut events, mut a, pa, _b, _pb, _legs) = call().await;
+    let (tx, mut voice) = tokio::sync::mpsc::channel(64);
+    media.tap(LegId(1), tx).await.unwrap();
+    let (feed, source) = ChannelSource::new(8);
+    let id = media.play(LegId(1), Box::new(source)).await.unwrap();
+    // A says 600 Hz; the tap gets it, decoded.
+    speak(&mut a, Law::Alaw, &beep(8000, 600.0, 400, 8000.0), pa).await;
+    // The tap gives a frame every tick, voice or not: take what is there.
+    let mut heard = Vec::new();
+    while let Ok(f) = voice.try_recv() {
+        heard.extend_from_slice(&f);
+    }
+    let loud: Vec<i16> = heard.chunks(160).filter(|f| level(f, 600.0) > 2000.0).flatten().copied().collect();
+    assert!(loud.len() >= 15 * 160, "the tap heard A's 20 frames: {} loud samples", loud.len());
+    // Frames fed to the channel reach A; dropping the feeder ends the playback.
+    let tone = beep(8000, 1200.0, 200, 8000.0);
+    for f in media::frame::frames_of(&tone) {
+        feed.send(f).await.unwrap();
+    }
+    drop(feed);
+    assert_eq!(
+        next_event(&mut events).await,
+        MediaEvent::PlaybackFinished { leg: LegId(1), id, stopped: false }
+    );
+    let got: Vec<i16> = listen(&a, Law::Alaw, 200).await.into_iter().flat_map(|p| p.4).collect();
+    assert!(level(&got, 1200.0) > 1000.0, "A heard the channel: {}", level(&got, 1200.0));
+}
+
+#[tokio::test]
 async fn bad_sources_are_clear_errors() {
     let path = temp_path("not-a.wav");
     std::fs::write(&path, b"ID3\x04\0\0\0\0\0\0 this is an mp3").unwrap();

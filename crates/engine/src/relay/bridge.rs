@@ -2,7 +2,8 @@
 //! over a [`MediaSession`] with two connected legs. Same codec: bytes
 //! relayed; PCMU on one side and PCMA on the other: transcoded; RFC 4733
 //! events renumbered. Latching is the session's: a side's peer is its SDP
-//! address, locked on the first packet from it; strangers are dropped.
+//! address (or a port on its IP, in the learning window), locked on the
+//! first packet from it; strangers are dropped.
 //! No packet in either direction for the timeout ends the bridge.
 
 use std::net::SocketAddr;
@@ -27,8 +28,13 @@ pub struct SideMedia {
 }
 
 impl SideMedia {
+    /// The bridge does not know the SIP peer's address, so the SDP's IP
+    /// stands in for it: a source on that IP (any port) may be learnt in
+    /// the window, which covers phones that send from another port than
+    /// the one they announce (SIPp's pcap player does).
     fn remote_media(self) -> RemoteMedia {
-        RemoteMedia { dtmf: self.dtmf, ..RemoteMedia::new(self.remote, self.codec) }
+        let signalling_ip = self.remote.map(|a| a.ip());
+        RemoteMedia { dtmf: self.dtmf, signalling_ip, ..RemoteMedia::new(self.remote, self.codec) }
     }
 }
 

@@ -7,6 +7,8 @@ mod tone_stream;
 
 pub use tone_stream::{parse_tone_stream, ToneSegment, ToneSource, ToneSpec};
 
+use std::sync::Arc;
+
 use crate::frame::{Frame, FRAME_RATE, FRAME_SAMPLES, SILENT_FRAME};
 use crate::Error;
 
@@ -23,17 +25,23 @@ impl<S: Source + ?Sized> Source for Box<S> {
 }
 
 /// Samples already at 8 kHz, played once; the last frame is padded with
-/// silence.
+/// silence. The samples are shared: clones (one per call playing the same
+/// prompt) cost no copy.
 #[derive(Debug, Clone)]
 pub struct PcmSource {
-    samples: Vec<i16>,
+    samples: Arc<[i16]>,
     position: usize,
 }
 
 impl PcmSource {
     /// Plays `samples` (8 kHz).
-    pub fn new(samples: Vec<i16>) -> Self {
-        Self { samples, position: 0 }
+    pub fn new(samples: impl Into<Arc<[i16]>>) -> Self {
+        Self { samples: samples.into(), position: 0 }
+    }
+
+    /// The same samples from the start.
+    pub fn rewound(&self) -> Self {
+        Self { samples: self.samples.clone(), position: 0 }
     }
 
     /// Reads a WAV file of any supported format and rate (see
@@ -88,7 +96,7 @@ mod tests {
 
     #[test]
     fn pcm_source_pads_the_last_frame_and_ends() {
-        let mut s = PcmSource::new((1..=170).collect());
+        let mut s = PcmSource::new((1..=170).collect::<Vec<i16>>());
         let a = s.next_frame().unwrap();
         assert_eq!((a[0], a[159]), (1, 160));
         let b = s.next_frame().unwrap();
