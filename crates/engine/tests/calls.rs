@@ -202,10 +202,14 @@ async fn a_call_to_a_sip_uri_answers_the_upstream_challenge_and_hangs_up_on_comm
     let creds = again.head.proxy_authorization(Some("upstream")).expect("credentials").unwrap();
     let outcome = upstream.verify(&creds, &Method::Invite, &again.uri, Secret::Password("s3cret"), 2);
     assert_eq!(outcome, Outcome::Ok, "the credentials are the account's");
-    let sdp = "v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let ear = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let sdp = format!(
+        "v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+        ear.local_addr().unwrap().port()
+    );
     let mut ok = Response::for_request(&again, StatusCode::OK, Some("gw"));
     ok.head.headers.push(sip::HeaderName::Contact, format!("<sip:gw@{addr}>"));
-    let ok = ok.with_body(&sip::MediaType::sdp(), sdp.as_bytes().to_vec());
+    let ok = ok.with_body(&sip::MediaType::sdp(), sdp.into_bytes());
     send(&gateway, server, ok).await;
     let ack = loop {
         let (r, _) = next_request(&gateway, Duration::from_secs(5)).await.expect("the ACK");
@@ -221,6 +225,23 @@ async fn a_call_to_a_sip_uri_answers_the_upstream_challenge_and_hangs_up_on_comm
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(calls.of(ws).first().map(|c| c.callstate), Some("ACTIVE"));
+    // Keys sent by command arrive as RFC 4733 events on the callee's type.
+    let dtmf = engine::calls::CallCommand::Dtmf { digits: "5".into() };
+    assert_eq!(handle.send(dtmf).await, Ok(()));
+    let bad = engine::calls::CallCommand::Dtmf { digits: "5x".into() };
+    assert!(matches!(handle.send(bad).await, Err(engine::calls::CommandError::Media(_))));
+    let mut buf = [0u8; 2048];
+    let event = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            let (n, _) = ear.recv_from(&mut buf).await.unwrap();
+            if n > 12 && buf[1] & 0x7f == 101 {
+                return buf[12];
+            }
+        }
+    })
+    .await
+    .expect("an RFC 4733 packet");
+    assert_eq!(event, 5, "the event is the key 5");
     let hangup = tokio::spawn({
         let handle = handle.clone();
         async move { handle.send(engine::calls::CallCommand::Hangup).await }

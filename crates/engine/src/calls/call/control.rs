@@ -29,6 +29,9 @@ impl Call {
                 let data = serde_json::json!({"path": path.display().to_string(), "durationMs": duration_ms, "error": error});
                 self.publish("call.recording.finished", data);
             }
+            MediaEvent::DtmfSent { leg } => {
+                self.publish("call.dtmf.sent", serde_json::json!({"leg": leg.0}));
+            }
             MediaEvent::Voice { leg, speaking } => {
                 self.publish("call.voice", serde_json::json!({"leg": leg.0, "speaking": speaking}));
             }
@@ -85,10 +88,17 @@ impl Call {
                 }
                 Ok(())
             }
-            CallCommand::Hangup
-            | CallCommand::Dtmf { .. }
-            | CallCommand::Transfer { .. }
-            | CallCommand::Bridge { .. } => Err(CommandError::Unsupported),
+            CallCommand::Dtmf { digits } => {
+                let keys: Option<Vec<crate::media::Digit>> =
+                    digits.chars().map(crate::media::Digit::from_char).collect();
+                let keys = keys
+                    .filter(|k| !k.is_empty() && k.len() <= 64)
+                    .ok_or_else(|| CommandError::Media(format!("`{digits}` is not 1 to 64 DTMF keys")))?;
+                media.handle.send_dtmf(first, keys, 100).await.map_err(failed)
+            }
+            CallCommand::Hangup | CallCommand::Transfer { .. } | CallCommand::Bridge { .. } => {
+                Err(CommandError::Unsupported)
+            }
         }
     }
 }
