@@ -27,8 +27,11 @@ const ROLE: Body = Body::Props(&[("role", "string"), ("expiresAt", "integer")]);
 pub fn routes() -> Api {
     Api::new()
         .post("/v1beta2/auth/login", "Log in with a username and password", LOGIN, auth::login)
+        .public()
         .post("/v1beta2/auth/apikey", "Log in with an API key", API_KEY, auth::login_api_key)
+        .public()
         .post("/v1beta2/auth/refresh", "Exchange a refresh token", REFRESH, auth::refresh)
+        .public()
         .get("/v1beta2/workspaces", "List your workspaces", workspaces::list)
         .post("/v1beta2/workspaces", "Create a workspace", WORKSPACE, workspaces::create)
         .get("/v1beta2/workspaces/{ref}", "Get a workspace", workspaces::get)

@@ -27,6 +27,7 @@ const TOKEN: Doc = Doc::Fields(&TOKENS, &["name", "expiry"], Casing::Snake);
 pub fn routes() -> Api {
     Api::new()
         .post("/v1.2/voipstudio/login", "Log in for a user_token", LOGIN, login)
+        .public()
         .post("/v1.2/voipstudio/apitokens", "Create an API token", TOKEN, create_token)
         .get("/v1.2/voipstudio/apitokens", "List your API tokens", list_tokens)
         .get("/v1.2/voipstudio/apitokens/{id}", "Get an API token", get_token)
