@@ -169,8 +169,10 @@ pub fn record(dialect: Dialect, res: &Resource) -> Json {
     let time = output_kind(dialect, Kind::Time);
     props.insert(key("created_at"), time.clone());
     props.insert(key("updated_at"), time);
-    let mut required = vec![json!(id), json!(key("created_at")), json!(key("updated_at"))];
+    // Views of other dialects may leave the times out (VoIPstudio tokens).
+    let mut required = vec![json!(id)];
     if dialect == Dialect::Pbx {
+        required.extend([json!("created_at"), json!("updated_at")]);
         props.insert("deleted_at".into(), json!({"type": "string"}));
         required.push(json!("deleted_at"));
     }

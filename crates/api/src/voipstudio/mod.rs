@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{Json as Body, Path, Query};
 use crate::input::{Casing, Input};
 use crate::list::{self, VoipPaging};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::{render, value};
 
@@ -31,6 +31,7 @@ pub fn routes() -> Api {
         .post("/v1.2/voipstudio/apitokens", "Create an API token", TOKEN, create_token)
         .get("/v1.2/voipstudio/apitokens", "List your API tokens", list_tokens)
         .get("/v1.2/voipstudio/apitokens/{id}", "Get an API token", get_token)
+        .reply(Reply::Record(&TOKENS))
         .delete("/v1.2/voipstudio/apitokens/{id}", "Delete an API token", delete_token)
         .merge(cdrs::routes())
 }
