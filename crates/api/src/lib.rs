@@ -12,6 +12,7 @@ pub mod extract;
 mod fonoster;
 pub mod input;
 pub mod list;
+pub mod openapi;
 mod pbx;
 pub mod ratelimit;
 pub mod routes;

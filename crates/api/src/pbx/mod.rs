@@ -26,6 +26,7 @@ const LOGIN: Body = Body::Props(&[("login", "string"), ("password", "string")]);
 pub fn routes() -> Api {
     Api::new()
         .post("/api/sessions", "Log in for an X-XTRA-AUTH-ID token", LOGIN, login)
+        .public()
         .merge(channels::routes())
         .merge(routing::routes())
         .merge(menus::routes())
