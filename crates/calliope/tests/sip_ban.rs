@@ -60,3 +60,45 @@ fn forged_nonces_are_challenged_and_never_ban() {
     // Still answered, and the right password works from the same address.
     assert_eq!(ua.register_fully("pw", 100).status.code(), 200);
 }
+
+#[test]
+fn a_banned_address_loses_its_tcp_connections_too() {
+    use std::io::Write;
+    use support::ua::{closed_within, read_tcp_response, register_text};
+
+    let c = Calliope::start(&["--sip-auth-failures", "3"]);
+    c.agent("3003", "pw");
+    let socket = {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let s = tokio::net::TcpSocket::new_v4().unwrap();
+            s.bind("127.0.0.5:0".parse().unwrap()).unwrap();
+            s.connect(c.sip).await.unwrap().into_std().unwrap()
+        })
+    };
+    let mut tcp = socket;
+    tcp.set_nonblocking(false).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let local = tcp.local_addr().unwrap();
+    tcp.write_all(register_text(c.sip, local, "TCP", "3003", 1, None).as_bytes()).unwrap();
+    let challenge = read_tcp_response(&mut tcp).expect("a challenge");
+    for i in 0..3u32 {
+        let guess = answer(&challenge, c.sip, "3003", "nope", i + 1);
+        tcp.write_all(register_text(c.sip, local, "TCP", "3003", 2 + i, Some(&guess)).as_bytes()).unwrap();
+        assert_eq!(read_tcp_response(&mut tcp).expect("a verdict").status.code(), 403);
+    }
+    // Banned now: the next message closes the connection unanswered.
+    tcp.write_all(register_text(c.sip, local, "TCP", "3003", 9, None).as_bytes()).unwrap();
+    assert!(closed_within(&mut tcp, Duration::from_secs(3)), "the banned address's connection is closed");
+    // And a new connection from it is not served.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let again = rt.block_on(async {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind("127.0.0.5:0".parse().unwrap()).unwrap();
+        s.connect(c.sip).await.map(|s| s.into_std().unwrap())
+    });
+    if let Ok(mut again) = again {
+        again.set_nonblocking(false).unwrap();
+        assert!(closed_within(&mut again, Duration::from_secs(3)), "a new connection is closed at once");
+    }
+}

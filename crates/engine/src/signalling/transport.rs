@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,41 @@ pub struct Inbound {
     /// Who sent it.
     pub peer: Peer,
     /// Its bytes.
-    pub bytes: Vec<u8>,
+    pub bytes: Received,
+}
+
+/// A received message's bytes, counted against the budget of bytes that
+/// may wait for the switch until they are dropped (read them as `&[u8]`).
+#[derive(Debug)]
+pub struct Received {
+    bytes: Vec<u8>,
+    budget: Arc<AtomicUsize>,
+}
+
+impl Received {
+    /// Takes `bytes` when the budget has room for them.
+    fn take(bytes: &[u8], budget: &Arc<AtomicUsize>) -> Option<Received> {
+        let n = bytes.len();
+        let before = budget.fetch_add(n, Ordering::AcqRel);
+        if before.saturating_add(n) > INBOUND_BYTES {
+            budget.fetch_sub(n, Ordering::AcqRel);
+            return None;
+        }
+        Some(Received { bytes: bytes.to_vec(), budget: budget.clone() })
+    }
+}
+
+impl std::ops::Deref for Received {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        self.budget.fetch_sub(self.bytes.len(), Ordering::AcqRel);
+    }
 }
 
 /// What the listeners drop: the IP blacklist (replaced when it changes) and
@@ -174,6 +208,8 @@ pub struct Transports {
     local: SocketAddr,
     table: Mutex<Table>,
     inbound: mpsc::Sender<Inbound>,
+    /// Bytes received and not yet dropped by the switch.
+    pending: Arc<AtomicUsize>,
     blacklist: Arc<Blacklist>,
     limits: Limits,
     counters: Counters,
@@ -183,6 +219,9 @@ pub struct Transports {
 
 /// How many received messages may wait for the switch.
 const QUEUE: usize = 16_384;
+/// How many bytes of received messages may wait for the switch: without
+/// it, a flood of 64 KiB datagrams could fill the queue with 1 GiB.
+const INBOUND_BYTES: usize = 32 << 20;
 /// How many datagrams may wait for a busy UDP socket.
 const UDP_OUT_QUEUE: usize = 4096;
 
@@ -204,6 +243,7 @@ impl Transports {
             local,
             table: Mutex::new(Table::default()),
             inbound: tx,
+            pending: Arc::new(AtomicUsize::new(0)),
             blacklist,
             limits,
             counters: Counters::default(),
@@ -392,8 +432,20 @@ impl Transports {
                         start += n;
                     }
                     Ok(Frame::Message(n)) => {
-                        let bytes = rest.get(..n).unwrap_or_default().to_vec();
+                        let message = rest.get(..n).unwrap_or_default();
                         start += n;
+                        if self.blacklist.bans.is_banned(addr.ip(), Instant::now()) {
+                            // Banned while connected: no more answers here.
+                            break 'read;
+                        }
+                        // Over budget: wait for the switch to catch up
+                        // (this connection alone is slowed down).
+                        let bytes = loop {
+                            match Received::take(message, &self.pending) {
+                                Some(b) => break b,
+                                None => tokio::time::sleep(Duration::from_millis(10)).await,
+                            }
+                        };
                         if self.inbound.send(Inbound { peer, bytes }).await.is_err() {
                             break 'read;
                         }
@@ -496,7 +548,12 @@ async fn udp_loop(t: Arc<Transports>) {
             continue;
         }
         let peer = Peer::udp(addr);
-        if t.inbound.try_send(Inbound { peer, bytes: bytes.to_vec() }).is_err() {
+        let Some(bytes) = Received::take(bytes, &t.pending) else {
+            bump(&t.counters.udp_dropped);
+            tracing::warn!("SIP receive budget spent: a datagram was dropped");
+            continue;
+        };
+        if t.inbound.try_send(Inbound { peer, bytes }).is_err() {
             bump(&t.counters.udp_dropped);
             tracing::warn!("SIP queue full: a datagram was dropped");
         }
@@ -547,6 +604,23 @@ mod tests {
         t.close(a, ia);
         assert_eq!(t.per_ip.get(&a.ip()), Some(&1));
         assert!(t.open(c, &limits()).is_some(), "room again");
+    }
+
+    #[test]
+    fn received_bytes_are_held_to_a_budget_and_given_back() {
+        let budget = Arc::new(AtomicUsize::new(0));
+        let big = vec![0u8; 60_000];
+        let mut held = Vec::new();
+        while let Some(r) = Received::take(&big, &budget) {
+            held.push(r);
+        }
+        assert_eq!(held.len(), INBOUND_BYTES / 60_000);
+        assert!(budget.load(Ordering::Acquire) <= INBOUND_BYTES);
+        held.pop();
+        assert!(Received::take(&big, &budget).is_some(), "room again once one is dropped");
+        held.clear();
+        assert_eq!(budget.load(Ordering::Acquire), 0);
+        assert_eq!(&*Received::take(b"abc", &budget).unwrap(), b"abc");
     }
 
     #[tokio::test]
