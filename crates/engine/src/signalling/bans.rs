@@ -78,6 +78,7 @@ impl Bans {
     /// Records a digest failure from `ip` at `now`; true when it got the
     /// address banned.
     pub fn fail(&self, ip: IpAddr, now: Instant) -> bool {
+        let ip = key(ip);
         self.failures.fetch_add(1, Ordering::Relaxed);
         let Ok(mut t) = self.table.lock() else { return false };
         if !t.entries.contains_key(&ip) {
@@ -119,6 +120,7 @@ impl Bans {
         if self.bans.load(Ordering::Relaxed) == 0 {
             return false;
         }
+        let ip = key(ip);
         let banned = self
             .table
             .lock()
@@ -163,6 +165,19 @@ impl Bans {
     }
 }
 
+/// What an address is counted under: an IPv4 address itself, an IPv6
+/// address by its /64 (one host commonly holds a whole /64, so banning a
+/// single IPv6 address would ban nothing).
+fn key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+        v4 => v4,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +210,22 @@ mod tests {
         assert!(!bans.is_banned(ip(1), t0 + Duration::from_secs(603)), "the ban expires");
         let s = bans.stats();
         assert_eq!((s.failures, s.bans, s.dropped), (3, 1, 2));
+    }
+
+    #[test]
+    fn an_ipv6_host_is_banned_by_its_slash_64() {
+        let bans = Bans::new(&limits(16));
+        let t0 = Instant::now();
+        for i in 1..=3u16 {
+            bans.fail(IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, i]), t0);
+        }
+        assert!(bans.is_banned(IpAddr::from([0x2001, 0xdb8, 0, 1, 0xffff, 1, 2, 3]), t0), "same /64");
+        assert!(!bans.is_banned(IpAddr::from([0x2001, 0xdb8, 0, 2, 0, 0, 0, 1]), t0), "another /64");
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap_or(IpAddr::from([0u8; 4]));
+        for _ in 0..3 {
+            bans.fail(mapped, t0);
+        }
+        assert!(bans.is_banned(IpAddr::from([192, 0, 2, 7]), t0), "a v4-mapped address is its v4 address");
     }
 
     #[test]
