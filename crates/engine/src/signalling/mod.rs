@@ -2,7 +2,9 @@
 //! authentication, and the dispatch of requests to what handles them.
 
 pub mod auth;
+pub mod bans;
 pub mod core;
+pub mod limits;
 pub mod registrar;
 pub mod transport;
 
@@ -46,6 +48,11 @@ pub struct Config {
     pub rtp_ports: (u16, u16),
     /// A call with no RTP in either direction for this long is ended.
     pub rtp_timeout: Duration,
+    /// Caps on connections, queues, contacts and digest failures.
+    pub limits: limits::Limits,
+    /// Other names of this server (domains) that a digest `uri` may name,
+    /// besides its addresses and the realm.
+    pub domains: Vec<String>,
 }
 
 impl Config {
@@ -62,6 +69,8 @@ impl Config {
             max_expires: 7200,
             rtp_ports: (10_000, 20_000),
             rtp_timeout: Duration::from_secs(60),
+            limits: limits::Limits::default(),
+            domains: Vec::new(),
         }
     }
 }
@@ -89,6 +98,8 @@ pub struct Switch {
     pub ports: Arc<PortPool>,
     /// Live call legs.
     pub channels: Arc<Channels>,
+    /// Room for REGISTERs being worked on (`limits.registers_in_flight`).
+    pub registers: tokio::sync::Semaphore,
 }
 
 /// Why the SIP side could not start.
@@ -162,8 +173,8 @@ pub async fn start(
     };
     let auth = Authenticator::new(&config.realm, secret.as_bytes(), auth_config);
     let location = Location::load(db.clone(), now_ms() as i64).await?;
-    let blacklist = Arc::new(Blacklist::default());
-    let (transports, inbound) = Transports::bind(config.addr, blacklist.clone())
+    let blacklist = Arc::new(Blacklist::new(&config.limits));
+    let (transports, inbound) = Transports::bind(config.addr, blacklist.clone(), config.limits.clone())
         .await
         .map_err(|e| StartError::Bind(config.addr, e))?;
     tracing::info!(addr = %transports.local_addr(), "SIP listening on UDP and TCP");
@@ -174,6 +185,7 @@ pub async fn start(
         auth: Mutex::new(auth),
         bus,
         ports: PortPool::new(config.rtp_ports.0, config.rtp_ports.1),
+        registers: tokio::sync::Semaphore::new(config.limits.registers_in_flight.max(1)),
         config,
         transports,
         blacklist,
@@ -210,19 +222,22 @@ async fn sweep(sw: Arc<Switch>) {
     }
 }
 
-/// Clears caches and reloads the blacklist when the configuration changes.
+/// Clears caches and reloads the blacklist when the configuration changes,
+/// and also when events were missed (one of them may have been a change).
 async fn follow_config(sw: Arc<Switch>) {
     let mut events = sw.bus.subscribe();
     loop {
         match events.recv().await {
-            Ok(e) if e.name == CONFIG_CHANGED => {
-                sw.accounts.invalidate();
-                if let Err(e) = sw.reload_blacklist().await {
-                    tracing::warn!(error = %e, "could not reload the IP blacklist");
-                }
+            Ok(e) if e.name == CONFIG_CHANGED => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                tracing::debug!(missed = n, "events missed: reloading the configuration");
             }
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Ok(_) => continue,
             Err(_) => return,
+        }
+        sw.accounts.invalidate();
+        if let Err(e) = sw.reload_blacklist().await {
+            tracing::warn!(error = %e, "could not reload the IP blacklist");
         }
     }
 }
