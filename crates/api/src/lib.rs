@@ -15,6 +15,7 @@ pub mod list;
 mod pbx;
 pub mod ratelimit;
 pub mod routes;
+pub mod server;
 pub mod service;
 pub mod settings;
 pub mod state;
