@@ -15,6 +15,7 @@ use tokio::net::{TcpSocket, TcpStream};
 
 struct Running {
     addr: SocketAddr,
+    state: AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
@@ -37,13 +38,14 @@ async fn start(limits: Limits) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = state.clone();
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.await;
         };
-        api::server::serve(listener, api::router(state), limits, shutdown).await.unwrap();
+        api::server::serve(listener, api::router(served), limits, shutdown).await.unwrap();
     });
-    Running { addr, stop: Some(stop), task, _dir: dir }
+    Running { addr, state, stop: Some(stop), task, _dir: dir }
 }
 
 fn limits() -> Limits {
@@ -171,4 +173,33 @@ async fn shutdown_lets_connections_finish_and_returns() {
     assert!(matches!(finished, Ok(Ok(()))), "serve returned: {finished:?}");
     let (closed, _) = until_closed(&mut idle, Duration::from_secs(1)).await;
     assert!(closed.is_some(), "the kept-alive connection was closed");
+}
+
+#[tokio::test]
+async fn a_quiet_websocket_outlives_the_idle_timeout() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = start(limits()).await;
+    let made = api::service::identity::bootstrap(&server.state, "o@example.com", Some("a long password"))
+        .await
+        .unwrap()
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("http://{}/v1beta2/auth/login", server.addr))
+        .json(&serde_json::json!({"username": "o@example.com", "password": "a long password"}))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let token = body["accessToken"].as_str().unwrap();
+    let url = format!("ws://{}/events?token={token}&accessKeyId={}", server.addr, made.access_key_id);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    // Quiet for longer than the idle timeout (2 s).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    ws.send(Message::Text(serde_json::json!({"type": "subscribe", "events": []}).to_string().into()))
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(2), ws.next()).await;
+    assert!(matches!(answer, Ok(Some(Ok(Message::Text(_))))), "still open: {answer:?}");
 }
