@@ -4,10 +4,10 @@
 //! A guesser at one address gets a few free tries at an account, then waits
 //! 1 s, 2 s, 4 s, ... (at most 15 minutes) between tries; the same address
 //! trying many accounts is throttled the same way after more free tries.
-//! An account guessed at from many addresses is locked for addresses it
-//! has not logged in from lately, so the real user, from an address that
-//! worked before, or from any address while only one guesser is at work,
-//! still gets in. Entries are forgotten an hour after their last failure,
+//! An account guessed at from many addresses (ten) is locked for addresses
+//! it has not logged in from lately; so the real user gets in from any
+//! other address while one guesser is at work, and from an address that
+//! worked before while many are. Entries are forgotten an hour after their last failure,
 //! and the table is bounded.
 
 use std::collections::HashMap;
@@ -24,8 +24,8 @@ pub struct LoginPolicy {
     pub free_per_pair: u32,
     /// Failures from one address, over all accounts, before lockouts start.
     pub free_per_address: u32,
-    /// Failures of one account, over all addresses, before it is locked
-    /// for addresses it has not logged in from.
+    /// Addresses failing at one account before it is locked for addresses
+    /// it has not logged in from.
     pub free_per_account: u32,
     /// The first lockout; each further failure doubles it.
     pub first_lockout_ms: Millis,
@@ -115,26 +115,16 @@ impl LoginGuard {
         if t.failures.len() + 3 > p.max_entries {
             prune(&mut t.failures, now, p);
         }
-        let rules = [
-            (pair_key(account, address), p.free_per_pair),
-            (format!("addr:{address}"), p.free_per_address),
-            (format!("acct:{account}"), p.free_per_account),
-        ];
-        for (key, free) in rules {
-            let e = t.failures.entry(key).or_insert(Entry { failures: 0, last: now, blocked_until: 0 });
-            if now - e.last > p.forget_after_ms {
-                *e = Entry { failures: 0, last: now, blocked_until: 0 };
-            }
-            e.failures = e.failures.saturating_add(1);
-            e.last = now;
-            if e.failures >= free {
-                let doublings = (e.failures - free).min(30);
-                let lockout = p.first_lockout_ms.saturating_mul(1 << doublings).min(p.max_lockout_ms);
-                e.blocked_until = now + lockout;
-                if e.failures == free {
-                    tracing::warn!(%address, "failed logins: lockouts begin");
-                }
-            }
+        let pair = count(&mut t.failures, pair_key(account, address), p.free_per_pair, now, p);
+        count(&mut t.failures, format!("addr:{address}"), p.free_per_address, now, p);
+        // The account-wide count is of addresses, not of tries: a guesser
+        // at one address, held back by the per-pair lockouts, counts once
+        // and cannot lock the real user out everywhere.
+        if pair == 1 {
+            count(&mut t.failures, format!("acct:{account}"), p.free_per_account, now, p);
+        }
+        if pair == p.free_per_pair {
+            tracing::warn!(%address, "failed logins: lockouts begin");
         }
     }
 
@@ -167,6 +157,23 @@ impl LoginGuard {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Counts a failure for `key`, locking it once past `free`; answers its
+/// failures so far.
+fn count(failures: &mut HashMap<String, Entry>, key: String, free: u32, now: Millis, p: &LoginPolicy) -> u32 {
+    let e = failures.entry(key).or_insert(Entry { failures: 0, last: now, blocked_until: 0 });
+    if now - e.last > p.forget_after_ms {
+        *e = Entry { failures: 0, last: now, blocked_until: 0 };
+    }
+    e.failures = e.failures.saturating_add(1);
+    e.last = now;
+    if e.failures >= free {
+        let doublings = (e.failures - free).min(30);
+        let lockout = p.first_lockout_ms.saturating_mul(1 << doublings).min(p.max_lockout_ms);
+        e.blocked_until = now + lockout;
+    }
+    e.failures
 }
 
 /// Makes room: forgets old entries, then unblocked ones, then those whose
@@ -227,6 +234,20 @@ mod tests {
         assert!(g.check("a@x", "10.0.0.99", now).is_err(), "a new address waits");
         assert!(g.check("a@x", "9.9.9.9", now).is_ok(), "a known address gets in");
         assert!(g.check("b@x", "10.0.0.99", now).is_ok(), "other accounts are not locked");
+    }
+
+    #[test]
+    fn one_patient_guesser_does_not_lock_the_account() {
+        let g = LoginGuard::new(policy());
+        let mut now = 1_000_000;
+        for _ in 0..200 {
+            if g.check("a@x", "1.1.1.1", now).is_ok() {
+                g.failed("a@x", "1.1.1.1", now);
+            }
+            now += 30_000;
+        }
+        assert!(g.check("a@x", "1.1.1.1", now).is_err(), "the guesser waits");
+        assert!(g.check("a@x", "2.2.2.2", now).is_ok(), "the user, elsewhere, does not");
     }
 
     #[test]
