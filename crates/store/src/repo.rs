@@ -388,21 +388,27 @@ async fn get_in(
 /// checks and cascades.
 async fn delete_in(conn: &mut AnyConnection, res: &Resource, current: &Record) -> Result<(), StoreError> {
     for other in schema::ALL {
+        let cols = if other.scoped { "id, ref, workspace_id" } else { "id, ref" };
         for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(res.table) && !f.cascade) {
-            let mut sql = Sql::new(format!("SELECT id, ref FROM {} WHERE {} = ", other.table, f.name));
+            let mut sql = Sql::new(format!("SELECT {cols} FROM {} WHERE {} = ", other.table, f.name));
             let p = sql.arg(Value::Int(current.id), Kind::Int);
             sql.text.push_str(&p);
-            refuse_if_found(conn, sql, res, other).await?;
+            refuse_if_found(conn, sql, res, other, current).await?;
         }
         for link in other.links.iter().filter(|l| l.table == res.table) {
             let mut sql = Sql::new("");
-            let cond = link_condition(&mut sql, link, current.id);
+            let mut cond = link_condition(&mut sql, link, current.id);
+            // A link holds an id as text, read in its own workspace: the
+            // same number in another workspace names another record.
+            if let (true, Some(ws)) = (other.scoped, current.workspace_id) {
+                cond.push_str(&format!(" AND workspace_id = {}", sql.arg(Value::Int(ws), Kind::Int)));
+            }
             if link.cascade {
                 sql.text = format!("DELETE FROM {} WHERE {cond}", other.table);
                 sql.query().execute(&mut *conn).await?;
             } else {
-                sql.text = format!("SELECT id, ref FROM {} WHERE {cond}", other.table);
-                refuse_if_found(conn, sql, res, other).await?;
+                sql.text = format!("SELECT {cols} FROM {} WHERE {cond}", other.table);
+                refuse_if_found(conn, sql, res, other, current).await?;
             }
         }
     }
@@ -462,20 +468,25 @@ fn link_condition(sql: &mut Sql, link: &Link, id: i64) -> String {
 }
 
 /// Fails with `InUse` naming the first row `sql` (selecting id, ref) finds.
+/// A referrer in another workspace than `current` is not named.
 async fn refuse_if_found(
     conn: &mut AnyConnection,
     mut sql: Sql,
     res: &Resource,
     other: &Resource,
+    current: &Record,
 ) -> Result<(), StoreError> {
     sql.text.push_str(" LIMIT 1");
     if let Some(row) = sql.query().fetch_optional(&mut *conn).await? {
         let id: i64 = row.try_get(0)?;
         let r: String = row.try_get(1)?;
-        return Err(StoreError::InUse {
-            resource: res.label,
-            referrer: format!("{} {id} ({r})", other.label),
-        });
+        let elsewhere = other.scoped && row.try_get::<Option<i64>, _>(2)? != current.workspace_id;
+        let referrer = if elsewhere {
+            "a record of another workspace".to_owned()
+        } else {
+            format!("{} {id} ({r})", other.label)
+        };
+        return Err(StoreError::InUse { resource: res.label, referrer });
     }
     Ok(())
 }

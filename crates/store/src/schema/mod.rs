@@ -66,12 +66,14 @@ mod tests {
     use crate::Kind;
 
     /// Fields named like references that name no record of ours: access
-    /// key ids (identifiers, not references), a SIP profile number and the
+    /// key ids (identifiers, not references), a SIP Call-ID, a SIP profile
+    /// number and the
     /// call records' copies of ids, which the switch writes from its own
     /// lookups.
     const NOT_REFERENCES: &[(&str, &str)] = &[
         ("workspaces", "access_key_id"),
         ("api_keys", "access_key_id"),
+        ("registrations", "call_id"),
         ("gateways", "profile_id"),
         ("cdrs", "src_id"),
         ("cdrs", "dst_id"),
