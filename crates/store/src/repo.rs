@@ -626,3 +626,67 @@ async fn check_target(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::schema::{IVRS, NUMBERS, USERS, WORKSPACES};
+
+    async fn workspace(db: &Db, n: i64) -> Scope {
+        let user = vec![
+            ("email", Value::from(format!("u{n}@x"))),
+            ("name", "U".into()),
+            ("password_hash", "x".into()),
+        ];
+        let user = db.insert(&USERS, Scope::Global, user, 0).await.unwrap();
+        let ws = vec![
+            ("access_key_id", Value::from(format!("WO{n}"))),
+            ("name", "W".into()),
+            ("owner_id", Value::Int(user.id)),
+        ];
+        Scope::Workspace(db.insert(&WORKSPACES, Scope::Global, ws, 0).await.unwrap().id)
+    }
+
+    /// A link names a record of its own workspace: the same id held in
+    /// another workspace (as data from before references were checked may
+    /// hold it) neither blocks nor names anything there.
+    #[tokio::test]
+    async fn links_are_read_in_their_own_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        let (a, b) = (workspace(&db, 1).await, workspace(&db, 2).await);
+        let ivr = db.insert(&IVRS, a, vec![("name", "menu".into())], 0).await.unwrap();
+        let hotline = |ref_id: i64| {
+            vec![
+                ("line_number", Value::from(format!("+1555{ref_id}"))),
+                ("type", "FS_DEST_IVR".into()),
+                ("ref_id", Value::from(ref_id.to_string())),
+            ]
+        };
+        // Through the checks, B cannot name A's IVR...
+        let refused = db.insert(&NUMBERS, b, hotline(ivr.id), 0).await;
+        assert!(matches!(refused, Err(StoreError::DanglingRef { field: "ref_id", .. })), "{refused:?}");
+        // ...and a row that does anyway (written around them) is not A's
+        // business: A deletes its IVR.
+        let Scope::Workspace(b_id) = b else { unreachable!() };
+        sqlx::query(
+            "INSERT INTO numbers (ref, workspace_id, line_number, type, ref_id, created_at, updated_at) \
+             VALUES ('legacy', $1, '+1999', 'FS_DEST_IVR', $2, 0, 0)",
+        )
+        .bind(b_id)
+        .bind(ivr.id.to_string())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        db.delete(&IVRS, a, &Key::Id(ivr.id)).await.unwrap();
+
+        // Within A, a hotline naming its IVR keeps it, and is named.
+        let ivr = db.insert(&IVRS, a, vec![("name", "menu".into())], 0).await.unwrap();
+        db.insert(&NUMBERS, a, hotline(ivr.id), 0).await.unwrap();
+        match db.delete(&IVRS, a, &Key::Id(ivr.id)).await {
+            Err(StoreError::InUse { referrer, .. }) => assert!(referrer.starts_with("number "), "{referrer}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
