@@ -16,6 +16,7 @@ pub mod openapi;
 mod pbx;
 pub mod ratelimit;
 pub mod routes;
+pub mod server;
 pub mod service;
 pub mod settings;
 pub mod state;

@@ -88,8 +88,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(%addr, "HTTP API listening");
-    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(stop).await?;
+    api::server::serve(listener, api::router(state), api::server::Limits::default(), stop).await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

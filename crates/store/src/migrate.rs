@@ -37,7 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0003_config.sql"),
     },
     Migration { version: 4, name: "registrations", sql: include_str!("migrations/0004_registrations.sql") },
-    // Version 5 is taken by another branch (credential owners); keep the order when merging.
+    Migration {
+        version: 5,
+        name: "credential owners",
+        sql: include_str!("migrations/0005_credential_owners.sql"),
+    },
     Migration {
         version: 6,
         name: "credentials by username",
@@ -62,7 +66,7 @@ fn dialect(sql: &str, backend: Backend) -> String {
 /// one transaction (on PostgreSQL under an advisory lock, so nodes starting
 /// together take turns).
 pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), StoreError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     if db.backend() == Backend::Postgres {
         tx.execute("SELECT pg_advisory_xact_lock(7358201)").await?;
     }

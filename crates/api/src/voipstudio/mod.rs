@@ -48,7 +48,7 @@ async fn login(
     Body(body): Body<Login>,
 ) -> Result<axum::Json<Json>, ApiError> {
     client.limit(&state)?;
-    let user = flows::check_password(&state, &body.email, &body.password).await?;
+    let user = flows::check_password(&state, &client, &body.email, &body.password).await?;
     let (token, _) = flows::open_token(&state, &user, None, TokenKind::Session, "login", 0, client.0).await?;
     Ok(axum::Json(json!({"message": "Login success", "user_token": token, "user_id": user.id})))
 }
