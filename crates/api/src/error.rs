@@ -149,6 +149,13 @@ impl From<StoreError> for ApiError {
                 ApiError { message: format!("row {}: {}", index + 1, inner.message), ..inner }
             }
             e if e.is_unique_violation() => ApiError::new(ErrorKind::AlreadyExists, "already exists"),
+            // Writers wait for each other and retry; if the store is still
+            // too busy after that, the client is told to come back, never
+            // that the server failed.
+            e if e.is_busy() => {
+                tracing::warn!(error = %e, "the store is too busy");
+                ApiError::exhausted("the store is busy; try again", Some(1))
+            }
             e => ApiError::internal(e),
         }
     }

@@ -5,7 +5,7 @@
 //! headers on a WebSocket, so the token may come as `?token=` (and the
 //! workspace as `?accessKeyId=`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
@@ -48,17 +48,59 @@ pub async fn query_credentials(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Upgrades to the event stream of the caller's workspace.
+/// Most event sockets open at once, in all and per workspace.
+const MAX_SOCKETS: usize = 1024;
+const MAX_SOCKETS_PER_WORKSPACE: usize = 64;
+/// Most event names one socket may subscribe to, and their longest name.
+const MAX_NAMES: usize = 64;
+const MAX_NAME_LEN: usize = 64;
+
+/// Open event sockets per workspace.
+static OPEN: std::sync::Mutex<BTreeMap<i64, usize>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// A socket's place among the open ones, given back when dropped.
+struct Slot(i64);
+
+impl Slot {
+    fn take(workspace: i64) -> Option<Slot> {
+        let mut open = OPEN.lock().ok()?;
+        let total: usize = open.values().sum();
+        let mine = open.entry(workspace).or_default();
+        if total >= MAX_SOCKETS || *mine >= MAX_SOCKETS_PER_WORKSPACE {
+            return None;
+        }
+        *mine += 1;
+        Some(Slot(workspace))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = OPEN.lock() {
+            if let Some(n) = open.get_mut(&self.0) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    open.remove(&self.0);
+                }
+            }
+        }
+    }
+}
+
+/// Upgrades to the event stream of the caller's workspace (429 when too
+/// many are open).
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let workspace = caller.require(Role::Member)?.id;
-    Ok(upgrade.on_upgrade(move |socket| serve(state, workspace, socket)))
+    let slot =
+        Slot::take(workspace).ok_or_else(|| ApiError::exhausted("too many event sockets open", Some(5)))?;
+    Ok(upgrade.on_upgrade(move |socket| serve(state, workspace, socket, slot)))
 }
 
-async fn serve(state: AppState, workspace: i64, mut socket: WebSocket) {
+async fn serve(state: AppState, workspace: i64, mut socket: WebSocket, _slot: Slot) {
     let mut events = state.bus.subscribe();
     let mut wanted: HashSet<String> = HashSet::new();
     loop {
@@ -66,6 +108,13 @@ async fn serve(state: AppState, workspace: i64, mut socket: WebSocket) {
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Text(text))) => match serde_json::from_str::<Subscribe>(&text) {
                     Ok(s) if s.r#type == "subscribe" => {
+                        let fits = s.events.iter().all(|e| e.len() <= MAX_NAME_LEN)
+                            && wanted.len() + s.events.len() <= MAX_NAMES;
+                        if !fits {
+                            let err = json!({"type": "error", "message": format!("at most {MAX_NAMES} event names of {MAX_NAME_LEN} characters")});
+                            if socket.send(Message::Text(err.to_string().into())).await.is_err() { return }
+                            continue;
+                        }
                         wanted.extend(s.events);
                         let ack = json!({"type": "subscribed", "events": wanted.iter().collect::<Vec<_>>()});
                         if socket.send(Message::Text(ack.to_string().into())).await.is_err() { return }

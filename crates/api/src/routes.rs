@@ -1,23 +1,29 @@
 //! Registering routes once for both the router and the OpenAPI document,
-//! so that `/openapi.json` always describes exactly what is served.
+//! so that `/openapi.json` always describes exactly what is served: each
+//! route says what its request body holds ([`Body`]) and what it answers
+//! ([`Reply`]), both in terms of resource descriptions, and
+//! [`crate::openapi`] turns that into schemas.
 
 use axum::handler::Handler;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
-use serde_json::{json, Map, Value as Json};
-use store::{Kind, Resource};
+use serde_json::Value as Json;
+use store::Resource;
 
-use crate::dialect::camel;
+use crate::crud::Rules;
 use crate::input::Casing;
 use crate::state::AppState;
 
 /// What a request body holds, as far as the document tells.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum Body {
     /// No body.
     None,
     /// An object of some fields of a resource.
     Fields(&'static Resource, &'static [&'static str], Casing),
+    /// An object of some fields of a resource and the properties its rules
+    /// read besides (see [`Rules::documented`]); `true` on create.
+    Spec(&'static Resource, &'static [&'static str], Casing, &'static dyn Rules, bool),
     /// An array of such objects.
     Array(&'static Resource, &'static [&'static str], Casing),
     /// An object with these properties (name, JSON type).
@@ -26,6 +32,55 @@ pub enum Body {
     Upload,
     /// Any JSON.
     Any,
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::None => f.write_str("None"),
+            Body::Fields(res, names, _) | Body::Spec(res, names, _, _, _) => {
+                write!(f, "Fields({}, {names:?})", res.table)
+            }
+            Body::Array(res, names, _) => write!(f, "Array({}, {names:?})", res.table),
+            Body::Props(props) => write!(f, "Props({props:?})"),
+            Body::Upload => f.write_str("Upload"),
+            Body::Any => f.write_str("Any"),
+        }
+    }
+}
+
+/// A request property that a resource's rules read besides its fields
+/// (a write-only password, a field under another wire name).
+#[derive(Debug, Clone)]
+pub struct Prop {
+    /// Its wire name.
+    pub name: String,
+    /// Its JSON schema.
+    pub schema: Json,
+    /// Whether the request must carry it.
+    pub required: bool,
+}
+
+/// What a successful answer holds, in the dialect of the operation's path
+/// (the dialect's envelope is added by the document).
+#[derive(Debug, Clone, Copy)]
+pub enum Reply {
+    /// Some JSON in the dialect's success status range; not described
+    /// further.
+    Unknown,
+    /// One record of the resource as the dialect's generic view shows it
+    /// (VoIPstudio: in `{data, links}`).
+    Record(&'static Resource),
+    /// A record just created: Fonoster answers 201 with the record, the PBX
+    /// `{code, message, data: <new id>}`.
+    Created(&'static Resource),
+    /// One page of records in the dialect's list envelope.
+    Page(&'static Resource),
+    /// A change or deletion: Fonoster `{ref}`, the PBX
+    /// `{code, message, data: "<id>"}`.
+    Changed,
+    /// 200 with a body of this schema.
+    Schema(fn() -> Json),
 }
 
 /// One documented operation.
@@ -39,6 +94,10 @@ pub struct Operation {
     pub summary: String,
     /// Its request body.
     pub body: Body,
+    /// What it answers on success.
+    pub reply: Reply,
+    /// Whether it is served without credentials (logins).
+    pub public: bool,
 }
 
 /// Routes under construction, with their documentation.
@@ -76,7 +135,31 @@ impl Api {
             _ => MethodFilter::DELETE,
         };
         self.router = self.router.route(path, on(filter, handler));
-        self.operations.push(Operation { method, path: path.to_owned(), summary: summary.into(), body });
+        self.operations.push(Operation {
+            method,
+            path: path.to_owned(),
+            summary: summary.into(),
+            body,
+            reply: Reply::Unknown,
+            public: false,
+        });
+        self
+    }
+
+    /// Documents what the operation registered last answers.
+    pub fn reply(mut self, reply: Reply) -> Api {
+        if let Some(op) = self.operations.last_mut() {
+            op.reply = reply;
+        }
+        self
+    }
+
+    /// Documents the operation registered last as served without
+    /// credentials.
+    pub fn public(mut self) -> Api {
+        if let Some(op) = self.operations.last_mut() {
+            op.public = true;
+        }
         self
     }
 
@@ -143,104 +226,7 @@ impl Api {
 
     /// The router and the OpenAPI 3.1 document of its operations.
     pub fn finish(self) -> (Router<AppState>, Json) {
-        let doc = openapi(&self.operations);
+        let doc = crate::openapi::document(&self.operations);
         (self.router, doc)
     }
-}
-
-fn kind_schema(kind: Kind) -> Json {
-    match kind {
-        Kind::Int | Kind::Ref(_) => json!({"type": ["integer", "string"]}),
-        Kind::Float => json!({"type": ["number", "string"]}),
-        Kind::Bool => json!({"type": ["boolean", "integer", "string"]}),
-        Kind::Text | Kind::Time => json!({"type": "string"}),
-        Kind::Json => json!({}),
-        Kind::Enum(values) => json!({"type": "string", "enum": values}),
-    }
-}
-
-fn object_schema(res: &Resource, names: &[&str], casing: Casing) -> Json {
-    let mut props = Map::new();
-    let mut required = Vec::new();
-    for f in names.iter().filter_map(|n| res.field(n)) {
-        let name = match casing {
-            Casing::Snake => f.name.to_owned(),
-            Casing::Camel => camel(f.name),
-        };
-        if f.required {
-            required.push(json!(name));
-        }
-        props.insert(name, kind_schema(f.kind));
-    }
-    json!({"type": "object", "properties": props, "required": required})
-}
-
-fn body_schema(body: Body) -> Option<Json> {
-    let (media, schema) = match body {
-        Body::None => return None,
-        Body::Fields(res, names, casing) => ("application/json", object_schema(res, names, casing)),
-        Body::Array(res, names, casing) => {
-            ("application/json", json!({"type": "array", "items": object_schema(res, names, casing)}))
-        }
-        Body::Props(props) => {
-            let props: Map<String, Json> =
-                props.iter().map(|(n, t)| ((*n).to_owned(), json!({ "type": t }))).collect();
-            ("application/json", json!({"type": "object", "properties": props}))
-        }
-        Body::Upload => (
-            "multipart/form-data",
-            json!({"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}),
-        ),
-        Body::Any => ("application/json", json!({})),
-    };
-    Some(json!({"required": true, "content": {media: {"schema": schema}}}))
-}
-
-fn security(path: &str) -> Json {
-    let scheme = if path.starts_with("/api/") {
-        "pbxToken"
-    } else if path.starts_with("/v2/") {
-        "basicKey"
-    } else if path.starts_with("/v1.2/") {
-        "voipToken"
-    } else {
-        "bearer"
-    };
-    json!([{ scheme: [] }])
-}
-
-/// The OpenAPI 3.1 document of `operations`.
-pub fn openapi(operations: &[Operation]) -> Json {
-    let mut paths = Map::new();
-    for op in operations {
-        let params: Vec<Json> = op
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        let mut item = json!({
-            "summary": op.summary,
-            "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '.'], "_")),
-            "parameters": params,
-            "responses": {"200": {"description": "success"}, "default": {"description": "an error in the dialect's shape"}},
-            "security": security(&op.path),
-        });
-        if let Some(body) = body_schema(op.body) {
-            item["requestBody"] = body;
-        }
-        let entry = paths.entry(op.path.clone()).or_insert_with(|| json!({}));
-        entry[op.method] = item;
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Calliope", "version": env!("CARGO_PKG_VERSION")},
-        "paths": paths,
-        "components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "basicKey": {"type": "http", "scheme": "basic"},
-            "pbxToken": {"type": "apiKey", "in": "header", "name": "X-XTRA-AUTH-ID"},
-            "voipToken": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"},
-        }},
-    })
 }

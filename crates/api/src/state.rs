@@ -8,7 +8,7 @@ use crate::auth::jwt::Keys;
 use crate::auth::sealer::{KeyError, Sealer};
 use crate::auth::secret;
 use crate::clock::Clock;
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{LoginGuard, RateLimiter};
 use crate::settings::Settings;
 
 /// Why the state could not be made.
@@ -35,6 +35,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// The per-credential rate limiter.
     pub limiter: Arc<RateLimiter>,
+    /// Failed logins per account and address.
+    pub logins: Arc<LoginGuard>,
     /// Encrypts and decrypts stored secrets.
     pub sealer: Arc<Sealer>,
     /// Calls' and agents' events, from the switch.
@@ -58,6 +60,7 @@ impl AppState {
             sip: Arc::default(),
             db,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
+            logins: Arc::default(),
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),

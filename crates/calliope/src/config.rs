@@ -58,6 +58,20 @@ pub struct Settings {
     /// Seconds a digest nonce stays fresh [default: 300].
     #[arg(long, env = "CALLIOPE_SIP_NONCE_TTL")]
     pub sip_nonce_ttl: Option<u64>,
+    /// Other names of this server a SIP digest `uri` may name, besides its
+    /// addresses and the realm (comma-separated domains).
+    #[arg(long, env = "CALLIOPE_SIP_DOMAINS", value_delimiter = ',')]
+    pub sip_domains: Option<Vec<String>>,
+    /// Contacts one SIP address of record may register [default: 10].
+    #[arg(long, env = "CALLIOPE_SIP_MAX_CONTACTS")]
+    pub sip_max_contacts: Option<usize>,
+    /// Digest failures a minute from one IP address that ban it for ten
+    /// minutes [default: 10].
+    #[arg(long, env = "CALLIOPE_SIP_AUTH_FAILURES")]
+    pub sip_auth_failures: Option<u32>,
+    /// Seconds after which an idle SIP TCP connection is closed [default: 300].
+    #[arg(long, env = "CALLIOPE_SIP_TCP_IDLE")]
+    pub sip_tcp_idle: Option<u64>,
     /// Seconds without RTP after which a call is ended [default: 60].
     #[arg(long, env = "CALLIOPE_RTP_TIMEOUT")]
     pub rtp_timeout: Option<u64>,
@@ -158,6 +172,10 @@ impl Settings {
             sip_realm,
             sip_digest,
             sip_nonce_ttl,
+            sip_domains,
+            sip_max_contacts,
+            sip_auth_failures,
+            sip_tcp_idle,
             rtp_timeout,
             admin_email,
             admin_password,
@@ -222,6 +240,18 @@ impl Settings {
         }
         if let Some(secs) = self.ring_timeout {
             c.ring_timeout = std::time::Duration::from_secs(secs.clamp(1, 3600));
+        }
+        if let Some(domains) = &self.sip_domains {
+            c.domains = domains.iter().map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()).collect();
+        }
+        if let Some(n) = self.sip_max_contacts {
+            c.limits.contacts_per_aor = n.max(1);
+        }
+        if let Some(n) = self.sip_auth_failures {
+            c.limits.auth_failures = n.max(1);
+        }
+        if let Some(secs) = self.sip_tcp_idle {
+            c.limits.tcp_idle = std::time::Duration::from_secs(secs.max(1));
         }
         Ok(c)
     }

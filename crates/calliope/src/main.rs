@@ -92,15 +92,15 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(%addr, "HTTP API listening");
-    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stopped.await;
-            })
-            .await
-    });
+    let http = tokio::spawn(api::server::serve(
+        listener,
+        api::router(state),
+        api::server::Limits::default(),
+        async move {
+            let _ = http_stopped.await;
+        },
+    ));
     stop.await;
     // New calls get 503, live ones BYE; records and registrations are
     // written; then the API stops and the store closes.

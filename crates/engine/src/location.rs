@@ -185,6 +185,27 @@ impl Location {
         self.pending.push(binding.agent_id, binding.contact.clone(), Write::Put(binding));
     }
 
+    /// [`Location::put`] unless the agent already has `max` other valid
+    /// bindings; returns whether it was put.
+    pub fn put_capped(&self, binding: Binding, max: usize) -> bool {
+        if let Ok(mut map) = self.bindings.lock() {
+            let list = map.entry(binding.agent_id).or_default();
+            let others = list
+                .iter()
+                .filter(|b| b.contact != binding.contact && b.expires_at > binding.registered_at)
+                .count();
+            if others >= max {
+                return false;
+            }
+            list.retain(|b| b.contact != binding.contact);
+            list.push(binding.clone());
+        } else {
+            return false;
+        }
+        self.pending.push(binding.agent_id, binding.contact.clone(), Write::Put(binding));
+        true
+    }
+
     /// Removes the agent's binding for `contact`; returns whether there was one.
     pub fn remove(&self, workspace_id: i64, agent_id: i64, contact: &str) -> bool {
         let removed = match self.bindings.lock() {

@@ -24,7 +24,8 @@
 //!   and whose `headers` hold the rest; typed accessors
 //!   ([`Head::branch`], [`Head::contacts`], [`Head::expires`],
 //!   [`Head::routes`], [`Head::authorization`] ...). [`parse_message`] for a
-//!   datagram, [`frame`] to cut a stream into messages, `to_bytes()` to
+//!   datagram, [`frame`] and [`Framer`] (incremental, linear in a slow sender's
+//!   bytes) to cut a stream into messages, `to_bytes()` to
 //!   write, [`Request::new`], [`Response::for_request`],
 //!   [`Request::cancel`], [`Request::ack_for`] to build. [`Limits`] caps
 //!   size and header counts.
@@ -106,7 +107,7 @@ pub use address::{Contact, NameAddr};
 pub use error::ParseError;
 pub use header::{CSeq, HeaderName, Headers, MediaType, Via};
 pub use message::{
-    frame, parse_message, parse_message_with, Frame, Head, Limits, Message, Request, Response,
+    frame, parse_message, parse_message_with, Frame, Framer, Head, Limits, Message, Request, Response,
 };
 pub use method::Method;
 pub use params::{Param, Params};

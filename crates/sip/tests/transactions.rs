@@ -769,3 +769,31 @@ fn cancel_is_answered_even_at_the_limit() {
         "{events:#?}"
     );
 }
+
+#[test]
+fn server_transactions_are_held_to_a_byte_budget() {
+    // Room for about two requests with a 3 KB Via each.
+    let small = Config { max_server_bytes: 9_000, ..Config::default() };
+    let mut sim = Sim::new(Protocol::Udp, Config::default(), small);
+    let fat = |branch: &str| {
+        let mut r = request(Method::Options, branch);
+        r.head.via[0].params.set("x-pad", Some("p".repeat(3000).as_str()));
+        r
+    };
+    for b in ["z9hG4bKf1", "z9hG4bKf2", "z9hG4bKf3"] {
+        send(&mut sim, fat(b));
+    }
+    let events = sim.take_events(Side::Server);
+    assert_eq!(new_requests(&events).len(), 2, "the third is refused: {events:#?}");
+    assert_eq!(sim.responses(Side::Server, 503, Method::Options), 1);
+    assert!(sim.server.layer.server_bytes() <= 9_000);
+    // Small requests still fit beside them... until the budget is spent.
+    for (id, _) in new_requests(&events) {
+        let ok = Response::for_request(&fat("z9hG4bKx"), StatusCode::OK, Some("t"));
+        let _ = sim.server.layer.respond(sim.now, id, ok);
+    }
+    sim.advance(secs(40));
+    assert_eq!(sim.server.layer.server_bytes(), 0, "ended transactions give their bytes back");
+    send(&mut sim, fat("z9hG4bKf4"));
+    assert_eq!(new_requests(&sim.take_events(Side::Server)).len(), 1, "room again");
+}

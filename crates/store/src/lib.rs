@@ -14,6 +14,7 @@ mod query;
 mod repo;
 mod resource;
 pub mod schema;
+mod tx;
 mod value;
 
 pub use db::{Backend, Db};

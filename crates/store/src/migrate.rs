@@ -37,6 +37,16 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0003_config.sql"),
     },
     Migration { version: 4, name: "registrations", sql: include_str!("migrations/0004_registrations.sql") },
+    Migration {
+        version: 5,
+        name: "credential owners",
+        sql: include_str!("migrations/0005_credential_owners.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "credentials by username",
+        sql: include_str!("migrations/0006_credentials_username.sql"),
+    },
 ];
 
 /// The schema version this build expects.
@@ -56,7 +66,7 @@ fn dialect(sql: &str, backend: Backend) -> String {
 /// one transaction (on PostgreSQL under an advisory lock, so nodes starting
 /// together take turns).
 pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), StoreError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     if db.backend() == Backend::Postgres {
         tx.execute("SELECT pg_advisory_xact_lock(7358201)").await?;
     }
@@ -121,5 +131,54 @@ mod tests {
         assert_eq!(email, "old@example.com");
         // Running again is a no-op.
         run(&db, MIGRATIONS).await.expect("idempotent");
+    }
+
+    /// Digest authentication looks credentials up by username on every
+    /// REGISTER: the lookup uses the index, not a scan.
+    #[tokio::test]
+    async fn credentials_are_found_by_username_through_an_index_on_sqlite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open(None, dir.path()).await.expect("open");
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as("EXPLAIN QUERY PLAN SELECT id FROM credentials WHERE username = 'x'")
+                .fetch_all(&db.pool)
+                .await
+                .expect("plan");
+        let plan: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
+        assert!(plan.iter().any(|p| p.contains("credentials_username")), "{plan:?}");
+    }
+
+    #[tokio::test]
+    async fn credentials_username_is_indexed_on_postgres() {
+        let admin = std::env::var("CALLIOPE_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        sqlx::any::install_default_drivers();
+        let Ok(pool) = sqlx::AnyPool::connect(&admin).await else {
+            assert!(std::env::var_os("CI").is_none(), "PostgreSQL is required under CI");
+            return;
+        };
+        let name = format!("calliope_idx_{}", std::process::id());
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await;
+        let mut created = false;
+        for _ in 0..20 {
+            if sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.is_ok() {
+                created = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(created, "cannot create {name}");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open(Some(&format!("{base}/{name}")), dir.path()).await.expect("open");
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'credentials' AND indexname = 'credentials_username'",
+        )
+        .fetch_optional(&db.pool)
+        .await
+        .expect("pg_indexes");
+        db.close().await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await;
+        assert!(found.is_some_and(|d| d.contains("(username)")), "no index on credentials.username");
     }
 }

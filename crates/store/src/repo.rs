@@ -9,8 +9,8 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, AnyConnection, Row};
 
 use crate::{
-    schema, Db, Filter, Kind, Link, Millis, Op, Operand, Page, Query, Record, Resource, Scope, StoreError,
-    Value, Values,
+    schema, Backend, Db, Filter, Kind, Link, Millis, Op, Operand, Page, Query, Record, Resource, Scope,
+    StoreError, Value, Values,
 };
 
 /// How a record is addressed.
@@ -56,18 +56,23 @@ impl Sql {
 }
 
 fn select_list(res: &Resource) -> String {
-    let mut cols = String::from("id, ref, created_at, updated_at");
-    if res.scoped {
-        cols.push_str(", workspace_id");
-    }
-    for f in res.fields {
-        cols.push_str(", ");
-        cols.push_str(f.name);
-    }
-    cols
+    select_list_of(res, "")
 }
 
-fn decode(res: &Resource, row: &AnyRow) -> Result<Record, StoreError> {
+/// The columns of `res`, each prefixed by `alias.` when one is given (for
+/// joins); the result columns keep their plain names.
+pub(crate) fn select_list_of(res: &Resource, alias: &str) -> String {
+    let dot = if alias.is_empty() { String::new() } else { format!("{alias}.") };
+    let mut cols: Vec<String> =
+        ["id", "ref", "created_at", "updated_at"].iter().map(|c| format!("{dot}{c}")).collect();
+    if res.scoped {
+        cols.push(format!("{dot}workspace_id"));
+    }
+    cols.extend(res.fields.iter().map(|f| format!("{dot}{}", f.name)));
+    cols.join(", ")
+}
+
+pub(crate) fn decode(res: &Resource, row: &AnyRow) -> Result<Record, StoreError> {
     let mut values = BTreeMap::new();
     for f in res.fields {
         let v = match f.kind {
@@ -247,9 +252,14 @@ impl Db {
         values: Values,
         now: Millis,
     ) -> Result<Record, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id = insert_in(&mut tx, res, scope, values, now).await?;
-        tx.commit().await?;
+        let id = self
+            .retrying(|| async {
+                let mut tx = self.begin_write().await?;
+                let id = insert_in(&mut tx, self.backend(), res, scope, values.clone(), now).await?;
+                tx.commit().await?;
+                Ok(id)
+            })
+            .await?;
         self.get(res, Scope::Global, &Key::Id(id)).await
     }
 
@@ -263,15 +273,20 @@ impl Db {
         rows: Vec<Values>,
         now: Millis,
     ) -> Result<Vec<Record>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut ids = Vec::with_capacity(rows.len());
-        for (index, values) in rows.into_iter().enumerate() {
-            let id = insert_in(&mut tx, res, scope, values, now)
-                .await
-                .map_err(|e| StoreError::Row { index, source: Box::new(e) })?;
-            ids.push(id);
-        }
-        tx.commit().await?;
+        let ids = self
+            .retrying(|| async {
+                let mut tx = self.begin_write().await?;
+                let mut ids = Vec::with_capacity(rows.len());
+                for (index, values) in rows.iter().enumerate() {
+                    let id = insert_in(&mut tx, self.backend(), res, scope, values.clone(), now)
+                        .await
+                        .map_err(|e| row_error(index, e))?;
+                    ids.push(id);
+                }
+                tx.commit().await?;
+                Ok(ids)
+            })
+            .await?;
         let mut records = Vec::with_capacity(ids.len());
         for id in ids {
             records.push(self.get(res, Scope::Global, &Key::Id(id)).await?);
@@ -288,66 +303,133 @@ impl Db {
         values: Values,
         now: Millis,
     ) -> Result<Record, StoreError> {
-        let current = self.get(res, scope, key).await?;
-        let mut tx = self.pool.begin().await?;
-        check_values(&mut tx, res, scope, &values, Some(&current)).await?;
-        let mut sql = Sql::new("");
-        let mut sets = vec![format!("updated_at = {}", sql.arg(Value::Int(now), Kind::Int))];
-        for (name, value) in values {
-            let kind = field_kind(res, name)?;
-            sets.push(format!("{name} = {}", sql.arg(value, kind)));
-        }
-        let id = sql.arg(Value::Int(current.id), Kind::Int);
-        sql.text = format!("UPDATE {} SET {} WHERE id = {id}", res.table, sets.join(", "));
-        sql.query().execute(&mut *tx).await?;
-        tx.commit().await?;
-        self.get(res, Scope::Global, &Key::Id(current.id)).await
+        let id = self
+            .retrying(|| async {
+                let mut tx = self.begin_write().await?;
+                let current = get_in(&mut tx, res, scope, key).await?;
+                check_values(&mut tx, self.backend(), res, scope, &values, Some(&current)).await?;
+                let mut sql = Sql::new("");
+                let mut sets = vec![format!("updated_at = {}", sql.arg(Value::Int(now), Kind::Int))];
+                for (name, value) in &values {
+                    let kind = field_kind(res, name)?;
+                    sets.push(format!("{name} = {}", sql.arg(value.clone(), kind)));
+                }
+                let id = sql.arg(Value::Int(current.id), Kind::Int);
+                sql.text = format!("UPDATE {} SET {} WHERE id = {id}", res.table, sets.join(", "));
+                sql.query().execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(current.id)
+            })
+            .await?;
+        self.get(res, Scope::Global, &Key::Id(id)).await
     }
 
     /// Deletes the record with `key`, unless another record still refers
     /// to it; records that refer to it with `cascade` go with it. Returns
     /// what was deleted.
     pub async fn delete(&self, res: &Resource, scope: Scope, key: &Key) -> Result<Record, StoreError> {
-        let current = self.get(res, scope, key).await?;
-        let mut tx = self.pool.begin().await?;
-        for other in schema::ALL {
-            for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(res.table) && !f.cascade) {
-                let mut sql = Sql::new(format!("SELECT id, ref FROM {} WHERE {} = ", other.table, f.name));
-                let p = sql.arg(Value::Int(current.id), Kind::Int);
-                sql.text.push_str(&p);
-                refuse_if_found(&mut tx, sql, res, other).await?;
+        self.retrying(|| async {
+            let mut tx = self.begin_write().await?;
+            let current = get_in(&mut tx, res, scope, key).await?;
+            delete_in(&mut tx, res, &current).await?;
+            tx.commit().await?;
+            Ok(current)
+        })
+        .await
+    }
+
+    /// Deletes every record of `res` in `scope` that matches `filters`, as
+    /// [`Db::delete`] would one by one, all or none; returns how many.
+    pub async fn delete_where(
+        &self,
+        res: &Resource,
+        scope: Scope,
+        filters: &[Filter],
+    ) -> Result<u64, StoreError> {
+        self.retrying(|| async {
+            let mut tx = self.begin_write().await?;
+            let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
+            push_where(&mut sql, res, scope, filters);
+            let rows = sql.query().fetch_all(&mut *tx).await?;
+            let records: Vec<Record> = rows.iter().map(|r| decode(res, r)).collect::<Result<_, _>>()?;
+            for rec in &records {
+                delete_in(&mut tx, res, rec).await?;
             }
-            for link in other.links.iter().filter(|l| l.table == res.table) {
-                let mut sql = Sql::new("");
-                let cond = link_condition(&mut sql, link, current.id);
-                if link.cascade {
-                    sql.text = format!("DELETE FROM {} WHERE {cond}", other.table);
-                    sql.query().execute(&mut *tx).await?;
-                } else {
-                    sql.text = format!("SELECT id, ref FROM {} WHERE {cond}", other.table);
-                    refuse_if_found(&mut tx, sql, res, other).await?;
-                }
+            tx.commit().await?;
+            Ok(records.len() as u64)
+        })
+        .await
+    }
+}
+
+fn row_error(index: usize, e: StoreError) -> StoreError {
+    // Contention is about the whole write, not a row: keep it retryable.
+    if e.is_contention() {
+        e
+    } else {
+        StoreError::Row { index, source: Box::new(e) }
+    }
+}
+
+/// The record with `key` in `scope`, read within `conn`'s transaction.
+async fn get_in(
+    conn: &mut AnyConnection,
+    res: &Resource,
+    scope: Scope,
+    key: &Key,
+) -> Result<Record, StoreError> {
+    let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
+    push_where(&mut sql, res, scope, &[key_filter(key)]);
+    let row = sql.query().fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound(res.label))?;
+    decode(res, &row)
+}
+
+/// Deletes `current` within `conn`'s transaction, after the reference
+/// checks and cascades.
+async fn delete_in(conn: &mut AnyConnection, res: &Resource, current: &Record) -> Result<(), StoreError> {
+    for other in schema::ALL {
+        let cols = if other.scoped { "id, ref, workspace_id" } else { "id, ref" };
+        for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(res.table) && !f.cascade) {
+            let mut sql = Sql::new(format!("SELECT {cols} FROM {} WHERE {} = ", other.table, f.name));
+            let p = sql.arg(Value::Int(current.id), Kind::Int);
+            sql.text.push_str(&p);
+            refuse_if_found(conn, sql, res, other, current).await?;
+        }
+        for link in other.links.iter().filter(|l| l.table == res.table) {
+            let mut sql = Sql::new("");
+            let mut cond = link_condition(&mut sql, link, current.id);
+            // A link holds an id as text, read in its own workspace: the
+            // same number in another workspace names another record.
+            if let (true, Some(ws)) = (other.scoped, current.workspace_id) {
+                cond.push_str(&format!(" AND workspace_id = {}", sql.arg(Value::Int(ws), Kind::Int)));
+            }
+            if link.cascade {
+                sql.text = format!("DELETE FROM {} WHERE {cond}", other.table);
+                sql.query().execute(&mut *conn).await?;
+            } else {
+                sql.text = format!("SELECT {cols} FROM {} WHERE {cond}", other.table);
+                refuse_if_found(conn, sql, res, other, current).await?;
             }
         }
-        let mut sql = Sql::new(format!("DELETE FROM {} WHERE id = ", res.table));
-        let p = sql.arg(Value::Int(current.id), Kind::Int);
-        sql.text.push_str(&p);
-        sql.query().execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(current)
     }
+    let mut sql = Sql::new(format!("DELETE FROM {} WHERE id = ", res.table));
+    let p = sql.arg(Value::Int(current.id), Kind::Int);
+    sql.text.push_str(&p);
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Inserts a record within `conn`'s transaction, after the checks, and
 /// returns its id.
 async fn insert_in(
     conn: &mut AnyConnection,
+    backend: Backend,
     res: &Resource,
     scope: Scope,
     values: Values,
     now: Millis,
 ) -> Result<i64, StoreError> {
-    check_values(conn, res, scope, &values, None).await?;
+    check_values(conn, backend, res, scope, &values, None).await?;
     let mut cols = vec!["ref", "created_at", "updated_at"];
     let mut sql = Sql::new("");
     let mut params = vec![
@@ -386,20 +468,25 @@ fn link_condition(sql: &mut Sql, link: &Link, id: i64) -> String {
 }
 
 /// Fails with `InUse` naming the first row `sql` (selecting id, ref) finds.
+/// A referrer in another workspace than `current` is not named.
 async fn refuse_if_found(
     conn: &mut AnyConnection,
     mut sql: Sql,
     res: &Resource,
     other: &Resource,
+    current: &Record,
 ) -> Result<(), StoreError> {
     sql.text.push_str(" LIMIT 1");
     if let Some(row) = sql.query().fetch_optional(&mut *conn).await? {
         let id: i64 = row.try_get(0)?;
         let r: String = row.try_get(1)?;
-        return Err(StoreError::InUse {
-            resource: res.label,
-            referrer: format!("{} {id} ({r})", other.label),
-        });
+        let elsewhere = other.scoped && row.try_get::<Option<i64>, _>(2)? != current.workspace_id;
+        let referrer = if elsewhere {
+            "a record of another workspace".to_owned()
+        } else {
+            format!("{} {id} ({r})", other.label)
+        };
+        return Err(StoreError::InUse { resource: res.label, referrer });
     }
     Ok(())
 }
@@ -414,6 +501,7 @@ fn field_kind(res: &Resource, name: &str) -> Result<Kind, StoreError> {
 /// record. `current` is the record being updated, which may keep its values.
 async fn check_values(
     conn: &mut AnyConnection,
+    backend: Backend,
     res: &Resource,
     scope: Scope,
     values: &Values,
@@ -425,12 +513,23 @@ async fn check_values(
         }
         let Some(field) = res.field(name) else { continue };
         if field.unique {
+            // A value unique everywhere is looked for in every workspace,
+            // and the answer is the same whoever holds it.
+            let within = if field.everywhere { Scope::Global } else { scope };
+            if field.everywhere && backend == Backend::Postgres {
+                // Claims in two workspaces do not conflict on the
+                // per-workspace unique index: take turns.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(lock_key(res.table, field.name))
+                    .execute(&mut *conn)
+                    .await?;
+            }
             let mut sql = Sql::new(format!("SELECT id FROM {}", res.table));
             let mut filters = vec![Filter::eq(field.name, value.clone())];
             if let Some(own) = current {
                 filters.push(Filter { column: "id", op: Op::Ne, operand: Operand::One(Value::Int(own.id)) });
             }
-            push_where(&mut sql, res, scope, &filters);
+            push_where(&mut sql, res, within, &filters);
             sql.text.push_str(" LIMIT 1");
             if sql.query().fetch_optional(&mut *conn).await?.is_some() {
                 return Err(StoreError::Duplicate { resource: res.label, field: field.name });
@@ -457,7 +556,49 @@ async fn check_values(
             check_target(conn, scope, link.field, link.table, &target).await?;
         }
     }
+    check_total_links(res, values, &after)
+}
+
+/// A field whose links cover every value of the field that selects them
+/// (a hotline's `ref_id` by its `type`) is a reference whatever it holds:
+/// a value with nothing selecting its target names nothing.
+fn check_total_links(
+    res: &Resource,
+    values: &Values,
+    after: &dyn Fn(&str) -> Value,
+) -> Result<(), StoreError> {
+    for link in res.links {
+        let (when, _) = link.when;
+        let Some(Kind::Enum(choices)) = res.field(when).map(|f| f.kind) else { continue };
+        let covered = |c: &&str| {
+            res.links.iter().any(|l| l.field == link.field && l.when.0 == when && l.when.1.contains(c))
+        };
+        if !choices.iter().all(covered) {
+            continue;
+        }
+        let touched = values.iter().any(|(n, _)| *n == link.field || *n == when);
+        let set = match after(link.field) {
+            Value::Text(t) => !t.trim().is_empty(),
+            Value::Null => false,
+            _ => true,
+        };
+        let chosen = after(when).as_str().is_some_and(|v| !v.is_empty());
+        if touched && set && !chosen {
+            return Err(StoreError::DanglingRef { field: link.field, target: "record" });
+        }
+    }
     Ok(())
+}
+
+/// The advisory lock that serializes claims on a value unique everywhere.
+fn lock_key(table: &str, field: &str) -> i64 {
+    // FNV-1a: stable across builds and nodes.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in table.bytes().chain([b'.']).chain(field.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
 }
 
 /// Fails with `DanglingRef` unless `value` is the id of a record of `table`.
@@ -484,4 +625,68 @@ async fn check_target(
         return Err(StoreError::DanglingRef { field, target: target.label });
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::schema::{IVRS, NUMBERS, USERS, WORKSPACES};
+
+    async fn workspace(db: &Db, n: i64) -> Scope {
+        let user = vec![
+            ("email", Value::from(format!("u{n}@x"))),
+            ("name", "U".into()),
+            ("password_hash", "x".into()),
+        ];
+        let user = db.insert(&USERS, Scope::Global, user, 0).await.unwrap();
+        let ws = vec![
+            ("access_key_id", Value::from(format!("WO{n}"))),
+            ("name", "W".into()),
+            ("owner_id", Value::Int(user.id)),
+        ];
+        Scope::Workspace(db.insert(&WORKSPACES, Scope::Global, ws, 0).await.unwrap().id)
+    }
+
+    /// A link names a record of its own workspace: the same id held in
+    /// another workspace (as data from before references were checked may
+    /// hold it) neither blocks nor names anything there.
+    #[tokio::test]
+    async fn links_are_read_in_their_own_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        let (a, b) = (workspace(&db, 1).await, workspace(&db, 2).await);
+        let ivr = db.insert(&IVRS, a, vec![("name", "menu".into())], 0).await.unwrap();
+        let hotline = |ref_id: i64| {
+            vec![
+                ("line_number", Value::from(format!("+1555{ref_id}"))),
+                ("type", "FS_DEST_IVR".into()),
+                ("ref_id", Value::from(ref_id.to_string())),
+            ]
+        };
+        // Through the checks, B cannot name A's IVR...
+        let refused = db.insert(&NUMBERS, b, hotline(ivr.id), 0).await;
+        assert!(matches!(refused, Err(StoreError::DanglingRef { field: "ref_id", .. })), "{refused:?}");
+        // ...and a row that does anyway (written around them) is not A's
+        // business: A deletes its IVR.
+        let Scope::Workspace(b_id) = b else { unreachable!() };
+        sqlx::query(
+            "INSERT INTO numbers (ref, workspace_id, line_number, type, ref_id, created_at, updated_at) \
+             VALUES ('legacy', $1, '+1999', 'FS_DEST_IVR', $2, 0, 0)",
+        )
+        .bind(b_id)
+        .bind(ivr.id.to_string())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        db.delete(&IVRS, a, &Key::Id(ivr.id)).await.unwrap();
+
+        // Within A, a hotline naming its IVR keeps it, and is named.
+        let ivr = db.insert(&IVRS, a, vec![("name", "menu".into())], 0).await.unwrap();
+        db.insert(&NUMBERS, a, hotline(ivr.id), 0).await.unwrap();
+        match db.delete(&IVRS, a, &Key::Id(ivr.id)).await {
+            Err(StoreError::InUse { referrer, .. }) => assert!(referrer.starts_with("number "), "{referrer}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

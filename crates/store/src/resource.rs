@@ -33,6 +33,9 @@ pub struct Field {
     pub required: bool,
     /// Unique within the scope (the workspace, or everywhere).
     pub unique: bool,
+    /// Unique across every workspace, not only within one (a phone number
+    /// belongs to one workspace). Implies `unique`.
+    pub everywhere: bool,
     /// Stored but never shown (hashes, encrypted secrets).
     pub hidden: bool,
     /// For references: deleting the target deletes this record too,
@@ -44,7 +47,16 @@ pub struct Field {
 
 impl Field {
     const fn new(name: &'static str, kind: Kind) -> Field {
-        Field { name, kind, required: false, unique: false, hidden: false, cascade: false, range: None }
+        Field {
+            name,
+            kind,
+            required: false,
+            unique: false,
+            everywhere: false,
+            hidden: false,
+            cascade: false,
+            range: None,
+        }
     }
     /// An integer field.
     pub const fn int(name: &'static str) -> Field {
@@ -85,6 +97,11 @@ impl Field {
     /// Marks the field as unique within its scope.
     pub const fn unique(self) -> Field {
         Field { unique: true, ..self }
+    }
+    /// Marks the field as unique across every workspace: a value one
+    /// workspace holds cannot be claimed by another.
+    pub const fn unique_everywhere(self) -> Field {
+        Field { unique: true, everywhere: true, ..self }
     }
     /// Marks the field as never shown.
     pub const fn hidden(self) -> Field {

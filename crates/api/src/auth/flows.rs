@@ -2,7 +2,8 @@
 //! refresh-token rotation, and opaque login and API tokens.
 
 use serde::Serialize;
-use store::schema::{API_KEYS, MEMBERSHIPS, REFRESH_TOKENS, TOKENS, USERS};
+use store::identity::KeyColumn;
+use store::schema::{MEMBERSHIPS, REFRESH_TOKENS, TOKENS, USERS};
 use store::{Filter, Key, Millis, Record, Scope, Value};
 
 use super::jwt::Claims;
@@ -15,17 +16,33 @@ use crate::state::AppState;
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2x6xBS6gq4u1NwqOukgNyfGSs5eGnZJrEMWmZzYQ4aw";
 
-/// The user with `email` if `password` is theirs; 401 otherwise.
-pub async fn check_password(state: &AppState, email: &str, password: &str) -> Result<Record, ApiError> {
+/// The user with `email` if `password` is theirs; 401 otherwise. Failed
+/// logins are throttled per account and per address (see
+/// [`crate::ratelimit::logins`]): while a lockout holds, the answer is 429
+/// with `Retry-After`, before any password is checked.
+pub async fn check_password(
+    state: &AppState,
+    client: &super::ClientInfo,
+    email: &str,
+    password: &str,
+) -> Result<Record, ApiError> {
     let email = email.trim().to_lowercase();
-    let user = state.db.find(&USERS, Scope::Global, &[Filter::eq("email", email)]).await?;
+    let address = client.0.host.as_str();
+    state.logins.check(&email, address, state.now())?;
+    let user = state.db.find(&USERS, Scope::Global, &[Filter::eq("email", email.as_str())]).await?;
     let password = password.to_owned();
     let hash = user.as_ref().map_or(DUMMY_HASH, |u| u.text("password_hash")).to_owned();
     let ok =
         tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash)).await.unwrap_or(false);
     match user {
-        Some(u) if ok => Ok(u),
-        _ => Err(ApiError::unauthenticated("wrong email or password")),
+        Some(u) if ok => {
+            state.logins.succeeded(&email, address, state.now());
+            Ok(u)
+        }
+        _ => {
+            state.logins.failed(&email, address, state.now());
+            Err(ApiError::unauthenticated("wrong email or password"))
+        }
     }
 }
 
@@ -67,12 +84,17 @@ pub async fn issue(
 ) -> Result<TokenSet, ApiError> {
     let now = state.now() / 1000;
     let s = &state.settings;
-    let (kind, sub, email, name) = match subject {
-        Subject::User(u) => {
-            ("user", &u.r#ref, Some(u.text("email").to_owned()), Some(u.text("name").to_owned()))
-        }
-        Subject::ApiKey(k) => ("apikey", &k.r#ref, None, None),
+    let (kind, sub, email, name, gen) = match subject {
+        Subject::User(u) => (
+            "user",
+            &u.r#ref,
+            Some(u.text("email").to_owned()),
+            Some(u.text("name").to_owned()),
+            Some(u.int("token_gen").unwrap_or(0)),
+        ),
+        Subject::ApiKey(k) => ("apikey", &k.r#ref, None, None, None),
     };
+    let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let claims = |typ: &str, ttl: i64| Claims {
         iss: "calliope".into(),
         sub: sub.clone(),
@@ -81,14 +103,14 @@ pub async fn issue(
         iat: now,
         exp: now + ttl,
         jti: uuid::Uuid::new_v4().to_string(),
-        fam: None,
+        fam: Some(family.clone()),
         email: None,
         name: None,
+        gen,
     };
     let id = Claims { email, name, ..claims("id", s.access_token_ttl_secs) };
     let access = claims("access", s.access_token_ttl_secs);
-    let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let refresh = Claims { fam: Some(family.clone()), ..claims("refresh", s.refresh_token_ttl_secs) };
+    let refresh = claims("refresh", s.refresh_token_ttl_secs);
     state
         .db
         .insert(
@@ -113,12 +135,8 @@ pub async fn login_api_key(
     access_key_id: &str,
     secret_text: &str,
 ) -> Result<TokenSet, ApiError> {
-    let key = state.db.find(&API_KEYS, Scope::Global, &[Filter::eq("access_key_id", access_key_id)]).await?;
-    match key {
-        Some(k)
-            if secret::digest_matches(secret_text, k.text("secret_hash"))
-                && super::api_key_live(&k, state.now()) =>
-        {
+    match super::live_api_key(state, KeyColumn::AccessKeyId, access_key_id).await? {
+        Some((k, _)) if secret::digest_matches(secret_text, k.text("secret_hash")) => {
             issue(state, Subject::ApiKey(&k), None).await
         }
         _ => Err(ApiError::unauthenticated("wrong access key id or secret")),
@@ -126,7 +144,9 @@ pub async fn login_api_key(
 }
 
 /// Trades a refresh token, once, for a new set. A refresh token used a
-/// second time revokes its whole family: someone has a copy.
+/// second time revokes its whole family: someone has a copy. A user's
+/// token from before a password change (of another session) or an API
+/// key's whose creator no longer stands behind it is refused.
 pub async fn refresh(state: &AppState, token: &str) -> Result<TokenSet, ApiError> {
     let bad = || ApiError::unauthenticated("invalid or expired refresh token");
     let claims = state.keys.verify(token, state.now()).map_err(|_| bad())?;
@@ -135,15 +155,15 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<TokenSet, ApiError
         state.db.revoke_refresh_family(&family, state.now()).await?;
         return Err(bad());
     }
-    let key = Key::Ref(claims.sub.clone());
     if claims.kind == "user" {
+        let key = Key::Ref(claims.sub.clone());
         let user = state.db.get(&USERS, Scope::Global, &key).await.map_err(|_| bad())?;
-        issue(state, Subject::User(&user), Some(family)).await
-    } else {
-        let k = state.db.get(&API_KEYS, Scope::Global, &key).await.map_err(|_| bad())?;
-        if !super::api_key_live(&k, state.now()) {
+        if !super::user_token_current(&user, &claims) {
             return Err(bad());
         }
+        issue(state, Subject::User(&user), Some(family)).await
+    } else {
+        let (k, _) = super::live_api_key(state, KeyColumn::Ref, &claims.sub).await?.ok_or_else(bad)?;
         issue(state, Subject::ApiKey(&k), Some(family)).await
     }
 }

@@ -21,7 +21,7 @@ pub struct Claims {
     pub exp: i64,
     /// Unique id of this token.
     pub jti: String,
-    /// Refresh tokens: the chain of rotations this one belongs to.
+    /// The session (chain of rotations) the token belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fam: Option<String>,
     /// Id tokens: the user's email.
@@ -30,6 +30,10 @@ pub struct Claims {
     /// Id tokens: the user's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Users' tokens: the user's token generation when it was issued; a
+    /// password change raises it, and older tokens stop working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen: Option<i64>,
 }
 
 /// The signing key.

@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
-use store::schema::{API_KEYS, MEMBERSHIPS, TOKENS, USERS, WORKSPACES};
+use store::schema::{MEMBERSHIPS, TOKENS, USERS, WORKSPACES};
 use store::{Filter, Key, Record, Scope};
 
 use crate::error::ApiError;
@@ -57,8 +57,20 @@ pub struct Caller {
     pub api_key: Option<Record>,
     /// The workspace the request acts in, if any.
     pub workspace: Option<Record>,
-    /// The caller's role in that workspace.
+    /// The caller's role in that workspace (for an API key, the lower of
+    /// its own role and its creator's current one).
     pub role: Option<Role>,
+    /// The session the request came with, which a password change keeps.
+    pub session: Session,
+}
+
+/// Which login session a request belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Session {
+    /// The opaque token (PBX, VoIPstudio) used, by id.
+    pub token_id: Option<i64>,
+    /// The family of the signed token (Fonoster) used.
+    pub family: Option<String>,
 }
 
 impl Caller {
@@ -163,7 +175,10 @@ impl FromRequestParts<AppState> for Caller {
 struct Resolved {
     user: Option<Record>,
     api_key: Option<Record>,
+    /// For API keys: the role they act with now.
+    key_role: Option<Role>,
     bound_workspace: Option<i64>,
+    session: Session,
 }
 
 fn unauthenticated() -> ApiError {
@@ -175,39 +190,82 @@ pub fn api_key_live(key: &Record, now: store::Millis) -> bool {
     key.int("expires_at").is_none_or(|t| t > now)
 }
 
+/// The role an API key acts with: its own, but never more than its
+/// creator holds now in the key's workspace; `None` (the key is dead) when
+/// the creator is no longer a member there.
+pub fn key_role(key: &Record, creator_role: Option<&str>) -> Option<Role> {
+    let own = Role::parse(key.text("role"))?;
+    let creator = Role::parse(creator_role?)?;
+    Some(own.min(creator))
+}
+
+/// The live API key found by `column` = `value`, with the role it acts
+/// with; `None` when there is none, it expired, or its creator can no
+/// longer stand behind it.
+pub async fn live_api_key(
+    state: &AppState,
+    column: store::identity::KeyColumn,
+    value: &str,
+) -> Result<Option<(Record, Role)>, ApiError> {
+    let found = state.db.api_key_with_creator_role(column, value).await?;
+    Ok(found.and_then(|(key, creator)| {
+        let role = key_role(&key, creator.as_deref())?;
+        api_key_live(&key, state.now()).then_some((key, role))
+    }))
+}
+
+/// Whether a signed token with `claims` still speaks for `user`: it was
+/// issued since the user's last password change, or belongs to the
+/// session that made the change.
+pub fn user_token_current(user: &Record, claims: &jwt::Claims) -> bool {
+    let kept = user.text("kept_session");
+    claims.gen.unwrap_or(0) == user.int("token_gen").unwrap_or(0)
+        || (!kept.is_empty() && claims.fam.as_deref() == Some(kept))
+}
+
 async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiError> {
+    use store::identity::KeyColumn;
     let now = state.now();
     let db = &state.db;
+    let from_key = |(k, role): (Record, Role), session: Session| Resolved {
+        bound_workspace: k.workspace_id,
+        user: None,
+        key_role: Some(role),
+        api_key: Some(k),
+        session,
+    };
     match cred {
-        Credential::Basic(id, secret) => {
-            let key = db.find(&API_KEYS, Scope::Global, &[Filter::eq("access_key_id", id)]).await?;
-            match key {
-                Some(k)
-                    if secret::digest_matches(&secret, k.text("secret_hash")) && api_key_live(&k, now) =>
-                {
-                    Ok(Resolved { bound_workspace: k.workspace_id, user: None, api_key: Some(k) })
-                }
-                _ => Err(unauthenticated()),
+        Credential::Basic(id, secret) => match live_api_key(state, KeyColumn::AccessKeyId, &id).await? {
+            Some(found) if secret::digest_matches(&secret, found.0.text("secret_hash")) => {
+                Ok(from_key(found, Session::default()))
             }
-        }
+            _ => Err(unauthenticated()),
+        },
         Credential::Bearer(token) if token.split('.').count() == 3 => {
             let claims = state.keys.verify(&token, now).map_err(|_| unauthenticated())?;
             if claims.typ != "access" {
                 return Err(ApiError::unauthenticated("not an access token"));
             }
-            let key = Key::Ref(claims.sub);
+            let session = Session { token_id: None, family: claims.fam.clone() };
             match claims.kind.as_str() {
                 "user" => {
+                    let key = Key::Ref(claims.sub.clone());
                     let user = db.get(&USERS, Scope::Global, &key).await.map_err(|_| unauthenticated())?;
-                    Ok(Resolved { user: Some(user), api_key: None, bound_workspace: None })
-                }
-                _ => {
-                    let k = db.get(&API_KEYS, Scope::Global, &key).await.map_err(|_| unauthenticated())?;
-                    if !api_key_live(&k, now) {
+                    if !user_token_current(&user, &claims) {
                         return Err(unauthenticated());
                     }
-                    Ok(Resolved { bound_workspace: k.workspace_id, user: None, api_key: Some(k) })
+                    Ok(Resolved {
+                        user: Some(user),
+                        api_key: None,
+                        key_role: None,
+                        bound_workspace: None,
+                        session,
+                    })
                 }
+                _ => match live_api_key(state, KeyColumn::Ref, &claims.sub).await? {
+                    Some(found) => Ok(from_key(found, session)),
+                    None => Err(unauthenticated()),
+                },
             }
         }
         Credential::Bearer(token) => {
@@ -222,7 +280,13 @@ async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiErro
             let user_id = found.int("user_id").unwrap_or_default();
             let user =
                 db.get(&USERS, Scope::Global, &Key::Id(user_id)).await.map_err(|_| unauthenticated())?;
-            Ok(Resolved { user: Some(user), api_key: None, bound_workspace: found.workspace_id })
+            Ok(Resolved {
+                user: Some(user),
+                api_key: None,
+                key_role: None,
+                bound_workspace: found.workspace_id,
+                session: Session { token_id: Some(found.id), family: None },
+            })
         }
     }
 }
@@ -241,12 +305,12 @@ async fn select_workspace(state: &AppState, r: Resolved, header: Option<&str>) -
             None => None,
         },
     };
-    let mut caller = Caller { user: r.user, api_key: r.api_key, workspace, role: None };
+    let mut caller = Caller { user: r.user, api_key: r.api_key, workspace, role: None, session: r.session };
     if let Some(key) = &caller.api_key {
         if caller.workspace.as_ref().map(|w| w.id) != key.workspace_id {
             return Err(not_member());
         }
-        caller.role = Role::parse(key.text("role"));
+        caller.role = r.key_role;
         return Ok(caller);
     }
     let user_id = caller.user.as_ref().map_or(0, |u| u.id);

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{Json as Body, Path, Query};
 use crate::input::{Casing, Input};
 use crate::list::{self, FonosterPaging};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
 
@@ -195,28 +195,33 @@ pub fn register(api: Api, base: &str, spec: &'static FonosterSpec) -> Api {
         format!("List {label}s"),
         move |State(s): State<AppState>, c: Caller, Query(p): Query<FonosterPaging>| list(spec, s, c, p),
     )
+    .reply(Reply::Page(spec.res))
     .post(
         base,
         format!("Create a {label}"),
-        Doc::Fields(spec.res, spec.create, Casing::Camel),
+        Doc::Spec(spec.res, spec.create, Casing::Camel, spec.rules, true),
         move |State(s): State<AppState>, c: Caller, Body(b): Body<Json>| create(spec, s, c, b),
     )
+    .reply(Reply::Created(spec.res))
     .get(
         &item,
         format!("Get a {label}"),
         move |State(s): State<AppState>, c: Caller, Path(r): Path<String>| get_one(spec, s, c, r),
     )
+    .reply(Reply::Record(spec.res))
     .put(
         &item,
         format!("Update a {label}"),
-        Doc::Fields(spec.res, spec.update, Casing::Camel),
+        Doc::Spec(spec.res, spec.update, Casing::Camel, spec.rules, false),
         move |State(s): State<AppState>, c: Caller, Path(r): Path<String>, Body(b): Body<Json>| {
             update(spec, s, c, r, b)
         },
     )
+    .reply(Reply::Record(spec.res))
     .delete(
         &item,
         format!("Delete a {label}"),
         move |State(s): State<AppState>, c: Caller, Path(r): Path<String>| remove(spec, s, c, r),
     )
+    .reply(Reply::Changed)
 }

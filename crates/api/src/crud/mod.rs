@@ -53,6 +53,12 @@ pub trait Rules: Send + Sync {
     async fn check_delete(&self, _cx: &Cx<'_>, _rec: &Record) -> Result<(), ApiError> {
         Ok(())
     }
+
+    /// The request properties these rules read besides the fields the
+    /// spec names, for the OpenAPI document (`create` on create).
+    fn documented(&self, _create: bool) -> Vec<crate::routes::Prop> {
+        Vec::new()
+    }
 }
 
 /// A resource with no rules beyond its description.

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::{convert, Casing, Input};
 use crate::list::{self, PbxPaging};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
 
@@ -240,8 +240,8 @@ pub async fn remove(
 /// delete). A nested `base` has one `{parent}` parameter.
 pub fn register(api: Api, base: &str, spec: &'static PbxSpec) -> Api {
     let label = spec.res.label;
-    let doc = Doc::Fields(spec.res, spec.create, Casing::Snake);
-    let doc_update = Doc::Fields(spec.res, spec.update, Casing::Snake);
+    let doc = Doc::Spec(spec.res, spec.create, Casing::Snake, spec.rules, true);
+    let doc_update = Doc::Spec(spec.res, spec.update, Casing::Snake, spec.rules, false);
     let item_path = if spec.parent.is_some() { format!("{base}/{{item}}") } else { format!("{base}/{{id}}") };
     if spec.parent.is_some() {
         api.get(
@@ -251,6 +251,7 @@ pub fn register(api: Api, base: &str, spec: &'static PbxSpec) -> Api {
                 list(spec, s, c, Some(p), q)
             },
         )
+        .reply(Reply::Page(spec.res))
         .post(
             base,
             format!("Create a {label}"),
@@ -259,6 +260,7 @@ pub fn register(api: Api, base: &str, spec: &'static PbxSpec) -> Api {
                 create(spec, s, c, Some(p), b)
             },
         )
+        .reply(Reply::Created(spec.res))
         .get(
             &item_path,
             format!("Get a {label}"),
@@ -266,6 +268,7 @@ pub fn register(api: Api, base: &str, spec: &'static PbxSpec) -> Api {
                 get_one(spec, s, c, Some(p), id)
             },
         )
+        .reply(Reply::Record(spec.res))
         .put(
             &item_path,
             format!("Update a {label}"),
@@ -275,6 +278,7 @@ pub fn register(api: Api, base: &str, spec: &'static PbxSpec) -> Api {
                   Path((p, id)): Path<(String, String)>,
                   Body(b): Body<Json>| update(spec, s, c, Some(p), id, b),
         )
+        .reply(Reply::Changed)
         .delete(
             &item_path,
             format!("Delete a {label}"),
@@ -282,6 +286,7 @@ pub fn register(api: Api, base: &str, spec: &'static PbxSpec) -> Api {
                 remove(spec, s, c, Some(p), id)
             },
         )
+        .reply(Reply::Changed)
     } else {
         let api = route_list(api, base, format!("List {label}s"), spec);
         let api = route_create(api, base, format!("Create a {label}"), doc, spec);
@@ -296,6 +301,7 @@ pub fn route_list(api: Api, base: &str, summary: impl Into<String>, spec: &'stat
     api.get(base, summary, move |State(s): State<AppState>, c: Caller, RawQuery(q): RawQuery| {
         list(spec, s, c, None, q)
     })
+    .reply(Reply::Page(spec.res))
 }
 
 /// Serves [`create`] of `spec` (not nested) at `POST base`.
@@ -309,6 +315,7 @@ pub fn route_create(
     api.post(base, summary, doc, move |State(s): State<AppState>, c: Caller, Body(b): Body<Json>| {
         create(spec, s, c, None, b)
     })
+    .reply(Reply::Created(spec.res))
 }
 
 /// Serves [`get_one`] of `spec` (not nested) at `GET item`.
@@ -316,6 +323,7 @@ pub fn route_get(api: Api, item: &str, summary: impl Into<String>, spec: &'stati
     api.get(item, summary, move |State(s): State<AppState>, c: Caller, Path(id): Path<String>| {
         get_one(spec, s, c, None, id)
     })
+    .reply(Reply::Record(spec.res))
 }
 
 /// Serves [`update`] of `spec` (not nested) at `PUT item`.
@@ -334,6 +342,7 @@ pub fn route_update(
             update(spec, s, c, None, id, b)
         },
     )
+    .reply(Reply::Changed)
 }
 
 /// Serves [`remove`] of `spec` (not nested) at `DELETE item`.
@@ -341,4 +350,5 @@ pub fn route_remove(api: Api, item: &str, summary: impl Into<String>, spec: &'st
     api.delete(item, summary, move |State(s): State<AppState>, c: Caller, Path(id): Path<String>| {
         remove(spec, s, c, None, id)
     })
+    .reply(Reply::Changed)
 }

@@ -42,7 +42,8 @@ pub(super) async fn create(
     if expires_at.is_some_and(|t| t <= state.now()) {
         return Err(ApiError::field("expires_at", "must be in the future"));
     }
-    let (key, secret) = identity::create_api_key(&state, ws.id, role, expires_at).await?;
+    let creator = identity::creator(&caller)?;
+    let (key, secret) = identity::create_api_key(&state, ws.id, role, expires_at, creator).await?;
     Ok((StatusCode::CREATED, axum::Json(with_secret(&key, secret))))
 }
 

@@ -21,7 +21,7 @@ pub(super) async fn login(
     Json(body): Json<Login>,
 ) -> Result<axum::Json<TokenSet>, ApiError> {
     client.limit(&state)?;
-    let user = flows::check_password(&state, &body.username, &body.password).await?;
+    let user = flows::check_password(&state, &client, &body.username, &body.password).await?;
     Ok(axum::Json(flows::issue(&state, Subject::User(&user), None).await?))
 }
 

@@ -8,10 +8,10 @@ pub(crate) mod resources;
 mod users;
 mod workspaces;
 
-use store::schema::WORKSPACES;
+use store::schema::{API_KEYS, WORKSPACES};
 
 use crate::input::Casing;
-use crate::routes::{Api, Body};
+use crate::routes::{Api, Body, Reply};
 
 const LOGIN: Body = Body::Props(&[("username", "string"), ("password", "string")]);
 const API_KEY: Body = Body::Props(&[("accessKeyId", "string"), ("accessKeySecret", "string")]);
@@ -27,8 +27,11 @@ const ROLE: Body = Body::Props(&[("role", "string"), ("expiresAt", "integer")]);
 pub fn routes() -> Api {
     Api::new()
         .post("/v1beta2/auth/login", "Log in with a username and password", LOGIN, auth::login)
+        .public()
         .post("/v1beta2/auth/apikey", "Log in with an API key", API_KEY, auth::login_api_key)
+        .public()
         .post("/v1beta2/auth/refresh", "Exchange a refresh token", REFRESH, auth::refresh)
+        .public()
         .get("/v1beta2/workspaces", "List your workspaces", workspaces::list)
         .post("/v1beta2/workspaces", "Create a workspace", WORKSPACE, workspaces::create)
         .get("/v1beta2/workspaces/{ref}", "Get a workspace", workspaces::get)
@@ -42,8 +45,10 @@ pub fn routes() -> Api {
         .put("/v1beta2/users/{ref}", "Update yourself", USER, users::update)
         .delete("/v1beta2/users/{ref}", "Delete yourself", users::delete)
         .get("/v1beta2/apikeys", "List API keys", apikeys::list)
+        .reply(Reply::Page(&API_KEYS))
         .post("/v1beta2/apikeys", "Create an API key", ROLE, apikeys::create)
         .get("/v1beta2/apikeys/{ref}", "Get an API key", apikeys::get)
+        .reply(Reply::Record(&API_KEYS))
         .delete("/v1beta2/apikeys/{ref}", "Delete an API key", apikeys::delete)
         .post(
             "/v1beta2/apikeys/{ref}/regenerate",

@@ -7,7 +7,6 @@ use serde_json::{json, Value as Json};
 use store::schema::{MEMBERSHIPS, USERS};
 use store::{Filter, Key, Record, Scope};
 
-use crate::auth::flows::hash_password;
 use crate::auth::{Caller, Role};
 use crate::dialect::Dialect;
 use crate::error::ApiError;
@@ -79,12 +78,11 @@ pub(super) async fn update(
     let user = visible(&state, &caller, r).await?;
     only_self(&caller, &user)?;
     let mut input = Input::new(&body, Casing::Camel)?;
-    let mut values = input.fields(&USERS, &["name", "avatar"], false);
+    let values = input.fields(&USERS, &["name", "avatar"], false);
     let password = input.text("password", false);
     input.finish()?;
     if let Some(password) = password {
-        identity::check_password(&password)?;
-        values.push(("password_hash", hash_password(&password).await?.into()));
+        identity::change_password(&state, &user, &password, &caller.session).await?;
     }
     let user = state.db.update(&USERS, Scope::Global, &Key::Id(user.id), values, state.now()).await?;
     Ok(view(&user))

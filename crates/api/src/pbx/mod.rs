@@ -26,6 +26,7 @@ const LOGIN: Body = Body::Props(&[("login", "string"), ("password", "string")]);
 pub fn routes() -> Api {
     Api::new()
         .post("/api/sessions", "Log in for an X-XTRA-AUTH-ID token", LOGIN, login)
+        .public()
         .merge(channels::routes())
         .merge(routing::routes())
         .merge(menus::routes())
@@ -46,7 +47,7 @@ async fn login(
     JsonBody(body): JsonBody<Login>,
 ) -> Result<axum::Json<Json>, ApiError> {
     client.limit(&state)?;
-    let user = flows::check_password(&state, &body.login, &body.password).await?;
+    let user = flows::check_password(&state, &client, &body.login, &body.password).await?;
     let (token, _) = flows::open_token(&state, &user, None, TokenKind::Session, "pbx", 0, client.0).await?;
     Ok(axum::Json(json!({"code": 200, "message": "success", "data": {"token": token}})))
 }

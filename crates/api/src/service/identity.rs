@@ -1,11 +1,12 @@
 //! Workspaces, users, members and API keys: the rules behind every
 //! dialect's identity endpoints.
 
-use store::schema::{API_KEYS, CONTEXTS, MEMBERSHIPS, USERS, WORKSPACES};
+use store::identity::Keep;
+use store::schema::{API_KEYS, CONTEXTS, MEMBERSHIPS, TOKENS, USERS, WORKSPACES};
 use store::{Filter, Key, Record, Scope, Value};
 
 use crate::auth::flows::hash_password;
-use crate::auth::{secret, Role};
+use crate::auth::{secret, Caller, Role, Session};
 use crate::error::{ApiError, ErrorKind};
 use crate::state::AppState;
 
@@ -130,7 +131,9 @@ pub async fn add_member(
         .await?)
 }
 
-/// Removes `user` from `ws`; the owner cannot be removed.
+/// Removes `user` from `ws`; the owner cannot be removed. What the user
+/// held there goes too: the API keys they made in it and their login and
+/// API tokens bound to it.
 pub async fn remove_member(state: &AppState, ws: &Record, user: &Record) -> Result<(), ApiError> {
     if ws.int("owner_id") == Some(user.id) {
         return Err(ApiError::new(ErrorKind::AlreadyExists, "the workspace owner cannot be removed"));
@@ -142,15 +145,46 @@ pub async fn remove_member(state: &AppState, ws: &Record, user: &Record) -> Resu
         .await?
         .ok_or_else(|| ApiError::not_found("member"))?;
     state.db.delete(&MEMBERSHIPS, scope, &Key::Id(m.id)).await?;
+    state.db.delete_where(&API_KEYS, scope, &[Filter::eq("created_by", user.id)]).await?;
+    state.db.delete_where(&TOKENS, scope, &[Filter::eq("user_id", user.id)]).await?;
     Ok(())
 }
 
-/// A new API key and its secret, shown once.
+/// The user who stands behind what `caller` makes: the user, or the
+/// creator of the API key used.
+pub fn creator(caller: &Caller) -> Result<i64, ApiError> {
+    match (&caller.user, &caller.api_key) {
+        (Some(u), _) => Ok(u.id),
+        (None, Some(k)) => {
+            k.int("created_by").ok_or_else(|| ApiError::forbidden("this API key has no creator"))
+        }
+        (None, None) => Err(ApiError::unauthenticated("missing credentials")),
+    }
+}
+
+/// Changes `user`'s password and revokes the user's other sessions: every
+/// signed token and refresh token but those of the caller's session, and
+/// every opaque token (PBX, VoIPstudio) but the caller's.
+pub async fn change_password(
+    state: &AppState,
+    user: &Record,
+    password: &str,
+    session: &Session,
+) -> Result<(), ApiError> {
+    check_password(password)?;
+    let hash = hash_password(password).await?;
+    let keep = Keep { token_id: session.token_id, family: session.family.clone() };
+    state.db.change_password(user.id, &user.r#ref, &hash, &keep, state.now()).await?;
+    Ok(())
+}
+
+/// A new API key made by the user `created_by`, and its secret, shown once.
 pub async fn create_api_key(
     state: &AppState,
     ws_id: i64,
     role: Role,
     expires_at: Option<i64>,
+    created_by: i64,
 ) -> Result<(Record, String), ApiError> {
     let secret_text = secret::api_key_secret();
     let key = state
@@ -163,6 +197,7 @@ pub async fn create_api_key(
                 ("secret_hash", secret::digest(&secret_text).into()),
                 ("role", role.as_str().into()),
                 ("expires_at", expires_at.into()),
+                ("created_by", Value::Int(created_by)),
             ],
             state.now(),
         )
@@ -228,9 +263,41 @@ pub async fn bootstrap(
         }
     };
     let ws = create_workspace(state, "default", &owner).await?;
+    state.db.setting_or_insert(SYSTEM_WORKSPACE, &ws.id.to_string()).await?;
     Ok(Some(Bootstrap {
         email: owner.text("email").into(),
         generated_password: generated,
         access_key_id: ws.text("access_key_id").into(),
     }))
+}
+
+/// The setting that names the system workspace by id.
+const SYSTEM_WORKSPACE: &str = "system_workspace_id";
+
+/// The system workspace: the one made on first start (`default`), whose
+/// admins manage what acts on the whole server, such as the IP blacklist.
+/// Stores made before it was recorded take their oldest workspace.
+pub async fn system_workspace_id(state: &AppState) -> Result<Option<i64>, ApiError> {
+    if let Some(id) = state.db.setting(SYSTEM_WORKSPACE).await?.and_then(|v| v.parse().ok()) {
+        return Ok(Some(id));
+    }
+    let first = store::Query { limit: Some(1), ..store::Query::default() };
+    let Some(ws) = state.db.list(&WORKSPACES, Scope::Global, &first).await?.records.into_iter().next() else {
+        return Ok(None);
+    };
+    let id = state.db.setting_or_insert(SYSTEM_WORKSPACE, &ws.id.to_string()).await?;
+    Ok(id.parse().ok())
+}
+
+/// 403 unless `caller` acts in the system workspace with at least `role`:
+/// for server-wide settings, which no other workspace may see or change.
+pub async fn require_system(state: &AppState, caller: &Caller, role: Role) -> Result<(), ApiError> {
+    let ws = caller.require(role)?;
+    if system_workspace_id(state).await? == Some(ws.id) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "this acts on the whole server: only the system workspace may see or change it",
+        ))
+    }
 }

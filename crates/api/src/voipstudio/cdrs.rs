@@ -11,17 +11,17 @@ use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::list::{self, VoipPaging};
-use crate::routes::Api;
+use crate::routes::{Api, Reply};
 use crate::state::AppState;
 use crate::view::render;
 
 /// Its routes.
 pub fn routes() -> Api {
-    Api::new().get("/v1.2/voipstudio/cdrs", "List call records (pager, filter, group_by)", list_cdrs).get(
-        "/v1.2/voipstudio/cdrs/{id}",
-        "Get a call record",
-        get_cdr,
-    )
+    Api::new()
+        .get("/v1.2/voipstudio/cdrs", "List call records (pager, filter, group_by)", list_cdrs)
+        .reply(Reply::Page(&CDRS))
+        .get("/v1.2/voipstudio/cdrs/{id}", "Get a call record", get_cdr)
+        .reply(Reply::Record(&CDRS))
 }
 
 fn view(rec: &Record) -> serde_json::Map<String, Json> {

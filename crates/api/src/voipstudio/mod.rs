@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{Json as Body, Path, Query};
 use crate::input::{Casing, Input};
 use crate::list::{self, VoipPaging};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::{render, value};
 
@@ -27,9 +27,11 @@ const TOKEN: Doc = Doc::Fields(&TOKENS, &["name", "expiry"], Casing::Snake);
 pub fn routes() -> Api {
     Api::new()
         .post("/v1.2/voipstudio/login", "Log in for a user_token", LOGIN, login)
+        .public()
         .post("/v1.2/voipstudio/apitokens", "Create an API token", TOKEN, create_token)
         .get("/v1.2/voipstudio/apitokens", "List your API tokens", list_tokens)
         .get("/v1.2/voipstudio/apitokens/{id}", "Get an API token", get_token)
+        .reply(Reply::Record(&TOKENS))
         .delete("/v1.2/voipstudio/apitokens/{id}", "Delete an API token", delete_token)
         .merge(cdrs::routes())
 }
@@ -46,7 +48,7 @@ async fn login(
     Body(body): Body<Login>,
 ) -> Result<axum::Json<Json>, ApiError> {
     client.limit(&state)?;
-    let user = flows::check_password(&state, &body.email, &body.password).await?;
+    let user = flows::check_password(&state, &client, &body.email, &body.password).await?;
     let (token, _) = flows::open_token(&state, &user, None, TokenKind::Session, "login", 0, client.0).await?;
     Ok(axum::Json(json!({"message": "Login success", "user_token": token, "user_id": user.id})))
 }

@@ -7,3 +7,4 @@
 pub mod baresip;
 pub mod calliope;
 pub mod calls;
+pub mod ua;

@@ -2,10 +2,12 @@
 //! SHA-256, qop=auth), for REGISTER (401, WWW-Authenticate) and for calls
 //! (407, Proxy-Authenticate).
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use sip::digest::{Outcome, Secret, NONCE_RANDOM_BYTES};
-use sip::{HeaderName, Request, Response, StatusCode, Uri};
+use sip::{HeaderName, Host, Request, Response, SipUri, StatusCode, Uri};
 
 use super::Switch;
 use crate::accounts::Account;
@@ -44,12 +46,59 @@ pub fn challenge(sw: &Switch, req: &Request, kind: Challenge, stale: bool) -> Re
 /// Authenticates `req` as an agent whose extension is `extension` (the
 /// address of record's user for REGISTER; any of the digest user's agents
 /// for calls when `None`).
+///
+/// Credentials are screened before any account is looked up: a nonce this
+/// server did not issue, or one that expired, or credentials for another
+/// realm, algorithm or opaque, are challenged again at the cost of one
+/// HMAC, so forged credentials cost no query.
 pub async fn authenticate(
     sw: &Arc<Switch>,
     req: &Request,
     kind: Challenge,
     extension: Option<&str>,
 ) -> Verdict {
+    check(sw, req, kind, extension).await.map_err(|f| f.response)
+}
+
+/// [`authenticate`] for a request from `source`, whose failures (wrong
+/// password, unknown user: the 403s) count towards banning the address
+/// (see [`super::bans`]).
+pub async fn authenticate_from(
+    sw: &Arc<Switch>,
+    req: &Request,
+    kind: Challenge,
+    extension: Option<&str>,
+    source: IpAddr,
+) -> Verdict {
+    match check(sw, req, kind, extension).await {
+        Ok(account) => Ok(account),
+        Err(Failure { response, guess: true }) => {
+            sw.blacklist.bans.fail(source, Instant::now());
+            Err(response)
+        }
+        Err(Failure { response, guess: false }) => Err(response),
+    }
+}
+
+/// Why a request was not authenticated.
+struct Failure {
+    /// What to answer.
+    response: Box<Response>,
+    /// Whether it was a wrong guess (a 403), which counts towards a ban.
+    guess: bool,
+}
+
+async fn check(
+    sw: &Arc<Switch>,
+    req: &Request,
+    kind: Challenge,
+    extension: Option<&str>,
+) -> Result<Account, Failure> {
+    let answer = |response: Response| Failure { response: Box::new(response), guess: false };
+    let forbidden = || Failure {
+        response: Box::new(Response::for_request(req, StatusCode::FORBIDDEN, Some(&sw.tag()))),
+        guess: true,
+    };
     let realm = sw.config.realm.as_str();
     let creds = match kind {
         Challenge::Www => req.head.authorization(Some(realm)),
@@ -57,50 +106,86 @@ pub async fn authenticate(
     };
     let creds = match creds {
         Some(Ok(c)) => c,
-        None | Some(Err(_)) => return Err(Box::new(challenge(sw, req, kind, false))),
+        None | Some(Err(_)) => return Err(answer(challenge(sw, req, kind, false))),
     };
+    let now = sw.now_ms();
+    let screened = match sw.auth.lock() {
+        Ok(a) => a.screen(&creds, now),
+        Err(_) => return Err(answer(challenge(sw, req, kind, false))),
+    };
+    match screened {
+        None => {}
+        Some(Outcome::Stale) => return Err(answer(challenge(sw, req, kind, true))),
+        Some(_) => return Err(answer(challenge(sw, req, kind, false))),
+    }
     let accounts = match sw.accounts.by_auth_username(&creds.username).await {
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(error = %e, "account lookup failed");
-            return Err(Box::new(Response::for_request(
-                req,
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(&sw.tag()),
-            )));
+            return Err(answer(Response::for_request(req, StatusCode::SERVICE_UNAVAILABLE, Some(&sw.tag()))));
         }
     };
-    let forbidden = || Box::new(Response::for_request(req, StatusCode::FORBIDDEN, Some(&sw.tag())));
     let candidates: Vec<&Account> =
         accounts.iter().filter(|a| extension.is_none_or(|e| a.extension == e)).collect();
     if candidates.is_empty() {
         return Err(forbidden());
     }
-    let now = sw.now_ms();
-    let uri = digest_uri(&creds.uri, &req.uri);
     for account in candidates {
+        let uri = digest_uri(sw, &creds.uri, &req.uri, account.domain.as_deref());
         let outcome = match sw.auth.lock() {
             Ok(mut a) => a.verify(&creds, &req.method, &uri, Secret::Password(&account.password), now),
-            Err(_) => return Err(forbidden()),
+            Err(_) => return Err(answer(challenge(sw, req, kind, false))),
         };
         match outcome {
             Outcome::Ok if account.enabled => return Ok(account.clone()),
-            Outcome::Ok => return Err(forbidden()),
-            Outcome::Stale => return Err(Box::new(challenge(sw, req, kind, true))),
-            Outcome::Replay | Outcome::Malformed(_) => return Err(Box::new(challenge(sw, req, kind, false))),
+            Outcome::Ok => return Err(Failure { guess: false, ..forbidden() }),
+            Outcome::Stale => return Err(answer(challenge(sw, req, kind, true))),
+            Outcome::Replay | Outcome::Malformed(_) => return Err(answer(challenge(sw, req, kind, false))),
             Outcome::BadPassword => continue,
         }
     }
     Err(forbidden())
 }
 
-/// The URI the digest is checked against: the Request-URI, or the one the
-/// credentials name when it is the same server without the user part
-/// (SIPp and some phones hash `sip:host:port`). The hash covers it either
-/// way, and nonce-counts stop replays.
-fn digest_uri(named: &str, request_uri: &Uri) -> Uri {
+/// The URI the digest is checked against: the one the credentials name when
+/// it names this server (by the Request-URI's host and port, by any of its
+/// addresses, the realm, a configured domain or the agent's domain, with
+/// our port or none), else the Request-URI. SIPp and some phones hash
+/// `sip:<server ip:port>` while the Request-URI names a domain. The hash
+/// covers the URI either way, and nonce-counts stop replays.
+fn digest_uri(sw: &Switch, named: &str, request_uri: &Uri, domain: Option<&str>) -> Uri {
     match (Uri::parse(named), request_uri) {
         (Ok(Uri::Sip(n)), Uri::Sip(r)) if n.host.same(&r.host) && n.port == r.port => Uri::Sip(n),
+        (Ok(Uri::Sip(n)), _) if names_us(sw, &n, request_uri, domain) => Uri::Sip(n),
         _ => request_uri.clone(),
+    }
+}
+
+/// Whether `uri` names this server.
+fn names_us(sw: &Switch, uri: &SipUri, request_uri: &Uri, domain: Option<&str>) -> bool {
+    let local = sw.transports.local_addr();
+    let advertised = sw.advertised();
+    if uri.port.is_some_and(|p| p != local.port() && p != advertised.port()) {
+        return false;
+    }
+    match &uri.host {
+        Host::Domain(name) => {
+            let bare = |d: &str| {
+                let d = d.strip_prefix("sips:").or_else(|| d.strip_prefix("sip:")).unwrap_or(d);
+                d.split(':').next().unwrap_or(d).to_owned()
+            };
+            std::iter::once(sw.config.realm.as_str())
+                .chain(sw.config.domains.iter().map(String::as_str))
+                .chain(domain)
+                .any(|d| bare(d).eq_ignore_ascii_case(name))
+        }
+        host => host.ip().is_some_and(|ip| {
+            ip == local.ip()
+                || ip == advertised.ip()
+                || sw.config.public_ip == Some(ip)
+                // Bound to every interface: the address the request was sent to.
+                || (local.ip().is_unspecified()
+                    && (ip.is_loopback() || matches!(request_uri, Uri::Sip(r) if r.host.ip() == Some(ip))))
+        }),
     }
 }

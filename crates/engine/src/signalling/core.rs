@@ -183,14 +183,14 @@ impl Core {
 
     async fn flush(&mut self) {
         while let Some(t) = self.txs.poll_transmit() {
-            self.sw.transports.send(t.peer, t.bytes).await;
+            self.sw.transports.send(t.peer, t.bytes);
         }
         while let Some(event) = self.txs.poll_event() {
             self.route(event);
         }
         // Routing may have queued responses (OPTIONS, 481).
         while let Some(t) = self.txs.poll_transmit() {
-            self.sw.transports.send(t.peer, t.bytes).await;
+            self.sw.transports.send(t.peer, t.bytes);
         }
     }
 

@@ -2,7 +2,9 @@
 //! authentication, and the dispatch of requests to what handles them.
 
 pub mod auth;
+pub mod bans;
 pub mod core;
+pub mod limits;
 pub mod registrar;
 pub mod transport;
 
@@ -49,6 +51,11 @@ pub struct Config {
     pub rtp_timeout: Duration,
     /// How long a callee may ring before the call is given up.
     pub ring_timeout: Duration,
+    /// Caps on connections, queues, contacts and digest failures.
+    pub limits: limits::Limits,
+    /// Other names of this server (domains) that a digest `uri` may name,
+    /// besides its addresses and the realm.
+    pub domains: Vec<String>,
 }
 
 impl Config {
@@ -66,6 +73,8 @@ impl Config {
             rtp_ports: (10_000, 20_000),
             rtp_timeout: Duration::from_secs(60),
             ring_timeout: crate::calls::call::RING_TIMEOUT,
+            limits: limits::Limits::default(),
+            domains: Vec::new(),
         }
     }
 }
@@ -99,6 +108,8 @@ pub struct Switch {
     pub clock: Arc<dyn Clock>,
     /// The switch loop's command channel (for calls started from the API).
     pub core: tokio::sync::mpsc::UnboundedSender<core::Cmd>,
+    /// Room for REGISTERs being worked on (`limits.registers_in_flight`).
+    pub registers: tokio::sync::Semaphore,
 }
 
 /// Why the SIP side could not start.
@@ -193,8 +204,8 @@ pub async fn start(
     };
     let auth = Authenticator::new(&config.realm, secret.as_bytes(), auth_config);
     let location = Location::load(db.clone(), clock.now()).await?;
-    let blacklist = Arc::new(Blacklist::default());
-    let (transports, inbound) = Transports::bind(config.addr, blacklist.clone())
+    let blacklist = Arc::new(Blacklist::new(&config.limits));
+    let (transports, inbound) = Transports::bind(config.addr, blacklist.clone(), config.limits.clone())
         .await
         .map_err(|e| StartError::Bind(config.addr, e))?;
     tracing::info!(addr = %transports.local_addr(), "SIP listening on UDP and TCP");
@@ -208,6 +219,7 @@ pub async fn start(
         auth: Mutex::new(auth),
         bus,
         ports: PortPool::new(config.rtp_ports.0, config.rtp_ports.1),
+        registers: tokio::sync::Semaphore::new(config.limits.registers_in_flight.max(1)),
         config,
         transports,
         blacklist,
@@ -242,19 +254,22 @@ async fn sweep(sw: Arc<Switch>) {
     }
 }
 
-/// Clears caches and reloads the blacklist when the configuration changes.
+/// Clears caches and reloads the blacklist when the configuration changes,
+/// and also when events were missed (one of them may have been a change).
 async fn follow_config(sw: Arc<Switch>) {
     let mut events = sw.bus.subscribe();
     loop {
         match events.recv().await {
-            Ok(e) if e.name == CONFIG_CHANGED => {
-                sw.accounts.invalidate();
-                if let Err(e) = sw.reload_blacklist().await {
-                    tracing::warn!(error = %e, "could not reload the IP blacklist");
-                }
+            Ok(e) if e.name == CONFIG_CHANGED => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                tracing::debug!(missed = n, "events missed: reloading the configuration");
             }
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Ok(_) => continue,
             Err(_) => return,
+        }
+        sw.accounts.invalidate();
+        if let Err(e) = sw.reload_blacklist().await {
+            tracing::warn!(error = %e, "could not reload the IP blacklist");
         }
     }
 }

@@ -8,20 +8,27 @@ use std::sync::Arc;
 use serde_json::json;
 use sip::{Contact, HeaderName, Request, Response, StatusCode};
 
-use super::auth::{authenticate, Challenge};
+use super::auth::{authenticate_from, Challenge};
 use super::Switch;
 use crate::events::Event;
 use crate::location::{Binding, Transport};
 use sip::transaction::{Peer, Protocol};
 
-/// Answers a REGISTER from `peer`.
+/// Answers a REGISTER from `peer`. At most `limits.registers_in_flight`
+/// are worked on at once; past that the answer is 503 with Retry-After.
 pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
     let tag = sw.tag();
     let reply = |status| Response::for_request(req, status, Some(&tag));
+    let Ok(_slot) = sw.registers.try_acquire() else {
+        tracing::debug!(peer = %peer.addr, "too many REGISTERs in flight: 503");
+        let mut resp = reply(StatusCode::SERVICE_UNAVAILABLE);
+        resp.head.headers.push(HeaderName::RetryAfter, "5");
+        return resp;
+    };
     let Some(extension) = req.head.to.uri.user().map(str::to_owned) else {
         return reply(StatusCode::NOT_FOUND);
     };
-    let account = match authenticate(sw, req, Challenge::Www, Some(&extension)).await {
+    let account = match authenticate_from(sw, req, Challenge::Www, Some(&extension), peer.addr.ip()).await {
         Ok(a) => a,
         Err(resp) => return *resp,
     };
@@ -44,6 +51,13 @@ pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
         }
     }
     let existing = sw.location.lookup(account.agent_id, now);
+    let max = sw.config.limits.contacts_per_aor;
+    if too_many(&contacts, &existing, header_expires, max) {
+        tracing::debug!(agent = account.agent_id, max, "REGISTER refused: too many contacts");
+        let mut resp = reply(StatusCode::SERVICE_UNAVAILABLE);
+        resp.reason = "Too Many Registered Contacts".into();
+        return resp;
+    }
     for contact in contacts.iter().filter_map(Contact::addr) {
         let uri = contact.uri.to_string();
         let expires = contact.expires().or(header_expires).unwrap_or(sw.config.default_expires);
@@ -62,7 +76,7 @@ pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
             continue;
         }
         let expires = expires.min(sw.config.max_expires);
-        sw.location.put(Binding {
+        let binding = Binding {
             workspace_id: account.workspace_id,
             agent_id: account.agent_id,
             aor: aor.clone(),
@@ -74,7 +88,13 @@ pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
             call_id: req.head.call_id.clone(),
             cseq: req.head.cseq.seq,
             user_agent: req.head.user_agent().unwrap_or("").to_owned(),
-        });
+        };
+        // A concurrent REGISTER may have taken the room meanwhile.
+        if !sw.location.put_capped(binding, max) {
+            let mut resp = reply(StatusCode::SERVICE_UNAVAILABLE);
+            resp.reason = "Too Many Registered Contacts".into();
+            return resp;
+        }
     }
     let current = sw.location.lookup(account.agent_id, now);
     let data = |bindings: &[Binding]| {
@@ -106,6 +126,23 @@ pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
     }
     resp.head.headers.push(HeaderName::Date, httpdate(now));
     resp
+}
+
+/// Whether applying `contacts` to the `existing` bindings would leave more
+/// than `max` of them.
+fn too_many(contacts: &[Contact], existing: &[Binding], header_expires: Option<u32>, max: usize) -> bool {
+    let mut after: std::collections::HashSet<&str> = existing.iter().map(|b| b.contact.as_str()).collect();
+    let mut added: Vec<String> = Vec::new();
+    for c in contacts.iter().filter_map(Contact::addr) {
+        let uri = c.uri.to_string();
+        if c.expires().or(header_expires) == Some(0) {
+            after.remove(uri.as_str());
+            added.retain(|a| *a != uri);
+        } else if !after.contains(uri.as_str()) && !added.contains(&uri) {
+            added.push(uri);
+        }
+    }
+    after.len() + added.len() > max
 }
 
 /// An RFC 1123 date, as the Date header wants.

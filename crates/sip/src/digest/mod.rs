@@ -55,6 +55,9 @@ pub enum DigestError {
     /// The opaque value is not the one this server sent.
     #[error("opaque does not match")]
     Opaque,
+    /// The nonce is not one this server issued.
+    #[error("unknown nonce")]
+    Nonce,
 }
 
 #[cfg(test)]

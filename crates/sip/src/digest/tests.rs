@@ -302,3 +302,23 @@ WWW-Authenticate: Digest realm=\"calliope.example.com\", nonce=\"n\", algorithm=
         Ok(vec!["auth".to_owned(), "auth-int".to_owned()])
     );
 }
+
+#[test]
+fn screening_needs_no_secret_and_stops_forged_and_stale_nonces() {
+    let auth =
+        Authenticator::new(REALM, SECRET, AuthConfig { nonce_lifetime_ms: 60_000, ..AuthConfig::default() });
+    let challenge = auth.challenges(1_000, rnd(1), false).remove(0);
+    let client = Client { challenge: &challenge, password: "any guess", uri: "sip:calliope.example.com" };
+    assert_eq!(auth.screen(&client.creds(1), 2_000), None, "ours and fresh: check the password");
+    assert_eq!(auth.screen(&client.creds(1), 62_000), Some(Outcome::Stale));
+
+    let other = Authenticator::new(REALM, b"another secret", AuthConfig::default());
+    let mut foreign = other.challenges(1_000, rnd(2), false).remove(0);
+    foreign.opaque = challenge.opaque.clone();
+    let client = Client { challenge: &foreign, password: "pw", uri: "sip:calliope.example.com" };
+    assert_eq!(auth.screen(&client.creds(1), 2_000), Some(Outcome::Malformed(DigestError::Nonce)));
+
+    let mut c = Client { challenge: &challenge, password: "pw", uri: "sip:calliope.example.com" }.creds(1);
+    c.realm = "elsewhere".into();
+    assert_eq!(auth.screen(&c, 2_000), Some(Outcome::Malformed(DigestError::Realm)));
+}

@@ -118,6 +118,25 @@ impl Authenticator {
             .collect()
     }
 
+    /// What can be said of `creds` at `now_ms` without the user's secret:
+    /// `None` when they may be checked against it, else the verdict to
+    /// answer at once. A nonce this server did not issue (forged, or
+    /// corrupted) is [`Outcome::Malformed`], an expired one
+    /// [`Outcome::Stale`]; so are credentials for another realm, an
+    /// algorithm or qop not offered, or another opaque. Cheap (one HMAC),
+    /// so a server can screen credentials before it looks the user up; the
+    /// `uri` is left to [`Authenticator::verify`].
+    pub fn screen(&self, creds: &Credentials, now_ms: u64) -> Option<Outcome> {
+        if let Err(e) = self.fits_server(creds) {
+            return Some(Outcome::Malformed(e));
+        }
+        match self.nonces.status(&creds.nonce, now_ms) {
+            NonceStatus::Fresh(_) => None,
+            NonceStatus::Stale => Some(Outcome::Stale),
+            NonceStatus::Unknown => Some(Outcome::Malformed(DigestError::Nonce)),
+        }
+    }
+
     /// Verifies `creds` sent with a `method` request to `request_uri` at
     /// `now_ms`, against the user's `secret`. Only qop=auth is accepted.
     /// On [`Outcome::Ok`] the nonce-count is recorded.
@@ -164,6 +183,17 @@ impl Authenticator {
     }
 
     fn fits(&self, creds: &Credentials, request_uri: &Uri) -> Result<(), DigestError> {
+        self.fits_server(creds)?;
+        let same_uri = creds.uri == request_uri.to_string()
+            || Uri::parse(&creds.uri).is_ok_and(|u| u.equivalent(request_uri));
+        if !same_uri {
+            return Err(DigestError::Uri);
+        }
+        Ok(())
+    }
+
+    /// The checks of [`Authenticator::fits`] that need no request.
+    fn fits_server(&self, creds: &Credentials) -> Result<(), DigestError> {
         if creds.realm != self.realm {
             return Err(DigestError::Realm);
         }
@@ -175,11 +205,6 @@ impl Authenticator {
         }
         if creds.opaque.as_ref().is_some_and(|o| *o != self.opaque) {
             return Err(DigestError::Opaque);
-        }
-        let same_uri = creds.uri == request_uri.to_string()
-            || Uri::parse(&creds.uri).is_ok_and(|u| u.equivalent(request_uri));
-        if !same_uri {
-            return Err(DigestError::Uri);
         }
         Ok(())
     }

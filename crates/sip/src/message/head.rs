@@ -1,6 +1,7 @@
 //! The head of a message: the typed headers that identify transactions and
 //! dialogs, the other headers, and typed accessors for those the core reads.
 
+use super::write::line_len;
 use crate::address::{Contact, NameAddr};
 use crate::digest::{Challenge, Credentials, DigestError};
 use crate::error::ParseError;
@@ -47,6 +48,18 @@ impl Head {
     /// The To tag.
     pub fn to_tag(&self) -> Option<&str> {
         self.to.tag()
+    }
+
+    /// How many bytes the headers that every response echoes (Via, From,
+    /// To, Call-ID, CSeq) take when written: what answering this request
+    /// costs at least, counted without writing it.
+    pub fn echoed_len(&self) -> usize {
+        let vias: usize = self.via.iter().map(|v| line_len("Via", v) + 2).sum();
+        vias + line_len("From", &self.from)
+            + line_len("To", &self.to)
+            + line_len("Call-ID", &self.call_id)
+            + line_len("CSeq", &self.cseq)
+            + 8
     }
 
     /// Contact values (`*` included), in order.

@@ -7,7 +7,7 @@ mod head;
 mod parse;
 mod write;
 
-pub use framing::{frame, Frame};
+pub use framing::{frame, Frame, Framer};
 pub use head::Head;
 pub use parse::{parse_message, parse_message_with};
 
@@ -16,14 +16,18 @@ use crate::status::StatusCode;
 use crate::uri::Uri;
 
 /// Caps that keep a parser's work and memory bounded by configuration, not
-/// by what a peer sends.
+/// by what a peer sends. The parser holds a message to them both as read
+/// and as it would be written again, so that whatever parses also writes
+/// out within them (and parses again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest message (head and body), in bytes.
     pub max_message_bytes: usize,
-    /// Most header values (after splitting lists), typed ones included.
+    /// Most header values (after splitting lists), typed ones and the
+    /// Content-Length that the writer always adds included.
     pub max_headers: usize,
-    /// Longest header line after unfolding, in bytes.
+    /// Longest header line after unfolding, in bytes, both as read and as
+    /// the writer would write it (full names, one line per list value).
     pub max_header_line: usize,
 }
 

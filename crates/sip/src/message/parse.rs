@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::write::{line_len, request_line, status_line, Counter};
 use super::{Head, Limits, Message, Request, Response};
 use crate::address::NameAddr;
 use crate::error::ParseError;
@@ -44,6 +45,7 @@ pub fn parse_message_with(bytes: &[u8], limits: &Limits) -> Result<Message, Pars
         Some(n) => rest.get(..n).unwrap_or_default(),
         None => rest,
     };
+    check_written(&start_line, builder.written, body.len(), limits)?;
     let head = builder.finish()?;
     Ok(match start_line {
         StartLine::Request(method, uri) => {
@@ -118,6 +120,26 @@ pub(crate) fn logical_lines<'a>(
     })
 }
 
+/// Refuses a message that, written out again, would pass the limits: its
+/// start line is too long, or the whole is too large.
+fn check_written(start: &StartLine, headers: usize, body: usize, limits: &Limits) -> Result<(), ParseError> {
+    let mut count = Counter(0);
+    let _ = match start {
+        StartLine::Request(method, uri) => request_line(&mut count, method, uri),
+        StartLine::Response(status, reason) => status_line(&mut count, *status, reason),
+    };
+    if count.0 > limits.max_header_line {
+        return Err(ParseError::HeaderTooLong(limits.max_header_line));
+    }
+    let total = [count.0, 2, headers, line_len("Content-Length", &body), 2, 2, body]
+        .into_iter()
+        .fold(0usize, usize::saturating_add);
+    if total > limits.max_message_bytes {
+        return Err(ParseError::TooLarge(limits.max_message_bytes));
+    }
+    Ok(())
+}
+
 enum StartLine {
     Request(Method, Uri),
     Response(StatusCode, String),
@@ -171,7 +193,10 @@ struct HeadBuilder {
     cseq: Option<CSeq>,
     content_length: Option<usize>,
     headers: Headers,
+    /// Values counted against `max_headers`.
     values: usize,
+    /// Bytes of the header lines as the writer will write them.
+    written: usize,
 }
 
 impl HeadBuilder {
@@ -179,29 +204,36 @@ impl HeadBuilder {
         let (name, value) = line.split_once(':').ok_or(ParseError::HeaderLine)?;
         let name = HeaderName::parse(name.trim_end())?;
         let value = value.trim();
-        let count = |n: &mut usize| {
-            *n += 1;
-            if *n > limits.max_headers {
-                Err(ParseError::TooManyHeaders(limits.max_headers))
-            } else {
-                Ok(())
-            }
-        };
         match name {
             HeaderName::Via => {
                 for v in split_outside(value, ',').map(str::trim).filter(|v| !v.is_empty()) {
-                    count(&mut self.values)?;
-                    self.via.push(Via::parse(v).map_err(|e| e.in_header("Via"))?);
+                    let via = Via::parse(v).map_err(|e| e.in_header("Via"))?;
+                    self.account(line_len("Via", &via), limits)?;
+                    self.via.push(via);
                 }
             }
-            HeaderName::From => set_once(&mut self.from, "From", NameAddr::parse(value))?,
-            HeaderName::To => set_once(&mut self.to, "To", NameAddr::parse(value))?,
-            HeaderName::CallId => {
-                let ok = !value.is_empty() && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-                let id = if ok { Ok(value.to_owned()) } else { Err(ParseError::Value("Call-ID")) };
-                set_once(&mut self.call_id, "Call-ID", id)?;
+            HeaderName::From => {
+                let from = NameAddr::parse(value).map_err(|e| e.in_header("From"))?;
+                self.account(line_len("From", &from), limits)?;
+                set_once(&mut self.from, "From", from)?;
             }
-            HeaderName::CSeq => set_once(&mut self.cseq, "CSeq", CSeq::parse(value))?,
+            HeaderName::To => {
+                let to = NameAddr::parse(value).map_err(|e| e.in_header("To"))?;
+                self.account(line_len("To", &to), limits)?;
+                set_once(&mut self.to, "To", to)?;
+            }
+            HeaderName::CallId => {
+                if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(ParseError::Value("Call-ID").in_header("Call-ID"));
+                }
+                self.account(line_len("Call-ID", &value), limits)?;
+                set_once(&mut self.call_id, "Call-ID", value.to_owned())?;
+            }
+            HeaderName::CSeq => {
+                let cseq = CSeq::parse(value).map_err(|e| e.in_header("CSeq"))?;
+                self.account(line_len("CSeq", &cseq), limits)?;
+                set_once(&mut self.cseq, "CSeq", cseq)?;
+            }
             HeaderName::ContentLength => {
                 let n = number::<usize>(value, 10)
                     .filter(|n| *n <= limits.max_message_bytes)
@@ -213,15 +245,31 @@ impl HeadBuilder {
             }
             name if name.is_list() => {
                 for v in split_outside(value, ',').map(str::trim).filter(|v| !v.is_empty()) {
-                    count(&mut self.values)?;
+                    self.account(line_len(name.as_str(), &v), limits)?;
                     self.headers.push(name.clone(), v);
                 }
             }
             name => {
-                count(&mut self.values)?;
+                self.account(line_len(name.as_str(), &value), limits)?;
                 self.headers.push(name, value);
             }
         }
+        Ok(())
+    }
+
+    /// Counts one value whose written line is `len` bytes long: the writer
+    /// puts every value on a line of its own, under its full name, so the
+    /// limits hold for what will be written, not only for what was read.
+    fn account(&mut self, len: usize, limits: &Limits) -> Result<(), ParseError> {
+        if len > limits.max_header_line {
+            return Err(ParseError::HeaderTooLong(limits.max_header_line));
+        }
+        self.values += 1;
+        // Content-Length, always written, takes one more.
+        if self.values >= limits.max_headers {
+            return Err(ParseError::TooManyHeaders(limits.max_headers));
+        }
+        self.written = self.written.saturating_add(len + 2);
         Ok(())
     }
 
@@ -240,14 +288,10 @@ impl HeadBuilder {
     }
 }
 
-fn set_once<T>(
-    slot: &mut Option<T>,
-    name: &'static str,
-    value: Result<T, ParseError>,
-) -> Result<(), ParseError> {
+fn set_once<T>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(), ParseError> {
     if slot.is_some() {
         return Err(ParseError::Duplicate(name));
     }
-    *slot = Some(value.map_err(|e| e.in_header(name))?);
+    *slot = Some(value);
     Ok(())
 }

@@ -1,15 +1,18 @@
 //! Writing messages to bytes.
 
-use std::fmt::Write as _;
+use std::fmt::Write;
 
 use super::{Head, Request, Response};
 use crate::header::HeaderName;
+use crate::method::Method;
+use crate::status::StatusCode;
+use crate::uri::Uri;
 
 impl Request {
     /// The request as bytes, Content-Length written from the body.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut text = String::with_capacity(512);
-        let _ = write!(text, "{} {} SIP/2.0", self.method, self.uri);
+        let _ = request_line(&mut text, &self.method, &self.uri);
         finish(text, &self.head, &self.body)
     }
 }
@@ -18,8 +21,37 @@ impl Response {
     /// The response as bytes, Content-Length written from the body.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut text = String::with_capacity(512);
-        let _ = write!(text, "SIP/2.0 {} {}", self.status, self.reason);
+        let _ = status_line(&mut text, self.status, &self.reason);
         finish(text, &self.head, &self.body)
+    }
+}
+
+/// Writes a request's start line (no line break).
+pub(super) fn request_line(w: &mut dyn Write, method: &Method, uri: &Uri) -> std::fmt::Result {
+    write!(w, "{method} {uri} SIP/2.0")
+}
+
+/// Writes a response's start line (no line break).
+pub(super) fn status_line(w: &mut dyn Write, status: StatusCode, reason: &str) -> std::fmt::Result {
+    write!(w, "SIP/2.0 {status} {reason}")
+}
+
+/// How long the writer's `name: value` line is, line break excluded: what
+/// the parser holds a parsed value to, so that whatever it accepts writes
+/// out within the same limits.
+pub(super) fn line_len(name: &str, value: &dyn std::fmt::Display) -> usize {
+    let mut count = Counter(0);
+    let _ = write!(count, "{name}: {value}");
+    count.0
+}
+
+/// A writer that only counts.
+pub(super) struct Counter(pub(super) usize);
+
+impl Write for Counter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
     }
 }
 

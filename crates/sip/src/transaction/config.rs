@@ -35,11 +35,19 @@ pub struct Config {
     /// and
     /// [`crate::transaction::Transactions::send_request`] refuses.
     pub max_transactions: usize,
+    /// Most bytes the live server transactions may hold for their
+    /// responses, estimated from each request: its Via, From, To, Call-ID
+    /// and CSeq (which every response echoes) plus 1 KiB for what the TU
+    /// adds. A request beyond it is answered 503 without a transaction, so
+    /// a flood of requests with huge heads cannot make the layer keep
+    /// gigabytes of responses for timer J.
+    pub max_server_bytes: usize,
 }
 
 impl Default for Config {
     /// T1 500 ms, T2 4 s, T4 5 s, 100 Trying after 200 ms, 2xx
-    /// retransmitted by the layer, at most 100 000 transactions.
+    /// retransmitted by the layer, at most 100 000 transactions and 64 MiB
+    /// held for server transactions' responses.
     fn default() -> Config {
         Config {
             t1: Duration::from_millis(500),
@@ -48,6 +56,7 @@ impl Default for Config {
             trying_delay: Duration::from_millis(200),
             retransmit_2xx: true,
             max_transactions: 100_000,
+            max_server_bytes: 64 << 20,
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Transactions {
     pub(super) acks: HashMap<AckKey, ServerTxId>,
     timers: TimerQueue,
     pub(super) out: Outbox,
+    /// The estimated bytes held by live server transactions.
+    pub(super) server_bytes: usize,
 }
 
 /// A client transaction of either kind.
@@ -70,6 +72,8 @@ pub(super) struct ServerEntry {
     /// A CANCEL transaction the layer answers itself: the TU never sees
     /// its id, so its end is not reported.
     pub(super) internal: bool,
+    /// What it counts against [`Config::max_server_bytes`].
+    pub(super) weight: usize,
     pub(super) scheduled: Option<Instant>,
 }
 
@@ -124,6 +128,7 @@ impl Transactions {
             acks: HashMap::new(),
             timers: TimerQueue::default(),
             out: Outbox::default(),
+            server_bytes: 0,
         }
     }
 
@@ -183,6 +188,12 @@ impl Transactions {
                 }
             }
         }
+    }
+
+    /// Estimated bytes held by live server transactions (see
+    /// [`Config::max_server_bytes`]).
+    pub fn server_bytes(&self) -> usize {
+        self.server_bytes
     }
 
     /// Number of live transactions, client and server.
@@ -305,6 +316,7 @@ impl Transactions {
     /// Ends a server transaction.
     pub(super) fn remove_server(&mut self, id: ServerTxId) {
         let Some(e) = self.servers.remove(&id) else { return };
+        self.server_bytes = self.server_bytes.saturating_sub(e.weight);
         self.server_keys.remove(&e.key);
         if let Some(k) = &e.ack_key {
             if self.acks.get(k) == Some(&id) {

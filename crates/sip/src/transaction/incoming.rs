@@ -54,24 +54,27 @@ impl Transactions {
             self.handle_cancel(now, key, request, peer);
             return;
         }
-        if self.len() >= self.config.max_transactions {
+        let weight = request.head.echoed_len() + 1024;
+        let full = self.server_bytes.saturating_add(weight) > self.config.max_server_bytes;
+        if self.len() >= self.config.max_transactions || full {
             let busy = Response::for_request(&request, StatusCode::SERVICE_UNAVAILABLE, None);
             self.out.send(peer, &busy.to_bytes());
             return;
         }
+        self.server_bytes += weight;
         let id = self.next_server_id();
         let tx = if request.method == Method::Invite {
             Server::Invite(ServerInvite::new(now, id, &request, peer, &self.config, &mut self.out))
         } else {
             Server::NonInvite(ServerNonInvite::new(peer))
         };
-        self.insert_server(id, key, tx, false);
+        self.insert_server(id, key, tx, false, weight);
         self.out.event(Event::Request { id, request, peer });
     }
 
-    fn insert_server(&mut self, id: ServerTxId, key: ServerKey, tx: Server, internal: bool) {
+    fn insert_server(&mut self, id: ServerTxId, key: ServerKey, tx: Server, internal: bool, weight: usize) {
         self.server_keys.insert(key.clone(), id);
-        self.servers.insert(id, ServerEntry { tx, key, ack_key: None, internal, scheduled: None });
+        self.servers.insert(id, ServerEntry { tx, key, ack_key: None, internal, weight, scheduled: None });
         self.after_server(id, Step::Continue);
     }
 
@@ -125,11 +128,19 @@ impl Transactions {
             None => (StatusCode::CALL_DOES_NOT_EXIST, derived_tag(&cancel), None),
         };
         let response = Response::for_request(&cancel, status, Some(&tag));
+        let weight = cancel.head.echoed_len() + 1024;
+        let full = self.server_bytes.saturating_add(weight) > self.config.max_server_bytes;
+        if full && status != StatusCode::OK {
+            // A CANCEL that frees nothing gets no transaction past the budget.
+            self.out.send(peer, &response.to_bytes());
+            return;
+        }
         let id = self.next_server_id();
         let mut tx = ServerNonInvite::new(peer);
         let step = tx.respond(now, &response, &self.config, &mut self.out);
         if step != Ok(Step::Terminated) {
-            self.insert_server(id, key, Server::NonInvite(tx), true);
+            self.server_bytes += weight;
+            self.insert_server(id, key, Server::NonInvite(tx), true, weight);
         }
         if let Some(invite) = cancels {
             self.out.event(Event::Cancel { invite, cancel });

@@ -58,7 +58,9 @@
 //!   them.
 //! - **Reliable transports** (TCP, TLS): no retransmissions; timers D, I,
 //!   J and K are zero, so those transactions end with their last message.
-//! - **Limits**: at most [`Config::max_transactions`]; beyond it requests
+//! - **Limits**: at most [`Config::max_transactions`], and server
+//!   transactions holding at most [`Config::max_server_bytes`] (estimated
+//!   from the headers their responses echo); beyond either, requests
 //!   (CANCEL excepted) are answered 503 statelessly. The TU must answer every request it is
 //!   given: a server transaction waits for the TU as long as it takes.
 //!

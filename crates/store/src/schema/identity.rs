@@ -17,6 +17,12 @@ pub static USERS: Resource = Resource {
         Field::text("name").required(),
         Field::text("avatar"),
         Field::text("password_hash").required().hidden(),
+        // Raised by a password change: tokens signed with an older
+        // generation are no longer accepted.
+        Field::int("token_gen").hidden(),
+        // The session (token family) that changed the password last, which
+        // keeps working.
+        Field::text("kept_session").hidden(),
     ],
 };
 
@@ -47,7 +53,8 @@ pub static MEMBERSHIPS: Resource = Resource {
     ],
 };
 
-/// API keys: an access key id and a hashed secret, with a role.
+/// API keys: an access key id and a hashed secret, with a role, made by a
+/// user.
 pub static API_KEYS: Resource = Resource {
     table: "api_keys",
     label: "API key",
@@ -59,6 +66,9 @@ pub static API_KEYS: Resource = Resource {
         Field::text("secret_hash").required().hidden(),
         Field::one_of("role", ROLES).required(),
         Field::time("expires_at"),
+        // The user who made the key: it never acts above that user's
+        // current role, and dies with the user's membership.
+        Field::reference("created_by", "users").hidden().cascade(),
     ],
 };
 

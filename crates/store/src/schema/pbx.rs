@@ -376,13 +376,13 @@ pub static BLACKLISTS: Resource = Resource {
     ],
 };
 
-/// Stored call flows ("blocks").
+/// Stored call flows ("blocks"); `ivr_menu_id`, when set, names an IVR.
 pub static BLOCKS: Resource = Resource {
     table: "blocks",
     label: "block",
     scoped: true,
     quota: None,
-    links: &[],
+    links: &[Link::always("ivr_menu_id", "ivrs")],
     fields: &[
         Field::text("name").required(),
         Field::text("description"),

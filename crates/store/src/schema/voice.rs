@@ -1,7 +1,7 @@
 //! The programmable-voice resources that Fonoster and Vonage describe, and
 //! that the PBX dialect shares (numbers are its hotlines, trunks its trunks).
 
-use crate::{Field, Resource};
+use crate::{Field, Link, Resource};
 
 /// Voice applications: a webhook endpoint (Fonoster) or capabilities with
 /// webhooks and a public key (Vonage); one record seen by both. `endpoint`
@@ -51,7 +51,8 @@ pub static ACLS: Resource = Resource {
     fields: &[Field::text("name").required(), Field::json("allow"), Field::json("deny")],
 };
 
-/// SIP domains that agents belong to.
+/// SIP domains that agents belong to; a domain routes calls to one
+/// workspace, so its URI is held by one only.
 pub static DOMAINS: Resource = Resource {
     table: "domains",
     label: "domain",
@@ -60,7 +61,7 @@ pub static DOMAINS: Resource = Resource {
     links: &[],
     fields: &[
         Field::text("name").required(),
-        Field::text("domain_uri").required().unique(),
+        Field::text("domain_uri").required().unique_everywhere(),
         Field::reference("acl_id", "acls"),
         Field::json("egress_policies"),
     ],
@@ -84,17 +85,36 @@ pub static AGENTS: Resource = Resource {
     ],
 };
 
+/// What a hotline's `ref_id` names, by its `type`: the destination types
+/// of routes that name a record.
+pub const HOTLINE_TYPES: &[&str] = &[
+    "FS_DEST_IVR",
+    "FS_DEST_IVRBLOCK",
+    "FS_DEST_GATEWAY",
+    "FS_DEST_CLUSTER_TRUNK",
+    "FS_DEST_CLUSTER_TRUNK_GROUP",
+    "FS_DEST_SCRIPT",
+];
+
 /// Numbers (DIDs): Fonoster numbers and PBX hotlines. `line_number` is the
-/// number itself; an ingress handler (application or agent) or the PBX's
-/// target extensions (`numbers`) say where its calls go.
+/// number itself, held by one workspace only; an ingress handler
+/// (application or agent) or the PBX's target extensions (`numbers`) say
+/// where its calls go. A hotline's `ref_id` names the record of its `type`.
 pub static NUMBERS: Resource = Resource {
     table: "numbers",
     label: "number",
     scoped: true,
     quota: Some("numbers"),
-    links: &[],
+    links: &[
+        Link::new("ref_id", "ivrs", "type", &["FS_DEST_IVR"]),
+        Link::new("ref_id", "blocks", "type", &["FS_DEST_IVRBLOCK"]),
+        Link::new("ref_id", "gateways", "type", &["FS_DEST_GATEWAY"]),
+        Link::new("ref_id", "trunks", "type", &["FS_DEST_CLUSTER_TRUNK"]),
+        Link::new("ref_id", "trunk_groups", "type", &["FS_DEST_CLUSTER_TRUNK_GROUP"]),
+        Link::new("ref_id", "applications", "type", &["FS_DEST_SCRIPT"]),
+    ],
     fields: &[
-        Field::text("line_number").required().unique(),
+        Field::text("line_number").required().unique_everywhere(),
         Field::text("name"),
         Field::text("city"),
         Field::text("country"),
@@ -103,7 +123,7 @@ pub static NUMBERS: Resource = Resource {
         Field::reference("agent_id", "agents"),
         Field::text("numbers"),
         Field::text("description"),
-        Field::text("type"),
+        Field::one_of("type", HOTLINE_TYPES),
         Field::text("ref_id"),
     ],
 };

@@ -156,6 +156,7 @@ pub(super) async fn test_token(
         fam: None,
         email: None,
         name: Some(aor.clone()),
+        gen: None,
     };
     let token = state.keys.sign(&claims).map_err(ApiError::internal)?;
     Ok(axum::Json(json!({

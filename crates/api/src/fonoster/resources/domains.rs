@@ -3,12 +3,11 @@
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value as Json};
-use store::schema::DOMAINS;
-use store::{Filter, Op, Operand, Record, StoreError, Value, Values};
+use store::{Record, Value, Values};
 
 use super::checks;
 use super::shape::{check_text, resolve};
-use crate::crud::values::{given_text, set};
+use crate::crud::values::set;
 use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::input::{Casing, Input};
@@ -67,22 +66,14 @@ impl Rules for Domains {
         cx: &Cx<'_>,
         body: &Json,
         values: &mut Values,
-        current: Option<&Record>,
+        _current: Option<&Record>,
     ) -> Result<(), ApiError> {
         let mut input = Input::new(body, Casing::Camel)?;
         check_text(values, &mut input, "domain_uri", "domainUri", checks::host_name);
         egress(cx, &mut input, body.get("egressPolicies"), values).await?;
         input.finish()?;
-        // A SIP domain routes calls to one workspace: unique everywhere.
-        if let Some(uri) = given_text(values, "domain_uri") {
-            let mut filters = vec![Filter::eq("domain_uri", uri)];
-            if let Some(own) = current {
-                filters.push(Filter { column: "id", op: Op::Ne, operand: Operand::One(Value::Int(own.id)) });
-            }
-            if cx.state.db.find(&DOMAINS, store::Scope::Global, &filters).await?.is_some() {
-                return Err(StoreError::Duplicate { resource: DOMAINS.label, field: "domain_uri" }.into());
-            }
-        }
+        // A SIP domain routes calls to one workspace: the store keeps
+        // `domain_uri` unique everywhere.
         Ok(())
     }
 

@@ -12,6 +12,8 @@ use crate::crud::values::set;
 use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::input::{Casing, Input};
+use crate::openapi::schema;
+use crate::routes::Prop;
 
 /// The number rules.
 pub struct Numbers;
@@ -68,6 +70,24 @@ async fn ingress(
 
 #[async_trait]
 impl Rules for Numbers {
+    /// `telUrl` (required on create) and `ingressHandler`.
+    fn documented(&self, create: bool) -> Vec<Prop> {
+        let kinds: Vec<&str> = HANDLERS.iter().map(|(k, _, _)| *k).collect();
+        let handler = json!({
+            "type": "object",
+            "required": ["type", "ref"],
+            "properties": {"type": {"type": "string", "enum": kinds}, "ref": schema::required_text()},
+        });
+        vec![
+            Prop {
+                name: "telUrl".into(),
+                schema: json!({"type": "string", "minLength": 1, "examples": ["tel:+17853178070"]}),
+                required: create,
+            },
+            Prop { name: "ingressHandler".into(), schema: schema::nullable(handler), required: false },
+        ]
+    }
+
     async fn prepare(
         &self,
         cx: &Cx<'_>,

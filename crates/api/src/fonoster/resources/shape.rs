@@ -6,7 +6,7 @@
 //! implementation of [`Rules`], instead of code per handler.
 
 use async_trait::async_trait;
-use serde_json::{Map, Value as Json};
+use serde_json::{json, Map, Value as Json};
 use store::{Filter, Kind, Record, Resource, Value, Values};
 
 use crate::crud::fonoster::ref_name;
@@ -15,6 +15,8 @@ use crate::crud::{Cx, Rules};
 use crate::dialect::camel;
 use crate::error::ApiError;
 use crate::input::{convert, Casing, Input};
+use crate::openapi::schema;
+use crate::routes::Prop;
 
 /// The Fonoster shape of one resource, wrapping its own rules.
 pub struct Shape {
@@ -146,6 +148,29 @@ impl Rules for Shape {
         self.read_sealed(cx, object, values, current.is_none(), &mut problems)?;
         problems.finish()?;
         self.own.prepare(cx, body, values, current).await
+    }
+
+    /// The aliases and sealed values, then the own rules' properties.
+    fn documented(&self, create: bool) -> Vec<Prop> {
+        let mut props = Vec::new();
+        for &(name, wire) in self.aliases {
+            let Some(field) = self.res.field(name) else { continue };
+            let mut schema = match field.kind {
+                Kind::Ref(_) => schema::ref_input(),
+                _ => schema::input_field(field, Casing::Camel).1,
+            };
+            if !field.required && matches!(field.kind, Kind::Ref(_)) {
+                schema = schema::nullable(schema);
+            }
+            props.push(Prop { name: wire.to_owned(), schema, required: create && field.required });
+        }
+        for &(wire, name) in self.sealed {
+            let required = create && self.res.field(name).is_some_and(|f| f.required);
+            let schema = json!({"type": "string", "minLength": 1, "maxLength": 4096, "writeOnly": true});
+            props.push(Prop { name: wire.to_owned(), schema, required });
+        }
+        props.extend(self.own.documented(create));
+        props
     }
 
     async fn view(&self, cx: &Cx<'_>, rec: &Record, out: &mut Map<String, Json>) -> Result<(), ApiError> {

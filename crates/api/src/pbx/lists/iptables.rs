@@ -2,6 +2,12 @@
 //! iptables `-A INPUT ... -j DROP` specs; `engine::ipblock` decides from
 //! the same rules what the SIP and RTP listeners drop.
 //!
+//! The blacklist acts on the whole server (the switch drops a blocked
+//! source whichever workspace it would have reached), so it belongs to the
+//! system workspace: only its members see the rules and only its admins
+//! and owner change them; any other caller gets 403. Every rule in force is
+//! listed, whichever workspace's row holds it.
+//!
 //! A rule is its source (address or CIDR block), port and protocol; the
 //! name is a label. Adding a rule that already exists changes nothing but
 //! its name and succeeds (as `iptables -C || iptables -A` would); removing
@@ -11,7 +17,7 @@ use axum::extract::State;
 use engine::ipblock::{self, Rule};
 use serde_json::{json, Value as Json};
 use store::schema::IP_RULES;
-use store::{Key, Kind, Record, Value};
+use store::{Key, Kind, Record, Scope, Value};
 
 use crate::auth::{Caller, Role};
 use crate::crud::pbx::{context, ok};
@@ -20,6 +26,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::Json as Body;
 use crate::input::convert;
 use crate::routes::{Api, Body as Doc};
+use crate::service::identity;
 use crate::state::AppState;
 
 const BODY: Doc = Doc::Props(&[
@@ -98,15 +105,21 @@ fn rule_of(rec: &Record) -> Option<Rule> {
     Rule::parse(rec.text("target_ip"), port.as_deref(), rec.text("target_protocol")).ok()
 }
 
-/// The workspace's rules, each with its record.
+/// What a caller with at least `role` in the system workspace may do.
+async fn system<'a>(state: &'a AppState, caller: &Caller, role: Role) -> Result<Cx<'a>, ApiError> {
+    identity::require_system(state, caller, role).await?;
+    context(state, caller, role)
+}
+
+/// Every rule in force, each with its record.
 async fn rules(cx: &Cx<'_>) -> Result<Vec<(Record, Rule)>, ApiError> {
-    let records = crud::all(cx.state, &IP_RULES, cx.scope, Vec::new()).await?;
+    let records = crud::all(cx.state, &IP_RULES, Scope::Global, Vec::new()).await?;
     Ok(records.into_iter().filter_map(|rec| rule_of(&rec).map(|rule| (rec, rule))).collect())
 }
 
 /// `GET /api/iptables`: every rule as `{chain, rule_spec}`.
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<Json>, ApiError> {
-    let cx = context(&state, &caller, Role::Member)?;
+    let cx = system(&state, &caller, Role::Member).await?;
     let data: Vec<Json> = rules(&cx)
         .await?
         .iter()
@@ -122,12 +135,12 @@ async fn add(
     caller: Caller,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = context(&state, &caller, Role::Admin)?;
+    let cx = system(&state, &caller, Role::Admin).await?;
     let asked = asked(&body)?;
     match rules(&cx).await?.into_iter().find(|(_, rule)| *rule == asked.rule) {
         Some((rec, _)) if !asked.name.is_empty() && rec.text("target_name") != asked.name => {
             let values = vec![("target_name", Value::Text(asked.name))];
-            crud::update(&state, &IP_RULES, cx.scope, &rec, values).await?;
+            crud::update(&state, &IP_RULES, Scope::Global, &rec, values).await?;
         }
         Some(_) => {}
         None => {
@@ -150,14 +163,14 @@ async fn clean(
     caller: Caller,
     Body(body): Body<Json>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let cx = context(&state, &caller, Role::Admin)?;
+    let cx = system(&state, &caller, Role::Admin).await?;
     let asked = asked(&body)?;
     let (rec, _) = rules(&cx)
         .await?
         .into_iter()
         .find(|(_, rule)| *rule == asked.rule)
         .ok_or_else(|| ApiError::not_found("IP rule"))?;
-    state.db.delete(&IP_RULES, cx.scope, &Key::Id(rec.id)).await?;
+    state.db.delete(&IP_RULES, Scope::Global, &Key::Id(rec.id)).await?;
     Ok(ok(json!(true)))
 }
 

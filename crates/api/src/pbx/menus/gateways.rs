@@ -15,7 +15,7 @@ use crate::crud::values::after;
 use crate::crud::{self, Cx, Rules};
 use crate::error::ApiError;
 use crate::extract::Path;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 const FIELDS: &[&str] = &["name", "realm", "username", "profile_id", "register", "description", "template"];
@@ -121,7 +121,8 @@ pub fn routes() -> Api {
     let item = "/api/gateways/{id}";
     let api = route_list(Api::new(), "/api/gateways", "List gateways", &GATEWAY);
     let api = route_create(api, "/api/gateways", "Create a gateway", doc, &GATEWAY);
-    let api = api.get(item, "Get a gateway with its params and variables", get_one);
+    let api =
+        api.get(item, "Get a gateway with its params and variables", get_one).reply(Reply::Record(&GATEWAYS));
     let api = route_update(api, item, "Update a gateway", doc, &GATEWAY);
     // Deleting takes its params and variables with it; the store refuses
     // while a route or DOD number uses it.

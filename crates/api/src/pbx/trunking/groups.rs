@@ -18,7 +18,7 @@ use crate::input::Casing;
 use crate::list::{pbx_page, PbxPaging};
 use crate::pbx::check;
 use crate::pbx::checked::Checked;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
 
@@ -154,8 +154,10 @@ pub fn routes() -> Api {
     let doc = Doc::Fields(&TRUNK_GROUPS, FIELDS, Casing::Snake);
     let api = route_list(Api::new(), "/api/trunk_groups", "List trunk groups", &SPEC)
         .post("/api/trunk_groups", "Create a trunk group (trunks: [ids] adds members)", doc, create)
+        .reply(Reply::Changed)
         .get("/api/trunk_groups/status", "The status of every group's trunks", status)
         .get("/api/trunk_groups/{id}", "Get a trunk group with its route codes and trunks", get_one)
+        .reply(Reply::Record(&TRUNK_GROUPS))
         .put(
             "/api/trunk_groups/{id}",
             "Update a trunk group (trunks: [ids] replaces its members)",

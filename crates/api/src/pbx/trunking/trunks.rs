@@ -17,7 +17,7 @@ use crate::input::Casing;
 use crate::pbx::check;
 use crate::pbx::checked::Checked;
 use crate::pbx::import::{self, Columns};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 const FIELDS: &[&str] = &[
@@ -159,8 +159,11 @@ pub fn routes() -> Api {
     let doc = Doc::Fields(&TRUNKS, FIELDS, Casing::Snake);
     let api = route_list(Api::new(), "/api/trunks", "List trunks", &SPEC)
         .post("/api/trunks", "Create a trunk (trunk_groups: [ids] joins groups)", doc, create)
+        .reply(Reply::Changed)
         .post("/api/trunks/import", "Import trunks (all or none)", Doc::Props(&[("trunks", "array")]), import)
         .get("/api/trunks/{id}", "Get a trunk with its trunk groups", get_one)
-        .put("/api/trunks/{id}", "Update a trunk (trunk_groups: [ids] replaces its groups)", doc, update);
+        .reply(Reply::Record(&TRUNKS))
+        .put("/api/trunks/{id}", "Update a trunk (trunk_groups: [ids] replaces its groups)", doc, update)
+        .reply(Reply::Changed);
     route_remove(api, "/api/trunks/{id}", "Delete a trunk", &SPEC)
 }

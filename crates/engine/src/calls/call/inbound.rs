@@ -24,7 +24,7 @@ use crate::calls::sdp::{answer_preferring, codecs, local, other, side_media};
 use crate::location::Transport;
 use crate::media::LegId;
 use crate::relay::SideMedia;
-use crate::signalling::auth::{authenticate, Challenge};
+use crate::signalling::auth::{authenticate_from, Challenge};
 use crate::signalling::core::Cmd;
 
 /// The caller's leg in the media session.
@@ -77,7 +77,16 @@ fn warning(code: u16, text: &str) -> String {
 impl Call {
     pub(super) async fn inbound(&mut self, a: Caller) {
         let from_user = a.invite.head.from.uri.user().map(str::to_owned);
-        let caller = match authenticate(&self.sw, &a.invite, Challenge::Proxy, from_user.as_deref()).await {
+        let source = a.peer.addr.ip();
+        let caller = match authenticate_from(
+            &self.sw,
+            &a.invite,
+            Challenge::Proxy,
+            from_user.as_deref(),
+            source,
+        )
+        .await
+        {
             Ok(acc) => acc,
             Err(resp) => return self.respond(a.id, *resp),
         };

@@ -1,4 +1,9 @@
-//! Requests per minute per credential, in fixed one-minute windows.
+//! Requests per minute per credential, in fixed one-minute windows; and
+//! failed logins, in [`logins`].
+
+pub mod logins;
+
+pub use logins::{LoginGuard, LoginPolicy};
 
 use std::collections::HashMap;
 use std::sync::Mutex;
