@@ -20,6 +20,9 @@ pub enum StateError {
     /// The secrets key is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The configured time zone is unknown.
+    #[error("unknown time zone '{0}': use an IANA name such as Europe/Paris")]
+    TimeZone(String),
 }
 
 /// The API's shared state; cheap to clone.
@@ -41,6 +44,8 @@ pub struct AppState {
     pub bus: engine::events::Bus,
     /// Live call legs, kept by the switch.
     pub channels: Arc<engine::calls::Channels>,
+    /// Routing snapshots per workspace, dropped on configuration changes.
+    pub routing: Arc<engine::router::SnapshotCache>,
 }
 
 impl AppState {
@@ -49,9 +54,15 @@ impl AppState {
     pub async fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StateError> {
         let key = db.setting_or_insert("jwt_signing_key", &secret::random_hex(32)).await?;
         let sealer = Sealer::new(settings.secrets_key.as_deref(), &settings.data_dir)?;
+        let tz = match settings.time_zone.as_deref() {
+            None => jiff::tz::TimeZone::system(),
+            Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| StateError::TimeZone(name.to_owned()))?,
+        };
+        let bus = engine::events::Bus::default();
         Ok(AppState {
             sealer: Arc::new(sealer),
-            bus: engine::events::Bus::default(),
+            routing: Arc::new(engine::router::SnapshotCache::new(tz, &bus)),
+            bus,
             channels: Arc::default(),
             db,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),

@@ -93,6 +93,9 @@ pub struct Settings {
     #[arg(long, env = "CALLIOPE_QUOTAS", value_parser = parse_quotas)]
     #[serde(default, deserialize_with = "quota_table")]
     pub quotas: Option<Quotas>,
+    /// IANA time zone of routes' time windows, such as Europe/Paris [default: the system's].
+    #[arg(long, env = "CALLIOPE_TIMEZONE")]
+    pub timezone: Option<String>,
 }
 
 /// Quota overrides by name.
@@ -159,7 +162,8 @@ impl Settings {
             access_token_ttl,
             refresh_token_ttl,
             session_idle,
-            quotas
+            quotas,
+            timezone
         )
     }
 
@@ -227,6 +231,7 @@ impl Settings {
             quotas,
             data_dir: self.data_dir.clone().unwrap_or(d.data_dir),
             secrets_key: self.secrets_key.clone(),
+            time_zone: self.timezone.clone(),
         }
     }
 }

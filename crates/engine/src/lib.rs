@@ -6,11 +6,11 @@
 
 pub mod accounts;
 pub mod calls;
-pub mod dialplan;
 pub mod events;
 pub mod ipblock;
 pub mod location;
 pub mod recurrence;
 pub mod relay;
+pub mod router;
 pub mod secrets;
 pub mod signalling;
