@@ -89,3 +89,42 @@ impl SnapshotCache {
         Ok(snapshot)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(cache: &SnapshotCache) -> usize {
+        cache.snapshots.read().map_or(0, |m| m.len())
+    }
+
+    fn fill(cache: &SnapshotCache) {
+        let snapshot = Arc::new(Snapshot::build(1, &Tables::default(), TimeZone::UTC));
+        if let Ok(mut m) = cache.snapshots.write() {
+            m.insert(1, snapshot);
+        }
+    }
+
+    fn event(name: &'static str) -> Event {
+        Event { name, workspace_id: 0, at: 0, data: serde_json::Value::Null }
+    }
+
+    #[test]
+    fn changes_and_lagging_drop_every_snapshot() {
+        let bus = Bus::new(2);
+        let cache = SnapshotCache::new(TimeZone::UTC, &bus);
+        fill(&cache);
+        bus.publish(event("call.answered"));
+        cache.follow();
+        assert_eq!(cached(&cache), 1, "other events keep the snapshots");
+        bus.publish(event(CONFIG_CHANGED));
+        cache.follow();
+        assert_eq!(cached(&cache), 0, "a change drops them");
+        fill(&cache);
+        for _ in 0..5 {
+            bus.publish(event("call.answered"));
+        }
+        cache.follow();
+        assert_eq!(cached(&cache), 0, "a lagged receiver may have missed a change: drop all");
+    }
+}

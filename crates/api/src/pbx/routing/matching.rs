@@ -1,7 +1,8 @@
 //! `GET /api/routes`: the list, filtered by `context`, `destType` and
 //! `dest`; with `destNumber` the routes that admit the number, and with
 //! `destNumber` and `context` together exactly the one route a call would
-//! take (`engine::dialplan`), or 404.
+//! take: the answer of `engine::router::route` over the workspace's routing
+//! snapshot, the function real calls use, or 404.
 
 use axum::extract::{RawQuery, State};
 use serde_json::{json, Value as Json};
