@@ -2,6 +2,8 @@
 //! time on a workspace of 100k routes, 10k numbers and 1k lists.
 //! `cargo bench -p engine --bench router` (see README.md next to it).
 
+#![allow(clippy::field_reassign_with_default)]
+
 use std::time::Instant;
 
 use engine::router::{route, Inbound, Plan, Snapshot, Source, Tables};
