@@ -32,7 +32,7 @@ pub fn route(snap: &Snapshot, call: &Inbound, now: Millis) -> Plan {
         let reason = format!("call to {} routed {} times: a loop?", call.callee, call.hops);
         return reject(483, "EXCHANGE_ROUTING_ERROR", reason, None);
     }
-    if let Some(number) = snap.numbers.get(call.callee.as_str()) {
+    if let Some(number) = snap.number(&call.callee) {
         let target = if let Some(app) = number.application_id {
             Some(if snap.applications.contains(&app) {
                 Ok(Target::Application(app))

@@ -694,6 +694,19 @@ impl Snapshot {
         })
     }
 
+    /// The number (DID, hotline) `callee` dials: its exact text first,
+    /// then the same digits with the leading `+` added or removed.
+    pub fn number(&self, callee: &str) -> Option<&Number> {
+        if let Some(n) = self.numbers.get(callee) {
+            return Some(n);
+        }
+        match callee.strip_prefix('+') {
+            Some(bare) => self.numbers.get(bare),
+            None if !callee.is_empty() => self.numbers.get(&format!("+{callee}")),
+            None => None,
+        }
+    }
+
     /// A route by id.
     pub fn route(&self, id: i64) -> Option<&Route> {
         self.routes.get(&id)

@@ -169,6 +169,7 @@ fn numbers_and_hotlines_come_first() {
         (Target::Agent { agent_id: 2, extension: "1002".into() }, Some(1), None)
     );
     assert_eq!(routed(at("+15550002")).target, Target::Application(3));
+    assert_eq!(routed(at("15550002")).number_id, Some(2), "the same digits without +");
     assert_eq!(routed(at("88001")).target, Target::Agent { agent_id: 1, extension: "1001".into() });
     let Target::Extensions { ring, extensions } = routed(at("88002")).target else { panic!("extensions") };
     assert_eq!(ring, Ring::Together);
