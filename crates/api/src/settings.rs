@@ -26,6 +26,9 @@ pub struct Settings {
     /// The key that encrypts stored secrets (64 hex digits); when not
     /// given, one is made once and kept in `data_dir/secrets.key`.
     pub secrets_key: Option<String>,
+    /// The IANA time zone routes' time windows are read in (`--timezone`);
+    /// `None` for the system's.
+    pub time_zone: Option<String>,
 }
 
 impl Default for Settings {
@@ -39,6 +42,7 @@ impl Default for Settings {
             quotas: default_quotas(),
             data_dir: PathBuf::from("calliope-data"),
             secrets_key: None,
+            time_zone: None,
         }
     }
 }

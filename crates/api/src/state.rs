@@ -20,6 +20,9 @@ pub enum StateError {
     /// The secrets key is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The configured time zone is unknown.
+    #[error("unknown time zone '{0}': use an IANA name such as Europe/Paris")]
+    TimeZone(String),
 }
 
 /// The API's shared state; cheap to clone.
@@ -45,6 +48,8 @@ pub struct AppState {
     pub calls: Arc<engine::calls::Registry>,
     /// The SIP side, once it runs (to place calls).
     pub sip: Arc<std::sync::OnceLock<Arc<engine::signalling::Switch>>>,
+    /// Routing snapshots per workspace, dropped on configuration changes.
+    pub routing: Arc<engine::router::SnapshotCache>,
 }
 
 impl AppState {
@@ -53,9 +58,15 @@ impl AppState {
     pub async fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StateError> {
         let key = db.setting_or_insert("jwt_signing_key", &secret::random_hex(32)).await?;
         let sealer = Sealer::new(settings.secrets_key.as_deref(), &settings.data_dir)?;
+        let tz = match settings.time_zone.as_deref() {
+            None => jiff::tz::TimeZone::system(),
+            Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| StateError::TimeZone(name.to_owned()))?,
+        };
+        let bus = engine::events::Bus::default();
         Ok(AppState {
             sealer: Arc::new(sealer),
-            bus: engine::events::Bus::default(),
+            routing: Arc::new(engine::router::SnapshotCache::new(tz, &bus)),
+            bus,
             calls: Arc::default(),
             sip: Arc::default(),
             db,

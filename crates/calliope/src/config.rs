@@ -116,6 +116,9 @@ pub struct Settings {
     #[arg(long, env = "CALLIOPE_QUOTAS", value_parser = parse_quotas)]
     #[serde(default, deserialize_with = "quota_table")]
     pub quotas: Option<Quotas>,
+    /// IANA time zone of routes' time windows, such as Europe/Paris [default: the system's].
+    #[arg(long, env = "CALLIOPE_TIMEZONE")]
+    pub timezone: Option<String>,
 }
 
 /// Quota overrides by name.
@@ -189,7 +192,8 @@ impl Settings {
             ring_timeout,
             max_calls,
             shutdown_grace,
-            quotas
+            quotas,
+            timezone
         )
     }
 
@@ -284,6 +288,7 @@ impl Settings {
             quotas,
             data_dir: self.data_dir.clone().unwrap_or(d.data_dir),
             secrets_key: self.secrets_key.clone(),
+            time_zone: self.timezone.clone(),
         }
     }
 }

@@ -7,12 +7,12 @@
 pub mod accounts;
 pub mod calls;
 pub mod clock;
-pub mod dialplan;
 pub mod events;
 pub mod ipblock;
 pub mod location;
 pub mod media;
 pub mod recurrence;
 pub mod relay;
+pub mod router;
 pub mod secrets;
 pub mod signalling;

@@ -2,8 +2,6 @@
 //! addresses, phone numbers, extension lists, parameters. Each answers what
 //! is wrong, for a field error.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
 use store::{Value, Values};
 
 use crate::error::{ApiError, FieldError};
@@ -34,79 +32,13 @@ pub fn run(values: &Values, checks: &[(&str, Check)]) -> Result<(), ApiError> {
     }
 }
 
-/// A host name: dot-separated labels of letters, digits and hyphens.
-fn hostname(host: &str) -> bool {
-    let labels: Vec<&str> = host.split('.').collect();
-    host.len() <= 253
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-        // All-numeric labels are an IPv4 address, and that did not parse.
-        && !labels.iter().all(|l| l.chars().all(|c| c.is_ascii_digit()))
-}
-
-fn port(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 5
-        && text.chars().all(|c| c.is_ascii_digit())
-        && text.parse::<u16>().is_ok_and(|p| p > 0)
-}
-
-/// `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
-fn host_port(text: &str) -> bool {
-    if let Some(rest) = text.strip_prefix('[') {
-        let Some((v6, after)) = rest.split_once(']') else { return false };
-        return v6.parse::<Ipv6Addr>().is_ok()
-            && (after.is_empty() || after.strip_prefix(':').is_some_and(port));
-    }
-    if text.parse::<Ipv6Addr>().is_ok() {
-        return true;
-    }
-    let (host, p) = match text.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (text, None),
-    };
-    (host.parse::<Ipv4Addr>().is_ok() || hostname(host)) && p.is_none_or(port)
-}
-
 /// A SIP address as a trunk's `remote_addr` or `local_addr`: `host`,
-/// `host:port`, or a `sip:`/`sips:` URI (`sip:user@host:port;params`).
+/// `host:port`, or a `sip:`/`sips:` URI (`sip:user@host:port;params`);
+/// read by the one shared parser (`engine::router::address`).
 pub fn address(text: &str) -> Result<(), String> {
-    let bad = || {
-        Err(format!(
-            "'{text}' is not an address: use host, host:port or a sip: URI (sip:host:port;transport=udp)"
-        ))
-    };
-    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return bad();
-    }
-    let lower = text.to_ascii_lowercase();
-    let uri = ["sip:", "sips:"].iter().find_map(|s| lower.starts_with(s).then(|| &text[s.len()..]));
-    let hostport = match uri {
-        None => text,
-        Some(rest) => {
-            let rest = rest.split(['?']).next().unwrap_or("");
-            let mut parts = rest.split(';');
-            let head = parts.next().unwrap_or("");
-            if parts.any(|p| p.is_empty()) {
-                return bad();
-            }
-            match head.rsplit_once('@') {
-                Some((user, host)) if !user.is_empty() => host,
-                Some(_) => return bad(),
-                None => head,
-            }
-        }
-    };
-    if host_port(hostport) {
-        Ok(())
-    } else {
-        bad()
-    }
+    engine::router::address::SipAddress::parse(text).map(|_| ()).map_err(|_| {
+        format!("'{text}' is not an address: use host, host:port or a sip: URI (sip:host:port;transport=udp)")
+    })
 }
 
 /// The host and port of an address, without scheme, user or parameters:
@@ -124,14 +56,12 @@ pub fn host_of(address: &str) -> &str {
     rest.rsplit_once('@').map_or(rest, |(_, h)| h)
 }
 
-/// A phone number: digits, with an optional leading `+`.
+/// A phone number: digits, with an optional leading `+` (the shared
+/// rule of `engine::router::address`).
 pub fn phone_number(text: &str) -> Result<(), String> {
-    let digits = text.strip_prefix('+').unwrap_or(text);
-    if !digits.is_empty() && digits.len() <= 32 && digits.chars().all(|c| c.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(format!("'{text}' is not a phone number (digits, with an optional leading +)"))
-    }
+    engine::router::address::phone_number(text)
+        .map(|_| ())
+        .map_err(|_| format!("'{text}' is not a phone number (digits, with an optional leading +)"))
 }
 
 fn token(text: &str) -> bool {

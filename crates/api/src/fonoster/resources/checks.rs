@@ -39,14 +39,6 @@ pub fn host_name(text: &str) -> Result<String, String> {
     Ok(name)
 }
 
-/// A host: a DNS name, an IPv4 address or a bracketed IPv6 address.
-fn host(text: &str) -> bool {
-    if let Some(v6) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-        return v6.parse::<std::net::Ipv6Addr>().is_ok();
-    }
-    text.parse::<std::net::Ipv4Addr>().is_ok() || host_name(text).is_ok()
-}
-
 /// The user part of a SIP address (an agent's or credentials' username):
 /// unreserved characters and the few punctuation marks SIP allows.
 pub fn sip_user(text: &str) -> Result<String, String> {
@@ -58,30 +50,16 @@ pub fn sip_user(text: &str) -> Result<String, String> {
 }
 
 /// A SIP URI or address: `[sip:|sips:][user@]host[:port][;params]`, as a
-/// trunk's inbound and outbound URIs (and the PBX's `remote_addr`) are.
+/// trunk's inbound and outbound URIs (and the PBX's `remote_addr`) are;
+/// read by the one shared parser (`engine::router::address`).
 pub fn sip_address(text: &str) -> Result<String, String> {
-    let bad = || "must be a SIP URI or address, such as sip:provider.com or 203.0.113.5:5060".to_owned();
     let text = text.trim();
-    if text.len() > MAX_LEN {
-        return Err(bad());
+    match engine::router::address::SipAddress::parse(text) {
+        Ok(_) => Ok(text.to_owned()),
+        Err(_) => {
+            Err("must be a SIP URI or address, such as sip:provider.com or 203.0.113.5:5060".to_owned())
+        }
     }
-    let lower = text.to_ascii_lowercase();
-    let rest = lower.strip_prefix("sips:").or_else(|| lower.strip_prefix("sip:")).unwrap_or(&lower);
-    let rest = rest.split(';').next().unwrap_or("");
-    let hostport = match rest.rsplit_once('@') {
-        Some((user, hp)) if sip_user(user).is_ok() => hp,
-        Some(_) => return Err(bad()),
-        None => rest,
-    };
-    let (h, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') || h.ends_with(']') => (h, Some(p)),
-        _ => (hostport, None),
-    };
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-    if !host(h) || !port_ok {
-        return Err(bad());
-    }
-    Ok(text.to_owned())
 }
 
 /// A `tel:` URL of a phone number; answers the number (`+17853178070`).
@@ -89,12 +67,7 @@ pub fn sip_address(text: &str) -> Result<String, String> {
 pub fn tel_url(text: &str) -> Result<String, String> {
     let bad = || "must be a tel: URL of a phone number, such as tel:+17853178070".to_owned();
     let number = text.trim().strip_prefix("tel:").ok_or_else(bad)?;
-    let number: String = number.chars().filter(|c| !"-. ()".contains(*c)).collect();
-    let digits = number.strip_prefix('+').unwrap_or(&number);
-    if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    Ok(number)
+    engine::router::address::normalise_number(number).map_err(|_| bad())
 }
 
 /// An ISO 3166-1 alpha-2 country code, uppercased.

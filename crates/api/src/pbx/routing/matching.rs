@@ -1,7 +1,8 @@
 //! `GET /api/routes`: the list, filtered by `context`, `destType` and
 //! `dest`; with `destNumber` the routes that admit the number, and with
 //! `destNumber` and `context` together exactly the one route a call would
-//! take (`engine::dialplan`), or 404.
+//! take: the answer of `engine::router::route` over the workspace's routing
+//! snapshot, the function real calls use, or 404.
 
 use axum::extract::{RawQuery, State};
 use serde_json::{json, Value as Json};
@@ -82,12 +83,20 @@ async fn list(
         return Ok(axum::Json(page.envelope(data)));
     };
     if let Some(context) = &ask.context {
-        let routes = all(&state, &ROUTES, scope, vec![Filter::eq("context", context.as_str())]).await?;
-        let chosen = engine::dialplan::choose(&routes, &number).filter(|r| passes(r, &ask.filters));
-        let Some(rec) = chosen else {
+        let store::Scope::Workspace(workspace) = scope else {
             return Err(ApiError::not_found(&format!("route for {number} in {context}")));
         };
-        let mut shown = show(&cx, rec).await?;
+        let snapshot = state.routing.get(&state.db, workspace).await?;
+        let call = engine::router::Inbound::new(engine::router::Source::Test, context, "", &number);
+        let plan = engine::router::route(&snapshot, &call, state.now());
+        let Some(id) = plan.route_id() else {
+            return Err(ApiError::not_found(&format!("route for {number} in {context}")));
+        };
+        let rec = state.db.get(&ROUTES, scope, &store::Key::Id(id)).await?;
+        if !passes(&rec, &ask.filters) {
+            return Err(ApiError::not_found(&format!("route for {number} in {context}")));
+        }
+        let mut shown = show(&cx, &rec).await?;
         for extra in MATCH_EXTRAS {
             shown[*extra] = json!("");
         }
@@ -96,7 +105,7 @@ async fn list(
     let matching: Vec<Record> = all(&state, &ROUTES, scope, ask.filters)
         .await?
         .into_iter()
-        .filter(|r| engine::dialplan::admits(r, &number))
+        .filter(|r| engine::router::select::admits(r, &number))
         .collect();
     let page_no = paging.page.unwrap_or(1).max(1);
     let per_page = paging.per_page.filter(|p| *p > 0).unwrap_or(1000).min(5000);

@@ -1,5 +1,7 @@
-//! Which route of a context a called number takes: the pure matching rule
-//! shared by the router and `GET /api/routes?destNumber=..&context=..`.
+//! Which route of a context a called number takes, stated over plain
+//! records: the rule the router's prefix index implements without
+//! scanning, kept as the listing's filter (`GET /api/routes?destNumber=`)
+//! and as the oracle that tests compare the index with.
 //!
 //! A route admits a number when it is not disabled, the number starts with
 //! its `prefix` and is no longer than its `max_length`. Among the routes

@@ -1,0 +1,130 @@
+//! The snapshots of every workspace, built on first use and dropped when
+//! the configuration changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use jiff::tz::TimeZone;
+use store::{Db, StoreError};
+use tokio::sync::broadcast::{self, error::TryRecvError};
+
+use super::snapshot::{Snapshot, Tables};
+use crate::events::{Bus, Event};
+use crate::signalling::CONFIG_CHANGED;
+
+/// Snapshots by workspace. Every lookup first reads the events published
+/// since the last one: a configuration change (or a lagged receiver, which
+/// may have missed one) drops every snapshot, so the next call rebuilds.
+/// The API publishes the change before it answers the write, so a request
+/// that follows a write always sees it.
+#[derive(Debug)]
+pub struct SnapshotCache {
+    tz: TimeZone,
+    snapshots: RwLock<HashMap<i64, Arc<Snapshot>>>,
+    events: Mutex<broadcast::Receiver<Arc<Event>>>,
+    /// Bumped on every drop, so a snapshot built from rows read before a
+    /// change is not kept.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl SnapshotCache {
+    /// A cache reading time windows in `tz`, following `bus`.
+    pub fn new(tz: TimeZone, bus: &Bus) -> SnapshotCache {
+        SnapshotCache {
+            tz,
+            snapshots: RwLock::default(),
+            events: Mutex::new(bus.subscribe()),
+            generation: Default::default(),
+        }
+    }
+
+    /// The time zone windows are read in.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// Drops every snapshot.
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut map) = self.snapshots.write() {
+            map.clear();
+        }
+    }
+
+    /// Reads the events waiting; drops everything on a change.
+    fn follow(&self) {
+        let Ok(mut events) = self.events.lock() else { return };
+        let mut changed = false;
+        loop {
+            match events.try_recv() {
+                Ok(e) if e.name == CONFIG_CHANGED => changed = true,
+                Ok(_) => {}
+                Err(TryRecvError::Lagged(_)) => changed = true,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        if changed {
+            self.clear();
+        }
+    }
+
+    /// The snapshot of `workspace_id`, built from `db` when there is none.
+    pub async fn get(&self, db: &Db, workspace_id: i64) -> Result<Arc<Snapshot>, StoreError> {
+        self.follow();
+        if let Some(s) = self.snapshots.read().ok().and_then(|m| m.get(&workspace_id).cloned()) {
+            return Ok(s);
+        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let tables = Tables::load(db, workspace_id).await?;
+        let snapshot = Arc::new(Snapshot::build(workspace_id, &tables, self.tz.clone()));
+        for line in &snapshot.skipped {
+            tracing::warn!(workspace = workspace_id, "routing: {line}");
+        }
+        self.follow();
+        if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+            if let Ok(mut map) = self.snapshots.write() {
+                map.insert(workspace_id, snapshot.clone());
+            }
+        }
+        Ok(snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(cache: &SnapshotCache) -> usize {
+        cache.snapshots.read().map_or(0, |m| m.len())
+    }
+
+    fn fill(cache: &SnapshotCache) {
+        let snapshot = Arc::new(Snapshot::build(1, &Tables::default(), TimeZone::UTC));
+        if let Ok(mut m) = cache.snapshots.write() {
+            m.insert(1, snapshot);
+        }
+    }
+
+    fn event(name: &'static str) -> Event {
+        Event { name, workspace_id: 0, at: 0, data: serde_json::Value::Null }
+    }
+
+    #[test]
+    fn changes_and_lagging_drop_every_snapshot() {
+        let bus = Bus::new(2);
+        let cache = SnapshotCache::new(TimeZone::UTC, &bus);
+        fill(&cache);
+        bus.publish(event("call.answered"));
+        cache.follow();
+        assert_eq!(cached(&cache), 1, "other events keep the snapshots");
+        bus.publish(event(CONFIG_CHANGED));
+        cache.follow();
+        assert_eq!(cached(&cache), 0, "a change drops them");
+        fill(&cache);
+        for _ in 0..5 {
+            bus.publish(event("call.answered"));
+        }
+        cache.follow();
+        assert_eq!(cached(&cache), 0, "a lagged receiver may have missed a change: drop all");
+    }
+}
