@@ -1,29 +1,13 @@
-//! Where the API gets the time, so tests can move it.
+//! Where the API gets the time: the engine's [`Clock`], so the API and the
+//! calls read one clock, and a [`ManualClock`] that API tests move.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+pub use engine::clock::{Clock, Sleep, SystemClock};
 use store::Millis;
 
-/// A source of the current time.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// Milliseconds since the epoch.
-    fn now(&self) -> Millis;
-}
-
-/// The system clock.
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Millis {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as Millis)
-    }
-}
-
-/// A clock that is the system clock plus an offset that tests advance.
+/// The system clock plus an offset that tests advance.
 #[derive(Debug, Default, Clone)]
 pub struct ManualClock {
     offset: Arc<AtomicI64>,
@@ -39,5 +23,9 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Millis {
         SystemClock.now() + self.offset.load(Ordering::SeqCst)
+    }
+
+    fn sleep_until(&self, at: Millis) -> Sleep {
+        SystemClock.sleep_until(at - self.offset.load(Ordering::SeqCst))
     }
 }

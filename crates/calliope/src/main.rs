@@ -59,7 +59,8 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     let db =
         store::Db::open(s.database_url.as_deref(), &settings.data_dir).await.context("opening the store")?;
     tracing::info!(backend = ?db.backend(), "store ready");
-    let state = api::AppState::new(db.clone(), settings, Arc::new(api::SystemClock)).await?;
+    let clock: Arc<dyn api::Clock> = Arc::new(api::SystemClock);
+    let state = api::AppState::new(db.clone(), settings, clock.clone()).await?;
 
     let email = s.admin_email.as_deref().unwrap_or("admin@calliope.local");
     if let Some(made) = api::service::identity::bootstrap(&state, email, s.admin_password.as_deref())
@@ -83,7 +84,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         state.sealer.clone(),
         state.bus.clone(),
         state.calls.clone(),
-        Arc::new(engine::clock::SystemClock),
+        clock,
     )
     .await?;
     let _ = state.sip.set(sip.switch.clone());

@@ -7,22 +7,11 @@ mod support;
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use futures_util::SinkExt;
+use serde_json::json;
 use support::calliope::Calliope;
+use support::events::next_json;
 use tokio_tungstenite::tungstenite::Message;
-
-async fn next_text<S>(ws: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
 
 #[test]
 fn subscriptions_and_sockets_are_capped() {
@@ -34,16 +23,16 @@ fn subscriptions_and_sockets_are_capped() {
         ws.send(Message::Text(json!({"type": "subscribe", "events": names}).to_string().into()))
             .await
             .unwrap();
-        assert_eq!(next_text(&mut ws).await["type"], "error", "65 names are too many");
+        assert_eq!(next_json(&mut ws).await["type"], "error", "65 names are too many");
         let long = "x".repeat(65);
         ws.send(Message::Text(json!({"type": "subscribe", "events": [long]}).to_string().into()))
             .await
             .unwrap();
-        assert_eq!(next_text(&mut ws).await["type"], "error", "a 65-character name is too long");
+        assert_eq!(next_json(&mut ws).await["type"], "error", "a 65-character name is too long");
         ws.send(Message::Text(json!({"type": "subscribe", "events": ["*"]}).to_string().into()))
             .await
             .unwrap();
-        assert_eq!(next_text(&mut ws).await["type"], "subscribed");
+        assert_eq!(next_json(&mut ws).await["type"], "subscribed");
 
         // 63 more sockets fit; the 65th is refused.
         let mut open = vec![ws];

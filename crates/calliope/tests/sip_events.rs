@@ -4,24 +4,11 @@
 
 mod support;
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use futures_util::SinkExt;
+use serde_json::json;
 use support::calliope::{assert_passed, Calliope, Sipp};
+use support::events::next_json;
 use tokio_tungstenite::tungstenite::Message;
-
-async fn next_event<S>(ws: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
 
 #[test]
 fn registration_events_reach_websocket_clients() {
@@ -36,7 +23,7 @@ async fn watch(url: String, sip: std::net::SocketAddr, agent: String) {
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let subscribe = json!({"type": "subscribe", "events": ["agent.registered", "agent.unregistered"]});
     ws.send(Message::Text(subscribe.to_string().into())).await.unwrap();
-    assert_eq!(next_event(&mut ws).await["type"], "subscribed");
+    assert_eq!(next_json(&mut ws).await["type"], "subscribed");
 
     let port = support::calliope::free_port();
     let register = |scenario: &'static str| {
@@ -45,13 +32,13 @@ async fn watch(url: String, sip: std::net::SocketAddr, agent: String) {
         })
     };
     assert_passed(&register("register.xml").await.unwrap(), "register");
-    let event = next_event(&mut ws).await;
+    let event = next_json(&mut ws).await;
     assert_eq!(event["type"], "agent.registered", "{event}");
     assert_eq!(event["data"]["agentRef"], agent.as_str());
     assert_eq!(event["data"]["username"], "3001");
 
     assert_passed(&register("unregister.xml").await.unwrap(), "unregister");
-    let event = next_event(&mut ws).await;
+    let event = next_json(&mut ws).await;
     assert_eq!(event["type"], "agent.unregistered", "{event}");
     assert_eq!(event["data"]["agentRef"], agent.as_str());
 }

@@ -7,4 +7,5 @@
 pub mod baresip;
 pub mod calliope;
 pub mod calls;
+pub mod events;
 pub mod ua;
