@@ -53,6 +53,13 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A workspace's own folder `kind` in the data directory (`media` for
+    /// uploads, `recordings`): one workspace never reads or overwrites
+    /// another's files.
+    pub fn workspace_dir(&self, kind: &str, workspace_id: i64) -> std::path::PathBuf {
+        self.settings.data_dir.join(kind).join(workspace_id.to_string())
+    }
+
     /// State over `db`; the signing key is made on first start and kept in
     /// the store, so tokens outlive a restart and every node shares it.
     pub async fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StateError> {

@@ -56,15 +56,20 @@ fn a_wav_played_into_a_live_call_arrives_as_the_file() {
         })
         .collect();
     let wav = media::wav::write(media::wav::Encoding::Pcm16, 8000, &samples).unwrap();
-    let path = c.dir.path().join("noise.wav");
-    std::fs::write(&path, wav).unwrap();
-    let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let uas = callee(&c, "uas_answer.xml", ear.local_addr().unwrap().port());
+    // Files elsewhere on the server are not the workspace's to play.
+    let outside = c.dir.path().join("noise.wav");
+    std::fs::write(&outside, &wav).unwrap();
     let (st, body) = c.call(
         "POST",
         "/api/channels",
-        json!({"destNumber": CALLEE, "app": "playback", "args": path.display().to_string()}),
+        json!({"destNumber": CALLEE, "app": "playback", "args": outside.display().to_string()}),
     );
+    assert_eq!(st, 400, "{body}");
+    let path = c.upload_media("noise.wav", &wav);
+    let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let uas = callee(&c, "uas_answer.xml", ear.local_addr().unwrap().port());
+    let (st, body) =
+        c.call("POST", "/api/channels", json!({"destNumber": CALLEE, "app": "playback", "args": path}));
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["result"], "ok");
     let mut packets = rtp(&ear, Duration::from_millis(2000));
@@ -115,7 +120,11 @@ fn a_recording_holds_what_each_side_said() {
     assert_eq!(st, 400, "video is refused");
     assert_eq!(c.call("DELETE", &format!("/api/channels/{uuid}"), Value::Null).0, 200);
     wait(uas, "callee");
-    let path = c.dir.path().join("recordings/both.wav");
+    // Recordings are kept per workspace: recordings/<workspace id>/.
+    let workspaces = std::fs::read_dir(c.dir.path().join("recordings")).unwrap();
+    let dirs: Vec<_> = workspaces.flatten().map(|e| e.path()).collect();
+    assert_eq!(dirs.len(), 1, "one workspace folder: {dirs:?}");
+    let path = dirs[0].join("both.wav");
     let mut wav = None;
     for _ in 0..50 {
         if let Ok(bytes) = std::fs::read(&path) {

@@ -170,8 +170,8 @@ async fn originate(
     let mut then = Vec::new();
     for a in apps {
         then.push(match a.app.as_str() {
-            "playback" => CallCommand::Play { uri: a.args },
-            "record_session" => CallCommand::Record { path: recording_path(&state, &a.args)? },
+            "playback" => CallCommand::Play { uri: playable(&state, ws, &a.args)? },
+            "record_session" => CallCommand::Record { path: recording_path(&state, ws, &a.args)? },
             "start_dtmf" => CallCommand::DetectDtmf { on: true },
             "stop_dtmf" => CallCommand::DetectDtmf { on: false },
             "park" => continue,
@@ -203,17 +203,45 @@ async fn originate(
     }
 }
 
+/// The plain file name at the end of `name` (no directories).
+fn file_name(name: &str) -> &str {
+    std::path::Path::new(name.trim()).file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+/// What `playback` may play: a `tone_stream://` or `silence_stream://`
+/// spec, or a WAV of the caller's workspace (an uploaded media file or a
+/// recording, named by its file name or its `media_path`); never any other
+/// file on the server.
+fn playable(state: &AppState, ws: i64, args: &str) -> Result<String, ApiError> {
+    let args = args.trim();
+    if args.starts_with("tone_stream://") || args.starts_with("silence_stream://") {
+        return Ok(args.to_owned());
+    }
+    let name = file_name(args);
+    ["media", "recordings"]
+        .into_iter()
+        .map(|kind| state.workspace_dir(kind, ws).join(name))
+        .find(|path| !name.is_empty() && path.is_file())
+        .map(|path| path.display().to_string())
+        .ok_or_else(|| {
+            ApiError::field(
+                "args",
+                "names no media of this workspace: upload it to /api/media, or give a tone_stream://",
+            )
+        })
+}
+
 /// Where a recording named `name` goes: a plain WAV file name, kept in
-/// the data directory's `recordings/`.
-fn recording_path(state: &AppState, name: &str) -> Result<String, ApiError> {
-    let base = std::path::Path::new(name).file_name().and_then(|n| n.to_str()).unwrap_or("");
+/// the workspace's `recordings/` folder of the data directory.
+fn recording_path(state: &AppState, ws: i64, name: &str) -> Result<String, ApiError> {
+    let base = file_name(name);
     if base.is_empty() {
         return Err(ApiError::field("file_name", "is required"));
     }
     if !base.to_ascii_lowercase().ends_with(".wav") {
         return Err(ApiError::field("file_name", "video is not supported: audio is recorded as .wav"));
     }
-    let dir = state.settings.data_dir.join("recordings");
+    let dir = state.workspace_dir("recordings", ws);
     std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
     Ok(dir.join(base).display().to_string())
 }
@@ -248,7 +276,7 @@ async fn control(
     let (command, file) = match body.action.as_str() {
         "deaf" => (CallCommand::Mute { on: on_off("deaf", body.deaf.as_deref())? }, None),
         "record" if on_off("record", body.record.as_deref())? => {
-            let path = recording_path(&state, body.file_name.as_deref().unwrap_or(""))?;
+            let path = recording_path(&state, ws, body.file_name.as_deref().unwrap_or(""))?;
             (CallCommand::Record { path: path.clone() }, Some(path))
         }
         "record" => (CallCommand::StopRecord, None),

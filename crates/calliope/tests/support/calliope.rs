@@ -141,6 +141,32 @@ impl Calliope {
         })
     }
 
+    /// Uploads a WAV to `/api/media` (multipart, PBX dialect); its
+    /// `media_path`.
+    pub fn upload_media(&self, name: &str, wav: &[u8]) -> String {
+        let boundary = "calliope-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: audio/wav\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(wav);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let answer: Value = rt.block_on(async {
+            let resp = reqwest::Client::new()
+                .post(format!("{}/api/media", self.http))
+                .header("X-XTRA-AUTH-ID", &self.token)
+                .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            resp.json().await.unwrap()
+        });
+        answer["data"]["media_path"].as_str().unwrap_or_else(|| panic!("upload failed: {answer}")).to_owned()
+    }
+
     /// An agent with extension `user` and digest password `password`.
     pub fn agent(&self, user: &str, password: &str) -> String {
         let (st, cred) = self.call(

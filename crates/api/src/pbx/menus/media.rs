@@ -72,7 +72,7 @@ async fn upload(
         return Err(ApiError::forbidden("no workspace"));
     };
     let stored = format!("upload-{}.wav", uuid::Uuid::new_v4());
-    let dir = state.settings.data_dir.join("media").join(workspace.to_string());
+    let dir = state.workspace_dir("media", workspace);
     tokio::fs::create_dir_all(&dir).await.map_err(ApiError::internal)?;
     let path = dir.join(&stored);
     tokio::fs::write(&path, &bytes).await.map_err(ApiError::internal)?;
