@@ -43,6 +43,11 @@ pub enum CallEvent {
     Stray(Box<Response>, Peer),
     /// A transaction got no answer in time (or its ACK never came).
     Timeout(TxId),
+    /// Another call asks for the leg a `Replaces` names (attended
+    /// transfer).
+    Join(Box<crate::calls::call::Join>),
+    /// The call this one was joined with ended.
+    PartnerLeft,
 }
 
 /// Where a call task's events go.
@@ -74,6 +79,8 @@ pub enum Cmd {
     Own(String, Owner),
     /// Stop routing Call-ID `0`.
     Disown(String),
+    /// Hand `1` to the call task that owns Call-ID `0`, if any.
+    Deliver(String, CallEvent),
 }
 
 /// How new calls are started: given the switch, the INVITE's transaction,
@@ -177,6 +184,13 @@ impl Core {
             }
             Cmd::Disown(call_id) => {
                 self.calls.remove(&call_id);
+            }
+            Cmd::Deliver(call_id, event) => {
+                // No owner: the event is dropped, and so is any reply
+                // channel in it, which the sender sees.
+                if let Some(owner) = self.calls.get(&call_id) {
+                    let _ = owner.send(event);
+                }
             }
         }
     }

@@ -8,6 +8,7 @@
 mod command;
 mod control;
 mod inbound;
+mod join;
 mod media;
 mod originate;
 mod phase;
@@ -15,6 +16,7 @@ mod ring;
 mod talk;
 mod transfer;
 
+pub use join::{Join, Joined, Replaces, TRANSFERRED};
 pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
 pub use originate::{originate, Destination, Originate, OriginateError};
 pub use phase::{ring_deadline, ring_expired, Phase, Signal};

@@ -208,6 +208,11 @@ impl Call {
                         }
                     }
                 }
+                CallEvent::Join(join) => {
+                    if let Some(ending) = self.join_here(s, *join).await {
+                        return ending;
+                    }
+                }
                 CallEvent::Timeout(TxId::Server(id)) if id == s.invite_a => {
                     // A never acknowledged our 200.
                     self.bye(&mut s.a).await;
