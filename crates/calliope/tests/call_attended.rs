@@ -251,7 +251,10 @@ fn phone(c: &Calliope, user: &str, password: &str, scenario: &str) -> (std::proc
         .args(&["-key", "codec", "8", "-key", "codec_name", "PCMA", "-s", user])
         .args(&["-mp", &free_port().to_string()])
         .spawn();
-    let reg = Sipp::new("register.xml", c.sip).args(&["-s", user, "-au", user, "-ap", password]).contact_port(contact).run();
+    let reg = Sipp::new("register.xml", c.sip)
+        .args(&["-s", user, "-au", user, "-ap", password])
+        .contact_port(contact)
+        .run();
     support::calliope::assert_passed(&reg, "the agent registers");
     (child, ear)
 }
@@ -342,4 +345,64 @@ fn a_replaces_naming_no_live_dialog_fails_with_a_notify_and_the_call_goes_on() {
     let ok = alice.response(&id1, Duration::from_secs(5)).expect("an answer to the BYE");
     assert_eq!(ok.status.code(), 200);
     wait(bob, "Bob stayed in the call until Alice's BYE");
+}
+
+#[test]
+fn an_invite_with_replaces_takes_over_a_leg_and_unknown_ones_get_481() {
+    let c = calliope(&[]);
+    let (bob, bob_ear) = phone(&c, CALLEE, "callee-pw", "uas_answer.xml");
+    let mut alice = Alice::new(c.sip);
+    let id1 = format!("alice-bob-{}", std::process::id());
+    let (bob_tag, alice_port) = alice.call(CALLEE, &id1, "a1");
+
+    let mut dave = Alice::new(c.sip);
+    let id2 = format!("dave-{}", std::process::id());
+    let unknown = "Replaces: nosuchcall;to-tag=x;from-tag=y\r\n";
+    let text = dave.invite_text(CALLEE, &format!("{id2}-x"), "d0", 1, unknown);
+    dave.send(&text);
+    let refused = dave.response(&format!("{id2}-x"), Duration::from_secs(5)).expect("an answer");
+    assert_eq!(refused.status.code(), 481, "{refused:?}");
+    let wrong_tag = format!("Replaces: {id1};to-tag=nope;from-tag=a1\r\n");
+    let text = dave.invite_text(CALLEE, &format!("{id2}-y"), "d0", 1, &wrong_tag);
+    dave.send(&text);
+    let refused = dave.response(&format!("{id2}-y"), Duration::from_secs(5)).expect("an answer");
+    assert_eq!(refused.status.code(), 481, "a mismatched tag: {refused:?}");
+
+    let header = format!("Replaces: {id1};to-tag={bob_tag};from-tag=a1\r\n");
+    let text = dave.invite_text(CALLEE, &id2, "d1", 1, &header);
+    dave.send(&text);
+    let ok = loop {
+        let r = dave.response(&id2, Duration::from_secs(5)).expect("an answer to the INVITE");
+        if r.status.code() >= 200 {
+            break r;
+        }
+    };
+    assert_eq!(ok.status.code(), 200, "{ok:?}");
+    let sdp = String::from_utf8_lossy(&ok.body).into_owned();
+    assert!(sdp.contains(&format!("m=audio {alice_port} ")), "Dave gets Alice's endpoint: {sdp}");
+    let theirs = ok.head.to_tag().unwrap().to_owned();
+    let via = dave.via();
+    let t = c.sip;
+    dave.send(&format!(
+        "ACK sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag=d1\r\nTo: <sip:{CALLEE}@{t}>;tag={theirs}\r\n\
+         Call-ID: {id2}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    ));
+    alice.collect(Duration::from_secs(5), |got| bye_for(got, &id1));
+    assert!(bye_for(&alice.got, &id1), "the replaced leg got BYE");
+
+    // Dave speaks where Alice did; Bob hears him.
+    let to_bob = thread::scope(|s| {
+        let bob_hears = s.spawn(|| rtp_packets(&bob_ear, Duration::from_millis(1200)));
+        send_rtp(&dave.media, SocketAddr::new(t.ip(), alice_port), 40, 0xda7e);
+        bob_hears.join().unwrap()
+    });
+    assert!(to_bob > 20, "Dave's RTP reached Bob: {to_bob} packets");
+    let via = dave.via();
+    dave.send(&format!(
+        "BYE sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag=d1\r\nTo: <sip:{CALLEE}@{t}>;tag={theirs}\r\n\
+         Call-ID: {id2}\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    ));
+    let bye_ok = dave.response(&id2, Duration::from_secs(5)).expect("an answer to the BYE");
+    assert_eq!(bye_ok.status.code(), 200);
+    wait(bob, "Bob talked to Dave and got the BYE when Dave hung up");
 }

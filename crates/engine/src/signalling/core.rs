@@ -283,6 +283,35 @@ impl Core {
                 resp.head.headers.push(HeaderName::Accept, "application/sdp");
                 let _ = self.txs.respond(now, id, resp);
             }
+            Method::Invite
+                if !in_dialog
+                    && request.head.headers.get(&crate::calls::call::replaces_header()).is_some() =>
+            {
+                // RFC 3891: the call that owns the named dialog decides;
+                // none owns it: 481.
+                let named = request
+                    .head
+                    .headers
+                    .get(&crate::calls::call::replaces_header())
+                    .and_then(crate::calls::call::Replaces::parse)
+                    .and_then(|r| self.calls.get(&r.call_id).cloned());
+                let request = match named {
+                    Some(owner) => {
+                        match owner.send(CallEvent::Request { id, request: Box::new(request), peer }) {
+                            Ok(()) => {
+                                self.servers.insert(id, owner);
+                                return;
+                            }
+                            Err(mpsc::error::SendError(CallEvent::Request { request, .. })) => *request,
+                            Err(_) => return,
+                        }
+                    }
+                    None => request,
+                };
+                let resp =
+                    Response::for_request(&request, StatusCode::CALL_DOES_NOT_EXIST, Some(&self.sw.tag()));
+                let _ = self.txs.respond(now, id, resp);
+            }
             Method::Invite if !in_dialog => {
                 let (tx, rx) = mpsc::unbounded_channel();
                 self.calls.insert(request.head.call_id.clone(), tx.clone());

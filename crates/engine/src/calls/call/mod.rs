@@ -16,8 +16,8 @@ mod ring;
 mod talk;
 mod transfer;
 
-pub use join::{Join, Joined, Replaces, TRANSFERRED};
 pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
+pub use join::{replaces_header, Join, Joined, Replaces, TRANSFERRED};
 pub use originate::{originate, Destination, Originate, OriginateError};
 pub use phase::{ring_deadline, ring_expired, Phase, Signal};
 pub use transfer::{refer_target, ReferTarget};

@@ -77,9 +77,15 @@ impl Call {
                 Input::Timer => continue,
             };
             match event {
-                CallEvent::Request { id, request, .. } => {
+                CallEvent::Request { id, request, peer } => {
                     let from_a = request.head.call_id == s.a.call_id();
-                    if !from_a && request.head.call_id != s.b.call_id() {
+                    let ours = from_a || request.head.call_id == s.b.call_id();
+                    if !ours && request.method == Method::Invite && request.head.to_tag().is_none() {
+                        // An INVITE with Replaces that the switch routed here.
+                        self.replace_here(s, id, &request, peer).await;
+                        continue;
+                    }
+                    if !ours {
                         // A fork that lost, still talking to us.
                         let status = if request.method == Method::Bye {
                             StatusCode::OK

@@ -12,9 +12,9 @@ use sip::transaction::{Peer, Protocol, ServerTxId};
 use sip::{HeaderName, MediaType, Method, NameAddr, Request, Response, StatusCode, Uri};
 use store::Millis;
 
+use super::join::Replaces;
 use super::ring::{not_now, Fork, Ring};
 use super::talk::Bridged;
-use super::join::Replaces;
 use super::{Call, Ending};
 use crate::calls::leg::{Leg, Role};
 use crate::calls::sdp::{local, side_media};
