@@ -2,7 +2,9 @@
 //! re-INVITE and UPDATE are relayed to the other side (hold, codec
 //! change), a crossing one answered 491; INFO DTMF becomes an event; a
 //! late second answer from another fork is ACKed and sent BYE; A's answer
-//! to our late offer arrives in its ACK.
+//! to our late offer arrives in its ACK. REFER transfers (blind, or
+//! attended with `Replaces`), another call's request to join, and an
+//! INVITE with `Replaces` for one of the legs are handled here too.
 
 use sip::sdp::{self, Direction};
 use sip::transaction::{ClientTxId, ServerTxId, TxId};
