@@ -141,10 +141,10 @@ impl Alice {
         )
     }
 
-    /// Calls `to` (answering the digest challenge); returns Calliope's tag
-    /// and the RTP port its answer gives.
-    fn call(&mut self, to: &str, call_id: &str, tag: &str) -> (String, u16) {
-        let first = self.invite_text(to, call_id, tag, 1, "");
+    /// Sends an INVITE with `extra` headers, answering a digest challenge;
+    /// returns the first final status and the last final response.
+    fn invite(&mut self, to: &str, call_id: &str, tag: &str, extra: &str) -> (u16, Response) {
+        let first = self.invite_text(to, call_id, tag, 1, extra);
         self.send(&first);
         let wait = Duration::from_secs(10);
         let challenge = loop {
@@ -153,7 +153,7 @@ impl Alice {
                 break r;
             }
         };
-        assert_eq!(challenge.status.code(), 407, "{challenge:?}");
+        let first_status = challenge.status.code();
         let via = first.lines().nth(1).unwrap().to_owned();
         let to_tag = challenge.head.to_tag().unwrap_or_default().to_owned();
         let ack = format!(
@@ -162,6 +162,9 @@ impl Alice {
             t = self.target
         );
         self.send(&ack);
+        if first_status != 407 {
+            return (first_status, challenge);
+        }
         let c = challenge
             .head
             .proxy_authenticate()
@@ -178,17 +181,20 @@ impl Alice {
             cnonce: "0a4f113b",
             nc: 1,
         };
-        let auth = format!("Proxy-Authorization: {}\r\n", Credentials::answer(&c, &answer));
+        let auth = format!("{extra}Proxy-Authorization: {}\r\n", Credentials::answer(&c, &answer));
         let second = self.invite_text(to, call_id, tag, 2, &auth);
         self.send(&second);
-        let ok = loop {
+        let last = loop {
             let r = self.response(call_id, Duration::from_secs(15)).expect("an answer to the INVITE");
             if r.status.code() >= 200 {
                 break r;
             }
         };
-        assert_eq!(ok.status.code(), 200, "{ok:?}");
-        let theirs = ok.head.to_tag().unwrap().to_owned();
+        (first_status, last)
+    }
+
+    /// ACKs a 2xx to an INVITE with CSeq 2.
+    fn ack_2xx(&mut self, to: &str, call_id: &str, tag: &str, theirs: &str) {
         let via = self.via();
         let ack = format!(
             "ACK sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag={tag}\r\nTo: <sip:{to}@{t}>;tag={theirs}\r\n\
@@ -196,6 +202,16 @@ impl Alice {
             t = self.target
         );
         self.send(&ack);
+    }
+
+    /// Calls `to` (answering the digest challenge); returns Calliope's tag
+    /// and the RTP port its answer gives.
+    fn call(&mut self, to: &str, call_id: &str, tag: &str) -> (String, u16) {
+        let (first, ok) = self.invite(to, call_id, tag, "");
+        assert_eq!(first, 407, "{ok:?}");
+        assert_eq!(ok.status.code(), 200, "{ok:?}");
+        let theirs = ok.head.to_tag().unwrap().to_owned();
+        self.ack_2xx(to, call_id, tag, &theirs);
         let sdp = String::from_utf8_lossy(&ok.body).into_owned();
         let port = sdp
             .lines()
@@ -358,35 +374,22 @@ fn an_invite_with_replaces_takes_over_a_leg_and_unknown_ones_get_481() {
     let mut dave = Alice::new(c.sip);
     let id2 = format!("dave-{}", std::process::id());
     let unknown = "Replaces: nosuchcall;to-tag=x;from-tag=y\r\n";
-    let text = dave.invite_text(CALLEE, &format!("{id2}-x"), "d0", 1, unknown);
-    dave.send(&text);
-    let refused = dave.response(&format!("{id2}-x"), Duration::from_secs(5)).expect("an answer");
-    assert_eq!(refused.status.code(), 481, "{refused:?}");
+    let (status, _) = dave.invite(CALLEE, &format!("{id2}-x"), "d0", unknown);
+    assert_eq!(status, 481, "no call owns the dialog");
     let wrong_tag = format!("Replaces: {id1};to-tag=nope;from-tag=a1\r\n");
-    let text = dave.invite_text(CALLEE, &format!("{id2}-y"), "d0", 1, &wrong_tag);
-    dave.send(&text);
-    let refused = dave.response(&format!("{id2}-y"), Duration::from_secs(5)).expect("an answer");
+    let (first, refused) = dave.invite(CALLEE, &format!("{id2}-y"), "d0", &wrong_tag);
+    assert_eq!(first, 407, "taking a leg over needs credentials");
     assert_eq!(refused.status.code(), 481, "a mismatched tag: {refused:?}");
 
     let header = format!("Replaces: {id1};to-tag={bob_tag};from-tag=a1\r\n");
-    let text = dave.invite_text(CALLEE, &id2, "d1", 1, &header);
-    dave.send(&text);
-    let ok = loop {
-        let r = dave.response(&id2, Duration::from_secs(5)).expect("an answer to the INVITE");
-        if r.status.code() >= 200 {
-            break r;
-        }
-    };
+    let (first, ok) = dave.invite(CALLEE, &id2, "d1", &header);
+    assert_eq!(first, 407, "taking a leg over needs credentials");
     assert_eq!(ok.status.code(), 200, "{ok:?}");
     let sdp = String::from_utf8_lossy(&ok.body).into_owned();
     assert!(sdp.contains(&format!("m=audio {alice_port} ")), "Dave gets Alice's endpoint: {sdp}");
     let theirs = ok.head.to_tag().unwrap().to_owned();
-    let via = dave.via();
     let t = c.sip;
-    dave.send(&format!(
-        "ACK sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag=d1\r\nTo: <sip:{CALLEE}@{t}>;tag={theirs}\r\n\
-         Call-ID: {id2}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-    ));
+    dave.ack_2xx(CALLEE, &id2, "d1", &theirs);
     alice.collect(Duration::from_secs(5), |got| bye_for(got, &id1));
     assert!(bye_for(&alice.got, &id1), "the replaced leg got BYE");
 
@@ -400,7 +403,7 @@ fn an_invite_with_replaces_takes_over_a_leg_and_unknown_ones_get_481() {
     let via = dave.via();
     dave.send(&format!(
         "BYE sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag=d1\r\nTo: <sip:{CALLEE}@{t}>;tag={theirs}\r\n\
-         Call-ID: {id2}\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+         Call-ID: {id2}\r\nCSeq: 3 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
     ));
     let bye_ok = dave.response(&id2, Duration::from_secs(5)).expect("an answer to the BYE");
     assert_eq!(bye_ok.status.code(), 200);

@@ -1,6 +1,7 @@
 //! An INVITE with a `Replaces` header (RFC 3891) for a leg of a talking
 //! call: the switch routes it to the call that owns the named dialog
-//! (481 when none does); the call checks the tags, answers the new caller
+//! (481 when none does); the call authenticates the sender as an agent
+//! of its workspace, checks the tags, answers the new caller
 //! with the replaced leg's media endpoint and sends the old leg BYE.
 
 use sip::sdp::{self, Direction};
@@ -13,6 +14,7 @@ use super::talk::Bridged;
 use super::Call;
 use crate::calls::leg::{Leg, Role};
 use crate::calls::sdp::{answer_preferring, side_media};
+use crate::signalling::auth::{authenticate_from, Challenge};
 
 impl Call {
     /// Answers an INVITE with a `Replaces` header (RFC 3891) that reached
@@ -26,6 +28,20 @@ impl Call {
         invite: &Request,
         peer: Peer,
     ) {
+        // Only an agent of the call's workspace may take a leg over.
+        let from_user = invite.head.from.uri.user().map(str::to_owned);
+        let source = peer.addr.ip();
+        match authenticate_from(&self.sw, invite, Challenge::Proxy, from_user.as_deref(), source).await {
+            Ok(account) if account.workspace_id == self.workspace_id => {}
+            Ok(_) => {
+                self.respond(id, Response::for_request(invite, StatusCode::FORBIDDEN, None));
+                return;
+            }
+            Err(resp) => {
+                self.respond(id, *resp);
+                return;
+            }
+        }
         let replaces = invite.head.headers.get(&replaces_header()).and_then(Replaces::parse);
         let matches = |leg: &Leg| {
             let d = leg.dialog.id();
