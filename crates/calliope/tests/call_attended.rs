@@ -1,6 +1,6 @@
 //! Attended transfer against real peers: Alice (a hand-driven UA, since
 //! one SIPp cannot hold two dialogs) calls Bob and Carol (SIPp agents),
-//! then sends REFER with `Replaces` on the first call; Bob and Carol must
+//! puts Bob on hold and sends REFER with `Replaces` on the first call; Bob and Carol must
 //! then hear each other (RTP reaches sockets the test reads), Alice gets
 //! NOTIFY 200 and BYE on both calls, and the records say how it ended.
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -222,12 +222,47 @@ impl Alice {
         (theirs, port)
     }
 
+    /// Puts the far end of the dialog on hold (a sendonly re-INVITE with
+    /// CSeq `cseq`) and returns the answer's status.
+    fn hold(&mut self, dialog: (&str, &str, &str, &str), cseq: u32) -> u16 {
+        let (to, call_id, tag, theirs) = dialog;
+        let body = format!(
+            "v=0\r\no=alice 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendonly\r\n",
+            self.media.local_addr().unwrap().port()
+        );
+        let via = self.via();
+        let text = format!(
+            "INVITE sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag={tag}\r\nTo: <sip:{to}@{t}>;tag={theirs}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {cseq} INVITE\r\nContact: <sip:{CALLER}@{l}>\r\nMax-Forwards: 70\r\n\
+             Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len(),
+            t = self.target,
+            l = self.local,
+        );
+        self.send(&text);
+        let ok = loop {
+            let r = self.response(call_id, Duration::from_secs(10)).expect("an answer to the re-INVITE");
+            if r.status.code() >= 200 {
+                break r;
+            }
+        };
+        let via = self.via();
+        self.send(&format!(
+            "ACK sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag={tag}\r\nTo: <sip:{to}@{t}>;tag={theirs}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {cseq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+            t = self.target
+        ));
+        ok.status.code()
+    }
+
     /// Sends REFER in the dialog and returns the status of its answer.
-    fn refer(&mut self, to: &str, call_id: &str, tag: &str, theirs: &str, refer_to: &str) -> u16 {
+    fn refer(&mut self, dialog: (&str, &str, &str, &str), cseq: u32, refer_to: &str) -> u16 {
+        let (to, call_id, tag, theirs) = dialog;
         let via = self.via();
         let text = format!(
             "REFER sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag={tag}\r\nTo: <sip:{to}@{t}>;tag={theirs}\r\n\
-             Call-ID: {call_id}\r\nCSeq: 3 REFER\r\nContact: <sip:{CALLER}@{l}>\r\nRefer-To: {refer_to}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {cseq} REFER\r\nContact: <sip:{CALLER}@{l}>\r\nRefer-To: {refer_to}\r\n\
              Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
             t = self.target,
             l = self.local,
@@ -285,6 +320,8 @@ fn attended_transfer_joins_the_two_far_ends() {
     let id1 = format!("alice-bob-{}", std::process::id());
     let id2 = format!("alice-carol-{}", std::process::id());
     let (bob_tag, _) = alice.call(CALLEE, &id1, "a1");
+    // Alice puts Bob on hold, then calls Carol.
+    assert_eq!(alice.hold((CALLEE, &id1, "a1", &bob_tag), 3), 200, "Bob is held");
     let (carol_tag, alice_port_2) = alice.call(TARGET, &id2, "a2");
     let alice_side_2 = SocketAddr::new(c.sip.ip(), alice_port_2);
     // Alice speaks to Carol: Carol's ear learns where her call's media is.
@@ -297,7 +334,7 @@ fn attended_transfer_joins_the_two_far_ends() {
 
     let replaces = format!("{id2}%3Bto-tag%3D{carol_tag}%3Bfrom-tag%3Da2");
     let refer_to = format!("<sip:{TARGET}@{}?Replaces={replaces}>", c.sip);
-    assert_eq!(alice.refer(CALLEE, &id1, "a1", &bob_tag, &refer_to), 202);
+    assert_eq!(alice.refer((CALLEE, &id1, "a1", &bob_tag), 4, &refer_to), 202);
     alice.collect(Duration::from_secs(10), |got| {
         got.iter().any(|r| is_notify_with(r, "200")) && bye_for(got, &id1) && bye_for(got, &id2)
     });
@@ -346,7 +383,7 @@ fn a_replaces_naming_no_live_dialog_fails_with_a_notify_and_the_call_goes_on() {
     let id1 = format!("alice-bob-{}", std::process::id());
     let (bob_tag, _) = alice.call(CALLEE, &id1, "a1");
     let refer_to = format!("<sip:{TARGET}@{}?Replaces=nosuchcall%3Bto-tag%3Dx%3Bfrom-tag%3Dy>", c.sip);
-    assert_eq!(alice.refer(CALLEE, &id1, "a1", &bob_tag, &refer_to), 202);
+    assert_eq!(alice.refer((CALLEE, &id1, "a1", &bob_tag), 3, &refer_to), 202);
     alice.collect(Duration::from_secs(5), |got| got.iter().any(|r| is_notify_with(r, "481")));
     assert!(alice.got.iter().any(|r| is_notify_with(r, "481")), "NOTIFY 481: {:?}", alice.got);
     assert!(!bye_for(&alice.got, &id1), "the call goes on");
