@@ -207,10 +207,17 @@ impl Call {
     /// Re-INVITEs `leg` towards the joined endpoint; its media on success,
     /// else the failure status.
     async fn repoint(&mut self, leg: &mut Leg, joined: &Joined) -> Result<SideMedia, u16> {
+        self.reinvite(leg, joined.port, joined.codec).await
+    }
+
+    /// Re-INVITEs `leg` with a sendrecv offer of `codec` at our `port`
+    /// (which also takes it off hold); its media on success, else the
+    /// failure status.
+    async fn reinvite(&mut self, leg: &mut Leg, port: u16, codec: u8) -> Result<SideMedia, u16> {
         let ip = self.media_ip(leg.peer.addr);
         let version = leg.next_version();
-        let codec: Codec = codec_of(joined.codec);
-        let offer = sdp::offer(&local(ip, joined.port, vec![codec], Direction::SendRecv, version));
+        let codec: Codec = codec_of(codec);
+        let offer = sdp::offer(&local(ip, port, vec![codec], Direction::SendRecv, version));
         let mut invite = leg.request(Method::Invite, self.via(leg.peer)).ok_or(481u16)?;
         invite.head.headers.push(HeaderName::Contact, self.contact());
         let invite = invite.with_body(&MediaType::sdp(), offer.to_string().into_bytes());
@@ -282,6 +289,14 @@ impl Call {
         }
         let (replaced, kept) = if side == 0 { (&mut s.a, &mut s.b) } else { (&mut s.b, &mut s.a) };
         self.bye(replaced).await;
+        // The kept leg may have been held by the transferor: take it off
+        // hold (phones hold the consultation call before transferring).
+        let kept_id = s.ids[1 - side];
+        let (port, codec) = (s.media.port(kept_id), s.media.codec(kept_id));
+        match self.reinvite(kept, port, codec).await {
+            Ok(media) => s.media.set(kept_id, media, kept.peer.addr.ip(), Direction::SendRecv).await,
+            Err(status) => tracing::debug!(status, "the kept leg refused to be taken off hold"),
+        }
         Some(self.linked(kept, join.partner, Some(&mut s.media.events)).await)
     }
 
