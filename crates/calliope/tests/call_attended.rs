@@ -355,6 +355,8 @@ fn attended_transfer_joins_the_two_far_ends() {
         send_rtp(&bob_ear, alice_side_2, 40, 0xb0b);
         carol_hears.join().unwrap()
     });
+    let legs = c.pbx_get("/api/channels").1.as_array().cloned().unwrap_or_default();
+    assert_eq!(legs.len(), 2, "only Bob's and Carol's legs are live: {legs:?}");
     let to_alice = rtp_packets(&alice.media, Duration::from_millis(300));
     assert!(to_bob > 20, "Carol's RTP reached Bob: {to_bob} packets");
     assert!(to_carol > 20, "Bob's RTP reached Carol: {to_carol} packets");

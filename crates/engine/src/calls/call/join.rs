@@ -173,6 +173,7 @@ impl Call {
         let transferor = if side == 0 { &mut s.a } else { &mut s.b };
         self.notify_refer(transferor, "200 OK", true).await;
         self.bye(transferor).await;
+        self.admission.remove_leg(&transferor.uuid);
         self.publish(
             "call.transfer",
             serde_json::json!({"replaces": replaces.call_id, "status": "completed"}),
@@ -289,6 +290,7 @@ impl Call {
         }
         let (replaced, kept) = if side == 0 { (&mut s.a, &mut s.b) } else { (&mut s.b, &mut s.a) };
         self.bye(replaced).await;
+        self.admission.remove_leg(&replaced.uuid);
         // The kept leg may have been held by the transferor: take it off
         // hold (phones hold the consultation call before transferring).
         let kept_id = s.ids[1 - side];
