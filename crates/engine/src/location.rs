@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use store::schema::REGISTRATIONS;
-use store::{Db, Filter, Millis, Op, Operand, Query, Scope, Value};
+use store::{Change, Db, Filter, Millis, Op, Operand, Query, Scope, Value};
 use tokio::sync::Notify;
 
 /// How a contact is reached.
@@ -272,49 +272,48 @@ impl Backlog {
     }
 }
 
+/// Writes `writes` in one transaction; when that fails, one at a time so
+/// that one bad write never costs the others.
 async fn write_all(db: &Db, writes: HashMap<(i64, String), Write>) {
-    for write in writes.into_values() {
-        let result = match write {
-            Write::Put(b) => put(db, &b).await,
-            Write::Remove { agent_id, workspace_id, contact } => {
-                remove(db, Scope::Workspace(workspace_id), agent_id, &contact).await
-            }
-        };
-        if let Err(e) = result {
+    if writes.is_empty() {
+        return;
+    }
+    let changes: Vec<Change> = writes.into_values().map(|w| w.change()).collect();
+    let Err(e) = db.apply(&REGISTRATIONS, &changes).await else { return };
+    tracing::warn!(error = %e, count = changes.len(), "a batch of registrations failed; writing them one by one");
+    for change in changes {
+        if let Err(e) = db.apply(&REGISTRATIONS, std::slice::from_ref(&change)).await {
             tracing::warn!(error = %e, "could not store a registration");
         }
     }
 }
 
-async fn remove(db: &Db, scope: Scope, agent_id: i64, contact: &str) -> Result<(), store::StoreError> {
-    let filters = [Filter::eq("agent_id", agent_id), Filter::eq("contact", contact)];
-    if let Some(rec) = db.find(&REGISTRATIONS, scope, &filters).await? {
-        db.delete(&REGISTRATIONS, scope, &store::Key::Id(rec.id)).await?;
-    }
-    Ok(())
-}
-
-async fn put(db: &Db, b: &Binding) -> Result<(), store::StoreError> {
-    let scope = Scope::Workspace(b.workspace_id);
-    let values = vec![
-        ("agent_id", Value::Int(b.agent_id)),
-        ("aor", b.aor.as_str().into()),
-        ("contact", b.contact.as_str().into()),
-        ("source", b.source.to_string().into()),
-        ("transport", b.transport.as_str().into()),
-        ("expires_at", Value::Int(b.expires_at)),
-        ("call_id", b.call_id.as_str().into()),
-        ("cseq", Value::Int(b.cseq as i64)),
-        ("user_agent", b.user_agent.as_str().into()),
-    ];
-    let filters = [Filter::eq("agent_id", b.agent_id), Filter::eq("contact", b.contact.as_str())];
-    match db.find(&REGISTRATIONS, scope, &filters).await? {
-        Some(rec) => {
-            db.update(&REGISTRATIONS, scope, &store::Key::Id(rec.id), values, b.registered_at).await?
+impl Write {
+    /// The store change that makes this write.
+    fn change(self) -> Change {
+        match self {
+            Write::Put(b) => {
+                let filters =
+                    vec![Filter::eq("agent_id", b.agent_id), Filter::eq("contact", b.contact.as_str())];
+                let values = vec![
+                    ("agent_id", Value::Int(b.agent_id)),
+                    ("aor", b.aor.as_str().into()),
+                    ("contact", b.contact.as_str().into()),
+                    ("source", b.source.to_string().into()),
+                    ("transport", b.transport.as_str().into()),
+                    ("expires_at", Value::Int(b.expires_at)),
+                    ("call_id", b.call_id.as_str().into()),
+                    ("cseq", Value::Int(b.cseq as i64)),
+                    ("user_agent", b.user_agent.as_str().into()),
+                ];
+                Change::Put { scope: Scope::Workspace(b.workspace_id), filters, values, now: b.registered_at }
+            }
+            Write::Remove { agent_id, workspace_id, contact } => Change::Remove {
+                scope: Scope::Workspace(workspace_id),
+                filters: vec![Filter::eq("agent_id", agent_id), Filter::eq("contact", contact)],
+            },
         }
-        None => db.insert(&REGISTRATIONS, scope, values, b.registered_at).await?,
-    };
-    Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,10 @@ use crate::{
     StoreError, Value, Values,
 };
 
+mod batch;
+
+pub use batch::Change;
+
 /// How a record is addressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Key {
@@ -307,16 +311,7 @@ impl Db {
             .retrying(|| async {
                 let mut tx = self.begin_write().await?;
                 let current = get_in(&mut tx, res, scope, key).await?;
-                check_values(&mut tx, self.backend(), res, scope, &values, Some(&current)).await?;
-                let mut sql = Sql::new("");
-                let mut sets = vec![format!("updated_at = {}", sql.arg(Value::Int(now), Kind::Int))];
-                for (name, value) in &values {
-                    let kind = field_kind(res, name)?;
-                    sets.push(format!("{name} = {}", sql.arg(value.clone(), kind)));
-                }
-                let id = sql.arg(Value::Int(current.id), Kind::Int);
-                sql.text = format!("UPDATE {} SET {} WHERE id = {id}", res.table, sets.join(", "));
-                sql.query().execute(&mut *tx).await?;
+                update_in(&mut tx, self.backend(), res, scope, &current, &values, now).await?;
                 tx.commit().await?;
                 Ok(current.id)
             })
@@ -415,6 +410,30 @@ async fn delete_in(conn: &mut AnyConnection, res: &Resource, current: &Record) -
     let mut sql = Sql::new(format!("DELETE FROM {} WHERE id = ", res.table));
     let p = sql.arg(Value::Int(current.id), Kind::Int);
     sql.text.push_str(&p);
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Changes the given fields of `current` within `conn`'s transaction,
+/// after the checks.
+async fn update_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    res: &Resource,
+    scope: Scope,
+    current: &Record,
+    values: &Values,
+    now: Millis,
+) -> Result<(), StoreError> {
+    check_values(conn, backend, res, scope, values, Some(current)).await?;
+    let mut sql = Sql::new("");
+    let mut sets = vec![format!("updated_at = {}", sql.arg(Value::Int(now), Kind::Int))];
+    for (name, value) in values {
+        let kind = field_kind(res, name)?;
+        sets.push(format!("{name} = {}", sql.arg(value.clone(), kind)));
+    }
+    let id = sql.arg(Value::Int(current.id), Kind::Int);
+    sql.text = format!("UPDATE {} SET {} WHERE id = {id}", res.table, sets.join(", "));
     sql.query().execute(&mut *conn).await?;
     Ok(())
 }

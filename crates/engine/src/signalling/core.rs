@@ -43,6 +43,11 @@ pub enum CallEvent {
     Stray(Box<Response>, Peer),
     /// A transaction got no answer in time (or its ACK never came).
     Timeout(TxId),
+    /// Another call asks for the leg a `Replaces` names (attended
+    /// transfer).
+    Join(Box<crate::calls::call::Join>),
+    /// The call this one was joined with ended.
+    PartnerLeft,
 }
 
 /// Where a call task's events go.
@@ -74,6 +79,8 @@ pub enum Cmd {
     Own(String, Owner),
     /// Stop routing Call-ID `0`.
     Disown(String),
+    /// Hand `1` to the call task that owns Call-ID `0`, if any.
+    Deliver(String, CallEvent),
 }
 
 /// How new calls are started: given the switch, the INVITE's transaction,
@@ -178,6 +185,13 @@ impl Core {
             Cmd::Disown(call_id) => {
                 self.calls.remove(&call_id);
             }
+            Cmd::Deliver(call_id, event) => {
+                // No owner: the event is dropped, and so is any reply
+                // channel in it, which the sender sees.
+                if let Some(owner) = self.calls.get(&call_id) {
+                    let _ = owner.send(event);
+                }
+            }
         }
     }
 
@@ -267,6 +281,35 @@ impl Core {
                 let mut resp = Response::for_request(&request, StatusCode::OK, Some(&self.sw.tag()));
                 resp.head.headers.push(HeaderName::Allow, super::ALLOW);
                 resp.head.headers.push(HeaderName::Accept, "application/sdp");
+                let _ = self.txs.respond(now, id, resp);
+            }
+            Method::Invite
+                if !in_dialog
+                    && request.head.headers.get(&crate::calls::call::replaces_header()).is_some() =>
+            {
+                // RFC 3891: the call that owns the named dialog decides;
+                // none owns it: 481.
+                let named = request
+                    .head
+                    .headers
+                    .get(&crate::calls::call::replaces_header())
+                    .and_then(crate::calls::call::Replaces::parse)
+                    .and_then(|r| self.calls.get(&r.call_id).cloned());
+                let request = match named {
+                    Some(owner) => {
+                        match owner.send(CallEvent::Request { id, request: Box::new(request), peer }) {
+                            Ok(()) => {
+                                self.servers.insert(id, owner);
+                                return;
+                            }
+                            Err(mpsc::error::SendError(CallEvent::Request { request, .. })) => *request,
+                            Err(_) => return,
+                        }
+                    }
+                    None => request,
+                };
+                let resp =
+                    Response::for_request(&request, StatusCode::CALL_DOES_NOT_EXIST, Some(&self.sw.tag()));
                 let _ = self.txs.respond(now, id, resp);
             }
             Method::Invite if !in_dialog => {

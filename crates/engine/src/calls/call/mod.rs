@@ -8,16 +8,20 @@
 mod command;
 mod control;
 mod inbound;
+mod join;
 mod media;
 mod originate;
 mod phase;
+mod replace;
 mod ring;
 mod talk;
 mod transfer;
 
 pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
+pub use join::{Join, Joined, Replaces, TRANSFERRED};
 pub use originate::{originate, Destination, Originate, OriginateError};
 pub use phase::{ring_deadline, ring_expired, Phase, Signal};
+pub use replace::replaces_header;
 pub use transfer::{refer_target, ReferTarget};
 
 use std::net::{IpAddr, SocketAddr};

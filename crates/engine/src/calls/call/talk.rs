@@ -2,7 +2,9 @@
 //! re-INVITE and UPDATE are relayed to the other side (hold, codec
 //! change), a crossing one answered 491; INFO DTMF becomes an event; a
 //! late second answer from another fork is ACKed and sent BYE; A's answer
-//! to our late offer arrives in its ACK.
+//! to our late offer arrives in its ACK. REFER transfers (blind, or
+//! attended with `Replaces`), another call's request to join, and an
+//! INVITE with `Replaces` for one of the legs are handled here too.
 
 use sip::sdp::{self, Direction};
 use sip::transaction::{ClientTxId, ServerTxId, TxId};
@@ -77,9 +79,15 @@ impl Call {
                 Input::Timer => continue,
             };
             match event {
-                CallEvent::Request { id, request, .. } => {
+                CallEvent::Request { id, request, peer } => {
                     let from_a = request.head.call_id == s.a.call_id();
-                    if !from_a && request.head.call_id != s.b.call_id() {
+                    let ours = from_a || request.head.call_id == s.b.call_id();
+                    if !ours && request.method == Method::Invite && request.head.to_tag().is_none() {
+                        // An INVITE with Replaces that the switch routed here.
+                        self.replace_here(s, id, &request, peer).await;
+                        continue;
+                    }
+                    if !ours {
                         // A fork that lost, still talking to us.
                         let status = if request.method == Method::Bye {
                             StatusCode::OK
@@ -206,6 +214,11 @@ impl Call {
                                 _ => self.ack_and_bye_stray(&resp, peer).await,
                             }
                         }
+                    }
+                }
+                CallEvent::Join(join) => {
+                    if let Some(ending) = self.join_here(s, *join).await {
+                        return ending;
                     }
                 }
                 CallEvent::Timeout(TxId::Server(id)) if id == s.invite_a => {

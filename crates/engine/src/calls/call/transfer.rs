@@ -12,6 +12,7 @@ use sip::transaction::{Peer, Protocol, ServerTxId};
 use sip::{HeaderName, MediaType, Method, NameAddr, Request, Response, StatusCode, Uri};
 use store::Millis;
 
+use super::join::Replaces;
 use super::ring::{not_now, Fork, Ring};
 use super::talk::Bridged;
 use super::{Call, Ending};
@@ -25,15 +26,18 @@ use crate::signalling::core::Cmd;
 pub enum ReferTarget {
     /// A blind transfer to this extension.
     Extension(String),
-    /// An attended transfer (`Replaces`): not done by this engine yet.
-    Replaces,
+    /// An attended transfer: join the other side with the far end of
+    /// the dialog `Replaces` names.
+    Replaces(Replaces),
+    /// A `Replaces` that cannot be read.
+    BadReplaces,
 }
 
 /// The target of a REFER, from its Refer-To header.
 pub fn refer_target(request: &Request) -> Option<ReferTarget> {
     let value = request.head.headers.get(&HeaderName::ReferTo)?;
     if value.to_ascii_lowercase().contains("replaces=") {
-        return Some(ReferTarget::Replaces);
+        return Some(Replaces::from_refer_to(value).map_or(ReferTarget::BadReplaces, ReferTarget::Replaces));
     }
     let addr = NameAddr::parse(value).ok()?;
     let user = addr.uri.user()?.trim();
@@ -52,16 +56,14 @@ impl Call {
     ) -> Option<Ending> {
         let extension = match refer_target(request) {
             Some(ReferTarget::Extension(e)) => e,
-            Some(ReferTarget::Replaces) => {
-                let mut resp = Response::for_request(
-                    request,
-                    StatusCode::new(501).unwrap_or(StatusCode::BAD_REQUEST),
-                    None,
-                );
-                resp.head.headers.push(
-                    HeaderName::Warning,
-                    "399 calliope \"attended transfer (Replaces) is not supported yet\"",
-                );
+            Some(ReferTarget::Replaces(replaces)) => {
+                return self.attended(s, from_a, id, request, replaces).await;
+            }
+            Some(ReferTarget::BadReplaces) => {
+                let mut resp = Response::for_request(request, StatusCode::BAD_REQUEST, None);
+                resp.head
+                    .headers
+                    .push(HeaderName::Warning, "399 calliope \"the Replaces in Refer-To cannot be read\"");
                 self.respond(id, resp);
                 return None;
             }
@@ -228,7 +230,7 @@ impl Call {
     }
 
     /// Tells the transferor how its REFER goes (RFC 3515 section 2.4.4).
-    async fn notify_refer(&mut self, leg: &mut Leg, status_line: &str, done: bool) {
+    pub(super) async fn notify_refer(&mut self, leg: &mut Leg, status_line: &str, done: bool) {
         let Some(mut notify) = leg.request(Method::Notify, self.via(leg.peer)) else { return };
         notify.head.headers.push(HeaderName::Event, "refer");
         let state = if done { "terminated;reason=noresource" } else { "active;expires=60" };
@@ -274,7 +276,10 @@ mod tests {
             Some(ReferTarget::Extension("2003".into()))
         );
         let attended = "<sip:2003@calliope?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2>";
-        assert_eq!(refer_target(&refer(Some(attended))), Some(ReferTarget::Replaces));
+        let replaces = Replaces { call_id: "abc@host".into(), to_tag: "1".into(), from_tag: "2".into() };
+        assert_eq!(refer_target(&refer(Some(attended))), Some(ReferTarget::Replaces(replaces)));
+        let broken = "<sip:2003@calliope?Replaces=abc%40host>";
+        assert_eq!(refer_target(&refer(Some(broken))), Some(ReferTarget::BadReplaces));
         assert_eq!(refer_target(&refer(Some("<sip:calliope>"))), None, "no user");
         assert_eq!(refer_target(&refer(Some("not a uri <"))), None);
         assert_eq!(refer_target(&refer(None)), None);

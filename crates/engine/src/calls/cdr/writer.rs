@@ -1,8 +1,10 @@
 //! The CDR and registration writer: one task owns the writes of call
 //! records, fed by a bounded queue, and of registrations (the location
-//! service's backlog, one pending write per binding). It takes whatever is waiting (up to a batch) and writes
-//! it in one transaction per workspace; when a batch fails it falls back
-//! to one record at a time so that one bad record never costs the others.
+//! service's backlog, one pending write per binding). It takes whatever
+//! is waiting (up to a batch) and writes it in one transaction (CDRs: one
+//! per workspace; registrations: one for all that are pending, through
+//! [`store::Db::apply`]); when a batch fails it falls back to one record
+//! at a time so that one bad record never costs the others.
 //! A full queue is an error, counted and logged, never a silent loss; on
 //! shutdown [`Writer::close`] waits until every queued record and
 //! registration is written.
@@ -299,5 +301,58 @@ mod tests {
         assert_eq!(writer.registrations(), 2);
         let again = crate::location::Location::load(db, 2).await.unwrap();
         assert_eq!(again.lookup(agent, 2).len(), 2, "both bindings are in the store");
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_registrations_is_one_write_and_a_bad_one_costs_no_other() {
+        let (db, _dir, ws) = db().await;
+        let agent = db
+            .insert(
+                &store::schema::AGENTS,
+                Scope::Workspace(ws),
+                vec![("name", "A".into()), ("username", "3001".into())],
+                0,
+            )
+            .await
+            .unwrap()
+            .id;
+        let location = crate::location::Location::load(db.clone(), 0).await.unwrap();
+        let binding = |agent_id: i64, port: u16| crate::location::Binding {
+            workspace_id: ws,
+            agent_id,
+            aor: "sip:3001@calliope".into(),
+            contact: format!("sip:3001@127.0.0.1:{port}"),
+            source: format!("127.0.0.1:{port}").parse().unwrap(),
+            transport: crate::location::Transport::Udp,
+            registered_at: 1,
+            expires_at: 10_000_000,
+            call_id: "c".into(),
+            cseq: 1,
+            user_agent: String::new(),
+        };
+        for port in 6000..6100 {
+            location.put(binding(agent, port));
+        }
+        // An agent that is not in the store: the batch fails, the writer
+        // falls back to one write at a time, and only this one is lost.
+        location.put(binding(agent + 1000, 7000));
+        let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
+        writer.close().await;
+        assert_eq!(writer.registrations(), 101, "every queued change was taken");
+        let again = crate::location::Location::load(db.clone(), 2).await.unwrap();
+        assert_eq!(again.lookup(agent, 2).len(), 100, "the good bindings are in the store");
+
+        // A second batch of refreshes and removals, now without a bad one.
+        let location = crate::location::Location::load(db.clone(), 2).await.unwrap();
+        for port in 6000..6050 {
+            let mut b = binding(agent, port);
+            b.expires_at = 20_000_000;
+            location.put(b);
+        }
+        location.sweep(i64::MAX - 1);
+        let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
+        writer.close().await;
+        let again = crate::location::Location::load(db, 2).await.unwrap();
+        assert!(again.lookup(agent, 2).is_empty(), "the sweep removed every binding in one batch");
     }
 }
