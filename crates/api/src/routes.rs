@@ -81,6 +81,10 @@ pub enum Reply {
     Changed,
     /// 200 with a body of this schema.
     Schema(fn() -> Json),
+    /// This status (`"201"`, ...) with a body of this schema.
+    Status(&'static str, fn() -> Json),
+    /// 204 with no body.
+    NoContent,
 }
 
 /// One documented operation.

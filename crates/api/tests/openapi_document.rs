@@ -121,3 +121,27 @@ fn every_operation_has_response_schemas_in_its_dialect() {
     let error = &pbx["get"]["responses"]["4XX"]["content"]["application/json"]["schema"];
     assert_eq!(error["required"], json!(["code", "message", "data"]));
 }
+
+/// The operations whose success answer is still "any JSON with a 2XX
+/// status", with the reason each may stay so.
+const ALLOWED_LOOSE: &[(&str, &str, &str)] = &[];
+
+#[test]
+fn no_operation_answers_loose_json() {
+    let doc = document();
+    let mut loose = Vec::new();
+    for (path, method, op) in operations(&doc) {
+        let responses = op["responses"].as_object().unwrap();
+        let strict = responses.iter().filter(|(k, _)| k.starts_with('2')).all(|(k, r)| {
+            if k == "204" {
+                return r.get("content").is_none();
+            }
+            let schema = &r["content"]["application/json"]["schema"];
+            schema.as_object().is_some_and(|o| !o.is_empty())
+        });
+        if !strict && !ALLOWED_LOOSE.iter().any(|(m, p, _)| *m == method && *p == path) {
+            loose.push(format!("{method} {path}"));
+        }
+    }
+    assert!(loose.is_empty(), "{} loose operations:\n{}", loose.len(), loose.join("\n"));
+}

@@ -166,10 +166,17 @@ fn responses(dialect: Dialect, reply: Reply) -> Json {
         }
         (Reply::Changed, _) => ("200", json!({"type": "object"})),
         (Reply::Schema(f), _) => ("200", f()),
+        (Reply::Status(status, f), _) => (status, f()),
+        (Reply::NoContent, _) => ("204", Json::Null),
     };
     let error = schema::error(dialect);
+    let success = if schema.is_null() {
+        json!({"description": "success, with no body"})
+    } else {
+        json_response("success", schema)
+    };
     json!({
-        status: json_response("success", schema),
+        status: success,
         "4XX": json_response("the request was refused, in the dialect's error shape", error.clone()),
         "5XX": json_response("the server failed, in the dialect's error shape", error),
     })

@@ -13,7 +13,7 @@ use serde_json::{json, Value as Json};
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{Json as JsonBody, Path};
-use crate::routes::{Api, Body};
+use crate::routes::{Api, Body, Reply};
 use crate::state::AppState;
 use crate::view::plain_time;
 
@@ -21,6 +21,7 @@ use crate::view::plain_time;
 pub fn routes() -> Api {
     Api::new()
         .get("/api/channels", "List live call legs", list)
+        .reply(Reply::Schema(crate::pbx::replies::rows))
         .post(
             "/api/channels",
             "Place a call to an agent",
@@ -34,6 +35,7 @@ pub fn routes() -> Api {
             ]),
             originate,
         )
+        .reply(Reply::Schema(crate::pbx::replies::originated))
         .put(
             "/api/channels/{uuid}",
             "Mute (deaf) or record a live call",
@@ -45,7 +47,9 @@ pub fn routes() -> Api {
             ]),
             control,
         )
+        .reply(Reply::Schema(crate::pbx::replies::commanded))
         .delete("/api/channels/{uuid}", "Hang up a call", hangup)
+        .reply(Reply::Schema(crate::pbx::replies::ok_text))
 }
 
 fn view(c: &engine::calls::Channel) -> Json {

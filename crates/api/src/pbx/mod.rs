@@ -6,6 +6,7 @@ mod checked;
 mod import;
 mod lists;
 mod menus;
+mod replies;
 mod routing;
 mod trunking;
 
@@ -17,7 +18,7 @@ use crate::auth::flows::{self, TokenKind};
 use crate::auth::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::Json as JsonBody;
-use crate::routes::{Api, Body};
+use crate::routes::{Api, Body, Reply};
 use crate::state::AppState;
 
 const LOGIN: Body = Body::Props(&[("login", "string"), ("password", "string")]);
@@ -26,6 +27,7 @@ const LOGIN: Body = Body::Props(&[("login", "string"), ("password", "string")]);
 pub fn routes() -> Api {
     Api::new()
         .post("/api/sessions", "Log in for an X-XTRA-AUTH-ID token", LOGIN, login)
+        .reply(Reply::Schema(crate::pbx::replies::login))
         .public()
         .merge(channels::routes())
         .merge(routing::routes())

@@ -28,12 +28,29 @@ pub fn routes() -> Api {
     Api::new()
         .post("/v1.2/voipstudio/login", "Log in for a user_token", LOGIN, login)
         .public()
+        .reply(Reply::Schema(login_schema))
         .post("/v1.2/voipstudio/apitokens", "Create an API token", TOKEN, create_token)
+        .reply(Reply::Record(&TOKENS))
         .get("/v1.2/voipstudio/apitokens", "List your API tokens", list_tokens)
+        .reply(Reply::Page(&TOKENS))
         .get("/v1.2/voipstudio/apitokens/{id}", "Get an API token", get_token)
         .reply(Reply::Record(&TOKENS))
         .delete("/v1.2/voipstudio/apitokens/{id}", "Delete an API token", delete_token)
+        .reply(Reply::Record(&TOKENS))
         .merge(cdrs::routes())
+}
+
+/// `{message, user_token, user_id}` of a login.
+fn login_schema() -> Json {
+    json!({
+        "type": "object",
+        "required": ["message", "user_token", "user_id"],
+        "properties": {
+            "message": {"type": "string"},
+            "user_token": {"type": "string"},
+            "user_id": {"type": "integer"},
+        },
+    })
 }
 
 #[derive(Deserialize)]

@@ -179,3 +179,31 @@ pub(super) async fn delete(
     state.db.delete(&APPLICATIONS, scope, &Key::Ref(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The schema of an application as [`view`] shows it.
+pub(super) fn schema() -> Json {
+    json!({
+        "type": "object",
+        "required": ["id", "name", "capabilities", "keys"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "capabilities": {"type": "object"},
+            "keys": {"type": "object", "required": ["public_key"],
+                "properties": {"public_key": {"type": ["string", "null"]}}},
+        },
+    })
+}
+
+/// A created application: its new private key is shown once when none was
+/// given.
+pub(super) fn created_schema() -> Json {
+    let mut s = schema();
+    s["properties"]["keys"]["properties"]["private_key"] = json!({"type": "string"});
+    s
+}
+
+/// One HAL page of applications.
+pub(super) fn page_schema() -> Json {
+    crate::openapi::schema::page(crate::dialect::Dialect::Vonage, schema())
+}

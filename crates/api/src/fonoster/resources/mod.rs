@@ -14,7 +14,7 @@ use store::schema::{ACLS, AGENTS, APPLICATIONS, CREDENTIALS, DOMAINS, NUMBERS, S
 
 use crate::crud::fonoster::{register, FonosterSpec};
 use crate::crud::Plain;
-use crate::routes::{Api, Body};
+use crate::routes::{Api, Body, Reply};
 use shape::Shape;
 use text_checks::TextChecks;
 
@@ -139,12 +139,14 @@ static SECRET: FonosterSpec = FonosterSpec {
 
 /// Their routes.
 pub fn routes() -> Api {
-    let api = Api::new().post(
-        "/v1beta2/applications/{ref}/test-token",
-        "Create a token to call an application from a browser",
-        Body::None,
-        applications::test_token,
-    );
+    let api = Api::new()
+        .post(
+            "/v1beta2/applications/{ref}/test-token",
+            "Create a token to call an application from a browser",
+            Body::None,
+            applications::test_token,
+        )
+        .reply(Reply::Schema(super::replies::test_token));
     [
         ("/v1beta2/applications", &APPLICATION),
         ("/v1beta2/numbers", &NUMBER),

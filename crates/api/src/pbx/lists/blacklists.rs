@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::extract::Json as Body;
 use crate::input::{Casing, Input};
 use crate::pbx::import::Columns;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 const FIELDS: &[&str] = &["name", "description", "list_type", "limit_user_type"];
@@ -156,11 +156,13 @@ async fn import(
 
 /// The black/white list routes.
 pub fn routes() -> Api {
-    let api = Api::new().post(
-        "/api/blacklists/import",
-        "Import black/white lists and their numbers (all or none)",
-        Doc::Props(&[("lists", "array")]),
-        import,
-    );
+    let api = Api::new()
+        .post(
+            "/api/blacklists/import",
+            "Import black/white lists and their numbers (all or none)",
+            Doc::Props(&[("lists", "array")]),
+            import,
+        )
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows));
     register(api, "/api/blacklists", &SPEC)
 }

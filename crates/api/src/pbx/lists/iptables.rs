@@ -25,7 +25,7 @@ use crate::crud::{self, Cx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json as Body;
 use crate::input::convert;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::service::identity;
 use crate::state::AppState;
 
@@ -178,6 +178,9 @@ async fn clean(
 pub fn routes() -> Api {
     Api::new()
         .get("/api/iptables", "List the IP blacklist as iptables rules", list)
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows))
         .post("/api/iptables/add_rule", "Block a source (address or CIDR, port, protocol)", BODY, add)
+        .reply(Reply::Schema(crate::pbx::replies::ok_true))
         .post("/api/iptables/clean_drop_rule", "Unblock a source", BODY, clean)
+        .reply(Reply::Schema(crate::pbx::replies::ok_true))
 }

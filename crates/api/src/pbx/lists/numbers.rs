@@ -16,7 +16,7 @@ use crate::extract::{Json as Body, Path};
 use crate::input::{convert, Casing};
 use crate::pbx::check;
 use crate::pbx::import::{self, Columns};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 const REALM: &str = "BLACKLIST";
@@ -209,19 +209,25 @@ pub fn routes() -> Api {
     let item = "/api/blacklists/{id}/lists/{number}";
     Api::new()
         .get("/api/blacklists/{id}/lists", "List the numbers of a black/white list", list)
+        .reply(Reply::Schema(crate::pbx::replies::rows_page))
         .post("/api/blacklists/{id}/lists", "Add a number to a black/white list", doc, create)
+        .reply(Reply::Schema(crate::pbx::replies::ok_id))
         .put(item, "Change a number of a black/white list", doc, update)
+        .reply(Reply::Changed)
         .delete(item, "Remove a number from a black/white list", remove)
+        .reply(Reply::Changed)
         .post(
             "/api/blacklists/{id}/import",
             "Add several numbers to a black/white list (all or none)",
             Doc::Props(&[("data", "array")]),
             import,
         )
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows))
         .put(
             "/api/blacklists/{id}/multimodify",
             "Change several numbers of a black/white list (all or none)",
             Doc::Props(&[("data", "array")]),
             modify,
         )
+        .reply(Reply::Schema(crate::pbx::replies::ok_object))
 }

@@ -18,7 +18,7 @@ use crate::crud::pbx::{context, ok, query_pairs};
 use crate::crud::{self, Cx};
 use crate::error::ApiError;
 use crate::extract::Path;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 /// The control actions.
@@ -126,11 +126,14 @@ pub fn routes() -> Api {
             by_name_doc,
             by_name,
         )
+        .reply(Reply::Schema(crate::pbx::replies::ok_object))
         .put(
             "/api/gateways/{id}/control",
             "Control a gateway by id",
             Doc::Props(&[("action", "string")]),
             by_id,
         )
+        .reply(Reply::Changed)
         .get("/api/gateways/list1", "Status of the gateways in use (a bare array)", status)
+        .reply(Reply::Schema(crate::pbx::replies::rows))
 }

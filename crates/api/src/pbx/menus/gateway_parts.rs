@@ -15,7 +15,7 @@ use crate::crud::{Cx, Plain, Rules};
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::Casing;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 const PARAM_FIELDS: &[&str] = &["k", "v", "disabled"];
@@ -155,6 +155,7 @@ fn serve(api: Api, part: &'static Nested, singular: &str, plural: &str, doc: Doc
             create(part, s, c, g, b)
         },
     )
+    .reply(Reply::Schema(crate::pbx::replies::ok_id))
     .put(
         &format!("/api/gateways/{{id}}/{plural}/{{{item}}}"),
         format!("Update a {label}; answers the whole {label}"),
@@ -163,16 +164,19 @@ fn serve(api: Api, part: &'static Nested, singular: &str, plural: &str, doc: Doc
             update(part, s, c, p, b)
         },
     )
+    .reply(Reply::Schema(crate::pbx::replies::ok_object))
     .delete(
         &format!("/api/gateways/{{id}}/{singular}/{{{item}}}"),
         format!("Delete a {label}; answers 1"),
         move |State(s): State<AppState>, c: Caller, Path(p): Path<(String, String)>| remove(part, s, c, p),
     )
+    .reply(Reply::Schema(crate::pbx::replies::ok_id))
     .get(
         &format!("/api/gateways/{plural}/{{id}}"),
         format!("List a gateway's {label}s (a bare array)"),
         move |State(s): State<AppState>, c: Caller, Path(g): Path<String>| list(part, s, c, g),
     )
+    .reply(Reply::Schema(crate::pbx::replies::rows))
 }
 
 /// Their routes.

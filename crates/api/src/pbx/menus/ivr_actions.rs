@@ -18,7 +18,7 @@ use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::Casing;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 /// `args` is read by the rules (it may come as a number).
@@ -155,8 +155,13 @@ pub fn routes() -> Api {
     let item = "/api/ivrs/{id}/actions/{action_id}";
     Api::new()
         .get(base, "List an IVR's actions (a bare array)", list)
+        .reply(Reply::Schema(crate::pbx::replies::rows))
         .post(base, "Create an IVR action", doc, create)
+        .reply(Reply::Schema(crate::pbx::replies::ok_id))
         .get(item, "Get an IVR action (an array of one)", get_one)
+        .reply(Reply::Schema(crate::pbx::replies::rows))
         .put(item, "Update an IVR action", doc, update)
+        .reply(Reply::Changed)
         .delete(item, "Delete an IVR action", remove)
+        .reply(Reply::Changed)
 }

@@ -17,7 +17,7 @@ use crate::crud::pbx::{context, ok, route_get, route_list, PbxSpec};
 use crate::crud::{self, Plain};
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::Path;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 static MEDIA_FILE: PbxSpec = PbxSpec {
@@ -120,8 +120,10 @@ async fn remove(
 
 /// Their routes.
 pub fn routes() -> Api {
-    let api = Api::new().post("/api/media", "Upload a WAV file (multipart, part file)", Doc::Upload, upload);
+    let api = Api::new()
+        .post("/api/media", "Upload a WAV file (multipart, part file)", Doc::Upload, upload)
+        .reply(Reply::Schema(crate::pbx::replies::upload));
     let api = route_list(api, "/api/media", "List media files", &MEDIA_FILE);
     let api = route_get(api, "/api/media/{id}", "Get a media file", &MEDIA_FILE);
-    api.delete("/api/media/{id}", "Delete a media file and its data", remove)
+    api.delete("/api/media/{id}", "Delete a media file and its data", remove).reply(Reply::Changed)
 }

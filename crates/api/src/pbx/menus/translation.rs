@@ -16,7 +16,7 @@ use crate::crud::{Cx, Rules};
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::Casing;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 static TABLE: PbxSpec = PbxSpec {
@@ -168,13 +168,18 @@ pub fn routes() -> Api {
     let item = "/api/number_translation/{id}/{nts_id}";
     register(Api::new(), "/api/number_translation", &TABLE)
         .get("/api/number_translation/{id}/numbers", "A translation table's numbers and the table", numbers)
+        .reply(Reply::Schema(crate::pbx::replies::translation_numbers))
         .post("/api/number_translation/{id}/numbers", "Add a number to a translation table", doc, create)
+        .reply(Reply::Schema(crate::pbx::replies::ok_id))
         .post(
             "/api/number_translation/{id}/import",
             "Add numbers to a translation table, all or none",
             rows,
             import,
         )
+        .reply(Reply::Schema(crate::pbx::replies::ok_id))
         .put(item, "Update a translated number", doc, update)
+        .reply(Reply::Changed)
         .delete(item, "Delete a translated number", remove)
+        .reply(Reply::Changed)
 }

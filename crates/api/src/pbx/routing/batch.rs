@@ -12,7 +12,7 @@ use crate::crud::pbx::context;
 use crate::error::ApiError;
 use crate::extract::Json as Body;
 use crate::input::{Casing, Input};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 /// The fields a batch update may change besides those `read_shared` reads.
@@ -74,5 +74,7 @@ async fn update(
 
 /// The batch update.
 pub fn routes() -> Api {
-    Api::new().put("/api/routes", "Change some fields of several routes", DOC, update)
+    Api::new()
+        .put("/api/routes", "Change some fields of several routes", DOC, update)
+        .reply(Reply::Schema(crate::pbx::replies::batch))
 }

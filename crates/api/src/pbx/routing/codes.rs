@@ -18,7 +18,7 @@ use crate::crud::{all, Cx, Rules};
 use crate::error::ApiError;
 use crate::extract::Json as Body;
 use crate::input::Casing;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 /// The longest route code.
@@ -137,7 +137,9 @@ pub fn routes() -> Api {
     let item = "/api/route_codes/{id}";
     let api = route_list(Api::new(), "/api/route_codes", "List route codes", &ROUTE_CODE)
         .post("/api/route_codes", "Create a route code", route_code_doc, create_route_code)
-        .delete("/api/route_codes", "Delete every route code", delete_all);
+        .reply(Reply::Changed)
+        .delete("/api/route_codes", "Delete every route code", delete_all)
+        .reply(Reply::Changed);
     let api = route_get(api, item, "Get a route code", &ROUTE_CODE);
     let api = route_update(api, item, "Update a route code", route_code_doc, &ROUTE_CODE);
     let api = route_remove(api, item, "Delete a route code", &ROUTE_CODE);

@@ -17,7 +17,7 @@ use crate::crud::{Cx, Rules};
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::Json as Body;
 use crate::input::Casing;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 /// The route fields the generic input reads; `prefix`, `dest_uuid`,
@@ -224,7 +224,9 @@ async fn create(
 pub fn routes() -> Api {
     let doc = Doc::Fields(&ROUTES, DOC_FIELDS, Casing::Snake);
     let item = "/api/routes/{id}";
-    let api = Api::new().post("/api/routes", "Create a route", doc, create);
+    let api = Api::new()
+        .post("/api/routes", "Create a route", doc, create)
+        .reply(Reply::Schema(crate::pbx::replies::ok_object));
     let api = route_get(api, item, "Get a route", &ROUTE);
     let api = route_update(api, item, "Update a route", doc, &ROUTE);
     route_remove(api, item, "Delete a route", &ROUTE)

@@ -8,7 +8,7 @@ use store::schema::DEST_TYPES;
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::routes::Api;
+use crate::routes::{Api, Reply};
 use crate::state::AppState;
 use crate::view::plain_time;
 
@@ -70,7 +70,9 @@ async fn dicts(
 
 /// The dictionary endpoint.
 pub fn routes() -> Api {
-    Api::new().get("/api/dicts", "List a data dictionary (realm=DEST: destination types)", dicts)
+    Api::new()
+        .get("/api/dicts", "List a data dictionary (realm=DEST: destination types)", dicts)
+        .reply(Reply::Schema(crate::pbx::replies::rows))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::crud::pbx::{context, list_request, query_pairs};
 use crate::crud::{all, Cx};
 use crate::error::ApiError;
 use crate::list::{pbx_page, PbxPage};
-use crate::routes::Api;
+use crate::routes::{Api, Reply};
 use crate::state::AppState;
 
 /// Fields the match answer shows besides the route's own, as the seed's
@@ -118,5 +118,7 @@ async fn list(
 
 /// The route list.
 pub fn routes() -> Api {
-    Api::new().get("/api/routes", "List routes, or the route a number takes in a context", list)
+    Api::new()
+        .get("/api/routes", "List routes, or the route a number takes in a context", list)
+        .reply(Reply::Schema(crate::pbx::replies::rows_page))
 }

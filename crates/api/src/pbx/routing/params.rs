@@ -17,7 +17,7 @@ use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::{Casing, Input};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
 
@@ -140,9 +140,15 @@ async fn remove(
 pub fn routes() -> Api {
     Api::new()
         .get("/api/routes/{id}/params", "List a route's params", list)
+        .reply(Reply::Schema(crate::pbx::replies::rows))
         .post("/api/routes/{id}/params", "Add a param to a route", DOC, create)
+        .reply(Reply::Schema(crate::pbx::replies::ok_id))
         .put("/api/routes/{id}/params", "Change a route's param named by id in the body", DOC, update_by_body)
+        .reply(Reply::Schema(crate::pbx::replies::ok_object))
         .put("/api/routes/{id}/params/{param}", "Change a route's param", DOC, update)
+        .reply(Reply::Schema(crate::pbx::replies::ok_object))
         .delete("/api/routes/{id}/param/{param}", "Delete a route's param", remove)
+        .reply(Reply::Schema(crate::pbx::replies::ok_id))
         .delete("/api/routes/{id}/params/{param}", "Delete a route's param", remove)
+        .reply(Reply::Schema(crate::pbx::replies::ok_id))
 }

@@ -18,7 +18,7 @@ use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::{Casing, Input};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
 
@@ -133,8 +133,13 @@ pub fn routes() -> Api {
     let doc = Doc::Array(&TIME_RECURRENCES, DOC_FIELDS, Casing::Snake);
     Api::new()
         .get("/api/time_recurrence/route/{id}", "List a route's time windows", of_route)
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows))
         .delete("/api/time_recurrence/route/{id}", "Delete every time window of a route", remove_of_route)
+        .reply(Reply::Schema(crate::pbx::replies::id_text))
         .post("/api/time_recurrence", "Add time windows to routes", doc, create)
+        .reply(Reply::Schema(crate::pbx::replies::ids))
         .put("/api/time_recurrence", "Change time windows", doc, update)
+        .reply(Reply::Schema(crate::pbx::replies::rows))
         .delete("/api/time_recurrence/{id}", "Delete a time window", remove)
+        .reply(Reply::Schema(crate::pbx::replies::id_text))
 }

@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::input::{Casing, Input};
 use crate::list::pbx_page;
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
 
@@ -220,26 +220,35 @@ pub fn routes() -> Api {
     let ids = Doc::Any;
     Api::new()
         .get(BASE, "List time templates", list)
+        .reply(Reply::Schema(crate::pbx::replies::ok_page))
         .post(BASE, "Create time templates", Doc::Array(&TIME_TEMPLATES, TEMPLATE, Casing::Snake), create)
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows))
         .put(BASE, "Change time templates", Doc::Array(&TIME_TEMPLATES, TEMPLATE, Casing::Snake), update)
+        .reply(Reply::Schema(crate::pbx::replies::ok_list))
         .delete_with(BASE, "Delete time templates by id", ids, remove)
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows))
         .get("/api/time_recurrence/templates/{id}", "Get a time template with its windows", get_one)
+        .reply(Reply::Schema(crate::pbx::replies::ok_object))
         .post(
             WINDOWS,
             "Add windows to time templates",
             Doc::Array(&TEMPLATE_RECURRENCES, WINDOW, Casing::Snake),
             create_windows,
         )
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows))
         .put(
             WINDOWS,
             "Change windows of time templates",
             Doc::Array(&TEMPLATE_RECURRENCES, WINDOW, Casing::Snake),
             update_windows,
         )
+        .reply(Reply::Schema(crate::pbx::replies::ok_one_or_list))
         .delete_with(WINDOWS, "Delete windows of time templates by id", ids, remove_windows)
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows))
         .delete(
             "/api/time_recurrence/templates/time_recurrences/{id}",
             "Delete a window of a time template",
             remove_window,
         )
+        .reply(Reply::Schema(crate::pbx::replies::ok_object))
 }

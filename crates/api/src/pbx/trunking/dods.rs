@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::Json as Body;
 use crate::pbx::check;
 use crate::pbx::import::{self, Columns};
-use crate::routes::{Api, Body as Doc};
+use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 
 const FIELDS: &[&str] = &["extn", "line_number", "type", "name"];
@@ -101,11 +101,13 @@ async fn import(
 /// The DOD routes: list (filters `extn`, `line_number`), create, get,
 /// update, delete, import.
 pub fn routes() -> Api {
-    let api = Api::new().post(
-        "/api/dods/import",
-        "Import DOD numbers (all or none)",
-        Doc::Props(&[("dods", "array")]),
-        import,
-    );
+    let api = Api::new()
+        .post(
+            "/api/dods/import",
+            "Import DOD numbers (all or none)",
+            Doc::Props(&[("dods", "array")]),
+            import,
+        )
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows));
     register(api, "/api/dods", &SPEC)
 }

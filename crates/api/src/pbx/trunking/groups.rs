@@ -156,6 +156,7 @@ pub fn routes() -> Api {
         .post("/api/trunk_groups", "Create a trunk group (trunks: [ids] adds members)", doc, create)
         .reply(Reply::Changed)
         .get("/api/trunk_groups/status", "The status of every group's trunks", status)
+        .reply(Reply::Schema(crate::pbx::replies::rows_page))
         .get("/api/trunk_groups/{id}", "Get a trunk group with its route codes and trunks", get_one)
         .reply(Reply::Record(&TRUNK_GROUPS))
         .put(
@@ -163,6 +164,7 @@ pub fn routes() -> Api {
             "Update a trunk group (trunks: [ids] replaces its members)",
             doc,
             update,
-        );
+        )
+        .reply(Reply::Schema(crate::pbx::replies::id_text));
     route_remove(api, "/api/trunk_groups/{id}", "Delete a trunk group", &SPEC)
 }

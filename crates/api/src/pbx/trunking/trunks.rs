@@ -161,6 +161,7 @@ pub fn routes() -> Api {
         .post("/api/trunks", "Create a trunk (trunk_groups: [ids] joins groups)", doc, create)
         .reply(Reply::Changed)
         .post("/api/trunks/import", "Import trunks (all or none)", Doc::Props(&[("trunks", "array")]), import)
+        .reply(Reply::Schema(crate::pbx::replies::ok_rows))
         .get("/api/trunks/{id}", "Get a trunk with its trunk groups", get_one)
         .reply(Reply::Record(&TRUNKS))
         .put("/api/trunks/{id}", "Update a trunk (trunk_groups: [ids] replaces its groups)", doc, update)
