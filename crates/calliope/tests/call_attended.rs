@@ -14,26 +14,9 @@ use std::time::{Duration, Instant};
 use sip::digest::{Algorithm, Answer, Credentials};
 use sip::{parse_message, Message, Method, Request, Response, StatusCode};
 use support::calliope::{free_port, Calliope, Sipp};
-use support::calls::{callee_with, calliope, wait, CALLEE, CALLER};
+use support::calls::{callee_with, calliope, rtp_packets, wait, CALLEE, CALLER, PCAP_A};
 
-const PCAP_A: &str = "/usr/share/sip-tester/g711a.pcap";
 const TARGET: &str = "2003";
-
-/// RTP packets that reach `socket` within `window`.
-fn rtp_packets(socket: &UdpSocket, window: Duration) -> usize {
-    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    let deadline = Instant::now() + window;
-    let mut buf = [0u8; 2048];
-    let mut n = 0;
-    while Instant::now() < deadline {
-        if let Ok(len) = socket.recv(&mut buf) {
-            if len > 12 && buf[0] >> 6 == 2 {
-                n += 1;
-            }
-        }
-    }
-    n
-}
 
 /// Sends `count` PCMA packets from `from` to `to`, 20 ms apart.
 fn send_rtp(from: &UdpSocket, to: SocketAddr, count: u16, ssrc: u32) {

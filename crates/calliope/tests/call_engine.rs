@@ -11,26 +11,10 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use support::calliope::{assert_passed, free_port, Calliope, Sipp};
-use support::calls::{callee, callee_with, caller, calliope, records, wait, CALLEE, CALLER};
+use support::calls::{
+    callee, callee_with, caller, calliope, records, rtp_packets, wait, CALLEE, CALLER, PCAP_A,
+};
 use tokio_tungstenite::tungstenite::Message;
-
-const PCAP_A: &str = "/usr/share/sip-tester/g711a.pcap";
-
-/// RTP packets that reach `socket` within `window`.
-fn rtp_packets(socket: &UdpSocket, window: Duration) -> usize {
-    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    let deadline = Instant::now() + window;
-    let mut buf = [0u8; 2048];
-    let mut n = 0;
-    while Instant::now() < deadline {
-        if let Ok(len) = socket.recv(&mut buf) {
-            if len > 12 && buf[0] >> 6 == 2 {
-                n += 1;
-            }
-        }
-    }
-    n
-}
 
 /// The live legs, once `check` holds for them (or the last seen).
 fn legs_when(c: &Calliope, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {

@@ -1,7 +1,8 @@
 //! A caller and a callee agent with SIPp at both ends, for call tests.
 
+use std::net::UdpSocket;
 use std::process::Child;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::calliope::{assert_passed, free_port, Calliope, Sipp};
 
@@ -80,4 +81,23 @@ pub fn records(c: &Calliope) -> Vec<serde_json::Value> {
         std::thread::sleep(Duration::from_millis(100));
     }
     Vec::new()
+}
+
+/// SIPp's A-law RTP capture, for scenarios that play audio.
+pub const PCAP_A: &str = "/usr/share/sip-tester/g711a.pcap";
+
+/// RTP packets that reach `socket` within `window`.
+pub fn rtp_packets(socket: &UdpSocket, window: Duration) -> usize {
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let deadline = Instant::now() + window;
+    let mut buf = [0u8; 2048];
+    let mut n = 0;
+    while Instant::now() < deadline {
+        if let Ok(len) = socket.recv(&mut buf) {
+            if len > 12 && buf[0] >> 6 == 2 {
+                n += 1;
+            }
+        }
+    }
+    n
 }

@@ -324,9 +324,7 @@ impl Call {
                         self.respond(id, Response::for_request(&request, status, None));
                         continue;
                     }
-                    if let Err(e) = leg.dialog.handle_request(&request) {
-                        let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
-                        self.respond(id, Response::for_request(&request, status, None));
+                    if !self.accepts(&mut leg.dialog, id, &request) {
                         continue;
                     }
                     match request.method {

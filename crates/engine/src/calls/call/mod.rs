@@ -191,6 +191,19 @@ impl Call {
         let _ = self.cmds.send(Cmd::Respond(id, resp));
     }
 
+    /// Feeds an in-dialog request to its dialog; when the dialog refuses it
+    /// (bad CSeq, wrong tags), answers the refusal and returns false.
+    fn accepts(&self, dialog: &mut sip::dialog::Dialog, id: ServerTxId, request: &Request) -> bool {
+        match dialog.handle_request(request) {
+            Ok(_) => true,
+            Err(e) => {
+                let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
+                self.respond(id, Response::for_request(request, status, None));
+                false
+            }
+        }
+    }
+
     fn now(&self) -> Millis {
         self.sw.clock.now()
     }

@@ -342,9 +342,7 @@ impl Call {
             };
             match event {
                 CallEvent::Request { id, request, .. } if request.head.call_id == leg.call_id() => {
-                    if let Err(e) = leg.dialog.handle_request(&request) {
-                        let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
-                        self.respond(id, Response::for_request(&request, status, None));
+                    if !self.accepts(&mut leg.dialog, id, &request) {
                         continue;
                     }
                     match request.method {

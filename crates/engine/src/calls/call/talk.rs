@@ -98,9 +98,7 @@ impl Call {
                         continue;
                     }
                     let (this, other) = if from_a { (&mut s.a, &mut s.b) } else { (&mut s.b, &mut s.a) };
-                    if let Err(e) = this.dialog.handle_request(&request) {
-                        let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
-                        self.respond(id, Response::for_request(&request, status, None));
+                    if !self.accepts(&mut this.dialog, id, &request) {
                         continue;
                     }
                     match request.method {
