@@ -14,6 +14,8 @@ mod query;
 mod repo;
 mod resource;
 pub mod schema;
+#[cfg(test)]
+mod test_pg;
 mod tx;
 mod value;
 

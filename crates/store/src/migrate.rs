@@ -150,35 +150,15 @@ mod tests {
 
     #[tokio::test]
     async fn credentials_username_is_indexed_on_postgres() {
-        let admin = std::env::var("CALLIOPE_TEST_PG")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        sqlx::any::install_default_drivers();
-        let Ok(pool) = sqlx::AnyPool::connect(&admin).await else {
-            assert!(std::env::var_os("CI").is_none(), "PostgreSQL is required under CI");
-            return;
-        };
-        let name = format!("calliope_idx_{}", std::process::id());
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await;
-        let mut created = false;
-        for _ in 0..20 {
-            if sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.is_ok() {
-                created = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(created, "cannot create {name}");
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Db::open(Some(&format!("{base}/{name}")), dir.path()).await.expect("open");
+        let Some(pg) = crate::test_pg::TestPg::new("idx").await else { return };
+        let db = &pg.db;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT indexdef FROM pg_indexes WHERE tablename = 'credentials' AND indexname = 'credentials_username'",
         )
         .fetch_optional(&db.pool)
         .await
         .expect("pg_indexes");
-        db.close().await;
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await;
+        pg.drop_db().await;
         assert!(found.is_some_and(|d| d.contains("(username)")), "no index on credentials.username");
     }
 }

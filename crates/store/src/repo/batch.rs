@@ -178,29 +178,8 @@ mod tests {
 
     #[tokio::test]
     async fn postgres_applies_a_batch_in_one_transaction() {
-        let admin = std::env::var("CALLIOPE_TEST_PG")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        sqlx::any::install_default_drivers();
-        let Ok(pool) = sqlx::AnyPool::connect(&admin).await else {
-            assert!(std::env::var_os("CI").is_none(), "PostgreSQL is required under CI");
-            return;
-        };
-        let name = format!("calliope_batch_{}", std::process::id());
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await;
-        let mut created = false;
-        for _ in 0..20 {
-            if sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.is_ok() {
-                created = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(created, "cannot create {name}");
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(Some(&format!("{base}/{name}")), dir.path()).await.unwrap();
-        changes_apply_together_or_not_at_all(&db).await;
-        db.close().await;
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+        let Some(pg) = crate::test_pg::TestPg::new("batch").await else { return };
+        changes_apply_together_or_not_at_all(&pg.db).await;
+        pg.drop_db().await;
     }
 }
