@@ -12,22 +12,9 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use support::calliope::{assert_passed, free_port, Calliope, Sipp};
 use support::calls::{
-    callee, callee_with, caller, calliope, records, rtp_packets, wait, CALLEE, CALLER, PCAP_A,
+    callee, callee_with, caller, calliope, legs_when, records, rtp_packets, wait, CALLEE, CALLER, PCAP_A,
 };
 use tokio_tungstenite::tungstenite::Message;
-
-/// The live legs, once `check` holds for them (or the last seen).
-fn legs_when(c: &Calliope, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let mut legs = Vec::new();
-    for _ in 0..200 {
-        legs = c.pbx_get("/api/channels").1.as_array().cloned().unwrap_or_default();
-        if check(&legs) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    legs
-}
 
 #[test]
 fn early_media_reaches_the_caller_before_the_answer() {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use media::g711::{ulaw_decode, ulaw_encode};
 use serde_json::{json, Value};
 use support::calliope::{free_port, Sipp};
-use support::calls::{callee, callee_with, calliope, wait, CALLEE, CALLER};
+use support::calls::{callee, callee_with, calliope, legs_when, wait, CALLEE, CALLER};
 
 const PCAP_A: &str = "/usr/share/sip-tester/g711a.pcap";
 
@@ -30,18 +30,6 @@ fn rtp(socket: &UdpSocket, window: Duration) -> Vec<(u16, u8, Vec<u8>)> {
         }
     }
     out
-}
-
-fn legs_when(c: &support::calliope::Calliope, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let mut legs = Vec::new();
-    for _ in 0..200 {
-        legs = c.pbx_get("/api/channels").1.as_array().cloned().unwrap_or_default();
-        if check(&legs) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    legs
 }
 
 #[test]

@@ -101,3 +101,17 @@ pub fn rtp_packets(socket: &UdpSocket, window: Duration) -> usize {
     }
     n
 }
+
+/// The live legs of `GET /api/channels`, once `check` holds for them (or
+/// the last seen, after 10 s).
+pub fn legs_when(c: &Calliope, check: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+    let mut legs = Vec::new();
+    for _ in 0..200 {
+        legs = c.pbx_get("/api/channels").1.as_array().cloned().unwrap_or_default();
+        if check(&legs) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    legs
+}
