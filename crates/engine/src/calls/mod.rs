@@ -1,10 +1,11 @@
 //! Calls: one task per call ([`call`]) owning its SIP legs ([`leg`]) and
 //! its media, the registry of live calls and legs with the call limits
 //! ([`registry`]), the SDP a call writes ([`sdp`]), and the call records
-//! with their writer ([`cdr`]).
+//! with their writer ([`cdr`]), and what a call's B side rings ([`dial`]).
 
 pub mod call;
 pub mod cdr;
+pub mod dial;
 pub mod leg;
 pub mod registry;
 pub mod sdp;
