@@ -24,7 +24,7 @@ mod trunks;
 
 pub use cache::SnapshotCache;
 pub use classify::{Matched, TrunkSource};
-pub use plan::{Extension, Inbound, Plan, Reject, Ring, Routed, Source, Target};
+pub use plan::{Extension, Feature, Inbound, Plan, Reject, Ring, Routed, Source, Target};
 pub use prefix::{PrefixMap, PrefixSet};
 pub use route::{route, MAX_HOPS};
 pub use snapshot::{

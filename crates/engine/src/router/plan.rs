@@ -165,6 +165,23 @@ pub struct Routed {
     pub headers: Vec<(String, String)>,
     /// The hop count the next leg carries.
     pub hops: u32,
+    /// The number an agent target forwards to when busy (call forwarding
+    /// on busy; also do-not-disturb with forwarding set): the call engine
+    /// routes it again, as the agent dialling it.
+    pub forward_busy: Option<String>,
+    /// The number an agent target forwards to when it does not answer in
+    /// time (call forwarding on no answer).
+    pub forward_no_answer: Option<String>,
+}
+
+/// A feature code dialled from a phone (`*72...`): what it does and what
+/// followed the code (a forwarding number, an extension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature {
+    /// The feature (`FS_DEST_FUNC_*` and the like, as `func_codes` names it).
+    pub func_type: String,
+    /// The digits dialled after the code.
+    pub arg: String,
 }
 
 /// A refusal: the SIP status, a hangup cause and a line for the log.
@@ -187,6 +204,8 @@ pub enum Plan {
     Route(Box<Routed>),
     /// Refuse it.
     Reject(Reject),
+    /// Carry out a feature code for the calling agent.
+    Feature(Feature),
 }
 
 impl Plan {
@@ -195,6 +214,7 @@ impl Plan {
         match self {
             Plan::Route(r) => r.route_id,
             Plan::Reject(r) => r.route_id,
+            Plan::Feature(_) => None,
         }
     }
 }

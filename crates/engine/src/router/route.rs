@@ -70,6 +70,8 @@ pub fn route(snap: &Snapshot, call: &Inbound, now: Millis) -> Plan {
                     ring_timeout: None,
                     headers: Vec::new(),
                     hops: call.hops + 1,
+                    forward_busy: None,
+                    forward_no_answer: None,
                 }))
             }
             Some(Err(what)) => {
@@ -137,6 +139,8 @@ fn apply(snap: &Snapshot, route: &Route, call: &Inbound, now: Millis) -> Plan {
         ring_timeout: None,
         headers: Vec::new(),
         hops: call.hops + 1,
+        forward_busy: None,
+        forward_no_answer: None,
     };
     for (k, v) in &route.params {
         set_variable(&mut routed, k, v);

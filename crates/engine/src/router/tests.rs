@@ -76,14 +76,14 @@ fn call(callee: &str) -> Inbound {
 fn routed(plan: Plan) -> Routed {
     match plan {
         Plan::Route(r) => *r,
-        Plan::Reject(r) => panic!("rejected: {r:?}"),
+        other => panic!("not routed: {other:?}"),
     }
 }
 
 fn rejected(plan: Plan) -> Reject {
     match plan {
         Plan::Reject(r) => r,
-        Plan::Route(r) => panic!("routed: {r:?}"),
+        other => panic!("not rejected: {other:?}"),
     }
 }
 
@@ -208,6 +208,7 @@ fn passes(s: &Snapshot, caller: &str, callee: &str) -> bool {
             assert_eq!((r.status, r.cause, r.route_id), (403, "CALL_REJECTED", Some(1)));
             false
         }
+        Plan::Feature(f) => panic!("a feature: {f:?}"),
     }
 }
 
