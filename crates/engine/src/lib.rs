@@ -16,3 +16,5 @@ pub mod relay;
 pub mod router;
 pub mod secrets;
 pub mod signalling;
+pub mod speech;
+pub mod webhooks;
