@@ -413,3 +413,67 @@ async fn the_audio_cache_keeps_to_its_bound() {
     assert!(!cache.contains(&a), "the least recently used entry left");
     assert!(cache.contains(&b));
 }
+
+/// A signature header and the payload it signs.
+type Signed = (String, Vec<u8>);
+
+/// The first ```python block of docs/webhooks.md.
+fn doc_snippet() -> String {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/webhooks.md")).unwrap();
+    let start = doc.find("```python\n").unwrap() + "```python\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    doc[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn the_python_snippet_in_the_docs_verifies_a_real_request() {
+    // A server that keeps each request's header and signed payload.
+    let captured: Arc<Mutex<Vec<Signed>>> = Arc::default();
+    let keep = captured.clone();
+    let app = Router::new().route(
+        "/{*p}",
+        any(move |RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes| {
+            let keep = keep.clone();
+            async move {
+                let h = headers.get(HEADER).unwrap().to_str().unwrap().to_owned();
+                let payload =
+                    if body.is_empty() { q.unwrap_or_default().into_bytes() } else { body.to_vec() };
+                keep.lock().unwrap().push((h, payload));
+                typed("application/json", "[]")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = format!("http://{addr}/x");
+    client(2000).send(&shapes::fonoster(&base, &facts(), &Map::new()).unwrap(), &secret()).await.unwrap();
+    client(2000)
+        .send(&shapes::vonage_answer(&base, HttpMethod::Get, &facts()).unwrap(), &secret())
+        .await
+        .unwrap();
+    task.abort();
+
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("verify.py");
+    let driver = "\nimport sys\nok = verify(sys.argv[1], sys.argv[2], open(sys.argv[3], 'rb').read())\nprint('ok' if ok else 'bad')\n";
+    std::fs::write(&script, doc_snippet() + driver).unwrap();
+    let cases = captured.lock().unwrap().clone();
+    assert_eq!(cases.len(), 2);
+    for (i, (header, payload)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("payload{i}"));
+        std::fs::write(&file, payload).unwrap();
+        for (secret, expect) in [(SECRET, "ok"), ("whsec_wrong", "bad")] {
+            let out = std::process::Command::new("python3")
+                .arg(&script)
+                .arg(secret)
+                .arg(header)
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expect, "case {i} with {secret}");
+        }
+    }
+}
