@@ -477,3 +477,31 @@ async fn the_python_snippet_in_the_docs_verifies_a_real_request() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_vonage_application_record_falls_back_and_posts_its_input() {
+    use engine::webhooks::{AppHooks, Dialect, Outcome};
+    let s = Server::start().await;
+    let caps = json!({"voice": {"webhooks": {
+        "answer_url": {"http_method": "GET"},
+        "fallback_answer_url": {"address": s.url("ncco"), "http_method": "GET"},
+        "event_url": {"address": s.url("flaky"), "http_method": "POST"},
+    }}});
+    let app = AppHooks::from_application(&s.url("status500"), Some(&caps)).unwrap();
+    let c = client(2000);
+    let answer = app.answer_request(&facts()).unwrap();
+    let fallback = app.fallback_request(&facts()).unwrap().unwrap();
+    let a = c.answer(&answer, Some(&fallback), &secret()).await.unwrap();
+    assert!(matches!(a.script, Script::Ncco(_)));
+    assert_eq!(a.answer_error.unwrap().cause(), "WEBHOOK_HTTP_ERROR");
+    assert_eq!(s.hits.seen("status500")[0].method, Method::GET);
+
+    let digits = Outcome::Digits { digits: "123".into(), timed_out: false };
+    let req = app.result_request(Dialect::Ncco, &facts(), None, None, &digits, 1_700_000_000_000).unwrap();
+    c.event(&req, &secret()).await.unwrap();
+    let seen = s.hits.seen("flaky");
+    assert!(seen.iter().all(|r| r.signature_ok));
+    let v: Value = serde_json::from_slice(&seen.last().unwrap().body).unwrap();
+    assert_eq!(v["dtmf"]["digits"], "123");
+    assert_eq!(v["uuid"], "call-7");
+}

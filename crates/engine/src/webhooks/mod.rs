@@ -11,12 +11,15 @@
 //! - [`client`]: timeouts, per-host concurrency, size cap, redirect cap,
 //!   retries for events only, the fallback answer URL;
 //! - [`answer`]: an answer read by its Content-Type into a [`Script`];
+//! - [`app`]: an application's webhooks from its record, and the
+//!   requests of a call (first script, results, status events);
 //! - [`audio`]: a WAV fetched by URL into a player source, cached.
 //!
 //! Every failure is a [`WebhookError`] with a stable [`WebhookError::cause`]
 //! that a call records as its event and CDR cause.
 
 pub mod answer;
+pub mod app;
 pub mod audio;
 pub mod client;
 mod error;
@@ -25,6 +28,7 @@ pub mod shapes;
 pub mod sign;
 
 pub use answer::Script;
+pub use app::{AppHooks, Dialect, Outcome};
 pub use audio::AudioCache;
 pub use client::{Answer, Client, Config, Reply};
 pub use error::WebhookError;
