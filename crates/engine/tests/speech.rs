@@ -64,6 +64,11 @@ async fn espeak_speaks_yes_and_the_second_time_comes_from_the_cache() {
     assert_eq!(at8k.rate, 8000);
     assert!((at8k.samples.len() as i64 - first.samples.len() as i64 / 2).abs() < 10);
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+
+    // Either plays as a source at 8 kHz.
+    let source = first.to_source().unwrap();
+    assert!((source.samples().len() as i64 - at8k.samples.len() as i64).abs() < 10);
+    assert_eq!(at8k.to_source().unwrap().samples(), &at8k.samples[..]);
 }
 
 #[tokio::test]

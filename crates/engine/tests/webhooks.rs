@@ -505,3 +505,46 @@ async fn a_vonage_application_record_falls_back_and_posts_its_input() {
     assert_eq!(v["dtmf"]["digits"], "123");
     assert_eq!(v["uuid"], "call-7");
 }
+
+#[tokio::test]
+async fn requests_to_one_host_are_bounded() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let now = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (n, p) = (now.clone(), peak.clone());
+    let app = Router::new().route(
+        "/{*p}",
+        any(move || {
+            let (n, p) = (n.clone(), p.clone());
+            async move {
+                let in_flight = n.fetch_add(1, Ordering::SeqCst) + 1;
+                p.fetch_max(in_flight, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                n.fetch_sub(1, Ordering::SeqCst);
+                typed("application/json", "[]")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let c = Arc::new(
+        Client::new(Config { per_host: 2, timeout: Duration::from_secs(5), ..Config::default() }).unwrap(),
+    );
+    let started = Instant::now();
+    let mut all = Vec::new();
+    for i in 0..6 {
+        let c = c.clone();
+        let url = format!("http://{addr}/r{i}");
+        all.push(tokio::spawn(async move {
+            c.send(&engine::webhooks::Outgoing::get(&url).unwrap(), &secret()).await
+        }));
+    }
+    for h in all {
+        h.await.unwrap().unwrap();
+    }
+    task.abort();
+    assert_eq!(peak.load(Ordering::SeqCst), 2);
+    // Three rounds of two.
+    assert!(started.elapsed() >= Duration::from_millis(450), "{:?}", started.elapsed());
+}

@@ -22,6 +22,18 @@ pub struct Pcm {
     pub rate: u32,
 }
 
+impl Pcm {
+    /// A player source of these samples at the telephone rate (8 kHz).
+    pub fn to_source(&self) -> Result<media::player::PcmSource, SpeechError> {
+        if self.rate == media::frame::FRAME_RATE {
+            return Ok(media::player::PcmSource::new(self.samples.clone()));
+        }
+        let at8k = media::resample(&self.samples, self.rate, media::frame::FRAME_RATE)
+            .map_err(|_| SpeechError::BadRate(self.rate))?;
+        Ok(media::player::PcmSource::new(at8k))
+    }
+}
+
 /// A text-to-speech engine.
 #[async_trait]
 pub trait Tts: Send + Sync + std::fmt::Debug {

@@ -128,4 +128,28 @@ mod tests {
             assert_eq!(e.cause(), *cause, "{ct} {body:?}");
         }
     }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        // A small xorshift generator: the same inputs every run.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let pieces: &[&[u8]] =
+            &[b"<", b"?>", b"<!--", b"-->", b"{", b"[", b"\"", b"commands", b":", b"Response", b" "];
+        for _ in 0..5000 {
+            let mut body = Vec::new();
+            for _ in 0..(x % 12) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if (x >> 5) & 1 == 0 {
+                    body.push((x >> 8) as u8);
+                } else {
+                    body.extend_from_slice(pieces[(x >> 16) as usize % pieces.len()]);
+                }
+            }
+            for ct in ["", "application/json", "text/xml"] {
+                let _ = Script::read("u", ct, &body);
+            }
+        }
+    }
 }
