@@ -394,14 +394,15 @@ async fn drive<C: Channel>(
             let spec =
                 DigitSpec { finish_on_key: (!uses_hash).then_some('#'), max_digits: Some(menu.digit_len) };
             let got = r.collect(barged, &spec, true, None, menu.timeout, menu.inter_digit_timeout).await?;
-            if got.digits.is_empty() {
+            if got.digits.is_empty() && got.timed_out {
                 timeouts += 1;
                 if timeouts >= menu.max_timeouts {
                     break exec_limit(menu, &menu.on_max_timeouts, r, &got.digits).await?;
                 }
                 continue;
             }
-            match find(menu, &got.digits) {
+            // A finish key alone is a miss, like a wrong digit.
+            match find(menu, &got.digits).filter(|_| !got.digits.is_empty()) {
                 Some(entry) => match run_action(menu, &entry.action, r, &got.digits).await? {
                     Step::Stay => {}
                     other => break other,

@@ -102,7 +102,8 @@ async fn a_menu_with_a_sub_menu_a_bad_digit_and_a_timeout() {
 #[tokio::test]
 async fn too_many_bad_digits_play_the_exit_sound_and_hang_up() {
     let menus = menus();
-    let mut call = FakeCall::new(&[Ev::Press('5'), Ev::Press('6'), Ev::Press('8')]);
+    // A lone finish key is a miss too.
+    let mut call = FakeCall::new(&[Ev::Press('5'), Ev::Press('#'), Ev::Press('8')]);
     let outcome = ivr::run(&menus, 1, &mut call).await;
     assert_eq!(outcome, Outcome::HungUp);
     assert_eq!(call.entries("tone:").len(), 3, "{:?}", call.log);
