@@ -347,3 +347,36 @@ async fn ring_mute_stream_and_dtmf_reach_the_channel() {
         ["ring", "mute:In", "answer", "dtmf:12#", "unmute:In", "stream:ws://127.0.0.1:9/s", "hangup"]
     );
 }
+
+#[tokio::test]
+async fn the_say_gather_play_record_flow_in_twiml_with_twilio_fields() {
+    let first = twiml(
+        r#"<Response><Gather numDigits="1" action="/menu"><Say>Press 1 to leave a message</Say></Gather></Response>"#,
+    );
+    let second = twiml(
+        r#"<Response><Play>https://example.com/prompt.wav</Play><Record maxLength="30" action="/saved"/><Hangup/></Response>"#,
+    );
+    let mut call = FakeCall::new(&[Ev::Press('1'), Ev::Press('#')]);
+    let mut scripts = FakeScripts::new(vec![Ok(Next::Replace(second)), Ok(Next::Continue)]);
+    let outcome = run(first, &mut call, &mut scripts).await;
+    assert_eq!(outcome, Outcome::HungUp);
+    assert_eq!(
+        call.log,
+        [
+            "answer",
+            "say:Press 1 to leave a message (stopped by 1)",
+            "url:https://example.com/prompt.wav",
+            format!("tone:{BEEP}").as_str(),
+            "record:30s",
+            "hangup"
+        ]
+    );
+    let info =
+        CallInfo { call_id: "CA1".into(), from: "+1555".into(), to: "+1666".into(), ..Default::default() };
+    let Body::Form(gathered) = encode(Dialect::Twiml, &scripts.reports[0], &info) else { panic!() };
+    assert!(gathered.contains(&("Digits".into(), "1".into())), "{gathered:?}");
+    let Body::Form(saved) = encode(Dialect::Twiml, &scripts.reports[1], &info) else { panic!() };
+    assert_eq!(scripts.reports[1].hook.url.as_deref(), Some("/saved"));
+    assert!(saved.contains(&("RecordingUrl".into(), "http://127.0.0.1/recordings/r1".into())), "{saved:?}");
+    assert!(saved.contains(&("Digits".into(), "#".into())), "{saved:?}");
+}
