@@ -22,6 +22,8 @@ pub enum Audio {
         voice: Option<String>,
         /// The language, or the voice's own.
         language: Option<String>,
+        /// The TTS engine (an IVR's `tts_engine`), or the application's.
+        engine: Option<String>,
     },
     /// A sound.
     Sound(Sound),

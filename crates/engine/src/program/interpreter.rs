@@ -454,5 +454,10 @@ impl DigitSpec {
 }
 
 fn say_audio(say: &Say) -> Audio {
-    Audio::Say { text: say.text.clone(), voice: say.voice.clone(), language: say.language.clone() }
+    Audio::Say {
+        text: say.text.clone(),
+        voice: say.voice.clone(),
+        language: say.language.clone(),
+        engine: None,
+    }
 }

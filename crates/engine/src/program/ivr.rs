@@ -112,6 +112,8 @@ pub struct Menu {
     pub bad_pin_file: Option<Sound>,
     /// PIN tries (default 3).
     pub pin_attempts: u32,
+    /// The TTS engine for text sounds (`None`: the default engine).
+    pub tts_engine: Option<String>,
     /// The TTS voice for text sounds.
     pub tts_voice: Option<String>,
     /// The keys.
@@ -176,6 +178,7 @@ impl Menus {
                 pin_file: sound("pin_file")?,
                 bad_pin_file: sound("bad_pin_file")?,
                 pin_attempts: count(rec, "confirm_attempts", 3),
+                tts_engine: text(rec, "tts_engine"),
                 tts_voice: text(rec, "tts_voice"),
                 entries: Vec::new(),
             };
@@ -520,7 +523,12 @@ async fn play<C: Channel>(
 /// A sound as audio; text is spoken with the menu's voice.
 fn audio(menu: &Menu, sound: &Sound) -> Audio {
     match sound {
-        Sound::Tts(text) => Audio::Say { text: text.clone(), voice: menu.tts_voice.clone(), language: None },
+        Sound::Tts(text) => Audio::Say {
+            text: text.clone(),
+            voice: menu.tts_voice.clone(),
+            language: None,
+            engine: menu.tts_engine.clone(),
+        },
         other => Audio::Sound(other.clone()),
     }
 }

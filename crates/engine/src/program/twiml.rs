@@ -54,6 +54,8 @@ pub(crate) struct El {
     pub(crate) attrs: Vec<(String, String)>,
     pub(crate) text: String,
     pub(crate) children: Vec<El>,
+    /// Text after this element, inside its parent (mixed content).
+    pub(crate) tail: String,
 }
 
 impl El {
@@ -100,7 +102,10 @@ pub(crate) fn tree(input: &str) -> Result<El, ParseError> {
             Event::Text(t) => {
                 let s = t.unescape().map_err(syntax)?;
                 match stack.last_mut() {
-                    Some(top) => top.text.push_str(&s),
+                    Some(top) => match top.children.last_mut() {
+                        Some(last) => last.tail.push_str(&s),
+                        None => top.text.push_str(&s),
+                    },
                     None if s.trim().is_empty() => {}
                     None => return Err(ParseError::Syntax("text outside the root element".into())),
                 }
@@ -184,13 +189,25 @@ fn no_children(path: &str, el: &El) -> Result<(), ParseError> {
     }
 }
 
+/// The text of an element and of everything in it, in order (SSML inside
+/// `Say`).
+fn all_text<'e>(el: &'e El, out: &mut Vec<&'e str>) {
+    out.push(&el.text);
+    for c in &el.children {
+        all_text(c, out);
+        out.push(&c.tail);
+    }
+}
+
 fn say(path: &str, el: &El) -> Result<Say, ParseError> {
-    let text = el.text.trim();
+    let mut pieces = Vec::new();
+    all_text(el, &mut pieces);
+    let text = pieces.iter().flat_map(|p| p.split_whitespace()).collect::<Vec<_>>().join(" ");
     if text.is_empty() {
         return Err(ParseError::invalid(path, "<Say> needs text"));
     }
     Ok(Say {
-        text: text.to_owned(),
+        text,
         voice: el.attr("voice").map(str::to_owned),
         language: el.attr("language").map(str::to_owned),
         repeat: Repeat::from_count(int(path, el, "loop", 0, 1000)?.unwrap_or(1)),
@@ -520,6 +537,11 @@ mod tests {
         assert!(err(r##"<Response><Dial><Conference>x</Conference></Dial></Response>"##)
             .contains("not supported"));
         assert!(err("<Response><Say/></Response>").contains("needs text"));
+        let ssml = parse(
+            b"<Response><Say>Hello <emphasis>big</emphasis> world<break time=\"1s\"/></Say></Response>",
+        )
+        .unwrap();
+        assert!(matches!(&ssml[0], Verb::Say(s) if s.text == "Hello big world"), "{ssml:?}");
         assert!(err("<Response></Response><Response/>").contains("more than one root"));
         assert!(err("not xml at all").starts_with("not a script"));
         let deep = format!("<Response>{}{}</Response>", "<a>".repeat(20), "</a>".repeat(20));

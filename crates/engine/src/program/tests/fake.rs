@@ -54,10 +54,13 @@ impl FakeCall {
 
 pub fn describe(audio: &Audio) -> String {
     match audio {
-        Audio::Say { text, voice, .. } => match voice {
-            Some(v) => format!("say[{v}]:{text}"),
-            None => format!("say:{text}"),
-        },
+        Audio::Say { text, voice, engine, .. } => {
+            let engine = engine.as_ref().map(|e| format!("{{{e}}}")).unwrap_or_default();
+            match voice {
+                Some(v) => format!("say{engine}[{v}]:{text}"),
+                None => format!("say{engine}:{text}"),
+            }
+        }
         Audio::Sound(Sound::Tone(t)) => format!("tone:{t}"),
         Audio::Sound(Sound::Url(u)) => format!("url:{u}"),
         Audio::Sound(Sound::Tts(t)) => format!("tts:{t}"),

@@ -129,6 +129,23 @@ async fn too_many_timeouts_run_exec_on_max_timeouts() {
 }
 
 #[tokio::test]
+async fn text_sounds_use_the_menu_tts_engine_and_voice() {
+    let ivrs = [record(
+        1,
+        &[
+            ("name", t("m")),
+            ("greet_long", t("Hello there")),
+            ("tts_engine", t("flite")),
+            ("tts_voice", t("slt")),
+        ],
+    )];
+    let menus = Menus::compile(&ivrs, &[action(1, 1, "1", "IVR_EXIT", "")]).unwrap();
+    let mut call = FakeCall::new(&[Ev::Press('1')]);
+    assert_eq!(ivr::run(&menus, 1, &mut call).await, Outcome::HungUp);
+    assert_eq!(call.log[1], "say{flite}[slt]:Hello there (stopped by 1)");
+}
+
+#[tokio::test]
 async fn a_prefix_match_transfers_to_the_digits_entered() {
     let ivrs = [record(1, &[("name", t("dial by extension")), ("digit_len", Value::Int(4))])];
     let mut a = action(1, 1, "8", "IVR_EXTENSION", "");
