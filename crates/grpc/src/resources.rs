@@ -1,0 +1,477 @@
+//! The eight configuration services (applications, numbers, agents,
+//! domains, trunks, credentials, ACLs, secrets): how each request becomes
+//! the Fonoster REST body and each REST record the SDK's message.
+//!
+//! Proto3 fields carry no presence: an update sends only the fields that
+//! are not empty, zero or false, so those values leave a field unchanged.
+
+use serde_json::{json, Value as Json};
+use tonic::Status;
+
+use crate::crud::Crud;
+use crate::crud_service;
+use crate::json::{b, from_struct, int, r, s, strings, time, to_struct, Body};
+use crate::pb::{
+    acls, agents, applications as apps, credentials as creds, domains, numbers, secrets, trunks,
+};
+
+/// `fonoster.applications.v1beta2.Applications`.
+pub struct Applications(pub Crud);
+/// `fonoster.numbers.v1beta2.Numbers`.
+pub struct Numbers(pub Crud);
+/// `fonoster.agents.v1beta2.Agents`.
+pub struct Agents(pub Crud);
+/// `fonoster.domains.v1beta2.Domains`.
+pub struct Domains(pub Crud);
+/// `fonoster.trunks.v1beta2.Trunks`.
+pub struct Trunks(pub Crud);
+/// `fonoster.credentials.v1beta2.CredentialsService`.
+pub struct Credentials(pub Crud);
+/// `fonoster.acls.v1beta2.Acls`.
+pub struct Acls(pub Crud);
+/// `fonoster.secrets.v1beta2.Secrets`.
+pub struct Secrets(pub Crud);
+
+// Applications.
+
+fn app_type(t: i32) -> Result<&'static str, Status> {
+    match apps::ApplicationType::try_from(t) {
+        Ok(apps::ApplicationType::External) => Ok("EXTERNAL"),
+        Ok(apps::ApplicationType::Autopilot) => Ok("AUTOPILOT"),
+        Err(_) => Err(Status::invalid_argument(format!("type: {t} is not an application type"))),
+    }
+}
+
+fn product(p: &apps::ProductContainer) -> Json {
+    let mut out = Body::new().set("productRef", p.product_ref.as_str());
+    if let Some(c) = &p.config {
+        out = out.set("config", from_struct(c));
+    }
+    if let Some(c) = &p.credentials {
+        out = out.set("credentials", from_struct(c));
+    }
+    out.json()
+}
+
+fn products(
+    mut body: Body,
+    tts: Option<&apps::ProductContainer>,
+    stt: Option<&apps::ProductContainer>,
+    intel: Option<&apps::ProductContainer>,
+) -> Body {
+    for (key, p) in [("textToSpeech", tts), ("speechToText", stt), ("intelligence", intel)] {
+        if let Some(p) = p {
+            body = body.set(key, product(p));
+        }
+    }
+    body
+}
+
+fn app_create(q: &apps::CreateApplicationRequest) -> Result<Json, Status> {
+    let body = Body::new()
+        .set("name", q.name.as_str())
+        .set("type", app_type(q.r#type)?)
+        .text("endpoint", &q.endpoint);
+    Ok(products(body, q.text_to_speech.as_ref(), q.speech_to_text.as_ref(), q.intelligence.as_ref()).json())
+}
+
+fn app_update(q: &apps::UpdateApplicationRequest) -> Result<Json, Status> {
+    let body = Body::new().text("name", &q.name).text("endpoint", &q.endpoint);
+    let body = if q.r#type == 0 { body } else { body.set("type", app_type(q.r#type)?) };
+    Ok(products(body, q.text_to_speech.as_ref(), q.speech_to_text.as_ref(), q.intelligence.as_ref()).json())
+}
+
+fn product_view(j: &Json) -> Option<apps::ProductContainer> {
+    j.is_object().then(|| apps::ProductContainer {
+        product_ref: s(j, "productRef"),
+        config: to_struct(&j["config"]),
+        credentials: to_struct(&j["credentials"]),
+    })
+}
+
+fn app_view(j: &Json) -> apps::Application {
+    let kind = if s(j, "type") == "AUTOPILOT" {
+        apps::ApplicationType::Autopilot
+    } else {
+        apps::ApplicationType::External
+    };
+    apps::Application {
+        r#ref: s(j, "ref"),
+        name: s(j, "name"),
+        r#type: kind as i32,
+        endpoint: s(j, "endpoint"),
+        text_to_speech: product_view(&j["textToSpeech"]),
+        speech_to_text: product_view(&j["speechToText"]),
+        intelligence: product_view(&j["intelligence"]),
+        created_at: time(j, "createdAt"),
+        updated_at: time(j, "updatedAt"),
+    }
+}
+
+crud_service!(Applications: apps::applications_server::Applications, apps {
+    create_application(CreateApplicationRequest) -> CreateApplicationResponse by app_create,
+    update_application(UpdateApplicationRequest) -> UpdateApplicationResponse by app_update,
+    get_application(GetApplicationRequest) -> Application by app_view,
+    delete_application(DeleteApplicationRequest) -> DeleteApplicationResponse,
+    list_applications(ListApplicationsRequest) -> ListApplicationsResponse,
+}, extra {
+    async fn evaluate_intelligence(
+        &self,
+        _req: tonic::Request<apps::EvaluateIntelligenceRequest>,
+    ) -> Result<tonic::Response<Self::EvaluateIntelligenceStream>, Status> {
+        Err(Status::unimplemented("evaluating an autopilot's intelligence is not supported by Calliope"))
+    }
+    type EvaluateIntelligenceStream =
+        tokio_stream::Empty<Result<apps::EvaluateIntelligenceEvent, Status>>;
+    async fn create_test_token(
+        &self,
+        _req: tonic::Request<()>,
+    ) -> Result<tonic::Response<apps::TestTokenResponse>, Status> {
+        Err(Status::unimplemented(
+            "CreateTestToken names no application; use POST /v1beta2/applications/{ref}/test-token",
+        ))
+    }
+});
+
+// Numbers.
+
+fn handler(agent_aor: Option<&str>, app_ref: Option<&str>) -> Result<Option<Json>, Status> {
+    match (agent_aor, app_ref) {
+        (Some(_), _) => Err(Status::invalid_argument(
+            "agentAor: routing a number to an agent by address is not supported over gRPC yet; \
+             use the REST ingressHandler {type: AGENT, ref}",
+        )),
+        (None, Some(r)) if !r.is_empty() => Ok(Some(json!({"type": "APPLICATION", "ref": r}))),
+        _ => Ok(None),
+    }
+}
+
+fn number_create(q: &numbers::CreateNumberRequest) -> Result<Json, Status> {
+    use numbers::create_number_request::IngressHandler as H;
+    let (aor, app) = match &q.ingress_handler {
+        Some(H::AgentAor(a)) => (Some(a.as_str()), None),
+        Some(H::AppRef(a)) => (None, Some(a.as_str())),
+        None => (None, None),
+    };
+    let body = Body::new()
+        .set("name", q.name.as_str())
+        .set("telUrl", q.tel_url.as_str())
+        .text("city", &q.city)
+        .text("country", &q.country)
+        .text("countryIsoCode", &q.country_iso_code);
+    Ok(match handler(aor, app)? {
+        Some(h) => body.set("ingressHandler", h),
+        None => body,
+    }
+    .json())
+}
+
+fn number_update(q: &numbers::UpdateNumberRequest) -> Result<Json, Status> {
+    use numbers::update_number_request::IngressHandler as H;
+    let (aor, app) = match &q.ingress_handler {
+        Some(H::AgentAor(a)) => (Some(a.as_str()), None),
+        Some(H::AppRef(a)) => (None, Some(a.as_str())),
+        None => (None, None),
+    };
+    let body = Body::new().text("name", &q.name);
+    Ok(match handler(aor, app)? {
+        Some(h) => body.set("ingressHandler", h),
+        None => body,
+    }
+    .json())
+}
+
+fn number_view(j: &Json) -> numbers::Number {
+    use numbers::number::IngressHandler as H;
+    let h = &j["ingressHandler"];
+    let ingress_handler = match h["type"].as_str() {
+        Some("APPLICATION") => Some(H::AppRef(s(h, "ref"))),
+        _ => None,
+    };
+    numbers::Number {
+        r#ref: s(j, "ref"),
+        name: s(j, "name"),
+        tel_url: s(j, "telUrl"),
+        city: s(j, "city"),
+        country: s(j, "country"),
+        country_iso_code: s(j, "countryIsoCode"),
+        created_at: time(j, "createdAt"),
+        updated_at: time(j, "updatedAt"),
+        trunk: None,
+        ingress_handler,
+    }
+}
+
+crud_service!(Numbers: numbers::numbers_server::Numbers, numbers {
+    create_number(CreateNumberRequest) -> CreateNumberResponse by number_create,
+    update_number(UpdateNumberRequest) -> UpdateNumberResponse by number_update,
+    get_number(GetNumberRequest) -> Number by number_view,
+    delete_number(DeleteNumberRequest) -> DeleteNumberResponse,
+    list_numbers(ListNumbersRequest) -> ListNumbersResponse,
+});
+
+// Agents.
+
+fn privacy(p: i32) -> Result<&'static str, Status> {
+    match agents::Privacy::try_from(p) {
+        Ok(agents::Privacy::None) => Ok("NONE"),
+        Ok(agents::Privacy::Private) => Ok("PRIVATE"),
+        Err(_) => Err(Status::invalid_argument(format!("privacy: {p} is not a privacy setting"))),
+    }
+}
+
+fn agent_create(q: &agents::CreateAgentRequest) -> Result<Json, Status> {
+    Ok(Body::new()
+        .set("name", q.name.as_str())
+        .set("username", q.username.as_str())
+        .set("privacy", privacy(q.privacy)?)
+        .set("enabled", q.enabled)
+        .text("domainRef", &q.domain_ref)
+        .text("credentialsRef", &q.credentials_ref)
+        .json())
+}
+
+fn agent_update(q: &agents::UpdateAgentRequest) -> Result<Json, Status> {
+    let body = Body::new()
+        .text("name", &q.name)
+        .when(q.enabled, "enabled", true)
+        .text("domainRef", &q.domain_ref)
+        .text("credentialsRef", &q.credentials_ref);
+    Ok(if q.privacy == 0 { body } else { body.set("privacy", privacy(q.privacy)?) }.json())
+}
+
+fn agent_view(j: &Json) -> agents::Agent {
+    let d = &j["domain"];
+    let c = &j["credentials"];
+    let privacy = if s(j, "privacy") == "PRIVATE" { agents::Privacy::Private } else { agents::Privacy::None };
+    agents::Agent {
+        r#ref: s(j, "ref"),
+        name: s(j, "name"),
+        username: s(j, "username"),
+        privacy: privacy as i32,
+        enabled: b(j, "enabled"),
+        created_at: time(j, "createdAt"),
+        updated_at: time(j, "updatedAt"),
+        max_contacts: int(j, "maxContacts"),
+        expires: int(j, "expires"),
+        domain: d.is_object().then(|| agents::agent::Domain {
+            r#ref: s(d, "ref"),
+            name: s(d, "name"),
+            domain_uri: s(d, "domainUri"),
+        }),
+        credentials: c.is_object().then(|| agents::agent::Credentials {
+            r#ref: s(c, "ref"),
+            name: s(c, "name"),
+            username: s(c, "username"),
+        }),
+    }
+}
+
+crud_service!(Agents: agents::agents_server::Agents, agents {
+    create_agent(CreateAgentRequest) -> CreateAgentResponse by agent_create,
+    update_agent(UpdateAgentRequest) -> UpdateAgentResponse by agent_update,
+    get_agent(GetAgentRequest) -> Agent by agent_view,
+    delete_agent(DeleteAgentRequest) -> DeleteAgentResponse,
+    list_agents(ListAgentsRequest) -> ListAgentsResponse,
+});
+
+// Domains.
+
+fn policies(p: &[domains::EgressPolicy]) -> Json {
+    p.iter().map(|e| json!({"rule": e.rule, "numberRef": e.number_ref})).collect()
+}
+
+fn domain_create(q: &domains::CreateDomainRequest) -> Result<Json, Status> {
+    Ok(Body::new()
+        .set("name", q.name.as_str())
+        .set("domainUri", q.domain_uri.as_str())
+        .text("accessControlListRef", &q.access_control_list_ref)
+        .when(!q.egress_policies.is_empty(), "egressPolicies", policies(&q.egress_policies))
+        .json())
+}
+
+fn domain_update(q: &domains::UpdateDomainRequest) -> Result<Json, Status> {
+    Ok(Body::new()
+        .text("name", &q.name)
+        .text("accessControlListRef", &q.access_control_list_ref)
+        .when(!q.egress_policies.is_empty(), "egressPolicies", policies(&q.egress_policies))
+        .json())
+}
+
+fn domain_view(j: &Json) -> domains::Domain {
+    let a = &j["accessControlList"];
+    let egress = j["egressPolicies"].as_array().cloned().unwrap_or_default();
+    domains::Domain {
+        r#ref: s(j, "ref"),
+        name: s(j, "name"),
+        domain_uri: s(j, "domainUri"),
+        created_at: time(j, "createdAt"),
+        updated_at: time(j, "updatedAt"),
+        access_control_list: a.is_object().then(|| domains::domain::Acl {
+            r#ref: s(a, "ref"),
+            name: s(a, "name"),
+            allow: strings(a, "allow"),
+            deny: strings(a, "deny"),
+        }),
+        egress_policies: egress
+            .iter()
+            .map(|e| domains::EgressPolicy { rule: s(e, "rule"), number_ref: r(e, "numberRef") })
+            .collect(),
+    }
+}
+
+crud_service!(Domains: domains::domains_server::Domains, domains {
+    create_domain(CreateDomainRequest) -> CreateDomainResponse by domain_create,
+    update_domain(UpdateDomainRequest) -> UpdateDomainResponse by domain_update,
+    get_domain(GetDomainRequest) -> Domain by domain_view,
+    delete_domain(DeleteDomainRequest) -> DeleteDomainResponse,
+    list_domains(ListDomainsRequest) -> ListDomainsResponse,
+});
+
+// Trunks.
+
+fn trunk_create(q: &trunks::CreateTrunkRequest) -> Result<Json, Status> {
+    Ok(Body::new()
+        .set("name", q.name.as_str())
+        .text("inboundUri", &q.inbound_uri)
+        .text("accessControlListRef", &q.access_control_list_ref)
+        .text("inboundCredentialsRef", &q.inbound_credentials_ref)
+        .text("outboundCredentialsRef", &q.outbound_credentials_ref)
+        .json())
+}
+
+fn trunk_update(q: &trunks::UpdateTrunkRequest) -> Result<Json, Status> {
+    Ok(Body::new()
+        .text("name", &q.name)
+        .text("inboundUri", &q.inbound_uri)
+        .text("accessControlListRef", &q.access_control_list_ref)
+        .text("inboundCredentialsRef", &q.inbound_credentials_ref)
+        .text("outboundCredentialsRef", &q.outbound_credentials_ref)
+        .json())
+}
+
+fn trunk_creds(c: &Json) -> Option<trunks::trunk::Credentials> {
+    c.is_object().then(|| trunks::trunk::Credentials {
+        r#ref: s(c, "ref"),
+        name: s(c, "name"),
+        username: s(c, "username"),
+    })
+}
+
+fn trunk_view(j: &Json) -> trunks::Trunk {
+    let a = &j["accessControlList"];
+    trunks::Trunk {
+        r#ref: s(j, "ref"),
+        name: s(j, "name"),
+        send_register: b(j, "sendRegister"),
+        inbound_uri: s(j, "inboundUri"),
+        created_at: time(j, "createdAt"),
+        updated_at: time(j, "updatedAt"),
+        access_control_list: a.is_object().then(|| trunks::trunk::Acl {
+            r#ref: s(a, "ref"),
+            name: s(a, "name"),
+            allow: strings(a, "allow"),
+            deny: strings(a, "deny"),
+        }),
+        inbound_credentials: trunk_creds(&j["inboundCredentials"]),
+        outbound_credentials: trunk_creds(&j["outboundCredentials"]),
+        uris: Vec::new(),
+    }
+}
+
+crud_service!(Trunks: trunks::trunks_server::Trunks, trunks {
+    create_trunk(CreateTrunkRequest) -> CreateTrunkResponse by trunk_create,
+    update_trunk(UpdateTrunkRequest) -> UpdateTrunkResponse by trunk_update,
+    get_trunk(GetTrunkRequest) -> Trunk by trunk_view,
+    delete_trunk(DeleteTrunkRequest) -> DeleteTrunkResponse,
+    list_trunks(ListTrunksRequest) -> ListTrunksResponse,
+});
+
+// Credentials.
+
+fn creds_create(q: &creds::CreateCredentialsRequest) -> Result<Json, Status> {
+    Ok(Body::new()
+        .set("name", q.name.as_str())
+        .set("username", q.username.as_str())
+        .set("password", q.password.as_str())
+        .json())
+}
+
+fn creds_update(q: &creds::UpdateCredentialsRequest) -> Result<Json, Status> {
+    Ok(Body::new().text("name", &q.name).text("username", &q.username).text("password", &q.password).json())
+}
+
+fn creds_view(j: &Json) -> creds::Credentials {
+    creds::Credentials {
+        r#ref: s(j, "ref"),
+        name: s(j, "name"),
+        username: s(j, "username"),
+        created_at: time(j, "createdAt"),
+        updated_at: time(j, "updatedAt"),
+    }
+}
+
+crud_service!(Credentials: creds::credentials_service_server::CredentialsService, creds {
+    create_credentials(CreateCredentialsRequest) -> CreateCredentialsResponse by creds_create,
+    update_credentials(UpdateCredentialsRequest) -> UpdateCredentialsResponse by creds_update,
+    get_credentials(GetCredentialsRequest) -> Credentials by creds_view,
+    delete_credentials(DeleteCredentialsRequest) -> DeleteCredentialsResponse,
+    list_credentials(ListCredentialsRequest) -> ListCredentialsResponse,
+});
+
+// ACLs.
+
+fn acl_create(q: &acls::CreateAclRequest) -> Result<Json, Status> {
+    Ok(Body::new().set("name", q.name.as_str()).set("allow", q.allow.clone()).json())
+}
+
+fn acl_update(q: &acls::UpdateAclRequest) -> Result<Json, Status> {
+    Ok(Body::new().text("name", &q.name).when(!q.allow.is_empty(), "allow", q.allow.clone()).json())
+}
+
+fn acl_view(j: &Json) -> acls::Acl {
+    acls::Acl {
+        r#ref: s(j, "ref"),
+        name: s(j, "name"),
+        allow: strings(j, "allow"),
+        created_at: time(j, "createdAt"),
+        updated_at: time(j, "updatedAt"),
+    }
+}
+
+crud_service!(Acls: acls::acls_server::Acls, acls {
+    create_acl(CreateAclRequest) -> CreateAclResponse by acl_create,
+    update_acl(UpdateAclRequest) -> UpdateAclResponse by acl_update,
+    get_acl(GetAclRequest) -> Acl by acl_view,
+    delete_acl(DeleteAclRequest) -> DeleteAclResponse,
+    list_acls(ListAclsRequest) -> ListAclsResponse,
+});
+
+// Secrets.
+
+fn secret_create(q: &secrets::CreateSecretRequest) -> Result<Json, Status> {
+    Ok(Body::new().set("name", q.name.as_str()).set("secret", q.secret.as_str()).json())
+}
+
+fn secret_update(q: &secrets::UpdateSecretRequest) -> Result<Json, Status> {
+    Ok(Body::new().text("name", &q.name).text("secret", &q.secret).json())
+}
+
+/// A secret's value is write-only: REST never shows it, nor does gRPC.
+fn secret_view(j: &Json) -> secrets::Secret {
+    secrets::Secret {
+        r#ref: s(j, "ref"),
+        name: s(j, "name"),
+        secret: String::new(),
+        created_at: time(j, "createdAt"),
+        updated_at: time(j, "updatedAt"),
+    }
+}
+
+crud_service!(Secrets: secrets::secrets_server::Secrets, secrets {
+    create_secret(CreateSecretRequest) -> CreateSecretResponse by secret_create,
+    update_secret(UpdateSecretRequest) -> UpdateSecretResponse by secret_update,
+    get_secret(GetSecretRequest) -> Secret by secret_view,
+    delete_secret(DeleteSecretRequest) -> DeleteSecretResponse,
+    list_secrets(ListSecretsRequest) -> ListSecretsResponse,
+});
