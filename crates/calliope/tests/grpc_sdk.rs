@@ -136,6 +136,16 @@ fn official_sdk_logs_in_and_manages_every_resource_over_grpc() {
     assert_eq!(r["otherWorkspace"], "grpc-renamed");
     assert_eq!(r["members"], json!(["WORKSPACE_OWNER"]));
     assert_eq!(r["otherGone"], NOT_FOUND, "{r:#}");
+    assert_eq!(r["user"]["email"], "ops@example.com", "{r:#}");
+    assert_eq!(r["user"]["name"], "Ops", "{r:#}");
+    // REST lets users change only themselves; so does gRPC.
+    assert_eq!(r["updateOtherUser"], PERMISSION_DENIED, "{r:#}");
+    assert_eq!(r["membersWithUser"], 2, "{r:#}");
+    assert_eq!(r["removed"], true);
+    assert_eq!(r["membersAfterRemove"], 1, "{r:#}");
+    assert_eq!(r["invitedSameUser"], true, "{r:#}");
+    assert_eq!(r["membersAfterInvite"], 2, "{r:#}");
+    assert_eq!(r["inviteUnknown"], INVALID_ARGUMENT, "{r:#}");
 
     // Applications, both ways between gRPC and REST.
     let app = &r["app"];

@@ -227,3 +227,43 @@ pub fn status_of(err: &ApiError) -> Status {
     let details = RpcStatus { code: code as i32, message: err.message.clone(), details: vec![any] };
     Status::with_details(code, err.message.clone(), details.encode_to_vec().into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api::error::FieldError;
+
+    #[test]
+    fn field_problems_travel_as_bad_request_details() {
+        let err =
+            ApiError::fields(vec![FieldError { field: "domain_uri".into(), message: "is required".into() }]);
+        let status = status_of(&err);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(status.message(), "domain_uri: is required");
+        let details = RpcStatus::decode(status.details()).unwrap();
+        assert_eq!(details.code, Code::InvalidArgument as i32);
+        assert_eq!(details.details[0].type_url, "type.googleapis.com/google.rpc.BadRequest");
+        let bad = BadRequest::decode(&details.details[0].value[..]).unwrap();
+        assert_eq!(bad.field_violations[0].field, "domainUri");
+        assert_eq!(bad.field_violations[0].description, "is required");
+    }
+
+    #[test]
+    fn every_error_class_has_its_grpc_code() {
+        let cases = [
+            (ErrorKind::Unauthenticated, Code::Unauthenticated),
+            (ErrorKind::PermissionDenied, Code::PermissionDenied),
+            (ErrorKind::NotFound, Code::NotFound),
+            (ErrorKind::AlreadyExists, Code::AlreadyExists),
+            (ErrorKind::PayloadTooLarge, Code::ResourceExhausted),
+            (ErrorKind::ResourceExhausted, Code::ResourceExhausted),
+            (ErrorKind::MethodNotAllowed, Code::Unimplemented),
+            (ErrorKind::Internal, Code::Internal),
+        ];
+        for (kind, want) in cases {
+            let status = status_of(&ApiError::new(kind, "x"));
+            assert_eq!(status.code(), want, "{kind:?}");
+            assert!(status.details().is_empty());
+        }
+    }
+}

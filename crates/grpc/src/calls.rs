@@ -84,3 +84,23 @@ impl Service for Calls {
         Err(Status::unimplemented("tracking calls comes with call control; not available yet"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn records_map_statuses_directions_and_times() {
+        let j = json!({"ref": "c1", "from": "1001", "to": "1002", "status": "NO ANSWER", "direction": "outbound",
+            "type": "", "startTime": "1970-01-01T00:01:40Z", "endTime": null, "duration": 7});
+        let r = record(&j);
+        assert_eq!(r.status, CallStatus::NoAnswer as i32);
+        assert_eq!(r.direction, CallDirection::ToPstn as i32);
+        assert_eq!((r.started_at, r.ended_at, r.duration), (100, 0, 7));
+        assert_eq!(status("NORMAL_CLEARING"), CallStatus::NormalClearing);
+        assert_eq!(status("BUSY"), CallStatus::UserBusy);
+        assert_eq!(status("who knows"), CallStatus::Unknown);
+        assert_eq!(direction("internal"), CallDirection::IntraNetwork);
+    }
+}

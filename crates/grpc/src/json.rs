@@ -182,3 +182,49 @@ pub fn paging(page_size: i32, page_token: &str) -> String {
 pub fn page(j: &Json) -> (Vec<Json>, String) {
     (j["items"].as_array().cloned().unwrap_or_default(), s(j, "nextPageToken"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn times_become_epoch_seconds_and_bad_times_zero() {
+        let j = json!({"createdAt": "2026-12-02T10:04:16Z", "bad": "yesterday", "n": 5});
+        assert_eq!(time(&j, "createdAt"), 1_796_205_856);
+        assert_eq!(time(&j, "bad"), 0);
+        assert_eq!(time(&j, "n"), 0);
+        assert_eq!(time(&j, "missing"), 0);
+    }
+
+    #[test]
+    fn structs_round_trip_through_json() {
+        let j = json!({"voice": "en-US", "rate": 1.5, "n": 3, "on": true, "list": [1, "a", null], "deep": {"x": {}}});
+        let back = from_struct(&to_struct(&j).unwrap());
+        assert_eq!(back, j);
+        assert!(to_struct(&json!([1])).is_none());
+    }
+
+    #[test]
+    fn page_tokens_are_escaped_in_the_query() {
+        assert_eq!(paging(0, ""), "");
+        assert_eq!(paging(10, ""), "?pageSize=10");
+        assert_eq!(paging(-1, "a+b/c=&d"), "?pageToken=a%2Bb%2Fc%3D%26d");
+    }
+
+    #[test]
+    fn refs_with_path_characters_are_refused() {
+        assert_eq!(segment("app", "0546b922-2b97").unwrap(), "0546b922-2b97");
+        assert_eq!(segment("app", "").unwrap_err().code(), tonic::Code::InvalidArgument);
+        for bad in ["../users", "a/b", "a?x=1", "a%2F", &"x".repeat(200)] {
+            assert_eq!(segment("app", bad).unwrap_err().code(), tonic::Code::NotFound, "{bad}");
+        }
+    }
+
+    #[test]
+    fn updates_leave_out_empty_values() {
+        let body =
+            Body::new().text("name", "").text("city", "Lima").num("n", 0).when(false, "on", true).json();
+        assert_eq!(body, json!({"city": "Lima"}));
+    }
+}

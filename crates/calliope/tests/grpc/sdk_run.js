@@ -66,6 +66,20 @@ async function main() {
   out.otherAccessKeyId = (await ws.getWorkspace(other.ref)).accessKeyId;
   out.members = (await ws.listWorkspaceMembers({ pageSize: 10 })).items.map((m) => m.role);
 
+  // Users and members: a user made here is a member; removed, then invited back.
+  const users = new SDK.Users(owner);
+  const made = await users.createUser({ email: "ops@example.com", password: "a long password", name: "Ops" });
+  out.user = await users.getUser(made.ref);
+  await users.updateUser({ ref: made.ref, name: "Ops Team" }).catch((e) => { out.updateOtherUser = e.code; });
+  const count = async () => (await ws.listWorkspaceMembers({ pageSize: 10 })).items.length;
+  out.membersWithUser = await count();
+  out.removed = (await ws.removeUserFromWorkspace(made.ref)).userRef === made.ref;
+  out.membersAfterRemove = await count();
+  const invited = await ws.inviteUserToWorkspace({ email: "ops@example.com", role: "WORKSPACE_MEMBER", name: "Ops" });
+  out.invitedSameUser = invited.userRef === made.ref;
+  out.membersAfterInvite = await count();
+  out.inviteUnknown = await code(ws.inviteUserToWorkspace({ email: "nobody@example.com", role: "WORKSPACE_MEMBER", name: "N" }));
+
   // An API key of the other workspace, used with this workspace's id.
   const inOther = client();
   await inOther.login(env("EMAIL"), env("PASSWORD"));
