@@ -229,6 +229,7 @@ pub fn status_of(err: &ApiError) -> Status {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use api::error::FieldError;

@@ -184,6 +184,7 @@ pub fn page(j: &Json) -> (Vec<Json>, String) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
