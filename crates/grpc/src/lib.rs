@@ -22,6 +22,7 @@ pub mod pb;
 mod resources;
 
 use std::future::Future;
+use std::time::Duration;
 
 use api::AppState;
 use http::header::HeaderName;
@@ -116,6 +117,13 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .accept_http1(true)
+        // The same kind of bounds as the HTTP server's: no RPC here takes
+        // long, idle peers are probed, one connection cannot hog the server.
+        .timeout(Duration::from_secs(60))
+        .concurrency_limit_per_connection(64)
+        .max_concurrent_streams(Some(128))
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(tower::util::MapResponseLayer::new(size_status))
