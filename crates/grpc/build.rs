@@ -24,6 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         .build_server(true)
         .codec_path("crate::codec::Codec")
+        .file_descriptor_set_path(std::path::PathBuf::from(std::env::var("OUT_DIR")?).join("fonoster.bin"))
         .compile_protos(&files, &[std::path::PathBuf::from("proto"), include])?;
     Ok(())
 }

@@ -387,3 +387,42 @@ fn bad_grpc_input_gets_the_right_status_and_changes_nothing() {
     assert!(preflight.status().is_success(), "{}", preflight.status());
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
 }
+
+#[test]
+fn reflection_lists_every_fonoster_service() {
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
+
+    let calliope = Calliope::start(&[]);
+    let ask = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let answer = grpc_web(
+        &calliope,
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        &[],
+        frame(0, &ask.encode_to_vec()),
+    );
+    assert_eq!(answer.code, OK, "{}", answer.message);
+    let reply = ServerReflectionResponse::decode(&answer.body[..]).unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+        panic!("not a service list: {reply:?}");
+    };
+    let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
+    for want in [
+        "fonoster.identity.v1beta2.Identity",
+        "fonoster.applications.v1beta2.Applications",
+        "fonoster.calls.v1beta2.Calls",
+        "fonoster.numbers.v1beta2.Numbers",
+        "fonoster.agents.v1beta2.Agents",
+        "fonoster.domains.v1beta2.Domains",
+        "fonoster.trunks.v1beta2.Trunks",
+        "fonoster.credentials.v1beta2.CredentialsService",
+        "fonoster.acls.v1beta2.Acls",
+        "fonoster.secrets.v1beta2.Secrets",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+}

@@ -34,6 +34,9 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::bridge::Rest;
 use crate::crud::Crud;
 
+/// Every message and service, with their imports, for reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("fonoster");
+
 /// The largest REST answer the bridge reads back (a page of records).
 const ANSWER_LIMIT: usize = 16 << 20;
 
@@ -50,40 +53,65 @@ pub fn routes(state: AppState) -> Routes {
             S::new($imp).max_decoding_message_size(limit)
         }};
     }
-    Routes::new(svc!(identity::identity_server::IdentityServer, crate::identity::Identity(rest.clone())))
-        .add_service(svc!(
-            applications::applications_server::ApplicationsServer,
-            resources::Applications(crud("/v1beta2/applications", "application"))
-        ))
-        .add_service(svc!(
-            calls::calls_server::CallsServer,
-            crate::calls::Calls(crud("/v1beta2/calls", "call"))
-        ))
-        .add_service(svc!(
-            numbers::numbers_server::NumbersServer,
-            resources::Numbers(crud("/v1beta2/numbers", "number"))
-        ))
-        .add_service(svc!(
-            agents::agents_server::AgentsServer,
-            resources::Agents(crud("/v1beta2/agents", "agent"))
-        ))
-        .add_service(svc!(
-            domains::domains_server::DomainsServer,
-            resources::Domains(crud("/v1beta2/domains", "domain"))
-        ))
-        .add_service(svc!(
-            trunks::trunks_server::TrunksServer,
-            resources::Trunks(crud("/v1beta2/trunks", "trunk"))
-        ))
-        .add_service(svc!(
-            credentials::credentials_service_server::CredentialsServiceServer,
-            resources::Credentials(crud("/v1beta2/credentials", "credentials"))
-        ))
-        .add_service(svc!(acls::acls_server::AclsServer, resources::Acls(crud("/v1beta2/acls", "ACL"))))
-        .add_service(svc!(
-            secrets::secrets_server::SecretsServer,
-            resources::Secrets(crud("/v1beta2/secrets", "secret"))
-        ))
+    let routes =
+        Routes::new(svc!(identity::identity_server::IdentityServer, crate::identity::Identity(rest.clone())))
+            .add_service(svc!(
+                applications::applications_server::ApplicationsServer,
+                resources::Applications(crud("/v1beta2/applications", "application"))
+            ))
+            .add_service(svc!(
+                calls::calls_server::CallsServer,
+                crate::calls::Calls(crud("/v1beta2/calls", "call"))
+            ))
+            .add_service(svc!(
+                numbers::numbers_server::NumbersServer,
+                resources::Numbers(crud("/v1beta2/numbers", "number"))
+            ))
+            .add_service(svc!(
+                agents::agents_server::AgentsServer,
+                resources::Agents(crud("/v1beta2/agents", "agent"))
+            ))
+            .add_service(svc!(
+                domains::domains_server::DomainsServer,
+                resources::Domains(crud("/v1beta2/domains", "domain"))
+            ))
+            .add_service(svc!(
+                trunks::trunks_server::TrunksServer,
+                resources::Trunks(crud("/v1beta2/trunks", "trunk"))
+            ))
+            .add_service(svc!(
+                credentials::credentials_service_server::CredentialsServiceServer,
+                resources::Credentials(crud("/v1beta2/credentials", "credentials"))
+            ))
+            .add_service(svc!(acls::acls_server::AclsServer, resources::Acls(crud("/v1beta2/acls", "ACL"))))
+            .add_service(svc!(
+                secrets::secrets_server::SecretsServer,
+                resources::Secrets(crud("/v1beta2/secrets", "secret"))
+            ));
+    reflection(routes)
+}
+
+/// Adds server reflection (v1 and v1alpha, as `grpcurl` asks), so that
+/// generic tools can list and call the services.
+fn reflection(routes: Routes) -> Routes {
+    let builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+    };
+    let routes = match builder().build_v1() {
+        Ok(v1) => routes.add_service(v1),
+        Err(e) => {
+            tracing::warn!(error = %e, "gRPC reflection (v1) is off");
+            routes
+        }
+    };
+    match builder().build_v1alpha() {
+        Ok(v1alpha) => routes.add_service(v1alpha),
+        Err(e) => {
+            tracing::warn!(error = %e, "gRPC reflection (v1alpha) is off");
+            routes
+        }
+    }
 }
 
 /// CORS for gRPC-Web from any origin: the metadata the SDK sends may be
