@@ -188,7 +188,13 @@ fn official_sdk_logs_in_and_manages_every_resource_over_grpc() {
     assert_eq!(r["agent"]["privacy"], "ID");
     assert_eq!(r["agent"]["enabled"], true);
     assert_eq!(r["agent"]["domain"]["name"], "grpc domain 2", "{r:#}");
+    assert_eq!(r["agent"]["domain"]["domainUri"], "grpc.sip.example.com", "{r:#}");
     assert_eq!(r["agent"]["credentials"]["name"], "phone-2", "{r:#}");
+    assert_eq!(r["agent"]["credentials"]["username"], "grpcuser", "{r:#}");
+    // A number routed to the agent by its address.
+    assert_eq!(r["agentNumber"]["agentAor"], "sip:jane@grpc.sip.example.com", "{r:#}");
+    assert_eq!(r["unknownAor"], INVALID_ARGUMENT, "{r:#}");
+    assert_eq!(r["wrongHostAor"], INVALID_ARGUMENT, "{r:#}");
     assert_eq!(r["duplicateAgent"], ALREADY_EXISTS, "{r:#}");
     assert_eq!(r["credInUse"], ALREADY_EXISTS, "{r:#}");
     assert_eq!(r["trunk"]["name"], "provider 2", "{r:#}");
@@ -210,7 +216,7 @@ fn official_sdk_logs_in_and_manages_every_resource_over_grpc() {
     assert_eq!(r["missingCall"], NOT_FOUND, "{r:#}");
 
     // Every deletion answered its ref, and the record is gone.
-    assert_eq!(r["deleted"], json!(vec![json!([true, NOT_FOUND]); 7]), "{r:#}");
+    assert_eq!(r["deleted"], json!(vec![json!([true, NOT_FOUND]); 8]), "{r:#}");
     let (_, acls) = rest(&calliope, "GET", "/v1beta2/acls", Value::Null);
     assert_eq!(acls["items"], json!([]), "{acls}");
 }

@@ -46,6 +46,21 @@ impl Crud {
     }
 }
 
+/// What a service adds to the generic mapping where the SDK's message and
+/// the REST body differ by more than names: references REST cannot take
+/// as the SDK sends them, and fields REST does not show.
+#[tonic::async_trait]
+pub trait Refine<Item: Send>: Send + Sync {
+    /// Completes the REST body of a create or update.
+    async fn body(&self, _crud: &Crud, _who: &Who, body: Json) -> Result<Json, Status> {
+        Ok(body)
+    }
+    /// Completes an item made from the REST record `rec`.
+    async fn item(&self, _crud: &Crud, _who: &Who, _rec: &Json, _item: &mut Item) -> Result<(), Status> {
+        Ok(())
+    }
+}
+
 /// Implements a generated service trait over a [`Crud`]: `$create` maps
 /// the create request to the REST body, `$update` the update request,
 /// `$view` the REST record to the item message.
@@ -66,6 +81,7 @@ macro_rules! crud_service {
             ) -> Result<tonic::Response<$m::$cres>, tonic::Status> {
                 let who = $crate::bridge::Who::of(&req);
                 let body = $cmap(req.get_ref())?;
+                let body = $crate::crud::Refine::body(self, &self.0, &who, body).await?;
                 let r#ref = self.0.create(&who, body).await?;
                 Ok(tonic::Response::new($m::$cres { r#ref }))
             }
@@ -75,6 +91,7 @@ macro_rules! crud_service {
             ) -> Result<tonic::Response<$m::$ures>, tonic::Status> {
                 let who = $crate::bridge::Who::of(&req);
                 let body = $umap(req.get_ref())?;
+                let body = $crate::crud::Refine::body(self, &self.0, &who, body).await?;
                 let r#ref = self.0.update(&who, &req.get_ref().r#ref, body).await?;
                 Ok(tonic::Response::new($m::$ures { r#ref }))
             }
@@ -84,7 +101,9 @@ macro_rules! crud_service {
             ) -> Result<tonic::Response<$m::$item>, tonic::Status> {
                 let who = $crate::bridge::Who::of(&req);
                 let rec = self.0.get(&who, &req.get_ref().r#ref).await?;
-                Ok(tonic::Response::new($view(&rec)))
+                let mut item = $view(&rec);
+                $crate::crud::Refine::item(self, &self.0, &who, &rec, &mut item).await?;
+                Ok(tonic::Response::new(item))
             }
             async fn $delete(
                 &self,
@@ -101,7 +120,13 @@ macro_rules! crud_service {
                 let who = $crate::bridge::Who::of(&req);
                 let q = req.get_ref();
                 let (items, next_page_token) = self.0.list(&who, q.page_size, &q.page_token).await?;
-                let items = items.iter().map($view).collect();
+                let mut shown = Vec::with_capacity(items.len());
+                for rec in &items {
+                    let mut item = $view(rec);
+                    $crate::crud::Refine::item(self, &self.0, &who, rec, &mut item).await?;
+                    shown.push(item);
+                }
+                let items = shown;
                 Ok(tonic::Response::new($m::$lres { items, next_page_token }))
             }
             $($($extra)*)?

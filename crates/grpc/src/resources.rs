@@ -8,9 +8,10 @@
 use serde_json::{json, Value as Json};
 use tonic::Status;
 
-use crate::crud::Crud;
+use crate::bridge::Who;
+use crate::crud::{Crud, Refine};
 use crate::crud_service;
-use crate::json::{b, from_struct, int, r, s, strings, time, to_struct, Body};
+use crate::json::{b, from_struct, int, page, paging, r, s, segment, strings, time, to_struct, Body};
 use crate::pb::{
     acls, agents, applications as apps, credentials as creds, domains, numbers, secrets, trunks,
 };
@@ -108,6 +109,8 @@ fn app_view(j: &Json) -> apps::Application {
     }
 }
 
+impl Refine<apps::Application> for Applications {}
+
 crud_service!(Applications: apps::applications_server::Applications, apps {
     create_application(CreateApplicationRequest) -> CreateApplicationResponse by app_create,
     update_application(UpdateApplicationRequest) -> UpdateApplicationResponse by app_update,
@@ -135,14 +138,52 @@ crud_service!(Applications: apps::applications_server::Applications, apps {
 
 // Numbers.
 
+/// The ingress handler as REST takes it; an agent's address is turned
+/// into the agent's ref by [`Numbers`]' [`Refine::body`].
 fn handler(agent_aor: Option<&str>, app_ref: Option<&str>) -> Result<Option<Json>, Status> {
     match (agent_aor, app_ref) {
-        (Some(_), _) => Err(Status::invalid_argument(
-            "agentAor: routing a number to an agent by address is not supported over gRPC yet; \
-             use the REST ingressHandler {type: AGENT, ref}",
-        )),
+        (Some(aor), _) if !aor.is_empty() => Ok(Some(json!({"type": "AGENT", "aor": aor}))),
         (None, Some(r)) if !r.is_empty() => Ok(Some(json!({"type": "APPLICATION", "ref": r}))),
         _ => Ok(None),
+    }
+}
+
+/// The address of the agent `agent`: `sip:<username>@<its domain's URI>`,
+/// or `sip:<username>` for an agent without a domain.
+async fn agent_aor(crud: &Crud, who: &Who, agent: &Json) -> Result<String, Status> {
+    let user = s(agent, "username");
+    let domain = r(agent, "domain");
+    if domain.is_empty() {
+        return Ok(format!("sip:{user}"));
+    }
+    let d = crud.rest.get(who, &format!("/v1beta2/domains/{}", segment("domain", &domain)?)).await?;
+    Ok(format!("sip:{user}@{}", s(&d, "domainUri")))
+}
+
+/// The ref of the agent whose address is `aor` (`sip:` optional; user
+/// names are unique in a workspace, and the host must be the agent's
+/// domain, or absent for an agent without one).
+async fn agent_by_aor(crud: &Crud, who: &Who, aor: &str) -> Result<String, Status> {
+    let bare = aor.trim();
+    let bare = bare.strip_prefix("sip:").or_else(|| bare.strip_prefix("SIP:")).unwrap_or(bare);
+    let user = bare.split('@').next().unwrap_or_default();
+    let nobody = || Status::invalid_argument(format!("agentAor: no agent has the address {aor}"));
+    let mut token = String::new();
+    loop {
+        let (items, next) =
+            page(&crud.rest.get(who, &format!("/v1beta2/agents{}", paging(100, &token))).await?);
+        if let Some(agent) = items.iter().find(|a| s(a, "username") == user) {
+            let want = agent_aor(crud, who, agent).await?;
+            return if want.trim_start_matches("sip:").eq_ignore_ascii_case(bare) {
+                Ok(s(agent, "ref"))
+            } else {
+                Err(nobody())
+            };
+        }
+        if next.is_empty() || next == token {
+            return Err(nobody());
+        }
+        token = next;
     }
 }
 
@@ -199,6 +240,34 @@ fn number_view(j: &Json) -> numbers::Number {
         updated_at: time(j, "updatedAt"),
         trunk: None,
         ingress_handler,
+    }
+}
+
+#[tonic::async_trait]
+impl Refine<numbers::Number> for Numbers {
+    async fn body(&self, crud: &Crud, who: &Who, mut body: Json) -> Result<Json, Status> {
+        let aor = body["ingressHandler"]["aor"].as_str().map(str::to_owned);
+        if let Some(aor) = aor {
+            body["ingressHandler"] = json!({"type": "AGENT", "ref": agent_by_aor(crud, who, &aor).await?});
+        }
+        Ok(body)
+    }
+
+    async fn item(
+        &self,
+        crud: &Crud,
+        who: &Who,
+        rec: &Json,
+        item: &mut numbers::Number,
+    ) -> Result<(), Status> {
+        let h = &rec["ingressHandler"];
+        if h["type"] == "AGENT" {
+            let agent =
+                crud.rest.get(who, &format!("/v1beta2/agents/{}", segment("agent", &s(h, "ref"))?)).await?;
+            let aor = agent_aor(crud, who, &agent).await?;
+            item.ingress_handler = Some(numbers::number::IngressHandler::AgentAor(aor));
+        }
+        Ok(())
     }
 }
 
@@ -267,6 +336,29 @@ fn agent_view(j: &Json) -> agents::Agent {
     }
 }
 
+/// REST shows an agent's domain and credentials as `{ref, name}`; the SDK
+/// also shows the domain's URI and the credentials' user name.
+#[tonic::async_trait]
+impl Refine<agents::Agent> for Agents {
+    async fn item(
+        &self,
+        crud: &Crud,
+        who: &Who,
+        _rec: &Json,
+        item: &mut agents::Agent,
+    ) -> Result<(), Status> {
+        if let Some(d) = item.domain.as_mut() {
+            let path = format!("/v1beta2/domains/{}", segment("domain", &d.r#ref)?);
+            d.domain_uri = s(&crud.rest.get(who, &path).await?, "domainUri");
+        }
+        if let Some(c) = item.credentials.as_mut() {
+            let path = format!("/v1beta2/credentials/{}", segment("credentials", &c.r#ref)?);
+            c.username = s(&crud.rest.get(who, &path).await?, "username");
+        }
+        Ok(())
+    }
+}
+
 crud_service!(Agents: agents::agents_server::Agents, agents {
     create_agent(CreateAgentRequest) -> CreateAgentResponse by agent_create,
     update_agent(UpdateAgentRequest) -> UpdateAgentResponse by agent_update,
@@ -319,6 +411,8 @@ fn domain_view(j: &Json) -> domains::Domain {
             .collect(),
     }
 }
+
+impl Refine<domains::Domain> for Domains {}
 
 crud_service!(Domains: domains::domains_server::Domains, domains {
     create_domain(CreateDomainRequest) -> CreateDomainResponse by domain_create,
@@ -379,6 +473,8 @@ fn trunk_view(j: &Json) -> trunks::Trunk {
     }
 }
 
+impl Refine<trunks::Trunk> for Trunks {}
+
 crud_service!(Trunks: trunks::trunks_server::Trunks, trunks {
     create_trunk(CreateTrunkRequest) -> CreateTrunkResponse by trunk_create,
     update_trunk(UpdateTrunkRequest) -> UpdateTrunkResponse by trunk_update,
@@ -411,6 +507,8 @@ fn creds_view(j: &Json) -> creds::Credentials {
     }
 }
 
+impl Refine<creds::Credentials> for Credentials {}
+
 crud_service!(Credentials: creds::credentials_service_server::CredentialsService, creds {
     create_credentials(CreateCredentialsRequest) -> CreateCredentialsResponse by creds_create,
     update_credentials(UpdateCredentialsRequest) -> UpdateCredentialsResponse by creds_update,
@@ -438,6 +536,8 @@ fn acl_view(j: &Json) -> acls::Acl {
         updated_at: time(j, "updatedAt"),
     }
 }
+
+impl Refine<acls::Acl> for Acls {}
 
 crud_service!(Acls: acls::acls_server::Acls, acls {
     create_acl(CreateAclRequest) -> CreateAclResponse by acl_create,
@@ -467,6 +567,8 @@ fn secret_view(j: &Json) -> secrets::Secret {
         updated_at: time(j, "updatedAt"),
     }
 }
+
+impl Refine<secrets::Secret> for Secrets {}
 
 crud_service!(Secrets: secrets::secrets_server::Secrets, secrets {
     create_secret(CreateSecretRequest) -> CreateSecretResponse by secret_create,

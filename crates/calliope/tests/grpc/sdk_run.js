@@ -147,6 +147,16 @@ async function main() {
   await agents.updateAgent({ ref: agent.ref, name: "Jane Doe" });
   out.agent = await agents.getAgent(agent.ref);
   out.agentListed = (await agents.listAgents({ pageSize: 50 })).items.length;
+  const toAgent = await numbers.createNumber({
+    name: "direct line", telUrl: "tel:+17853178071", agentAor: "sip:jane@grpc.sip.example.com",
+  });
+  out.agentNumber = await numbers.getNumber(toAgent.ref);
+  out.unknownAor = await code(numbers.createNumber({
+    name: "nobody", telUrl: "tel:+17853178072", agentAor: "sip:nobody@grpc.sip.example.com",
+  }));
+  out.wrongHostAor = await code(numbers.createNumber({
+    name: "wrong host", telUrl: "tel:+17853178073", agentAor: "sip:jane@elsewhere.example.com",
+  }));
   out.duplicateAgent = await code(agents.createAgent({ name: "Jane again", username: "jane", enabled: true }));
   out.credInUse = await code(creds.deleteCredentials(cred.ref));
 
@@ -175,6 +185,7 @@ async function main() {
   out.deleted = [];
   for (const [svc, del, get, ref] of [
     [trunks, "deleteTrunk", "getTrunk", trunk.ref],
+    [numbers, "deleteNumber", "getNumber", toAgent.ref],
     [agents, "deleteAgent", "getAgent", agent.ref],
     [domains, "deleteDomain", "getDomain", domain.ref],
     [numbers, "deleteNumber", "getNumber", number.ref],
