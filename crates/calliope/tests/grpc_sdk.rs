@@ -1,7 +1,8 @@
 //! The gRPC API as its users meet it: the official `@fonoster/sdk`
 //! (pinned, installed by `scripts/install-test-deps` under
-//! `~/.cache/calliope`) run unchanged by node against `calliope serve`,
-//! and bad input sent as raw gRPC-Web frames over HTTP/1.1.
+//! `~/.cache/calliope`) run unchanged by node against `calliope serve`
+//! (with bad input as raw bytes over HTTP/2 through grpc-js), bad input as
+//! raw gRPC-Web frames over HTTP/1.1, and server reflection.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -209,6 +210,13 @@ fn official_sdk_logs_in_and_manages_every_resource_over_grpc() {
     for listed in ["aclListed", "credListed", "numberListed", "domainListed", "agentListed", "trunkListed"] {
         assert_eq!(r[listed], 1, "{listed}: {r:#}");
     }
+
+    // Bad input over HTTP/2: the right status, nothing changed.
+    assert_eq!(r["h2Malformed"], INVALID_ARGUMENT, "{r:#}");
+    assert_eq!(r["h2Unknown"], UNIMPLEMENTED, "{r:#}");
+    assert_eq!(r["h2Oversized"], RESOURCE_EXHAUSTED, "{r:#}");
+    assert_eq!(r["h2NoToken"], UNAUTHENTICATED, "{r:#}");
+    assert_eq!(r["h2Unchanged"], true, "{r:#}");
 
     // Calls: records only, until call control.
     assert_eq!(r["calls"], 0);

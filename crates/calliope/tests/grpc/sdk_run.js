@@ -175,6 +175,30 @@ async function main() {
   out.secret = await secrets.getSecret(secret.ref);
   out.secretList = (await secrets.listSecrets({ pageSize: 50 })).items;
 
+  // Bad input over HTTP/2, as raw bytes through grpc-js's generic client.
+  const grpc = require("@grpc/grpc-js");
+  const raw = new grpc.Client(endpoint, grpc.credentials.createInsecure());
+  const rawCall = (path, bytes, withToken) => new Promise((resolve) => {
+    const md = new grpc.Metadata();
+    if (withToken) {
+      md.set("token", owner.getAccessToken());
+      md.set("accessKeyId", accessKeyId);
+    }
+    raw.makeUnaryRequest(path, (b) => b, (b) => b, bytes, md, (err) => resolve(err ? err.code : 0));
+  });
+  const create = "/fonoster.applications.v1beta2.Applications/CreateApplication";
+  const appsBefore = (await apps.listApplications({ pageSize: 100 })).items.length;
+  // Field 1 (name), length 255, one byte present.
+  out.h2Malformed = await rawCall(create, Buffer.from([0x0a, 0xff, 0x01, 0x78]), true);
+  out.h2Unknown = await rawCall("/fonoster.applications.v1beta2.Applications/Nope", Buffer.alloc(0), true);
+  // Field 1 (name) of 2 MiB: over the default 1 MiB body limit.
+  const big = Buffer.alloc(2 * 1024 * 1024, 0x78);
+  const head = Buffer.from([0x0a, 0x80, 0x80, 0x80, 0x01]);
+  out.h2Oversized = await rawCall(create, Buffer.concat([head, big]), true);
+  out.h2NoToken = await rawCall(create, Buffer.from([0x0a, 0x01, 0x78]), false);
+  out.h2Unchanged = (await apps.listApplications({ pageSize: 100 })).items.length === appsBefore;
+  raw.close();
+
   // Calls: records can be read; placing one waits for call control.
   const calls = new SDK.Calls(owner);
   out.calls = (await calls.listCalls({ pageSize: 10 })).items.length;
