@@ -469,7 +469,20 @@ fn trunk_view(j: &Json) -> trunks::Trunk {
         }),
         inbound_credentials: trunk_creds(&j["inboundCredentials"]),
         outbound_credentials: trunk_creds(&j["outboundCredentials"]),
-        uris: Vec::new(),
+        uris: j["uris"].as_array().map(|u| u.iter().map(trunk_uri).collect()).unwrap_or_default(),
+    }
+}
+
+/// One of the `uris` a trunk shows over REST (where the store keeps them).
+fn trunk_uri(u: &Json) -> trunks::TrunkUri {
+    trunks::TrunkUri {
+        host: s(u, "host"),
+        port: int(u, "port"),
+        transport: s(u, "transport"),
+        user: s(u, "user"),
+        weight: int(u, "weight"),
+        priority: int(u, "priority"),
+        enabled: u["enabled"].as_bool().unwrap_or(true),
     }
 }
 
@@ -577,3 +590,84 @@ crud_service!(Secrets: secrets::secrets_server::Secrets, secrets {
     delete_secret(DeleteSecretRequest) -> DeleteSecretResponse,
     list_secrets(ListSecretsRequest) -> ListSecretsResponse,
 });
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn application_products_travel_as_objects_and_bad_types_are_refused() {
+        let config = to_struct(&json!({"voice": "en-US"}));
+        let q = apps::CreateApplicationRequest {
+            name: "a".into(),
+            r#type: 1,
+            text_to_speech: Some(apps::ProductContainer {
+                product_ref: "tts".into(),
+                config,
+                credentials: None,
+            }),
+            ..Default::default()
+        };
+        let body = app_create(&q).unwrap();
+        assert_eq!(body["type"], "AUTOPILOT");
+        assert_eq!(body["textToSpeech"], json!({"productRef": "tts", "config": {"voice": "en-US"}}));
+        assert!(body.get("endpoint").is_none() && body.get("speechToText").is_none());
+        let bad = apps::CreateApplicationRequest { r#type: 7, ..q };
+        assert_eq!(app_create(&bad).unwrap_err().code(), tonic::Code::InvalidArgument);
+    }
+
+    #[test]
+    fn updates_send_only_what_was_set() {
+        let q = agents::UpdateAgentRequest { r#ref: "r".into(), name: "n".into(), ..Default::default() };
+        assert_eq!(agent_update(&q).unwrap(), json!({"name": "n"}));
+        let q = agents::UpdateAgentRequest { privacy: 1, enabled: true, ..q };
+        assert_eq!(agent_update(&q).unwrap(), json!({"name": "n", "privacy": "PRIVATE", "enabled": true}));
+        let q = agents::UpdateAgentRequest { privacy: 9, ..q };
+        assert_eq!(agent_update(&q).unwrap_err().code(), tonic::Code::InvalidArgument);
+    }
+
+    #[test]
+    fn number_handlers_become_rest_ingress_handlers() {
+        use numbers::create_number_request::IngressHandler as H;
+        let q = numbers::CreateNumberRequest {
+            name: "n".into(),
+            tel_url: "tel:+1".into(),
+            ingress_handler: Some(H::AppRef("app".into())),
+            ..Default::default()
+        };
+        assert_eq!(
+            number_create(&q).unwrap()["ingressHandler"],
+            json!({"type": "APPLICATION", "ref": "app"})
+        );
+        let q = numbers::CreateNumberRequest { ingress_handler: Some(H::AgentAor("sip:1001@x".into())), ..q };
+        assert_eq!(
+            number_create(&q).unwrap()["ingressHandler"],
+            json!({"type": "AGENT", "aor": "sip:1001@x"})
+        );
+        let view =
+            number_view(&json!({"ref": "n1", "ingressHandler": {"type": "APPLICATION", "ref": "app"}}));
+        assert_eq!(view.ingress_handler, Some(numbers::number::IngressHandler::AppRef("app".into())));
+    }
+
+    #[test]
+    fn trunk_views_read_references_and_uris() {
+        let j = json!({
+            "ref": "t", "name": "p", "sendRegister": true, "createdAt": "1970-01-01T00:00:10Z",
+            "accessControlList": {"ref": "a", "name": "office"}, "inboundCredentials": null,
+            "uris": [{"host": "sip.example.com", "port": 5061, "transport": "TLS", "weight": 5, "priority": 1}],
+        });
+        let t = trunk_view(&j);
+        assert!(t.send_register);
+        assert_eq!(t.created_at, 10);
+        assert_eq!(t.access_control_list.unwrap().name, "office");
+        assert!(t.inbound_credentials.is_none());
+        assert_eq!(t.uris[0].port, 5061);
+        assert!(t.uris[0].enabled);
+    }
+
+    #[test]
+    fn secret_values_are_never_shown() {
+        assert_eq!(secret_view(&json!({"ref": "s", "secret": "leak"})).secret, "");
+    }
+}
