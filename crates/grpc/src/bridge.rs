@@ -36,11 +36,18 @@ pub struct Who {
 
 impl Who {
     /// The credentials and origin of `req`: the `token` and `accessKeyId`
-    /// metadata (gRPC metadata keys arrive in lower case).
+    /// metadata (gRPC metadata keys arrive in lower case). Generic tools
+    /// may send `authorization: Bearer <token>` instead of `token`.
     pub fn of<T>(req: &tonic::Request<T>) -> Who {
         let md = req.metadata();
+        let bearer = || {
+            text(md, "authorization").and_then(|a| {
+                let (scheme, rest) = a.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned())
+            })
+        };
         Who {
-            token: text(md, "token"),
+            token: text(md, "token").or_else(bearer),
             access_key_id: text(md, "accesskeyid"),
             user_agent: text(md, "user-agent"),
             addr: req.remote_addr(),
@@ -247,6 +254,24 @@ mod tests {
         let bad = BadRequest::decode(&details.details[0].value[..]).unwrap();
         assert_eq!(bad.field_violations[0].field, "domainUri");
         assert_eq!(bad.field_violations[0].description, "is required");
+    }
+
+    #[test]
+    fn credentials_come_from_token_or_bearer_metadata() {
+        let mut req = tonic::Request::new(());
+        req.metadata_mut().insert("authorization", "Bearer abc".parse().unwrap());
+        req.metadata_mut().insert("accesskeyid", " WO1 ".parse().unwrap());
+        let who = Who::of(&req);
+        assert_eq!((who.token.as_deref(), who.access_key_id()), (Some("abc"), Some("WO1")));
+        req.metadata_mut().insert("token", "tok".parse().unwrap());
+        assert_eq!(Who::of(&req).token.as_deref(), Some("tok"));
+        let anonymous = Who::of(&req).anonymous();
+        assert_eq!((anonymous.token, anonymous.access_key_id), (None, None));
+        let mut basic = tonic::Request::new(());
+        basic.metadata_mut().insert("authorization", "Basic eDp5".parse().unwrap());
+        basic.metadata_mut().insert("accesskeyid", "".parse().unwrap());
+        let who = Who::of(&basic);
+        assert_eq!((who.token, who.access_key_id), (None, None));
     }
 
     #[test]
