@@ -17,10 +17,11 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
+use engine::program::{Collected, Dialect, Hook, Next, Report, ScriptError, Scripts, Verb, VerbResult};
 use engine::webhooks::shapes::{self, CallTimes};
 use engine::webhooks::{
-    verify, AudioCache, CallDirection, CallFacts, Client, Config, HttpMethod, Script, Secret, VonageStatus,
-    WebhookError, HEADER,
+    verify, AppHooks, AudioCache, CallDirection, CallFacts, Client, Config, HttpMethod, Script, Secret,
+    VonageStatus, WebhookError, WebhookScripts, HEADER,
 };
 use serde_json::{json, Map, Value};
 
@@ -94,6 +95,17 @@ async fn hook(
     match name.as_str() {
         "fonoster" => typed("application/json", r#"{"commands":[{"say":{"text":"hello"}}]}"#),
         "ncco" => typed("application/json", r#"[{"action":"talk","text":"fallback here"}]"#),
+        "ncco_input" => typed(
+            "application/json",
+            r#"[{"action":"talk","text":"press"},{"action":"input","type":["dtmf"],"dtmf":{"maxDigits":3}}]"#,
+        ),
+        "fonoster_hangup" => typed("application/json", r#"{"commands":[{"hangup":{}}]}"#),
+        "twimlgather" => typed(
+            "application/xml",
+            r#"<Response><Gather action="next" numDigits="1"><Say>Press one</Say></Gather></Response>"#,
+        ),
+        "next" => typed("text/xml", "<Response><Hangup/></Response>"),
+        "empty" => typed("application/json", ""),
         "twiml" => typed("application/xml", "<?xml version=\"1.0\"?><Response><Say>Hi</Say></Response>"),
         "status500" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         "hang" => {
@@ -478,32 +490,95 @@ async fn the_python_snippet_in_the_docs_verifies_a_real_request() {
     }
 }
 
+fn input(digits: &str, url: Option<String>, replaces: bool) -> Report {
+    let mut hook = Hook::post(url);
+    hook.replaces = replaces;
+    Report {
+        hook,
+        verb: "input",
+        result: VerbResult::Input(Collected { digits: digits.into(), ..Collected::default() }),
+    }
+}
+
+fn scripts_for(app: AppHooks) -> WebhookScripts {
+    WebhookScripts::new(Arc::new(client(1000)), secret(), app, facts(), Arc::new(engine::clock::SystemClock))
+}
+
 #[tokio::test]
-async fn a_vonage_application_record_falls_back_and_posts_its_input() {
-    use engine::webhooks::{AppHooks, Dialect, Outcome};
+async fn a_vonage_application_falls_back_then_posts_its_input_and_takes_the_next_program() {
     let s = Server::start().await;
     let caps = json!({"voice": {"webhooks": {
         "answer_url": {"http_method": "GET"},
-        "fallback_answer_url": {"address": s.url("ncco"), "http_method": "GET"},
+        "fallback_answer_url": {"address": s.url("ncco_input"), "http_method": "GET"},
         "event_url": {"address": s.url("flaky"), "http_method": "POST"},
     }}});
-    let app = AppHooks::from_application(&s.url("status500"), Some(&caps)).unwrap();
-    let c = client(2000);
-    let answer = app.answer_request(&facts()).unwrap();
-    let fallback = app.fallback_request(&facts()).unwrap().unwrap();
-    let a = c.answer(&answer, Some(&fallback), &secret()).await.unwrap();
-    assert!(matches!(a.script, Script::Ncco(_)));
-    assert_eq!(a.answer_error.unwrap().cause(), "WEBHOOK_HTTP_ERROR");
+    let mut scripts = scripts_for(AppHooks::from_application(&s.url("status500"), Some(&caps)).unwrap());
+    let verbs = scripts.first().await.unwrap();
+    assert_eq!(verbs.len(), 2);
+    assert_eq!(scripts.dialect(), Dialect::Ncco);
+    let failures = scripts.take_failures();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].cause, "WEBHOOK_HTTP_ERROR");
     assert_eq!(s.hits.seen("status500")[0].method, Method::GET);
 
-    let digits = Outcome::Digits { digits: "123".into(), timed_out: false };
-    let req = app.result_request(Dialect::Ncco, &facts(), None, None, &digits, 1_700_000_000_000).unwrap();
-    c.event(&req, &secret()).await.unwrap();
-    let seen = s.hits.seen("flaky");
-    assert!(seen.iter().all(|r| r.signature_ok));
-    let v: Value = serde_json::from_slice(&seen.last().unwrap().body).unwrap();
-    assert_eq!(v["dtmf"]["digits"], "123");
-    assert_eq!(v["uuid"], "call-7");
+    // The input goes to the verb's eventUrl; the answer is Fonoster
+    // commands, which replace the rest and become the dialect.
+    let next = scripts.submit(input("123", Some(s.url("fonoster_hangup")), true)).await.unwrap();
+    assert_eq!(next, Next::Replace(vec![Verb::Hangup]));
+    assert_eq!(scripts.dialect(), Dialect::Fonoster);
+    let seen = &s.hits.seen("fonoster_hangup")[0];
+    assert!(seen.signature_ok);
+    let v: Value = serde_json::from_slice(&seen.body).unwrap();
+    assert_eq!((v["dtmf"]["digits"].as_str(), v["uuid"].as_str()), (Some("123"), Some("call-7")));
+
+    // An event without a URL, in Fonoster's dialect, goes to the endpoint;
+    // it fails there (500), is retried, and is reported, not fatal.
+    let e = scripts.submit(input("9", None, false)).await.unwrap_err();
+    assert!(matches!(e, ScriptError::Fetch(_)));
+    assert_eq!(s.hits.count("status500"), 1 + 3);
+    assert_eq!(scripts.take_failures()[0].cause, "WEBHOOK_HTTP_ERROR");
+}
+
+#[tokio::test]
+async fn a_twiml_document_gets_twilio_parameters_at_its_relative_action() {
+    let s = Server::start().await;
+    let mut scripts = scripts_for(AppHooks::from_application(&s.url("twimlgather"), None).unwrap());
+    let verbs = scripts.first().await.unwrap();
+    assert_eq!(scripts.dialect(), Dialect::Twiml);
+    assert!(matches!(&verbs[0], Verb::Gather(_)));
+    // The first request was Fonoster's JSON (the application has no
+    // Vonage capabilities); the document answered TwiML.
+    assert_eq!(s.hits.seen("twimlgather")[0].content_type, "application/json");
+
+    let next = scripts.submit(input("4", Some("next".into()), true)).await.unwrap();
+    assert_eq!(next, Next::Replace(vec![Verb::Hangup]));
+    let seen = &s.hits.seen("next")[0];
+    assert!(seen.signature_ok);
+    assert_eq!(seen.content_type, "application/x-www-form-urlencoded");
+    let f: HashMap<String, String> = url::form_urlencoded::parse(&seen.body).into_owned().collect();
+    assert_eq!(
+        (f["Digits"].as_str(), f["CallSid"].as_str(), f["From"].as_str()),
+        ("4", "call-7", "+15551234")
+    );
+}
+
+#[tokio::test]
+async fn bad_next_programs_are_script_errors() {
+    let s = Server::start().await;
+    let mut scripts = scripts_for(AppHooks::from_application(&s.url("fonoster"), None).unwrap());
+    scripts.first().await.unwrap();
+    for (name, parse) in [("garbage", true), ("html", true), ("big", false), ("loop", false), ("hang", false)]
+    {
+        let e = scripts.submit(input("1", Some(s.url(name)), true)).await.unwrap_err();
+        assert_eq!(matches!(e, ScriptError::Parse(_)), parse, "{name}: {e}");
+    }
+    // An answer with no program goes on.
+    let next = scripts.submit(input("1", Some(s.url("empty")), true)).await.unwrap();
+    assert_eq!(next, Next::Continue);
+    // No answer URL and no fallback: the first program fails with the cause.
+    let mut down = scripts_for(AppHooks::from_application(&closed_port_url().await, None).unwrap());
+    let e = down.first().await.unwrap_err();
+    assert!(matches!(&e, ScriptError::Fetch(m) if m.contains("WEBHOOK_NETWORK_ERROR")), "{e}");
 }
 
 #[tokio::test]

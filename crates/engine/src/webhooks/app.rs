@@ -1,62 +1,17 @@
 //! An application's webhooks, read from its record (`endpoint` and Vonage
-//! `capabilities`), and the requests a call makes to them: the first
-//! script, each result (digits, speech, a recording, a dial status) in the
-//! shape of the dialect whose script asked for it, and status events.
+//! `capabilities`), and the requests a call makes to them for its first
+//! script and its status events. (Results are encoded by
+//! `program::encode` and sent by [`super::WebhookScripts`].)
 //!
 //! An application with `capabilities.voice` is asked as Vonage does (the
 //! answer URL with `to`, `from`, `uuid`, `conversation_uuid`, by its
 //! `http_method`, POST when none is stored), any other as Fonoster does
-//! (POST JSON to the endpoint). Results go to the URL the verb named, or
-//! else to the endpoint (Fonoster, TwiML) or the event_url (NCCO, falling
-//! back to the endpoint).
+//! (POST JSON to the endpoint).
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::shapes::{self, parse_url, CallFacts, CallTimes, HttpMethod, Outgoing, VonageStatus};
 use super::WebhookError;
-
-/// The dialect of the script that asked for a result, which decides the
-/// shape the result is posted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// Fonoster commands: JSON.
-    Fonoster,
-    /// Vonage NCCO: JSON, as Vonage's input and record webhooks.
-    Ncco,
-    /// TwiML: Twilio's form parameters.
-    Twiml,
-}
-
-/// What a verb produced.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Digits entered (`timed_out` when the input ended by its timeout).
-    Digits {
-        /// The digits, perhaps empty.
-        digits: String,
-        /// Whether the timeout ended it.
-        timed_out: bool,
-    },
-    /// Speech recognised.
-    Speech {
-        /// The words.
-        text: String,
-        /// From 0 to 1.
-        confidence: f32,
-    },
-    /// A recording was made.
-    Recording {
-        /// Where it can be downloaded.
-        url: String,
-        /// Its length in whole seconds.
-        duration_s: u64,
-    },
-    /// A dial ended (`completed`, `busy`, `no-answer`, `failed`, `canceled`).
-    Dial {
-        /// The status in Twilio's words.
-        status: String,
-    },
-}
 
 /// Where an application is asked, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +20,8 @@ pub struct AppHooks {
     pub answer: (String, HttpMethod),
     /// The fallback answer URL, when set.
     pub fallback: Option<(String, HttpMethod)>,
-    /// Where status events go, when set.
+    /// Where status events (and NCCO results without a URL of their own)
+    /// go, when set.
     pub event: Option<(String, HttpMethod)>,
     /// Whether it is asked as Vonage asks (it has voice capabilities).
     pub vonage: bool,
@@ -92,13 +48,6 @@ fn address(
             parse_url(a)?;
             Ok(Some((a.to_owned(), method_of(h, method_default))))
         }
-    }
-}
-
-fn fields(pairs: Value) -> Map<String, Value> {
-    match pairs {
-        Value::Object(m) => m,
-        _ => Map::new(),
     }
 }
 
@@ -139,91 +88,6 @@ impl AppHooks {
         }
     }
 
-    /// The request carrying `outcome` for a script of `dialect`, to `url`
-    /// when the verb named one (an absolute URL, or a path resolved against
-    /// the endpoint), else to the dialect's default.
-    pub fn result_request(
-        &self,
-        dialect: Dialect,
-        call: &CallFacts,
-        url: Option<&str>,
-        method: Option<HttpMethod>,
-        outcome: &Outcome,
-        now_ms: i64,
-    ) -> Result<Outgoing, WebhookError> {
-        let target = match url.filter(|u| !u.trim().is_empty()) {
-            Some(u) => match parse_url(u) {
-                Ok(_) => u.to_owned(),
-                Err(_) => {
-                    let base = parse_url(&self.answer.0)?;
-                    base.join(u).map_err(|_| WebhookError::BadUrl(u.to_owned()))?.to_string()
-                }
-            },
-            None => match (dialect, &self.event) {
-                (Dialect::Ncco, Some((e, _))) => e.clone(),
-                _ => self.answer.0.clone(),
-            },
-        };
-        match dialect {
-            Dialect::Fonoster => {
-                let extra = fields(match outcome {
-                    Outcome::Digits { digits, timed_out } => json!({"digits": digits, "timedOut": timed_out}),
-                    Outcome::Speech { text, confidence } => json!({"speech": text, "confidence": confidence}),
-                    Outcome::Recording { url, duration_s } => {
-                        json!({"recordingUrl": url, "duration": duration_s})
-                    }
-                    Outcome::Dial { status } => json!({"dialStatus": status}),
-                });
-                shapes::fonoster(&target, call, &extra)
-            }
-            Dialect::Ncco => {
-                let mut m = fields(match outcome {
-                    Outcome::Digits { digits, timed_out } => json!({
-                        "dtmf": {"digits": digits, "timed_out": timed_out},
-                        "speech": {"results": []},
-                    }),
-                    Outcome::Speech { text, confidence } => json!({
-                        "dtmf": {"digits": "", "timed_out": false},
-                        "speech": {"results": [{"text": text, "confidence": confidence.to_string()}]},
-                    }),
-                    Outcome::Recording { url, duration_s } => json!({
-                        "recording_url": url,
-                        "duration": duration_s.to_string(),
-                    }),
-                    Outcome::Dial { status } => json!({"status": status}),
-                });
-                m.insert("from".into(), json!(call.caller));
-                m.insert("to".into(), json!(call.callee));
-                m.insert("uuid".into(), json!(call.call_ref));
-                m.insert("conversation_uuid".into(), json!(call.conversation_ref));
-                m.insert(
-                    "timestamp".into(),
-                    json!(jiff::Timestamp::from_millisecond(now_ms)
-                        .map(|t| format!("{t:.3}"))
-                        .unwrap_or_default()),
-                );
-                Outgoing::json(&target, method.unwrap_or(HttpMethod::Post), &m)
-            }
-            Dialect::Twiml => {
-                let confidence;
-                let duration;
-                let extra: Vec<(&str, &str)> = match outcome {
-                    Outcome::Digits { digits, .. } => vec![("Digits", digits)],
-                    Outcome::Speech { text, confidence: c } => {
-                        confidence = c.to_string();
-                        vec![("SpeechResult", text), ("Confidence", &confidence)]
-                    }
-                    Outcome::Recording { url, duration_s } => {
-                        duration = duration_s.to_string();
-                        vec![("RecordingUrl", url), ("RecordingDuration", &duration)]
-                    }
-                    Outcome::Dial { status } => vec![("DialCallStatus", status)],
-                };
-                shapes::twilio(&target, method.unwrap_or(HttpMethod::Post), call, "in-progress", &extra)
-            }
-        }
-    }
-
     /// A status event to the event_url, when the application has one.
     pub fn status_request(
         &self,
@@ -242,8 +106,9 @@ impl AppHooks {
 mod tests {
     use super::*;
     use crate::webhooks::shapes::{Body, CallDirection};
+    use serde_json::json;
 
-    fn call() -> CallFacts {
+    pub(crate) fn call() -> CallFacts {
         CallFacts {
             call_ref: "c1".into(),
             conversation_ref: "v1".into(),
@@ -270,18 +135,6 @@ mod tests {
         let o = h.answer_request(&call()).unwrap();
         assert_eq!((o.method, json_of(&o)["sessionRef"].as_str()), (HttpMethod::Post, Some("c1")));
         assert!(h.status_request(&call(), VonageStatus::Answered, 0, None).is_none());
-        let r = h
-            .result_request(
-                Dialect::Fonoster,
-                &call(),
-                None,
-                None,
-                &Outcome::Digits { digits: "12".into(), timed_out: false },
-                0,
-            )
-            .unwrap();
-        assert_eq!(r.url.as_str(), "https://app.example/hook");
-        assert_eq!(json_of(&r)["digits"], "12");
     }
 
     #[test]
@@ -299,30 +152,8 @@ mod tests {
         assert_eq!(f.url.path(), "/fallback");
         let e = h.status_request(&call(), VonageStatus::Answered, 0, None).unwrap().unwrap();
         assert_eq!((e.url.path(), json_of(&e)["status"].as_str()), ("/event", Some("answered")));
-        // An NCCO input result goes to the event_url unless the verb names one.
-        let speech = Outcome::Speech { text: "yes".into(), confidence: 0.9 };
-        let r = h.result_request(Dialect::Ncco, &call(), None, None, &speech, 0).unwrap();
-        assert_eq!(r.url.path(), "/event");
-        assert_eq!(json_of(&r)["speech"]["results"][0]["text"], "yes");
-        let r = h.result_request(Dialect::Ncco, &call(), Some("/input"), None, &speech, 0).unwrap();
-        assert_eq!(r.url.as_str(), "https://app.example/input");
         let bad = json!({"voice": {"webhooks": {"event_url": {"address": "not a url"}}}});
         assert!(AppHooks::from_application("https://app.example/answer", Some(&bad)).is_err());
         assert!(AppHooks::from_application("", None).is_err());
-    }
-
-    #[test]
-    fn twiml_results_are_twilio_parameters() {
-        let h = AppHooks::from_application("https://app.example/voice.xml", None).unwrap();
-        let rec = Outcome::Recording { url: "https://calliope/rec/1".into(), duration_s: 7 };
-        let r = h.result_request(Dialect::Twiml, &call(), Some("next"), None, &rec, 0).unwrap();
-        assert_eq!(r.url.as_str(), "https://app.example/next");
-        let Body::Form(b) = &r.body else { panic!("not a form") };
-        let f: Vec<(String, String)> = url::form_urlencoded::parse(b).into_owned().collect();
-        assert!(f.contains(&("RecordingUrl".into(), "https://calliope/rec/1".into())));
-        assert!(f.contains(&("RecordingDuration".into(), "7".into())));
-        let dial = Outcome::Dial { status: "busy".into() };
-        let r = h.result_request(Dialect::Twiml, &call(), None, Some(HttpMethod::Get), &dial, 0).unwrap();
-        assert!(r.url.query().unwrap().contains("DialCallStatus=busy"));
     }
 }

@@ -12,7 +12,9 @@
 //!   retries for events only, the fallback answer URL;
 //! - [`answer`]: an answer read by its Content-Type into a [`Script`];
 //! - [`app`]: an application's webhooks from its record, and the
-//!   requests of a call (first script, results, status events);
+//!   requests of a call for its first script and status events;
+//! - [`scripts`]: [`WebhookScripts`], the `program::Scripts` of a call:
+//!   its first program, then each result sent and the next program read;
 //! - [`audio`]: a WAV fetched by URL into a player source, cached.
 //!
 //! Every failure is a [`WebhookError`] with a stable [`WebhookError::cause`]
@@ -23,15 +25,17 @@ pub mod app;
 pub mod audio;
 pub mod client;
 mod error;
+pub mod scripts;
 pub mod secret;
 pub mod shapes;
 pub mod sign;
 
 pub use answer::Script;
-pub use app::{AppHooks, Dialect, Outcome};
+pub use app::AppHooks;
 pub use audio::AudioCache;
 pub use client::{Answer, Client, Config, Reply};
 pub use error::WebhookError;
+pub use scripts::{Failure, WebhookScripts};
 pub use secret::{Secret, SecretKeeper};
 pub use shapes::{Body, CallDirection, CallFacts, HttpMethod, Outgoing, VonageStatus};
 pub use sign::{sign, verify, SignatureError, HEADER};
