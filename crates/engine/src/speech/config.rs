@@ -108,6 +108,29 @@ impl Engines {
         Ok((engine, voice))
     }
 
+    /// The engine and voice for one `say`: `engine` (an IVR's
+    /// `tts_engine`: `espeak-ng`, `flite`, with or without `tts.`) and
+    /// `voice` when given, else the application's `text_to_speech`; with
+    /// no voice anywhere, espeak-ng takes `language` (`en-US` becomes its
+    /// voice `en-us`).
+    pub fn for_say(
+        &self,
+        text_to_speech: Option<&Value>,
+        engine: Option<&str>,
+        voice: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<(Arc<dyn Tts>, Option<String>), SpeechError> {
+        let named = engine.filter(|e| !e.trim().is_empty()).map(|e| serde_json::json!({ "productRef": e }));
+        let (tts, configured) = self.tts(named.as_ref().or(text_to_speech))?;
+        let voice = voice.filter(|v| !v.trim().is_empty()).map(str::to_owned).or(configured);
+        let voice = match (voice, tts.name(), language.filter(|l| !l.trim().is_empty())) {
+            (Some(v), _, _) => Some(v),
+            (None, "espeak-ng", Some(lang)) => Some(lang.trim().to_ascii_lowercase()),
+            (None, _, _) => None,
+        };
+        Ok((tts, voice))
+    }
+
     /// The STT engine that `speech_to_text` asks for: pocketsphinx when it
     /// names none.
     pub fn stt(&self, speech_to_text: Option<&Value>) -> Result<Arc<dyn Stt>, SpeechError> {
@@ -142,5 +165,20 @@ mod tests {
         assert_eq!(e.stt(None).unwrap().name(), "pocketsphinx");
         assert_eq!(e.stt(Some(&json!({"productRef":"stt.pocketsphinx"}))).unwrap().name(), "pocketsphinx");
         assert!(e.stt(Some(&json!({"productRef":"stt-google"}))).is_err());
+    }
+
+    #[test]
+    fn a_say_may_name_its_engine_voice_and_language() {
+        let e = Engines::local(&EnginesConfig::default(), Path::new("/nonexistent"));
+        let app = json!({"productRef":"tts.flite","config":{"voice":"kal"}});
+        let (t, v) = e.for_say(Some(&app), None, None, Some("fr-FR")).unwrap();
+        assert_eq!((t.name(), v.as_deref()), ("flite", Some("kal")));
+        let (t, v) = e.for_say(Some(&app), Some("espeak-ng"), None, Some("fr-FR")).unwrap();
+        assert_eq!((t.name(), v.as_deref()), ("espeak-ng", Some("fr-fr")));
+        let (t, v) = e.for_say(None, None, Some("en-us+f3"), Some("de")).unwrap();
+        assert_eq!((t.name(), v.as_deref()), ("espeak-ng", Some("en-us+f3")));
+        let (_, v) = e.for_say(None, Some(""), None, None).unwrap();
+        assert_eq!(v, None);
+        assert!(e.for_say(None, Some("polly"), None, None).is_err());
     }
 }
