@@ -29,7 +29,7 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 }
 
 fn limits() -> ProgramLimits {
-    ProgramLimits { timeout: Duration::from_secs(20), max_output: 8 * 1024 * 1024 }
+    ProgramLimits::new(Duration::from_secs(20), 8 * 1024 * 1024)
 }
 
 #[tokio::test]
@@ -155,7 +155,7 @@ async fn a_missing_engine_is_a_typed_error() {
 async fn a_hanging_or_flooding_engine_is_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let hang = script(dir.path(), "hang", "exec sleep 30");
-    let short = ProgramLimits { timeout: Duration::from_millis(300), max_output: 1024 * 1024 };
+    let short = ProgramLimits::new(Duration::from_millis(300), 1024 * 1024);
     let started = Instant::now();
     let e = Espeak::new(&hang, short.clone()).synthesize("yes", None, 8000).await.unwrap_err();
     assert!(matches!(e, SpeechError::Timeout { ms: 300, .. }), "{e}");
@@ -176,4 +176,36 @@ async fn a_hanging_or_flooding_engine_is_stopped() {
     let e =
         Espeak::new("espeak-ng", limits()).synthesize("yes", Some("xx-nonexistent"), 8000).await.unwrap_err();
     assert_eq!(e.cause(), "SPEECH_BAD_VOICE");
+}
+
+#[tokio::test]
+async fn engine_processes_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = dir.path().join("running");
+    std::fs::create_dir(&running).unwrap();
+    let peaks = dir.path().join("peaks");
+    // Marks itself running, notes how many are, then speaks.
+    let body = format!(
+        "touch {r}/$$\nls {r} | wc -l >> {p}\nsleep 0.2\nrm {r}/$$\nexec espeak-ng \"$@\"",
+        r = running.display(),
+        p = peaks.display()
+    );
+    let program = script(dir.path(), "espeak-slow", &body);
+    let tts = Arc::new(Espeak::new(&program, limits()));
+    let mut all = Vec::new();
+    for i in 0..(engine::speech::MAX_PROCESSES + 4) {
+        let tts = tts.clone();
+        all.push(tokio::spawn(async move { tts.synthesize(&format!("number {i}"), None, 8000).await }));
+    }
+    for h in all {
+        h.await.unwrap().unwrap();
+    }
+    let peak: usize = std::fs::read_to_string(&peaks)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse::<usize>().unwrap())
+        .max()
+        .unwrap();
+    assert!(peak <= engine::speech::MAX_PROCESSES, "{peak} engine processes at once");
+    assert!(peak >= 2, "they do run side by side ({peak})");
 }

@@ -20,5 +20,6 @@ mod tts;
 pub use cache::CachedTts;
 pub use config::{Engines, EnginesConfig};
 pub use error::SpeechError;
+pub use process::MAX_PROCESSES;
 pub use stt::{Pocketsphinx, Stt, Transcript};
 pub use tts::{Espeak, Flite, Pcm, ProgramLimits, Tts, FLITE_VOICES, MAX_TEXT};

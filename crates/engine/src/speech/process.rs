@@ -1,6 +1,8 @@
 //! Running an engine's program: arguments without a shell, input on stdin,
 //! stdout read up to a cap, the end of stderr kept for the error, and the
-//! process killed (and reaped) on timeout or overflow.
+//! process killed (and reaped) on timeout or overflow. A run first takes a
+//! slot of its engine's semaphore (within its timeout), so the processes
+//! running at once are bounded.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -11,6 +13,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 use super::SpeechError;
+
+/// Engine processes running at once, by default, per set of slots.
+pub const MAX_PROCESSES: usize = 8;
 
 /// How much of stderr is kept for an error message.
 const STDERR_TAIL: usize = 1024;
@@ -23,6 +28,7 @@ pub(crate) struct Run<'a> {
     pub stdin: Vec<u8>,
     pub timeout: Duration,
     pub max_stdout: usize,
+    pub slots: &'a tokio::sync::Semaphore,
 }
 
 async fn read_capped(
@@ -62,6 +68,13 @@ async fn read_tail(mut r: impl AsyncRead + Unpin) -> Vec<u8> {
 /// Runs `run` and gives its stdout when it exits with success.
 pub(crate) async fn run(run: Run<'_>) -> Result<Vec<u8>, SpeechError> {
     let engine = run.engine;
+    let timed_out = || SpeechError::Timeout { engine, ms: run.timeout.as_millis() as u64 };
+    let started = tokio::time::Instant::now();
+    let _slot = tokio::time::timeout(run.timeout, run.slots.acquire())
+        .await
+        .map_err(|_| timed_out())?
+        .map_err(|_| SpeechError::Io(format!("{engine}: no process slots")))?;
+    let left = run.timeout.saturating_sub(started.elapsed());
     let mut child = Command::new(run.program)
         .args(&run.args)
         .stdin(Stdio::piped())
@@ -94,9 +107,9 @@ pub(crate) async fn run(run: Run<'_>) -> Result<Vec<u8>, SpeechError> {
         let status = child.wait().await.map_err(|e| SpeechError::Io(format!("{engine}: {e}")))?;
         Ok::<_, SpeechError>((status, out, err))
     };
-    let result = tokio::time::timeout(run.timeout, work).await;
+    let result = tokio::time::timeout(left, work).await;
     let outcome = match result {
-        Err(_) => Err(SpeechError::Timeout { engine, ms: run.timeout.as_millis() as u64 }),
+        Err(_) => Err(timed_out()),
         Ok(Err(e)) => Err(e),
         Ok(Ok((status, out, err))) => {
             if status.success() {

@@ -47,7 +47,8 @@ const MAX_HINT_LEN: usize = 100;
 const MAX_SAMPLES: usize = 60 * 16_000;
 
 /// pocketsphinx, run on a WAV file (and a grammar file) written to a work
-/// directory and removed afterwards.
+/// directory and removed afterwards; at most [`super::MAX_PROCESSES`] at
+/// once.
 #[derive(Debug)]
 pub struct Pocketsphinx {
     program: PathBuf,
@@ -55,6 +56,7 @@ pub struct Pocketsphinx {
     work: PathBuf,
     timeout: Duration,
     words: OnceLock<HashSet<String>>,
+    slots: tokio::sync::Semaphore,
 }
 
 /// Removes a file when dropped.
@@ -81,6 +83,7 @@ impl Pocketsphinx {
             work: work.into(),
             timeout,
             words: OnceLock::new(),
+            slots: tokio::sync::Semaphore::new(super::MAX_PROCESSES),
         }
     }
 
@@ -242,6 +245,7 @@ impl Stt for Pocketsphinx {
             stdin: Vec::new(),
             timeout: self.timeout,
             max_stdout: 1024 * 1024,
+            slots: &self.slots,
         })
         .await?;
         Ok(parse_output(&String::from_utf8_lossy(&out)))

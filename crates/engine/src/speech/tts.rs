@@ -89,12 +89,27 @@ pub struct ProgramLimits {
     pub timeout: Duration,
     /// Largest WAV read from the program.
     pub max_output: usize,
+    /// Processes running at once; engines given clones of one set of
+    /// limits share these slots.
+    pub slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl ProgramLimits {
+    /// `timeout` and `max_output` with [`super::MAX_PROCESSES`] slots of
+    /// their own.
+    pub fn new(timeout: Duration, max_output: usize) -> Self {
+        ProgramLimits {
+            timeout,
+            max_output,
+            slots: Arc::new(tokio::sync::Semaphore::new(super::MAX_PROCESSES)),
+        }
+    }
 }
 
 impl Default for ProgramLimits {
     fn default() -> Self {
         // 32 MB is about 12 minutes of 22 kHz speech.
-        ProgramLimits { timeout: Duration::from_secs(20), max_output: 32 * 1024 * 1024 }
+        ProgramLimits::new(Duration::from_secs(20), 32 * 1024 * 1024)
     }
 }
 
@@ -133,6 +148,7 @@ impl Tts for Espeak {
             stdin: text.as_bytes().to_vec(),
             timeout: self.limits.timeout,
             max_stdout: self.limits.max_output,
+            slots: &self.limits.slots,
         })
         .await
         .map_err(|e| match e {
@@ -196,6 +212,7 @@ impl Tts for Flite {
             stdin: Vec::new(),
             timeout: self.limits.timeout,
             max_stdout: self.limits.max_output,
+            slots: &self.limits.slots,
         })
         .await?;
         decode(self.name(), &out, rate)
