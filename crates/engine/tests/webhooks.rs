@@ -623,3 +623,23 @@ async fn requests_to_one_host_are_bounded() {
     // Three rounds of two.
     assert!(started.elapsed() >= Duration::from_millis(450), "{:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn an_applications_own_socket_timeout_cuts_a_hanging_answer_url() {
+    let s = Server::start().await;
+    let caps = json!({"voice": {"webhooks": {
+        "answer_url": {"http_method": "GET", "connect_timeout": 300, "socket_timeout": 1000},
+        "fallback_answer_url": {"address": s.url("ncco"), "http_method": "GET"},
+    }}});
+    let app = AppHooks::from_application(&s.url("hang"), Some(&caps)).unwrap();
+    // The client's own timeout is long; the application's is 1.3 s.
+    let c = Arc::new(client(20_000));
+    let mut scripts = WebhookScripts::new(c, secret(), app, facts(), Arc::new(engine::clock::SystemClock));
+    let started = Instant::now();
+    scripts.first().await.unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1300) && took < Duration::from_secs(5), "{took:?}");
+    let failures = scripts.take_failures();
+    assert_eq!(failures[0].cause, "WEBHOOK_TIMEOUT");
+    assert!(failures[0].detail.contains("1300 ms"), "{}", failures[0].detail);
+}

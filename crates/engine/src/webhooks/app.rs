@@ -8,21 +8,40 @@
 //! `http_method`, POST when none is stored), any other as Fonoster does
 //! (POST JSON to the endpoint).
 
+use std::time::Duration;
+
 use serde_json::{Map, Value};
 
 use super::shapes::{self, parse_url, CallFacts, CallTimes, HttpMethod, Outgoing, VonageStatus};
 use super::WebhookError;
 
+/// Vonage's defaults for a webhook's `connect_timeout` and
+/// `socket_timeout`, used when only one of them is set.
+const CONNECT_MS: u64 = 1000;
+const SOCKET_MS: u64 = 5000;
+
+/// One webhook of an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppUrl {
+    /// Where.
+    pub url: String,
+    /// GET or POST.
+    pub method: HttpMethod,
+    /// Its own timeout: Vonage's `connect_timeout` plus `socket_timeout`
+    /// (ms) when either is set; else the client's.
+    pub timeout: Option<Duration>,
+}
+
 /// Where an application is asked, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppHooks {
     /// The answer URL (the application's endpoint).
-    pub answer: (String, HttpMethod),
+    pub answer: AppUrl,
     /// The fallback answer URL, when set.
-    pub fallback: Option<(String, HttpMethod)>,
+    pub fallback: Option<AppUrl>,
     /// Where status events (and NCCO results without a URL of their own)
     /// go, when set.
-    pub event: Option<(String, HttpMethod)>,
+    pub event: Option<AppUrl>,
     /// Whether it is asked as Vonage asks (it has voice capabilities).
     pub vonage: bool,
 }
@@ -38,15 +57,24 @@ fn method_of(h: Option<&Value>, default: HttpMethod) -> HttpMethod {
         .unwrap_or(default)
 }
 
-fn address(
-    h: Option<&Value>,
-    method_default: HttpMethod,
-) -> Result<Option<(String, HttpMethod)>, WebhookError> {
+fn timeout_of(h: Option<&Value>) -> Option<Duration> {
+    let ms = |k: &str| h.and_then(|h| h.get(k)).and_then(Value::as_u64);
+    match (ms("connect_timeout"), ms("socket_timeout")) {
+        (None, None) => None,
+        (c, s) => Some(Duration::from_millis(c.unwrap_or(CONNECT_MS) + s.unwrap_or(SOCKET_MS))),
+    }
+}
+
+fn address(h: Option<&Value>, method_default: HttpMethod) -> Result<Option<AppUrl>, WebhookError> {
     match h.and_then(|h| h.get("address")).and_then(Value::as_str).filter(|a| !a.trim().is_empty()) {
         None => Ok(None),
         Some(a) => {
             parse_url(a)?;
-            Ok(Some((a.to_owned(), method_of(h, method_default))))
+            Ok(Some(AppUrl {
+                url: a.to_owned(),
+                method: method_of(h, method_default),
+                timeout: timeout_of(h),
+            }))
         }
     }
 }
@@ -59,7 +87,11 @@ impl AppHooks {
         parse_url(endpoint)?;
         let vonage = capabilities.and_then(|c| c.get("voice")).is_some_and(Value::is_object);
         Ok(AppHooks {
-            answer: (endpoint.to_owned(), method_of(hook(capabilities, "answer_url"), HttpMethod::Post)),
+            answer: AppUrl {
+                url: endpoint.to_owned(),
+                method: method_of(hook(capabilities, "answer_url"), HttpMethod::Post),
+                timeout: timeout_of(hook(capabilities, "answer_url")),
+            },
             fallback: address(hook(capabilities, "fallback_answer_url"), HttpMethod::Get)?,
             event: address(hook(capabilities, "event_url"), HttpMethod::Post)?,
             vonage,
@@ -76,16 +108,13 @@ impl AppHooks {
         self.fallback.as_ref().map(|f| self.first(f, call))
     }
 
-    fn first(
-        &self,
-        (url, method): &(String, HttpMethod),
-        call: &CallFacts,
-    ) -> Result<Outgoing, WebhookError> {
-        if self.vonage {
-            shapes::vonage_answer(url, *method, call)
+    fn first(&self, hook: &AppUrl, call: &CallFacts) -> Result<Outgoing, WebhookError> {
+        let req = if self.vonage {
+            shapes::vonage_answer(&hook.url, hook.method, call)
         } else {
-            shapes::fonoster(url, call, &Map::new())
-        }
+            shapes::fonoster(&hook.url, call, &Map::new())
+        };
+        Ok(req?.with_timeout(hook.timeout))
     }
 
     /// A status event to the event_url, when the application has one.
@@ -96,8 +125,9 @@ impl AppHooks {
         now_ms: i64,
         times: Option<CallTimes>,
     ) -> Option<Result<Outgoing, WebhookError>> {
-        let (url, method) = self.event.as_ref()?;
-        Some(shapes::vonage_event(url, *method, call, status, now_ms, times))
+        let hook = self.event.as_ref()?;
+        let req = shapes::vonage_event(&hook.url, hook.method, call, status, now_ms, times);
+        Some(req.map(|r| r.with_timeout(hook.timeout)))
     }
 }
 
@@ -152,6 +182,15 @@ mod tests {
         assert_eq!(f.url.path(), "/fallback");
         let e = h.status_request(&call(), VonageStatus::Answered, 0, None).unwrap().unwrap();
         assert_eq!((e.url.path(), json_of(&e)["status"].as_str()), ("/event", Some("answered")));
+        assert_eq!((o.timeout, f.timeout), (None, None));
+        let timed = json!({"voice": {"webhooks": {
+            "answer_url": {"http_method": "POST", "socket_timeout": 2000},
+            "event_url": {"address": "https://app.example/event", "connect_timeout": 500, "socket_timeout": 1500},
+        }}});
+        let h = AppHooks::from_application("https://app.example/answer", Some(&timed)).unwrap();
+        assert_eq!(h.answer_request(&call()).unwrap().timeout, Some(Duration::from_millis(3000)));
+        let e = h.status_request(&call(), VonageStatus::Ringing, 0, None).unwrap().unwrap();
+        assert_eq!(e.timeout, Some(Duration::from_millis(2000)));
         let bad = json!({"voice": {"webhooks": {"event_url": {"address": "not a url"}}}});
         assert!(AppHooks::from_application("https://app.example/answer", Some(&bad)).is_err());
         assert!(AppHooks::from_application("", None).is_err());

@@ -20,7 +20,7 @@ use super::WebhookError;
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Longest one attempt may take, from asking for a slot to the last
-    /// byte of the body.
+    /// byte of the body (a request may carry its own).
     pub timeout: Duration,
     /// Longest a TCP (and TLS) connection may take to open.
     pub connect_timeout: Duration,
@@ -139,8 +139,9 @@ impl Client {
         max_body: usize,
     ) -> Result<Reply, WebhookError> {
         let url = req.url.to_string();
-        let ms = self.cfg.timeout.as_millis() as u64;
-        match tokio::time::timeout(self.cfg.timeout, self.attempt(req, secret, max_body)).await {
+        let limit = req.timeout.unwrap_or(self.cfg.timeout);
+        let ms = limit.as_millis() as u64;
+        match tokio::time::timeout(limit, self.attempt(req, secret, max_body)).await {
             Ok(r) => r,
             Err(_) => Err(WebhookError::Timeout { url, ms }),
         }

@@ -31,7 +31,7 @@ pub mod shapes;
 pub mod sign;
 
 pub use answer::Script;
-pub use app::AppHooks;
+pub use app::{AppHooks, AppUrl};
 pub use audio::AudioCache;
 pub use client::{Answer, Client, Config, Reply};
 pub use error::WebhookError;

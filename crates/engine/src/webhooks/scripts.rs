@@ -78,7 +78,7 @@ impl WebhookScripts {
         facts: CallFacts,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let document = hooks.answer.0.clone();
+        let document = hooks.answer.url.clone();
         let dialect = if hooks.vonage { Dialect::Ncco } else { Dialect::Fonoster };
         WebhookScripts { client, secret, hooks, facts, clock, dialect, document, failures: Vec::new() }
     }
@@ -149,9 +149,9 @@ impl WebhookScripts {
                 Ok(super::shapes::parse_url(joined.as_str())?.to_string())
             }
             None => Ok(match (self.dialect, &self.hooks.event) {
-                (Dialect::Ncco, Some((event, _))) => event.clone(),
+                (Dialect::Ncco, Some(event)) => event.url.clone(),
                 (Dialect::Twiml, _) => self.document.clone(),
-                _ => self.hooks.answer.0.clone(),
+                _ => self.hooks.answer.url.clone(),
             }),
         }
     }

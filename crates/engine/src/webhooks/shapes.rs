@@ -3,6 +3,8 @@
 //! query parameters, or POST JSON) and status events, and Twilio's form
 //! parameters for applications that answered with TwiML.
 
+use std::time::Duration;
+
 use serde_json::{json, Map, Value};
 use url::Url;
 
@@ -49,6 +51,8 @@ pub struct Outgoing {
     pub url: Url,
     /// What is sent.
     pub body: Body,
+    /// This request's own timeout, instead of the client's.
+    pub timeout: Option<Duration>,
 }
 
 impl Outgoing {
@@ -61,9 +65,15 @@ impl Outgoing {
         }
     }
 
+    /// The same request with its own timeout (`None`: the client's).
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// A GET of `url` (audio, or an application's own GET).
     pub fn get(url: &str) -> Result<Self, WebhookError> {
-        Ok(Outgoing { method: HttpMethod::Get, url: parse_url(url)?, body: Body::Empty })
+        Ok(Outgoing { method: HttpMethod::Get, url: parse_url(url)?, body: Body::Empty, timeout: None })
     }
 
     /// `fields` sent as JSON by POST, or as query parameters by GET
@@ -73,7 +83,7 @@ impl Outgoing {
         match method {
             HttpMethod::Post => {
                 let body = serde_json::to_vec(fields).unwrap_or_default();
-                Ok(Outgoing { method, url, body: Body::Json(body) })
+                Ok(Outgoing { method, url, body: Body::Json(body), timeout: None })
             }
             HttpMethod::Get => {
                 {
@@ -86,7 +96,7 @@ impl Outgoing {
                         };
                     }
                 }
-                Ok(Outgoing { method, url, body: Body::Empty })
+                Ok(Outgoing { method, url, body: Body::Empty, timeout: None })
             }
         }
     }
@@ -100,11 +110,11 @@ impl Outgoing {
                 for (k, v) in fields {
                     s.append_pair(k, v);
                 }
-                Ok(Outgoing { method, url, body: Body::Form(s.finish().into_bytes()) })
+                Ok(Outgoing { method, url, body: Body::Form(s.finish().into_bytes()), timeout: None })
             }
             HttpMethod::Get => {
                 url.query_pairs_mut().extend_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-                Ok(Outgoing { method, url, body: Body::Empty })
+                Ok(Outgoing { method, url, body: Body::Empty, timeout: None })
             }
         }
     }
