@@ -16,3 +16,4 @@ pub mod relay;
 pub mod router;
 pub mod secrets;
 pub mod signalling;
+pub mod trunks;
