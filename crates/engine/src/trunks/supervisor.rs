@@ -50,6 +50,16 @@ struct Attempt {
     authorized: bool,
 }
 
+/// An unREGISTER out now (kept apart from its gateway, which may be gone):
+/// what answering its challenge needs.
+#[derive(Debug)]
+struct Unreg {
+    request: Request,
+    peer: Peer,
+    account: Option<Account>,
+    authorized: bool,
+}
+
 struct Run {
     spec: GatewaySpec,
     reg: Registration,
@@ -71,6 +81,7 @@ struct Supervisor {
     gateways: BTreeMap<i64, Run>,
     trunks: BTreeMap<i64, TrunkRun>,
     txs: HashMap<ClientTxId, Purpose>,
+    unregs: HashMap<ClientTxId, Unreg>,
     owner: mpsc::UnboundedSender<CallEvent>,
     shown: Arc<Mutex<Shown>>,
 }
@@ -90,6 +101,7 @@ pub(super) async fn run(
         gateways: BTreeMap::new(),
         trunks: BTreeMap::new(),
         txs: HashMap::new(),
+        unregs: HashMap::new(),
         owner,
         shown,
     };
@@ -350,10 +362,15 @@ impl Supervisor {
                     run.attempt = None;
                     run.reg.handle_failed(now, e, true);
                 }
-                (Send::Unregister, Ok((tx, _, _))) => {
+                (Send::Unregister, Ok((tx, request, peer))) => {
                     tracing::info!(gateway = %run.spec.name, "gateway unregistering (Expires: 0)");
                     run.attempt = None;
                     self.txs.insert(tx, Purpose::Unregister);
+                    let account = setup
+                        .password
+                        .clone()
+                        .map(|password| Account { username: setup.auth_username.clone(), password });
+                    self.unregs.insert(tx, Unreg { request, peer, account, authorized: false });
                 }
                 (Send::Unregister, Err(e)) => {
                     tracing::info!(gateway = %run.spec.name, error = %e, "gateway unREGISTER not sent");
@@ -420,9 +437,7 @@ impl Supervisor {
                 }
                 match purpose {
                     Purpose::Register(id) => self.registered(id, tx, &response, now).await,
-                    Purpose::Unregister => {
-                        tracing::debug!(status = code, "gateway unregister answered");
-                    }
+                    Purpose::Unregister => self.unregistered(tx, &response).await,
                     Purpose::GatewayPing(id, seq) => {
                         if let Some(p) = self.gateways.get_mut(&id).and_then(|r| r.pinger.as_mut()) {
                             p.handle_answer(now, seq, code);
@@ -446,7 +461,9 @@ impl Supervisor {
                             }
                         }
                     }
-                    Purpose::Unregister => {}
+                    Purpose::Unregister => {
+                        self.unregs.remove(&tx);
+                    }
                     Purpose::GatewayPing(id, seq) => {
                         if let Some(p) = self.gateways.get_mut(&id).and_then(|r| r.pinger.as_mut()) {
                             p.handle_lost(seq);
@@ -495,6 +512,32 @@ impl Supervisor {
             }
         }
         self.drive(id, now).await;
+    }
+
+    /// An answer to unREGISTER `tx`: a challenge is answered once.
+    async fn unregistered(&mut self, tx: ClientTxId, response: &Response) {
+        let code = response.status.code();
+        if code < 200 {
+            return;
+        }
+        let Some(unreg) = self.unregs.remove(&tx) else { return };
+        tracing::debug!(status = code, "gateway unregister answered");
+        let Some(account) = unreg.account.as_ref().filter(|_| !unreg.authorized && matches!(code, 401 | 407))
+        else {
+            return;
+        };
+        let Some(sent_by) = unreg.request.head.via.first().map(|v| v.sent_by.clone()) else { return };
+        let mut via = sip::Via::new(unreg.peer.protocol.via_transport(), sent_by, &self.branch());
+        via.params.set("rport", None);
+        let Some(again) = authorize(&unreg.request, response, account, via, &self.sw.tag()) else { return };
+        // Later REGISTERs of the same binding count on from this CSeq.
+        if let Some(run) = self.gateways.values_mut().find(|r| r.binding.call_id == again.head.call_id) {
+            run.binding.cseq = run.binding.cseq.max(again.head.cseq.seq);
+        }
+        if let Ok(tx) = self.send(again.clone(), unreg.peer).await {
+            self.txs.insert(tx, Purpose::Unregister);
+            self.unregs.insert(tx, Unreg { request: again, authorized: true, ..unreg });
+        }
     }
 
     /// Answers a digest challenge once per attempt.

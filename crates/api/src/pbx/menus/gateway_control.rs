@@ -59,7 +59,9 @@ async fn apply(cx: &Cx<'_>, gateway: &Record, action: &str) -> Result<(), ApiErr
         _ => wanted_state(gateway.text("register")),
     };
     crud::update(cx.state, &GATEWAYS, cx.scope, gateway, vec![("state", Value::from(state))]).await?;
-    let (Some(gateways), Some(action)) = (cx.state.gateways.get(), Action::parse(action)) else { return Ok(()) };
+    let (Some(gateways), Some(action)) = (cx.state.gateways.get(), Action::parse(action)) else {
+        return Ok(());
+    };
     match gateways.control(gateway.id, action).await {
         Ok(()) | Err(ControlError::NotFound(_)) => Ok(()),
         Err(e) => {
