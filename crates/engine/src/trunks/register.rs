@@ -203,6 +203,21 @@ impl Registration {
         }
     }
 
+    /// The upstream wants a longer lifetime (423 with `Min-Expires: min`):
+    /// from now on `min` is asked for, and a new attempt goes out at once.
+    /// A `min` no longer than what was asked counts as a failure (no loop).
+    pub fn handle_too_brief(&mut self, now: Millis, min: u32) {
+        if self.state != RegState::Trying {
+            return;
+        }
+        if min <= self.timers.expires {
+            self.handle_failed(now, format!("423 Interval Too Brief (Min-Expires {min})"), true);
+            return;
+        }
+        self.timers.expires = min;
+        self.attempt(now);
+    }
+
     /// The gateway cannot register at all (its settings are unusable):
     /// `FAILED` with `reason`, nothing scheduled.
     pub fn handle_refused(&mut self, reason: impl Into<String>) {
@@ -397,6 +412,18 @@ mod tests {
         failed.handle_unregister(1);
         assert_eq!(failed.poll_send(), None);
         assert_eq!(failed.state(), RegState::Unreged);
+    }
+
+    #[test]
+    fn too_brief_asks_again_for_the_minimum_once() {
+        let mut r = started(0);
+        r.handle_too_brief(10, 300);
+        assert_eq!(r.poll_send(), Some(Send::Register { expires: 300 }));
+        assert_eq!((r.state(), r.failures()), (RegState::Trying, 0));
+        r.handle_too_brief(20, 300);
+        assert_eq!(r.state(), RegState::FailWait, "the same minimum again is a failure");
+        assert_eq!(r.poll_send(), None);
+        assert!(r.last_error().is_some_and(|e| e.starts_with("423")));
     }
 
     #[test]

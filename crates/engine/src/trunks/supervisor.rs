@@ -94,7 +94,7 @@ pub(super) async fn run(
     shown: Arc<Mutex<Shown>>,
 ) {
     let (owner, mut events) = mpsc::unbounded_channel();
-    let mut bus = sw.bus.subscribe();
+    let mut bus = Some(sw.bus.subscribe());
     let mut me = Supervisor {
         sw,
         sealer,
@@ -128,14 +128,12 @@ pub(super) async fn run(
                 }
             },
             Some(event) = events.recv() => me.event(event).await,
-            event = bus.recv() => match event {
-                Ok(e) if e.name == CONFIG_CHANGED => me.reload().await,
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => me.reload().await,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                    // No more configuration changes: keep serving timers.
-                    bus = me.sw.bus.subscribe();
-                }
+            event = next_event(&mut bus), if bus.is_some() => match event {
+                Some(Ok(e)) if e.name == CONFIG_CHANGED => me.reload().await,
+                Some(Ok(_)) => {}
+                Some(Err(_)) => me.reload().await,
+                // No more configuration changes: keep serving timers.
+                None => bus = None,
             },
             _ = sleep, if wake.is_some() => me.tick().await,
         }
@@ -503,6 +501,13 @@ impl Supervisor {
                 tracing::info!(gateway = %run.spec.name, expires = granted, "gateway registered");
             }
             401 | 407 => self.challenged(id, response, &setup, now).await,
+            423 if matches!(response.head.min_expires(), Ok(Some(_))) => {
+                let Some(run) = self.gateways.get_mut(&id) else { return };
+                run.attempt = None;
+                let min = response.head.min_expires().ok().flatten().unwrap_or_default();
+                tracing::info!(gateway = %run.spec.name, min, "gateway asked for a longer registration");
+                run.reg.handle_too_brief(now, min);
+            }
             _ => {
                 let Some(run) = self.gateways.get_mut(&id) else { return };
                 run.attempt = None;
@@ -685,6 +690,19 @@ impl Supervisor {
         self.gateways.clear();
         self.trunks.clear();
         self.show();
+    }
+}
+
+/// The next bus event: `None` once the bus is closed, `Some(Err)` when
+/// events were missed (one of them may have been a change).
+async fn next_event(
+    bus: &mut Option<tokio::sync::broadcast::Receiver<Arc<crate::events::Event>>>,
+) -> Option<Result<Arc<crate::events::Event>, ()>> {
+    use tokio::sync::broadcast::error::RecvError;
+    match bus.as_mut()?.recv().await {
+        Ok(e) => Some(Ok(e)),
+        Err(RecvError::Lagged(_)) => Some(Err(())),
+        Err(RecvError::Closed) => None,
     }
 }
 
