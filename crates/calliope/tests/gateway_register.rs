@@ -300,3 +300,90 @@ fn a_trunk_pinged_with_options_shows_up_then_down_when_its_peer_stops() {
     let _carrier = Peer::start("options_responder.xml", port, 100_000);
     wait_for(10, "Active again", || (row()["status"] == "Active").then_some(()));
 }
+
+#[test]
+fn a_gateway_without_usable_settings_fails_with_a_clear_reason() {
+    let c = Calliope::start(&[]);
+    let port = free_port();
+    let registrar = Peer::start("gw_registrar.xml", port, 100);
+    // Challenged, but it has no password: FAILED, no retry.
+    let body = json!({"name": "nopass", "realm": format!("127.0.0.1:{port}"), "username": "gwuser", "register": "yes"});
+    let (st, made) = pbx(&c, "POST", "/api/gateways", body);
+    assert_eq!(st, 200, "{made}");
+    let id = made["data"].to_string().trim_matches('"').to_owned();
+    let failed = wait_for(10, "FAILED", || {
+        let s = status(&c, &id);
+        (s["gateway_state"] == "FAILED").then_some(s)
+    });
+    assert!(failed["last_error"].as_str().unwrap().contains("no password"), "{failed}");
+    assert_eq!(failed["next_attempt_in"], Value::Null, "{failed}");
+    assert_eq!(listed(&c, "nopass").unwrap()["gateway_status"], "DOWN");
+    let sent = registrar.received("REGISTER").len();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(registrar.received("REGISTER").len(), sent, "no retry by itself");
+
+    // A param that is not a number: FAILED naming it, nothing sent.
+    let (st, made) = pbx(
+        &c,
+        "POST",
+        "/api/gateways",
+        json!({"name": "badparam", "realm": "127.0.0.1:9", "username": "u", "password": "p", "register": "no"}),
+    );
+    assert_eq!(st, 200, "{made}");
+    let bad = made["data"].to_string().trim_matches('"').to_owned();
+    let (st, param) = pbx(
+        &c,
+        "POST",
+        &format!("/api/gateways/{bad}/params"),
+        json!({"k": "expire-seconds", "v": "soon", "disabled": "0"}),
+    );
+    assert_eq!(st, 200, "{param}");
+    let (st, _) = pbx(&c, "PUT", &format!("/api/gateways/{bad}/control"), json!({"action": "register"}));
+    assert_eq!(st, 200);
+    let s = wait_for(5, "FAILED badparam", || {
+        let s = status(&c, &bad);
+        (s["gateway_state"] == "FAILED").then_some(s)
+    });
+    assert!(s["last_error"].as_str().unwrap().contains("expire-seconds"), "{s}");
+    // Disabling the param makes it usable again (it does not register).
+    let param = param["data"].to_string().trim_matches('"').to_owned();
+    let (st, body) = pbx(&c, "PUT", &format!("/api/gateways/{bad}/params/{param}"), json!({"disabled": "1"}));
+    assert_eq!(st, 200, "{body}");
+    let s = wait_for(5, "NOREG badparam", || {
+        let s = status(&c, &bad);
+        (s["gateway_state"] == "NOREG").then_some(s)
+    });
+    assert_eq!(s["last_error"], "", "{s}");
+}
+
+#[test]
+fn a_gateway_with_a_ping_param_is_up_while_its_peer_answers_options() {
+    let c = Calliope::start(&[]);
+    let port = free_port();
+    let peer = Peer::start("options_responder.xml", port, 100_000);
+    let body =
+        json!({"name": "pinged", "realm": format!("127.0.0.1:{port}"), "username": "u", "register": "no"});
+    let (st, made) = pbx(&c, "POST", "/api/gateways", body);
+    assert_eq!(st, 200, "{made}");
+    let id = made["data"].to_string().trim_matches('"').to_owned();
+    let (st, _) = pbx(
+        &c,
+        "POST",
+        &format!("/api/gateways/{id}/params"),
+        json!({"k": "ping", "v": "1", "disabled": "0"}),
+    );
+    assert_eq!(st, 200);
+    let up = wait_for(10, "ping UP", || {
+        let s = status(&c, &id);
+        (s["ping"]["status"] == "UP").then_some(s)
+    });
+    assert_eq!(
+        (up["gateway_state"].clone(), up["gateway_status"].clone()),
+        (json!("NOREG"), json!("UP")),
+        "{up}"
+    );
+    assert!(up["ping"]["rtt_ms"].as_i64().is_some(), "{up}");
+    peer.stop();
+    wait_for(10, "DOWN", || (listed(&c, "pinged").unwrap()["gateway_status"] == "DOWN").then_some(()));
+    assert_eq!(status(&c, &id)["ping"]["status"], "DOWN");
+}

@@ -343,7 +343,14 @@ impl Supervisor {
         loop {
             let Some(run) = self.gateways.get_mut(&id) else { return };
             let Some(send) = run.reg.poll_send() else { return };
-            let Ok(setup) = run.spec.setup.clone() else { return };
+            let setup = match run.spec.setup.clone() {
+                Ok(setup) => setup,
+                Err(e) => {
+                    // Unusable settings never reach the wire.
+                    run.reg.handle_refused(e);
+                    return;
+                }
+            };
             let expires = match send {
                 Send::Register { expires } => expires,
                 Send::Unregister => 0,
