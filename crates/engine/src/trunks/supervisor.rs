@@ -84,6 +84,8 @@ struct Supervisor {
     unregs: HashMap<ClientTxId, Unreg>,
     owner: mpsc::UnboundedSender<CallEvent>,
     shown: Arc<Mutex<Shown>>,
+    /// The state each gateway was last announced in.
+    announced: HashMap<i64, RegState>,
 }
 
 /// Runs until shut down.
@@ -104,6 +106,7 @@ pub(super) async fn run(
         unregs: HashMap::new(),
         owner,
         shown,
+        announced: HashMap::new(),
     };
     me.reload().await;
     loop {
@@ -153,8 +156,29 @@ impl Supervisor {
         gateways.chain(trunks).min()
     }
 
-    /// Publishes the state for the handle.
-    fn show(&self) {
+    /// Publishes the state for the handle, and a `gateway.state` event for
+    /// each gateway whose state changed.
+    fn show(&mut self) {
+        let now = self.now();
+        for run in self.gateways.values() {
+            let state = run.reg.state();
+            if self.announced.insert(run.spec.id, state) != Some(state) {
+                let data = serde_json::json!({
+                    "gatewayId": run.spec.id,
+                    "name": run.spec.name,
+                    "state": state.as_str(),
+                    "lastError": run.reg.last_error(),
+                });
+                let name = "gateway.state";
+                self.sw.publish(crate::events::Event {
+                    name,
+                    workspace_id: run.spec.workspace_id,
+                    at: now,
+                    data,
+                });
+            }
+        }
+        self.announced.retain(|id, _| self.gateways.contains_key(id));
         let gateways = self
             .gateways
             .values()
@@ -322,6 +346,9 @@ impl Supervisor {
         let run = self.gateways.get_mut(&id).ok_or(ControlError::NotFound(id))?;
         let usable = run.spec.setup.as_ref().is_ok_and(|s| s.register);
         match action {
+            // `start` leaves a registered gateway be; `register` registers
+            // again at once.
+            Action::Start if usable && run.reg.state() == RegState::Reged => run.spec.mode = Mode::Register,
             Action::Start | Action::Register if usable => {
                 run.spec.mode = Mode::Register;
                 run.reg.handle_start(now);
