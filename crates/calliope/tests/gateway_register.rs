@@ -387,3 +387,31 @@ fn a_gateway_with_a_ping_param_is_up_while_its_peer_answers_options() {
     wait_for(10, "DOWN", || (listed(&c, "pinged").unwrap()["gateway_status"] == "DOWN").then_some(()));
     assert_eq!(status(&c, &id)["ping"]["status"], "DOWN");
 }
+
+#[test]
+fn gateway_state_changes_reach_websocket_clients() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let c = Calliope::start(&[]);
+    let port = free_port();
+    let _registrar = Peer::start("gw_registrar.xml", port, 100);
+    let url = format!("{}/events?token={}", c.http.replace("http://", "ws://"), c.token());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut ws = rt.block_on(async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let subscribe = json!({"type": "subscribe", "events": ["gateway.state"]});
+        ws.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+        assert_eq!(support::events::next_json(&mut ws).await["type"], "subscribed");
+        ws
+    });
+    let id = gateway(&c, port, &[]);
+    let mut states = Vec::new();
+    while states.last().map(String::as_str) != Some("REGED") {
+        let event = rt.block_on(support::events::next_json(&mut ws));
+        assert_eq!(event["type"], "gateway.state", "{event}");
+        assert_eq!(event["data"]["gatewayId"].to_string(), id, "{event}");
+        states.push(event["data"]["state"].as_str().unwrap().to_owned());
+    }
+    assert!(states.ends_with(&["TRYING".to_owned(), "REGED".to_owned()]), "{states:?}");
+}
