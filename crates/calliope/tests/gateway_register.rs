@@ -250,7 +250,7 @@ fn a_registered_gateway_unregisters_on_shutdown() {
     let c = Calliope::start(&[]);
     let port = free_port();
     let registrar = Peer::start("gw_registrar.xml", port, 100);
-    gateway(&c, port, &[("expire-seconds", "60")]);
+    let id = gateway(&c, port, &[("expire-seconds", "60")]);
     wait_for(10, "REGED", || (state_of(&c, "upstream") == "REGED").then_some(()));
     // SIGTERM, then it starts again on the same data and registers again.
     let c = c.restart(&[]);
@@ -259,6 +259,16 @@ fn a_registered_gateway_unregisters_on_shutdown() {
     assert!(!zeros.is_empty(), "Expires: 0 was sent before stopping");
     assert!(zeros.iter().any(|r| r.contains("Authorization:")), "and its challenge answered");
     wait_for(10, "REGED after restart", || (state_of(&c, "upstream") == "REGED").then_some(()));
+
+    // Deleting a registered gateway removes its binding too.
+    let before = registrar.received("REGISTER").iter().filter(|r| r.contains("Expires: 0")).count();
+    let (st, body) = pbx(&c, "DELETE", &format!("/api/gateways/{id}"), Value::Null);
+    assert_eq!(st, 200, "{body}");
+    wait_for(5, "Expires: 0 on delete", || {
+        let zeros = registrar.received("REGISTER").iter().filter(|r| r.contains("Expires: 0")).count();
+        (zeros > before).then_some(())
+    });
+    assert!(listed(&c, "upstream").is_none());
 }
 
 #[test]
