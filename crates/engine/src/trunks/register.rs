@@ -88,7 +88,8 @@ pub struct Registration {
     /// When the current binding lapses.
     expires_at: Option<Millis>,
     last_error: Option<String>,
-    /// When the last REGISTER attempt was sent.
+    /// When the REGISTER out now was sent (`None`: none is out). A refresh
+    /// is out while the state stays `REGED`.
     sent_at: Option<Millis>,
     /// When the last success came.
     registered_at: Option<Millis>,
@@ -135,7 +136,7 @@ impl Registration {
 
     /// When the next attempt (refresh or retry) is due.
     pub fn next_attempt(&self) -> Option<Millis> {
-        self.wake.filter(|_| matches!(self.state, RegState::Reged | RegState::FailWait))
+        self.wake.filter(|_| !self.pending() && matches!(self.state, RegState::Reged | RegState::FailWait))
     }
 
     /// When it last registered successfully.
@@ -148,10 +149,16 @@ impl Registration {
         self.failures
     }
 
+    /// Whether a REGISTER is out, waiting for its answer (`TRYING`, or a
+    /// refresh while `REGED`).
+    pub fn pending(&self) -> bool {
+        self.sent_at.is_some()
+    }
+
     /// Starts registering now (the gateway was started, or told to
     /// `register`). A REGISTER already out is left to finish.
     pub fn handle_start(&mut self, now: Millis) {
-        if self.state == RegState::Trying {
+        if self.pending() {
             return;
         }
         self.attempt(now);
@@ -160,9 +167,10 @@ impl Registration {
     /// Sends `Expires: 0` if a binding may exist, and stops registering
     /// until started again.
     pub fn handle_unregister(&mut self, _now: Millis) {
-        if matches!(self.state, RegState::Reged | RegState::Trying) {
+        if self.state == RegState::Reged || self.pending() {
             self.out.push(Send::Unregister);
         }
+        self.sent_at = None;
         if self.state != RegState::NoReg {
             self.state = RegState::Unreged;
         }
@@ -173,7 +181,7 @@ impl Registration {
 
     /// The upstream accepted the REGISTER for `granted` seconds.
     pub fn handle_registered(&mut self, now: Millis, granted: u32) {
-        if self.state != RegState::Trying {
+        if self.sent_at.take().is_none() {
             return;
         }
         let granted = granted.max(1);
@@ -188,7 +196,7 @@ impl Registration {
     /// The attempt failed for `reason`; `retry` false means it should not
     /// be tried again by itself (FAILED).
     pub fn handle_failed(&mut self, now: Millis, reason: impl Into<String>, retry: bool) {
-        if self.state != RegState::Trying {
+        if self.sent_at.take().is_none() {
             return;
         }
         self.last_error = Some(reason.into());
@@ -207,7 +215,7 @@ impl Registration {
     /// from now on `min` is asked for, and a new attempt goes out at once.
     /// A `min` no longer than what was asked counts as a failure (no loop).
     pub fn handle_too_brief(&mut self, now: Millis, min: u32) {
-        if self.state != RegState::Trying {
+        if !self.pending() {
             return;
         }
         if min <= self.timers.expires {
@@ -215,6 +223,7 @@ impl Registration {
             return;
         }
         self.timers.expires = min;
+        self.sent_at = None;
         self.attempt(now);
     }
 
@@ -225,21 +234,31 @@ impl Registration {
         self.last_error = Some(reason.into());
         self.wake = None;
         self.expires_at = None;
+        self.sent_at = None;
     }
 
     /// Acts on the time: refreshes a binding that is due, retries after a
-    /// failure, gives up waiting for an answer.
+    /// failure, gives up waiting for an answer, and shows `TRYING` once a
+    /// binding lapses while its refresh is still unanswered.
     pub fn handle_timeout(&mut self, now: Millis) {
         let Some(wake) = self.wake else { return };
         if now < wake {
             return;
         }
-        match self.state {
-            RegState::Reged | RegState::FailWait => self.attempt(now),
-            RegState::Trying => {
+        if let Some(sent) = self.sent_at {
+            let give_up = sent + secs(self.timers.timeout.max(1));
+            if now >= give_up {
                 let reason = format!("no answer in {} s", self.timers.timeout);
                 self.handle_failed(now, reason, true);
+            } else {
+                self.state = RegState::Trying;
+                self.expires_at = None;
+                self.wake = Some(give_up);
             }
+            return;
+        }
+        match self.state {
+            RegState::Reged | RegState::FailWait => self.attempt(now),
             _ => self.wake = None,
         }
     }
@@ -267,10 +286,19 @@ impl Registration {
         wait.min(u64::from(self.timers.retry_max.max(self.timers.retry.max(1)))) as u32
     }
 
+    /// Sends a REGISTER. A refresh of a live binding stays `REGED` (the
+    /// binding holds) and wakes when it lapses, if that comes before the
+    /// answer is given up.
     fn attempt(&mut self, now: Millis) {
-        self.state = RegState::Trying;
+        let give_up = now + secs(self.timers.timeout.max(1));
         self.sent_at = Some(now);
-        self.wake = Some(now + secs(self.timers.timeout.max(1)));
+        match self.expires_at.filter(|at| self.state == RegState::Reged && *at > now) {
+            Some(lapse) => self.wake = Some(give_up.min(lapse)),
+            None => {
+                self.state = RegState::Trying;
+                self.wake = Some(give_up);
+            }
+        }
         self.out.push(Send::Register { expires: self.timers.expires });
     }
 }
@@ -329,8 +357,30 @@ mod tests {
         assert_eq!(r.poll_send(), None, "not due yet");
         r.handle_timeout(3_100);
         assert_eq!(r.poll_send(), Some(Send::Register { expires: 60 }));
-        assert_eq!(r.state(), RegState::Trying);
+        assert_eq!(r.state(), RegState::Reged, "the binding holds while it is refreshed");
+        assert!(r.pending());
+        assert_eq!(r.poll_timeout(), Some(6_100), "wakes when the binding lapses, before the 5 s timeout");
+        r.handle_timeout(6_100);
+        assert_eq!((r.state(), r.expires_at()), (RegState::Trying, None), "lapsed, still waiting");
         assert_eq!(r.poll_timeout(), Some(8_100), "the answer is awaited timeout seconds");
+        r.handle_registered(7_000, 6);
+        assert_eq!((r.state(), r.expires_at()), (RegState::Reged, Some(13_000)));
+        r.handle_timeout(10_000);
+        r.poll_send();
+        r.handle_registered(10_050, 6);
+        assert_eq!((r.state(), r.expires_at()), (RegState::Reged, Some(16_050)), "a timely refresh");
+    }
+
+    #[test]
+    fn an_unanswered_refresh_of_a_long_binding_fails_before_it_lapses() {
+        let mut r = started(0);
+        r.handle_registered(0, 3600);
+        r.handle_timeout(3_570_000);
+        assert_eq!(r.poll_send(), Some(Send::Register { expires: 60 }));
+        assert_eq!(r.poll_timeout(), Some(3_575_000), "timeout (5 s) comes before the lapse (30 s)");
+        r.handle_timeout(3_575_000);
+        assert_eq!(r.state(), RegState::FailWait);
+        assert_eq!(r.expires_at(), None);
     }
 
     #[test]
@@ -434,5 +484,8 @@ mod tests {
         r.handle_registered(2, 60);
         r.handle_start(3);
         assert_eq!(r.poll_send(), Some(Send::Register { expires: 60 }), "register re-registers at once");
+        assert_eq!(r.state(), RegState::Reged);
+        r.handle_start(4);
+        assert_eq!(r.poll_send(), None, "one at a time");
     }
 }

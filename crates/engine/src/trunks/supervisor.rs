@@ -631,9 +631,9 @@ impl Supervisor {
         let ids: Vec<i64> = self.gateways.keys().copied().collect();
         for id in ids {
             let Some(run) = self.gateways.get_mut(&id) else { continue };
-            let was_trying = run.reg.state() == RegState::Trying;
+            let was_pending = run.reg.pending();
             run.reg.handle_timeout(now);
-            if was_trying && run.reg.state() != RegState::Trying {
+            if was_pending && !run.reg.pending() {
                 // Gave up waiting: a late answer to it no longer counts.
                 run.attempt = None;
             }
