@@ -6,9 +6,10 @@
 //! The states are those `sofia status gateway` shows: `NOREG` (the
 //! gateway does not register), `UNREGED` (it should register but is not:
 //! before the first attempt or after `unregister`), `TRYING` (a REGISTER
-//! is out), `REGED`, `FAIL_WAIT` (the last attempt failed; another is
-//! scheduled) and `FAILED` (it failed and will not retry by itself, such
-//! as a gateway whose address cannot be resolved).
+//! is out and no binding holds), `REGED` (also while a refresh is out),
+//! `FAIL_WAIT` (the last attempt failed; another is scheduled) and
+//! `FAILED` (it will not retry by itself: unusable settings, or challenged
+//! without a password).
 
 use store::Millis;
 
