@@ -17,3 +17,4 @@ pub mod relay;
 pub mod router;
 pub mod secrets;
 pub mod signalling;
+pub mod trunks;
