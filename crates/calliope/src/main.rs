@@ -88,6 +88,8 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     )
     .await?;
     let _ = state.sip.set(sip.switch.clone());
+    let gateways = engine::trunks::start(sip.switch.clone(), state.sealer.clone());
+    let _ = state.gateways.set(gateways.clone());
 
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
@@ -110,6 +112,8 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     stop.await;
     // New calls get 503, live ones BYE; records and registrations are
     // written; then the API stops and the store closes.
+    // Gateways unregister (Expires: 0) while the SIP side still runs.
+    gateways.shutdown(s.shutdown_grace().min(std::time::Duration::from_secs(2))).await;
     sip.shutdown(s.shutdown_grace()).await;
     let _ = http_stop.send(());
     let _ = grpc_stop.send(());

@@ -18,4 +18,5 @@ pub mod router;
 pub mod secrets;
 pub mod signalling;
 pub mod speech;
+pub mod trunks;
 pub mod webhooks;
