@@ -8,6 +8,7 @@
 mod command;
 mod connect;
 mod control;
+mod direct;
 mod inbound;
 mod join;
 mod media;
