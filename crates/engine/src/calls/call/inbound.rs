@@ -280,7 +280,11 @@ impl Call {
             r.reason
         );
         let status = StatusCode::new(r.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        self.refuse(a, status, Some(warning(399, &r.reason)));
+        let text = match r.route_id {
+            Some(id) if !r.reason.contains(&format!("route {id}")) => format!("{} (route {id})", r.reason),
+            _ => r.reason.clone(),
+        };
+        self.refuse(a, status, Some(warning(399, &text)));
         p.route_id = r.route_id.or(p.route_id);
         self.finish(p, Ending { status: r.status, cause: r.cause });
     }
