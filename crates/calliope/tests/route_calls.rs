@@ -395,3 +395,43 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_trunk_known_by_its_inbound_credentials_is_routed_in_its_context() {
+    let (c, _, _) = start();
+    let (st, cred) = c.call(
+        "POST",
+        "/v1beta2/credentials",
+        json!({"name": "carrier in", "username": "carrier-in", "password": "carrier-secret"}),
+    );
+    assert!(st == 200 || st == 201, "{cred}");
+    let (st, trunk) = c.call(
+        "POST",
+        "/v1beta2/trunks",
+        json!({"name": "by credentials", "inboundCredentials": {"ref": cred["ref"]}}),
+    );
+    assert!(st == 200 || st == 201, "{trunk}");
+    // Its calls are routed in context-2 (a trunk's default): to the agent
+    // whose extension is dialled.
+    route(&c, json!({"name": "extensions", "prefix": "2", "dest_type": "FS_DEST_USER"}));
+    let callee = phone(&c, "2002", "uas_busy.xml", &[]);
+    let media = free_port().to_string();
+    let out = Sipp::new("uac_busy.xml", c.sip)
+        .args(&["-s", "2002", "-au", "carrier-in", "-ap", "carrier-secret", "-key", "caller", CARRIER_CALLER])
+        .args(&["-mp", &media])
+        .run();
+    assert_passed(&out, "challenged, authenticated as the trunk, routed to 2002 (busy)");
+    wait(callee, "the agent was rung");
+    let cdrs = records(&c, 2);
+    assert!(
+        cdrs.iter().all(|r| r["direction"] == json!("FROM_PSTN") && r["type"] == json!("SIP_TRUNK")),
+        "{cdrs:?}"
+    );
+    // The wrong password is no trunk's: 403.
+    let out = Sipp::new("uac_forbidden.xml", c.sip)
+        .args(&["-s", "2002", "-au", "carrier-in", "-ap", "wrong", "-key", "caller", CARRIER_CALLER])
+        .args(&["-mp", &media])
+        .run();
+    assert_passed(&out, "a wrong password gets 403");
+    no_live_calls(&c);
+}
