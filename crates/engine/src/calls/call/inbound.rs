@@ -89,19 +89,33 @@ pub(super) struct Parties {
 /// The Max-Forwards a request starts with (RFC 3261 8.1.1.6).
 const MAX_FORWARDS: u32 = 70;
 
-/// How many times a call was routed already, from its Max-Forwards: each
-/// of our hops takes one, so a route that leads back to us counts up to
-/// [`crate::router::MAX_HOPS`] and stops with 483.
+/// The header that carries a call's routing hop count from one of our
+/// hops to the next (a loop through another system that keeps headers
+/// comes back with it).
+pub(super) const HOPS_HEADER: &str = "X-Calliope-Hops";
+
+/// How many times a call was routed already: its [`HOPS_HEADER`] (a
+/// route that leads back to us counts up to [`crate::router::MAX_HOPS`]
+/// and stops with 483), 0 without one. Max-Forwards is not used for this:
+/// carriers start it at very different values.
 fn hops_of(invite: &Request) -> u32 {
-    let left = invite.head.max_forwards().ok().flatten().map_or(MAX_FORWARDS, u32::from);
-    MAX_FORWARDS.saturating_sub(left)
+    let name = HeaderName::parse(HOPS_HEADER).ok();
+    name.and_then(|n| invite.head.headers.get(&n).and_then(|v| v.trim().parse::<u32>().ok()))
+        .unwrap_or(0)
+        .min(crate::router::MAX_HOPS)
 }
 
-/// Max-Forwards of the B side's INVITEs: one less than A's, and no more
-/// than the routing hops leave.
-fn max_forwards(invite: &Request, hops: u32) -> u32 {
-    let left = invite.head.max_forwards().ok().flatten().map_or(MAX_FORWARDS, u32::from);
-    left.saturating_sub(1).min(MAX_FORWARDS.saturating_sub(hops))
+/// Max-Forwards left in A's INVITE (70 without one).
+fn forwards_left(invite: &Request) -> u32 {
+    invite.head.max_forwards().ok().flatten().map_or(MAX_FORWARDS, u32::from)
+}
+
+/// The route's headers and the hop count for the next hop.
+fn with_hops(headers: &[(String, String)], hops: u32) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> =
+        headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case(HOPS_HEADER)).cloned().collect();
+    all.push((HOPS_HEADER.to_owned(), hops.to_string()));
+    all
 }
 
 /// The codec a route names (`PCMU`, `PCMA`; others are not offered).
@@ -172,7 +186,14 @@ impl Call {
         let mut call = Inbound::new(source, &context, &caller, &callee);
         call.caller_name = a.invite.head.from.display.clone().unwrap_or_default();
         call.hops = hops_of(&a.invite);
-        let plan = match crate::router::route(&snapshot, &call, self.now()) {
+        let routed_now = if forwards_left(&a.invite) == 0 {
+            // RFC 3261 16.3: no forwarding left.
+            let reason = format!("call to {callee} arrived with Max-Forwards 0");
+            Plan::Reject(Reject { status: 483, cause: "EXCHANGE_ROUTING_ERROR", reason, route_id: None })
+        } else {
+            crate::router::route(&snapshot, &call, self.now())
+        };
+        let plan = match routed_now {
             // An agent dialling another agent's extension that no route
             // of its context takes: the agent is rung (as before routes).
             Plan::Reject(r) if r.status == 404 && r.route_id.is_none() && !from_trunk => {
@@ -241,8 +262,8 @@ impl Call {
             callee: routed.callee.clone(),
             caller: routed.caller.clone(),
             caller_name: (routed.caller_name != call.caller_name).then(|| routed.caller_name.clone()),
-            max_forwards: max_forwards(&a.invite, routed.hops),
-            headers: routed.headers.clone(),
+            max_forwards: forwards_left(&a.invite).saturating_sub(1),
+            headers: with_hops(&routed.headers, routed.hops),
             codecs: routed.codecs.iter().filter_map(|c| codec_named(c)).collect(),
             ring_timeout: routed
                 .ring_timeout
@@ -416,5 +437,42 @@ pub(super) fn codec_of(pt: u8) -> sip::sdp::Codec {
         sip::sdp::Codec::Pcma
     } else {
         sip::sdp::Codec::Pcmu
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn invite(extra: &str) -> Request {
+        let text = format!(
+            "INVITE sip:7000@calliope SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\n\
+             From: <sip:1@calliope>;tag=a\r\nTo: <sip:7000@calliope>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\
+             {extra}Content-Length: 0\r\n\r\n"
+        );
+        match sip::parse_message(text.as_bytes()).unwrap() {
+            sip::Message::Request(r) => r,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn hops_come_from_our_header_and_forwards_from_max_forwards() {
+        assert_eq!(hops_of(&invite("Max-Forwards: 20\r\n")), 0, "a low Max-Forwards is no loop");
+        assert_eq!(hops_of(&invite("X-Calliope-Hops: 3\r\n")), 3);
+        assert_eq!(hops_of(&invite("X-Calliope-Hops: 9999\r\n")), crate::router::MAX_HOPS);
+        assert_eq!(hops_of(&invite("X-Calliope-Hops: lots\r\n")), 0);
+        assert_eq!(forwards_left(&invite("")), 70);
+        assert_eq!(forwards_left(&invite("Max-Forwards: 0\r\n")), 0);
+        let next = with_hops(&[("X-Calliope-Hops".into(), "1".into()), ("X-Acct".into(), "7".into())], 4);
+        assert_eq!(next, [("X-Acct".to_owned(), "7".to_owned()), (HOPS_HEADER.to_owned(), "4".to_owned())]);
+    }
+
+    #[test]
+    fn route_codecs_by_name() {
+        assert_eq!(codec_named(" pcma "), Some(Codec::Pcma));
+        assert_eq!(codec_named("PCMU"), Some(Codec::Pcmu));
+        assert_eq!(codec_named("G729"), None);
     }
 }
