@@ -113,7 +113,17 @@ fn a_carrier_call_to_a_did_rings_its_agent() {
     let carrier_port = free_port();
     trunk(&c, "carrier", carrier_port);
     let callee = phone(&c, "2002", "uas_answer.xml", &[]);
-    assert_passed(&carrier(&c, carrier_port, "trunk_call.xml", "+15550001111"), "the DID call is answered");
+    let media = free_port().to_string();
+    let call = Sipp::on_port("trunk_call.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550001111", "-key", "caller", CARRIER_CALLER, "-mp", &media])
+        .spawn();
+    // The channel list shows the real call: the trunk's context, the DID.
+    let legs = legs_when(&c, |l| l.len() == 2 && l.iter().all(|l| l["callstate"] == "ACTIVE"));
+    assert_eq!(legs.len(), 2, "{legs:?}");
+    for leg in &legs {
+        assert_eq!((&leg["context"], &leg["dest"]), (&json!("context-2"), &json!("+15550001111")), "{leg}");
+    }
+    wait(call, "the DID call is answered");
     wait(callee, "the agent's phone answered and got the BYE");
     let cdrs = records(&c, 2);
     assert_eq!(cdrs.len(), 2, "{cdrs:?}");
