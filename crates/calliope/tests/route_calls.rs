@@ -445,3 +445,38 @@ fn a_trunk_known_by_its_inbound_credentials_is_routed_in_its_context() {
     assert_passed(&out, "a wrong password gets 403");
     no_live_calls(&c);
 }
+
+#[test]
+fn early_media_from_one_extension_carries_over_to_the_next() {
+    let (c, _, _) = start();
+    let carrier_port = free_port();
+    trunk(&c, "carrier", carrier_port);
+    route(
+        &c,
+        json!({"name": "in turn", "prefix": "81", "dest_type": "FS_DEST_SEQ_EXTNS", "body": "2002,2003"}),
+    );
+    // 2002 sends early media, then is busy; 2003 answers.
+    let early = phone(&c, "2002", "uas_early_busy.xml", &[]);
+    let answers = phone(&c, "2003", "uas_answer.xml", &[]);
+    let log = c.dir.path().join("carrier-messages.log");
+    let media = free_port().to_string();
+    let out = Sipp::on_port("trunk_call.xml", c.sip, carrier_port)
+        .args(&["-s", "8100", "-key", "caller", CARRIER_CALLER, "-mp", &media])
+        .args(&["-trace_msg", "-message_file", &log.display().to_string()])
+        .run();
+    assert_passed(&out, "early media, then the answer of the next extension");
+    wait(early, "the first extension sent early media and was busy");
+    wait(answers, "the second extension answered");
+    // The caller keeps the answer it got with the early media: the 200
+    // carries the same media address as the 183.
+    let messages = std::fs::read_to_string(&log).unwrap();
+    let media_line = |status: &str| {
+        let at =
+            messages.find(&format!("SIP/2.0 {status}")).unwrap_or_else(|| panic!("no {status}:\n{messages}"));
+        messages[at..].lines().find(|l| l.starts_with("m=audio")).unwrap_or_default().to_owned()
+    };
+    let (progress, ok) = (media_line("183"), media_line("200"));
+    assert!(!progress.is_empty(), "the 183 carries SDP:\n{messages}");
+    assert_eq!(progress, ok, "one answer for the caller across both attempts");
+    no_live_calls(&c);
+}
