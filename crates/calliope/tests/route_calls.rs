@@ -480,3 +480,27 @@ fn early_media_from_one_extension_carries_over_to_the_next() {
     assert_eq!(progress, ok, "one answer for the caller across both attempts");
     no_live_calls(&c);
 }
+
+/// Needs the agents' forwarding settings (migration 0007 and
+/// `forwardNoAnswer` on Fonoster agents, from the "features" branch): run
+/// it once that is merged.
+#[test]
+#[ignore = "needs the agents' forwarding settings from the features branch"]
+fn an_agent_that_does_not_answer_forwards_the_call() {
+    let c = Calliope::start(&["--ring-timeout", "2"]);
+    let a2002 = c.agent("2002", "pw-2002");
+    c.agent("2003", "pw-2003");
+    let (st, body) = c.call("PUT", &format!("/v1beta2/agents/{a2002}"), json!({"forwardNoAnswer": "2003"}));
+    assert_eq!(st, 200, "{body}");
+    let carrier_port = free_port();
+    trunk(&c, "carrier", carrier_port);
+    route(&c, json!({"name": "extensions", "prefix": "2", "dest_type": "FS_DEST_USER"}));
+    let rings = phone(&c, "2002", "uas_ring.xml", &[]);
+    let answers = phone(&c, "2003", "uas_answer.xml", &[]);
+    assert_passed(&carrier(&c, carrier_port, "trunk_call.xml", "2002"), "the forwarded call is answered");
+    wait(rings, "2002 rang out and was cancelled");
+    wait(answers, "2003 answered the forwarded call");
+    let cdrs = records(&c, 2);
+    assert!(cdrs.iter().all(|r| r["to"] == json!("2003")), "the records name the forwarded number: {cdrs:?}");
+    no_live_calls(&c);
+}
