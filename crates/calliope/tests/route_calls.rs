@@ -364,7 +364,7 @@ fn the_route_query_names_the_route_real_calls_take() {
 }
 
 #[test]
-fn a_routes_codec_preference_and_auto_record_are_honoured() {
+fn a_routes_codec_preference_params_and_auto_record_are_honoured() {
     let (c, _, _) = start();
     let carrier_port = free_port();
     trunk(&c, "carrier", carrier_port);
@@ -372,6 +372,17 @@ fn a_routes_codec_preference_and_auto_record_are_honoured() {
         &c,
         json!({"name": "recorded", "prefix": "4", "dest_type": "FS_DEST_USER", "dest_uuid": "2002", "auto_record": "1", "media_codec": "PCMA,PCMU"}),
     );
+    let id =
+        c.pbx("GET", "/api/routes?destNumber=4000&context=context-2", Value::Null).1["data"][0]["id"].clone();
+    for (o, v) in [
+        (1, "sip_h_X-Account=acme-42"),
+        (2, "effective_caller_id_number=5550100"),
+        (3, "effective_caller_id_name=Front Desk"),
+    ] {
+        let (st, body) =
+            c.pbx("POST", &format!("/api/routes/{id}/params"), json!({"k": "set", "v": v, "o": o}));
+        assert_eq!(st, 200, "{body}");
+    }
     let log = c.dir.path().join("callee-messages.log");
     let log_arg = log.display().to_string();
     let callee = phone(&c, "2002", "uas_answer.xml", &["-trace_msg", "-message_file", &log_arg]);
@@ -382,6 +393,15 @@ fn a_routes_codec_preference_and_auto_record_are_honoured() {
     let invite = messages.split("INVITE sip:").nth(1).expect("the callee got an INVITE");
     let m = invite.lines().find(|l| l.starts_with("m=audio")).unwrap_or_default();
     assert!(m.contains("RTP/AVP 8 0"), "PCMA offered first: {m}");
+    let head = |name: &str| {
+        invite.lines().find(|l| l.to_ascii_lowercase().starts_with(&format!("{name}:"))).unwrap_or_default()
+    };
+    assert_eq!(head("x-account"), "X-Account: acme-42", "the route's sip_h_ header:\n{invite}");
+    let from = head("from");
+    assert!(
+        from.contains("\"Front Desk\"") && from.contains("sip:5550100@"),
+        "the route's caller id: {from}"
+    );
     no_live_calls(&c);
     // The recording is where record_session recordings go: the
     // workspace's recordings folder, named after the call.

@@ -546,9 +546,18 @@ impl Call {
         request.head.headers.set(HeaderName::MaxForwards, out.max_forwards.to_string());
         request.head.headers.push(HeaderName::Contact, self.contact());
         request.head.headers.push(HeaderName::Allow, crate::signalling::ALLOW);
-        for (name, value) in out.headers.iter().chain(&d.headers) {
-            if let Ok(name) = HeaderName::parse(name) {
-                request.head.headers.push(name, value.clone());
+        // The route's headers, then the destination's (the same header and
+        // value once only: a destination may carry the route's too).
+        let mut added: Vec<&(String, String)> = Vec::new();
+        for pair in out.headers.iter().chain(&d.headers) {
+            if pair.1.contains(['\r', '\n'])
+                || added.iter().any(|(n, v)| n.eq_ignore_ascii_case(&pair.0) && *v == pair.1)
+            {
+                continue;
+            }
+            if let Ok(name) = HeaderName::parse(&pair.0) {
+                request.head.headers.push(name, pair.1.clone());
+                added.push(pair);
             }
         }
         Some(match offer {

@@ -91,17 +91,14 @@ impl Call {
                 Ok(Dial { attempts })
             }
             Target::Uri(text) => match ip_destination(text) {
-                Some(mut d) => {
-                    d.headers.clone_from(&routed.headers);
-                    Ok(Dial {
-                        attempts: vec![Attempt {
-                            destinations: vec![d],
-                            next_on: NextOn::Unreachable,
-                            ring_timeout: None,
-                            label: format!("uri {text}"),
-                        }],
-                    })
-                }
+                Some(d) => Ok(Dial {
+                    attempts: vec![Attempt {
+                        destinations: vec![d],
+                        next_on: NextOn::Unreachable,
+                        ring_timeout: None,
+                        label: format!("uri {text}"),
+                    }],
+                }),
                 None if text.trim().starts_with("sip:") || text.trim().starts_with("sips:") => {
                     self.egress_dial(routed, snapshot).await
                 }
