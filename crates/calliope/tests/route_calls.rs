@@ -524,3 +524,26 @@ fn an_agent_that_does_not_answer_forwards_the_call() {
     assert!(cdrs.iter().all(|r| r["to"] == json!("2003")), "the records name the forwarded number: {cdrs:?}");
     no_live_calls(&c);
 }
+
+#[test]
+fn a_routes_call_timeout_is_the_ring_timeout() {
+    let (c, _, _) = start();
+    let carrier_port = free_port();
+    trunk(&c, "carrier", carrier_port);
+    route(&c, json!({"name": "short", "prefix": "2", "dest_type": "FS_DEST_USER"}));
+    let id =
+        c.pbx("GET", "/api/routes?destNumber=2002&context=context-2", Value::Null).1["data"][0]["id"].clone();
+    let (st, body) =
+        c.pbx("POST", &format!("/api/routes/{id}/params"), json!({"k": "set", "v": "call_timeout=2"}));
+    assert_eq!(st, 200, "{body}");
+    let rings = phone(&c, "2002", "uas_ring.xml", &[]);
+    let started = std::time::Instant::now();
+    assert_passed(&carrier(&c, carrier_port, "trunk_480.xml", "2002"), "nobody answered in time: 480");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1800) && took < Duration::from_secs(10),
+        "rang {took:?}, not the default 60 s"
+    );
+    wait(rings, "the phone rang and was cancelled");
+    no_live_calls(&c);
+}
