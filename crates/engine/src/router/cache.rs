@@ -99,9 +99,10 @@ impl SnapshotCache {
 
 impl SnapshotCache {
     /// The index of every workspace's trunks by source address, ACL and
-    /// inbound credentials, built from `db` when there is none.
+    /// inbound credentials (and of numbers by workspace), built from `db`
+    /// when there is none.
     pub async fn sources(&self, db: &Db) -> Result<Arc<SourceIndex>, StoreError> {
-        use store::schema::{ACLS, CREDENTIALS, TRUNKS};
+        use store::schema::{ACLS, CREDENTIALS, NUMBERS, TRUNKS};
         self.follow();
         if let Some(s) = self.sources.read().ok().and_then(|s| s.clone()) {
             return Ok(s);
@@ -113,7 +114,8 @@ impl SnapshotCache {
         let trunks = all(&TRUNKS).await?;
         let acls = all(&ACLS).await?;
         let credentials = all(&CREDENTIALS).await?;
-        let index = Arc::new(SourceIndex::build(&trunks, &acls, &credentials));
+        let numbers = all(&NUMBERS).await?;
+        let index = Arc::new(SourceIndex::build(&trunks, &acls, &credentials, &numbers));
         self.follow();
         if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
             if let Ok(mut sources) = self.sources.write() {
@@ -125,6 +127,7 @@ impl SnapshotCache {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -151,9 +154,13 @@ mod tests {
         bus.publish(event("call.answered"));
         cache.follow();
         assert_eq!(cached(&cache), 1, "other events keep the snapshots");
+        if let Ok(mut sources) = cache.sources.write() {
+            *sources = Some(Arc::new(SourceIndex::default()));
+        }
         bus.publish(event(CONFIG_CHANGED));
         cache.follow();
         assert_eq!(cached(&cache), 0, "a change drops them");
+        assert!(cache.sources.read().unwrap().is_none(), "and the index of trunks by source");
         fill(&cache);
         for _ in 0..5 {
             bus.publish(event("call.answered"));

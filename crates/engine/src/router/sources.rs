@@ -6,8 +6,10 @@
 //!
 //! Precedence over all workspaces, as within one ([`super::classify`]): a
 //! trunk naming the address and port, then one naming the address without
-//! a port, then one whose ACL allows the address; ties go to the lowest
-//! workspace id, then trunk id.
+//! a port, then one whose ACL allows the address. When trunks of several
+//! workspaces match equally (one carrier serving several workspaces), the
+//! workspace that owns the called number wins (numbers are unique across
+//! workspaces); otherwise the lowest workspace id, then trunk id.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -59,13 +61,26 @@ pub struct SourceIndex {
     acls: Vec<Acl>,
     /// Inbound credentials by digest username.
     credentials: HashMap<String, Vec<TrunkCredentials>>,
+    /// Numbers (`line_number`) by their workspace.
+    numbers: HashMap<String, i64>,
 }
 
 impl SourceIndex {
     /// The index of `trunks`, `acls` and `credentials` rows (of every
     /// workspace). Disabled trunks are left out; host names match nothing.
-    pub fn build(trunks: &[Record], acls: &[Record], credentials: &[Record]) -> SourceIndex {
+    pub fn build(
+        trunks: &[Record],
+        acls: &[Record],
+        credentials: &[Record],
+        numbers: &[Record],
+    ) -> SourceIndex {
         let mut index = SourceIndex::default();
+        for n in numbers {
+            let line = n.text("line_number").trim();
+            if !line.is_empty() {
+                index.numbers.insert(line.to_owned(), n.workspace_id.unwrap_or_default());
+            }
+        }
         let acl_rows: HashMap<i64, Acl> = acls
             .iter()
             .map(|a| (a.id, Acl { allow: networks(a, "allow"), deny: networks(a, "deny") }))
@@ -102,29 +117,32 @@ impl SourceIndex {
                 });
             }
         }
-        for at in index.addrs.values_mut() {
-            // Stable: within a kind, the workspace and trunk order stays.
-            at.sort_by_key(|(port, _, _)| port.is_none());
-        }
         index
     }
 
-    /// The trunk `source` belongs to, if any.
-    pub fn lookup(&self, source: SocketAddr) -> Option<SourceMatch> {
+    /// The trunk `source` belongs to, if any, for a call to `callee`.
+    pub fn lookup(&self, source: SocketAddr, callee: &str) -> Option<SourceMatch> {
         let ip = source.ip().to_canonical();
-        let by_addr = self.addrs.get(&ip).and_then(|at| {
-            at.iter().find_map(|(port, ws, trunk)| match port {
-                Some(p) if *p == source.port() => Some((*ws, *trunk, Matched::AddressAndPort)),
-                None => Some((*ws, *trunk, Matched::Address)),
-                Some(_) => None,
-            })
-        });
-        if let Some((workspace_id, trunk_id, matched)) = by_addr {
-            return Some(SourceMatch { workspace_id, trunk_id, matched });
+        let (matched, candidates) = self.candidates(ip, source.port())?;
+        let owner = self.owner(callee);
+        let (workspace_id, trunk_id) =
+            candidates.iter().copied().find(|(ws, _)| Some(*ws) == owner).or(candidates.first().copied())?;
+        Some(SourceMatch { workspace_id, trunk_id, matched })
+    }
+
+    /// The trunks that match `ip` and `port` best, as (workspace, trunk) in
+    /// workspace then trunk order.
+    fn candidates(&self, ip: IpAddr, port: u16) -> Option<(Matched, Vec<(i64, i64)>)> {
+        let at = self.addrs.get(&ip).map_or(&[][..], Vec::as_slice);
+        for (kind, wanted) in [(Matched::AddressAndPort, Some(port)), (Matched::Address, None)] {
+            let found: Vec<(i64, i64)> =
+                at.iter().filter(|(p, _, _)| *p == wanted).map(|(_, ws, trunk)| (*ws, *trunk)).collect();
+            if !found.is_empty() {
+                return Some((kind, sorted(found)));
+            }
         }
-        // The most specific network first; the first trunk whose whole ACL
-        // (its denials too) allows the address.
-        let mut best: Option<(i64, i64)> = None;
+        // The most specific network first; the trunks whose whole ACL (its
+        // denials too) allows the address.
         for (v4, std::cmp::Reverse(len)) in &self.lens {
             if *v4 != ip.is_ipv4() {
                 continue;
@@ -133,22 +151,41 @@ impl SourceIndex {
             let Some(found) = self.nets.get(&(*v4, *len)).and_then(|m| m.get(&net.trunc().addr())) else {
                 continue;
             };
-            for (ws, trunk, acl) in found {
-                if self.acls[*acl].allows(ip) && best.is_none_or(|b| (*ws, *trunk) < b) {
-                    best = Some((*ws, *trunk));
-                }
-            }
-            if best.is_some() {
-                break;
+            let allowed: Vec<(i64, i64)> = found
+                .iter()
+                .filter(|(_, _, acl)| self.acls[*acl].allows(ip))
+                .map(|(ws, t, _)| (*ws, *t))
+                .collect();
+            if !allowed.is_empty() {
+                return Some((Matched::Acl, sorted(allowed)));
             }
         }
-        best.map(|(workspace_id, trunk_id)| SourceMatch { workspace_id, trunk_id, matched: Matched::Acl })
+        None
+    }
+
+    /// The workspace that owns number `callee` (as dialled, else with the
+    /// leading `+` added or removed, as the router reads numbers).
+    fn owner(&self, callee: &str) -> Option<i64> {
+        if let Some(ws) = self.numbers.get(callee) {
+            return Some(*ws);
+        }
+        match callee.strip_prefix('+') {
+            Some(bare) => self.numbers.get(bare).copied(),
+            None if !callee.is_empty() => self.numbers.get(&format!("+{callee}")).copied(),
+            None => None,
+        }
     }
 
     /// The trunks whose inbound credentials have digest username `name`.
     pub fn by_username(&self, name: &str) -> &[TrunkCredentials] {
         self.credentials.get(name).map_or(&[], Vec::as_slice)
     }
+}
+
+fn sorted(mut found: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    found.sort_unstable();
+    found.dedup();
+    found
 }
 
 #[cfg(test)]
@@ -194,8 +231,8 @@ mod tests {
             rec(3, 7, &[("allow", text(r#"["10.0.0.0/8"]"#)), ("deny", text(r#"["10.66.0.0/16"]"#))]),
             rec(4, 8, &[("allow", text(r#"["10.66.1.0/24"]"#))]),
         ];
-        let index = SourceIndex::build(&trunks, &acls, &[]);
-        let m = |ip, port| index.lookup(at(ip, port)).map(|m| (m.workspace_id, m.trunk_id, m.matched));
+        let index = SourceIndex::build(&trunks, &acls, &[], &[]);
+        let m = |ip, port| index.lookup(at(ip, port), "100").map(|m| (m.workspace_id, m.trunk_id, m.matched));
         assert_eq!(m("10.0.0.1", 5070), Some((1, 10, Matched::AddressAndPort)));
         assert_eq!(m("10.0.0.1", 5060), Some((2, 20, Matched::Address)));
         assert_eq!(m("10.1.2.3", 5060), Some((3, 30, Matched::Acl)));
@@ -219,11 +256,34 @@ mod tests {
             rec(1, 5, &[("username", text("carrier")), ("password_enc", text("sealed"))]),
             rec(2, 6, &[("username", text("carrier")), ("password_enc", text("other"))]),
         ];
-        let index = SourceIndex::build(&trunks, &[], &creds);
+        let index = SourceIndex::build(&trunks, &[], &creds, &[]);
         assert_eq!(
             index.by_username("carrier"),
             [TrunkCredentials { workspace_id: 1, trunk_id: 10, password_enc: "sealed".into() }]
         );
         assert!(index.by_username("nobody").is_empty());
+    }
+
+    #[test]
+    fn one_carrier_for_several_workspaces_is_told_apart_by_the_called_number() {
+        let trunks = [
+            rec(1, 10, &[("remote_addr", text("198.51.100.9"))]),
+            rec(2, 20, &[("remote_addr", text("198.51.100.9"))]),
+            rec(3, 30, &[("remote_addr", text("198.51.100.9:5080"))]),
+        ];
+        let numbers = [
+            rec(1, 1, &[("line_number", text("+15550001"))]),
+            rec(2, 2, &[("line_number", text("15550002"))]),
+            rec(3, 3, &[("line_number", text("15550003"))]),
+        ];
+        let index = SourceIndex::build(&trunks, &[], &[], &numbers);
+        let ws =
+            |callee| index.lookup(at("198.51.100.9", 5060), callee).map(|m| (m.workspace_id, m.trunk_id));
+        assert_eq!(ws("+15550002"), Some((2, 20)), "the number's workspace, + or not");
+        assert_eq!(ws("15550001"), Some((1, 10)));
+        assert_eq!(ws("999"), Some((1, 10)), "nobody's number: the lowest workspace");
+        assert_eq!(ws("15550003"), Some((1, 10)), "workspace 3's trunk names another port");
+        let port = index.lookup(at("198.51.100.9", 5080), "15550002").map(|m| (m.workspace_id, m.matched));
+        assert_eq!(port, Some((3, Matched::AddressAndPort)), "address and port still win over the number");
     }
 }

@@ -124,8 +124,9 @@ pub async fn classify_call(
         Box::new(Response::for_request(req, StatusCode::SERVICE_UNAVAILABLE, Some(&sw.tag())))
     };
     let sources = sw.routing.sources(&sw.db).await.map_err(|e| unavailable(&e))?;
+    let callee = req.uri.user().unwrap_or_default();
     let by_address = || {
-        sources.lookup(source).map(|m| Calling::Trunk {
+        sources.lookup(source, callee).map(|m| Calling::Trunk {
             workspace_id: m.workspace_id,
             trunk_id: m.trunk_id,
             matched: Some(m.matched),
