@@ -325,7 +325,8 @@ pub struct Snapshot {
     pub skipped: Vec<String>,
 }
 
-pub(super) fn flag(rec: &Record, name: &str, default: bool) -> bool {
+/// A 0/1 column read as a flag, `default` when empty.
+pub(crate) fn flag(rec: &Record, name: &str, default: bool) -> bool {
     match rec.get(name) {
         store::Value::Int(v) => *v != 0,
         store::Value::Text(t) => matches!(t.trim(), "1" | "true" | "t" | "yes"),
