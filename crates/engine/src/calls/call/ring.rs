@@ -27,6 +27,9 @@ pub(super) struct Fork {
     pub account: Option<Account>,
     /// Whether it was already sent again with credentials.
     pub authorized: bool,
+    /// The attempt of the call's Dial it belongs to (0 for a single set
+    /// of forks); only the latest attempt's forks decide that all failed.
+    pub attempt: usize,
 }
 
 impl Fork {
@@ -67,15 +70,20 @@ impl Call {
     ) -> Option<Fork> {
         self.own(request.head.call_id.clone());
         let id = self.send(request.clone(), peer).await?;
-        Some(Fork { id, request, peer, failed: None, account, authorized: false })
+        Some(Fork { id, request, peer, failed: None, account, authorized: false, attempt: 0 })
     }
 
     /// Waits for the next thing that matters while `forks` ring, until
-    /// `deadline` on the switch's clock.
+    /// `deadline` on the switch's clock. Only the forks of the latest
+    /// attempt count for "all failed"; an earlier attempt's fork that
+    /// answers late (its CANCEL crossed the 200) still takes the call.
     pub(super) async fn ring(&mut self, forks: &mut [Fork], deadline: Millis) -> Ring {
+        let current = forks.iter().map(|f| f.attempt).max().unwrap_or(0);
         loop {
-            if forks.iter().all(|f| !f.live()) {
-                return Ring::Failed(best_failure(forks.iter().filter_map(|f| f.failed)));
+            let mut latest = forks.iter().filter(|f| f.attempt == current);
+            if latest.all(|f| !f.live()) {
+                let failed = forks.iter().filter(|f| f.attempt == current).filter_map(|f| f.failed);
+                return Ring::Failed(best_failure(failed));
             }
             let event = match self.next(Some(deadline), None).await {
                 Input::Sip(e) => e,
@@ -108,6 +116,17 @@ impl Call {
                 }
                 CallEvent::Request { id, request, .. } if request.method == Method::Info => {
                     let status = self.info(&request);
+                    self.respond(id, Response::for_request(&request, status, None));
+                }
+                CallEvent::Request { id, request, .. }
+                    if request.method == Method::Invite
+                        && request.head.to_tag().is_none()
+                        && forks.iter().any(|f| f.request.head.call_id == request.head.call_id) =>
+                {
+                    // One of our own INVITEs came back: the route loops
+                    // (RFC 3261 16.3). Its fork fails with the 482.
+                    tracing::info!(call_id = %request.head.call_id, "a routing loop: our INVITE came back");
+                    let status = sip::StatusCode::new(482).unwrap_or(sip::StatusCode::BAD_REQUEST);
                     self.respond(id, Response::for_request(&request, status, None));
                 }
                 CallEvent::Request { id, request, .. } => return Ring::Request(id, request),
