@@ -165,8 +165,9 @@ pub fn handles(target: &Target) -> bool {
 
 /// The [`Dial`] of a call `routed` out through a gateway, trunk, trunk
 /// group or SIP URI of `snapshot`'s workspace: the rewritten callee in the
-/// Request-URI, the route's extra headers on each INVITE, an account for
-/// a challenge. A refusal carries its status, cause and reason (also
+/// Request-URI, the resolved next hop, the From/To host, an account for a
+/// challenge. The route's own headers (`Routed.headers`) are not copied
+/// into the destinations: the call task adds them to every INVITE. A refusal carries its status, cause and reason (also
 /// logged).
 pub async fn dial(routed: &Routed, snapshot: &Snapshot, ctx: &Egress) -> Result<Dial, Reject> {
     dial_inner(routed, snapshot, ctx).await.map_err(|e| {
@@ -201,7 +202,7 @@ async fn dial_inner(routed: &Routed, snapshot: &Snapshot, ctx: &Egress) -> Resul
         }
         other => return Err(EgressError::NotOutbound(format!("{other:?}"))),
     };
-    let attempt = attempt(routed, ctx, leaving).await?;
+    let attempt = attempt(ctx, leaving).await?;
     Ok(Dial { attempts: vec![attempt] })
 }
 
@@ -229,7 +230,7 @@ async fn group_dial(
     for trunk_id in order {
         let one = async {
             let leaving = trunk::load(&ctx.db, &ctx.sealer, ws, *trunk_id).await?.leaving(&routed.callee)?;
-            attempt(routed, ctx, leaving).await
+            attempt(ctx, leaving).await
         };
         match one.await {
             Ok(a) => attempts.push(a),
@@ -262,7 +263,7 @@ fn uri_leaving(text: &str, callee: &str) -> Result<Leaving, EgressError> {
 }
 
 /// One attempt with one destination: `leaving` with its next hop resolved.
-async fn attempt(routed: &Routed, ctx: &Egress, leaving: Leaving) -> Result<Attempt, EgressError> {
+async fn attempt(ctx: &Egress, leaving: Leaving) -> Result<Attempt, EgressError> {
     let hop = &leaving.send_to;
     let addr = ctx
         .resolver
@@ -274,7 +275,7 @@ async fn attempt(routed: &Routed, ctx: &Egress, leaving: Leaving) -> Result<Atte
         peer: Peer { addr, protocol: hop.protocol },
         host: Some(leaving.host),
         account: leaving.account,
-        headers: routed.headers.clone(),
+        headers: Vec::new(),
     };
     Ok(Attempt {
         destinations: vec![destination],
