@@ -177,7 +177,7 @@ fn main() {
     let t = Instant::now();
     for k in 0..DECISIONS {
         match route(&snapshot, &calls[k % calls.len()], now + (k as i64 % 86_400) * 1000) {
-            Plan::Route(_) => routed += 1,
+            Plan::Route(_) | Plan::Feature(_) => routed += 1,
             Plan::Reject(_) => rejected += 1,
         }
     }

@@ -6,6 +6,7 @@
 //! callee's contacts) or from the API ([`originate()`]: a UAC leg first).
 
 mod command;
+mod connect;
 mod control;
 mod inbound;
 mod join;

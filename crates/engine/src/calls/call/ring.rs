@@ -27,6 +27,9 @@ pub(super) struct Fork {
     pub account: Option<Account>,
     /// Whether it was already sent again with credentials.
     pub authorized: bool,
+    /// The attempt of the call's Dial it belongs to (0 for a single set
+    /// of forks); only the latest attempt's forks decide that all failed.
+    pub attempt: usize,
 }
 
 impl Fork {
@@ -67,15 +70,20 @@ impl Call {
     ) -> Option<Fork> {
         self.own(request.head.call_id.clone());
         let id = self.send(request.clone(), peer).await?;
-        Some(Fork { id, request, peer, failed: None, account, authorized: false })
+        Some(Fork { id, request, peer, failed: None, account, authorized: false, attempt: 0 })
     }
 
     /// Waits for the next thing that matters while `forks` ring, until
-    /// `deadline` on the switch's clock.
+    /// `deadline` on the switch's clock. Only the forks of the latest
+    /// attempt count for "all failed"; an earlier attempt's fork that
+    /// answers late (its CANCEL crossed the 200) still takes the call.
     pub(super) async fn ring(&mut self, forks: &mut [Fork], deadline: Millis) -> Ring {
+        let current = forks.iter().map(|f| f.attempt).max().unwrap_or(0);
         loop {
-            if forks.iter().all(|f| !f.live()) {
-                return Ring::Failed(best_failure(forks.iter().filter_map(|f| f.failed)));
+            let mut latest = forks.iter().filter(|f| f.attempt == current);
+            if latest.all(|f| !f.live()) {
+                let failed = forks.iter().filter(|f| f.attempt == current).filter_map(|f| f.failed);
+                return Ring::Failed(best_failure(failed));
             }
             let event = match self.next(Some(deadline), None).await {
                 Input::Sip(e) => e,

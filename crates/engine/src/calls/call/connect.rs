@@ -1,0 +1,490 @@
+//! Ringing a [`Dial`] for a caller's INVITE: the attempts one after
+//! another, each attempt's destinations forked together (the first to
+//! answer wins, the others are cancelled, a late second answer is ACKed
+//! and sent BYE). An attempt that fails moves on to the next when its
+//! [`NextOn`](crate::calls::dial::NextOn) allows the failure; a call
+//! forwarding (busy, no answer) takes over when the last attempt ends that
+//! way. Provisional responses are relayed, a 183 with SDP as early media
+//! (the bridge runs before the answer, and follows the next attempt's
+//! early media); an INVITE without SDP is relayed as a late offer (B
+//! offers in its 200, we answer in the ACK; our 200 to A offers, A answers
+//! in its ACK).
+
+use std::time::Duration;
+
+use sip::dialog::Dialog;
+use sip::sdp::{self, Codec, Direction, SessionDescription};
+use sip::transaction::Peer;
+use sip::{HeaderName, MediaType, Method, NameAddr, Request, StatusCode};
+use store::Millis;
+
+use super::inbound::{warning, Caller, Parties, LEG_A, LEG_B};
+use super::media::CallMedia;
+use super::ring::{Fork, Ring};
+use super::talk::Bridged;
+use super::{cause_of, Call, Ending, Signal};
+use crate::calls::dial::{Destination, Dial};
+use crate::calls::leg::{Leg, Role};
+use crate::calls::sdp::{answer_preferring, codecs, local, other, side_media};
+use crate::relay::SideMedia;
+use crate::signalling::core::Cmd;
+
+/// How the B side's INVITEs look and how the call is carried, from the
+/// routing decision.
+#[derive(Debug, Clone)]
+pub(super) struct Outgoing {
+    /// The called number: the To user (and the Request-URI user where the
+    /// destination does not name one).
+    pub callee: String,
+    /// The caller number: the From user.
+    pub caller: String,
+    /// The caller name: the From display name (`None`: A's).
+    pub caller_name: Option<String>,
+    /// Max-Forwards of the B side's INVITEs.
+    pub max_forwards: u32,
+    /// Headers added to every INVITE (route params), before the
+    /// destination's own.
+    pub headers: Vec<(String, String)>,
+    /// The codecs offered to B, most preferred first (empty: A's order).
+    pub codecs: Vec<Codec>,
+    /// How long an attempt rings when it says nothing.
+    pub ring_timeout: Duration,
+}
+
+/// When a call forwarding takes over: the Dial rung instead once the last
+/// attempt ended busy or unanswered.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Forwards {
+    /// On busy (486, 600).
+    pub busy: Option<Forward>,
+    /// On no answer (the ring timeout, 408, 480).
+    pub no_answer: Option<Forward>,
+}
+
+/// A forwarding target, already resolved.
+#[derive(Debug, Clone)]
+pub(super) struct Forward {
+    /// What to ring.
+    pub dial: Dial,
+    /// The number forwarded to (the To user of its INVITEs).
+    pub callee: String,
+    /// The agent it reaches, if one (for the records).
+    pub callee_id: Option<i64>,
+}
+
+/// The codecs to offer B: A's, then the other law (to transcode), in the
+/// route's preference order when it has one.
+pub(super) fn offer_codecs(offer_a: Option<&SessionDescription>, preference: &[Codec]) -> Vec<Codec> {
+    let mut offer = offer_a.map(codecs).unwrap_or_else(|| vec![Codec::Pcmu, Codec::Pcma]);
+    for c in [Codec::Pcmu, Codec::Pcma] {
+        if !offer.contains(&c) {
+            offer.push(c);
+        }
+    }
+    if !preference.is_empty() {
+        offer.sort_by_key(|c| preference.iter().position(|p| p == c).unwrap_or(usize::MAX));
+    }
+    offer
+}
+
+/// Whether a failed attempt's `status` is a busy callee / a callee that
+/// did not answer (for call forwarding).
+fn busy(status: u16) -> bool {
+    matches!(status, 486 | 600)
+}
+
+fn unanswered(status: u16) -> bool {
+    matches!(status, 408 | 480)
+}
+
+impl Call {
+    /// Everything from the routed INVITE to the end of the call: rings
+    /// `dial` as `out` says (then `forwards`), anchoring the media.
+    pub(super) async fn connect(
+        &mut self,
+        a: &Caller,
+        p: &mut Parties,
+        dial: Dial,
+        out: &Outgoing,
+        mut forwards: Forwards,
+    ) -> Ending {
+        // No SDP: a late offer, relayed as one.
+        let offer_a: Option<SessionDescription> = if a.invite.body.is_empty() {
+            None
+        } else {
+            match sdp::parse_bytes(&a.invite.body) {
+                Ok(o) if !codecs(&o).is_empty() => Some(o),
+                Ok(_) => {
+                    let w = warning(305, "Incompatible media format: the offer has neither PCMU nor PCMA");
+                    self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(w));
+                    return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+                }
+                Err(e) => {
+                    let w = warning(399, &format!("malformed session description: {e}"));
+                    self.refuse(a, StatusCode::BAD_REQUEST, Some(w));
+                    return Ending::new(400, "INVALID_MSG_UNSPECIFIED");
+                }
+            }
+        };
+        if dial.attempts.iter().all(|at| at.destinations.is_empty()) {
+            tracing::debug!(callee = %p.callee, "nothing to ring");
+            self.refuse(a, StatusCode::TEMPORARILY_UNAVAILABLE, None);
+            return Ending::new(480, "USER_NOT_REGISTERED");
+        }
+        let late = offer_a.is_none();
+        let ip_a = self.media_ip(a.peer.addr);
+        let bind_ip = self.bind_ip(a.peer.addr);
+        let (Some(ports_a), Some(ports_b)) =
+            (self.sw.ports.bind(bind_ip).await, self.sw.ports.bind(bind_ip).await)
+        else {
+            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "no media ports free")));
+            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+        };
+        let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
+        let (Ok(port_a), Ok(port_b)) = (media.add(LEG_A, ports_a).await, media.add(LEG_B, ports_b).await)
+        else {
+            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "the media session failed")));
+            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+        };
+        self.publish("call.created", serde_json::json!({"from": p.caller, "to": p.callee}));
+        self.put_legs(a, p);
+
+        let offer_codecs = offer_codecs(offer_a.as_ref(), &out.codecs);
+        let mut out = out.clone();
+        let mut dial = dial;
+        let mut forks: Vec<Fork> = Vec::new();
+        let mut rang = false;
+        // The early media: whether it flows, A's answer SDP and its media.
+        let mut early = false;
+        let mut answer_a: Option<(SessionDescription, SideMedia)> = None;
+        // How the last attempt failed.
+        let mut failure = Ending::new(480, "NO_ROUTE_DESTINATION");
+        let mut attempt_no = 0usize;
+        let mut answered = None;
+        'dial: loop {
+            let mut attempts = std::mem::take(&mut dial.attempts).into_iter();
+            for attempt in attempts.by_ref() {
+                let first = forks.len();
+                for d in &attempt.destinations {
+                    let offer_b = (!late).then(|| {
+                        sdp::offer(&local(
+                            self.media_ip(d.peer.addr),
+                            port_b,
+                            offer_codecs.clone(),
+                            Direction::SendRecv,
+                            1,
+                        ))
+                    });
+                    let Some(request) = self.fork_invite(a, &out, d, offer_b.as_ref()) else {
+                        tracing::debug!(uri = %d.uri, "cannot call this destination");
+                        continue;
+                    };
+                    tracing::debug!(uri = %d.uri, peer = %d.peer, attempt = %attempt.label, "forking");
+                    if let Some(mut fork) = self.fork(request, d.peer, d.account.clone()).await {
+                        fork.attempt = attempt_no;
+                        forks.push(fork);
+                    }
+                }
+                attempt_no += 1;
+                if forks.len() == first {
+                    tracing::info!(attempt = %attempt.label, "nothing to ring");
+                    failure = Ending::new(480, "USER_NOT_REGISTERED");
+                    if attempt.next_on.allows(480) {
+                        continue;
+                    }
+                    break;
+                }
+                self.signal(Signal::Routed);
+                let timeout = attempt.ring_timeout.unwrap_or(out.ring_timeout);
+                let deadline = super::ring_deadline(self.now(), timeout.as_millis() as Millis);
+                loop {
+                    match self.ring(&mut forks, deadline).await {
+                        Ring::Provisional(resp) => {
+                            let from = forks.iter().find(|f| f.request.head.call_id == resp.head.call_id);
+                            let peer_b = from.map_or(a.peer.addr.ip(), |f| f.peer.addr.ip());
+                            let early_b = (!late && !resp.body.is_empty())
+                                .then(|| sdp::parse_bytes(&resp.body).ok())
+                                .flatten()
+                                .and_then(|d| side_media(&d));
+                            if let (Some(media_b), Some(offer)) = (early_b, offer_a.as_ref()) {
+                                if early {
+                                    // The next attempt's early media: the
+                                    // bridge follows it; A keeps its answer.
+                                    media.set(LEG_B, media_b, peer_b, Direction::SendRecv).await;
+                                    continue;
+                                }
+                                let Some((sdp_a, media_a)) = self.answer_a(offer, ip_a, port_a, media_b)
+                                else {
+                                    continue;
+                                };
+                                let dir_a = crate::calls::sdp::direction(offer);
+                                media.set(LEG_A, media_a, a.peer.addr.ip(), dir_a).await;
+                                media.set(LEG_B, media_b, peer_b, Direction::SendRecv).await;
+                                media.connect(LEG_A, LEG_B).await;
+                                early = true;
+                                let progress = a
+                                    .reply(&self.sw, StatusCode::SESSION_PROGRESS)
+                                    .with_body(&MediaType::sdp(), sdp_a.to_string().into_bytes());
+                                self.respond(a.id, progress);
+                                answer_a = Some((sdp_a, media_a));
+                                self.signal(Signal::EarlyMedia);
+                                self.publish("call.early", serde_json::json!({}));
+                            } else if !rang && !early {
+                                rang = true;
+                                self.respond(a.id, a.reply(&self.sw, StatusCode::RINGING));
+                                self.signal(Signal::Ringing);
+                                self.publish("call.ringing", serde_json::json!({}));
+                            }
+                        }
+                        Ring::Answered(i, resp) => {
+                            answered = Some((i, resp));
+                            break 'dial;
+                        }
+                        Ring::Failed(status) => {
+                            failure = Ending::new(status, cause_of(status));
+                            break;
+                        }
+                        Ring::Cancelled => {
+                            self.cancel_forks(&forks, None);
+                            self.respond(a.id, a.reply(&self.sw, StatusCode::REQUEST_TERMINATED));
+                            return Ending::new(487, "ORIGINATOR_CANCEL");
+                        }
+                        Ring::Hangup => {
+                            self.cancel_forks(&forks, None);
+                            self.respond(a.id, a.reply(&self.sw, StatusCode::REQUEST_TERMINATED));
+                            return Ending::new(487, "NORMAL_CLEARING");
+                        }
+                        Ring::TimedOut => {
+                            self.cancel_forks(&forks, None);
+                            for f in forks.iter_mut().filter(|f| f.failed.is_none()) {
+                                f.failed = Some(487);
+                            }
+                            failure = Ending::new(480, "NO_ANSWER");
+                            break;
+                        }
+                        Ring::Request(id, request) => self.respond(id, super::ring::not_now(&request)),
+                        Ring::Closed => return Ending::new(500, "NORMAL_TEMPORARY_FAILURE"),
+                    }
+                }
+                tracing::debug!(attempt = %attempt.label, status = failure.status, "an attempt failed");
+                if !attempt.next_on.allows(failure.status) {
+                    break;
+                }
+            }
+            // Every attempt tried (or one that may not fail over): a call
+            // forwarding may take over.
+            let forward = if busy(failure.status) {
+                forwards.busy.take()
+            } else if unanswered(failure.status) {
+                forwards.no_answer.take()
+            } else {
+                None
+            };
+            match forward {
+                Some(f) if !f.dial.attempts.is_empty() => {
+                    tracing::info!(to = %f.callee, status = failure.status, "the call is forwarded");
+                    out.callee = f.callee.clone();
+                    p.callee = f.callee;
+                    p.callee_id = f.callee_id;
+                    dial = f.dial;
+                }
+                _ => break 'dial,
+            }
+        }
+        let Some((winner, answer_b)) = answered else {
+            let code = StatusCode::new(failure.status).unwrap_or(StatusCode::TEMPORARILY_UNAVAILABLE);
+            self.respond(a.id, a.reply(&self.sw, code));
+            return failure;
+        };
+
+        // B answered: ACK it (with our answer when it offered), cancel the
+        // rest, answer A, bridge the media.
+        self.cancel_forks(&forks, Some(winner));
+        let fork = &forks[winner];
+        let Ok(mut dialog_b) = Dialog::from_uac(&fork.request, &answer_b) else {
+            return Ending::new(500, "PROTOCOL_ERROR");
+        };
+        let _ = dialog_b.handle_response(&answer_b);
+        let mut ack = dialog_b.ack_for_2xx(&answer_b, self.via(fork.peer));
+        let sdp_b = sdp::parse_bytes(&answer_b.body).ok();
+        let media_b = if late {
+            // B's 200 is its offer: answer it in the ACK.
+            let ours = local(
+                self.media_ip(fork.peer.addr),
+                port_b,
+                vec![Codec::Pcmu, Codec::Pcma],
+                Direction::SendRecv,
+                1,
+            );
+            match sdp_b.as_ref().map(|o| sdp::answer(o, &ours)) {
+                Some(Ok((answer, n))) => {
+                    ack = ack.with_body(&MediaType::sdp(), answer.to_string().into_bytes());
+                    Some(SideMedia { remote: n.remote, codec: n.payload_type, dtmf: n.telephone_event })
+                }
+                _ => None,
+            }
+        } else {
+            sdp_b.as_ref().and_then(side_media)
+        };
+        let _ = self.cmds.send(Cmd::Ack(fork.id, ack, fork.peer));
+        let mut b = Leg::new(p.uuid_b.clone(), Role::Uac, dialog_b, fork.peer);
+        let Some(media_b) = media_b else {
+            self.bye(&mut b).await;
+            self.refuse(
+                a,
+                StatusCode::NOT_ACCEPTABLE_HERE,
+                Some(warning(305, "the callee's media is not usable")),
+            );
+            return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+        };
+        let codec_b = super::inbound::codec_of(media_b.codec);
+
+        // A's SDP: the answer already sent with the early media, a fresh
+        // answer, or (late offer) our offer, answered in A's ACK.
+        let (sdp_a, media_a) = match (&offer_a, answer_a.take()) {
+            (Some(_), Some(done)) => done,
+            (Some(offer), None) => match self.answer_a(offer, ip_a, port_a, media_b) {
+                Some(x) => x,
+                None => {
+                    self.bye(&mut b).await;
+                    self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(warning(305, "no codec in common")));
+                    return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+                }
+            },
+            (None, _) => {
+                let offer =
+                    sdp::offer(&local(ip_a, port_a, vec![codec_b, other(codec_b)], Direction::SendRecv, 1));
+                let media = SideMedia {
+                    remote: None,
+                    codec: codec_b.payload_type(),
+                    dtmf: Some(crate::calls::sdp::DTMF_PT),
+                };
+                (offer, media)
+            }
+        };
+        let Ok(dialog_a) = Dialog::from_uas(&a.invite, &a.tag) else {
+            self.bye(&mut b).await;
+            self.refuse(a, StatusCode::BAD_REQUEST, None);
+            return Ending::new(400, "PROTOCOL_ERROR");
+        };
+        let mut leg_a = Leg::new(p.uuid_a.clone(), Role::Uas, dialog_a, a.peer);
+        let ok =
+            a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_string().into_bytes());
+        leg_a.dialog.handle_sent_response(&ok);
+        let dir_a = offer_a.as_ref().map_or(Direction::SendRecv, crate::calls::sdp::direction);
+        media.set(LEG_A, media_a, a.peer.addr.ip(), dir_a).await;
+        media.set(LEG_B, media_b, b.peer.addr.ip(), Direction::SendRecv).await;
+        media.connect(LEG_A, LEG_B).await;
+        // What the media said while ringing: digits still count; a quiet
+        // early phase is not a reason to end the answered call.
+        while let Ok(e) = media.events.try_recv() {
+            if e != crate::media::MediaEvent::Inactive {
+                self.media_event(&e);
+            }
+        }
+        self.respond(a.id, ok);
+        p.answer = Some(self.now());
+        p.codec = super::inbound::codec_of(media_a.codec).encoding().to_owned();
+        let codec = p.codec.clone();
+        self.admission.update_legs(|l| l.codec = codec.clone());
+        self.signal(Signal::Answered);
+        self.publish("call.answered", serde_json::json!({"codec": p.codec}));
+
+        let mut bridged =
+            Bridged { a: leg_a, b, ids: [LEG_A, LEG_B], media, invite_a: a.id, forks, winner, late_a: late };
+        self.talk(&mut bridged).await
+    }
+
+    /// Answers A's `offer` preferring B's codec; `None` when nothing fits.
+    pub(super) fn answer_a(
+        &self,
+        offer: &SessionDescription,
+        ip_a: std::net::IpAddr,
+        port_a: u16,
+        media_b: SideMedia,
+    ) -> Option<(SessionDescription, SideMedia)> {
+        let (sdp_a, negotiated) = answer_preferring(
+            offer,
+            ip_a,
+            port_a,
+            super::inbound::codec_of(media_b.codec),
+            Direction::SendRecv,
+            1,
+        )
+        .ok()?;
+        let mut media_a = side_media(offer)?;
+        media_a.codec = negotiated.payload_type;
+        media_a.dtmf = negotiated.telephone_event;
+        Some((sdp_a, media_a))
+    }
+
+    /// The INVITE to destination `d`: its Request-URI, the callee in To
+    /// and the caller in From (at the destination's host, else our realm),
+    /// the route's headers then the destination's.
+    pub(super) fn fork_invite(
+        &self,
+        a: &Caller,
+        out: &Outgoing,
+        d: &Destination,
+        offer: Option<&SessionDescription>,
+    ) -> Option<Request> {
+        let host = d.host.as_deref().unwrap_or(&self.sw.config.realm);
+        let mut from = NameAddr::new(sip::Uri::parse(&format!("sip:{}@{host}", out.caller)).ok()?);
+        from.display = match &out.caller_name {
+            Some(name) if !name.is_empty() => Some(name.clone()),
+            Some(_) => None,
+            None => a.invite.head.from.display.clone(),
+        };
+        from.set_tag(&self.sw.tag());
+        let to = NameAddr::new(sip::Uri::parse(&format!("sip:{}@{host}", out.callee)).ok()?);
+        let call_id = format!("{}@calliope", self.sw.tag());
+        let mut request =
+            Request::new(Method::Invite, d.uri.clone(), from, to, call_id, 1).with_via(self.via(d.peer));
+        request.head.headers.set(HeaderName::MaxForwards, out.max_forwards.to_string());
+        request.head.headers.push(HeaderName::Contact, self.contact());
+        request.head.headers.push(HeaderName::Allow, crate::signalling::ALLOW);
+        for (name, value) in out.headers.iter().chain(&d.headers) {
+            if let Ok(name) = HeaderName::parse(name) {
+                request.head.headers.push(name, value.clone());
+            }
+        }
+        Some(match offer {
+            Some(o) => request.with_body(&MediaType::sdp(), o.to_string().into_bytes()),
+            None => request,
+        })
+    }
+}
+
+/// The destination an agent's registered contact is rung at.
+pub(super) fn contact_destination(b: &crate::location::Binding) -> Option<Destination> {
+    let protocol = if b.transport == crate::location::Transport::Tcp {
+        sip::transaction::Protocol::Tcp
+    } else {
+        sip::transaction::Protocol::Udp
+    };
+    Some(Destination {
+        uri: sip::Uri::parse(&b.contact).ok()?,
+        peer: Peer { addr: b.target(), protocol },
+        host: None,
+        account: None,
+        headers: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codecs_offered_to_b_follow_the_route_preference() {
+        assert_eq!(offer_codecs(None, &[]), [Codec::Pcmu, Codec::Pcma]);
+        assert_eq!(offer_codecs(None, &[Codec::Pcma]), [Codec::Pcma, Codec::Pcmu]);
+        assert_eq!(offer_codecs(None, &[Codec::Pcma, Codec::Pcmu]), [Codec::Pcma, Codec::Pcmu]);
+    }
+
+    #[test]
+    fn forwarding_reasons() {
+        assert!(busy(486) && busy(600) && !busy(480));
+        assert!(unanswered(480) && unanswered(408) && !unanswered(486) && !unanswered(404));
+    }
+}
