@@ -60,7 +60,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         store::Db::open(s.database_url.as_deref(), &settings.data_dir).await.context("opening the store")?;
     tracing::info!(backend = ?db.backend(), "store ready");
     let clock: Arc<dyn api::Clock> = Arc::new(api::SystemClock);
-    let state = api::AppState::new(db.clone(), settings, clock.clone()).await?;
+    let mut state = api::AppState::new(db.clone(), settings, clock.clone()).await?;
 
     let email = s.admin_email.as_deref().unwrap_or("admin@calliope.local");
     if let Some(made) = api::service::identity::bootstrap(&state, email, s.admin_password.as_deref())
@@ -78,8 +78,10 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
 
     let (max_calls, per_workspace) = s.call_limits();
     state.calls.set_limits(max_calls, per_workspace);
+    let mut sip_config = s.sip()?;
+    sip_config.time_zone = state.routing.time_zone().clone();
     let sip = engine::signalling::start(
-        s.sip()?,
+        sip_config,
         db.clone(),
         state.sealer.clone(),
         state.bus.clone(),
@@ -88,6 +90,8 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     )
     .await?;
     let _ = state.sip.set(sip.switch.clone());
+    // One routing cache for calls and the API's route query.
+    state.routing = sip.switch.routing.clone();
 
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;

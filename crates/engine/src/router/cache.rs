@@ -1,5 +1,6 @@
-//! The snapshots of every workspace, built on first use and dropped when
-//! the configuration changes.
+//! The snapshots of every workspace, and the index of trunks by source
+//! across workspaces, built on first use and dropped when the
+//! configuration changes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -9,6 +10,7 @@ use store::{Db, StoreError};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use super::snapshot::{Snapshot, Tables};
+use super::sources::SourceIndex;
 use crate::events::{Bus, Event};
 use crate::signalling::CONFIG_CHANGED;
 
@@ -21,6 +23,7 @@ use crate::signalling::CONFIG_CHANGED;
 pub struct SnapshotCache {
     tz: TimeZone,
     snapshots: RwLock<HashMap<i64, Arc<Snapshot>>>,
+    sources: RwLock<Option<Arc<SourceIndex>>>,
     events: Mutex<broadcast::Receiver<Arc<Event>>>,
     /// Bumped on every drop, so a snapshot built from rows read before a
     /// change is not kept.
@@ -33,6 +36,7 @@ impl SnapshotCache {
         SnapshotCache {
             tz,
             snapshots: RwLock::default(),
+            sources: RwLock::default(),
             events: Mutex::new(bus.subscribe()),
             generation: Default::default(),
         }
@@ -48,6 +52,9 @@ impl SnapshotCache {
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut map) = self.snapshots.write() {
             map.clear();
+        }
+        if let Ok(mut sources) = self.sources.write() {
+            *sources = None;
         }
     }
 
@@ -87,6 +94,33 @@ impl SnapshotCache {
             }
         }
         Ok(snapshot)
+    }
+}
+
+impl SnapshotCache {
+    /// The index of every workspace's trunks by source address, ACL and
+    /// inbound credentials, built from `db` when there is none.
+    pub async fn sources(&self, db: &Db) -> Result<Arc<SourceIndex>, StoreError> {
+        use store::schema::{ACLS, CREDENTIALS, TRUNKS};
+        self.follow();
+        if let Some(s) = self.sources.read().ok().and_then(|s| s.clone()) {
+            return Ok(s);
+        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let all = |res: &'static store::Resource| async move {
+            Ok::<_, StoreError>(db.list(res, store::Scope::Global, &store::Query::default()).await?.records)
+        };
+        let trunks = all(&TRUNKS).await?;
+        let acls = all(&ACLS).await?;
+        let credentials = all(&CREDENTIALS).await?;
+        let index = Arc::new(SourceIndex::build(&trunks, &acls, &credentials));
+        self.follow();
+        if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+            if let Ok(mut sources) = self.sources.write() {
+                *sources = Some(index.clone());
+            }
+        }
+        Ok(index)
     }
 }
 

@@ -19,6 +19,7 @@ mod prefix;
 mod route;
 pub mod select;
 mod snapshot;
+mod sources;
 mod translate;
 mod trunks;
 
@@ -31,6 +32,7 @@ pub use snapshot::{
     Acl, Agent, Dest, Dod, Gateway, Group, List, Member, Number, Route, Snapshot, Strategy, Tables, Trunk,
     Window,
 };
+pub use sources::{SourceIndex, SourceMatch, TrunkCredentials};
 pub use translate::{Rewrite, Table};
 pub use trunks::pick_members;
 

@@ -325,7 +325,7 @@ pub struct Snapshot {
     pub skipped: Vec<String>,
 }
 
-fn flag(rec: &Record, name: &str, default: bool) -> bool {
+pub(super) fn flag(rec: &Record, name: &str, default: bool) -> bool {
     match rec.get(name) {
         store::Value::Int(v) => *v != 0,
         store::Value::Text(t) => matches!(t.trim(), "1" | "true" | "t" | "yes"),
@@ -344,7 +344,7 @@ fn codecs(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn networks(rec: &Record, name: &str) -> Vec<ipnet::IpNet> {
+pub(super) fn networks(rec: &Record, name: &str) -> Vec<ipnet::IpNet> {
     let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(rec.text(name))
     else {
         return Vec::new();

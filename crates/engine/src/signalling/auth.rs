@@ -1,8 +1,9 @@
 //! Digest authentication of requests from agents (RFC 8760: MD5 and
 //! SHA-256, qop=auth), for REGISTER (401, WWW-Authenticate) and for calls
-//! (407, Proxy-Authenticate).
+//! (407, Proxy-Authenticate), and who a call comes from ([`classify_call`]:
+//! an agent, a trunk by its address, ACL or inbound credentials).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -78,6 +79,106 @@ pub async fn authenticate_from(
         }
         Err(Failure { response, guess: false }) => Err(response),
     }
+}
+
+/// Who a call comes from.
+#[derive(Debug, Clone)]
+pub enum Calling {
+    /// An agent, authenticated by digest.
+    Agent(Account),
+    /// A trunk, by its source address or ACL (`matched`), or by its
+    /// inbound credentials (`matched` is `None`).
+    Trunk {
+        /// The trunk's workspace.
+        workspace_id: i64,
+        /// The trunk.
+        trunk_id: i64,
+        /// How its address matched, when it did.
+        matched: Option<crate::router::Matched>,
+    },
+}
+
+impl Calling {
+    /// The caller's workspace.
+    pub fn workspace_id(&self) -> i64 {
+        match self {
+            Calling::Agent(a) => a.workspace_id,
+            Calling::Trunk { workspace_id, .. } => *workspace_id,
+        }
+    }
+}
+
+/// Who the INVITE `req` from `source` comes from, in this order: digest
+/// credentials of an agent whose extension is the From user; a trunk whose
+/// address (and port) or ACL names `source`; digest credentials matching a
+/// trunk's inbound credentials. Nobody: a 407 challenge when the INVITE
+/// carried no credentials, else 403 (counted towards banning the address,
+/// like a wrong password). Nothing here takes a call slot.
+pub async fn classify_call(
+    sw: &Arc<Switch>,
+    req: &Request,
+    source: SocketAddr,
+) -> Result<Calling, Box<Response>> {
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(error = %e, "cannot read the trunks to classify a call");
+        Box::new(Response::for_request(req, StatusCode::SERVICE_UNAVAILABLE, Some(&sw.tag())))
+    };
+    let sources = sw.routing.sources(&sw.db).await.map_err(|e| unavailable(&e))?;
+    let by_address = || {
+        sources.lookup(source).map(|m| Calling::Trunk {
+            workspace_id: m.workspace_id,
+            trunk_id: m.trunk_id,
+            matched: Some(m.matched),
+        })
+    };
+    let realm = sw.config.realm.as_str();
+    if req.head.proxy_authorization(Some(realm)).is_none() {
+        return by_address().ok_or_else(|| Box::new(challenge(sw, req, Challenge::Proxy, false)));
+    }
+    let from_user = req.head.from.uri.user().map(str::to_owned);
+    let failure = match check(sw, req, Challenge::Proxy, from_user.as_deref()).await {
+        Ok(account) => return Ok(Calling::Agent(account)),
+        Err(f) => f,
+    };
+    if let Some(trunk) = by_address() {
+        return Ok(trunk);
+    }
+    if !failure.guess {
+        return Err(failure.response);
+    }
+    // Not an agent's: perhaps a trunk's inbound credentials.
+    if let Some(Ok(creds)) = req.head.proxy_authorization(Some(realm)) {
+        for t in sources.by_username(&creds.username) {
+            let Ok(password) = sw.sealer.open(&t.password_enc) else {
+                tracing::warn!(
+                    trunk = t.trunk_id,
+                    "a trunk's inbound credentials do not open with the secrets key"
+                );
+                continue;
+            };
+            let uri = digest_uri(sw, &creds.uri, &req.uri, None);
+            let outcome = match sw.auth.lock() {
+                Ok(mut a) => a.verify(&creds, &req.method, &uri, Secret::Password(&password), sw.now_ms()),
+                Err(_) => break,
+            };
+            match outcome {
+                Outcome::Ok => {
+                    return Ok(Calling::Trunk {
+                        workspace_id: t.workspace_id,
+                        trunk_id: t.trunk_id,
+                        matched: None,
+                    })
+                }
+                Outcome::Stale => return Err(Box::new(challenge(sw, req, Challenge::Proxy, true))),
+                Outcome::Replay | Outcome::Malformed(_) => {
+                    return Err(Box::new(challenge(sw, req, Challenge::Proxy, false)))
+                }
+                Outcome::BadPassword => continue,
+            }
+        }
+    }
+    sw.blacklist.bans.fail(source.ip(), Instant::now());
+    Err(failure.response)
 }
 
 /// Why a request was not authenticated.

@@ -56,6 +56,8 @@ pub struct Config {
     /// Other names of this server (domains) that a digest `uri` may name,
     /// besides its addresses and the realm.
     pub domains: Vec<String>,
+    /// The time zone routes' time windows are read in.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 impl Config {
@@ -75,6 +77,7 @@ impl Config {
             ring_timeout: crate::calls::call::RING_TIMEOUT,
             limits: limits::Limits::default(),
             domains: Vec::new(),
+            time_zone: jiff::tz::TimeZone::system(),
         }
     }
 }
@@ -110,6 +113,11 @@ pub struct Switch {
     pub core: tokio::sync::mpsc::UnboundedSender<core::Cmd>,
     /// Room for REGISTERs being worked on (`limits.registers_in_flight`).
     pub registers: tokio::sync::Semaphore,
+    /// The routing snapshots and the index of trunks by source, shared
+    /// with the API (`AppState.routing`).
+    pub routing: Arc<crate::router::SnapshotCache>,
+    /// Opens stored secrets (trunks' inbound credentials).
+    pub sealer: Arc<Sealer>,
 }
 
 /// Why the SIP side could not start.
@@ -212,8 +220,11 @@ pub async fn start(
     let (cmds, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
     let db_for_cdrs = db.clone();
     let backlog = location.backlog();
+    let routing = Arc::new(crate::router::SnapshotCache::new(config.time_zone.clone(), &bus));
     let switch = Arc::new(Switch {
-        accounts: Accounts::new(db.clone(), sealer, Duration::from_secs(30)),
+        accounts: Accounts::new(db.clone(), sealer.clone(), Duration::from_secs(30)),
+        sealer,
+        routing,
         db,
         location,
         auth: Mutex::new(auth),

@@ -6,17 +6,21 @@
 //! without SDP is relayed as a late offer (B offers in its 200, we answer
 //! in the ACK; our 200 to A offers, A answers in its ACK).
 
+use std::time::Duration;
+
+use sip::sdp::Codec;
 use sip::transaction::{Peer, ServerTxId};
 use sip::{HeaderName, Request, Response, StatusCode};
 use store::Millis;
 
-use super::connect::{contact_destination, Forwards, Outgoing};
-use super::{Call, Ending, Signal};
+use super::connect::{contact_destination, Forward, Forwards, Outgoing};
+use super::{target, Call, Ending, Signal};
 use crate::calls::cdr::Cdr;
 use crate::calls::dial::{Attempt, Dial, NextOn};
 use crate::calls::registry::Channel;
 use crate::media::LegId;
-use crate::signalling::auth::{authenticate_from, Challenge};
+use crate::router::{Inbound, Plan, Reject, Routed, Snapshot, Source, Target};
+use crate::signalling::auth::Calling;
 
 /// The caller's leg in the media session.
 pub(super) const LEG_A: LegId = LegId(1);
@@ -76,6 +80,59 @@ pub(super) struct Parties {
     pub answer: Option<Millis>,
     /// The codec on A's side.
     pub codec: String,
+    /// The route taken, if one decided.
+    pub route_id: Option<i64>,
+    /// The recording's file name, when the call is recorded.
+    pub recording: Option<String>,
+}
+
+/// The Max-Forwards a request starts with (RFC 3261 8.1.1.6).
+const MAX_FORWARDS: u32 = 70;
+
+/// How many times a call was routed already, from its Max-Forwards: each
+/// of our hops takes one, so a route that leads back to us counts up to
+/// [`crate::router::MAX_HOPS`] and stops with 483.
+fn hops_of(invite: &Request) -> u32 {
+    let left = invite.head.max_forwards().ok().flatten().map_or(MAX_FORWARDS, u32::from);
+    MAX_FORWARDS.saturating_sub(left)
+}
+
+/// Max-Forwards of the B side's INVITEs: one less than A's, and no more
+/// than the routing hops leave.
+fn max_forwards(invite: &Request, hops: u32) -> u32 {
+    let left = invite.head.max_forwards().ok().flatten().map_or(MAX_FORWARDS, u32::from);
+    left.saturating_sub(1).min(MAX_FORWARDS.saturating_sub(hops))
+}
+
+/// The codec a route names (`PCMU`, `PCMA`; others are not offered).
+fn codec_named(name: &str) -> Option<Codec> {
+    match name.trim().to_ascii_uppercase().as_str() {
+        "PCMU" | "G711U" => Some(Codec::Pcmu),
+        "PCMA" | "G711A" => Some(Codec::Pcma),
+        _ => None,
+    }
+}
+
+/// The plan for an agent dialling an extension no route takes.
+fn direct(call: &Inbound, agent_id: i64, extension: &str) -> Routed {
+    Routed {
+        route_id: None,
+        number_id: None,
+        window_id: None,
+        target: Target::Agent { agent_id, extension: extension.to_owned() },
+        body: String::new(),
+        callee: call.callee.clone(),
+        caller: call.caller.clone(),
+        caller_name: call.caller_name.clone(),
+        record: false,
+        proxy_media: true,
+        codecs: Vec::new(),
+        ring_timeout: None,
+        headers: Vec::new(),
+        hops: call.hops + 1,
+        forward_busy: None,
+        forward_no_answer: None,
+    }
 }
 
 /// A warning header value (RFC 3261 20.43).
@@ -84,63 +141,179 @@ pub(super) fn warning(code: u16, text: &str) -> String {
 }
 
 impl Call {
-    pub(super) async fn inbound(&mut self, a: Caller) {
-        let from_user = a.invite.head.from.uri.user().map(str::to_owned);
-        let source = a.peer.addr.ip();
-        let caller = match authenticate_from(
-            &self.sw,
-            &a.invite,
-            Challenge::Proxy,
-            from_user.as_deref(),
-            source,
-        )
-        .await
-        {
-            Ok(acc) => acc,
-            Err(resp) => return self.respond(a.id, *resp),
+    /// A call from `who` (already classified): routed, then rung.
+    pub(super) async fn inbound(&mut self, a: Caller, who: Calling) {
+        let workspace_id = who.workspace_id();
+        self.workspace_id = workspace_id;
+        let snapshot = match self.sw.routing.get(&self.sw.db, workspace_id).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, workspace = workspace_id, "cannot read the routing configuration");
+                let w = warning(399, "the routing configuration cannot be read");
+                return self.refuse(&a, StatusCode::SERVICE_UNAVAILABLE, Some(w));
+            }
         };
-        self.workspace_id = caller.workspace_id;
-        if let Err(refusal) = self.admission.set_workspace(caller.workspace_id) {
-            return self.respond(a.id, super::refused(&self.sw, &a.invite, refusal));
-        }
-        let callee_ext = a.invite.uri.user().unwrap_or_default().to_owned();
-        let callee = match self.sw.accounts.by_extension(caller.workspace_id, &callee_ext).await {
-            Ok(Some(agent)) => agent,
-            Ok(None) => return self.respond(a.id, a.reply(&self.sw, StatusCode::NOT_FOUND)),
-            Err(_) => return self.respond(a.id, a.reply(&self.sw, StatusCode::SERVICE_UNAVAILABLE)),
+        let from_user = a.invite.head.from.uri.user().unwrap_or_default().to_owned();
+        let (source, context, caller, caller_id, from_trunk) = match &who {
+            Calling::Agent(acc) => (
+                Source::Agent(acc.agent_id),
+                acc.context.clone(),
+                acc.extension.clone(),
+                Some(acc.agent_id),
+                false,
+            ),
+            Calling::Trunk { trunk_id, .. } => {
+                let context =
+                    snapshot.trunk(*trunk_id).map_or_else(|| "context-2".to_owned(), |t| t.context.clone());
+                (Source::Trunk(*trunk_id), context, from_user, None, true)
+            }
+        };
+        let callee = a.invite.uri.user().unwrap_or_default().to_owned();
+        let mut call = Inbound::new(source, &context, &caller, &callee);
+        call.caller_name = a.invite.head.from.display.clone().unwrap_or_default();
+        call.hops = hops_of(&a.invite);
+        let plan = match crate::router::route(&snapshot, &call, self.now()) {
+            // An agent dialling another agent's extension that no route
+            // of its context takes: the agent is rung (as before routes).
+            Plan::Reject(r) if r.status == 404 && r.route_id.is_none() && !from_trunk => {
+                match snapshot.agent_by_extension(&callee) {
+                    Some(agent) => Plan::Route(Box::new(direct(&call, agent.id, &agent.username))),
+                    None => Plan::Reject(r),
+                }
+            }
+            plan => plan,
         };
         let mut parties = Parties {
-            workspace_id: caller.workspace_id,
-            caller: caller.extension.clone(),
-            caller_id: Some(caller.agent_id),
-            callee: callee_ext.clone(),
-            callee_id: Some(callee.id),
-            context: caller.context.clone(),
-            direction: "INTRA_COMPANY",
-            kind: "AGENT",
+            workspace_id,
+            caller: caller.clone(),
+            caller_id,
+            callee: callee.clone(),
+            callee_id: None,
+            context,
+            direction: if from_trunk { "FROM_PSTN" } else { "INTRA_COMPANY" },
+            kind: if from_trunk { "SIP_TRUNK" } else { "AGENT" },
+            route_id: plan.route_id(),
             uuid_a: self.uuid(),
             uuid_b: uuid::Uuid::new_v4().to_string(),
             start: self.now(),
             answer: None,
             codec: String::new(),
+            recording: None,
         };
-        let dial = Dial { attempts: vec![self.agent_attempt(callee.id, &callee_ext, NextOn::AnyFailure)] };
+        let routed = match plan {
+            Plan::Route(routed) => routed,
+            Plan::Reject(r) => return self.rejected(&a, &mut parties, &r),
+            Plan::Feature(f) => {
+                let r = Reject {
+                    status: 501,
+                    cause: "FACILITY_NOT_IMPLEMENTED",
+                    reason: format!("feature code {} ({}) is not wired to calls yet", callee, f.func_type),
+                    route_id: None,
+                };
+                return self.rejected(&a, &mut parties, &r);
+            }
+        };
+        parties.caller.clone_from(&routed.caller);
+        parties.callee.clone_from(&routed.callee);
+        if let Target::Agent { agent_id, .. } = &routed.target {
+            parties.callee_id = Some(*agent_id);
+        }
+        if target::leaves(&routed.target) {
+            parties.direction = if from_trunk { "FROM_PSTN" } else { "TO_PSTN" };
+            parties.kind = "SIP_TRUNK";
+        }
+        let dial = match self.dial_for(&routed, &snapshot).await {
+            Ok(d) => d,
+            Err(r) => return self.rejected(&a, &mut parties, &r),
+        };
+        tracing::info!(
+            call = %parties.uuid_a,
+            caller = %routed.caller,
+            callee = %routed.callee,
+            route = ?routed.route_id,
+            number = ?routed.number_id,
+            window = ?routed.window_id,
+            attempts = dial.attempts.len(),
+            "routing a call"
+        );
+        let forwards = self.forwards(&routed, &snapshot, &call).await;
         let out = Outgoing {
-            callee: callee_ext,
-            caller: caller.extension.clone(),
-            caller_name: None,
-            max_forwards: self.max_forwards(&a.invite),
-            headers: Vec::new(),
-            codecs: Vec::new(),
-            ring_timeout: self.sw.config.ring_timeout,
+            callee: routed.callee.clone(),
+            caller: routed.caller.clone(),
+            caller_name: (routed.caller_name != call.caller_name).then(|| routed.caller_name.clone()),
+            max_forwards: max_forwards(&a.invite, routed.hops),
+            headers: routed.headers.clone(),
+            codecs: routed.codecs.iter().filter_map(|c| codec_named(c)).collect(),
+            ring_timeout: routed
+                .ring_timeout
+                .map_or(self.sw.config.ring_timeout, |s| Duration::from_secs(u64::from(s.clamp(1, 3600)))),
         };
-        let ending = self.connect(&a, &mut parties, dial, &out, Forwards::default()).await;
+        let ending = self.connect(&a, &mut parties, dial, &out, forwards).await;
         self.finish(&parties, ending);
     }
 
-    /// Max-Forwards for the B side: A's less one.
-    fn max_forwards(&self, invite: &Request) -> u32 {
-        invite.head.max_forwards().ok().flatten().unwrap_or(70).saturating_sub(1)
+    /// A refused call: its status with a Warning, the log line, the
+    /// records with the cause.
+    fn rejected(&mut self, a: &Caller, p: &mut Parties, r: &Reject) {
+        tracing::info!(
+            call = %p.uuid_a,
+            status = r.status,
+            cause = r.cause,
+            route = ?r.route_id,
+            "call refused: {}",
+            r.reason
+        );
+        let status = StatusCode::new(r.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        self.refuse(a, status, Some(warning(399, &r.reason)));
+        p.route_id = r.route_id.or(p.route_id);
+        self.finish(p, Ending { status: r.status, cause: r.cause });
+    }
+
+    /// The call forwardings of `routed` (busy, no answer), each routed
+    /// again as the forwarding agent dialling the number, one hop more.
+    async fn forwards(&self, routed: &Routed, snapshot: &Snapshot, call: &Inbound) -> Forwards {
+        let Target::Agent { agent_id, .. } = &routed.target else { return Forwards::default() };
+        let Some(agent) = snapshot.agent(*agent_id) else { return Forwards::default() };
+        let mut forwards = Forwards::default();
+        for (number, slot) in
+            [(&routed.forward_busy, &mut forwards.busy), (&routed.forward_no_answer, &mut forwards.no_answer)]
+        {
+            let Some(number) = number.as_deref().filter(|n| !n.is_empty()) else { continue };
+            let mut again = Inbound::new(Source::Agent(agent.id), &agent.context, &routed.caller, number);
+            again.caller_name.clone_from(&call.caller_name);
+            again.hops = routed.hops;
+            match crate::router::route(snapshot, &again, self.now()) {
+                Plan::Route(fwd) => match self.dial_for(&fwd, snapshot).await {
+                    Ok(dial) => {
+                        let callee_id = match fwd.target {
+                            Target::Agent { agent_id, .. } => Some(agent_id),
+                            _ => None,
+                        };
+                        *slot = Some(Forward { dial, callee: fwd.callee.clone(), callee_id });
+                    }
+                    Err(r) => {
+                        tracing::info!(to = %number, "the call forwarding cannot be rung: {}", r.reason)
+                    }
+                },
+                Plan::Reject(r) if r.status == 404 && r.route_id.is_none() => {
+                    if let Some(to) = snapshot.agent_by_extension(number) {
+                        let dial = Dial {
+                            attempts: vec![self.agent_attempt(to.id, &to.username, NextOn::AnyFailure)],
+                        };
+                        *slot = Some(Forward { dial, callee: number.to_owned(), callee_id: Some(to.id) });
+                    } else {
+                        tracing::info!(to = %number, "the call forwarding has no route: {}", r.reason);
+                    }
+                }
+                Plan::Reject(r) => {
+                    tracing::info!(to = %number, "the call forwarding is refused: {}", r.reason)
+                }
+                Plan::Feature(_) => {
+                    tracing::info!(to = %number, "a call forwarding to a feature code is ignored")
+                }
+            }
+        }
+        forwards
     }
 
     /// One attempt ringing every registered contact of agent `agent_id`.
@@ -206,6 +379,8 @@ impl Call {
             end,
             context: p.context.clone(),
             codec: p.codec.clone(),
+            route_id: p.route_id,
+            recording: p.recording.clone(),
         };
         self.write_records(vec![cdr(&p.uuid_a), cdr(&p.uuid_b)]);
         self.publish(

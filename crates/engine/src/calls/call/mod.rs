@@ -16,6 +16,7 @@ mod phase;
 mod replace;
 mod ring;
 mod talk;
+mod target;
 mod transfer;
 
 pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
@@ -48,9 +49,11 @@ pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long to wait for the answer to our BYE when a call ends.
 const BYE_WAIT: Duration = Duration::from_secs(3);
 
-/// Starts the task of a new call (an INVITE outside any dialog), or
-/// answers 503 with Retry-After when the call limits or a shutdown forbid
-/// it.
+/// Starts the task of a new call (an INVITE outside any dialog): who
+/// calls is settled first (an agent's digest, a trunk's address or
+/// credentials; a challenge or 403 otherwise), and only then does the call
+/// take a slot, or get 503 with Retry-After when the call limits or a
+/// shutdown forbid it.
 pub fn start(
     sw: Arc<Switch>,
     id: ServerTxId,
@@ -60,23 +63,31 @@ pub fn start(
     me: Owner,
     events: mpsc::UnboundedReceiver<CallEvent>,
 ) {
-    let uuid = uuid::Uuid::new_v4().to_string();
-    let admission = match sw.calls.admit(&uuid, None) {
-        Ok(a) => a,
-        Err(refusal) => {
-            tracing::info!(reason = %refusal, "a new call was refused");
-            let _ = cmds.send(Cmd::Respond(id, refused(&sw, &invite, refusal)));
-            let _ = cmds.send(Cmd::Disown(invite.head.call_id.clone()));
-            return;
-        }
-    };
-    let (handle, mailbox) = CallHandle::new(uuid);
-    admission.set_handle(handle);
     tokio::spawn(async move {
+        let who = match crate::signalling::auth::classify_call(&sw, &invite, peer.addr).await {
+            Ok(who) => who,
+            Err(resp) => {
+                let _ = cmds.send(Cmd::Respond(id, *resp));
+                let _ = cmds.send(Cmd::Disown(invite.head.call_id.clone()));
+                return;
+            }
+        };
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let admission = match sw.calls.admit(&uuid, Some(who.workspace_id())) {
+            Ok(a) => a,
+            Err(refusal) => {
+                tracing::info!(reason = %refusal, "a new call was refused");
+                let _ = cmds.send(Cmd::Respond(id, refused(&sw, &invite, refusal)));
+                let _ = cmds.send(Cmd::Disown(invite.head.call_id.clone()));
+                return;
+            }
+        };
+        let (handle, mailbox) = CallHandle::new(uuid);
+        admission.set_handle(handle);
         let mut call = Call::new(sw, cmds, me, events, mailbox, admission);
         call.own(invite.head.call_id.clone());
         let tag = call.sw.tag();
-        call.inbound(inbound::Caller { invite, id, peer, tag }).await;
+        call.inbound(inbound::Caller { invite, id, peer, tag }, who).await;
         call.close();
     });
 }

@@ -43,6 +43,10 @@ pub struct Cdr {
     pub context: String,
     /// The codec.
     pub codec: String,
+    /// The route the call took, if a route decided.
+    pub route_id: Option<i64>,
+    /// The recording's file name, when the call was recorded.
+    pub recording: Option<String>,
 }
 
 impl Cdr {
@@ -74,6 +78,8 @@ impl Cdr {
             ("billsec", Value::Int(self.answer.map_or(0, secs))),
             ("context", self.context.as_str().into()),
             ("codec", self.codec.as_str().into()),
+            ("route_id", self.route_id.map_or(Value::Null, Value::Int)),
+            ("recording", self.recording.as_deref().map_or(Value::Null, Value::from)),
         ];
         values.into_iter().collect()
     }

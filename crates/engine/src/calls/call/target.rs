@@ -1,0 +1,173 @@
+//! From the router's [`Target`] to the [`Dial`] the call rings: agents'
+//! registered contacts (one agent, extensions together or in turn), a SIP
+//! URI at an IP address, and (through [`Call::egress_dial`]) gateways,
+//! trunks, trunk groups and URIs naming a host. Targets that run a program
+//! or a conference are refused with 501 until their issues land.
+
+use std::net::{IpAddr, SocketAddr};
+
+use sip::transaction::{Peer, Protocol};
+
+use super::Call;
+use crate::calls::dial::{Attempt, Destination, Dial, NextOn};
+use crate::router::{Reject, Ring, Routed, Snapshot, Target};
+
+/// A refusal for the call path (no route taken).
+fn refusal(status: u16, cause: &'static str, reason: String, route_id: Option<i64>) -> Reject {
+    Reject { status, cause, reason, route_id }
+}
+
+/// Whether the target leaves through a trunk or gateway (a call `TO_PSTN`).
+pub(super) fn leaves(target: &Target) -> bool {
+    matches!(
+        target,
+        Target::Gateway { .. } | Target::Trunk { .. } | Target::TrunkGroup { .. } | Target::Uri(_)
+    )
+}
+
+/// A `sip:` URI whose host is an IP address: the destination it names
+/// (port 5060 when it names none; `transport=tcp` for TCP). `None` for
+/// anything else (a host name, another scheme, garbage).
+pub(super) fn ip_destination(text: &str) -> Option<Destination> {
+    let uri = sip::Uri::parse(text.trim()).ok()?;
+    let sip::Uri::Sip(u) = &uri else { return None };
+    if u.scheme != sip::uri::Scheme::Sip {
+        return None;
+    }
+    let ip: IpAddr = u.host.ip()?;
+    let tcp = u.params.get("transport").is_some_and(|t| t.eq_ignore_ascii_case("tcp"));
+    let peer = Peer {
+        addr: SocketAddr::new(ip, u.port.unwrap_or(5060)),
+        protocol: if tcp { Protocol::Tcp } else { Protocol::Udp },
+    };
+    let host = match ip {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        IpAddr::V4(v4) => v4.to_string(),
+    };
+    Some(Destination { uri, peer, host: Some(host), account: None, headers: Vec::new() })
+}
+
+impl Call {
+    /// What `routed` rings, or why it cannot be rung.
+    pub(super) async fn dial_for(&self, routed: &Routed, snapshot: &Snapshot) -> Result<Dial, Reject> {
+        let route_id = routed.route_id;
+        match &routed.target {
+            Target::Agent { agent_id, extension } => {
+                Ok(Dial { attempts: vec![self.agent_attempt(*agent_id, extension, NextOn::AnyFailure)] })
+            }
+            Target::Extensions { ring, extensions } => {
+                let agents: Vec<(i64, &str)> = extensions
+                    .iter()
+                    .filter_map(|e| {
+                        if e.agent_id.is_none() {
+                            tracing::info!(extension = %e.extension, "no agent has this extension: skipped");
+                        }
+                        e.agent_id.map(|id| (id, e.extension.as_str()))
+                    })
+                    .collect();
+                if agents.is_empty() {
+                    let reason = "none of the extensions to ring belongs to an agent".to_owned();
+                    return Err(refusal(404, "UNALLOCATED_NUMBER", reason, route_id));
+                }
+                let attempts = match ring {
+                    Ring::Together => {
+                        let mut all = Attempt {
+                            destinations: Vec::new(),
+                            next_on: NextOn::AnyFailure,
+                            ring_timeout: None,
+                            label: format!("extensions {}", label(&agents)),
+                        };
+                        for (id, ext) in &agents {
+                            all.destinations
+                                .extend(self.agent_attempt(*id, ext, NextOn::AnyFailure).destinations);
+                        }
+                        vec![all]
+                    }
+                    Ring::Sequential => agents
+                        .iter()
+                        .map(|(id, ext)| self.agent_attempt(*id, ext, NextOn::AnyFailure))
+                        .collect(),
+                };
+                Ok(Dial { attempts })
+            }
+            Target::Uri(text) => match ip_destination(text) {
+                Some(mut d) => {
+                    d.headers.clone_from(&routed.headers);
+                    Ok(Dial {
+                        attempts: vec![Attempt {
+                            destinations: vec![d],
+                            next_on: NextOn::Unreachable,
+                            ring_timeout: None,
+                            label: format!("uri {text}"),
+                        }],
+                    })
+                }
+                None if text.trim().starts_with("sip:") || text.trim().starts_with("sips:") => {
+                    self.egress_dial(routed, snapshot).await
+                }
+                None => {
+                    let reason = format!("the destination URI '{text}' is not a SIP URI");
+                    Err(refusal(410, "NO_ROUTE_DESTINATION", reason, route_id))
+                }
+            },
+            Target::Gateway { .. } | Target::Trunk { .. } | Target::TrunkGroup { .. } => {
+                self.egress_dial(routed, snapshot).await
+            }
+            Target::Ivr(id) => Err(not_yet(format!("IVR menu {id}"), route_id)),
+            Target::Block(id) => Err(not_yet(format!("call flow (block) {id}"), route_id)),
+            Target::Application(id) => Err(not_yet(format!("application {id}"), route_id)),
+            Target::Conference { kind, room } => {
+                Err(not_yet(format!("conference {room} ({kind})"), route_id))
+            }
+            Target::Other { dest_type, dest_uuid } => {
+                Err(not_yet(format!("destination {dest_type} '{dest_uuid}'"), route_id))
+            }
+        }
+    }
+
+    /// Calls leaving through a gateway, trunk, trunk group or a URI naming
+    /// a host: the egress module's `Dial` (accounts, failover). The lead
+    /// wires `crate::egress::dial(routed, snapshot, ..)` here at merge;
+    /// until then such calls are answered 503.
+    pub(super) async fn egress_dial(&self, routed: &Routed, snapshot: &Snapshot) -> Result<Dial, Reject> {
+        let _ = snapshot;
+        let reason = format!("calls out through {:?} are not wired yet", routed.target);
+        Err(refusal(503, "FACILITY_NOT_IMPLEMENTED", reason, routed.route_id))
+    }
+}
+
+/// A 501 for a destination that runs a program or a conference.
+fn not_yet(what: String, route_id: Option<i64>) -> Reject {
+    refusal(
+        501,
+        "FACILITY_NOT_IMPLEMENTED",
+        format!("{what}: this destination cannot take calls yet"),
+        route_id,
+    )
+}
+
+fn label(agents: &[(i64, &str)]) -> String {
+    agents.iter().map(|(_, e)| *e).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_at_an_ip_address_become_destinations() {
+        let d = ip_destination("sip:1000@127.0.0.1:5080").unwrap();
+        assert_eq!(d.peer.addr, "127.0.0.1:5080".parse().unwrap());
+        assert_eq!(d.peer.protocol, Protocol::Udp);
+        assert_eq!(d.host.as_deref(), Some("127.0.0.1"));
+        let d = ip_destination("sip:1000@[::1];transport=TCP").unwrap();
+        assert_eq!(d.peer.addr, "[::1]:5060".parse().unwrap());
+        assert_eq!(d.peer.protocol, Protocol::Tcp);
+        assert!(ip_destination("sip:1000@carrier.example").is_none(), "host names go to egress");
+        assert!(ip_destination("sips:1000@127.0.0.1").is_none());
+        assert!(ip_destination("tel:+15551234").is_none());
+        assert!(ip_destination("not a uri").is_none());
+        assert!(ip_destination("").is_none());
+    }
+}
