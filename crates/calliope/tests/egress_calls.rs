@@ -234,9 +234,7 @@ fn round_robin_spreads_calls_evenly_over_the_groups_trunks() {
         ids.push(json!({"id": trunk(&c, &format!("rr{n}"), port), "priority": n + 1}));
     }
     let group = create(&c, "/api/trunk_groups", json!({"name": "rr", "strategy": "RR", "trunks": ids}));
-    // The route names the group by its route code.
-    create(&c, "/api/route_codes", json!({"code": "rr1", "tg_id": group.to_string()}));
-    route(&c, "6", "FS_DEST_CLUSTER_TRUNK_GROUP", "", json!({"body": "rr1"}));
+    route(&c, "6", "FS_DEST_CLUSTER_TRUNK_GROUP", &group.to_string(), json!({}));
     for call in 0..6 {
         let out = dial(&c, "uac_out.xml", &format!("6{call:03}"), &at(&format!("caller{call}.log")), &[]);
         assert_passed(&out, &format!("call {call} through the group"));

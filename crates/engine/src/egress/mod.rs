@@ -202,7 +202,7 @@ async fn dial_inner(routed: &Routed, snapshot: &Snapshot, ctx: &Egress) -> Resul
         }
         other => return Err(EgressError::NotOutbound(format!("{other:?}"))),
     };
-    let attempt = attempt(ctx, leaving).await?;
+    let attempt = attempt(&ctx.resolver, leaving).await?;
     Ok(Dial { attempts: vec![attempt] })
 }
 
@@ -225,14 +225,34 @@ async fn group_dial(
     if order.is_empty() {
         return Err(EgressError::NoMembers(group));
     }
+    // Members are read and resolved at once, so that slow names cost one
+    // lookup timeout, not one per member.
+    let mut set = tokio::task::JoinSet::new();
+    for (i, trunk_id) in order.iter().copied().enumerate() {
+        let (db, sealer, resolver) = (ctx.db.clone(), ctx.sealer.clone(), ctx.resolver.clone());
+        let callee = routed.callee.clone();
+        set.spawn(async move {
+            let one = async {
+                let leaving = trunk::load(&db, &sealer, ws, trunk_id).await?.leaving(&callee)?;
+                attempt(&resolver, leaving).await
+            };
+            (i, one.await)
+        });
+    }
+    let mut results: Vec<Option<Result<Attempt, EgressError>>> = vec![None; order.len()];
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, r)) = joined {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+    }
     let mut attempts = Vec::with_capacity(order.len());
     let mut reasons = Vec::new();
-    for trunk_id in order {
-        let one = async {
-            let leaving = trunk::load(&ctx.db, &ctx.sealer, ws, *trunk_id).await?.leaving(&routed.callee)?;
-            attempt(ctx, leaving).await
-        };
-        match one.await {
+    for (trunk_id, result) in order.iter().zip(results) {
+        let result =
+            result.unwrap_or_else(|| Err(EgressError::Store(format!("trunk {trunk_id}: lookup failed"))));
+        match result {
             Ok(a) => attempts.push(a),
             // A bad number is bad for every member.
             Err(e @ EgressError::BadCallee(_)) => return Err(e),
@@ -263,10 +283,9 @@ fn uri_leaving(text: &str, callee: &str) -> Result<Leaving, EgressError> {
 }
 
 /// One attempt with one destination: `leaving` with its next hop resolved.
-async fn attempt(ctx: &Egress, leaving: Leaving) -> Result<Attempt, EgressError> {
+async fn attempt(resolver: &Resolver, leaving: Leaving) -> Result<Attempt, EgressError> {
     let hop = &leaving.send_to;
-    let addr = ctx
-        .resolver
+    let addr = resolver
         .resolve(&hop.host, hop.port())
         .await
         .map_err(|e| EgressError::Unresolved(leaving.label.clone(), e))?;
