@@ -127,6 +127,20 @@ fn traces() -> (tempfile::TempDir, impl Fn(&str) -> PathBuf) {
     (dir, move |name: &str| base.join(name))
 }
 
+/// The call records, once there are at least `n` (or the last seen).
+fn call_records(c: &Calliope, n: usize) -> Vec<Value> {
+    let mut items = Vec::new();
+    for _ in 0..50 {
+        let (_, body) = c.call("GET", "/v1beta2/calls", Value::Null);
+        items = body["items"].as_array().cloned().unwrap_or_default();
+        if items.len() >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    items
+}
+
 /// No call is left once `what` ended.
 fn no_call_left(c: &Calliope, what: &str) {
     let legs = legs_when(c, |l| l.is_empty());
@@ -337,15 +351,7 @@ fn a_gateway_that_never_answers_ends_the_call_within_the_ring_timeout() {
     let n = silent.recv(&mut buf).expect("the gateway was sent the INVITE");
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with(&format!("INVITE sip:2000@127.0.0.1:{port}")));
     no_call_left(&c, "the unanswered call");
-    let mut items = Vec::new();
-    for _ in 0..50 {
-        let (_, body) = c.call("GET", "/v1beta2/calls", Value::Null);
-        items = body["items"].as_array().cloned().unwrap_or_default();
-        if !items.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let items = call_records(&c, 1);
     assert!(!items.is_empty(), "the call has a record");
     assert!(
         items.iter().all(|r| r["status"].as_str().is_some_and(|s| !s.is_empty() && s != "NORMAL_CLEARING")),
@@ -363,4 +369,35 @@ fn a_trunk_group_without_members_refuses_with_503() {
     assert_passed(&out, "the caller was refused");
     assert_eq!(failures(&trace_of(&at("caller.log"))), [503]);
     no_call_left(&c, "the refused call");
+}
+
+#[test]
+fn a_uri_naming_a_host_is_resolved_and_one_that_does_not_resolve_is_refused() {
+    let c = calliope(&[]);
+    let (_dir, at) = traces();
+    let port = free_port();
+    let up = upstream(&c, "uas_answer.xml", port, &at("host.log"), &[]);
+    route(&c, "8", "FS_DEST_IP", "", json!({"body": format!("sip:localhost:{port}")}));
+    let out = dial(&c, "uac_out.xml", "8123", &at("caller.log"), &[]);
+    assert_passed(&out, "the call to a host name was answered");
+    wait(up, "the host named by the URI answered");
+    let trace = trace_of(&at("host.log"));
+    assert!(
+        invites(&trace).iter().all(|l| l.starts_with(&format!("INVITE sip:8123@localhost:{port} "))),
+        "{trace}"
+    );
+
+    // RFC 6761: .invalid never resolves; the caller hears why, at once.
+    route(&c, "77", "FS_DEST_IP", "", json!({"body": "sip:carrier.invalid"}));
+    let started = Instant::now();
+    let out = dial(&c, "uac_out_fail.xml", "77123", &at("bad.log"), &[]);
+    assert_passed(&out, "the caller was refused");
+    assert_eq!(failures(&trace_of(&at("bad.log"))), [502]);
+    assert!(started.elapsed() < Duration::from_secs(6), "bounded by the lookup timeout");
+    no_call_left(&c, "the calls to host names");
+    let refused = call_records(&c, 2);
+    assert!(
+        refused.iter().any(|r| r["status"] == "NO_ROUTE_DESTINATION"),
+        "the record says why: {refused:?}"
+    );
 }
