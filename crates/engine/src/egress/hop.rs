@@ -35,7 +35,8 @@ impl NextHop {
     /// URI). The transport is the URI's `transport` parameter, else
     /// `sips:` (TLS), else `protocol` (a trunk's `protocol` column or a
     /// gateway's `register-transport`: `UDP`, `TCP`, `TLS`, any case),
-    /// else UDP. WebSocket transports cannot carry a call out.
+    /// else UDP. WebSocket transports and TLS (no TLS client yet) cannot
+    /// carry a call out.
     pub fn parse(what: &str, text: &str, protocol: Option<&str>) -> Result<NextHop, EgressError> {
         let bad = |reason: String| EgressError::BadAddress { what: what.to_owned(), reason };
         let text = text.trim();
@@ -50,7 +51,9 @@ impl NextHop {
         let protocol = match chosen.as_deref() {
             None | Some("udp") => Protocol::Udp,
             Some("tcp") => Protocol::Tcp,
-            Some("tls") => Protocol::Tls,
+            // The switch has no TLS client yet: refusing is clearer than
+            // sending clear text to a TLS port.
+            Some("tls") => return Err(bad("TLS (sips:) cannot carry calls out yet".to_owned())),
             Some(other) => return Err(bad(format!("transport '{other}' cannot carry calls out"))),
         };
         Ok(NextHop { host: addr.host, port: addr.port, protocol, user: addr.user })
@@ -114,9 +117,11 @@ mod tests {
             "sip:+15551234@carrier.example.com;transport=tcp"
         );
 
-        let hop = NextHop::parse("trunk 3", "sips:[2001:db8::1]", None).unwrap();
-        assert_eq!((hop.protocol, hop.port()), (Protocol::Tls, 5061));
-        assert_eq!(hop.request_uri("100").unwrap().to_string(), "sip:100@[2001:db8::1];transport=tls");
+        let hop = NextHop::parse("trunk 3", "[2001:db8::1]", None).unwrap();
+        assert_eq!((hop.protocol, hop.port()), (Protocol::Udp, 5060));
+        assert_eq!(hop.request_uri("100").unwrap().to_string(), "sip:100@[2001:db8::1]");
+        let tls = NextHop { protocol: Protocol::Tls, ..hop };
+        assert_eq!((tls.port(), tls.hostport()), (5061, "[2001:db8::1]".to_owned()));
 
         let hop = NextHop::parse("trunk 4", "10.0.0.1", Some("tcp")).unwrap();
         assert_eq!(hop.protocol, Protocol::Tcp, "the column when the address says nothing");
@@ -126,7 +131,14 @@ mod tests {
 
     #[test]
     fn bad_addresses_and_numbers_are_refused_clearly() {
-        for (text, protocol) in [("", None), ("not an address", None), ("10.0.0.1", Some("WSS"))] {
+        let cases = [
+            ("", None),
+            ("not an address", None),
+            ("10.0.0.1", Some("WSS")),
+            ("sips:carrier.example", None),
+            ("10.0.0.1", Some("TLS")),
+        ];
+        for (text, protocol) in cases {
             let e = NextHop::parse("trunk 9", text, protocol).unwrap_err();
             assert!(matches!(e, EgressError::BadAddress { .. }), "{text}: {e}");
             assert!(e.to_string().starts_with("trunk 9"), "{e}");
