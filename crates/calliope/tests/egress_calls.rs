@@ -401,3 +401,26 @@ fn a_uri_naming_a_host_is_resolved_and_one_that_does_not_resolve_is_refused() {
         "the record says why: {refused:?}"
     );
 }
+
+#[test]
+fn a_tcp_trunk_carries_the_call_over_tcp() {
+    let c = calliope(&[]);
+    let (_dir, at) = traces();
+    let port = free_port();
+    let up = upstream(&c, "uas_answer.xml", port, &at("tcp.log"), &["-t", "t1"]);
+    let id = create(
+        &c,
+        "/api/trunks",
+        json!({"name": "tcp", "remote_addr": format!("127.0.0.1:{port}"), "protocol": "TCP", "enabled": true}),
+    );
+    route(&c, "5", "FS_DEST_CLUSTER_TRUNK", &id.to_string(), json!({}));
+    let out = dial(&c, "uac_out.xml", "5123", &at("caller.log"), &[]);
+    assert_passed(&out, "the call through the TCP trunk was answered");
+    wait(up, "the trunk took the call over TCP");
+    let trace = trace_of(&at("tcp.log"));
+    let seen = invites(&trace);
+    assert_eq!(seen.len(), 1, "{trace}");
+    assert!(seen[0].starts_with(&format!("INVITE sip:5123@127.0.0.1:{port};transport=tcp ")), "{seen:?}");
+    assert!(trace.contains("TCP message received"), "{trace}");
+    no_call_left(&c, "the call over TCP");
+}
