@@ -80,6 +80,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     state.calls.set_limits(max_calls, per_workspace);
     let mut sip_config = s.sip()?;
     sip_config.time_zone = state.routing.time_zone().clone();
+    sip_config.recordings = Some(state.settings.data_dir.join("recordings"));
     let sip = engine::signalling::start(
         sip_config,
         db.clone(),

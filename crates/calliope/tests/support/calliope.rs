@@ -141,6 +141,21 @@ impl Calliope {
         })
     }
 
+    /// A request in the PBX dialect with a JSON body (`Null`: none).
+    pub fn pbx(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let mut rb = reqwest::Client::new()
+                .request(method.parse().unwrap(), format!("{}{}", self.http, path))
+                .header("X-XTRA-AUTH-ID", &self.token);
+            if !body.is_null() {
+                rb = rb.json(&body);
+            }
+            let resp = rb.send().await.unwrap();
+            (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+        })
+    }
+
     /// Uploads a WAV to `/api/media` (multipart, PBX dialect); its
     /// `media_path`.
     pub fn upload_media(&self, name: &str, wav: &[u8]) -> String {

@@ -58,6 +58,8 @@ pub struct Config {
     pub domains: Vec<String>,
     /// The time zone routes' time windows are read in.
     pub time_zone: jiff::tz::TimeZone,
+    /// Where recordings go, one folder per workspace (`auto_record`).
+    pub recordings: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -78,6 +80,7 @@ impl Config {
             limits: limits::Limits::default(),
             domains: Vec::new(),
             time_zone: jiff::tz::TimeZone::system(),
+            recordings: None,
         }
     }
 }

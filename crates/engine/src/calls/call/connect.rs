@@ -18,6 +18,7 @@ use sip::transaction::Peer;
 use sip::{HeaderName, MediaType, Method, NameAddr, Request, StatusCode};
 use store::Millis;
 
+use super::direct::Direct;
 use super::inbound::{warning, Caller, Parties, LEG_A, LEG_B};
 use super::media::CallMedia;
 use super::ring::{Fork, Ring};
@@ -26,6 +27,7 @@ use super::{cause_of, Call, Ending, Signal};
 use crate::calls::dial::{Destination, Dial};
 use crate::calls::leg::{Leg, Role};
 use crate::calls::sdp::{answer_preferring, codecs, local, other, side_media};
+use crate::media::{RecordMode, RecordSpec};
 use crate::relay::SideMedia;
 use crate::signalling::core::Cmd;
 
@@ -49,6 +51,11 @@ pub(super) struct Outgoing {
     pub codecs: Vec<Codec>,
     /// How long an attempt rings when it says nothing.
     pub ring_timeout: Duration,
+    /// Anchor the media (`false`: A's offer goes to B unchanged and B's
+    /// answer to A; a late offer is anchored anyway).
+    pub proxy_media: bool,
+    /// Record the answered call into this WAV file.
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// When a call forwarding takes over: the Dial rung instead once the last
@@ -132,19 +139,30 @@ impl Call {
             return Ending::new(480, "USER_NOT_REGISTERED");
         }
         let late = offer_a.is_none();
+        // Unanchored media: A's SDP goes to B as it is, no ports of ours.
+        let direct = !out.proxy_media && !late;
         let ip_a = self.media_ip(a.peer.addr);
         let bind_ip = self.bind_ip(a.peer.addr);
-        let (Some(ports_a), Some(ports_b)) =
-            (self.sw.ports.bind(bind_ip).await, self.sw.ports.bind(bind_ip).await)
-        else {
-            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "no media ports free")));
-            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
-        };
-        let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
-        let (Ok(port_a), Ok(port_b)) = (media.add(LEG_A, ports_a).await, media.add(LEG_B, ports_b).await)
-        else {
-            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "the media session failed")));
-            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+        let mut media = CallMedia::start((!direct).then_some(self.sw.config.rtp_timeout));
+        let (port_a, port_b) = if direct {
+            (0, 0)
+        } else {
+            let (Some(ports_a), Some(ports_b)) =
+                (self.sw.ports.bind(bind_ip).await, self.sw.ports.bind(bind_ip).await)
+            else {
+                self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "no media ports free")));
+                return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+            };
+            let (Ok(port_a), Ok(port_b)) = (media.add(LEG_A, ports_a).await, media.add(LEG_B, ports_b).await)
+            else {
+                self.refuse(
+                    a,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Some(warning(399, "the media session failed")),
+                );
+                return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+            };
+            (port_a, port_b)
         };
         self.publish("call.created", serde_json::json!({"from": p.caller, "to": p.callee}));
         self.put_legs(a, p);
@@ -166,16 +184,16 @@ impl Call {
             for attempt in attempts.by_ref() {
                 let first = forks.len();
                 for d in &attempt.destinations {
-                    let offer_b = (!late).then(|| {
-                        sdp::offer(&local(
-                            self.media_ip(d.peer.addr),
-                            port_b,
-                            offer_codecs.clone(),
-                            Direction::SendRecv,
-                            1,
-                        ))
-                    });
-                    let Some(request) = self.fork_invite(a, &out, d, offer_b.as_ref()) else {
+                    let offer_b = if direct {
+                        Some(a.invite.body.clone())
+                    } else {
+                        (!late).then(|| {
+                            let ip = self.media_ip(d.peer.addr);
+                            let ours = local(ip, port_b, offer_codecs.clone(), Direction::SendRecv, 1);
+                            sdp::offer(&ours).to_string().into_bytes()
+                        })
+                    };
+                    let Some(request) = self.fork_invite(a, &out, d, offer_b) else {
                         tracing::debug!(uri = %d.uri, "cannot call this destination");
                         continue;
                     };
@@ -199,6 +217,18 @@ impl Call {
                 let deadline = super::ring_deadline(self.now(), timeout.as_millis() as Millis);
                 loop {
                     match self.ring(&mut forks, deadline).await {
+                        Ring::Provisional(resp) if direct && !resp.body.is_empty() => {
+                            // B's early media SDP, to A as it is.
+                            let progress = a
+                                .reply(&self.sw, StatusCode::SESSION_PROGRESS)
+                                .with_body(&MediaType::sdp(), resp.body.clone());
+                            self.respond(a.id, progress);
+                            if !early {
+                                early = true;
+                                self.signal(Signal::EarlyMedia);
+                                self.publish("call.early", serde_json::json!({}));
+                            }
+                        }
                         Ring::Provisional(resp) => {
                             let from = forks.iter().find(|f| f.request.head.call_id == resp.head.call_id);
                             let peer_b = from.map_or(a.peer.addr.ip(), |f| f.peer.addr.ip());
@@ -300,6 +330,9 @@ impl Call {
         // B answered: ACK it (with our answer when it offered), cancel the
         // rest, answer A, bridge the media.
         self.cancel_forks(&forks, Some(winner));
+        if direct {
+            return self.answer_direct(a, p, forks, winner, &answer_b).await;
+        }
         let fork = &forks[winner];
         let Ok(mut dialog_b) = Dialog::from_uac(&fork.request, &answer_b) else {
             return Ending::new(500, "PROTOCOL_ERROR");
@@ -389,10 +422,80 @@ impl Call {
         self.admission.update_legs(|l| l.codec = codec.clone());
         self.signal(Signal::Answered);
         self.publish("call.answered", serde_json::json!({"codec": p.codec}));
+        if let Some(path) = &out.record {
+            self.record_call(&mut media, path, p).await;
+        }
 
         let mut bridged =
             Bridged { a: leg_a, b, ids: [LEG_A, LEG_B], media, invite_a: a.id, forks, winner, late_a: late };
         self.talk(&mut bridged).await
+    }
+
+    /// B answered an unanchored call: ACK it, answer A with B's SDP, and
+    /// relay until the end.
+    async fn answer_direct(
+        &mut self,
+        a: &Caller,
+        p: &mut Parties,
+        forks: Vec<Fork>,
+        winner: usize,
+        answer_b: &sip::Response,
+    ) -> Ending {
+        let fork = &forks[winner];
+        let Ok(mut dialog_b) = Dialog::from_uac(&fork.request, answer_b) else {
+            return Ending::new(500, "PROTOCOL_ERROR");
+        };
+        let _ = dialog_b.handle_response(answer_b);
+        let ack = dialog_b.ack_for_2xx(answer_b, self.via(fork.peer));
+        let _ = self.cmds.send(Cmd::Ack(fork.id, ack, fork.peer));
+        let mut b = Leg::new(p.uuid_b.clone(), Role::Uac, dialog_b, fork.peer);
+        let Ok(dialog_a) = Dialog::from_uas(&a.invite, &a.tag) else {
+            self.bye(&mut b).await;
+            self.refuse(a, StatusCode::BAD_REQUEST, None);
+            return Ending::new(400, "PROTOCOL_ERROR");
+        };
+        let mut leg_a = Leg::new(p.uuid_a.clone(), Role::Uas, dialog_a, a.peer);
+        let mut ok = a.reply(&self.sw, StatusCode::OK);
+        if !answer_b.body.is_empty() {
+            ok = ok.with_body(&MediaType::sdp(), answer_b.body.clone());
+        }
+        leg_a.dialog.handle_sent_response(&ok);
+        self.respond(a.id, ok);
+        p.answer = Some(self.now());
+        p.codec = sdp::parse_bytes(&answer_b.body)
+            .ok()
+            .and_then(|d| codecs(&d).first().map(|c| c.encoding().to_owned()))
+            .unwrap_or_default();
+        let codec = p.codec.clone();
+        self.admission.update_legs(|l| l.codec = codec.clone());
+        self.signal(Signal::Answered);
+        self.publish("call.answered", serde_json::json!({"codec": p.codec, "media": "direct"}));
+        let mut direct = Direct { a: leg_a, b, invite_a: a.id, forks, winner };
+        self.talk_direct(&mut direct).await
+    }
+
+    /// Starts recording both sides of the answered call into `path`
+    /// (stereo WAV, like `record_session`); a failure is logged, the call
+    /// goes on.
+    async fn record_call(&mut self, media: &mut CallMedia, path: &std::path::Path, p: &mut Parties) {
+        if let Some(dir) = path.parent() {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                tracing::warn!(error = %e, dir = %dir.display(), "cannot make the recordings folder");
+                return;
+            }
+        }
+        let spec = RecordSpec { legs: vec![LEG_A, LEG_B], mode: RecordMode::Stereo, path: path.to_owned() };
+        match media.handle.record(spec).await {
+            Ok(id) => {
+                media.recording = Some(id);
+                p.recording = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                self.publish(
+                    "call.recording.started",
+                    serde_json::json!({"path": path.display().to_string()}),
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "the route asks for a recording, which could not start"),
+        }
     }
 
     /// Answers A's `offer` preferring B's codec; `None` when nothing fits.
@@ -426,7 +529,7 @@ impl Call {
         a: &Caller,
         out: &Outgoing,
         d: &Destination,
-        offer: Option<&SessionDescription>,
+        offer: Option<Vec<u8>>,
     ) -> Option<Request> {
         let host = d.host.as_deref().unwrap_or(&self.sw.config.realm);
         let mut from = NameAddr::new(sip::Uri::parse(&format!("sip:{}@{host}", out.caller)).ok()?);
@@ -449,7 +552,7 @@ impl Call {
             }
         }
         Some(match offer {
-            Some(o) => request.with_body(&MediaType::sdp(), o.to_string().into_bytes()),
+            Some(o) => request.with_body(&MediaType::sdp(), o),
             None => request,
         })
     }

@@ -247,9 +247,25 @@ impl Call {
             ring_timeout: routed
                 .ring_timeout
                 .map_or(self.sw.config.ring_timeout, |s| Duration::from_secs(u64::from(s.clamp(1, 3600)))),
+            proxy_media: routed.proxy_media,
+            record: self.recording_path(routed.record, workspace_id),
         };
         let ending = self.connect(&a, &mut parties, dial, &out, forwards).await;
         self.finish(&parties, ending);
+    }
+
+    /// Where the call is recorded when `record` (the route's
+    /// `auto_record`): `<recordings>/<workspace>/<call id>.wav`, where
+    /// `record_session` recordings go too.
+    fn recording_path(&self, record: bool, workspace_id: i64) -> Option<std::path::PathBuf> {
+        if !record {
+            return None;
+        }
+        let Some(dir) = self.sw.config.recordings.as_ref() else {
+            tracing::warn!("the route asks for a recording, but no recordings folder is configured");
+            return None;
+        };
+        Some(dir.join(workspace_id.to_string()).join(format!("{}.wav", self.uuid())))
     }
 
     /// A refused call: its status with a Warning, the log line, the
@@ -264,7 +280,11 @@ impl Call {
             r.reason
         );
         let status = StatusCode::new(r.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        self.refuse(a, status, Some(warning(399, &r.reason)));
+        let text = match r.route_id {
+            Some(id) if !r.reason.contains(&format!("route {id}")) => format!("{} (route {id})", r.reason),
+            _ => r.reason.clone(),
+        };
+        self.refuse(a, status, Some(warning(399, &text)));
         p.route_id = r.route_id.or(p.route_id);
         self.finish(p, Ending { status: r.status, cause: r.cause });
     }

@@ -8,6 +8,7 @@
 mod command;
 mod connect;
 mod control;
+mod direct;
 mod inbound;
 mod join;
 mod media;
@@ -376,6 +377,7 @@ pub fn cause_of(status: u16) -> &'static str {
         404 | 484 => "UNALLOCATED_NUMBER",
         408 => "RECOVERY_ON_TIMER_EXPIRE",
         480 => "NO_USER_RESPONSE",
+        482 | 483 => "EXCHANGE_ROUTING_ERROR",
         486 | 600 => "USER_BUSY",
         487 => "ORIGINATOR_CANCEL",
         488 | 606 => "INCOMPATIBLE_DESTINATION",
@@ -408,6 +410,7 @@ mod tests {
         assert_eq!(best_failure([503, 404].into_iter()), 404);
         assert_eq!(best_failure(std::iter::empty()), 480);
         assert_eq!(cause_of(486), "USER_BUSY");
+        assert_eq!(cause_of(482), "EXCHANGE_ROUTING_ERROR");
         assert_eq!(Ending::new(487, "ORIGINATOR_CANCEL").disposition(false), "NO ANSWER");
         assert_eq!(Ending::new(200, "NORMAL_CLEARING").disposition(true), "ANSWERED");
     }

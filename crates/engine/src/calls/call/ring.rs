@@ -118,6 +118,17 @@ impl Call {
                     let status = self.info(&request);
                     self.respond(id, Response::for_request(&request, status, None));
                 }
+                CallEvent::Request { id, request, .. }
+                    if request.method == Method::Invite
+                        && request.head.to_tag().is_none()
+                        && forks.iter().any(|f| f.request.head.call_id == request.head.call_id) =>
+                {
+                    // One of our own INVITEs came back: the route loops
+                    // (RFC 3261 16.3). Its fork fails with the 482.
+                    tracing::info!(call_id = %request.head.call_id, "a routing loop: our INVITE came back");
+                    let status = sip::StatusCode::new(482).unwrap_or(sip::StatusCode::BAD_REQUEST);
+                    self.respond(id, Response::for_request(&request, status, None));
+                }
                 CallEvent::Request { id, request, .. } => return Ring::Request(id, request),
                 CallEvent::Stray(resp, peer) if resp.status.is_success() => {
                     // A 2xx after its transaction ended: take it as the answer
