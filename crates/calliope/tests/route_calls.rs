@@ -352,3 +352,86 @@ fn the_route_query_names_the_route_real_calls_take() {
     assert!(routed >= 6 && routed < numbers.len(), "the numbers cover both: {routed} routed");
     no_live_calls(&c);
 }
+
+#[test]
+fn a_routes_codec_preference_and_auto_record_are_honoured() {
+    let (c, _, _) = start();
+    let carrier_port = free_port();
+    trunk(&c, "carrier", carrier_port);
+    route(
+        &c,
+        json!({"name": "recorded", "prefix": "4", "dest_type": "FS_DEST_USER", "dest_uuid": "2002", "auto_record": "1", "media_codec": "PCMA,PCMU"}),
+    );
+    let log = c.dir.path().join("callee-messages.log");
+    let log_arg = log.display().to_string();
+    let callee = phone(&c, "2002", "uas_answer.xml", &["-trace_msg", "-message_file", &log_arg]);
+    // The carrier offers PCMU only; the route prefers PCMA towards the agent.
+    assert_passed(&carrier(&c, carrier_port, "trunk_call.xml", "4000"), "the recorded call is answered");
+    wait(callee, "the callee");
+    let messages = std::fs::read_to_string(&log).unwrap();
+    let invite = messages.split("INVITE sip:").nth(1).expect("the callee got an INVITE");
+    let m = invite.lines().find(|l| l.starts_with("m=audio")).unwrap_or_default();
+    assert!(m.contains("RTP/AVP 8 0"), "PCMA offered first: {m}");
+    no_live_calls(&c);
+    // The recording is where record_session recordings go: the
+    // workspace's recordings folder, named after the call.
+    let dir = c.dir.path().join("recordings");
+    let wavs: Vec<_> = walk(&dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "wav")).collect();
+    assert_eq!(wavs.len(), 1, "one recording in {}: {wavs:?}", dir.display());
+    let size = std::fs::metadata(&wavs[0]).unwrap().len();
+    assert!(size > 44 + 8000, "about a second of stereo audio was written ({size} bytes)");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_trunk_known_by_its_inbound_credentials_is_routed_in_its_context() {
+    let (c, _, _) = start();
+    let (st, cred) = c.call(
+        "POST",
+        "/v1beta2/credentials",
+        json!({"name": "carrier in", "username": "carrier-in", "password": "carrier-secret"}),
+    );
+    assert!(st == 200 || st == 201, "{cred}");
+    let (st, trunk) = c.call(
+        "POST",
+        "/v1beta2/trunks",
+        json!({"name": "by credentials", "inboundCredentials": {"ref": cred["ref"]}}),
+    );
+    assert!(st == 200 || st == 201, "{trunk}");
+    // Its calls are routed in context-2 (a trunk's default): to the agent
+    // whose extension is dialled.
+    route(&c, json!({"name": "extensions", "prefix": "2", "dest_type": "FS_DEST_USER"}));
+    let callee = phone(&c, "2002", "uas_busy.xml", &[]);
+    let media = free_port().to_string();
+    let out = Sipp::new("uac_busy.xml", c.sip)
+        .args(&["-s", "2002", "-au", "carrier-in", "-ap", "carrier-secret", "-key", "caller", CARRIER_CALLER])
+        .args(&["-mp", &media])
+        .run();
+    assert_passed(&out, "challenged, authenticated as the trunk, routed to 2002 (busy)");
+    wait(callee, "the agent was rung");
+    let cdrs = records(&c, 2);
+    assert!(
+        cdrs.iter().all(|r| r["direction"] == json!("FROM_PSTN") && r["type"] == json!("SIP_TRUNK")),
+        "{cdrs:?}"
+    );
+    // The wrong password is no trunk's: 403.
+    let out = Sipp::new("uac_forbidden.xml", c.sip)
+        .args(&["-s", "2002", "-au", "carrier-in", "-ap", "wrong", "-key", "caller", CARRIER_CALLER])
+        .args(&["-mp", &media])
+        .run();
+    assert_passed(&out, "a wrong password gets 403");
+    no_live_calls(&c);
+}
