@@ -24,6 +24,7 @@ use crate::calls::sdp::{answer_preferring, codecs, local, other, side_media};
 use crate::location::Transport;
 use crate::media::LegId;
 use crate::relay::SideMedia;
+use crate::router::{Plan, Target};
 use crate::signalling::auth::{authenticate_from, Challenge};
 use crate::signalling::core::Cmd;
 
@@ -46,7 +47,8 @@ pub(super) struct Caller {
 }
 
 impl Caller {
-    fn reply(&self, sw: &crate::signalling::Switch, status: StatusCode) -> Response {
+    /// A response to the INVITE, with our tag (and Contact, for 1xx/2xx).
+    pub(super) fn reply(&self, sw: &crate::signalling::Switch, status: StatusCode) -> Response {
         let mut resp = Response::for_request(&self.invite, status, Some(&self.tag));
         if status.code() < 300 && status.code() > 100 {
             resp.head.headers.push(HeaderName::Contact, format!("<sip:calliope@{}>", sw.advertised()));
@@ -94,7 +96,20 @@ impl Call {
         if let Err(refusal) = self.admission.set_workspace(caller.workspace_id) {
             return self.respond(a.id, super::refused(&self.sw, &a.invite, refusal));
         }
-        let callee_ext = a.invite.uri.user().unwrap_or_default().to_owned();
+        let mut callee_ext = a.invite.uri.user().unwrap_or_default().to_owned();
+        // Feature codes, forwarding always and do-not-disturb (a hook until
+        // every call follows the router's plan).
+        let mut busy = None;
+        match self.feature_plan(&caller, &callee_ext).await {
+            Some(Plan::Feature(feature)) => return self.feature(&a, &caller, &feature).await,
+            Some(Plan::Route(r)) => {
+                if let Target::Agent { extension, .. } = r.target {
+                    callee_ext = extension;
+                }
+            }
+            Some(Plan::Reject(r)) if r.status == 486 => busy = Some(r.reason),
+            _ => {}
+        }
         let callee = match self.sw.accounts.by_extension(caller.workspace_id, &callee_ext).await {
             Ok(Some(agent)) => agent,
             Ok(None) => return self.respond(a.id, a.reply(&self.sw, StatusCode::NOT_FOUND)),
@@ -110,6 +125,11 @@ impl Call {
             answer: None,
             codec: String::new(),
         };
+        if let Some(reason) = busy {
+            tracing::info!(%reason, "call refused");
+            self.refuse(&a, StatusCode::BUSY_HERE, Some(warning(399, &reason)));
+            return self.finish(&parties, Ending::new(486, "USER_BUSY"));
+        }
         let ending = self.connect(&a, &mut parties).await;
         self.finish(&parties, ending);
     }

@@ -7,6 +7,7 @@
 
 mod command;
 mod control;
+mod feature;
 mod inbound;
 mod join;
 mod media;
