@@ -70,6 +70,18 @@ pub fn tel_url(text: &str) -> Result<String, String> {
     engine::router::address::normalise_number(number).map_err(|_| bad())
 }
 
+/// A forwarding number (an agent's `forwardAlways` and the like): a phone
+/// number or an extension in digits, visual separators dropped; empty
+/// clears it.
+pub fn forward_number(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Ok(String::new());
+    }
+    engine::router::address::normalise_number(text).map_err(|_| {
+        "must be a phone number or extension (digits, an optional leading +), or empty".to_owned()
+    })
+}
+
 /// An ISO 3166-1 alpha-2 country code, uppercased.
 pub fn country_code(text: &str) -> Result<String, String> {
     let code = text.trim().to_ascii_uppercase();
