@@ -9,7 +9,7 @@ use api::Settings;
 use serde_json::{json, Value};
 use support::{Backend, Server};
 
-on_both_stores!(forwarding_is_shown_set_and_checked, numbers_name_their_trunk);
+on_both_stores!(forwarding_is_shown_set_and_checked, numbers_name_their_trunk, feature_codes_take_no_route);
 
 fn field_named(body: &Value, field: &str) -> bool {
     body["error"]["details"].as_array().is_some_and(|d| d.iter().any(|d| d["field"] == field))
@@ -73,4 +73,38 @@ async fn numbers_name_their_trunk(b: Backend) {
     let (_, hotlines) = s.get("/api/hotlines", &pbx).await;
     let row = &hotlines["data"][0];
     assert!(row.get("trunk_id").is_none(), "{row}");
+}
+
+/// The route query answers what a call would take: a feature code (a
+/// default or the workspace's own) takes no route, a disabled one is
+/// routed as dialled.
+async fn feature_codes_take_no_route(b: Backend) {
+    let Some(s) = Server::start(b, Settings::default()).await else { return };
+    let pbx = s.pbx().await;
+    let (st, body) = s
+        .post(
+            "/api/routes",
+            json!({"name": "stars", "context": "context-1", "prefix": "*", "max_length": "12",
+                   "dest_type": "FS_DEST_IP", "body": "sip:127.0.0.1:5099"}),
+            &pbx,
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let query = |n: &str| format!("/api/routes?destNumber={}&context=context-1", n.replace('*', "%2A"));
+    for code in ["*721003", "*73", "*78"] {
+        let (st, body) = s.get(&query(code), &pbx).await;
+        assert_eq!(st, 404, "{code}: {body}");
+    }
+    let (st, body) = s.get(&query("*7812"), &pbx).await;
+    assert_eq!((st, &body["data"][0]["name"]), (200, &json!("stars")), "not a code: {body}");
+    let (st, body) = s
+        .post("/api/func_code", json!({"func_code": "*78", "func_type": "FS_DEST_FUNC_CALL_DND"}), &pbx)
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let id = if body["data"].is_object() { body["data"]["id"].clone() } else { body["data"].clone() };
+    let id = id.as_i64().or_else(|| id.as_str().and_then(|i| i.parse().ok())).unwrap();
+    let (st, _) = s.put(&format!("/api/func_code/{id}"), json!({"action": "toggle"}), &pbx).await;
+    assert_eq!(st, 200);
+    let (st, body) = s.get(&query("*78"), &pbx).await;
+    assert_eq!((st, &body["data"][0]["name"]), (200, &json!("stars")), "disabled: routed as dialled: {body}");
 }
