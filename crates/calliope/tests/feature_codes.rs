@@ -69,11 +69,22 @@ fn audio(socket: &UdpSocket, window: Duration) -> Vec<i16> {
 /// Agent `user` dials `dialled` with the scenario that expects an answer,
 /// a confirmation and Calliope's BYE; SIPp's output and what it heard.
 fn dial_feature(c: &Calliope, user: &str, password: &str, dialled: &str) -> (Output, Vec<i16>) {
+    dial_feature_with(c, "uac_feature.xml", user, password, dialled)
+}
+
+/// [`dial_feature`] with another scenario (`uac_feature_late.xml`).
+fn dial_feature_with(
+    c: &Calliope,
+    scenario: &str,
+    user: &str,
+    password: &str,
+    dialled: &str,
+) -> (Output, Vec<i16>) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = socket.local_addr().unwrap().port().to_string();
     std::thread::scope(|s| {
         let heard = s.spawn(|| audio(&socket, Duration::from_secs(3)));
-        let out = Sipp::new("uac_feature.xml", c.sip)
+        let out = Sipp::new(scenario, c.sip)
             .args(&[
                 "-s", dialled, "-au", user, "-ap", password, "-key", "caller", user, "-key", "rtp_port",
                 &port,
@@ -162,8 +173,11 @@ fn do_not_disturb_makes_the_agent_busy_and_a_disabled_code_routes_as_dialled() {
     assert_eq!(agent(&c, &r2)["dnd"], true);
     let uas = answering(&c, CALLEE, "callee-pw");
     assert_passed(&dial_refused(&c, CALLER, "caller-pw", CALLEE, "uac_busy.xml"), "2002 on DND: 486");
-    let (out, _) = dial_feature(&c, CALLEE, "callee-pw", "*79");
+    // Dialled without SDP (a late offer): the same confirmation.
+    let (out, heard) = dial_feature_with(&c, "uac_feature_late.xml", CALLEE, "callee-pw", "*79");
     assert_passed(&out, "*79 is confirmed");
+    let tone = tone_report(&heard, 8000, 880.0);
+    assert!(tone.longest_run_ms >= 400, "the confirmation tone: {tone:?} in {} samples", heard.len());
     assert_eq!(agent(&c, &r2)["dnd"], false);
     assert_passed(&call_2001_to_2002(&c), "2002 answers again");
     wait(uas, "2002 took the call");
