@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "credentials by username",
         sql: include_str!("migrations/0006_credentials_username.sql"),
     },
+    Migration {
+        version: 7,
+        name: "agent forwarding, do-not-disturb, numbers' trunks",
+        sql: include_str!("migrations/0007_agent_forwarding.sql"),
+    },
 ];
 
 /// The schema version this build expects.

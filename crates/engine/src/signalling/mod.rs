@@ -121,6 +121,8 @@ pub struct Switch {
     pub routing: Arc<crate::router::SnapshotCache>,
     /// Opens stored secrets (trunks' inbound credentials).
     pub sealer: Arc<Sealer>,
+    /// Calls out through gateways and trunks (round-robin counters).
+    pub egress: crate::egress::Egress,
 }
 
 /// Why the SIP side could not start.
@@ -226,6 +228,7 @@ pub async fn start(
     let routing = Arc::new(crate::router::SnapshotCache::new(config.time_zone.clone(), &bus));
     let switch = Arc::new(Switch {
         accounts: Accounts::new(db.clone(), sealer.clone(), Duration::from_secs(30)),
+        egress: crate::egress::Egress::new(db.clone(), sealer.clone()),
         sealer,
         routing,
         db,

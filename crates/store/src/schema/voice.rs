@@ -67,7 +67,9 @@ pub static DOMAINS: Resource = Resource {
     ],
 };
 
-/// Agents: SIP users and extensions (`username` is the extension).
+/// Agents: SIP users and extensions (`username` is the extension), with
+/// the call forwarding and do-not-disturb their phones set by feature
+/// codes (`forward_*` a number or empty; `dnd`).
 pub static AGENTS: Resource = Resource {
     table: "agents",
     label: "agent",
@@ -82,6 +84,10 @@ pub static AGENTS: Resource = Resource {
         Field::one_of("privacy", &["PRIVATE", "NONE"]),
         Field::bool("enabled"),
         Field::text("context"),
+        Field::text("forward_always"),
+        Field::text("forward_busy"),
+        Field::text("forward_no_answer"),
+        Field::bool("dnd"),
     ],
 };
 
@@ -100,6 +106,8 @@ pub const HOTLINE_TYPES: &[&str] = &[
 /// number itself, held by one workspace only; an ingress handler
 /// (application or agent) or the PBX's target extensions (`numbers`) say
 /// where its calls go. A hotline's `ref_id` names the record of its `type`.
+/// `trunk_id` is the trunk calls sent out as this number leave through
+/// (Fonoster `trunkRef`, used by domains' egress policies).
 pub static NUMBERS: Resource = Resource {
     table: "numbers",
     label: "number",
@@ -122,6 +130,7 @@ pub static NUMBERS: Resource = Resource {
         Field::reference("application_id", "applications"),
         Field::reference("agent_id", "agents"),
         Field::text("numbers"),
+        Field::reference("trunk_id", "trunks"),
         Field::text("description"),
         Field::one_of("type", HOTLINE_TYPES),
         Field::text("ref_id"),

@@ -21,6 +21,14 @@ use text_checks::TextChecks;
 /// Agents' and credentials' `username` is a SIP user name.
 static SIP_USER: TextChecks = TextChecks(&[("username", "username", checks::sip_user)]);
 
+/// An agent's SIP user name and its forwarding numbers.
+static AGENT_CHECKS: TextChecks = TextChecks(&[
+    ("username", "username", checks::sip_user),
+    ("forward_always", "forwardAlways", checks::forward_number),
+    ("forward_busy", "forwardBusy", checks::forward_number),
+    ("forward_no_answer", "forwardNoAnswer", checks::forward_number),
+]);
+
 /// A trunk's inbound and outbound (`remote_addr`) SIP URIs.
 static TRUNK_URIS: TextChecks = TextChecks(&[
     ("inbound_uri", "inboundUri", checks::sip_address),
@@ -49,19 +57,30 @@ static NUMBER: FonosterSpec = FonosterSpec {
     update: NUMBER_FIELDS,
     rules: &Shape {
         res: &NUMBERS,
-        aliases: &[],
+        aliases: &[("trunk_id", "trunk")],
         sealed: &[],
         foreign: &["line_number", "numbers", "description", "type", "ref_id", "application_id", "agent_id"],
         own: &numbers::Numbers,
     },
 };
 
-const AGENT_FIELDS: &[&str] = &["name", "username", "domain_id", "credentials_id", "privacy", "enabled"];
+const AGENT_FIELDS: &[&str] = &[
+    "name",
+    "username",
+    "domain_id",
+    "credentials_id",
+    "privacy",
+    "enabled",
+    "forward_always",
+    "forward_busy",
+    "forward_no_answer",
+    "dnd",
+];
 static AGENT: FonosterSpec = FonosterSpec {
     res: &AGENTS,
     create: AGENT_FIELDS,
     update: AGENT_FIELDS,
-    rules: &Shape { res: &AGENTS, aliases: &[], sealed: &[], foreign: &["context"], own: &SIP_USER },
+    rules: &Shape { res: &AGENTS, aliases: &[], sealed: &[], foreign: &["context"], own: &AGENT_CHECKS },
 };
 
 const DOMAIN_FIELDS: &[&str] = &["name", "domain_uri", "egress_policies"];
