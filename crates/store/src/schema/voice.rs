@@ -52,13 +52,14 @@ pub static ACLS: Resource = Resource {
 };
 
 /// SIP domains that agents belong to; a domain routes calls to one
-/// workspace, so its URI is held by one only.
+/// workspace, so its URI is held by one only. Its egress policies name
+/// numbers by ref, which cannot be deleted while named.
 pub static DOMAINS: Resource = Resource {
     table: "domains",
     label: "domain",
     scoped: true,
     quota: None,
-    links: &[],
+    links: &[Link::refs_in_json("egress_policies", "numbers")],
     fields: &[
         Field::text("name").required(),
         Field::text("domain_uri").required().unique_everywhere(),
