@@ -115,6 +115,11 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// How many problems have been noted so far.
+    pub fn problems(&self) -> usize {
+        self.errors.len()
+    }
+
     /// Records a problem found by the caller's own checks.
     pub fn reject(&mut self, field: &str, message: impl Into<String>) {
         self.error(field, message);

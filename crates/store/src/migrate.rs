@@ -47,6 +47,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "credentials by username",
         sql: include_str!("migrations/0006_credentials_username.sql"),
     },
+    Migration { version: 8, name: "SDK fields", sql: include_str!("migrations/0008_sdk_fields.sql") },
 ];
 
 /// The schema version this build expects.

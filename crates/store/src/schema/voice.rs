@@ -78,6 +78,10 @@ pub static AGENTS: Resource = Resource {
     fields: &[
         Field::text("name").required(),
         Field::text("username").required().unique(),
+        // The Fonoster SDK's `maxContacts` and `expires` (seconds); 0 or
+        // none is the registrar's default.
+        Field::int("max_contacts").range(0, 100),
+        Field::int("expires").range(0, 86_400),
         Field::reference("domain_id", "domains"),
         Field::reference("credentials_id", "credentials"),
         Field::one_of("privacy", &["PRIVATE", "NONE"]),
@@ -153,6 +157,8 @@ pub static TRUNKS: Resource = Resource {
         Field::reference("acl_id", "acls"),
         Field::reference("inbound_credentials_id", "credentials"),
         Field::reference("outbound_credentials_id", "credentials"),
+        // The Fonoster SDK's outbound URIs, a JSON array.
+        Field::json("uris"),
     ],
 };
 

@@ -9,6 +9,7 @@ mod domains;
 mod numbers;
 mod shape;
 mod text_checks;
+mod trunks;
 
 use store::schema::{ACLS, AGENTS, APPLICATIONS, CREDENTIALS, DOMAINS, NUMBERS, SECRETS, TRUNKS};
 
@@ -20,12 +21,6 @@ use text_checks::TextChecks;
 
 /// Agents' and credentials' `username` is a SIP user name.
 static SIP_USER: TextChecks = TextChecks(&[("username", "username", checks::sip_user)]);
-
-/// A trunk's inbound and outbound (`remote_addr`) SIP URIs.
-static TRUNK_URIS: TextChecks = TextChecks(&[
-    ("inbound_uri", "inboundUri", checks::sip_address),
-    ("remote_addr", "outboundUri", checks::sip_address),
-]);
 
 const APPLICATION_FIELDS: &[&str] =
     &["name", "type", "endpoint", "text_to_speech", "speech_to_text", "intelligence"];
@@ -42,7 +37,8 @@ static APPLICATION: FonosterSpec = FonosterSpec {
     },
 };
 
-const NUMBER_FIELDS: &[&str] = &["name", "city", "country", "country_iso_code"];
+/// `trunk_id` (`trunkRef`) is read once the store has the column.
+const NUMBER_FIELDS: &[&str] = &["name", "city", "country", "country_iso_code", "trunk_id"];
 static NUMBER: FonosterSpec = FonosterSpec {
     res: &NUMBERS,
     create: NUMBER_FIELDS,
@@ -56,7 +52,8 @@ static NUMBER: FonosterSpec = FonosterSpec {
     },
 };
 
-const AGENT_FIELDS: &[&str] = &["name", "username", "domain_id", "credentials_id", "privacy", "enabled"];
+const AGENT_FIELDS: &[&str] =
+    &["name", "username", "domain_id", "credentials_id", "privacy", "enabled", "max_contacts", "expires"];
 static AGENT: FonosterSpec = FonosterSpec {
     res: &AGENTS,
     create: AGENT_FIELDS,
@@ -85,20 +82,23 @@ static TRUNK: FonosterSpec = FonosterSpec {
     update: TRUNK_FIELDS,
     rules: &Shape {
         res: &TRUNKS,
-        aliases: &[("remote_addr", "outboundUri"), ("acl_id", "accessControlList")],
+        aliases: &[
+            ("remote_addr", "outboundUri"),
+            ("acl_id", "accessControlList"),
+            ("register", "sendRegister"),
+        ],
         sealed: &[],
         foreign: &[
             "description",
             "type",
             "protocol",
             "local_addr",
-            "register",
             "enabled",
             "source",
             "media_codec",
             "params",
         ],
-        own: &TRUNK_URIS,
+        own: &trunks::Trunks,
     },
 };
 
