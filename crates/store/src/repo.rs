@@ -14,8 +14,10 @@ use crate::{
 };
 
 mod batch;
+mod steps;
 
 pub use batch::Change;
+pub use steps::Step;
 
 /// How a record is addressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
