@@ -101,6 +101,7 @@ async fn text_fields_have_length_limits_in_every_dialect(b: Backend) {
         )
         .await;
     invalid(st, &body, "outboundUri");
+    assert!(body.to_string().contains("at most 2048"), "{body}");
 
     // PBX: a description past 1024 characters.
     let pbx = s.pbx().await;

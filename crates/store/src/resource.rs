@@ -135,7 +135,7 @@ impl Field {
 
     /// The most characters a text field takes: its own [`Field::max_len`],
     /// or by its name: names ([`MAX_NAME`]), descriptions
-    /// ([`MAX_DESCRIPTION`]), URLs and URIs ([`MAX_URL`]) and emails
+    /// ([`MAX_DESCRIPTION`]), URLs, URIs and addresses ([`MAX_URL`]) and emails
     /// ([`MAX_EMAIL`]). Other texts (scripts, lists, keys) are bounded only
     /// by the request body limit. Hidden fields hold what the server
     /// made (hashes, sealed values) and have no limit.
@@ -153,7 +153,12 @@ impl Field {
             Some(MAX_DESCRIPTION)
         } else if n == "email" {
             Some(MAX_EMAIL)
-        } else if n.ends_with("_url") || n.ends_with("_uri") || n == "endpoint" || n == "avatar" {
+        } else if n.ends_with("_url")
+            || n.ends_with("_uri")
+            || n.ends_with("_addr")
+            || n == "endpoint"
+            || n == "avatar"
+        {
             Some(MAX_URL)
         } else {
             None
