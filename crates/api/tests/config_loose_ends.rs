@@ -1,7 +1,9 @@
 //! Loose ends of the configuration API (issue 14, item 4): a workspace
 //! addressed by its access key id, length limits on names, descriptions
-//! and URLs in every dialect, and a number named by a domain's egress
-//! policy kept from deletion; on SQLite and PostgreSQL.
+//! and URLs in every dialect, a number named by a domain's egress policy
+//! kept from deletion, and a trunk written with its memberships in one
+//! transaction (the store's own tests make a step fail mid-write); on
+//! SQLite and PostgreSQL.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -14,6 +16,7 @@ on_both_stores!(
     a_workspace_is_addressed_by_ref_or_access_key_id,
     text_fields_have_length_limits_in_every_dialect,
     a_number_named_by_an_egress_policy_is_not_deleted,
+    a_trunk_and_its_memberships_are_written_together,
 );
 
 /// Asserts a 400 naming `field` in the Fonoster error shape.
@@ -176,4 +179,49 @@ async fn a_number_named_by_an_egress_policy_is_not_deleted(b: Backend) {
     assert_eq!(st, 200);
     let (st, body) = s.delete(&format!("/v1beta2/numbers/{number}"), &fon).await;
     assert_eq!(st, 200, "{body}");
+}
+
+async fn a_trunk_and_its_memberships_are_written_together(b: Backend) {
+    let Some(s) = Server::start(b, Settings::default()).await else { return };
+    let pbx = s.pbx().await;
+    let (st, g) = s.post("/api/trunk_groups", json!({"name": "g1", "strategy": "WEIGHT"}), &pbx).await;
+    assert_eq!(st, 200, "{g}");
+    let group: i64 = g["data"].as_str().map_or_else(|| g["data"].as_i64().unwrap(), |t| t.parse().unwrap());
+    let body = json!({"name": "carrier", "remote_addr": "203.0.113.5:5060",
+                      "trunk_groups": [{"id": group, "weight": 7, "priority": 2}]});
+    let (st, made) = s.post("/api/trunks", body, &pbx).await;
+    assert_eq!(st, 200, "{made}");
+    let id = made["data"].clone();
+    let id = id.as_i64().map_or_else(|| id.as_str().unwrap().to_owned(), |n| n.to_string());
+    let (_, one) = s.get(&format!("/api/trunks/{id}"), &pbx).await;
+    assert_eq!(one["trunk_groups"][0]["id"], json!(group), "{one}");
+    assert_eq!(
+        (one["trunk_groups"][0]["weight"].clone(), one["trunk_groups"][0]["priority"].clone()),
+        (json!(7), json!(2))
+    );
+
+    // A refused membership leaves the trunk as it was, the new name too.
+    let (st, _) = s
+        .put(
+            &format!("/api/trunks/{id}"),
+            json!({"name": "renamed", "trunk_groups": [{"id": group, "weight": 5000}]}),
+            &pbx,
+        )
+        .await;
+    assert_eq!(st, 400);
+    let (_, one) = s.get(&format!("/api/trunks/{id}"), &pbx).await;
+    assert_eq!(
+        (one["name"].clone(), one["trunk_groups"][0]["weight"].clone()),
+        (json!("carrier"), json!(7)),
+        "{one}"
+    );
+
+    // Name and memberships change together.
+    let (st, _) =
+        s.put(&format!("/api/trunks/{id}"), json!({"name": "renamed", "trunk_groups": []}), &pbx).await;
+    assert_eq!(st, 200);
+    let (_, one) = s.get(&format!("/api/trunks/{id}"), &pbx).await;
+    assert_eq!((one["name"].clone(), one["trunk_groups"].clone()), (json!("renamed"), json!([])), "{one}");
+    let (_, grp) = s.get(&format!("/api/trunk_groups/{group}"), &pbx).await;
+    assert_eq!(grp["trunks"], json!([]), "{grp}");
 }

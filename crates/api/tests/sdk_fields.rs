@@ -156,6 +156,30 @@ async fn trunks_keep_uris_and_send_register(b: Backend) {
     invalid(st, &body, "sendRegister");
     let (_, still) = s.get(&format!("/v1beta2/trunks/{}", r(&trunk)), &fon).await;
     assert_eq!(still["uris"], uris);
+
+    // The OpenAPI document lists the SDK's names.
+    let (_, doc) = s.get("/openapi.json", &Auth::None).await;
+    let body = |path: &str| {
+        doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+            .clone()
+    };
+    let trunks = body("/v1beta2/trunks");
+    for name in [
+        "uris",
+        "sendRegister",
+        "outboundUri",
+        "accessControlList",
+        "accessControlListRef",
+        "inboundCredentialsRef",
+    ] {
+        assert!(trunks[name].is_object(), "{name}: {trunks}");
+    }
+    assert!(body("/v1beta2/numbers")["appRef"].is_object());
+    let agents = body("/v1beta2/agents");
+    assert_eq!(agents["maxContacts"]["anyOf"][0]["maximum"], 100, "{agents}");
+    for name in ["domain", "domainRef", "credentials", "credentialsRef"] {
+        assert!(agents[name].is_object(), "{name}: {agents}");
+    }
 }
 
 async fn numbers_take_app_ref_and_trunk_ref(b: Backend) {

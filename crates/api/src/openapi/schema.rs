@@ -100,6 +100,10 @@ pub fn input_object(res: &Resource, names: &[&str], casing: Casing, extra: &[Pro
         if create && f.required {
             required.push(json!(name));
         }
+        if let (Kind::Ref(_), Casing::Camel) = (f.kind, casing) {
+            // Also read as `<name>Ref`, the Fonoster SDK's form.
+            props.insert(format!("{name}Ref"), nullable(required_text()));
+        }
         props.insert(name, schema);
     }
     for p in extra {

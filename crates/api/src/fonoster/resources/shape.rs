@@ -162,6 +162,10 @@ impl Rules for Shape {
             if !field.required && matches!(field.kind, Kind::Ref(_)) {
                 schema = schema::nullable(schema);
             }
+            if matches!(field.kind, Kind::Ref(_)) {
+                let by_ref = schema::nullable(schema::required_text());
+                props.push(Prop { name: format!("{wire}Ref"), schema: by_ref, required: false });
+            }
             props.push(Prop { name: wire.to_owned(), schema, required: create && field.required });
         }
         for &(wire, name) in self.sealed {
