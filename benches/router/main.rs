@@ -178,7 +178,7 @@ fn main() {
     for k in 0..DECISIONS {
         match route(&snapshot, &calls[k % calls.len()], now + (k as i64 % 86_400) * 1000) {
             Plan::Route(_) => routed += 1,
-            Plan::Reject(_) => rejected += 1,
+            Plan::Reject(_) | Plan::Feature(_) => rejected += 1,
         }
     }
     let spent = t.elapsed();

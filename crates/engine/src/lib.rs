@@ -11,6 +11,7 @@ pub mod events;
 pub mod ipblock;
 pub mod location;
 pub mod media;
+pub mod program;
 pub mod recurrence;
 pub mod relay;
 pub mod router;
