@@ -52,6 +52,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "agent forwarding, do-not-disturb, numbers' trunks",
         sql: include_str!("migrations/0007_agent_forwarding.sql"),
     },
+    Migration { version: 8, name: "SDK fields", sql: include_str!("migrations/0008_sdk_fields.sql") },
 ];
 
 /// The schema version this build expects.

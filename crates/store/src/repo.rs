@@ -14,8 +14,10 @@ use crate::{
 };
 
 mod batch;
+mod steps;
 
 pub use batch::Change;
+pub use steps::Step;
 
 /// How a record is addressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,7 +394,7 @@ async fn delete_in(conn: &mut AnyConnection, res: &Resource, current: &Record) -
         }
         for link in other.links.iter().filter(|l| l.table == res.table) {
             let mut sql = Sql::new("");
-            let mut cond = link_condition(&mut sql, link, current.id);
+            let mut cond = link_condition(&mut sql, link, current);
             // A link holds an id as text, read in its own workspace: the
             // same number in another workspace names another record.
             if let (true, Some(ws)) = (other.scoped, current.workspace_id) {
@@ -475,8 +477,13 @@ async fn insert_in(
 }
 
 /// The SQL condition under which `link` points at the record `id`.
-fn link_condition(sql: &mut Sql, link: &Link, id: i64) -> String {
-    let p = sql.arg(Value::Text(id.to_string()), Kind::Text);
+fn link_condition(sql: &mut Sql, link: &Link, current: &Record) -> String {
+    if link.by_ref {
+        // Refs are UUIDs: no LIKE wildcards in them.
+        let p = sql.arg(Value::Text(format!("%\"{}\"%", current.r#ref)), Kind::Text);
+        return format!("CAST({} AS TEXT) LIKE {p}", link.field);
+    }
+    let p = sql.arg(Value::Text(current.id.to_string()), Kind::Text);
     let mut cond = format!("CAST({} AS TEXT) = {p}", link.field);
     let (when, values) = link.when;
     if !when.is_empty() {
@@ -531,6 +538,9 @@ async fn check_values(
             continue;
         }
         let Some(field) = res.field(name) else { continue };
+        if let Value::Text(text) = value {
+            field.check_len(text).map_err(|max| StoreError::TooLong { field: field.name, max })?;
+        }
         if field.unique {
             // A value unique everywhere is looked for in every workspace,
             // and the answer is the same whoever holds it.
@@ -562,7 +572,7 @@ async fn check_values(
         Some((_, v)) => v.clone(),
         None => current.map_or(Value::Null, |r| r.get(name).clone()),
     };
-    for link in res.links {
+    for link in res.links.iter().filter(|l| !l.by_ref) {
         let (when, allowed) = link.when;
         let applies = when.is_empty() || after(when).as_str().is_some_and(|v| allowed.contains(&v));
         let touched = values.iter().any(|(n, _)| *n == link.field || *n == when);

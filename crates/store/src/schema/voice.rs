@@ -52,13 +52,14 @@ pub static ACLS: Resource = Resource {
 };
 
 /// SIP domains that agents belong to; a domain routes calls to one
-/// workspace, so its URI is held by one only.
+/// workspace, so its URI is held by one only. Its egress policies name
+/// numbers by ref, which cannot be deleted while named.
 pub static DOMAINS: Resource = Resource {
     table: "domains",
     label: "domain",
     scoped: true,
     quota: None,
-    links: &[],
+    links: &[Link::refs_in_json("egress_policies", "numbers")],
     fields: &[
         Field::text("name").required(),
         Field::text("domain_uri").required().unique_everywhere(),
@@ -79,6 +80,10 @@ pub static AGENTS: Resource = Resource {
     fields: &[
         Field::text("name").required(),
         Field::text("username").required().unique(),
+        // The Fonoster SDK's `maxContacts` and `expires` (seconds); 0 or
+        // none is the registrar's default.
+        Field::int("max_contacts").range(0, 100),
+        Field::int("expires").range(0, 86_400),
         Field::reference("domain_id", "domains"),
         Field::reference("credentials_id", "credentials"),
         Field::one_of("privacy", &["PRIVATE", "NONE"]),
@@ -161,6 +166,8 @@ pub static TRUNKS: Resource = Resource {
         Field::reference("acl_id", "acls"),
         Field::reference("inbound_credentials_id", "credentials"),
         Field::reference("outbound_credentials_id", "credentials"),
+        // The Fonoster SDK's outbound URIs, a JSON array.
+        Field::json("uris"),
     ],
 };
 

@@ -9,6 +9,7 @@ mod domains;
 mod numbers;
 mod shape;
 mod text_checks;
+mod trunks;
 
 use store::schema::{ACLS, AGENTS, APPLICATIONS, CREDENTIALS, DOMAINS, NUMBERS, SECRETS, TRUNKS};
 
@@ -29,12 +30,6 @@ static AGENT_CHECKS: TextChecks = TextChecks(&[
     ("forward_no_answer", "forwardNoAnswer", checks::forward_number),
 ]);
 
-/// A trunk's inbound and outbound (`remote_addr`) SIP URIs.
-static TRUNK_URIS: TextChecks = TextChecks(&[
-    ("inbound_uri", "inboundUri", checks::sip_address),
-    ("remote_addr", "outboundUri", checks::sip_address),
-]);
-
 const APPLICATION_FIELDS: &[&str] =
     &["name", "type", "endpoint", "text_to_speech", "speech_to_text", "intelligence"];
 static APPLICATION: FonosterSpec = FonosterSpec {
@@ -50,7 +45,8 @@ static APPLICATION: FonosterSpec = FonosterSpec {
     },
 };
 
-const NUMBER_FIELDS: &[&str] = &["name", "city", "country", "country_iso_code"];
+/// `trunk_id` (`trunkRef`) is read once the store has the column.
+const NUMBER_FIELDS: &[&str] = &["name", "city", "country", "country_iso_code", "trunk_id"];
 static NUMBER: FonosterSpec = FonosterSpec {
     res: &NUMBERS,
     create: NUMBER_FIELDS,
@@ -71,6 +67,8 @@ const AGENT_FIELDS: &[&str] = &[
     "credentials_id",
     "privacy",
     "enabled",
+    "max_contacts",
+    "expires",
     "forward_always",
     "forward_busy",
     "forward_no_answer",
@@ -104,20 +102,23 @@ static TRUNK: FonosterSpec = FonosterSpec {
     update: TRUNK_FIELDS,
     rules: &Shape {
         res: &TRUNKS,
-        aliases: &[("remote_addr", "outboundUri"), ("acl_id", "accessControlList")],
+        aliases: &[
+            ("remote_addr", "outboundUri"),
+            ("acl_id", "accessControlList"),
+            ("register", "sendRegister"),
+        ],
         sealed: &[],
         foreign: &[
             "description",
             "type",
             "protocol",
             "local_addr",
-            "register",
             "enabled",
             "source",
             "media_codec",
             "params",
         ],
-        own: &TRUNK_URIS,
+        own: &trunks::Trunks,
     },
 };
 
