@@ -295,3 +295,55 @@ async fn bad_input_is_a_clear_error() {
     assert!(matches!(rooms.stop_record(WS, "r").await, Err(ConferenceError::Recording(_))));
     assert!(matches!(rooms.leave(WS, "nope", 1).await, Err(ConferenceError::NoRoom(_))));
 }
+
+/// A member whose session takes nothing loses frames (counted) while the
+/// others keep hearing the room on time.
+#[tokio::test]
+async fn a_stalled_member_never_stalls_the_room() {
+    use super::room::{Command, NewMember, Room};
+    let map = Arc::default();
+    let (tx, rx) = mpsc::channel(8);
+    tokio::spawn(Room::new(WS, "r".into(), 1, None, 10, Bus::default(), map).run(rx));
+    let mut feeds = Vec::new();
+    let mut voices = Vec::new();
+    for _ in 0..2 {
+        let (voice_tx, voice) = mpsc::channel(8);
+        let (feed, heard) = mpsc::channel(4);
+        let (left, _l) = tokio::sync::oneshot::channel();
+        let member = NewMember {
+            flags: MemberFlags::default(),
+            call_id: None,
+            voice,
+            feed,
+            enter: None,
+            exit: None,
+            left,
+        };
+        let (reply, r) = tokio::sync::oneshot::channel();
+        tx.send(Command::Join { member: Box::new(member), reply }).await.unwrap();
+        assert!(r.await.unwrap().is_ok());
+        feeds.push(heard);
+        voices.push((voice_tx, _l));
+    }
+    // Member 1 says a steady level; member 2's session never reads.
+    let mut got = 0;
+    let start = tokio::time::Instant::now();
+    while start.elapsed() < Duration::from_millis(600) {
+        let _ = voices[0].0.try_send([1000; 160]);
+        let _ = voices[1].0.try_send([-2000; 160]);
+        if let Ok(Some(f)) = tokio::time::timeout(Duration::from_millis(40), feeds[0].recv()).await {
+            got += 1;
+            assert!(f.iter().all(|&s| s == 0 || s == -2000), "member 1 hears member 2 only");
+        }
+    }
+    assert!(got >= 20, "member 1 kept hearing the room: {got} frames in 600 ms");
+    let (reply, r) = tokio::sync::oneshot::channel();
+    tx.send(Command::Info { reply }).await.unwrap();
+    let info = r.await.unwrap();
+    assert!(
+        info.members[1].dropped >= 15,
+        "the stalled member's frames are dropped and counted: {:?}",
+        info.members[1]
+    );
+    assert_eq!(info.members[0].dropped, 0);
+}
