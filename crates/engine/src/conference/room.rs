@@ -27,6 +27,8 @@ use crate::media::{LegId, MediaEvent, PlayerSource, RecordMode, RecordSpec, Reco
 const MAX_BACKLOG: usize = 3;
 /// Commands that may wait for a room.
 pub(super) const COMMAND_QUEUE: usize = 64;
+/// Ticks a room with no member lives (1 s).
+const EMPTY_TICKS: u32 = 50;
 
 /// The rooms of every workspace, by (workspace, name).
 pub(super) type Map = Arc<Mutex<HashMap<(i64, String), RoomHandle>>>;
@@ -103,6 +105,7 @@ pub(super) struct Room {
     inputs: Vec<Option<Frame>>,
     outputs: Vec<Frame>,
     announced: bool,
+    empty_ticks: u32,
 }
 
 impl Room {
@@ -133,6 +136,7 @@ impl Room {
             inputs: Vec::new(),
             outputs: Vec::new(),
             announced: false,
+            empty_ticks: 0,
         }
     }
 
@@ -179,7 +183,7 @@ impl Room {
     }
 
     /// Handles one command; true when the room ends.
-    fn command(&mut self, c: Command) -> bool {
+    pub(super) fn command(&mut self, c: Command) -> bool {
         match c {
             Command::Join { member, reply } => {
                 if self.members.len() >= self.max_members {
@@ -348,10 +352,14 @@ impl Room {
     }
 
     /// One 20 ms step; true when the room ends.
-    fn tick(&mut self) -> bool {
+    pub(super) fn tick(&mut self) -> bool {
         if self.members.is_empty() {
-            return false;
+            // A room nobody reached (its first joiner went away before
+            // joining) ends after a second.
+            self.empty_ticks += 1;
+            return self.empty_ticks > EMPTY_TICKS;
         }
+        self.empty_ticks = 0;
         let started = rules::started(self.members.iter().map(|m| &m.flags));
         self.inputs.clear();
         for m in &mut self.members {

@@ -347,3 +347,84 @@ async fn a_stalled_member_never_stalls_the_room() {
     );
     assert_eq!(info.members[0].dropped, 0);
 }
+
+/// A room of `n` members talking, as the room task sees them: the cost of
+/// its ticks (mix, tones, feeds).
+fn busy_room(
+    n: usize,
+) -> (super::room::Room, Vec<mpsc::Sender<media::frame::Frame>>, Vec<mpsc::Receiver<media::frame::Frame>>) {
+    use super::room::{Command, NewMember, Room};
+    let mut room = Room::new(WS, format!("bench{n}"), 1, None, n, Bus::default(), Arc::default());
+    let (mut voices, mut feeds) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (voice_tx, voice) = mpsc::channel(8);
+        let (feed, heard) = mpsc::channel(4);
+        let (left, _) = tokio::sync::oneshot::channel();
+        let member = NewMember {
+            flags: MemberFlags::default(),
+            call_id: None,
+            voice,
+            feed,
+            enter: None,
+            exit: None,
+            left,
+        };
+        let (reply, _r) = tokio::sync::oneshot::channel();
+        room.command(Command::Join { member: Box::new(member), reply });
+        voices.push(voice_tx);
+        feeds.push(heard);
+    }
+    (room, voices, feeds)
+}
+
+/// One room of 100 and 100 rooms of 3: the mixing time per 20 ms tick
+/// stays far under 20 ms (even in a debug build). Prints the figures.
+#[tokio::test]
+async fn mixing_cost_per_tick_stays_well_under_20_ms() {
+    let frame = beep(8000, 440.0, 20, 3000.0);
+    let frame: media::frame::Frame = frame[..160].try_into().unwrap();
+    let ticks = 100u32;
+    let measure = |rooms: &mut Vec<(super::room::Room, Vec<mpsc::Sender<_>>, Vec<mpsc::Receiver<_>>)>| {
+        let mut spent = Duration::ZERO;
+        for _ in 0..ticks {
+            for (_, voices, feeds) in rooms.iter_mut() {
+                for v in voices.iter() {
+                    let _ = v.try_send(frame);
+                }
+                for f in feeds.iter_mut() {
+                    while f.try_recv().is_ok() {}
+                }
+            }
+            let t = std::time::Instant::now();
+            for (room, _, _) in rooms.iter_mut() {
+                assert!(!room.tick());
+            }
+            spent += t.elapsed();
+        }
+        spent / ticks
+    };
+    let mut one = vec![busy_room(100)];
+    let big = measure(&mut one);
+    let mut many: Vec<_> = (0..100).map(|_| busy_room(3)).collect();
+    let small = measure(&mut many);
+    eprintln!(
+        "conference mixing per 20 ms tick: 1 room of 100: {big:?} ({:?}/member); 100 rooms of 3: {small:?} ({:?}/member)",
+        big / 100,
+        small / 300
+    );
+    assert!(big < Duration::from_millis(10), "1x100 tick {big:?}");
+    assert!(small < Duration::from_millis(10), "100x3 tick {small:?}");
+}
+
+/// A room its first joiner never reached does not linger.
+#[tokio::test]
+async fn a_room_nobody_joined_ends_after_a_second() {
+    let bus = Bus::default();
+    let mut sub = bus.subscribe();
+    let (tx, rx) = mpsc::channel(8);
+    tokio::spawn(super::room::Room::new(WS, "empty".into(), 1, None, 10, bus, Arc::default()).run(rx));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!tx.is_closed(), "still there after half a second");
+    event(&mut sub, "conference.ended").await;
+    assert!(tx.is_closed());
+}
