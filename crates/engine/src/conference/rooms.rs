@@ -119,6 +119,7 @@ impl Rooms {
         };
         let enter = tone(&options.enter_sound)?;
         let exit = tone(&options.exit_sound)?;
+        self.precheck(workspace, name).await?;
         let (voice_tx, voice) = mpsc::channel(VOICE_QUEUE);
         media.tap(leg, voice_tx).await?;
         let (feed, source) = ChannelSource::new(FEED_QUEUE);
@@ -153,6 +154,33 @@ impl Rooms {
             }
         }
         Err(ConferenceError::Ended)
+    }
+
+    /// Refuses a join that would be refused anyway (room full, too many
+    /// rooms) before the leg's audio is touched; a join racing with
+    /// another may still be refused by the room itself.
+    async fn precheck(&self, workspace: i64, name: &str) -> Result<(), ConferenceError> {
+        let existing = {
+            let map = self.map.lock().map_err(|_| ConferenceError::Ended)?;
+            match map.get(&(workspace, name.to_string())).filter(|h| !h.tx.is_closed()) {
+                Some(h) => Some(h.clone()),
+                None if map.len() >= self.config.max_rooms => {
+                    return Err(ConferenceError::TooManyRooms(self.config.max_rooms))
+                }
+                None => None,
+            }
+        };
+        if let Some(room) = existing {
+            let (reply, rx) = oneshot::channel();
+            if room.tx.send(Command::Info { reply }).await.is_ok() {
+                if let Ok(info) = rx.await {
+                    if info.members.len() >= self.config.max_members {
+                        return Err(ConferenceError::RoomFull(self.config.max_members));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn ask<T>(

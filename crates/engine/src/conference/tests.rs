@@ -292,6 +292,17 @@ async fn bad_input_is_a_clear_error() {
         rooms.join(WS, "other", &b.media, LegId(1), quiet()).await,
         Err(ConferenceError::TooManyRooms(1))
     ));
+    // Refused before B's leg was touched: a prompt playing to it goes on.
+    let prompt = b
+        .media
+        .play(LegId(1), crate::media::open_player("silence_stream://5000").await.unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(
+        rooms.join(WS, "r", &b.media, LegId(1), quiet()).await,
+        Err(ConferenceError::RoomFull(1))
+    ));
+    assert!(b.media.stop_play(LegId(1)).await.unwrap(), "the prompt {prompt:?} still played");
     assert!(matches!(rooms.stop_record(WS, "r").await, Err(ConferenceError::Recording(_))));
     assert!(matches!(rooms.leave(WS, "nope", 1).await, Err(ConferenceError::NoRoom(_))));
 }
