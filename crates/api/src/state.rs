@@ -53,6 +53,8 @@ pub struct AppState {
     /// The gateway and trunk supervisor, once it runs (registration and
     /// ping state, gateway control).
     pub gateways: Arc<std::sync::OnceLock<engine::trunks::Gateways>>,
+    /// Running conference rooms.
+    pub rooms: engine::conference::Rooms,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
         Ok(AppState {
             sealer: Arc::new(sealer),
             routing: Arc::new(engine::router::SnapshotCache::new(tz, &bus)),
+            rooms: engine::conference::Rooms::new(bus.clone(), engine::conference::RoomsConfig::default()),
             bus,
             calls: Arc::default(),
             sip: Arc::default(),
