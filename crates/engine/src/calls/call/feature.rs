@@ -9,7 +9,7 @@ use sip::dialog::Dialog;
 use sip::sdp::{self, Codec, Direction};
 use sip::{HeaderName, MediaType, StatusCode};
 use store::schema::AGENTS;
-use store::{Filter, Key, Millis, Scope, Value, Values};
+use store::{Key, Millis, Scope, Value, Values};
 
 use super::inbound::Caller;
 use super::media::CallMedia;
@@ -21,7 +21,7 @@ use crate::calls::sdp::{answer_preferring, codecs, local, side_media};
 use crate::events::Event;
 use crate::media::{open_player, LegId, MediaEvent};
 use crate::router::features::*;
-use crate::router::{route, Feature, Inbound, Plan, Snapshot, Source, Tables};
+use crate::router::Feature;
 
 /// The tone confirming a change: 880 Hz for 600 ms, then a short silence.
 pub const CONFIRM_TONE: &str = "tone_stream://%(600,100,880)";
