@@ -93,12 +93,11 @@ impl Accounts {
         }
         let generation = self.generation.load(Ordering::SeqCst);
         let mut found = Vec::new();
-        for cred in
-            self.db.list(&CREDENTIALS, Scope::Global, &query(Filter::eq("username", name))).await?.records
-        {
+        for cred in self.db.select(&CREDENTIALS, Scope::Global, &query(Filter::eq("username", name))).await? {
             let scope = Scope::Workspace(cred.workspace_id.unwrap_or_default());
-            let agents = self.db.list(&AGENTS, scope, &query(Filter::eq("credentials_id", cred.id))).await?;
-            for agent in agents.records {
+            let agents =
+                self.db.select(&AGENTS, scope, &query(Filter::eq("credentials_id", cred.id))).await?;
+            for agent in agents {
                 if let Some(account) = self.account(&agent, &cred).await? {
                     found.push(account);
                 }
