@@ -50,6 +50,8 @@ pub struct AppState {
     pub sip: Arc<std::sync::OnceLock<Arc<engine::signalling::Switch>>>,
     /// Routing snapshots per workspace, dropped on configuration changes.
     pub routing: Arc<engine::router::SnapshotCache>,
+    /// Authenticated callers, kept briefly; cleared by every write.
+    pub callers: Arc<crate::auth::cache::CallerCache>,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),
+            callers: Arc::default(),
         })
     }
 

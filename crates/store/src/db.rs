@@ -2,6 +2,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -27,6 +29,9 @@ pub struct Db {
     /// PostgreSQL the same pool as `pool`.
     pub(crate) reader: AnyPool,
     backend: Backend,
+    /// Writes through this handle (and its clones) to the tables that say
+    /// who may do what: see [`Db::identity_writes`].
+    identity: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -84,7 +89,22 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
-        Ok(Db { pool, reader, backend })
+        Ok(Db { pool, reader, backend, identity: Arc::default() })
+    }
+
+    /// How many writes to users, workspaces, memberships and API keys went
+    /// through this handle (or a clone) since it was opened: a cache of
+    /// who may do what is stale once this moved. Writes by another node
+    /// or process are not seen.
+    pub fn identity_writes(&self) -> u64 {
+        self.identity.load(Ordering::SeqCst)
+    }
+
+    /// Notes a committed write to `table`.
+    pub(crate) fn wrote(&self, table: &str) {
+        if matches!(table, "users" | "workspaces" | "memberships" | "api_keys") {
+            self.identity.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// The engine behind this handle.

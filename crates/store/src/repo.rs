@@ -261,6 +261,7 @@ impl Db {
                 let mut tx = self.begin_write().await?;
                 let id = insert_in(&mut tx, self.backend(), res, scope, values.clone(), now).await?;
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(id)
             })
             .await?;
@@ -288,6 +289,7 @@ impl Db {
                     ids.push(id);
                 }
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(ids)
             })
             .await?;
@@ -313,6 +315,7 @@ impl Db {
                 let current = get_in(&mut tx, res, scope, key).await?;
                 update_in(&mut tx, self.backend(), res, scope, &current, &values, now).await?;
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(current.id)
             })
             .await?;
@@ -328,6 +331,7 @@ impl Db {
             let current = get_in(&mut tx, res, scope, key).await?;
             delete_in(&mut tx, res, &current).await?;
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(current)
         })
         .await
@@ -351,6 +355,7 @@ impl Db {
                 delete_in(&mut tx, res, rec).await?;
             }
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(records.len() as u64)
         })
         .await

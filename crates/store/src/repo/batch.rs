@@ -68,6 +68,7 @@ impl Db {
                 apply_one(&mut tx, self, res, change).await.map_err(|e| super::row_error(index, e))?;
             }
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(changes.len())
         })
         .await
@@ -93,6 +94,7 @@ impl Db {
                     .map_err(|e| super::row_error(index, e))?;
             }
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(rows.len())
         })
         .await
