@@ -55,6 +55,8 @@ pub struct AppState {
     pub gateways: Arc<std::sync::OnceLock<engine::trunks::Gateways>>,
     /// Running conference rooms.
     pub rooms: engine::conference::Rooms,
+    /// Authenticated callers, kept briefly; cleared by every write.
+    pub callers: Arc<crate::auth::cache::CallerCache>,
 }
 
 impl AppState {
@@ -89,6 +91,7 @@ impl AppState {
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),
+            callers: Arc::default(),
         })
     }
 

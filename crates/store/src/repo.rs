@@ -189,7 +189,7 @@ impl Db {
             let o = sql.arg(Value::Int(query.offset.min(i64::MAX as u64) as i64), Kind::Int);
             sql.text.push_str(&format!(" LIMIT {l} OFFSET {o}"));
         }
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query().fetch_all(&self.reader).await?;
         let records = rows.iter().map(|r| decode(res, r)).collect::<Result<_, _>>()?;
         Ok(Page { records, total })
     }
@@ -198,7 +198,7 @@ impl Db {
     pub async fn count(&self, res: &Resource, scope: Scope, filters: &[Filter]) -> Result<u64, StoreError> {
         let mut sql = Sql::new(format!("SELECT COUNT(*) FROM {}", res.table));
         push_where(&mut sql, res, scope, filters);
-        let n: i64 = sql.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let n: i64 = sql.query().fetch_one(&self.reader).await?.try_get(0)?;
         Ok(n.max(0) as u64)
     }
 
@@ -215,7 +215,7 @@ impl Db {
         let mut sql = Sql::new(format!("SELECT {column} AS g, COUNT(*) AS n FROM {}", res.table));
         push_where(&mut sql, res, scope, filters);
         sql.text.push_str(&format!(" GROUP BY {column} ORDER BY {column}"));
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query().fetch_all(&self.reader).await?;
         rows.iter()
             .map(|row| {
                 let v = match kind {
@@ -241,7 +241,7 @@ impl Db {
         let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
         push_where(&mut sql, res, scope, filters);
         sql.text.push_str(" ORDER BY id LIMIT 1");
-        let row = sql.query().fetch_optional(&self.pool).await?;
+        let row = sql.query().fetch_optional(&self.reader).await?;
         row.map(|r| decode(res, &r)).transpose()
     }
 
@@ -263,6 +263,7 @@ impl Db {
                 let mut tx = self.begin_write().await?;
                 let id = insert_in(&mut tx, self.backend(), res, scope, values.clone(), now).await?;
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(id)
             })
             .await?;
@@ -290,6 +291,7 @@ impl Db {
                     ids.push(id);
                 }
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(ids)
             })
             .await?;
@@ -315,6 +317,7 @@ impl Db {
                 let current = get_in(&mut tx, res, scope, key).await?;
                 update_in(&mut tx, self.backend(), res, scope, &current, &values, now).await?;
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(current.id)
             })
             .await?;
@@ -330,6 +333,7 @@ impl Db {
             let current = get_in(&mut tx, res, scope, key).await?;
             delete_in(&mut tx, res, &current).await?;
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(current)
         })
         .await
@@ -353,6 +357,7 @@ impl Db {
                 delete_in(&mut tx, res, rec).await?;
             }
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(records.len() as u64)
         })
         .await

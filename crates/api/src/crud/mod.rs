@@ -140,5 +140,5 @@ pub async fn all(
     filters: Vec<Filter>,
 ) -> Result<Vec<Record>, ApiError> {
     let query = store::Query { filters, ..store::Query::default() };
-    Ok(state.db.list(res, scope, &query).await?.records)
+    Ok(state.db.select(res, scope, &query).await?)
 }
