@@ -329,6 +329,33 @@ fn a_503_fails_over_to_the_next_member_and_a_486_does_not() {
 }
 
 #[test]
+fn a_silent_member_is_unreachable_and_the_next_one_takes_the_call() {
+    let c = calliope(&[]);
+    let (_dir, at) = traces();
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let good = free_port();
+    let answering = upstream(&c, "uas_answer.xml", good, &at("good.log"), &[]);
+    let members = json!([
+        {"id": trunk(&c, "silent", silent_port), "priority": 1},
+        {"id": trunk(&c, "good", good), "priority": 2},
+    ]);
+    let group =
+        create(&c, "/api/trunk_groups", json!({"name": "quiet", "strategy": "RR", "trunks": members}));
+    route(&c, "4", "FS_DEST_CLUSTER_TRUNK_GROUP", &group.to_string(), json!({}));
+    let started = Instant::now();
+    let out = dial(&c, "uac_out.xml", "4000", &at("caller.log"), &[]);
+    assert_passed(&out, "the second trunk answered after the first stayed silent");
+    wait(answering, "the second trunk answered");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(30), "given up before the transaction timer: {took:?}");
+    silent.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let mut buf = [0u8; 4096];
+    assert!(silent.recv(&mut buf).is_ok(), "the silent trunk was tried first");
+    no_call_left(&c, "the failed-over call");
+}
+
+#[test]
 fn a_gateway_that_never_answers_ends_the_call_within_the_ring_timeout() {
     let c = calliope(&[]);
     let (_dir, at) = traces();

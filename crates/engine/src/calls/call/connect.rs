@@ -24,12 +24,16 @@ use super::media::CallMedia;
 use super::ring::{Fork, Ring};
 use super::talk::Bridged;
 use super::{cause_of, Call, Ending, Signal};
-use crate::calls::dial::{Destination, Dial};
+use crate::calls::dial::{Destination, Dial, NextOn};
 use crate::calls::leg::{Leg, Role};
 use crate::calls::sdp::{answer_preferring, codecs, local, other, side_media};
 use crate::media::{RecordMode, RecordSpec};
 use crate::relay::SideMedia;
 use crate::signalling::core::Cmd;
+
+/// How long a trunk or gateway may stay silent (no 180 or 183) before the
+/// attempt is given up as unreachable (408) and the next one is tried.
+pub(super) const PROGRESS_TIMEOUT: Millis = 8_000;
 
 /// How the B side's INVITEs look and how the call is carried, from the
 /// routing decision.
@@ -215,8 +219,16 @@ impl Call {
                 self.signal(Signal::Routed);
                 let timeout = attempt.ring_timeout.unwrap_or(out.ring_timeout);
                 let deadline = super::ring_deadline(self.now(), timeout.as_millis() as Millis);
+                // A trunk that says nothing at all (no 180/183) within
+                // PROGRESS_TIMEOUT is given up as unreachable (408).
+                let silent_until = (attempt.next_on == NextOn::Unreachable)
+                    .then(|| deadline.min(self.now() + PROGRESS_TIMEOUT));
+                let mut heard = false;
                 loop {
-                    match self.ring(&mut forks, deadline).await {
+                    let until = if heard { deadline } else { silent_until.unwrap_or(deadline) };
+                    let event = self.ring(&mut forks, until).await;
+                    heard |= matches!(event, Ring::Provisional(_));
+                    match event {
                         Ring::Provisional(resp) if direct && !resp.body.is_empty() => {
                             // B's early media SDP, to A as it is.
                             let progress = a
@@ -289,7 +301,12 @@ impl Call {
                             for f in forks.iter_mut().filter(|f| f.failed.is_none()) {
                                 f.failed = Some(487);
                             }
-                            failure = Ending::new(480, "NO_ANSWER");
+                            failure = if heard || silent_until.is_none() {
+                                Ending::new(480, "NO_ANSWER")
+                            } else {
+                                tracing::info!(attempt = %attempt.label, "no response in time: unreachable");
+                                Ending::new(408, "RECOVERY_ON_TIMER_EXPIRE")
+                            };
                             break;
                         }
                         Ring::Request(id, request) => self.respond(id, super::ring::not_now(&request)),
