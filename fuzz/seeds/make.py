@@ -275,6 +275,46 @@ TONE_STREAM = {
     "keys-with-times": b"d=200;w=10;7(1000,500)#*",
 }
 
+# Voice application scripts (examples of the seeds and of each dialect's docs).
+PROGRAM_FONOSTER = {
+    "seed-answer": b'{"commands":[{"say":{"text":"Hello, welcome to our service!"}},'
+    b'{"gather":{"source":"speech","timeout":5000,"finishOnKey":"#"}},{"hangup":{}}]}',
+    "every-verb": b'{"commands":[{"answer":{}},{"say":{"text":"Hello world","voice":"en-US-Wavenet-D"}},'
+    b'{"play":{"url":"https://example.com/audio.wav"}},{"playDtmf":{"digits":"12#"}},'
+    b'{"gather":{"source":"speech,dtmf","maxDigits":4,"hints":["yes","no"]}},'
+    b'{"record":{"timeout":30000,"finishOnKey":"#","maxDuration":60000}},'
+    b'{"dial":{"destination":"+1234567890","timeout":30000}},{"mute":{"direction":"IN"}},{"unmute":{}},'
+    b'{"stream":{"url":"wss://example.com/s"}},{"pause":{"time":500}},{"redirect":{"url":"https://example.com/n"}}]}',
+}
+PROGRAM_NCCO = {
+    "talk-input-connect": b'[{"action":"talk","text":"Press 1","bargeIn":true,"loop":2},'
+    b'{"action":"input","type":["dtmf","speech"],"dtmf":{"maxDigits":1,"timeOut":5,"submitOnHash":true},'
+    b'"speech":{"context":["sales"],"endOnSilence":1.5},"eventUrl":["https://example.com/dtmf"]},'
+    b'{"action":"connect","from":"447700900000","endpoint":[{"type":"app","user":"alice"}]}]',
+    "record-stream-notify": b'[{"action":"record","endOnSilence":3,"endOnKey":"#","beepStart":true},'
+    b'{"action":"stream","streamUrl":["https://example.com/music.wav"],"loop":0},{"action":"wait","timeout":0.5},'
+    b'{"action":"notify","payload":{"foo":"bar"},"eventUrl":["https://example.com/n"]},'
+    b'{"action":"connect","eventType":"synchronous","endpoint":[{"type":"sip","uri":"sip:bob@example.com"}]},'
+    b'{"action":"connect","endpoint":[{"type":"websocket","uri":"wss://example.com/ws","content-type":"audio/l16;rate=16000"}]}]',
+}
+PROGRAM_TWIML = {
+    "gather-say": b'<?xml version="1.0" encoding="UTF-8"?><Response><Gather input="speech dtmf" numDigits="1" '
+    b'action="/handle" hints="sales, support"><Say voice="alice">Press 1 &amp; go</Say><Pause length="1"/></Gather>'
+    b'<Say>Goodbye</Say><Hangup/></Response>',
+    "record-dial-connect": b'<Response><Record maxLength="20" finishOnKey="#"/><Dial timeout="10" action="/d">'
+    b'<Number>+15558675310</Number><Sip>sip:bob@example.com</Sip></Dial><Play digits="1w2"/>'
+    b'<Redirect method="GET">https://example.com/next</Redirect><Reject reason="busy"/>'
+    b'<Connect><Stream url="wss://example.com/a"><Parameter name="k" value="v"/></Stream></Connect></Response>',
+}
+PROGRAM_BLOCK = {
+    "answer-say-ivr": b'<xml xmlns="https://developers.google.com/blockly/xml"><block type="answer"><next>'
+    b'<block type="say"><field name="TEXT">Welcome</field><next><block type="wait"><field name="MS">500</field>'
+    b'<next><block type="ivr"><field name="ID">1</field></block></next></block></next></block></next></block></xml>',
+    "play-dial-record": b'<xml><block type="play"><field name="SOUND">tone_stream://%(1000,0,640)</field><next>'
+    b'<block type="dial"><field name="DEST">sip:bob@example.com</field><field name="TIMEOUT">20</field><next>'
+    b'<block type="record"><field name="MAX">30</field></block></next></block></next></block></xml>',
+}
+
 CORPORA = {
     "sip_message": SIP,
     "sip_frame": {k: v for k, v in list(STREAMS.items()) + [("bye", BYE)]},
@@ -285,6 +325,10 @@ CORPORA = {
     "dtmf": DTMF,
     "wav": WAV,
     "tone_stream": TONE_STREAM,
+    "program_fonoster": PROGRAM_FONOSTER,
+    "program_ncco": PROGRAM_NCCO,
+    "program_twiml": PROGRAM_TWIML,
+    "program_block": PROGRAM_BLOCK,
 }
 
 # sip_frame's first byte seeds the read sizes.

@@ -50,6 +50,9 @@ pub struct AppState {
     pub sip: Arc<std::sync::OnceLock<Arc<engine::signalling::Switch>>>,
     /// Routing snapshots per workspace, dropped on configuration changes.
     pub routing: Arc<engine::router::SnapshotCache>,
+    /// The gateway and trunk supervisor, once it runs (registration and
+    /// ping state, gateway control).
+    pub gateways: Arc<std::sync::OnceLock<engine::trunks::Gateways>>,
 }
 
 impl AppState {
@@ -76,6 +79,7 @@ impl AppState {
             bus,
             calls: Arc::default(),
             sip: Arc::default(),
+            gateways: Arc::default(),
             db,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             logins: Arc::default(),

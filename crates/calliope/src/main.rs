@@ -93,11 +93,18 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     let _ = state.sip.set(sip.switch.clone());
     // One routing cache for calls and the API's route query.
     state.routing = sip.switch.routing.clone();
+    let gateways = engine::trunks::start(sip.switch.clone(), state.sealer.clone());
+    let _ = state.gateways.set(gateways.clone());
 
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(%addr, "HTTP API listening");
+    let (grpc_stop, grpc_stopped) = tokio::sync::oneshot::channel::<()>();
+    let grpc = serve_grpc(s.grpc_addr, state.clone(), async move {
+        let _ = grpc_stopped.await;
+    })
+    .await?;
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http = tokio::spawn(api::server::serve(
         listener,
@@ -110,15 +117,51 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     stop.await;
     // New calls get 503, live ones BYE; records and registrations are
     // written; then the API stops and the store closes.
+    // Gateways unregister (Expires: 0) while the SIP side still runs.
+    gateways.shutdown(s.shutdown_grace().min(std::time::Duration::from_secs(2))).await;
     sip.shutdown(s.shutdown_grace()).await;
     let _ = http_stop.send(());
+    let _ = grpc_stop.send(());
     match http.await {
         Ok(result) => result?,
         Err(e) => tracing::warn!(error = %e, "the HTTP server task failed"),
     }
+    if let Some(grpc) = grpc {
+        match grpc.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "the gRPC server failed"),
+            Err(e) => tracing::warn!(error = %e, "the gRPC server task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the gRPC API (and gRPC-Web) on `addr`. A configured address that
+/// cannot be bound stops the start; the default one (`0.0.0.0:50051`) only
+/// warns, so that a second instance or a busy port does not keep the rest
+/// of the server down.
+async fn serve_grpc(
+    addr: Option<std::net::SocketAddr>,
+    state: api::AppState,
+    stopped: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<Result<(), grpc::TransportError>>>> {
+    let (addr, configured) = match addr {
+        Some(a) => (a, true),
+        None => (([0, 0, 0, 0], 50051).into(), false),
+    };
+    let listener = match TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) if !configured => {
+            tracing::warn!(%addr, error = %e, "the gRPC API is off: its default address is busy");
+            return Ok(None);
+        }
+        Err(e) => return Err(e).with_context(|| format!("binding {addr} for gRPC")),
+    };
+    let addr = listener.local_addr().unwrap_or(addr);
+    tracing::info!(%addr, "gRPC API listening");
+    Ok(Some(tokio::spawn(grpc::serve(listener, state, stopped))))
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed here, before

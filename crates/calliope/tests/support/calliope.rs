@@ -18,6 +18,8 @@ pub struct Calliope {
     pub http: String,
     pub sip: SocketAddr,
     pub rtp: (u16, u16),
+    /// The gRPC API's address (a free port unless `--grpc-addr` is given).
+    pub grpc: SocketAddr,
     pub dir: tempfile::TempDir,
     token: String,
 }
@@ -51,10 +53,14 @@ impl Calliope {
             None => free_range(40),
         };
         let default_range = ["--rtp-ports".to_owned(), format!("{}-{}", rtp.0, rtp.1)];
+        // Never the default gRPC port: tests run side by side.
+        let own_grpc = extra.contains(&"--grpc-addr");
+        let grpc_flag: &[&str] = if own_grpc { &[] } else { &["--grpc-addr", "127.0.0.1:0"] };
         let mut child = Command::new(env!("CARGO_BIN_EXE_calliope"))
             .arg("serve")
             .args(["--http-addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--log-format", "json"])
             .args(if own.is_some() { &[][..] } else { &default_range[..] })
+            .args(grpc_flag)
             .args(["--admin-password", PASSWORD])
             .arg("--data-dir")
             .arg(dir.path())
@@ -78,10 +84,10 @@ impl Calliope {
                 let _ = tx.send(line);
             }
         });
-        let (mut http, mut sip) = (None, None);
+        let (mut http, mut sip, mut grpc) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut seen = Vec::new();
-        while http.is_none() || sip.is_none() {
+        while http.is_none() || sip.is_none() || grpc.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = rx.recv_timeout(left) else {
                 let status = child.try_wait().ok().flatten();
@@ -93,11 +99,13 @@ impl Calliope {
             match log["fields"]["message"].as_str() {
                 Some("HTTP API listening") => http = addr,
                 Some("SIP listening on UDP and TCP") => sip = addr,
+                Some("gRPC API listening") => grpc = addr,
                 _ => {}
             }
         }
-        let (http, sip) = (http.unwrap(), sip.unwrap());
-        let mut me = Calliope { child, http: format!("http://{http}"), sip, rtp, dir, token: String::new() };
+        let (http, sip, grpc) = (http.unwrap(), sip.unwrap(), grpc.unwrap());
+        let mut me =
+            Calliope { child, http: format!("http://{http}"), sip, rtp, grpc, dir, token: String::new() };
         let (st, body) =
             me.call("POST", "/v1beta2/auth/login", json!({"username": EMAIL, "password": PASSWORD}));
         assert_eq!(st, 200, "{body}");

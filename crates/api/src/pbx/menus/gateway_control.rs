@@ -1,8 +1,11 @@
 //! Gateway control (`start`, `killgw`, `register`, `unregister`, by name
-//! or by id) and status (`/api/gateways/list1`). Until the SIP layer
-//! registers gateways, control records the wanted state: `register`
-//! and `start` of a registering gateway make it `TRYING`, `unregister`
-//! `NOREG`, `killgw` `STOPPED`.
+//! or by id) and status (`/api/gateways/list1`, `/api/gateways/{id}/status`).
+//! Control records the wanted state (`register` and `start` of a
+//! registering gateway make it `TRYING`, `unregister` `NOREG`, `killgw`
+//! `STOPPED`, so that it holds across restarts), then asks the engine's
+//! gateway supervisor to act at once. Status shows the supervisor's live
+//! state; without a running SIP side (API-only tests) it shows the stored
+//! one.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -20,6 +23,7 @@ use crate::error::ApiError;
 use crate::extract::Path;
 use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
+use engine::trunks::{Action, ControlError};
 
 /// The control actions.
 const ACTIONS: &[&str] = &["start", "killgw", "register", "unregister"];
@@ -55,7 +59,16 @@ async fn apply(cx: &Cx<'_>, gateway: &Record, action: &str) -> Result<(), ApiErr
         _ => wanted_state(gateway.text("register")),
     };
     crud::update(cx.state, &GATEWAYS, cx.scope, gateway, vec![("state", Value::from(state))]).await?;
-    Ok(())
+    let (Some(gateways), Some(action)) = (cx.state.gateways.get(), Action::parse(action)) else {
+        return Ok(());
+    };
+    match gateways.control(gateway.id, action).await {
+        Ok(()) | Err(ControlError::NotFound(_)) => Ok(()),
+        Err(e) => {
+            tracing::warn!(gateway = gateway.id, error = %e, "gateway control not applied");
+            Err(ApiError::internal(e))
+        }
+    }
 }
 
 /// `PUT /api/gateways/control`: `{action, gwname}` in the body or the
@@ -108,12 +121,63 @@ async fn status(State(state): State<AppState>, caller: Caller) -> Result<axum::J
     let rows: Vec<Json> = gateways
         .iter()
         .map(|g| {
-            let state = g.text("state");
-            let status = if state == "FAILED" { "DOWN" } else { "UP" };
+            let (state, up) = match state.gateways.get().and_then(|live| live.gateway(g.id)) {
+                Some(live) => (live.state.as_str(), live.up()),
+                None => (g.text("state"), g.text("state") != "FAILED"),
+            };
+            let status = if up { "UP" } else { "DOWN" };
             json!({"gateway_status": status, "name": g.text("name"), "gateway_state": state})
         })
         .collect();
     Ok(axum::Json(Json::Array(rows)))
+}
+
+/// A time for the PBX dialect, or "".
+fn when(ms: Option<store::Millis>) -> Json {
+    json!(ms.map(crate::view::plain_time).unwrap_or_default())
+}
+
+/// `GET /api/gateways/{id}/status`: one gateway's live registration and
+/// ping state, with the timers.
+async fn one_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let cx = context(&state, &caller, Role::Member)?;
+    let gateway = crud::by_id(&state, &GATEWAYS, cx.scope, &id).await?;
+    let now = state.now();
+    let live = state.gateways.get().and_then(|g| g.gateway(gateway.id));
+    let mut out = json!({
+        "id": gateway.id,
+        "name": gateway.text("name"),
+        "running": live.is_some(),
+        "gateway_state": gateway.text("state"),
+        "gateway_status": if gateway.text("state") == "FAILED" { "DOWN" } else { "UP" },
+    });
+    if let Some(live) = live {
+        let seconds_until = |at: Option<store::Millis>| at.map(|t| ((t - now).max(0) + 999) / 1000);
+        out["gateway_state"] = json!(live.state.as_str());
+        out["gateway_status"] = json!(if live.up() { "UP" } else { "DOWN" });
+        out["last_error"] = json!(live.last_error.clone().unwrap_or_default());
+        out["failures"] = json!(live.failures);
+        out["registered_at"] = when(live.registered_at);
+        out["expires_at"] = when(live.expires_at);
+        out["expires_in"] = json!(seconds_until(live.expires_at));
+        out["next_attempt_at"] = when(live.next_attempt);
+        out["next_attempt_in"] = json!(seconds_until(live.next_attempt));
+        out["ping"] = match &live.ping {
+            None => json!({"status": "disabled"}),
+            Some(p) => json!({
+                "status": p.status.as_str(),
+                "rtt_ms": p.rtt_ms,
+                "interval": p.interval_s,
+                "last_ping": when(p.last_ping),
+                "last_answer": when(p.last_answer),
+            }),
+        };
+    }
+    Ok(ok(out))
 }
 
 /// Their routes.
@@ -136,4 +200,6 @@ pub fn routes() -> Api {
         .reply(Reply::Changed)
         .get("/api/gateways/list1", "Status of the gateways in use (a bare array)", status)
         .reply(Reply::Schema(crate::pbx::replies::rows))
+        .get("/api/gateways/{id}/status", "One gateway's registration and ping state", one_status)
+        .reply(Reply::Schema(crate::pbx::replies::ok_object))
 }

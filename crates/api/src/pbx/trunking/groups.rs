@@ -21,6 +21,7 @@ use crate::pbx::checked::Checked;
 use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
+use engine::trunks::{PingStatus, TrunkStatus};
 
 const FIELDS: &[&str] = &["name", "description", "strategy", "params"];
 
@@ -87,17 +88,26 @@ async fn update(
     Ok(axum::Json(json!({"id": rec.id.to_string()})))
 }
 
-/// One status row: until the SIP layer probes trunks, a trunk's state
-/// follows its configuration: disabled when not `enabled`, inactive when it
-/// has no remote address, Active otherwise.
-fn status_row(member: &Record, trunk: &Record, group: &Record) -> Json {
+/// One status row. A trunk pinged with OPTIONS (a `ping` in its params)
+/// shows what the pings say (`Active`/`AP` answered, `inactive`/`IP` not
+/// answering, `trying`/`TP` before the first answer) and `ping: enabled`;
+/// any other trunk's state follows its configuration: disabled when not
+/// `enabled`, inactive when it has no remote address, Active otherwise
+/// (the dispatcher flags: A active, I inactive, T trying, D disabled, P
+/// probing, X not probing).
+fn status_row(member: &Record, trunk: &Record, group: &Record, live: Option<&TrunkStatus>) -> Json {
     let host = check::host_of(trunk.text("remote_addr"));
     let (status, dflags) = if trunk.int("enabled") != Some(1) {
         ("disabled", "DX")
     } else if host.is_empty() {
         ("inactive", "IX")
     } else {
-        ("Active", "AX")
+        match live.map(|t| t.ping.status) {
+            Some(PingStatus::Up) => ("Active", "AP"),
+            Some(PingStatus::Down) => ("inactive", "IP"),
+            Some(PingStatus::Unknown) => ("trying", "TP"),
+            None => ("Active", "AX"),
+        }
     };
     let protocol = match trunk.text("protocol") {
         "" => "UDP",
@@ -121,7 +131,7 @@ fn status_row(member: &Record, trunk: &Record, group: &Record) -> Json {
         "priority": member.int("priority").unwrap_or(0).to_string(),
         "remote_addr": remote,
         "dflags": dflags,
-        "ping": "disabled",
+        "ping": if live.is_some() { "enabled" } else { "disabled" },
         "flags": "0",
         "attrs": attrs,
     })
@@ -143,7 +153,8 @@ async fn status(
         let trunk = state.db.find(&TRUNKS, cx.scope, &[trunk]).await?;
         let group = state.db.find(&TRUNK_GROUPS, cx.scope, &[group]).await?;
         if let (Some(trunk), Some(group)) = (trunk, group) {
-            data.push(status_row(member, &trunk, &group));
+            let live = state.gateways.get().and_then(|g| g.trunk(trunk.id));
+            data.push(status_row(member, &trunk, &group, live.as_ref()));
         }
     }
     Ok(axum::Json(page.envelope(data)))
