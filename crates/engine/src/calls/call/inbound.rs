@@ -243,6 +243,10 @@ impl Call {
             parties.direction = if from_trunk { "FROM_PSTN" } else { "TO_PSTN" };
             parties.kind = "SIP_TRUNK";
         }
+        if super::app::runs_program(&routed.target) {
+            let ending = self.run_program(&a, &mut parties, &routed.target).await;
+            return self.finish(&parties, ending);
+        }
         let dial = match self.dial_for(&routed, &snapshot).await {
             Ok(d) => d,
             Err(r) => return self.rejected(&a, &mut parties, &r),
