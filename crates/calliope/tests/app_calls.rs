@@ -1,0 +1,267 @@
+//! A call reaches its application, end to end: SIPp plays a carrier trunk
+//! calling a DID whose ingress handler is a Fonoster application; the
+//! test's own UDP socket is the caller's media (it hears what is played,
+//! and presses keys as RFC 4733 telephone-events); a webhook server run
+//! by the test checks every request's `X-Calliope-Signature` and answers
+//! with commands: `say` then `gather`, then, with the digits, a 1 kHz tone
+//! and `hangup`.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use engine::webhooks::{verify, SecretKeeper, HEADER};
+use serde_json::{json, Value};
+use support::baresip::tone_report;
+use support::calliope::{free_port, Calliope, Sipp};
+
+/// One request the webhook server took.
+#[derive(Debug, Clone)]
+struct Hit {
+    body: Value,
+    /// Whether its signature verified.
+    signed: bool,
+}
+
+/// A webhook server on 127.0.0.1: each POST's signature is checked with
+/// the application's secret (from Calliope's data dir), the body kept,
+/// and `answer(body)` sent back (401 when the signature is wrong).
+struct Webhooks {
+    addr: SocketAddr,
+    hits: Arc<Mutex<Vec<Hit>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Webhooks {
+    fn start(data_dir: PathBuf, answer: impl Fn(&Value) -> Value + Send + 'static) -> Webhooks {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (h, s) = (hits.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => serve(stream, &data_dir, &h, &answer),
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Webhooks { addr, hits, stop, thread: Some(thread) }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/voice", self.addr)
+    }
+
+    fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Webhooks {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Reads one HTTP request, answers it and closes the connection.
+fn serve(
+    mut stream: TcpStream,
+    data_dir: &PathBuf,
+    hits: &Mutex<Vec<Hit>>,
+    answer: &impl Fn(&Value) -> Value,
+) {
+    stream.set_nonblocking(false).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let (head, body) = loop {
+        let n = match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        while buf.len() < end + 4 + length {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        break (head, buf[end + 4..end + 4 + length].to_vec());
+    };
+    let signature = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(HEADER).then(|| v.trim().to_owned())
+    });
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let app_ref = json["appRef"].as_str().unwrap_or_default();
+    let secret = SecretKeeper::open(None, data_dir).unwrap().for_application(app_ref);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let signed = signature.is_some_and(|s| verify(&secret, &s, &body, now, 300).is_ok());
+    hits.lock().unwrap().push(Hit { body: json.clone(), signed });
+    let (status, reply) =
+        if signed { ("200 OK", answer(&json).to_string()) } else { ("401 Unauthorized", String::new()) };
+    let text = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+        reply.len()
+    );
+    let _ = stream.write_all(text.as_bytes());
+}
+
+/// An RFC 4733 telephone-event for `digit` from `socket` to `to`: three
+/// updates and three end packets, 60 ms of key press.
+fn press(socket: &UdpSocket, to: SocketAddr, digit: u8, seq: &mut u16, ts: &mut u32) {
+    let event = match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'*' => 10,
+        _ => 11,
+    };
+    for (i, (end, duration)) in
+        [(false, 160u16), (false, 320), (false, 480), (true, 480), (true, 480), (true, 480)]
+            .into_iter()
+            .enumerate()
+    {
+        let mut p = vec![0x80, if i == 0 { 0x80 | 101 } else { 101 }];
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&ts.to_be_bytes());
+        p.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        p.push(event);
+        p.push(if end { 0x80 | 10 } else { 10 });
+        p.extend_from_slice(&duration.to_be_bytes());
+        socket.send_to(&p, to).unwrap();
+        *seq = seq.wrapping_add(1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    *ts = ts.wrapping_add(1600);
+}
+
+/// The linear audio of the PCMU packets `socket` receives within `window`
+/// (and where they came from).
+fn hear(socket: &UdpSocket, window: Duration) -> (Vec<i16>, Option<SocketAddr>) {
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let deadline = Instant::now() + window;
+    let mut samples = Vec::new();
+    let mut from = None;
+    let mut buf = [0u8; 2048];
+    while Instant::now() < deadline {
+        if let Ok((n, peer)) = socket.recv_from(&mut buf) {
+            if n > 12 && buf[1] & 0x7f == 0 {
+                from = Some(peer);
+                samples.extend(buf[12..n].iter().map(|&c| media::g711::Law::Ulaw.decode(c)));
+            }
+        }
+    }
+    (samples, from)
+}
+
+fn id_of(answer: &Value) -> i64 {
+    match &answer["data"] {
+        Value::String(s) => s.parse().unwrap(),
+        Value::Object(o) => o["id"].as_i64().unwrap(),
+        v => v.as_i64().unwrap_or_else(|| panic!("no id in {answer}")),
+    }
+}
+
+/// A PBX trunk at `127.0.0.1:port`, routed in `context-2`.
+fn trunk(c: &Calliope, port: u16) {
+    let body = json!({"name": "carrier", "remote_addr": format!("127.0.0.1:{port}"), "type": "INOUT", "protocol": "UDP", "source": "context-2"});
+    let (st, answer) = c.pbx("POST", "/api/trunks", body);
+    assert_eq!(st, 200, "{answer}");
+    id_of(&answer);
+}
+
+#[test]
+fn a_did_reaches_its_application_which_gathers_digits_and_plays_a_tone() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |body| match body["digits"].as_str() {
+        None => json!({"commands": [
+            {"say": {"text": "Press four two"}},
+            {"gather": {"source": "dtmf", "timeout": 8000, "maxDigits": 2}}
+        ]}),
+        Some(_) => json!({"commands": [
+            {"play": {"url": "tone_stream://%(1500,0,1000)"}},
+            {"hangup": {}}
+        ]}),
+    });
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": "menu", "type": "EXTERNAL", "endpoint": hooks.url()}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let app_ref = app["ref"].as_str().unwrap().to_owned();
+    let (st, number) = c.call(
+        "POST",
+        "/v1beta2/numbers",
+        json!({"name": "IVR line", "telUrl": "tel:+15550002222", "ingressHandler": {"type": "APPLICATION", "ref": app_ref}}),
+    );
+    assert!(st == 200 || st == 201, "{number}");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let mut call = Sipp::on_port("trunk_app_call.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550002222", "-key", "caller", "15551230000", "-key", "rtp_port", &rtp_port])
+        .spawn();
+
+    // The greeting (espeak-ng) arrives; its source is where to send keys.
+    let (greeting, calliope_rtp) = hear(&rtp, Duration::from_secs(4));
+    let calliope_rtp =
+        calliope_rtp.unwrap_or_else(|| panic!("no audio from the application: {:?}", hooks.hits()));
+    let loud = greeting.iter().filter(|s| s.unsigned_abs() > 1000).count();
+    assert!(loud > 800, "the greeting is speech, not silence ({loud} loud samples)");
+    let (mut seq, mut ts) = (1u16, 8000u32);
+    press(&rtp, calliope_rtp, b'4', &mut seq, &mut ts);
+    std::thread::sleep(Duration::from_millis(100));
+    press(&rtp, calliope_rtp, b'2', &mut seq, &mut ts);
+
+    // The answer to the digits: a 1 kHz tone, then the call is hung up.
+    let (heard, _) = hear(&rtp, Duration::from_secs(5));
+    let report = tone_report(&heard, 8000, 1000.0);
+    assert!(report.longest_run_ms >= 1000, "the 1 kHz tone is heard: {report:?}");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = call.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the application hangs up");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut out = String::new();
+    if let Some(mut e) = call.stderr.take() {
+        let _ = e.read_to_string(&mut out);
+    }
+    assert!(status.success(), "the caller's SIPp passes (BYE from the application): {out}");
+
+    let hits = hooks.hits();
+    assert_eq!(hits.len(), 2, "the session, then the digits: {hits:?}");
+    assert!(hits.iter().all(|h| h.signed), "every request is signed: {hits:?}");
+    assert_eq!(hits[0].body["appRef"], json!(app_ref), "{hits:?}");
+    assert_eq!(hits[0].body["calleeNumber"], json!("+15550002222"), "{hits:?}");
+    assert_eq!(hits[0].body["callerNumber"], json!("15551230000"), "{hits:?}");
+    assert_eq!(hits[1].body["digits"], json!("42"), "{hits:?}");
+    assert_eq!(hits[0].body["sessionRef"], hits[1].body["sessionRef"]);
+}
