@@ -11,7 +11,7 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -77,12 +77,7 @@ impl Drop for Webhooks {
 }
 
 /// Reads one HTTP request, answers it and closes the connection.
-fn serve(
-    mut stream: TcpStream,
-    data_dir: &PathBuf,
-    hits: &Mutex<Vec<Hit>>,
-    answer: &impl Fn(&Value) -> Value,
-) {
+fn serve(mut stream: TcpStream, data_dir: &Path, hits: &Mutex<Vec<Hit>>, answer: &impl Fn(&Value) -> Value) {
     stream.set_nonblocking(false).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut buf = Vec::new();
