@@ -260,3 +260,84 @@ fn a_did_reaches_its_application_which_gathers_digits_and_plays_a_tone() {
     assert_eq!(hits[1].body["digits"], json!("42"), "{hits:?}");
     assert_eq!(hits[0].body["sessionRef"], hits[1].body["sessionRef"]);
 }
+
+/// A route in `context-2` for numbers starting with `prefix` to `dest`.
+fn route_to(c: &Calliope, prefix: &str, dest_type: &str, dest: i64) {
+    let body = json!({"name": format!("to {dest_type}"), "context": "context-2", "max_length": "20", "prefix": prefix, "dest_type": dest_type, "dest_uuid": dest.to_string()});
+    let (st, answer) = c.pbx("POST", "/api/routes", body);
+    assert_eq!(st, 200, "{answer}");
+}
+
+/// Which of `frequencies` sounds longest in `samples`, and for how long.
+fn loudest_tone(samples: &[i16], frequencies: &[f32]) -> (f32, u32) {
+    frequencies
+        .iter()
+        .map(|f| (*f, tone_report(samples, 8000, *f).longest_run_ms))
+        .max_by_key(|(_, ms)| *ms)
+        .unwrap()
+}
+
+#[test]
+fn an_ivr_menu_refuses_a_bad_key_and_enters_its_sub_menu() {
+    let c = Calliope::start(&[]);
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let (st, sub) = c.pbx(
+        "POST",
+        "/api/ivrs",
+        json!({"name": "sub", "greet_long": "tone_stream://%(1200,0,1000)", "timeout": 5000, "digit_len": 1}),
+    );
+    assert_eq!(st, 200, "{sub}");
+    let sub = id_of(&sub);
+    let (st, top) = c.pbx(
+        "POST",
+        "/api/ivrs",
+        json!({"name": "top", "greet_long": "tone_stream://%(800,0,440)", "invalid_sound": "tone_stream://%(1000,0,600)",
+               "timeout": 5000, "digit_len": 1, "max_failures": 3, "max_timeouts": 3}),
+    );
+    assert_eq!(st, 200, "{top}");
+    let top = id_of(&top);
+    for (menu, digits, action, args) in
+        [(top, "1", "IVR_SUB", sub.to_string()), (sub, "9", "IVR_EXIT", String::new())]
+    {
+        let (st, a) = c.pbx(
+            "POST",
+            &format!("/api/ivrs/{menu}/actions"),
+            json!({"ivr_menu_id": menu, "digits": digits, "action": action, "args": args}),
+        );
+        assert_eq!(st, 200, "{a}");
+    }
+    route_to(&c, "6", "FS_DEST_IVR", top);
+
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let mut call = Sipp::on_port("trunk_app_call.xml", c.sip, carrier_port)
+        .args(&["-s", "6000", "-key", "caller", "15551230000", "-key", "rtp_port", &rtp_port])
+        .spawn();
+    let tones = [440.0, 600.0, 1000.0];
+    let (greeting, calliope_rtp) = hear(&rtp, Duration::from_secs(2));
+    let calliope_rtp = calliope_rtp.expect("the menu answers with audio");
+    assert_eq!(loudest_tone(&greeting, &tones).0, 440.0, "the top menu's greeting");
+    let (mut seq, mut ts) = (1u16, 8000u32);
+    press(&rtp, calliope_rtp, b'7', &mut seq, &mut ts);
+    let (invalid, _) = hear(&rtp, Duration::from_millis(1200));
+    let (f, ms) = loudest_tone(&invalid, &tones);
+    assert!(f == 600.0 && ms >= 600, "a bad key plays the invalid sound: {f} Hz for {ms} ms");
+    // The greeting plays again after it; a key interrupts it.
+    std::thread::sleep(Duration::from_millis(300));
+    press(&rtp, calliope_rtp, b'1', &mut seq, &mut ts);
+    let (entered, _) = hear(&rtp, Duration::from_millis(1500));
+    let (f, ms) = loudest_tone(&entered, &tones);
+    assert!(f == 1000.0 && ms >= 800, "1 enters the sub-menu: {f} Hz for {ms} ms");
+    press(&rtp, calliope_rtp, b'9', &mut seq, &mut ts);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = call.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the menu hangs up on 9 (IVR_EXIT)");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "the caller's SIPp passes (BYE from the menu)");
+}
