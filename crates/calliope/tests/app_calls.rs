@@ -24,6 +24,8 @@ use support::calliope::{free_port, Calliope, Sipp};
 /// One request the webhook server took.
 #[derive(Debug, Clone)]
 struct Hit {
+    /// The request's path (query left out).
+    path: String,
     body: Value,
     /// Whether its signature verified.
     signed: bool,
@@ -34,32 +36,40 @@ struct Hit {
 /// and `answer(body)` sent back (401 when the signature is wrong).
 struct Webhooks {
     addr: SocketAddr,
+    /// The application whose secret signs requests that do not say
+    /// (NCCO bodies carry no `appRef`).
+    app_ref: Arc<Mutex<String>>,
     hits: Arc<Mutex<Vec<Hit>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Webhooks {
-    fn start(data_dir: PathBuf, answer: impl Fn(&Value) -> Value + Send + 'static) -> Webhooks {
+    fn start(data_dir: PathBuf, answer: impl Fn(&str, &Value) -> Value + Send + 'static) -> Webhooks {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (h, s) = (hits.clone(), stop.clone());
+        let app_ref = Arc::new(Mutex::new(String::new()));
+        let (h, s, r) = (hits.clone(), stop.clone(), app_ref.clone());
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
-                    Ok((stream, _)) => serve(stream, &data_dir, &h, &answer),
+                    Ok((stream, _)) => serve(stream, &data_dir, &r, &h, &answer),
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
             }
         });
-        Webhooks { addr, hits, stop, thread: Some(thread) }
+        Webhooks { addr, app_ref, hits, stop, thread: Some(thread) }
     }
 
     fn url(&self) -> String {
-        format!("http://{}/voice", self.addr)
+        self.at("/voice")
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
     }
 
     fn hits(&self) -> Vec<Hit> {
@@ -77,7 +87,13 @@ impl Drop for Webhooks {
 }
 
 /// Reads one HTTP request, answers it and closes the connection.
-fn serve(mut stream: TcpStream, data_dir: &Path, hits: &Mutex<Vec<Hit>>, answer: &impl Fn(&Value) -> Value) {
+fn serve(
+    mut stream: TcpStream,
+    data_dir: &Path,
+    app_ref: &Mutex<String>,
+    hits: &Mutex<Vec<Hit>>,
+    answer: &impl Fn(&str, &Value) -> Value,
+) {
     stream.set_nonblocking(false).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut buf = Vec::new();
@@ -110,13 +126,17 @@ fn serve(mut stream: TcpStream, data_dir: &Path, hits: &Mutex<Vec<Hit>>, answer:
         k.trim().eq_ignore_ascii_case(HEADER).then(|| v.trim().to_owned())
     });
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let app_ref = json["appRef"].as_str().unwrap_or_default();
-    let secret = SecretKeeper::open(None, data_dir).unwrap().for_application(app_ref);
+    let path = head.split_whitespace().nth(1).unwrap_or("").split('?').next().unwrap_or("").to_owned();
+    let app_ref = json["appRef"].as_str().map_or_else(|| app_ref.lock().unwrap().clone(), str::to_owned);
+    let secret = SecretKeeper::open(None, data_dir).unwrap().for_application(&app_ref);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let signed = signature.is_some_and(|s| verify(&secret, &s, &body, now, 300).is_ok());
-    hits.lock().unwrap().push(Hit { body: json.clone(), signed });
-    let (status, reply) =
-        if signed { ("200 OK", answer(&json).to_string()) } else { ("401 Unauthorized", String::new()) };
+    hits.lock().unwrap().push(Hit { path: path.clone(), body: json.clone(), signed });
+    let (status, reply) = if signed {
+        ("200 OK", answer(&path, &json).to_string())
+    } else {
+        ("401 Unauthorized", String::new())
+    };
     let text = format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
         reply.len()
@@ -189,7 +209,7 @@ fn trunk(c: &Calliope, port: u16) {
 #[test]
 fn a_did_reaches_its_application_which_gathers_digits_and_plays_a_tone() {
     let c = Calliope::start(&[]);
-    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |body| match body["digits"].as_str() {
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, body| match body["digits"].as_str() {
         None => json!({"commands": [
             {"say": {"text": "Press four two"}},
             {"gather": {"source": "dtmf", "timeout": 8000, "maxDigits": 2}}
@@ -340,4 +360,83 @@ fn an_ivr_menu_refuses_a_bad_key_and_enters_its_sub_menu() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "the caller's SIPp passes (BYE from the menu)");
+}
+
+#[test]
+fn a_vonage_application_whose_answer_url_is_down_runs_the_fallback_ncco() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |path, body| match path {
+        "/fallback" => json!([
+            {"action": "talk", "text": "Enter one digit"},
+            {"action": "input", "type": ["dtmf"], "dtmf": {"maxDigits": 1, "timeOut": 8}}
+        ]),
+        _ if body["dtmf"]["digits"] == json!("7") => {
+            json!([{"action": "stream", "streamUrl": ["tone_stream://%(1500,0,1000)"]}])
+        }
+        _ => json!([]),
+    });
+    // The answer URL: a port nothing listens on.
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": "vonage", "type": "EXTERNAL", "endpoint": format!("http://{dead}/answer")}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let app_ref = app["ref"].as_str().unwrap().to_owned();
+    *hooks.app_ref.lock().unwrap() = app_ref.clone();
+    // Its Vonage webhooks, written straight to the store.
+    let capabilities = json!({"voice": {"webhooks": {
+        "fallback_answer_url": {"address": hooks.at("/fallback"), "http_method": "POST"},
+        "event_url": {"address": hooks.at("/event"), "http_method": "POST"}
+    }}});
+    let sql = format!(
+        "PRAGMA busy_timeout = 5000; UPDATE applications SET capabilities = '{capabilities}' WHERE ref = '{app_ref}';"
+    );
+    let out = std::process::Command::new("sqlite3")
+        .arg(c.dir.path().join("calliope.db"))
+        .arg(sql)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (st, number) = c.call(
+        "POST",
+        "/v1beta2/numbers",
+        json!({"name": "Vonage line", "telUrl": "tel:+15550003333", "ingressHandler": {"type": "APPLICATION", "ref": app_ref}}),
+    );
+    assert!(st == 200 || st == 201, "{number}");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let mut call = Sipp::on_port("trunk_app_call.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550003333", "-key", "caller", "15551230000", "-key", "rtp_port", &rtp_port])
+        .spawn();
+    let (_, calliope_rtp) = hear(&rtp, Duration::from_secs(4));
+    let calliope_rtp =
+        calliope_rtp.unwrap_or_else(|| panic!("no audio from the application: {:?}", hooks.hits()));
+    let (mut seq, mut ts) = (1u16, 8000u32);
+    press(&rtp, calliope_rtp, b'7', &mut seq, &mut ts);
+    let (heard, _) = hear(&rtp, Duration::from_secs(5));
+    let report = tone_report(&heard, 8000, 1000.0);
+    assert!(report.longest_run_ms >= 1000, "the event_url's NCCO plays the tone: {report:?}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = call.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the NCCO ends and the call is hung up");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "the caller's SIPp passes (BYE at the end of the NCCO)");
+    let hits = hooks.hits();
+    assert!(hits.iter().all(|h| h.signed), "every request is signed: {hits:?}");
+    assert_eq!(hits[0].path, "/fallback", "the fallback answer URL is asked first: {hits:?}");
+    assert_eq!(hits[0].body["to"], json!("+15550003333"), "{hits:?}");
+    assert_eq!(hits[0].body["from"], json!("15551230000"), "{hits:?}");
+    let input = hits.iter().find(|h| h.path == "/event" && h.body.get("dtmf").is_some());
+    let input = input.unwrap_or_else(|| panic!("the input result goes to the event_url: {hits:?}"));
+    assert_eq!(input.body["dtmf"]["digits"], json!("7"), "{hits:?}");
+    assert_eq!(input.body["uuid"], hits[0].body["uuid"], "{hits:?}");
 }
