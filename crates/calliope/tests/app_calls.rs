@@ -440,3 +440,39 @@ fn a_vonage_application_whose_answer_url_is_down_runs_the_fallback_ncco() {
     assert_eq!(input.body["dtmf"]["digits"], json!("7"), "{hits:?}");
     assert_eq!(input.body["uuid"], hits[0].body["uuid"], "{hits:?}");
 }
+
+#[test]
+fn an_application_that_cannot_be_reached_refuses_the_call_with_its_cause() {
+    let c = Calliope::start(&[]);
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": "down", "type": "EXTERNAL", "endpoint": format!("http://{dead}/voice")}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let (st, number) = c.call(
+        "POST",
+        "/v1beta2/numbers",
+        json!({"name": "Down line", "telUrl": "tel:+15550004444", "ingressHandler": {"type": "APPLICATION", "ref": app["ref"]}}),
+    );
+    assert!(st == 200 || st == 201, "{number}");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let media = free_port().to_string();
+    let out = Sipp::on_port("trunk_503.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550004444", "-key", "caller", "15551230000", "-mp", &media])
+        .run();
+    support::calliope::assert_passed(&out, "the caller gets 503");
+    let mut records = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
+        records = body["items"].as_array().cloned().unwrap_or_default();
+        if !records.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = serde_json::to_string(&records).unwrap();
+    assert!(text.contains("webhook_failed"), "the call's record keeps the webhook's failure: {text}");
+}

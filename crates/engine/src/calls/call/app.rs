@@ -104,6 +104,9 @@ pub(super) struct AppChannel<'a> {
     tts: Option<serde_json::Value>,
     /// How the call ended, once it did.
     ending: Option<Ending>,
+    /// Why the program failed before the call was answered (a webhook's
+    /// cause): the caller gets 503 with it, and the CDR keeps it.
+    cause: Option<&'static str>,
     recordings: usize,
 }
 
@@ -167,6 +170,7 @@ impl Call {
             apps,
             tts: None,
             ending: None,
+            cause: None,
             recordings: 0,
         };
         let outcome = match target {
@@ -288,7 +292,7 @@ impl AppChannel<'_> {
     fn webhook_failed(&mut self, cause: &'static str, detail: String) -> Outcome {
         tracing::info!(call = %self.p.uuid_a, cause, "the application gave no program: {detail}");
         self.call.publish("call.webhook.failed", json!({"cause": cause, "detail": detail}));
-        self.ending.get_or_insert(Ending::new(502, cause));
+        self.cause = Some(cause);
         Outcome::Failed(program::ProgramError::Channel {
             verb: "answer_url",
             error: ChannelError::Failed(detail),
@@ -313,7 +317,10 @@ impl AppChannel<'_> {
             let _ = self.hangup().await;
         }
         let ending = match (&outcome, self.ending) {
-            (Outcome::Failed(e), Some(end)) if end.status == 200 => Ending::new(200, e.cause()),
+            (Outcome::Failed(_), Some(end)) if self.cause.is_some() => end,
+            (Outcome::Failed(e), Some(end)) if matches!(end.status, 200 | 480) => {
+                Ending::new(end.status, e.cause())
+            }
             (_, Some(end)) => end,
             (Outcome::Failed(e), None) => Ending::new(500, e.cause()),
             (_, None) => Ending::new(200, "NORMAL_CLEARING"),
@@ -737,9 +744,17 @@ impl Channel for AppChannel<'_> {
                 self.ending = Some(Ending::new(200, "NORMAL_CLEARING"));
             }
             None => {
-                let resp = self.a.reply(&self.call.sw, StatusCode::TEMPORARILY_UNAVAILABLE);
+                let (status, cause) = match self.cause {
+                    Some(cause) => (StatusCode::SERVICE_UNAVAILABLE, cause),
+                    None => (StatusCode::TEMPORARILY_UNAVAILABLE, "NO_USER_RESPONSE"),
+                };
+                let mut resp = self.a.reply(&self.call.sw, status);
+                if let Some(c) = self.cause {
+                    let text = format!("the application gave no program ({c})");
+                    resp.head.headers.push(sip::HeaderName::Warning, warning(399, &text));
+                }
                 self.call.respond(self.a.id, resp);
-                self.ending = Some(Ending::new(480, "NO_USER_RESPONSE"));
+                self.ending = Some(Ending::new(status.code(), cause));
             }
         }
         Ok(())
