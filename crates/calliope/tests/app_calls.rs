@@ -432,13 +432,31 @@ fn a_vonage_application_whose_answer_url_is_down_runs_the_fallback_ncco() {
     assert!(status.success(), "the caller's SIPp passes (BYE at the end of the NCCO)");
     let hits = hooks.hits();
     assert!(hits.iter().all(|h| h.signed), "every request is signed: {hits:?}");
-    assert_eq!(hits[0].path, "/fallback", "the fallback answer URL is asked first: {hits:?}");
-    assert_eq!(hits[0].body["to"], json!("+15550003333"), "{hits:?}");
-    assert_eq!(hits[0].body["from"], json!("15551230000"), "{hits:?}");
+    let answers: Vec<&Hit> = hits.iter().filter(|h| h.path != "/event").collect();
+    assert_eq!(answers.len(), 1, "only the fallback answer URL is asked: {hits:?}");
+    assert_eq!(answers[0].path, "/fallback", "{hits:?}");
+    assert_eq!(answers[0].body["to"], json!("+15550003333"), "{hits:?}");
+    assert_eq!(answers[0].body["from"], json!("15551230000"), "{hits:?}");
     let input = hits.iter().find(|h| h.path == "/event" && h.body.get("dtmf").is_some());
     let input = input.unwrap_or_else(|| panic!("the input result goes to the event_url: {hits:?}"));
     assert_eq!(input.body["dtmf"]["digits"], json!("7"), "{hits:?}");
-    assert_eq!(input.body["uuid"], hits[0].body["uuid"], "{hits:?}");
+    assert_eq!(input.body["uuid"], answers[0].body["uuid"], "{hits:?}");
+    // Status events to the event_url, in order; `completed` after the BYE.
+    let statuses = |hits: &[Hit]| -> Vec<String> {
+        hits.iter()
+            .filter(|h| h.path == "/event")
+            .filter_map(|h| h.body["status"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !statuses(&hooks.hits()).contains(&"completed".to_owned()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let hits = hooks.hits();
+    assert_eq!(statuses(&hits), ["started", "answered", "completed"], "{hits:?}");
+    let completed = hits.iter().find(|h| h.body["status"] == json!("completed")).unwrap();
+    assert_eq!(completed.body["direction"], json!("inbound"), "{completed:?}");
+    assert!(completed.body["duration"].as_str().unwrap().parse::<u32>().unwrap() >= 2, "{completed:?}");
 }
 
 #[test]

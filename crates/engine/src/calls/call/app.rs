@@ -31,9 +31,14 @@ use crate::program::{
 use crate::router::Target;
 use crate::speech::{Engines, EnginesConfig};
 use crate::webhooks::audio::AudioLimits;
+use crate::webhooks::shapes::CallTimes;
 use crate::webhooks::{
-    AppHooks, AudioCache, CallDirection, CallFacts, Client, Secret, SecretKeeper, WebhookScripts,
+    AppHooks, AudioCache, CallDirection, CallFacts, Client, Secret, SecretKeeper, VonageStatus,
+    WebhookScripts,
 };
+
+/// Status events of one call waiting to be sent, at most.
+const STATUS_QUEUE: usize = 16;
 
 /// Digits typed ahead (before anything listens) kept at most.
 const TYPE_AHEAD: usize = 64;
@@ -108,6 +113,30 @@ pub(super) struct AppChannel<'a> {
     /// cause): the caller gets 503 with it, and the CDR keeps it.
     cause: Option<&'static str>,
     recordings: usize,
+    /// Vonage status events to the application's event_url, in order.
+    status: Option<StatusQueue>,
+}
+
+/// A call's status events on their way.
+type StatusQueue = tokio::sync::mpsc::Sender<(VonageStatus, Millis, Option<CallTimes>)>;
+
+/// Sends a call's status events one after another (retried as events
+/// are), until the call drops its sender.
+fn status_sender(client: Arc<Client>, secret: Secret, hooks: AppHooks, facts: CallFacts) -> StatusQueue {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(VonageStatus, Millis, Option<CallTimes>)>(STATUS_QUEUE);
+    tokio::spawn(async move {
+        while let Some((status, at, times)) = rx.recv().await {
+            let Some(req) = hooks.status_request(&facts, status, at, times) else { continue };
+            let sent = match req {
+                Ok(req) => client.event(&req, &secret).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                tracing::info!(call = %facts.call_ref, status = status.as_str(), cause = e.cause(), "a status event was not delivered: {e}");
+            }
+        }
+    });
+    tx
 }
 
 impl Call {
@@ -172,6 +201,7 @@ impl Call {
             ending: None,
             cause: None,
             recordings: 0,
+            status: None,
         };
         let outcome = match target {
             Target::Application(id) => ch.application(workspace, *id).await,
@@ -224,6 +254,11 @@ impl AppChannel<'_> {
             },
         };
         self.call.publish("call.application", json!({"applicationId": id, "appRef": record.r#ref}));
+        if hooks.vonage && hooks.event.is_some() {
+            self.status =
+                Some(status_sender(client.clone(), self.secret.clone(), hooks.clone(), facts.clone()));
+            self.status_event(VonageStatus::Started, None);
+        }
         let mut scripts =
             WebhookScripts::new(client, self.secret.clone(), hooks, facts, self.call.sw.clock.clone());
         let first = tokio::select! {
@@ -299,6 +334,16 @@ impl AppChannel<'_> {
         })
     }
 
+    /// Queues a Vonage status event (dropped, and logged, when the queue
+    /// is full).
+    fn status_event(&self, status: VonageStatus, times: Option<CallTimes>) {
+        if let Some(tx) = &self.status {
+            if tx.try_send((status, self.now(), times)).is_err() {
+                tracing::info!(call = %self.p.uuid_a, status = status.as_str(), "a status event was dropped");
+            }
+        }
+    }
+
     /// Waits for the caller to go (CANCEL, BYE) while something else runs.
     async fn until_gone(&mut self) -> Outcome {
         loop {
@@ -326,6 +371,21 @@ impl AppChannel<'_> {
             (_, None) => Ending::new(200, "NORMAL_CLEARING"),
         };
         tracing::info!(call = %self.p.uuid_a, outcome = ?outcome, cause = ending.cause, "the program ended");
+        let end = self.now();
+        let status = match (self.p.answer, ending.status) {
+            (Some(start), _) => {
+                self.status_event(VonageStatus::Completed, Some(CallTimes { start, end }));
+                None
+            }
+            (None, 487) => Some(VonageStatus::Cancelled),
+            (None, 486) => Some(VonageStatus::Busy),
+            (None, 603) => Some(VonageStatus::Rejected),
+            (None, _) => Some(VonageStatus::Failed),
+        };
+        if let Some(s) = status {
+            self.status_event(s, None);
+        }
+        self.status = None;
         let _ = self.media.handle.remove_leg(LEG_A).await;
         ending
     }
@@ -561,6 +621,7 @@ impl Channel for AppChannel<'_> {
         self.call.admission.update_legs(|l| l.codec = codec.clone());
         self.call.signal(Signal::Answered);
         self.call.publish("call.answered", json!({"codec": self.p.codec}));
+        self.status_event(VonageStatus::Answered, None);
         Ok(())
     }
 
