@@ -494,3 +494,45 @@ fn an_application_that_cannot_be_reached_refuses_the_call_with_its_cause() {
     let text = serde_json::to_string(&records).unwrap();
     assert!(text.contains("webhook_failed"), "the call's record keeps the webhook's failure: {text}");
 }
+
+#[test]
+fn a_caller_who_gives_up_while_the_webhook_is_slow_is_let_go_at_once() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, _| {
+        // Slower than the caller's patience, within the client's timeout.
+        std::thread::sleep(Duration::from_secs(4));
+        json!({"commands": [{"say": {"text": "Too late"}}]})
+    });
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": "slow", "type": "EXTERNAL", "endpoint": hooks.url()}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let (st, number) = c.call(
+        "POST",
+        "/v1beta2/numbers",
+        json!({"name": "Slow line", "telUrl": "tel:+15550005555", "ingressHandler": {"type": "APPLICATION", "ref": app["ref"]}}),
+    );
+    assert!(st == 200 || st == 201, "{number}");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let media = free_port().to_string();
+    let started = Instant::now();
+    let out = Sipp::on_port("trunk_app_cancel.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550005555", "-key", "caller", "15551230000", "-mp", &media])
+        .run();
+    support::calliope::assert_passed(&out, "CANCEL is answered, and the INVITE gets 487 at once");
+    assert!(started.elapsed() < Duration::from_secs(3), "not held until the webhook answers");
+    let mut records = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
+        records = body["items"].as_array().cloned().unwrap_or_default();
+        if !records.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = serde_json::to_string(&records).unwrap();
+    assert!(text.contains("ORIGINATOR_CANCEL"), "the record says the caller gave up: {text}");
+}
