@@ -536,3 +536,50 @@ fn a_caller_who_gives_up_while_the_webhook_is_slow_is_let_go_at_once() {
     let text = serde_json::to_string(&records).unwrap();
     assert!(text.contains("ORIGINATOR_CANCEL"), "the record says the caller gave up: {text}");
 }
+
+#[test]
+fn an_info_digit_reaches_the_application_and_a_bye_stops_its_program() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, body| match body["digits"].as_str() {
+        None => json!({"commands": [{"gather": {"source": "dtmf", "maxDigits": 1, "timeout": 6000}}]}),
+        Some(_) => json!({"commands": [
+            {"play": {"url": "tone_stream://%(20000,0,1000)"}},
+            {"gather": {"source": "dtmf", "maxDigits": 1, "timeout": 6000}}
+        ]}),
+    });
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": "info", "type": "EXTERNAL", "endpoint": hooks.url()}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let (st, number) = c.call(
+        "POST",
+        "/v1beta2/numbers",
+        json!({"name": "Info line", "telUrl": "tel:+15550006666", "ingressHandler": {"type": "APPLICATION", "ref": app["ref"]}}),
+    );
+    assert!(st == 200 || st == 201, "{number}");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let media = free_port().to_string();
+    let out = Sipp::on_port("trunk_app_info.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550006666", "-key", "caller", "15551230000", "-mp", &media])
+        .run();
+    support::calliope::assert_passed(&out, "the INFO and the BYE (during the 20 s tone) are answered");
+    let legs = support::calls::legs_when(&c, |l| l.is_empty());
+    assert!(legs.is_empty(), "the call is gone: {legs:?}");
+    let hits = hooks.hits();
+    assert_eq!(hits.len(), 2, "the session, then the INFO digit, and nothing after the BYE: {hits:?}");
+    assert_eq!(hits[1].body["digits"], json!("5"), "{hits:?}");
+    let mut records = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
+        records = body["items"].as_array().cloned().unwrap_or_default();
+        if !records.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = serde_json::to_string(&records).unwrap();
+    assert!(text.contains("NORMAL_CLEARING"), "the caller's BYE ends it normally: {text}");
+}
