@@ -583,3 +583,53 @@ fn an_info_digit_reaches_the_application_and_a_bye_stops_its_program() {
     let text = serde_json::to_string(&records).unwrap();
     assert!(text.contains("NORMAL_CLEARING"), "the caller's BYE ends it normally: {text}");
 }
+
+#[test]
+fn a_block_plays_its_flow_then_runs_its_ivr_menu() {
+    let c = Calliope::start(&[]);
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let (st, menu) = c.pbx(
+        "POST",
+        "/api/ivrs",
+        json!({"name": "after the block", "greet_long": "tone_stream://%(1500,0,600)", "timeout": 5000, "digit_len": 1}),
+    );
+    assert_eq!(st, 200, "{menu}");
+    let menu = id_of(&menu);
+    let (st, a) = c.pbx(
+        "POST",
+        &format!("/api/ivrs/{menu}/actions"),
+        json!({"ivr_menu_id": menu, "digits": "0", "action": "IVR_EXIT", "args": ""}),
+    );
+    assert_eq!(st, 200, "{a}");
+    let xml = format!(
+        r#"<xml><block type="play"><field name="SOUND">tone_stream://%(1200,0,1000)</field><next><block type="ivr"><field name="ID">{menu}</field></block></next></block></xml>"#
+    );
+    let (st, block) = c.pbx("POST", "/api/blocks", json!({"name": "flow", "xml": xml}));
+    assert_eq!(st, 200, "{block}");
+    route_to(&c, "7", "FS_DEST_IVRBLOCK", id_of(&block));
+
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let mut call = Sipp::on_port("trunk_app_call.xml", c.sip, carrier_port)
+        .args(&["-s", "7000", "-key", "caller", "15551230000", "-key", "rtp_port", &rtp_port])
+        .spawn();
+    let (heard, calliope_rtp) = hear(&rtp, Duration::from_millis(3500));
+    let calliope_rtp = calliope_rtp.expect("the block answers with audio");
+    let (play, greeting) = (tone_report(&heard, 8000, 1000.0), tone_report(&heard, 8000, 600.0));
+    assert!(play.longest_run_ms >= 800, "the block's play: {play:?}");
+    assert!(greeting.longest_run_ms >= 800, "then the menu's greeting: {greeting:?}");
+    let first = |f: f32| heard.chunks(160).position(|b| tone_report(b, 8000, f).tone_ms > 0).unwrap();
+    assert!(first(1000.0) < first(600.0), "the block's play comes before the menu");
+    let (mut seq, mut ts) = (1u16, 8000u32);
+    press(&rtp, calliope_rtp, b'0', &mut seq, &mut ts);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = call.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the menu hangs up on 0 (IVR_EXIT)");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "the caller's SIPp passes (BYE from the menu)");
+}
