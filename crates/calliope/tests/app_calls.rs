@@ -633,3 +633,43 @@ fn a_block_plays_its_flow_then_runs_its_ivr_menu() {
     };
     assert!(status.success(), "the caller's SIPp passes (BYE from the menu)");
 }
+
+#[test]
+fn a_late_offer_call_gets_our_offer_and_hears_the_application() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(
+        c.dir.path().to_path_buf(),
+        |_, _| json!({"commands": [{"play": {"url": "tone_stream://%(1500,0,1000)"}}, {"hangup": {}}]}),
+    );
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": "late", "type": "EXTERNAL", "endpoint": hooks.url()}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let (st, number) = c.call(
+        "POST",
+        "/v1beta2/numbers",
+        json!({"name": "Late line", "telUrl": "tel:+15550007777", "ingressHandler": {"type": "APPLICATION", "ref": app["ref"]}}),
+    );
+    assert!(st == 200 || st == 201, "{number}");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let mut call = Sipp::on_port("trunk_app_late.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550007777", "-key", "caller", "15551230000", "-key", "rtp_port", &rtp_port])
+        .spawn();
+    let (heard, _) = hear(&rtp, Duration::from_secs(3));
+    let report = tone_report(&heard, 8000, 1000.0);
+    assert!(report.longest_run_ms >= 1000, "the tone reaches the address the ACK's answer gave: {report:?}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = call.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the application hangs up");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "the caller's SIPp passes (BYE from the application)");
+}

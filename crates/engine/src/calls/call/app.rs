@@ -22,7 +22,7 @@ use super::inbound::{warning, Caller, Parties, LEG_A};
 use super::media::CallMedia;
 use super::{Call, CallEvent, Ending, Input, Signal};
 use crate::calls::leg::{dtmf, Leg, Role};
-use crate::calls::sdp::{answer_preferring, codecs, direction, side_media};
+use crate::calls::sdp::{answer_preferring, codecs, direction, local, side_media};
 use crate::media::{open_player, Digit, MediaEvent, PlayerSource, RecordMode};
 use crate::program::{
     self, Audio, BargeIn, Channel, ChannelError, DialResult, Input as Heard, Listen, Next, Outcome, Played,
@@ -102,6 +102,8 @@ pub(super) struct AppChannel<'a> {
     p: &'a mut Parties,
     media: CallMedia,
     sdp_a: SessionDescription,
+    /// The caller's INVITE had no SDP: its answer comes in the ACK.
+    late: bool,
     leg: Option<Leg>,
     digits: VecDeque<char>,
     apps: Arc<Apps>,
@@ -144,12 +146,8 @@ impl Call {
     /// until the call ends.
     pub(super) async fn run_program(&mut self, a: &Caller, p: &mut Parties, target: &Target) -> Ending {
         let offer = match sdp::parse_bytes(&a.invite.body) {
-            Ok(o) if !codecs(&o).is_empty() => o,
-            Ok(_) if a.invite.body.is_empty() => {
-                let w = warning(399, "a call to an application needs an SDP offer in its INVITE");
-                self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(w));
-                return Ending::new(488, "INCOMPATIBLE_DESTINATION");
-            }
+            _ if a.invite.body.is_empty() => None,
+            Ok(o) if !codecs(&o).is_empty() => Some(o),
             Ok(_) => {
                 let w = warning(305, "Incompatible media format: the offer has neither PCMU nor PCMA");
                 self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(w));
@@ -171,18 +169,29 @@ impl Call {
             return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
         };
         let ip = self.media_ip(a.peer.addr);
-        let answered = answer_preferring(&offer, ip, port, Codec::Pcmu, sdp::Direction::SendRecv, 1);
-        let (Ok((sdp_a, negotiated)), Some(mut side)) = (answered, side_media(&offer)) else {
-            self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(warning(305, "no codec in common")));
-            return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+        let (sdp_a, payload_type) = match &offer {
+            Some(offer) => {
+                let answered = answer_preferring(offer, ip, port, Codec::Pcmu, sdp::Direction::SendRecv, 1);
+                let (Ok((sdp_a, negotiated)), Some(mut side)) = (answered, side_media(offer)) else {
+                    self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(warning(305, "no codec in common")));
+                    return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+                };
+                side.codec = negotiated.payload_type;
+                side.dtmf = negotiated.telephone_event;
+                media.set(LEG_A, side, a.peer.addr.ip(), direction(offer)).await;
+                (sdp_a, negotiated.payload_type)
+            }
+            // A late offer: ours goes in the 200, the answer comes in the ACK.
+            None => {
+                let ours = local(ip, port, vec![Codec::Pcmu, Codec::Pcma], sdp::Direction::SendRecv, 1);
+                (sdp::offer(&ours), Codec::Pcmu.payload_type())
+            }
         };
-        side.codec = negotiated.payload_type;
-        side.dtmf = negotiated.telephone_event;
-        media.set(LEG_A, side, a.peer.addr.ip(), direction(&offer)).await;
+        let late = offer.is_none();
         if let Err(e) = media.handle.detect_dtmf(LEG_A, true).await {
             tracing::debug!(error = %e, "in-band DTMF detection could not start");
         }
-        p.codec = super::inbound::codec_of(negotiated.payload_type).encoding().to_owned();
+        p.codec = super::inbound::codec_of(payload_type).encoding().to_owned();
         self.publish("call.created", json!({"from": p.caller, "to": p.callee}));
         self.put_legs(a, p);
         let apps = self.sw.apps.clone();
@@ -193,6 +202,7 @@ impl Call {
             p,
             media,
             sdp_a,
+            late,
             leg: None,
             digits: VecDeque::new(),
             secret: Secret::from_text(""),
@@ -447,6 +457,24 @@ impl AppChannel<'_> {
                 self.hangup().await?;
                 self.ending = Some(Ending::new(408, "RECOVERY_ON_TIMER_EXPIRE"));
                 Err(ChannelError::HungUp)
+            }
+            CallEvent::Ack(ack) if self.late && self.leg.is_some() => {
+                self.late = false;
+                let answer = sdp::parse_bytes(&ack.body).ok();
+                match answer.as_ref().and_then(|d| side_media(d).map(|m| (m, direction(d)))) {
+                    Some((side, dir)) => {
+                        self.p.codec = super::inbound::codec_of(side.codec).encoding().to_owned();
+                        self.media.set(LEG_A, side, self.a.peer.addr.ip(), dir).await;
+                        Ok(None)
+                    }
+                    None => {
+                        // No usable answer to our offer: the call cannot go on.
+                        tracing::info!(call = %self.p.uuid_a, "the ACK carries no usable SDP answer");
+                        self.hangup().await?;
+                        self.ending = Some(Ending::new(488, "INCOMPATIBLE_DESTINATION"));
+                        Err(ChannelError::HungUp)
+                    }
+                }
             }
             CallEvent::Request { id, request, .. } => {
                 let Some(leg) = self.leg.as_mut().filter(|l| l.call_id() == request.head.call_id) else {
