@@ -143,6 +143,9 @@ impl From<StoreError> for ApiError {
             StoreError::DanglingRef { field, target } => {
                 ApiError::field(field, format!("refers to a {target} that does not exist"))
             }
+            StoreError::TooLong { field, max } => {
+                ApiError::field(field, format!("is too long (at most {max} characters)"))
+            }
             e @ StoreError::InUse { .. } => ApiError::new(ErrorKind::AlreadyExists, e.to_string()),
             StoreError::Row { index, source } => {
                 let inner = ApiError::from(*source);

@@ -91,13 +91,7 @@ impl<'a> Input<'a> {
                 _ => Err("must be a ref (a string, or an object with a ref)".into()),
             };
         }
-        let value = convert(raw, field.kind)?;
-        if let (Some((min, max)), Value::Int(v)) = (field.range, &value) {
-            if v < &min || v > &max {
-                return Err(format!("must be between {min} and {max}"));
-            }
-        }
-        Ok(value)
+        convert_checked(raw, field)
     }
 
     /// A text value that is not a stored field (a password, an email to
@@ -121,6 +115,11 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// How many problems have been noted so far.
+    pub fn problems(&self) -> usize {
+        self.errors.len()
+    }
+
     /// Records a problem found by the caller's own checks.
     pub fn reject(&mut self, field: &str, message: impl Into<String>) {
         self.error(field, message);
@@ -134,6 +133,26 @@ impl<'a> Input<'a> {
             Err(ApiError::fields(self.errors))
         }
     }
+}
+
+/// Converts one JSON value to `field`'s kind and checks it against the
+/// field's range or length limit.
+pub fn convert_checked(raw: &Json, field: &store::Field) -> Result<Value, String> {
+    let value = convert(raw, field.kind)?;
+    match &value {
+        Value::Int(v) => {
+            if let Some((min, max)) = field.range {
+                if *v < min || *v > max {
+                    return Err(format!("must be between {min} and {max}"));
+                }
+            }
+        }
+        Value::Text(t) => {
+            field.check_len(t).map_err(|max| format!("is too long (at most {max} characters)"))?;
+        }
+        _ => {}
+    }
+    Ok(value)
 }
 
 /// Converts one JSON value to a field of `kind`. Numbers and booleans are

@@ -81,6 +81,7 @@ async fn announce_changes(State(state): State<AppState>, req: Request, next: Nex
     let write = req.method() != axum::http::Method::GET;
     let response = next.run(req).await;
     if write && response.status().is_success() {
+        state.callers.clear();
         state.bus.publish(engine::events::Event {
             name: engine::signalling::CONFIG_CHANGED,
             workspace_id: 0,

@@ -64,7 +64,7 @@ pub async fn fonoster_page(
         ),
     };
     let query = Query { filters, after_id, limit: Some(size + 1), ..Query::default() };
-    let mut records = db.list(res, scope, &query).await?.records;
+    let mut records = db.select(res, scope, &query).await?;
     let next = if records.len() as u64 > size {
         records.truncate(size as usize);
         records.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.to_string())).unwrap_or_default()

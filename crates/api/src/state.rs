@@ -53,6 +53,10 @@ pub struct AppState {
     /// The gateway and trunk supervisor, once it runs (registration and
     /// ping state, gateway control).
     pub gateways: Arc<std::sync::OnceLock<engine::trunks::Gateways>>,
+    /// Running conference rooms.
+    pub rooms: engine::conference::Rooms,
+    /// Authenticated callers, kept briefly; cleared by every write.
+    pub callers: Arc<crate::auth::cache::CallerCache>,
 }
 
 impl AppState {
@@ -76,6 +80,7 @@ impl AppState {
         Ok(AppState {
             sealer: Arc::new(sealer),
             routing: Arc::new(engine::router::SnapshotCache::new(tz, &bus)),
+            rooms: engine::conference::Rooms::new(bus.clone(), engine::conference::RoomsConfig::default()),
             bus,
             calls: Arc::default(),
             sip: Arc::default(),
@@ -86,6 +91,7 @@ impl AppState {
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),
+            callers: Arc::default(),
         })
     }
 

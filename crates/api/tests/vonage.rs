@@ -120,6 +120,26 @@ async fn applications_replay_the_seed(b: Backend) {
     let (_, page3) = s.get("/v2/applications?page_size=1&page=3", &vonage).await;
     assert_eq!(page3["_embedded"]["applications"], json!([]));
 
+    // HAL links on every page: next until the last, prev after the first.
+    let href = |page: &Value, rel: &str| page["_links"][rel]["href"].as_str().map(str::to_owned);
+    let (_, page1) = s.get("/v2/applications?page_size=1&page=1", &vonage).await;
+    assert_eq!(href(&page1, "self").as_deref(), Some("/v2/applications?page_size=1&page=1"), "{page1}");
+    assert_eq!(href(&page1, "next").as_deref(), Some("/v2/applications?page_size=1&page=2"));
+    assert_eq!(href(&page1, "last").as_deref(), Some("/v2/applications?page_size=1&page=2"));
+    assert_eq!(href(&page1, "prev"), None);
+    assert_eq!(href(&page2, "prev").as_deref(), Some("/v2/applications?page_size=1&page=1"), "{page2}");
+    assert_eq!(href(&page2, "next"), None, "{page2}");
+    assert_eq!(href(&list, "first").as_deref(), Some("/v2/applications?page_size=10&page=1"));
+    // Following next from the first page reaches every application once.
+    let (mut seen, mut at) = (Vec::new(), href(&page1, "self"));
+    while let Some(path) = at {
+        let (st, page) = s.get(&path, &vonage).await;
+        assert_eq!(st, 200, "{page}");
+        seen.extend(page["_embedded"]["applications"].as_array().unwrap().iter().map(|a| a["id"].clone()));
+        at = href(&page, "next");
+    }
+    assert_eq!(seen, vec![json!(id), json!(second_id)]);
+
     // Update: a new name and voice webhooks only.
     let voice = json!({"voice": {"webhooks": {
         "answer_url": {"address": "https://example.com/v2/answer", "http_method": "POST"},

@@ -478,7 +478,7 @@ fn an_application_that_cannot_be_reached_refuses_the_call_with_its_cause() {
     let carrier_port = free_port();
     trunk(&c, carrier_port);
     let media = free_port().to_string();
-    let out = Sipp::on_port("trunk_503.xml", c.sip, carrier_port)
+    let out = Sipp::on_port("trunk_app_503.xml", c.sip, carrier_port)
         .args(&["-s", "+15550004444", "-key", "caller", "15551230000", "-mp", &media])
         .run();
     support::calliope::assert_passed(&out, "the caller gets 503");

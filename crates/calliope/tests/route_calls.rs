@@ -501,11 +501,7 @@ fn early_media_from_one_extension_carries_over_to_the_next() {
     no_live_calls(&c);
 }
 
-/// Needs the agents' forwarding settings (migration 0007 and
-/// `forwardNoAnswer` on Fonoster agents, from the "features" branch): run
-/// it once that is merged.
 #[test]
-#[ignore = "needs the agents' forwarding settings from the features branch"]
 fn an_agent_that_does_not_answer_forwards_the_call() {
     let c = Calliope::start(&["--ring-timeout", "2"]);
     let a2002 = c.agent("2002", "pw-2002");

@@ -4,6 +4,7 @@
 //! the configuration clears the cache.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,6 +39,12 @@ pub struct Account {
 /// Accounts found for a name, and when.
 type Cached = (Instant, Arc<Vec<Account>>);
 
+/// The agent found for (workspace, extension), or that there is none, and when.
+type CachedAgent = (Instant, Option<Record>);
+
+/// Most entries a cache holds; past that it starts again empty.
+const MAX_CACHED: usize = 100_000;
+
 /// Finds accounts, with a short-lived cache.
 #[derive(Debug)]
 pub struct Accounts {
@@ -45,17 +52,32 @@ pub struct Accounts {
     sealer: Arc<Sealer>,
     ttl: Duration,
     cache: Mutex<HashMap<String, Cached>>,
+    agents: Mutex<HashMap<(i64, String), CachedAgent>>,
+    /// Bumped by [`Accounts::invalidate`]: a lookup begun before a change
+    /// does not cache what it read.
+    generation: AtomicU64,
 }
 
 impl Accounts {
     /// Accounts read from `db`, passwords opened with `sealer`, cached for `ttl`.
     pub fn new(db: Db, sealer: Arc<Sealer>, ttl: Duration) -> Accounts {
-        Accounts { db, sealer, ttl, cache: Mutex::new(HashMap::new()) }
+        Accounts {
+            db,
+            sealer,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+            agents: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+        }
     }
 
     /// Forgets everything cached (the configuration changed).
     pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.agents.lock() {
             c.clear();
         }
     }
@@ -69,21 +91,26 @@ impl Accounts {
                 }
             }
         }
+        let generation = self.generation.load(Ordering::SeqCst);
         let mut found = Vec::new();
-        for cred in
-            self.db.list(&CREDENTIALS, Scope::Global, &query(Filter::eq("username", name))).await?.records
-        {
+        for cred in self.db.select(&CREDENTIALS, Scope::Global, &query(Filter::eq("username", name))).await? {
             let scope = Scope::Workspace(cred.workspace_id.unwrap_or_default());
-            let agents = self.db.list(&AGENTS, scope, &query(Filter::eq("credentials_id", cred.id))).await?;
-            for agent in agents.records {
+            let agents =
+                self.db.select(&AGENTS, scope, &query(Filter::eq("credentials_id", cred.id))).await?;
+            for agent in agents {
                 if let Some(account) = self.account(&agent, &cred).await? {
                     found.push(account);
                 }
             }
         }
         let found = Arc::new(found);
+        // Checked under the lock that `invalidate` clears under, after
+        // its bump: what a change made stale is never cached.
         if let Ok(mut c) = self.cache.lock() {
-            if c.len() > 100_000 {
+            if self.generation.load(Ordering::SeqCst) != generation {
+                return Ok(found);
+            }
+            if c.len() > MAX_CACHED {
                 c.clear();
             }
             c.insert(name.to_owned(), (Instant::now(), found.clone()));
@@ -91,14 +118,39 @@ impl Accounts {
         Ok(found)
     }
 
-    /// The agent with extension `extension` in the workspace, as an
-    /// account (without a password when it has no credentials).
+    /// The agent with extension `extension` in the workspace (the callee
+    /// of a call), cached like the accounts: a call's setup makes no query
+    /// for a callee looked up within the last `ttl`.
     pub async fn by_extension(
         &self,
         workspace_id: i64,
         extension: &str,
     ) -> Result<Option<Record>, store::StoreError> {
-        self.db.find(&AGENTS, Scope::Workspace(workspace_id), &[Filter::eq("username", extension)]).await
+        let key = (workspace_id, extension.to_owned());
+        if let Ok(c) = self.agents.lock() {
+            if let Some((at, found)) = c.get(&key) {
+                if at.elapsed() < self.ttl {
+                    return Ok(found.clone());
+                }
+            }
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let found = self
+            .db
+            .find(&AGENTS, Scope::Workspace(workspace_id), &[Filter::eq("username", extension)])
+            .await?;
+        // Checked under the lock that `invalidate` clears under, after
+        // its bump: what a change made stale is never cached.
+        if let Ok(mut c) = self.agents.lock() {
+            if self.generation.load(Ordering::SeqCst) != generation {
+                return Ok(found);
+            }
+            if c.len() > MAX_CACHED {
+                c.clear();
+            }
+            c.insert(key, (Instant::now(), found.clone()));
+        }
+        Ok(found)
     }
 
     async fn account(&self, agent: &Record, cred: &Record) -> Result<Option<Account>, store::StoreError> {
@@ -131,4 +183,43 @@ impl Accounts {
 
 fn query(filter: Filter) -> store::Query {
     store::Query { filters: vec![filter], ..store::Query::default() }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use store::schema::{USERS, WORKSPACES};
+    use store::Value;
+
+    #[tokio::test]
+    async fn callees_are_cached_until_the_configuration_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        let user = vec![("email", "a@b.c".into()), ("name", "a".into()), ("password_hash", "x".into())];
+        let user = db.insert(&USERS, Scope::Global, user, 0).await.unwrap().id;
+        let ws = vec![("name", "w".into()), ("access_key_id", "WO1".into()), ("owner_id", Value::Int(user))];
+        let ws = db.insert(&WORKSPACES, Scope::Global, ws, 0).await.unwrap().id;
+        let agent = vec![("name", "A".into()), ("username", "3001".into())];
+        let agent = db.insert(&AGENTS, Scope::Workspace(ws), agent, 0).await.unwrap();
+        let sealer = Arc::new(Sealer::new(None, dir.path()).unwrap());
+        let accounts = Accounts::new(db.clone(), sealer, Duration::from_secs(60));
+
+        let found = accounts.by_extension(ws, "3001").await.unwrap().map(|r| r.id);
+        assert_eq!(found, Some(agent.id));
+        assert_eq!(accounts.by_extension(ws, "3002").await.unwrap(), None);
+
+        // Changed behind the cache's back: still the cached answers.
+        db.delete(&AGENTS, Scope::Workspace(ws), &Key::Id(agent.id)).await.unwrap();
+        let other = vec![("name", "B".into()), ("username", "3002".into())];
+        let other = db.insert(&AGENTS, Scope::Workspace(ws), other, 0).await.unwrap();
+        assert_eq!(accounts.by_extension(ws, "3001").await.unwrap().map(|r| r.id), Some(agent.id));
+        assert_eq!(accounts.by_extension(ws, "3002").await.unwrap(), None, "a miss is cached too");
+        assert_eq!(accounts.by_extension(ws + 1, "3001").await.unwrap(), None, "per workspace");
+
+        // A configuration change clears it.
+        accounts.invalidate();
+        assert_eq!(accounts.by_extension(ws, "3001").await.unwrap(), None);
+        assert_eq!(accounts.by_extension(ws, "3002").await.unwrap().map(|r| r.id), Some(other.id));
+    }
 }

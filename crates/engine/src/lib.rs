@@ -7,6 +7,8 @@
 pub mod accounts;
 pub mod calls;
 pub mod clock;
+pub mod conference;
+pub mod egress;
 pub mod events;
 pub mod ipblock;
 pub mod location;

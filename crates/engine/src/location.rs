@@ -293,8 +293,6 @@ impl Write {
     fn change(self) -> Change {
         match self {
             Write::Put(b) => {
-                let filters =
-                    vec![Filter::eq("agent_id", b.agent_id), Filter::eq("contact", b.contact.as_str())];
                 let values = vec![
                     ("agent_id", Value::Int(b.agent_id)),
                     ("aor", b.aor.as_str().into()),
@@ -306,7 +304,13 @@ impl Write {
                     ("cseq", Value::Int(b.cseq as i64)),
                     ("user_agent", b.user_agent.as_str().into()),
                 ];
-                Change::Put { scope: Scope::Workspace(b.workspace_id), filters, values, now: b.registered_at }
+                // One statement: `registrations` is unique on (agent_id, contact).
+                Change::Upsert {
+                    scope: Scope::Workspace(b.workspace_id),
+                    on: &["agent_id", "contact"],
+                    values,
+                    now: b.registered_at,
+                }
             }
             Write::Remove { agent_id, workspace_id, contact } => Change::Remove {
                 scope: Scope::Workspace(workspace_id),

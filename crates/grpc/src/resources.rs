@@ -199,7 +199,8 @@ fn number_create(q: &numbers::CreateNumberRequest) -> Result<Json, Status> {
         .set("telUrl", q.tel_url.as_str())
         .text("city", &q.city)
         .text("country", &q.country)
-        .text("countryIsoCode", &q.country_iso_code);
+        .text("countryIsoCode", &q.country_iso_code)
+        .text("trunkRef", &q.trunk_ref);
     Ok(match handler(aor, app)? {
         Some(h) => body.set("ingressHandler", h),
         None => body,
@@ -214,7 +215,7 @@ fn number_update(q: &numbers::UpdateNumberRequest) -> Result<Json, Status> {
         Some(H::AppRef(a)) => (None, Some(a.as_str())),
         None => (None, None),
     };
-    let body = Body::new().text("name", &q.name);
+    let body = Body::new().text("name", &q.name).text("trunkRef", &q.trunk_ref);
     Ok(match handler(aor, app)? {
         Some(h) => body.set("ingressHandler", h),
         None => body,
@@ -238,7 +239,9 @@ fn number_view(j: &Json) -> numbers::Number {
         country_iso_code: s(j, "countryIsoCode"),
         created_at: time(j, "createdAt"),
         updated_at: time(j, "updatedAt"),
-        trunk: None,
+        trunk: j["trunk"]
+            .is_object()
+            .then(|| numbers::number::Trunk { r#ref: s(&j["trunk"], "ref"), name: s(&j["trunk"], "name") }),
         ingress_handler,
     }
 }
@@ -648,6 +651,20 @@ mod tests {
         let view =
             number_view(&json!({"ref": "n1", "ingressHandler": {"type": "APPLICATION", "ref": "app"}}));
         assert_eq!(view.ingress_handler, Some(numbers::number::IngressHandler::AppRef("app".into())));
+    }
+
+    #[test]
+    fn number_trunks_are_read_and_shown() {
+        let q =
+            numbers::CreateNumberRequest { name: "n".into(), trunk_ref: "t1".into(), ..Default::default() };
+        assert_eq!(number_create(&q).unwrap()["trunkRef"], "t1");
+        let q = numbers::UpdateNumberRequest { trunk_ref: "t2".into(), ..Default::default() };
+        assert_eq!(number_update(&q).unwrap()["trunkRef"], "t2");
+        let q = numbers::UpdateNumberRequest { name: "m".into(), ..Default::default() };
+        assert!(number_update(&q).unwrap().get("trunkRef").is_none(), "empty: unchanged");
+        let view = number_view(&json!({"ref": "n1", "trunk": {"ref": "t1", "name": "carrier"}}));
+        assert_eq!(view.trunk, Some(numbers::number::Trunk { r#ref: "t1".into(), name: "carrier".into() }));
+        assert_eq!(number_view(&json!({"ref": "n1", "trunk": null})).trunk, None);
     }
 
     #[test]

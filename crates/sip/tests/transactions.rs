@@ -401,6 +401,42 @@ fn ack_for_2xx_goes_to_the_tu() {
 }
 
 #[test]
+fn an_accepted_invite_keeps_only_what_absorbing_needs() {
+    let mut sim = Sim::udp();
+    let inv = invite("z9hG4bKa");
+    let id = send(&mut sim, inv.clone());
+    let (sid, req) = only_request(&mut sim);
+    answer(&mut sim, sid, &req, 200, "bob");
+    let ok = response_of(&sim.take_events(Side::Client), 200);
+    let dialog = Dialog::from_uac(&inv, &ok).expect("dialog");
+    let via = Via::new(Transport::Udp, HostPort::parse(CLIENT).expect("hp"), "z9hG4bKack");
+    let peer = sim.server.me;
+    sim.client.layer.ack_2xx(id, dialog.ack_for_2xx(&ok, via), peer).expect("ack");
+    sim.flush();
+    assert_eq!(acks(&sim.take_events(Side::Server)), 1);
+    assert_eq!((sim.server.layer.live(), sim.server.layer.retained()), (0, 1), "finished, retained");
+    assert_eq!(
+        sim.server.layer.respond(sim.now, sid, Response::for_request(&req, StatusCode::OK, Some("bob"))),
+        Err(TransactionError::AlreadyFinal)
+    );
+    // A retransmitted INVITE is absorbed; a CANCEL gets 200 with the tag.
+    let client = sim.client.me;
+    sim.server.layer.handle_message(sim.now, inv.into(), client);
+    let cancel = request(Method::Cancel, "z9hG4bKa");
+    sim.server.layer.handle_message(sim.now, cancel.into(), client);
+    sim.flush();
+    assert!(new_requests(&sim.take_events(Side::Server)).is_empty());
+    assert_eq!(sim.responses(Side::Server, 200, Method::Invite), 1, "no 2xx again");
+    let ok = sim.sent_by(Side::Server, |s| s.is_response(200, &Method::Cancel));
+    assert_eq!(ok.len(), 1);
+    assert_eq!(ok[0].message.head().to_tag(), Some("bob"), "the INVITE's tag");
+    // Timer L ends it, reported then as before.
+    sim.advance(secs(40));
+    assert!(sim.take_events(Side::Server).contains(&Event::Terminated { id: TxId::Server(sid) }));
+    assert!(sim.server.layer.is_empty());
+}
+
+#[test]
 fn lost_ack_gets_the_2xx_again_and_the_layer_re_acks() {
     let mut sim = Sim::udp();
     let mut dropped = false;

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -21,8 +23,15 @@ pub enum Backend {
 /// A handle on the store; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// Writes (and everything not a plain read); on SQLite one connection.
     pub(crate) pool: AnyPool,
+    /// Plain reads; on SQLite connections of their own, read-only; on
+    /// PostgreSQL the same pool as `pool`.
+    pub(crate) reader: AnyPool,
     backend: Backend,
+    /// Writes through this handle (and its clones) to the tables that say
+    /// who may do what: see [`Db::identity_writes`].
+    identity: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -56,32 +65,46 @@ impl Db {
             ));
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = match backend {
+        let (pool, reader) = match backend {
             Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-                            )
-                            .await
-                            .map(|_| ())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
+                if url.contains(":memory:") || url.contains("mode=memory") {
+                    return Err(StoreError::Config("an in-memory SQLite database is not supported".into()));
+                }
+                // SQLite takes one writer at a time: writers wait their
+                // turn in the pool's queue (fair, no polling) rather than
+                // in SQLite's busy handler, and reads never queue behind
+                // them. A connection to a local file does not go stale, so
+                // none is pinged before use (sqlx's `test_before_acquire`,
+                // a round trip to the connection's worker thread each time).
+                let pool = sqlite_pool(1, "").connect_with(options.clone()).await?;
+                let reader = sqlite_pool(8, " PRAGMA query_only = ON;").connect_with(options).await?;
+                (pool, reader)
             }
             Backend::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
-                    .await?
+                    .await?;
+                (pool.clone(), pool)
             }
         };
-        Ok(Db { pool, backend })
+        Ok(Db { pool, reader, backend, identity: Arc::default() })
+    }
+
+    /// How many writes to users, workspaces, memberships and API keys went
+    /// through this handle (or a clone) since it was opened: a cache of
+    /// who may do what is stale once this moved. Writes by another node
+    /// or process are not seen.
+    pub fn identity_writes(&self) -> u64 {
+        self.identity.load(Ordering::SeqCst)
+    }
+
+    /// Notes a committed write to `table`.
+    pub(crate) fn wrote(&self, table: &str) {
+        if matches!(table, "users" | "workspaces" | "memberships" | "api_keys") {
+            self.identity.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// The engine behind this handle.
@@ -92,5 +115,26 @@ impl Db {
     /// Closes every connection; waits for those in use to come back.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.reader.close().await;
     }
+}
+
+/// The options of a pool of up to `max` SQLite connections, each set up
+/// for WAL with `synchronous = NORMAL` (a commit is durable once the WAL
+/// is synced at a checkpoint; a power cut may lose the last commits, never
+/// corrupt the file), foreign keys and a busy timeout, plus `extra`.
+fn sqlite_pool(max: u32, extra: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(60))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                let pragmas = format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;{extra}"
+                );
+                conn.execute(pragmas.as_str()).await.map(|_| ())
+            })
+        })
 }

@@ -22,6 +22,14 @@ pub enum StoreError {
         /// The label of the resource it should name.
         target: &'static str,
     },
+    /// A text is longer than its field allows.
+    #[error("{field} is too long (at most {max} characters)")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// The most characters it takes.
+        max: usize,
+    },
     /// The record is still referenced by another and cannot be deleted.
     #[error("{resource} is still used by {referrer}")]
     InUse {

@@ -129,6 +129,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            self.wrote("users");
             Ok(())
         })
         .await

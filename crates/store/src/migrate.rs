@@ -47,6 +47,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "credentials by username",
         sql: include_str!("migrations/0006_credentials_username.sql"),
     },
+    Migration {
+        version: 7,
+        name: "agent forwarding, do-not-disturb, numbers' trunks",
+        sql: include_str!("migrations/0007_agent_forwarding.sql"),
+    },
+    Migration { version: 8, name: "SDK fields", sql: include_str!("migrations/0008_sdk_fields.sql") },
 ];
 
 /// The schema version this build expects.

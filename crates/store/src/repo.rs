@@ -14,8 +14,10 @@ use crate::{
 };
 
 mod batch;
+mod steps;
 
 pub use batch::Change;
+pub use steps::Step;
 
 /// How a record is addressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +189,7 @@ impl Db {
             let o = sql.arg(Value::Int(query.offset.min(i64::MAX as u64) as i64), Kind::Int);
             sql.text.push_str(&format!(" LIMIT {l} OFFSET {o}"));
         }
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query().fetch_all(&self.reader).await?;
         let records = rows.iter().map(|r| decode(res, r)).collect::<Result<_, _>>()?;
         Ok(Page { records, total })
     }
@@ -196,7 +198,7 @@ impl Db {
     pub async fn count(&self, res: &Resource, scope: Scope, filters: &[Filter]) -> Result<u64, StoreError> {
         let mut sql = Sql::new(format!("SELECT COUNT(*) FROM {}", res.table));
         push_where(&mut sql, res, scope, filters);
-        let n: i64 = sql.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let n: i64 = sql.query().fetch_one(&self.reader).await?.try_get(0)?;
         Ok(n.max(0) as u64)
     }
 
@@ -213,7 +215,7 @@ impl Db {
         let mut sql = Sql::new(format!("SELECT {column} AS g, COUNT(*) AS n FROM {}", res.table));
         push_where(&mut sql, res, scope, filters);
         sql.text.push_str(&format!(" GROUP BY {column} ORDER BY {column}"));
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query().fetch_all(&self.reader).await?;
         rows.iter()
             .map(|row| {
                 let v = match kind {
@@ -239,7 +241,7 @@ impl Db {
         let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
         push_where(&mut sql, res, scope, filters);
         sql.text.push_str(" ORDER BY id LIMIT 1");
-        let row = sql.query().fetch_optional(&self.pool).await?;
+        let row = sql.query().fetch_optional(&self.reader).await?;
         row.map(|r| decode(res, &r)).transpose()
     }
 
@@ -261,6 +263,7 @@ impl Db {
                 let mut tx = self.begin_write().await?;
                 let id = insert_in(&mut tx, self.backend(), res, scope, values.clone(), now).await?;
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(id)
             })
             .await?;
@@ -288,6 +291,7 @@ impl Db {
                     ids.push(id);
                 }
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(ids)
             })
             .await?;
@@ -313,6 +317,7 @@ impl Db {
                 let current = get_in(&mut tx, res, scope, key).await?;
                 update_in(&mut tx, self.backend(), res, scope, &current, &values, now).await?;
                 tx.commit().await?;
+                self.wrote(res.table);
                 Ok(current.id)
             })
             .await?;
@@ -328,6 +333,7 @@ impl Db {
             let current = get_in(&mut tx, res, scope, key).await?;
             delete_in(&mut tx, res, &current).await?;
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(current)
         })
         .await
@@ -351,6 +357,7 @@ impl Db {
                 delete_in(&mut tx, res, rec).await?;
             }
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(records.len() as u64)
         })
         .await
@@ -392,7 +399,7 @@ async fn delete_in(conn: &mut AnyConnection, res: &Resource, current: &Record) -
         }
         for link in other.links.iter().filter(|l| l.table == res.table) {
             let mut sql = Sql::new("");
-            let mut cond = link_condition(&mut sql, link, current.id);
+            let mut cond = link_condition(&mut sql, link, current);
             // A link holds an id as text, read in its own workspace: the
             // same number in another workspace names another record.
             if let (true, Some(ws)) = (other.scoped, current.workspace_id) {
@@ -475,8 +482,13 @@ async fn insert_in(
 }
 
 /// The SQL condition under which `link` points at the record `id`.
-fn link_condition(sql: &mut Sql, link: &Link, id: i64) -> String {
-    let p = sql.arg(Value::Text(id.to_string()), Kind::Text);
+fn link_condition(sql: &mut Sql, link: &Link, current: &Record) -> String {
+    if link.by_ref {
+        // Refs are UUIDs: no LIKE wildcards in them.
+        let p = sql.arg(Value::Text(format!("%\"{}\"%", current.r#ref)), Kind::Text);
+        return format!("CAST({} AS TEXT) LIKE {p}", link.field);
+    }
+    let p = sql.arg(Value::Text(current.id.to_string()), Kind::Text);
     let mut cond = format!("CAST({} AS TEXT) = {p}", link.field);
     let (when, values) = link.when;
     if !when.is_empty() {
@@ -531,6 +543,9 @@ async fn check_values(
             continue;
         }
         let Some(field) = res.field(name) else { continue };
+        if let Value::Text(text) = value {
+            field.check_len(text).map_err(|max| StoreError::TooLong { field: field.name, max })?;
+        }
         if field.unique {
             // A value unique everywhere is looked for in every workspace,
             // and the answer is the same whoever holds it.
@@ -562,7 +577,7 @@ async fn check_values(
         Some((_, v)) => v.clone(),
         None => current.map_or(Value::Null, |r| r.get(name).clone()),
     };
-    for link in res.links {
+    for link in res.links.iter().filter(|l| !l.by_ref) {
         let (when, allowed) = link.when;
         let applies = when.is_empty() || after(when).as_str().is_some_and(|v| allowed.contains(&v));
         let touched = values.iter().any(|(n, _)| *n == link.field || *n == when);

@@ -43,7 +43,19 @@ pub struct Field {
     pub cascade: bool,
     /// For integers: the smallest and largest allowed value.
     pub range: Option<(i64, i64)>,
+    /// For text: the most characters allowed, when it differs from what
+    /// [`Field::max_chars`] derives from the name.
+    pub max_len: Option<usize>,
 }
+
+/// The most characters of a name (`name`, `username`, ...).
+pub const MAX_NAME: usize = 128;
+/// The most characters of a description.
+pub const MAX_DESCRIPTION: usize = 1024;
+/// The most characters of a URL or URI.
+pub const MAX_URL: usize = 2048;
+/// The most characters of an email address (RFC 5321's path limit).
+pub const MAX_EMAIL: usize = 254;
 
 impl Field {
     const fn new(name: &'static str, kind: Kind) -> Field {
@@ -56,6 +68,7 @@ impl Field {
             hidden: false,
             cascade: false,
             range: None,
+            max_len: None,
         }
     }
     /// An integer field.
@@ -115,6 +128,50 @@ impl Field {
     pub const fn range(self, min: i64, max: i64) -> Field {
         Field { range: Some((min, max)), ..self }
     }
+    /// Limits a text to `max` characters, whatever its name.
+    pub const fn max_len(self, max: usize) -> Field {
+        Field { max_len: Some(max), ..self }
+    }
+
+    /// The most characters a text field takes: its own [`Field::max_len`],
+    /// or by its name: names ([`MAX_NAME`]), descriptions
+    /// ([`MAX_DESCRIPTION`]), URLs, URIs and addresses ([`MAX_URL`]) and emails
+    /// ([`MAX_EMAIL`]). Other texts (scripts, lists, keys) are bounded only
+    /// by the request body limit. Hidden fields hold what the server
+    /// made (hashes, sealed values) and have no limit.
+    pub fn max_chars(&self) -> Option<usize> {
+        if self.kind != Kind::Text || self.hidden {
+            return None;
+        }
+        if self.max_len.is_some() {
+            return self.max_len;
+        }
+        let n = self.name;
+        if n == "name" || n.ends_with("_name") || n == "username" || n == "realm" {
+            Some(MAX_NAME)
+        } else if n == "description" {
+            Some(MAX_DESCRIPTION)
+        } else if n == "email" {
+            Some(MAX_EMAIL)
+        } else if n.ends_with("_url")
+            || n.ends_with("_uri")
+            || n.ends_with("_addr")
+            || n == "endpoint"
+            || n == "avatar"
+        {
+            Some(MAX_URL)
+        } else {
+            None
+        }
+    }
+
+    /// Fails with the limit when `text` is longer than [`Field::max_chars`].
+    pub fn check_len(&self, text: &str) -> Result<(), usize> {
+        match self.max_chars() {
+            Some(max) if text.chars().count() > max => Err(max),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A reference whose target depends on another field: `field` holds the
@@ -131,6 +188,10 @@ pub struct Link {
     pub when: (&'static str, &'static [&'static str]),
     /// Deleting the target deletes this record too.
     pub cascade: bool,
+    /// The field is a JSON document that names targets by their `ref`
+    /// (a domain's egress policies name numbers): checked on delete only,
+    /// the writer's rules check it on write.
+    pub by_ref: bool,
 }
 
 impl Link {
@@ -141,11 +202,16 @@ impl Link {
         when_field: &'static str,
         values: &'static [&'static str],
     ) -> Link {
-        Link { field, table, when: (when_field, values), cascade: false }
+        Link { field, table, when: (when_field, values), cascade: false, by_ref: false }
     }
     /// `field`, when not empty, always names a record of `table`.
     pub const fn always(field: &'static str, table: &'static str) -> Link {
-        Link { field, table, when: ("", &[]), cascade: false }
+        Link { field, table, when: ("", &[]), cascade: false, by_ref: false }
+    }
+    /// `field`, a JSON document, names records of `table` by their refs
+    /// (as JSON strings): deleting one of them is refused.
+    pub const fn refs_in_json(field: &'static str, table: &'static str) -> Link {
+        Link { field, table, when: ("", &[]), cascade: false, by_ref: true }
     }
     /// Marks the link as deleted with its target.
     pub const fn cascade(self) -> Link {

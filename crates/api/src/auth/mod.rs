@@ -1,6 +1,7 @@
 //! Who is calling: credentials from any dialect's header, resolved to a
 //! user or API key, a workspace and a role.
 
+pub mod cache;
 pub mod flows;
 pub mod jwt;
 pub mod secret;
@@ -116,6 +117,12 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// The credential header's value as sent, which [`credential`] reads.
+fn credential_text(headers: &HeaderMap) -> Option<&str> {
+    header_str(headers, header::AUTHORIZATION.as_str())
+        .or_else(|| ["x-auth-token", "x-xtra-auth-id"].iter().find_map(|h| header_str(headers, h)))
+}
+
 fn credential(headers: &HeaderMap) -> Result<Option<Credential>, ApiError> {
     if let Some(auth) = header_str(headers, header::AUTHORIZATION.as_str()) {
         let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
@@ -156,6 +163,16 @@ impl FromRequestParts<AppState> for Caller {
         let Some(cred) = credential(&parts.headers)? else {
             return Err(ApiError::unauthenticated("missing credentials"));
         };
+        let workspace_header = header_str(&parts.headers, "accesskeyid");
+        let key = credential_text(&parts.headers).map(|c| cache::CallerCache::key(c, workspace_header));
+        let now = state.now();
+        let writes = state.db.identity_writes();
+        if let Some(caller) = key.as_ref().and_then(|k| state.callers.get(k, now, writes)) {
+            state.limiter.check(&caller.rate_key(), now)?;
+            parts.extensions.insert(caller.clone());
+            return Ok(caller);
+        }
+        let generation = state.callers.generation();
         let resolved = match resolve(state, cred).await {
             Ok(r) => r,
             Err(e) => {
@@ -164,8 +181,12 @@ impl FromRequestParts<AppState> for Caller {
                 return Err(e);
             }
         };
-        let caller = select_workspace(state, resolved, header_str(&parts.headers, "accesskeyid")).await?;
+        let until = resolved.until;
+        let caller = select_workspace(state, resolved, workspace_header).await?;
         state.limiter.check(&caller.rate_key(), state.now())?;
+        if let Some(key) = key {
+            state.callers.put(key, caller.clone(), now, until, generation, writes);
+        }
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }
@@ -179,6 +200,9 @@ struct Resolved {
     key_role: Option<Role>,
     bound_workspace: Option<i64>,
     session: Session,
+    /// When the credential stops being good by itself (its expiry), if it
+    /// does: a cached caller is not kept past it.
+    until: Option<store::Millis>,
 }
 
 fn unauthenticated() -> ApiError {
@@ -227,17 +251,21 @@ async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiErro
     use store::identity::KeyColumn;
     let now = state.now();
     let db = &state.db;
-    let from_key = |(k, role): (Record, Role), session: Session| Resolved {
+    let from_key = |(k, role): (Record, Role), session: Session, until: Option<store::Millis>| Resolved {
         bound_workspace: k.workspace_id,
         user: None,
         key_role: Some(role),
+        until: match (k.int("expires_at"), until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        },
         api_key: Some(k),
         session,
     };
     match cred {
         Credential::Basic(id, secret) => match live_api_key(state, KeyColumn::AccessKeyId, &id).await? {
             Some(found) if secret::digest_matches(&secret, found.0.text("secret_hash")) => {
-                Ok(from_key(found, Session::default()))
+                Ok(from_key(found, Session::default(), None))
             }
             _ => Err(unauthenticated()),
         },
@@ -247,6 +275,7 @@ async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiErro
                 return Err(ApiError::unauthenticated("not an access token"));
             }
             let session = Session { token_id: None, family: claims.fam.clone() };
+            let until = Some(claims.exp.saturating_mul(1000));
             match claims.kind.as_str() {
                 "user" => {
                     let key = Key::Ref(claims.sub.clone());
@@ -260,10 +289,11 @@ async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiErro
                         key_role: None,
                         bound_workspace: None,
                         session,
+                        until,
                     })
                 }
                 _ => match live_api_key(state, KeyColumn::Ref, &claims.sub).await? {
-                    Some(found) => Ok(from_key(found, session)),
+                    Some(found) => Ok(from_key(found, session, until)),
                     None => Err(unauthenticated()),
                 },
             }
@@ -280,12 +310,20 @@ async fn resolve(state: &AppState, cred: Credential) -> Result<Resolved, ApiErro
             let user_id = found.int("user_id").unwrap_or_default();
             let user =
                 db.get(&USERS, Scope::Global, &Key::Id(user_id)).await.map_err(|_| unauthenticated())?;
+            let expiry_ms = found.int("expiry").unwrap_or(0).saturating_mul(1000);
+            let until = match found.text("kind") {
+                // Just touched: good for its idle time from now.
+                "session" => Some(now.saturating_add(expiry_ms)),
+                _ if expiry_ms == 0 => None,
+                _ => Some(found.created_at.saturating_add(expiry_ms)),
+            };
             Ok(Resolved {
                 user: Some(user),
                 api_key: None,
                 key_role: None,
                 bound_workspace: found.workspace_id,
                 session: Session { token_id: Some(found.id), family: None },
+                until,
             })
         }
     }

@@ -79,6 +79,12 @@ pub async fn create(
     scope: Scope,
     values: Values,
 ) -> Result<Record, ApiError> {
+    within_quota(state, res, scope).await?;
+    Ok(state.db.insert(res, scope, values, state.now()).await?)
+}
+
+/// Fails with 429 when the workspace's quota for `res` is reached.
+pub async fn within_quota(state: &AppState, res: &Resource, scope: Scope) -> Result<(), ApiError> {
     if let Some(name) = res.quota {
         if let Some(max) = state.settings.quota(name) {
             if state.db.count(res, scope, &[]).await? >= max {
@@ -89,7 +95,7 @@ pub async fn create(
             }
         }
     }
-    Ok(state.db.insert(res, scope, values, state.now()).await?)
+    Ok(())
 }
 
 /// Changes the given fields of `rec`.
@@ -134,5 +140,5 @@ pub async fn all(
     filters: Vec<Filter>,
 ) -> Result<Vec<Record>, ApiError> {
     let query = store::Query { filters, ..store::Query::default() };
-    Ok(state.db.list(res, scope, &query).await?.records)
+    Ok(state.db.select(res, scope, &query).await?)
 }

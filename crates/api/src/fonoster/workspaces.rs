@@ -25,9 +25,19 @@ async fn view(state: &AppState, ws: &Record) -> Map<String, Json> {
     out
 }
 
-/// The workspace `ref` as the caller may see it, with the caller's role.
+/// The workspace named by `r`, its `ref` or its access key id (`WO...`).
+async fn by_ref_or_key(state: &AppState, r: &str) -> Result<Record, ApiError> {
+    if r.starts_with("WO") {
+        let found = state.db.find(&WORKSPACES, Scope::Global, &[Filter::eq("access_key_id", r)]).await?;
+        return found.ok_or_else(|| ApiError::not_found("workspace"));
+    }
+    Ok(state.db.get(&WORKSPACES, Scope::Global, &Key::Ref(r.to_owned())).await?)
+}
+
+/// The workspace `r` (its ref or access key id) as the caller may see it,
+/// with the caller's role.
 async fn visible(state: &AppState, caller: &Caller, r: &str) -> Result<(Record, Role), ApiError> {
-    let ws = state.db.get(&WORKSPACES, Scope::Global, &Key::Ref(r.to_owned())).await?;
+    let ws = by_ref_or_key(state, r).await?;
     let role = match (&caller.api_key, &caller.user) {
         (Some(k), _) if k.workspace_id == Some(ws.id) => Role::parse(k.text("role")),
         (None, Some(u)) => state

@@ -59,8 +59,14 @@ fn input_kind(field: &Field, casing: Casing) -> Json {
         Kind::Float => json!({"type": "number"}),
         Kind::Bool if lenient => json!({"enum": [true, false, 0, 1, "0", "1", "true", "false"]}),
         Kind::Bool => json!({"type": "boolean"}),
-        Kind::Text if field.required => required_text(),
-        Kind::Text => json!({"type": "string", "pattern": NO_NUL}),
+        Kind::Text => {
+            let mut schema =
+                if field.required { required_text() } else { json!({"type": "string", "pattern": NO_NUL}) };
+            if let Some(max) = field.max_chars() {
+                schema["maxLength"] = json!(max);
+            }
+            schema
+        }
         Kind::Time => json!({"anyOf": [
             {"type": "string", "format": "date-time"},
             {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?$"},
@@ -93,6 +99,10 @@ pub fn input_object(res: &Resource, names: &[&str], casing: Casing, extra: &[Pro
         let (name, schema) = input_field(f, casing);
         if create && f.required {
             required.push(json!(name));
+        }
+        if let (Kind::Ref(_), Casing::Camel) = (f.kind, casing) {
+            // Also read as `<name>Ref`, the Fonoster SDK's form.
+            props.insert(format!("{name}Ref"), nullable(required_text()));
         }
         props.insert(name, schema);
     }

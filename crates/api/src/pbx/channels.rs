@@ -208,7 +208,7 @@ async fn originate(
 }
 
 /// The plain file name at the end of `name` (no directories).
-fn file_name(name: &str) -> &str {
+pub(super) fn file_name(name: &str) -> &str {
     std::path::Path::new(name.trim()).file_name().and_then(|n| n.to_str()).unwrap_or("")
 }
 
@@ -237,7 +237,7 @@ fn playable(state: &AppState, ws: i64, args: &str) -> Result<String, ApiError> {
 
 /// Where a recording named `name` goes: a plain WAV file name, kept in
 /// the workspace's `recordings/` folder of the data directory.
-fn recording_path(state: &AppState, ws: i64, name: &str) -> Result<String, ApiError> {
+pub(super) fn recording_path(state: &AppState, ws: i64, name: &str) -> Result<String, ApiError> {
     let base = file_name(name);
     if base.is_empty() {
         return Err(ApiError::field("file_name", "is required"));

@@ -41,19 +41,11 @@ pub fn address(text: &str) -> Result<(), String> {
     })
 }
 
-/// The host and port of an address, without scheme, user or parameters:
-/// what a SIP URI to it needs.
-pub fn host_of(address: &str) -> &str {
-    let lower_has = |s: &str| address.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s));
-    let rest = if lower_has("sips:") {
-        &address[5..]
-    } else if lower_has("sip:") {
-        &address[4..]
-    } else {
-        address
-    };
-    let rest = rest.split([';', '?']).next().unwrap_or(rest);
-    rest.rsplit_once('@').map_or(rest, |(_, h)| h)
+/// The host and port of an address, without scheme, user or parameters
+/// (IPv6 in brackets): what a SIP URI to it needs; empty when it is not
+/// an address. Read by the shared parser (`engine::router::address`).
+pub fn host_of(address: &str) -> String {
+    engine::router::address::SipAddress::parse(address.trim()).map(|a| a.host_port()).unwrap_or_default()
 }
 
 /// A phone number: digits, with an optional leading `+` (the shared
@@ -167,6 +159,9 @@ mod tests {
         }
         assert_eq!(host_of("sip:u@1.2.3.4:5060;transport=udp"), "1.2.3.4:5060");
         assert_eq!(host_of("1.2.3.4"), "1.2.3.4");
+        assert_eq!(host_of("2001:db8::1"), "[2001:db8::1]");
+        assert_eq!(host_of("sips:Carrier.Example.com:5061"), "carrier.example.com:5061");
+        assert_eq!(host_of("not an address"), "");
     }
 
     #[test]

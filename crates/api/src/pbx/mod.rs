@@ -3,6 +3,7 @@
 mod channels;
 mod check;
 mod checked;
+mod conferences;
 mod import;
 mod lists;
 mod menus;
@@ -34,6 +35,7 @@ pub fn routes() -> Api {
         .merge(menus::routes())
         .merge(lists::routes())
         .merge(trunking::routes())
+        .merge(conferences::routes())
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ use store::{Key, Query, Record, Scope, Value, Values};
 
 use super::capabilities;
 use super::keys;
+use super::links;
 use crate::auth::{Caller, Role};
 use crate::crud;
 use crate::error::{ApiError, FieldError};
@@ -115,7 +116,9 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, axum::Json(Json::Object(out))))
 }
 
-/// Vonage paging: `page_size` (1 to 100, default 10) and `page` (from 1).
+/// Vonage paging: `page_size` and `page` (from 1). Vonage documents the
+/// default page size (10) but no bound; we take at most 100, as its own
+/// clients ask for at most that many.
 #[derive(Debug, Deserialize)]
 pub(super) struct Paging {
     page_size: Option<u64>,
@@ -145,6 +148,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, Params(p
         "total_items": result.total,
         "total_pages": result.total.div_ceil(size),
         "_embedded": {"applications": apps},
+        "_links": links::page_links("/v2/applications", page, size, result.total),
     })))
 }
 
@@ -205,5 +209,10 @@ pub(super) fn created_schema() -> Json {
 
 /// One HAL page of applications.
 pub(super) fn page_schema() -> Json {
-    crate::openapi::schema::page(crate::dialect::Dialect::Vonage, schema())
+    let mut page = crate::openapi::schema::page(crate::dialect::Dialect::Vonage, schema());
+    page["properties"]["_links"] = links::schema();
+    if let Some(required) = page["required"].as_array_mut() {
+        required.push(json!("_links"));
+    }
+    page
 }

@@ -4,6 +4,7 @@
 mod applications;
 mod capabilities;
 mod keys;
+mod links;
 
 use crate::routes::{Api, Body, Reply};
 

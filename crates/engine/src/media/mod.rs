@@ -63,7 +63,7 @@ pub mod stream;
 mod decode;
 mod dtmf_out;
 mod handle;
-mod recording;
+pub(crate) mod recording;
 pub(crate) mod session;
 mod tap;
 

@@ -101,6 +101,15 @@ impl SipAddress {
         })
     }
 
+    /// `host[:port]` as a SIP URI writes it (IPv6 in brackets), without
+    /// scheme, user or parameters.
+    pub fn host_port(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host),
+            None => self.host.to_string(),
+        }
+    }
+
     /// The IP address of the host, when it is one.
     pub fn ip(&self) -> Option<IpAddr> {
         match self.host {

@@ -14,7 +14,9 @@
 pub mod address;
 mod cache;
 mod classify;
+pub mod features;
 mod plan;
+pub mod policies;
 mod prefix;
 mod route;
 pub mod select;
@@ -38,3 +40,5 @@ pub use trunks::pick_members;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_features;

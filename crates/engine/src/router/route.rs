@@ -19,19 +19,135 @@ fn reject(status: u16, cause: &'static str, reason: String, route_id: Option<i64
 /// are read in the snapshot's time zone):
 ///
 /// 1. past [`MAX_HOPS`]: 483;
-/// 2. a number (DID, hotline) equal to the callee with an application,
+/// 2. an agent (or a route test) dialling an enabled feature code:
+///    [`Plan::Feature`];
+/// 3. a number (DID, hotline) equal to the callee with an application,
 ///    agent or extensions decides;
-/// 3. else the route of the caller's context ([`Snapshot::choose`]), or
+/// 4. an agent of a domain with egress policies dialling a number that is
+///    not an extension: the first policy whose rule matches sends the call
+///    out through its number's trunk, as that number;
+/// 5. else the route of the caller's context ([`Snapshot::choose`]);
+///    none: an agent's call to another agent's extension rings it, else
 ///    404;
-/// 4. its black/white list (403), its time windows and work-time template
+/// 6. its black/white list (403), its time windows and work-time template
 ///    (the destination while one holds), `dnc`/`sdnc`, its params;
-/// 5. the destination, resolved to a [`Target`], or 410 when the record it
-///    names is gone.
+/// 7. the destination, resolved to a [`Target`], or 410 when the record it
+///    names is gone;
+/// 8. a single agent target's forwarding: always (the forward number is
+///    routed instead, as that agent dialling it), do-not-disturb (486, or
+///    its busy forward), else the busy and no-answer forwards in the plan.
 pub fn route(snap: &Snapshot, call: &Inbound, now: Millis) -> Plan {
+    decide(snap, call, now, true)
+}
+
+/// [`route`], with feature codes looked for or not (a forward number is
+/// never a feature).
+fn decide(snap: &Snapshot, call: &Inbound, now: Millis, features: bool) -> Plan {
     if call.hops >= MAX_HOPS {
         let reason = format!("call to {} routed {} times: a loop?", call.callee, call.hops);
         return reject(483, "EXCHANGE_ROUTING_ERROR", reason, None);
     }
+    if features && matches!(call.source, Source::Agent(_) | Source::Test) {
+        if let Some(feature) = snap.feature(&call.callee) {
+            return Plan::Feature(feature);
+        }
+    }
+    let plan = destination(snap, call, now);
+    forward(snap, plan, now)
+}
+
+/// A plan that connects `call` to `target` as dialled, with no route.
+fn plain(call: &Inbound, target: Target) -> Routed {
+    Routed {
+        route_id: None,
+        number_id: None,
+        window_id: None,
+        target,
+        body: String::new(),
+        callee: call.callee.clone(),
+        caller: call.caller.clone(),
+        caller_name: call.caller_name.clone(),
+        record: false,
+        proxy_media: true,
+        codecs: Vec::new(),
+        ring_timeout: None,
+        headers: Vec::new(),
+        hops: call.hops + 1,
+        forward_busy: None,
+        forward_no_answer: None,
+    }
+}
+
+/// Step 8: what a single agent target's forwarding and do-not-disturb
+/// make of `plan`.
+fn forward(snap: &Snapshot, plan: Plan, now: Millis) -> Plan {
+    let Plan::Route(mut routed) = plan else { return plan };
+    let Target::Agent { agent_id, .. } = routed.target else { return Plan::Route(routed) };
+    let Some(agent) = snap.agent(agent_id) else { return Plan::Route(routed) };
+    let again = |number: &str| {
+        let call = Inbound {
+            source: Source::Agent(agent.id),
+            context: agent.context.clone(),
+            caller: routed.caller.clone(),
+            caller_name: routed.caller_name.clone(),
+            callee: number.to_owned(),
+            hops: routed.hops,
+        };
+        decide(snap, &call, now, false)
+    };
+    if let Some(number) = &agent.forward_always {
+        return again(number);
+    }
+    if agent.dnd {
+        return match &agent.forward_busy {
+            Some(number) => again(number),
+            None => {
+                let reason = format!("agent {} ({}) is on do-not-disturb", agent.username, agent.id);
+                reject(486, "USER_BUSY", reason, routed.route_id)
+            }
+        };
+    }
+    routed.forward_busy = agent.forward_busy.clone();
+    routed.forward_no_answer = agent.forward_no_answer.clone();
+    Plan::Route(routed)
+}
+
+/// Step 4: the egress policy an agent's call follows, if one matches.
+fn egress(snap: &Snapshot, agent_id: i64, call: &Inbound) -> Option<Plan> {
+    let domain = snap.agent(agent_id)?.domain_id?;
+    if snap.agent_by_extension(&call.callee).is_some() {
+        return None;
+    }
+    let policy = snap.policies(domain).iter().find(|p| p.regex.is_match(&call.callee))?;
+    let what = format!("egress policy '{}' of domain {domain}", policy.rule);
+    let Some(number) = &policy.number else {
+        let reason = format!("{what} names number '{}', which no longer exists", policy.number_ref);
+        return Some(reject(410, "NUMBER_CHANGED", reason, None));
+    };
+    let trunk = match number.trunk_id.map(|t| (t, snap.trunk(t))) {
+        None => {
+            let reason = format!("{what}: number {} has no trunk", number.line_number);
+            return Some(reject(503, "NORMAL_TEMPORARY_FAILURE", reason, None));
+        }
+        Some((t, None)) => {
+            let reason = format!("{what}: trunk {t} of number {} no longer exists", number.line_number);
+            return Some(reject(410, "NUMBER_CHANGED", reason, None));
+        }
+        Some((_, Some(t))) if !t.enabled => {
+            let reason = format!("{what}: trunk {} is disabled", t.id);
+            return Some(reject(503, "NORMAL_TEMPORARY_FAILURE", reason, None));
+        }
+        Some((_, Some(t))) => t,
+    };
+    let mut routed =
+        plain(call, Target::Trunk { trunk_id: trunk.id, remote_addr: trunk.remote_addr.clone() });
+    routed.caller = number.line_number.clone();
+    routed.codecs = trunk.codecs.clone();
+    Some(Plan::Route(Box::new(routed)))
+}
+
+/// Steps 3 to 7.
+fn destination(snap: &Snapshot, call: &Inbound, now: Millis) -> Plan {
     if let Some(number) = snap.number(&call.callee) {
         let target = if let Some(app) = number.application_id {
             Some(if snap.applications.contains(&app) {
@@ -55,24 +171,7 @@ pub fn route(snap: &Snapshot, call: &Inbound, now: Millis) -> Plan {
         };
         match target {
             Some(Ok(target)) => {
-                return Plan::Route(Box::new(Routed {
-                    route_id: None,
-                    number_id: Some(number.id),
-                    window_id: None,
-                    target,
-                    body: String::new(),
-                    callee: call.callee.clone(),
-                    caller: call.caller.clone(),
-                    caller_name: call.caller_name.clone(),
-                    record: false,
-                    proxy_media: true,
-                    codecs: Vec::new(),
-                    ring_timeout: None,
-                    headers: Vec::new(),
-                    hops: call.hops + 1,
-                    forward_busy: None,
-                    forward_no_answer: None,
-                }))
+                return Plan::Route(Box::new(Routed { number_id: Some(number.id), ..plain(call, target) }))
             }
             Some(Err(what)) => {
                 let reason = format!("number {} answers to {what}, which no longer exists", call.callee);
@@ -81,7 +180,18 @@ pub fn route(snap: &Snapshot, call: &Inbound, now: Millis) -> Plan {
             None => {}
         }
     }
+    if let Source::Agent(agent) = call.source {
+        if let Some(plan) = egress(snap, agent, call) {
+            return plan;
+        }
+    }
     let Some(route) = snap.choose(&call.context, &call.callee) else {
+        // An agent dialling another agent's extension that no route of its
+        // context takes rings that agent.
+        if let (Source::Agent(_), Some(agent)) = (&call.source, snap.agent_by_extension(&call.callee)) {
+            let target = Target::Agent { agent_id: agent.id, extension: agent.username.clone() };
+            return Plan::Route(Box::new(plain(call, target)));
+        }
         let reason = format!("no route for {} in {}", call.callee, call.context);
         return reject(404, "NO_ROUTE_DESTINATION", reason, None);
     };

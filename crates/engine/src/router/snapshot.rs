@@ -11,6 +11,9 @@ use store::schema::*;
 use store::{Db, Query, Record, Resource, Scope, StoreError};
 
 use super::address::SipAddress;
+use super::features::Features;
+use super::plan::Feature;
+use super::policies::Policy;
 use super::prefix::{PrefixMap, PrefixSet};
 use super::translate::{Rewrite, Table};
 use crate::recurrence::Recurrence;
@@ -60,6 +63,10 @@ pub struct Tables {
     pub ivrs: Vec<Record>,
     /// `blocks`.
     pub blocks: Vec<Record>,
+    /// `func_codes` (feature codes).
+    pub func_codes: Vec<Record>,
+    /// `domains` (their egress policies).
+    pub domains: Vec<Record>,
 }
 
 impl Tables {
@@ -91,6 +98,8 @@ impl Tables {
             applications: all(&APPLICATIONS).await?,
             ivrs: all(&IVRS).await?,
             blocks: all(&BLOCKS).await?,
+            func_codes: all(&FUNC_CODES).await?,
+            domains: all(&DOMAINS).await?,
         })
     }
 }
@@ -189,6 +198,16 @@ pub struct Agent {
     pub context: String,
     /// Whether it may take calls (`enabled` not 0).
     pub enabled: bool,
+    /// Its domain (Fonoster), whose egress policies its calls follow.
+    pub domain_id: Option<i64>,
+    /// Call forwarding unconditional: where every call to it goes.
+    pub forward_always: Option<String>,
+    /// Where calls go when it is busy (or on do-not-disturb).
+    pub forward_busy: Option<String>,
+    /// Where calls go when it does not answer in time.
+    pub forward_no_answer: Option<String>,
+    /// Do-not-disturb: calls to it are refused busy (or forwarded on busy).
+    pub dnd: bool,
 }
 
 /// A black (0) or white (1) list.
@@ -316,6 +335,10 @@ pub struct Snapshot {
     pub(crate) applications: HashSet<i64>,
     pub(crate) ivrs: HashSet<i64>,
     pub(crate) blocks: HashSet<i64>,
+    /// The feature codes in effect.
+    pub(crate) features: Features,
+    /// Egress policies by domain.
+    pub(crate) policies: HashMap<i64, Vec<Policy>>,
     /// Trunks by source address: the port, when their address names one.
     pub(crate) trunk_addrs: HashMap<IpAddr, Vec<(Option<u16>, i64)>>,
     /// Trunks that accept sources by ACL.
@@ -332,6 +355,11 @@ pub(crate) fn flag(rec: &Record, name: &str, default: bool) -> bool {
         store::Value::Text(t) => matches!(t.trim(), "1" | "true" | "t" | "yes"),
         _ => default,
     }
+}
+
+/// A forwarding number column: trimmed, `None` when empty.
+fn forward(rec: &Record, name: &str) -> Option<String> {
+    Some(rec.text(name).trim()).filter(|n| !n.is_empty()).map(str::to_owned)
 }
 
 fn id_of(text: &str) -> Option<i64> {
@@ -541,6 +569,11 @@ impl Snapshot {
                     name: a.text("name").to_owned(),
                     context: context.to_owned(),
                     enabled: flag(a, "enabled", true),
+                    domain_id: a.int("domain_id"),
+                    forward_always: forward(a, "forward_always"),
+                    forward_busy: forward(a, "forward_busy"),
+                    forward_no_answer: forward(a, "forward_no_answer"),
+                    dnd: flag(a, "dnd", false),
                 };
                 (a.id, agent)
             })
@@ -657,6 +690,7 @@ impl Snapshot {
                 .or_default()
                 .push(Dod { line_number: d.text("line_number").to_owned(), gateway_id });
         }
+        let policies = super::policies::build(&tables.domains, &tables.numbers, &mut skipped);
         let ids = |recs: &[Record]| recs.iter().map(|r| r.id).collect::<HashSet<i64>>();
 
         Snapshot {
@@ -677,6 +711,8 @@ impl Snapshot {
             applications: ids(&tables.applications),
             ivrs: ids(&tables.ivrs),
             blocks: ids(&tables.blocks),
+            features: Features::build(&tables.func_codes),
+            policies,
             trunk_addrs,
             acl_trunks,
             skipped,
@@ -736,6 +772,17 @@ impl Snapshot {
     /// The trunk group a route code selects.
     pub fn route_code(&self, code: &str) -> Option<&Group> {
         self.route_codes.get(code).and_then(|id| self.groups.get(id))
+    }
+
+    /// The feature a dialled number invokes, if it starts with (or is) an
+    /// enabled feature code.
+    pub fn feature(&self, dialled: &str) -> Option<Feature> {
+        self.features.feature(dialled)
+    }
+
+    /// The egress policies of domain `domain_id`, in order.
+    pub fn policies(&self, domain_id: i64) -> &[Policy] {
+        self.policies.get(&domain_id).map_or(&[], Vec::as_slice)
     }
 
     /// How many routes it holds (enabled ones).

@@ -5,7 +5,7 @@ use store::{Record, Value};
 
 use super::*;
 
-fn rec(id: i64, fields: &[(&'static str, Value)]) -> Record {
+pub(super) fn rec(id: i64, fields: &[(&'static str, Value)]) -> Record {
     let mut r = Record {
         id,
         r#ref: format!("ref-{id}"),
@@ -20,15 +20,15 @@ fn rec(id: i64, fields: &[(&'static str, Value)]) -> Record {
     r
 }
 
-fn t(v: &str) -> Value {
+pub(super) fn t(v: &str) -> Value {
     Value::from(v)
 }
 
-fn i(v: i64) -> Value {
+pub(super) fn i(v: i64) -> Value {
     Value::Int(v)
 }
 
-fn route_rec(id: i64, prefix: &str, max: i64, dest_type: &str, dest_uuid: &str) -> Record {
+pub(super) fn route_rec(id: i64, prefix: &str, max: i64, dest_type: &str, dest_uuid: &str) -> Record {
     rec(
         id,
         &[
@@ -43,11 +43,11 @@ fn route_rec(id: i64, prefix: &str, max: i64, dest_type: &str, dest_uuid: &str) 
 }
 
 /// Monday 2024-01-01 10:00:00 UTC.
-const MONDAY_10H: i64 = 1_704_103_200_000;
+pub(super) const MONDAY_10H: i64 = 1_704_103_200_000;
 /// Monday 2024-01-01 20:00:00 UTC.
 const MONDAY_20H: i64 = MONDAY_10H + 10 * 3_600_000;
 
-fn base() -> Tables {
+pub(super) fn base() -> Tables {
     Tables {
         contexts: vec![rec(1, &[("key", t("context-1"))]), rec(2, &[("key", t("context-2"))])],
         agents: vec![
@@ -65,22 +65,22 @@ fn base() -> Tables {
     }
 }
 
-fn snap(tables: &Tables) -> Snapshot {
+pub(super) fn snap(tables: &Tables) -> Snapshot {
     Snapshot::build(1, tables, TimeZone::UTC)
 }
 
-fn call(callee: &str) -> Inbound {
+pub(super) fn call(callee: &str) -> Inbound {
     Inbound::new(Source::Agent(1), "context-1", "1001", callee)
 }
 
-fn routed(plan: Plan) -> Routed {
+pub(super) fn routed(plan: Plan) -> Routed {
     match plan {
         Plan::Route(r) => *r,
         other => panic!("not routed: {other:?}"),
     }
 }
 
-fn rejected(plan: Plan) -> Reject {
+pub(super) fn rejected(plan: Plan) -> Reject {
     match plan {
         Plan::Reject(r) => r,
         other => panic!("not rejected: {other:?}"),

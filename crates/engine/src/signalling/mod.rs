@@ -121,6 +121,8 @@ pub struct Switch {
     pub routing: Arc<crate::router::SnapshotCache>,
     /// Opens stored secrets (trunks' inbound credentials).
     pub sealer: Arc<Sealer>,
+    /// Calls out through gateways and trunks (round-robin counters).
+    pub egress: crate::egress::Egress,
     /// What calls running a program share (webhook client, signing
     /// secrets, speech engines, audio cache).
     pub apps: Arc<crate::calls::call::Apps>,
@@ -233,6 +235,7 @@ pub async fn start(
     let switch = Arc::new(Switch {
         apps,
         accounts: Accounts::new(db.clone(), sealer.clone(), Duration::from_secs(30)),
+        egress: crate::egress::Egress::new(db.clone(), sealer.clone()),
         sealer,
         routing,
         db,

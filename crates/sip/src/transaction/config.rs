@@ -42,12 +42,20 @@ pub struct Config {
     /// a flood of requests with huge heads cannot make the layer keep
     /// gigabytes of responses for timer J.
     pub max_server_bytes: usize,
+    /// Most bytes that finished server transactions may hold while they
+    /// absorb retransmissions (timer J, L, or I): each keeps only its key,
+    /// its peer and its last response (see the module docs). Past it the
+    /// oldest are forgotten first, so under a burst retransmissions are
+    /// absorbed for less than 64*T1 instead of new requests being refused.
+    /// They do not count against [`Config::max_transactions`].
+    pub max_retained_bytes: usize,
 }
 
 impl Default for Config {
     /// T1 500 ms, T2 4 s, T4 5 s, 100 Trying after 200 ms, 2xx
-    /// retransmitted by the layer, at most 100 000 transactions and 64 MiB
-    /// held for server transactions' responses.
+    /// retransmitted by the layer, at most 100 000 live transactions,
+    /// 64 MiB held for live server transactions' responses and 128 MiB for
+    /// finished ones.
     fn default() -> Config {
         Config {
             t1: Duration::from_millis(500),
@@ -57,6 +65,7 @@ impl Default for Config {
             retransmit_2xx: true,
             max_transactions: 100_000,
             max_server_bytes: 64 << 20,
+            max_retained_bytes: 128 << 20,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! queues, with the polling half of the API. Inputs live in `incoming.rs`
 //! (from the network) and `outgoing.rs` (from the TU).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use super::client_invite::{self, ClientInvite};
@@ -37,6 +37,46 @@ pub struct Transactions {
     pub(super) out: Outbox,
     /// The estimated bytes held by live server transactions.
     pub(super) server_bytes: usize,
+    /// Finished server transactions that absorb retransmissions.
+    pub(super) retained: HashMap<ServerTxId, Retained>,
+    /// Their ids, oldest first (ids already gone are skipped).
+    retained_order: VecDeque<ServerTxId>,
+    /// The estimated bytes they hold.
+    retained_bytes: usize,
+}
+
+/// A server transaction that has made its last decision and only absorbs
+/// retransmissions until its end: no state machine, no request, only what
+/// that needs.
+#[derive(Debug)]
+pub(super) struct Retained {
+    pub(super) key: ServerKey,
+    pub(super) peer: Peer,
+    /// What a retransmitted request gets again (non-INVITE); INVITE
+    /// retransmissions are absorbed silently.
+    pub(super) last: Option<Box<[u8]>>,
+    pub(super) kind: Absorbing,
+    /// When it ends (timer J, L or I).
+    pub(super) until: Instant,
+    /// A CANCEL the layer answered itself: its end is not reported.
+    pub(super) internal: bool,
+    /// What it counts against [`Config::max_retained_bytes`].
+    bytes: usize,
+}
+
+/// What kind of finished transaction a [`Retained`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Absorbing {
+    /// A non-INVITE: retransmissions get the final response again.
+    NonInvite,
+    /// An INVITE: a CANCEL for it gets 200 with this To tag.
+    Invite {
+        /// The To tag of its final response.
+        tag: Option<Box<str>>,
+        /// The ACK of its non-2xx final came (Confirmed): later ACKs are
+        /// absorbed. Otherwise (Accepted) ACKs go to the TU.
+        confirmed: bool,
+    },
 }
 
 /// A client transaction of either kind.
@@ -129,6 +169,9 @@ impl Transactions {
             timers: TimerQueue::default(),
             out: Outbox::default(),
             server_bytes: 0,
+            retained: HashMap::new(),
+            retained_order: VecDeque::new(),
+            retained_bytes: 0,
         }
     }
 
@@ -176,6 +219,10 @@ impl Transactions {
                     self.after_client(id, step);
                 }
                 TxId::Server(id) => {
+                    if self.retained.get(&id).is_some_and(|r| r.until == at) {
+                        self.remove_retained(id);
+                        continue;
+                    }
                     let Some(e) = self.servers.get_mut(&id).filter(|e| e.scheduled == Some(at)) else {
                         continue;
                     };
@@ -196,14 +243,31 @@ impl Transactions {
         self.server_bytes
     }
 
-    /// Number of live transactions, client and server.
+    /// Number of transactions, client and server, finished server ones
+    /// that still absorb retransmissions included.
     pub fn len(&self) -> usize {
+        self.live() + self.retained.len()
+    }
+
+    /// True when no transaction is left, not even a finished one.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of live transactions (what [`Config::max_transactions`]
+    /// limits): client transactions and server ones not yet finished.
+    pub fn live(&self) -> usize {
         self.clients.len() + self.servers.len()
     }
 
-    /// True when no transaction is live.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Number of finished server transactions that absorb retransmissions.
+    pub fn retained(&self) -> usize {
+        self.retained.len()
+    }
+
+    /// Estimated bytes they hold (see [`Config::max_retained_bytes`]).
+    pub fn retained_bytes(&self) -> usize {
+        self.retained_bytes
     }
 
     /// Queued deadlines, stale ones included (for tests of boundedness).
@@ -246,6 +310,17 @@ impl Transactions {
             return;
         }
         let Some(e) = self.servers.get_mut(&id) else { return };
+        let finished = match &mut e.tx {
+            Server::NonInvite(t) => t.finished().map(|(last, until)| (last, Absorbing::NonInvite, until)),
+            Server::Invite(t) => t.finished(&self.config).map(|(until, confirmed)| {
+                let tag = t.local_tag().map(Box::from);
+                (None, Absorbing::Invite { tag, confirmed }, until)
+            }),
+        };
+        if let Some((last, kind, until)) = finished {
+            self.retain(id, last, kind, until);
+            return;
+        }
         let deadline = e.tx.deadline();
         if deadline != e.scheduled {
             e.scheduled = deadline;
@@ -256,12 +331,69 @@ impl Transactions {
         self.purge_timers();
     }
 
+    /// Replaces live server transaction `id` by what absorbing
+    /// retransmissions needs until `until`; forgets the oldest finished
+    /// ones past [`Config::max_retained_bytes`].
+    fn retain(&mut self, id: ServerTxId, last: Option<Vec<u8>>, kind: Absorbing, until: Instant) {
+        let Some(e) = self.servers.remove(&id) else { return };
+        self.server_bytes = self.server_bytes.saturating_sub(e.weight);
+        if let Some(k) = &e.ack_key {
+            if self.acks.get(k) == Some(&id) {
+                self.acks.remove(k);
+            }
+        }
+        let last = last.map(Vec::into_boxed_slice);
+        let tag_len = match &kind {
+            Absorbing::Invite { tag: Some(t), .. } => t.len(),
+            _ => 0,
+        };
+        // The entry, its key's text, the response, and about as much again
+        // for the maps and the queues that index it.
+        let bytes = 2 * std::mem::size_of::<Retained>()
+            + e.key.heap_len()
+            + last.as_ref().map_or(0, |l| l.len())
+            + tag_len;
+        if e.scheduled != Some(until) {
+            self.timers.push(until, TxId::Server(id));
+        }
+        self.retained_bytes += bytes;
+        self.retained.insert(
+            id,
+            Retained { key: e.key, peer: e.tx.peer(), last, kind, until, internal: e.internal, bytes },
+        );
+        self.retained_order.push_back(id);
+        while self.retained_bytes > self.config.max_retained_bytes {
+            let Some(oldest) = self.retained_order.pop_front() else { break };
+            self.remove_retained(oldest);
+        }
+        while self.retained_order.front().is_some_and(|id| !self.retained.contains_key(id)) {
+            self.retained_order.pop_front();
+        }
+        self.purge_timers();
+    }
+
+    /// Ends a finished server transaction.
+    pub(super) fn remove_retained(&mut self, id: ServerTxId) {
+        let Some(r) = self.retained.remove(&id) else { return };
+        self.retained_bytes = self.retained_bytes.saturating_sub(r.bytes);
+        if self.server_keys.get(&r.key) == Some(&id) {
+            self.server_keys.remove(&r.key);
+        }
+        if !r.internal {
+            self.out.event(Event::Terminated { id: TxId::Server(id) });
+        }
+        self.purge_timers();
+    }
+
     /// Pops stale entries off the top of the timer queue.
     fn purge_timers(&mut self) {
         while let Some((at, id)) = self.timers.peek() {
             let live = match id {
                 TxId::Client(c) => self.clients.get(&c).is_some_and(|e| e.scheduled == Some(at)),
-                TxId::Server(s) => self.servers.get(&s).is_some_and(|e| e.scheduled == Some(at)),
+                TxId::Server(s) => {
+                    self.servers.get(&s).is_some_and(|e| e.scheduled == Some(at))
+                        || self.retained.get(&s).is_some_and(|r| r.until == at)
+                }
             };
             if live {
                 return;

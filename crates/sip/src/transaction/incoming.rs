@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::client_invite;
-use super::driver::{Client, ClientEntry, Server, ServerEntry, Transactions};
+use super::driver::{Absorbing, Client, ClientEntry, Server, ServerEntry, Transactions};
 use super::event::{Event, ServerTxId};
 use super::key::{AckKey, ClientKey, ServerKey};
 use super::peer::Peer;
@@ -45,6 +45,10 @@ impl Transactions {
                     Server::Invite(t) => t.on_retransmission(&mut self.out),
                     Server::NonInvite(t) => t.on_retransmission(&mut self.out),
                 }
+            } else if let Some(r) = self.retained.get(&id) {
+                if let Some(last) = &r.last {
+                    self.out.send(r.peer, last);
+                }
             }
             self.after_server(id, Step::Continue);
             return;
@@ -56,7 +60,7 @@ impl Transactions {
         }
         let weight = request.head.echoed_len() + 1024;
         let full = self.server_bytes.saturating_add(weight) > self.config.max_server_bytes;
-        if self.len() >= self.config.max_transactions || full {
+        if self.live() >= self.config.max_transactions || full {
             let busy = Response::for_request(&request, StatusCode::SERVICE_UNAVAILABLE, None);
             self.out.send(peer, &busy.to_bytes());
             return;
@@ -83,6 +87,14 @@ impl Transactions {
     /// stopping the retransmission of that 2xx.
     fn handle_ack(&mut self, now: Instant, key: ServerKey, ack: Request, peer: Peer) {
         if let Some(&id) = self.server_keys.get(&key) {
+            match self.retained.get(&id).map(|r| &r.kind) {
+                Some(Absorbing::Invite { confirmed: true, .. }) => return,
+                Some(Absorbing::Invite { confirmed: false, .. }) => {
+                    self.out.event(Event::Ack { request: ack, peer });
+                    return;
+                }
+                _ => {}
+            }
             if let Some(e) = self.servers.get_mut(&id) {
                 if let Server::Invite(t) = &mut e.tx {
                     let (step, for_tu) = t.on_ack(now, &self.config);
@@ -115,16 +127,19 @@ impl Transactions {
     /// when it matches none (RFC 3261 9.2).
     fn handle_cancel(&mut self, now: Instant, key: ServerKey, cancel: Request, peer: Peer) {
         let invite_id = ServerKey::invite_of_cancel(&cancel).and_then(|k| self.server_keys.get(&k)).copied();
+        // The INVITE's To tag, and whether it still waits for a final.
         let invite = invite_id.and_then(|id| match self.servers.get(&id).map(|e| &e.tx) {
-            Some(Server::Invite(t)) => Some((id, t)),
-            _ => None,
+            Some(Server::Invite(t)) => Some((
+                t.local_tag().map(str::to_owned),
+                (t.state() == server_invite::State::Proceeding).then_some(id),
+            )),
+            _ => match self.retained.get(&id).map(|r| &r.kind) {
+                Some(Absorbing::Invite { tag, .. }) => Some((tag.as_deref().map(str::to_owned), None)),
+                _ => None,
+            },
         });
         let (status, tag, cancels) = match invite {
-            Some((id, t)) => (
-                StatusCode::OK,
-                t.local_tag().map_or_else(|| derived_tag(&cancel), str::to_owned),
-                (t.state() == server_invite::State::Proceeding).then_some(id),
-            ),
+            Some((tag, cancels)) => (StatusCode::OK, tag.unwrap_or_else(|| derived_tag(&cancel)), cancels),
             None => (StatusCode::CALL_DOES_NOT_EXIST, derived_tag(&cancel), None),
         };
         let response = Response::for_request(&cancel, status, Some(&tag));

@@ -32,6 +32,11 @@ impl ServerKey {
         ServerKey::with_method(cancel, Method::Invite)
     }
 
+    /// The bytes its text holds.
+    pub(super) fn heap_len(&self) -> usize {
+        self.branch.capacity() + self.sent_by.capacity()
+    }
+
     fn with_method(request: &Request, method: Method) -> Option<ServerKey> {
         let via = request.head.top_via()?;
         let branch = if via.has_rfc3261_branch() {

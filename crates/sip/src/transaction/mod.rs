@@ -58,7 +58,17 @@
 //!   them.
 //! - **Reliable transports** (TCP, TLS): no retransmissions; timers D, I,
 //!   J and K are zero, so those transactions end with their last message.
-//! - **Limits**: at most [`Config::max_transactions`], and server
+//! - **Finished server transactions**: once a server transaction has
+//!   nothing left to do but absorb retransmissions (a non-INVITE's final
+//!   sent over UDP, until timer J; an INVITE's 2xx ACKed, until timer L,
+//!   when the layer retransmits 2xx; an INVITE's non-2xx ACKed, until
+//!   timer I), it is replaced by its key, its peer, the last response of a
+//!   non-INVITE and the To tag of an INVITE. It ends and is reported ended
+//!   ([`Event::Terminated`]) when it did before; [`Transactions::respond`]
+//!   on it is [`TransactionError::AlreadyFinal`]. Finished transactions do
+//!   not count against the live limits below but against
+//!   [`Config::max_retained_bytes`], past which the oldest are forgotten.
+//! - **Limits**: at most [`Config::max_transactions`] live, and server
 //!   transactions holding at most [`Config::max_server_bytes`] (estimated
 //!   from the headers their responses echo); beyond either, requests
 //!   (CANCEL excepted) are answered 503 statelessly. The TU must answer every request it is

@@ -35,7 +35,7 @@ impl Transactions {
         if self.client_keys.contains_key(&key) {
             return Err(TransactionError::DuplicateBranch);
         }
-        if self.len() >= self.config.max_transactions {
+        if self.live() >= self.config.max_transactions {
             return Err(TransactionError::TooManyTransactions);
         }
         let id = self.next_client_id();
@@ -64,6 +64,10 @@ impl Transactions {
         id: ServerTxId,
         response: Response,
     ) -> Result<(), TransactionError> {
+        if self.retained.get(&id).is_some_and(|r| !r.internal) {
+            // Finished: only retransmissions are absorbed now.
+            return Err(TransactionError::AlreadyFinal);
+        }
         let e =
             self.servers.get_mut(&id).filter(|e| !e.internal).ok_or(TransactionError::UnknownTransaction)?;
         let is_invite = matches!(e.tx, Server::Invite(_));
@@ -157,6 +161,7 @@ impl Transactions {
             .filter(|(_, e)| e.tx.peer() == peer)
             .map(|(id, _)| TxId::Client(*id))
             .chain(self.servers.iter().filter(|(_, e)| e.tx.peer() == peer).map(|(id, _)| TxId::Server(*id)))
+            .chain(self.retained.iter().filter(|(_, r)| r.peer == peer).map(|(id, _)| TxId::Server(*id)))
             .collect();
         ids.sort();
         for id in ids {
@@ -168,10 +173,13 @@ impl Transactions {
                     }
                 }
                 TxId::Server(s) => {
-                    if self.servers.get(&s).is_some_and(|e| !e.internal) {
+                    if self.servers.get(&s).is_some_and(|e| !e.internal)
+                        || self.retained.get(&s).is_some_and(|r| !r.internal)
+                    {
                         self.out.event(Event::TransportError { id });
                     }
                     self.remove_server(s);
+                    self.remove_retained(s);
                 }
             }
         }

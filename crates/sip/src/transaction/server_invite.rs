@@ -147,6 +147,26 @@ impl ServerInvite {
         }
     }
 
+    /// When nothing is left but absorbing retransmissions until the end
+    /// (timer I in Confirmed; timer L in Accepted once the ACK came, when
+    /// the layer retransmits 2xx): that end, and whether the ACK of a
+    /// non-2xx came (later ACKs are absorbed; in Accepted they go to the TU).
+    pub(super) fn finished(&self, config: &Config) -> Option<(Instant, bool)> {
+        let until = self.timeout?;
+        match self.state {
+            State::Confirmed => Some((until, true)),
+            State::Accepted
+                if config.retransmit_2xx
+                    && !self.awaiting_ack
+                    && self.retransmit.is_none()
+                    && self.trying.is_none() =>
+            {
+                Some((until, false))
+            }
+            _ => None,
+        }
+    }
+
     /// The ACK for the 2xx came: stop retransmitting it.
     pub(super) fn on_2xx_ack(&mut self) {
         self.awaiting_ack = false;

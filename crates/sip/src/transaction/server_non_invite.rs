@@ -55,6 +55,15 @@ impl ServerNonInvite {
         }
     }
 
+    /// Once its final response is sent (on UDP): that response and when
+    /// timer J ends the transaction; all it has left to do is resend it.
+    pub(super) fn finished(&mut self) -> Option<(Option<Vec<u8>>, Instant)> {
+        match (self.state, self.timeout) {
+            (State::Completed, Some(until)) => Some((self.last.take(), until)),
+            _ => None,
+        }
+    }
+
     /// The TU (or the layer, for CANCEL) sends `response`.
     pub(super) fn respond(
         &mut self,

@@ -1,9 +1,21 @@
 //! Many keyed changes to one resource in one write transaction: what a
 //! writer that owns a table's writes (the registrations) needs so that a
 //! batch costs one commit, not one per row.
+//!
+//! [`Change::Upsert`] is the cheap form: one `INSERT ... ON CONFLICT DO
+//! UPDATE` statement per change, whose reference checks are part of the
+//! statement (`WHERE EXISTS`), with no read before and none after; and a
+//! removal of a record nothing refers to is one `DELETE`. A batch of n
+//! such changes is n + 2 statements (with `BEGIN` and `COMMIT`).
 
-use super::{decode, delete_in, insert_in, push_where, select_list, update_in, Sql};
-use crate::{Db, Filter, Millis, Resource, Scope, StoreError, Values};
+use sqlx::AnyConnection;
+
+use super::{
+    check_values, decode, delete_in, field_kind, insert_in, new_ref, push_where, select_list, update_in, Sql,
+};
+use crate::{
+    schema, Db, Filter, Kind, Millis, Op, Operand, Query, Record, Resource, Scope, StoreError, Value, Values,
+};
 
 /// One change, addressed by the filters that name at most one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +27,22 @@ pub enum Change {
         scope: Scope,
         /// What names the record.
         filters: Vec<Filter>,
+        /// The fields to set.
+        values: Values,
+        /// When (ms).
+        now: Millis,
+    },
+    /// Sets `values` on the record whose columns `on` (a unique
+    /// constraint of the table) hold the same values as in `values`, or
+    /// creates it: one statement, `INSERT ... ON CONFLICT (on) DO UPDATE`.
+    /// Reference fields among `values` must name records of `scope`; a
+    /// resource with unique fields or links of its own (checks a single
+    /// statement cannot make) is written as [`Change::Put`] would.
+    Upsert {
+        /// The workspace (or global) scope.
+        scope: Scope,
+        /// The columns of a unique constraint; each must be in `values`.
+        on: &'static [&'static str],
         /// The fields to set.
         values: Values,
         /// When (ms).
@@ -40,19 +68,99 @@ impl Db {
                 apply_one(&mut tx, self, res, change).await.map_err(|e| super::row_error(index, e))?;
             }
             tx.commit().await?;
+            self.wrote(res.table);
             Ok(changes.len())
         })
         .await
     }
 }
 
+impl Db {
+    /// Creates one record per row, all or none, like [`Db::insert_all`],
+    /// without reading them back: for writers that need only to know they
+    /// were written (call records). Returns how many were inserted.
+    pub async fn insert_rows(
+        &self,
+        res: &Resource,
+        scope: Scope,
+        rows: &[Values],
+        now: Millis,
+    ) -> Result<usize, StoreError> {
+        self.retrying(|| async {
+            let mut tx = self.begin_write().await?;
+            for (index, values) in rows.iter().enumerate() {
+                insert_in(&mut tx, self.backend(), res, scope, values.clone(), now)
+                    .await
+                    .map_err(|e| super::row_error(index, e))?;
+            }
+            tx.commit().await?;
+            self.wrote(res.table);
+            Ok(rows.len())
+        })
+        .await
+    }
+
+    /// The records that match `query` (its filters, order and limit),
+    /// without counting them all as [`Db::list`] does: one statement.
+    pub async fn select(
+        &self,
+        res: &Resource,
+        scope: Scope,
+        query: &Query,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut filters = query.filters.clone();
+        if let Some(after) = query.after_id {
+            filters.push(Filter { column: "id", op: Op::Gt, operand: Operand::One(Value::Int(after)) });
+        }
+        let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
+        push_where(&mut sql, res, scope, &filters);
+        match query.order {
+            Some(o) => sql.text.push_str(&format!(
+                " ORDER BY {} {}, id",
+                o.column,
+                if o.descending { "DESC" } else { "ASC" }
+            )),
+            None => sql.text.push_str(" ORDER BY id"),
+        }
+        if let Some(limit) = query.limit {
+            let l = sql.arg(Value::Int(limit.min(i64::MAX as u64) as i64), Kind::Int);
+            let o = sql.arg(Value::Int(query.offset.min(i64::MAX as u64) as i64), Kind::Int);
+            sql.text.push_str(&format!(" LIMIT {l} OFFSET {o}"));
+        }
+        let rows = sql.query().fetch_all(&self.reader).await?;
+        rows.iter().map(|r| decode(res, r)).collect()
+    }
+}
+
 async fn apply_one(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut AnyConnection,
     db: &Db,
     res: &Resource,
     change: &Change,
 ) -> Result<(), StoreError> {
     let (scope, filters) = match change {
+        Change::Upsert { scope, on, values, now } => {
+            if !upsert_fits(res, values) {
+                let filters = on
+                    .iter()
+                    .map(|c| {
+                        Filter::eq(
+                            c,
+                            values.iter().find(|(n, _)| n == c).map_or(Value::Null, |(_, v)| v.clone()),
+                        )
+                    })
+                    .collect();
+                let put = Change::Put { scope: *scope, filters, values: values.clone(), now: *now };
+                return Box::pin(apply_one(conn, db, res, &put)).await;
+            }
+            return upsert(conn, db, res, *scope, on, values, *now).await;
+        }
+        Change::Remove { scope, filters } if !referred_to(res) => {
+            let mut sql = Sql::new(format!("DELETE FROM {}", res.table));
+            push_where(&mut sql, res, *scope, filters);
+            sql.query().execute(&mut *conn).await?;
+            return Ok(());
+        }
         Change::Put { scope, filters, .. } | Change::Remove { scope, filters } => (*scope, filters),
     };
     let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
@@ -71,7 +179,113 @@ async fn apply_one(
         }
         (Change::Remove { .. }, Some(current)) => delete_in(conn, res, &current).await,
         (Change::Remove { .. }, None) => Ok(()),
+        (Change::Upsert { .. }, _) => Ok(()),
     }
+}
+
+/// Whether every check of `values` on `res` fits in one upsert statement:
+/// no unique field among them (those are checked across scopes) and no
+/// links (checked by the value of another field).
+fn upsert_fits(res: &Resource, values: &Values) -> bool {
+    res.links.is_empty() && values.iter().all(|(n, _)| res.field(n).is_some_and(|f| !f.unique))
+}
+
+/// Whether any record may refer to one of `res`, so that a deletion needs
+/// the reference checks and cascades of [`delete_in`].
+fn referred_to(res: &Resource) -> bool {
+    schema::ALL.iter().any(|other| {
+        other.fields.iter().any(|f| f.kind == Kind::Ref(res.table))
+            || other.links.iter().any(|l| l.table == res.table)
+    })
+}
+
+/// One `INSERT ... SELECT ... WHERE EXISTS ... ON CONFLICT DO UPDATE`:
+/// inserts or updates the record, provided every record its references
+/// name exists in `scope`. When nothing was written, the usual checks say
+/// why.
+async fn upsert(
+    conn: &mut AnyConnection,
+    db: &Db,
+    res: &Resource,
+    scope: Scope,
+    on: &[&'static str],
+    values: &Values,
+    now: Millis,
+) -> Result<(), StoreError> {
+    if on.is_empty() || !on.iter().all(|c| values.iter().any(|(n, _)| n == c)) {
+        return Err(StoreError::Config(format!("an upsert of {} must set its conflict columns", res.table)));
+    }
+    let mut cols = vec!["ref", "created_at", "updated_at"];
+    let mut sql = Sql::new("");
+    let mut params = vec![
+        sql.arg(Value::Text(new_ref()), Kind::Text),
+        sql.arg(Value::Int(now), Kind::Int),
+        sql.arg(Value::Int(now), Kind::Int),
+    ];
+    let workspace = match (scope, res.scoped) {
+        (Scope::Workspace(ws), true) => {
+            cols.push("workspace_id");
+            params.push(sql.arg(Value::Int(ws), Kind::Int));
+            Some(ws)
+        }
+        _ => None,
+    };
+    for (name, value) in values {
+        cols.push(name);
+        params.push(sql.arg(value.clone(), field_kind(res, name)?));
+    }
+    let mut conds = vec!["1 = 1".to_owned()];
+    for (name, value) in values {
+        let Some(Kind::Ref(table)) = res.field(name).map(|f| f.kind) else { continue };
+        let target =
+            schema::by_table(table).ok_or_else(|| StoreError::Config(format!("unknown table {table}")))?;
+        let id = match value {
+            Value::Null => continue,
+            Value::Int(id) => Some(*id),
+            Value::Text(t) => t.trim().parse::<i64>().ok(),
+            Value::Float(_) => None,
+        };
+        let Some(id) = id else {
+            return Err(StoreError::DanglingRef {
+                field: res.field(name).map_or("", |f| f.name),
+                target: target.label,
+            });
+        };
+        let mut exists = Sql {
+            text: format!("EXISTS (SELECT 1 FROM {}", target.table),
+            args: std::mem::take(&mut sql.args),
+        };
+        push_where(&mut exists, target, scope, &[Filter::eq("id", id)]);
+        exists.text.push(')');
+        sql.args = exists.args;
+        conds.push(exists.text);
+    }
+    let sets: Vec<String> = cols
+        .iter()
+        .filter(|c| !matches!(**c, "ref" | "created_at" | "workspace_id") && !on.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let same_scope = match workspace {
+        Some(_) => format!(" WHERE {}.workspace_id = excluded.workspace_id", res.table),
+        None => String::new(),
+    };
+    sql.text = format!(
+        "INSERT INTO {table} ({cols}) SELECT {params} WHERE {conds} \
+         ON CONFLICT ({on}) DO UPDATE SET {sets}{same_scope}",
+        table = res.table,
+        cols = cols.join(", "),
+        params = params.join(", "),
+        conds = conds.join(" AND "),
+        on = on.join(", "),
+        sets = sets.join(", "),
+    );
+    if sql.query().execute(&mut *conn).await?.rows_affected() > 0 {
+        return Ok(());
+    }
+    // Nothing written: a reference names nothing here, or the record that
+    // holds these values is in another workspace.
+    check_values(conn, db.backend(), res, scope, values, None).await?;
+    Err(StoreError::Duplicate { resource: res.label, field: on.first().copied().unwrap_or("id") })
 }
 
 #[cfg(test)]
@@ -81,20 +295,21 @@ mod tests {
     use crate::schema::{AGENTS, REGISTRATIONS, USERS, WORKSPACES};
     use crate::{Query, Value};
 
-    fn put(ws: i64, agent: i64, contact: &str, expires: i64) -> Change {
-        Change::Put {
-            scope: Scope::Workspace(ws),
-            filters: vec![Filter::eq("agent_id", agent), Filter::eq("contact", contact)],
-            values: vec![
-                ("agent_id", Value::Int(agent)),
-                ("aor", "sip:3001@calliope".into()),
-                ("contact", contact.into()),
-                ("source", "127.0.0.1:5070".into()),
-                ("transport", "udp".into()),
-                ("expires_at", Value::Int(expires)),
-            ],
-            now: 1,
+    fn put(ws: i64, agent: i64, contact: &str, expires: i64, upsert: bool) -> Change {
+        let values = vec![
+            ("agent_id", Value::Int(agent)),
+            ("aor", "sip:3001@calliope".into()),
+            ("contact", contact.into()),
+            ("source", "127.0.0.1:5070".into()),
+            ("transport", "udp".into()),
+            ("expires_at", Value::Int(expires)),
+        ];
+        let scope = Scope::Workspace(ws);
+        if upsert {
+            return Change::Upsert { scope, on: &["agent_id", "contact"], values, now: 1 };
         }
+        let filters = vec![Filter::eq("agent_id", agent), Filter::eq("contact", contact)];
+        Change::Put { scope, filters, values, now: 1 }
     }
 
     fn remove(ws: i64, agent: i64, contact: &str) -> Change {
@@ -125,7 +340,7 @@ mod tests {
         v
     }
 
-    async fn changes_apply_together_or_not_at_all(db: &Db) {
+    async fn changes_apply_together_or_not_at_all(db: &Db, upsert: bool) {
         let user = db
             .insert(
                 &USERS,
@@ -151,16 +366,23 @@ mod tests {
             .await
             .unwrap()
             .id;
-        let first = [put(ws, agent, "sip:a", 10), put(ws, agent, "sip:b", 10), remove(ws, agent, "sip:none")];
+        let first = [
+            put(ws, agent, "sip:a", 10, upsert),
+            put(ws, agent, "sip:b", 10, upsert),
+            remove(ws, agent, "sip:none"),
+        ];
         assert_eq!(db.apply(&REGISTRATIONS, &first).await.unwrap(), 3);
         assert_eq!(contacts(db, ws).await, vec![("sip:a".into(), 10), ("sip:b".into(), 10)]);
 
-        let second = [put(ws, agent, "sip:a", 20), remove(ws, agent, "sip:b")];
+        let second = [put(ws, agent, "sip:a", 20, upsert), remove(ws, agent, "sip:b")];
         assert_eq!(db.apply(&REGISTRATIONS, &second).await.unwrap(), 2);
         assert_eq!(contacts(db, ws).await, vec![("sip:a".into(), 20)], "updated in place, one removed");
 
-        let bad =
-            [put(ws, agent, "sip:c", 30), remove(ws, agent, "sip:a"), put(ws, agent + 1000, "sip:d", 30)];
+        let bad = [
+            put(ws, agent, "sip:c", 30, upsert),
+            remove(ws, agent, "sip:a"),
+            put(ws, agent + 1000, "sip:d", 30, upsert),
+        ];
         match db.apply(&REGISTRATIONS, &bad).await {
             Err(StoreError::Row { index, .. }) => assert_eq!(index, 2, "the dangling agent is named"),
             other => panic!("expected a row error, got {other:?}"),
@@ -170,16 +392,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn rows_are_inserted_without_reading_back_and_selected_without_counting() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        let user = vec![("email", "a@b.c".into()), ("name", "a".into()), ("password_hash", "x".into())];
+        let user = db.insert(&USERS, Scope::Global, user, 0).await.unwrap().id;
+        let ws = vec![("name", "w".into()), ("access_key_id", "WO1".into()), ("owner_id", Value::Int(user))];
+        let ws = db.insert(&WORKSPACES, Scope::Global, ws, 0).await.unwrap().id;
+        let rows: Vec<Values> = (0..3)
+            .map(|i| vec![("name", format!("A{i}").into()), ("username", format!("{i}").into())])
+            .collect();
+        assert_eq!(db.insert_rows(&AGENTS, Scope::Workspace(ws), &rows, 5).await.unwrap(), 3);
+        let q = Query { filters: vec![Filter::eq("username", "1")], ..Query::default() };
+        let found = db.select(&AGENTS, Scope::Workspace(ws), &q).await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].text("name"), "A1");
+        assert!(db.select(&AGENTS, Scope::Workspace(ws + 1), &q).await.unwrap().is_empty(), "scoped");
+        // All or none: a duplicate username fails the whole batch.
+        let bad = [vec![("name", "B".into()), ("username", "9".into())], rows[0].clone()];
+        match db.insert_rows(&AGENTS, Scope::Workspace(ws), &bad, 6).await {
+            Err(StoreError::Row { index, .. }) => assert_eq!(index, 1),
+            other => panic!("expected a row error, got {other:?}"),
+        }
+        assert_eq!(db.select(&AGENTS, Scope::Workspace(ws), &Query::default()).await.unwrap().len(), 3);
+    }
+
+    #[tokio::test]
     async fn sqlite_applies_a_batch_in_one_transaction() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(None, dir.path()).await.unwrap();
-        changes_apply_together_or_not_at_all(&db).await;
+        changes_apply_together_or_not_at_all(&db, false).await;
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        changes_apply_together_or_not_at_all(&db, true).await;
     }
 
     #[tokio::test]
     async fn postgres_applies_a_batch_in_one_transaction() {
         let Some(pg) = crate::test_pg::TestPg::new("batch").await else { return };
-        changes_apply_together_or_not_at_all(&pg.db).await;
+        changes_apply_together_or_not_at_all(&pg.db, false).await;
+        pg.drop_db().await;
+        let Some(pg) = crate::test_pg::TestPg::new("batch_upsert").await else { return };
+        changes_apply_together_or_not_at_all(&pg.db, true).await;
         pg.drop_db().await;
     }
 }

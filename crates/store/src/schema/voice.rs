@@ -52,13 +52,14 @@ pub static ACLS: Resource = Resource {
 };
 
 /// SIP domains that agents belong to; a domain routes calls to one
-/// workspace, so its URI is held by one only.
+/// workspace, so its URI is held by one only. Its egress policies name
+/// numbers by ref, which cannot be deleted while named.
 pub static DOMAINS: Resource = Resource {
     table: "domains",
     label: "domain",
     scoped: true,
     quota: None,
-    links: &[],
+    links: &[Link::refs_in_json("egress_policies", "numbers")],
     fields: &[
         Field::text("name").required(),
         Field::text("domain_uri").required().unique_everywhere(),
@@ -67,7 +68,9 @@ pub static DOMAINS: Resource = Resource {
     ],
 };
 
-/// Agents: SIP users and extensions (`username` is the extension).
+/// Agents: SIP users and extensions (`username` is the extension), with
+/// the call forwarding and do-not-disturb their phones set by feature
+/// codes (`forward_*` a number or empty; `dnd`).
 pub static AGENTS: Resource = Resource {
     table: "agents",
     label: "agent",
@@ -77,11 +80,19 @@ pub static AGENTS: Resource = Resource {
     fields: &[
         Field::text("name").required(),
         Field::text("username").required().unique(),
+        // The Fonoster SDK's `maxContacts` and `expires` (seconds); 0 or
+        // none is the registrar's default.
+        Field::int("max_contacts").range(0, 100),
+        Field::int("expires").range(0, 86_400),
         Field::reference("domain_id", "domains"),
         Field::reference("credentials_id", "credentials"),
         Field::one_of("privacy", &["PRIVATE", "NONE"]),
         Field::bool("enabled"),
         Field::text("context"),
+        Field::text("forward_always"),
+        Field::text("forward_busy"),
+        Field::text("forward_no_answer"),
+        Field::bool("dnd"),
     ],
 };
 
@@ -100,6 +111,8 @@ pub const HOTLINE_TYPES: &[&str] = &[
 /// number itself, held by one workspace only; an ingress handler
 /// (application or agent) or the PBX's target extensions (`numbers`) say
 /// where its calls go. A hotline's `ref_id` names the record of its `type`.
+/// `trunk_id` is the trunk calls sent out as this number leave through
+/// (Fonoster `trunkRef`, used by domains' egress policies).
 pub static NUMBERS: Resource = Resource {
     table: "numbers",
     label: "number",
@@ -122,6 +135,7 @@ pub static NUMBERS: Resource = Resource {
         Field::reference("application_id", "applications"),
         Field::reference("agent_id", "agents"),
         Field::text("numbers"),
+        Field::reference("trunk_id", "trunks"),
         Field::text("description"),
         Field::one_of("type", HOTLINE_TYPES),
         Field::text("ref_id"),
@@ -152,6 +166,8 @@ pub static TRUNKS: Resource = Resource {
         Field::reference("acl_id", "acls"),
         Field::reference("inbound_credentials_id", "credentials"),
         Field::reference("outbound_credentials_id", "credentials"),
+        // The Fonoster SDK's outbound URIs, a JSON array.
+        Field::json("uris"),
     ],
 };
 

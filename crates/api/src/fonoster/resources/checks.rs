@@ -25,15 +25,7 @@ pub fn http_url(text: &str) -> Result<String, String> {
 /// digits and inner hyphens, at most 63 characters each, 253 in all.
 pub fn host_name(text: &str) -> Result<String, String> {
     let name = text.trim().trim_end_matches('.').to_ascii_lowercase();
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    let all_digits = name.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    if name.is_empty() || name.len() > 253 || all_digits || !name.split('.').all(label_ok) {
+    if !engine::router::address::host_name(&name) {
         return Err("must be a valid host name, such as sip.example.com".into());
     }
     Ok(name)
@@ -42,9 +34,8 @@ pub fn host_name(text: &str) -> Result<String, String> {
 /// The user part of a SIP address (an agent's or credentials' username):
 /// unreserved characters and the few punctuation marks SIP allows.
 pub fn sip_user(text: &str) -> Result<String, String> {
-    let ok = |c: char| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/".contains(c);
-    if text.is_empty() || text.len() > 128 || !text.chars().all(ok) {
-        return Err("must be a SIP user name: letters, digits and - _ . ! ~ * ' ( ) & = + $ , ; ? /".into());
+    if !engine::router::address::sip_user(text) {
+        return Err("must be a SIP user name: letters, digits and - _ . ! ~ * ' ( ) & = + $ , ? / %".into());
     }
     Ok(text.to_owned())
 }
@@ -68,6 +59,18 @@ pub fn tel_url(text: &str) -> Result<String, String> {
     let bad = || "must be a tel: URL of a phone number, such as tel:+17853178070".to_owned();
     let number = text.trim().strip_prefix("tel:").ok_or_else(bad)?;
     engine::router::address::normalise_number(number).map_err(|_| bad())
+}
+
+/// A forwarding number (an agent's `forwardAlways` and the like): a phone
+/// number or an extension in digits, visual separators dropped; empty
+/// clears it.
+pub fn forward_number(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Ok(String::new());
+    }
+    engine::router::address::normalise_number(text).map_err(|_| {
+        "must be a phone number or extension (digits, an optional leading +), or empty".to_owned()
+    })
 }
 
 /// An ISO 3166-1 alpha-2 country code, uppercased.

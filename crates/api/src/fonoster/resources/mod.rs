@@ -9,6 +9,7 @@ mod domains;
 mod numbers;
 mod shape;
 mod text_checks;
+mod trunks;
 
 use store::schema::{ACLS, AGENTS, APPLICATIONS, CREDENTIALS, DOMAINS, NUMBERS, SECRETS, TRUNKS};
 
@@ -21,10 +22,12 @@ use text_checks::TextChecks;
 /// Agents' and credentials' `username` is a SIP user name.
 static SIP_USER: TextChecks = TextChecks(&[("username", "username", checks::sip_user)]);
 
-/// A trunk's inbound and outbound (`remote_addr`) SIP URIs.
-static TRUNK_URIS: TextChecks = TextChecks(&[
-    ("inbound_uri", "inboundUri", checks::sip_address),
-    ("remote_addr", "outboundUri", checks::sip_address),
+/// An agent's SIP user name and its forwarding numbers.
+static AGENT_CHECKS: TextChecks = TextChecks(&[
+    ("username", "username", checks::sip_user),
+    ("forward_always", "forwardAlways", checks::forward_number),
+    ("forward_busy", "forwardBusy", checks::forward_number),
+    ("forward_no_answer", "forwardNoAnswer", checks::forward_number),
 ]);
 
 const APPLICATION_FIELDS: &[&str] =
@@ -42,26 +45,40 @@ static APPLICATION: FonosterSpec = FonosterSpec {
     },
 };
 
-const NUMBER_FIELDS: &[&str] = &["name", "city", "country", "country_iso_code"];
+/// `trunk_id` (`trunkRef`) is read once the store has the column.
+const NUMBER_FIELDS: &[&str] = &["name", "city", "country", "country_iso_code", "trunk_id"];
 static NUMBER: FonosterSpec = FonosterSpec {
     res: &NUMBERS,
     create: NUMBER_FIELDS,
     update: NUMBER_FIELDS,
     rules: &Shape {
         res: &NUMBERS,
-        aliases: &[],
+        aliases: &[("trunk_id", "trunk")],
         sealed: &[],
         foreign: &["line_number", "numbers", "description", "type", "ref_id", "application_id", "agent_id"],
         own: &numbers::Numbers,
     },
 };
 
-const AGENT_FIELDS: &[&str] = &["name", "username", "domain_id", "credentials_id", "privacy", "enabled"];
+const AGENT_FIELDS: &[&str] = &[
+    "name",
+    "username",
+    "domain_id",
+    "credentials_id",
+    "privacy",
+    "enabled",
+    "max_contacts",
+    "expires",
+    "forward_always",
+    "forward_busy",
+    "forward_no_answer",
+    "dnd",
+];
 static AGENT: FonosterSpec = FonosterSpec {
     res: &AGENTS,
     create: AGENT_FIELDS,
     update: AGENT_FIELDS,
-    rules: &Shape { res: &AGENTS, aliases: &[], sealed: &[], foreign: &["context"], own: &SIP_USER },
+    rules: &Shape { res: &AGENTS, aliases: &[], sealed: &[], foreign: &["context"], own: &AGENT_CHECKS },
 };
 
 const DOMAIN_FIELDS: &[&str] = &["name", "domain_uri", "egress_policies"];
@@ -85,20 +102,23 @@ static TRUNK: FonosterSpec = FonosterSpec {
     update: TRUNK_FIELDS,
     rules: &Shape {
         res: &TRUNKS,
-        aliases: &[("remote_addr", "outboundUri"), ("acl_id", "accessControlList")],
+        aliases: &[
+            ("remote_addr", "outboundUri"),
+            ("acl_id", "accessControlList"),
+            ("register", "sendRegister"),
+        ],
         sealed: &[],
         foreign: &[
             "description",
             "type",
             "protocol",
             "local_addr",
-            "register",
             "enabled",
             "source",
             "media_codec",
             "params",
         ],
-        own: &TRUNK_URIS,
+        own: &trunks::Trunks,
     },
 };
 

@@ -68,6 +68,30 @@ async fn ingress(
     Ok(())
 }
 
+/// Reads the SDK's `appRef`, the application as ingress handler: a ref
+/// sets it (and clears an agent), `null` or `""` clears it.
+async fn app_ref(
+    cx: &Cx<'_>,
+    input: &mut Input<'_>,
+    raw: Option<&Json>,
+    values: &mut Values,
+) -> Result<(), ApiError> {
+    match raw {
+        None => {}
+        Some(Json::Null) => set(values, "application_id", Value::Null),
+        Some(Json::String(r)) if r.trim().is_empty() => set(values, "application_id", Value::Null),
+        Some(Json::String(r)) => match resolve(cx, "applications", r.trim()).await? {
+            Ok(id) => {
+                set(values, "application_id", Value::Int(id));
+                set(values, "agent_id", Value::Null);
+            }
+            Err(m) => input.reject("appRef", m),
+        },
+        Some(_) => input.reject("appRef", "must be the ref of an application"),
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Rules for Numbers {
     /// `telUrl` (required on create) and `ingressHandler`.
@@ -85,6 +109,11 @@ impl Rules for Numbers {
                 required: create,
             },
             Prop { name: "ingressHandler".into(), schema: schema::nullable(handler), required: false },
+            Prop {
+                name: "appRef".into(),
+                schema: json!({"type": ["string", "null"], "description": "the application as ingress handler"}),
+                required: false,
+            },
         ]
     }
 
@@ -108,6 +137,9 @@ impl Rules for Numbers {
         }
         check_text(values, &mut input, "country_iso_code", "countryIsoCode", checks::country_code);
         ingress(cx, &mut input, object.get("ingressHandler"), values).await?;
+        if !object.contains_key("ingressHandler") {
+            app_ref(cx, &mut input, object.get("appRef"), values).await?;
+        }
         input.finish()
     }
 
@@ -117,6 +149,8 @@ impl Rules for Numbers {
             out.get(*key).and_then(|t| t.get("ref")).map(|r| json!({"type": kind, "ref": r}))
         });
         out.insert("ingressHandler".into(), handler.unwrap_or(Json::Null));
+        let app = out.get("application").and_then(|a| a.get("ref")).cloned();
+        out.insert("appRef".into(), app.unwrap_or(Json::Null));
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use crate::crud::values::{given_text, set};
 use crate::crud::{Cx, Rules};
 use crate::dialect::camel;
 use crate::error::ApiError;
-use crate::input::{convert, Casing, Input};
+use crate::input::{convert_checked, Casing, Input};
 use crate::openapi::schema;
 use crate::routes::Prop;
 
@@ -92,7 +92,7 @@ impl Shape {
                     problems.reject(wire, "must be a ref (a string, or an object with a ref)");
                     continue;
                 }
-                (Some(raw), kind) => match convert(&raw, kind) {
+                (Some(raw), _) => match convert_checked(&raw, field) {
                     Ok(v) => v,
                     Err(m) => {
                         problems.reject(wire, m);
@@ -161,6 +161,10 @@ impl Rules for Shape {
             };
             if !field.required && matches!(field.kind, Kind::Ref(_)) {
                 schema = schema::nullable(schema);
+            }
+            if matches!(field.kind, Kind::Ref(_)) {
+                let by_ref = schema::nullable(schema::required_text());
+                props.push(Prop { name: format!("{wire}Ref"), schema: by_ref, required: false });
             }
             props.push(Prop { name: wire.to_owned(), schema, required: create && field.required });
         }

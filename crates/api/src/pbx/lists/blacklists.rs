@@ -7,7 +7,7 @@
 use axum::extract::State;
 use serde_json::{json, Value as Json};
 use store::schema::{BLACKLISTS, PARAMS};
-use store::{given, Filter, Key, Record, Value, Values};
+use store::{given, Filter, Key, Record, Step, StoreError, Value, Values};
 
 use super::numbers;
 use crate::auth::{Caller, Role};
@@ -120,24 +120,51 @@ async fn import(
     let cx = context(&state, &caller, Role::Admin)?;
     let rows = COLUMNS.rows(&body, &[&BLACKLISTS, &PARAMS])?;
     let (lists, numbers) = plan(&cx, &rows).await?;
-    let new: Vec<Values> = lists.iter().filter(|l| l.existing.is_none()).map(|l| l.values.clone()).collect();
-    let mut created = state.db.insert_all(&BLACKLISTS, cx.scope, new, state.now()).await?.into_iter();
-    let made: Vec<(Record, bool)> = lists
-        .into_iter()
-        .map(|l| match l.existing {
-            Some(rec) => Ok((rec, false)),
+    // The new lists and every number, in one transaction: a list made
+    // here is step `i` for the numbers that go in it.
+    let mut steps = Vec::new();
+    let mut at_step = Vec::with_capacity(lists.len());
+    for l in &lists {
+        match &l.existing {
+            Some(_) => at_step.push(None),
             None => {
-                created.next().map(|rec| (rec, true)).ok_or_else(|| ApiError::internal("list not created"))
+                at_step.push(Some(steps.len()));
+                steps.push(Step::Insert { res: &BLACKLISTS, values: l.values.clone(), from: Vec::new() });
             }
-        })
-        .collect::<Result<_, _>>()?;
-    let rows: Vec<Values> =
-        numbers.into_iter().map(|(at, values)| numbers::stored(made[at].0.id, values)).collect();
-    if let Err(e) = state.db.insert_all(&PARAMS, cx.scope, rows, state.now()).await {
-        for (rec, _) in made.iter().filter(|(_, new)| *new) {
-            state.db.delete(&BLACKLISTS, cx.scope, &Key::Id(rec.id)).await?;
         }
-        return Err(e.into());
+    }
+    let first_number = steps.len();
+    for (at, values) in numbers {
+        let step = match (&lists[at].existing, at_step[at]) {
+            (Some(rec), _) => {
+                Step::Insert { res: &PARAMS, values: numbers::stored(rec.id, values), from: Vec::new() }
+            }
+            (None, Some(list)) => Step::Insert {
+                res: &PARAMS,
+                values: numbers::stored(0, values),
+                from: vec![("ref_id", list)],
+            },
+            (None, None) => return Err(ApiError::internal("list not planned")),
+        };
+        steps.push(step);
+    }
+    let ids = state.db.transact(cx.scope, &steps, state.now()).await.map_err(|e| match e {
+        // A number's failure is named by its row among the numbers.
+        StoreError::Row { index, source } if index >= first_number => {
+            COLUMNS.store_error(StoreError::Row { index: index - first_number, source })
+        }
+        e => COLUMNS.store_error(e),
+    })?;
+    let mut made = Vec::with_capacity(lists.len());
+    for (l, step) in lists.into_iter().zip(at_step) {
+        match (l.existing, step) {
+            (Some(rec), _) => made.push((rec, false)),
+            (None, Some(i)) => {
+                let id = ids.get(i).copied().ok_or_else(|| ApiError::internal("list not created"))?;
+                made.push((state.db.get(&BLACKLISTS, cx.scope, &Key::Id(id)).await?, true));
+            }
+            (None, None) => return Err(ApiError::internal("list not planned")),
+        }
     }
     let data: Vec<Json> = made
         .iter()

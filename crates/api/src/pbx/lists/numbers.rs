@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use axum::extract::{RawQuery, State};
 use serde_json::{json, Map, Value as Json};
 use store::schema::{BLACKLISTS, PARAMS};
-use store::{Filter, Key, Record, Value, Values};
+use store::{Filter, Key, Record, Step, Value, Values};
 
 use crate::auth::{Caller, Role};
 use crate::crud::pbx::{context, ok, page, values, view, views, PbxSpec};
@@ -195,11 +195,13 @@ async fn modify(
         let values = values(&cx, &SPEC, row, Some(&rec)).await.map_err(in_row)?;
         changes.push((rec, values));
     }
-    let mut last = None;
-    for (rec, values) in changes {
-        last = Some(crud::update(&state, &PARAMS, cx.scope, &rec, values).await?);
-    }
-    let last = last.ok_or_else(|| ApiError::field("data", "has no rows"))?;
+    let steps: Vec<Step> = changes
+        .into_iter()
+        .map(|(rec, values)| Step::Update { res: &PARAMS, key: Key::Id(rec.id), values })
+        .collect();
+    let ids = state.db.transact(cx.scope, &steps, state.now()).await.map_err(|e| MODIFY.store_error(e))?;
+    let last = ids.last().ok_or_else(|| ApiError::field("data", "has no rows"))?;
+    let last = state.db.get(&PARAMS, cx.scope, &Key::Id(*last)).await?;
     Ok(ok(Json::Object(view(&cx, &SPEC, &last).await?)))
 }
 

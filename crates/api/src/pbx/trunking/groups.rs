@@ -113,10 +113,8 @@ fn status_row(member: &Record, trunk: &Record, group: &Record, live: Option<&Tru
         "" => "UDP",
         p => p,
     };
-    let remote = match host {
+    let remote = match host.as_str() {
         "" => String::new(),
-        // A bare IPv6 address is bracketed in a URI.
-        h if h.parse::<std::net::Ipv6Addr>().is_ok() => format!("sip:[{h}];transport={protocol}"),
         h => format!("sip:{h};transport={protocol}"),
     };
     let mut attrs = String::from("cc=1;");

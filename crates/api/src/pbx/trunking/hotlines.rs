@@ -13,7 +13,8 @@ use crate::routes::Api;
 const FIELDS: &[&str] = &["line_number", "numbers", "description", "type", "ref_id"];
 
 /// Columns of the shared table that only the Fonoster dialect shows.
-const FONOSTER_ONLY: &[&str] = &["name", "city", "country", "country_iso_code", "application_id", "agent_id"];
+const FONOSTER_ONLY: &[&str] =
+    &["name", "city", "country", "country_iso_code", "application_id", "agent_id", "trunk_id"];
 
 static SPEC: PbxSpec = PbxSpec {
     res: &NUMBERS,

@@ -11,7 +11,7 @@
 
 use serde_json::{json, Value as Json};
 use store::schema::{TRUNKS, TRUNK_GROUPS, TRUNK_GROUP_MEMBERS};
-use store::{Filter, Key, Kind, Record, Resource, Value, Values};
+use store::{Filter, Key, Kind, Record, Resource, Step, StoreError, Value, Values};
 
 use crate::crud::Cx;
 use crate::error::{ApiError, FieldError};
@@ -146,47 +146,60 @@ async fn current(cx: &Cx<'_>, side: Side, owner: i64) -> Result<Vec<Record>, Api
     crate::crud::all(cx.state, &TRUNK_GROUP_MEMBERS, cx.scope, vec![Filter::eq(side.own(), owner)]).await
 }
 
-/// Makes `owner`'s memberships on `side` exactly `members`.
-pub async fn write(cx: &Cx<'_>, side: Side, owner: i64, members: &[Member]) -> Result<(), ApiError> {
-    let db = &cx.state.db;
-    let now = cx.state.now();
-    let existing = current(cx, side, owner).await?;
-    for rec in &existing {
+/// Whose memberships the steps write: a record that exists, or the one
+/// the transaction's step 0 creates.
+#[derive(Clone, Copy)]
+enum Owner {
+    Id(i64),
+    New,
+}
+
+/// The steps that make the owner's memberships on `side` exactly
+/// `members`, given its `existing` ones.
+fn steps(side: Side, owner: Owner, existing: &[Record], members: &[Member]) -> Vec<Step> {
+    let mut out = Vec::new();
+    for rec in existing {
         let other = rec.int(side.other()).unwrap_or_default();
         match members.iter().find(|m| m.id == other) {
-            None => {
-                db.delete(&TRUNK_GROUP_MEMBERS, cx.scope, &Key::Id(rec.id)).await?;
-            }
+            None => out.push(Step::Delete { res: &TRUNK_GROUP_MEMBERS, key: Key::Id(rec.id) }),
             Some(m) => {
-                let mut changes = Vec::new();
+                let mut values = Vec::new();
                 if let Some(w) = m.weight {
-                    changes.push(("weight", Value::Int(w)));
+                    values.push(("weight", Value::Int(w)));
                 }
                 if let Some(p) = m.priority {
-                    changes.push(("priority", Value::Int(p)));
+                    values.push(("priority", Value::Int(p)));
                 }
-                if !changes.is_empty() {
-                    db.update(&TRUNK_GROUP_MEMBERS, cx.scope, &Key::Id(rec.id), changes, now).await?;
+                if !values.is_empty() {
+                    out.push(Step::Update { res: &TRUNK_GROUP_MEMBERS, key: Key::Id(rec.id), values });
                 }
             }
         }
     }
-    let new: Vec<_> = members
-        .iter()
-        .filter(|m| !existing.iter().any(|r| r.int(side.other()) == Some(m.id)))
-        .map(|m| {
-            vec![
-                (side.own(), Value::Int(owner)),
-                (side.other(), Value::Int(m.id)),
-                ("weight", Value::Int(m.weight.unwrap_or(0))),
-                ("priority", Value::Int(m.priority.unwrap_or(0))),
-            ]
-        })
-        .collect();
-    if !new.is_empty() {
-        db.insert_all(&TRUNK_GROUP_MEMBERS, cx.scope, new, now).await?;
+    for m in members.iter().filter(|m| !existing.iter().any(|r| r.int(side.other()) == Some(m.id))) {
+        let mut values = vec![
+            (side.other(), Value::Int(m.id)),
+            ("weight", Value::Int(m.weight.unwrap_or(0))),
+            ("priority", Value::Int(m.priority.unwrap_or(0))),
+        ];
+        let from = match owner {
+            Owner::Id(id) => {
+                values.push((side.own(), Value::Int(id)));
+                Vec::new()
+            }
+            Owner::New => vec![(side.own(), 0)],
+        };
+        out.push(Step::Insert { res: &TRUNK_GROUP_MEMBERS, values, from });
     }
-    Ok(())
+    out
+}
+
+/// A store error of one step, as the error of the whole request.
+fn unwrapped(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Row { source, .. } => ApiError::from(*source),
+        e => ApiError::from(e),
+    }
 }
 
 /// `owner`'s memberships on `side` as its GET shows them: the other side's
@@ -213,22 +226,20 @@ pub async fn shown(cx: &Cx<'_>, side: Side, owner: i64) -> Result<Json, ApiError
 }
 
 /// Creates a record of `side`'s own resource from `values`, with the
-/// memberships `body` lists (checked first); the record is removed again
-/// when they cannot be written.
+/// memberships `body` lists (checked first), in one transaction.
 pub async fn create_owner(cx: &Cx<'_>, side: Side, values: Values, body: &Json) -> Result<Record, ApiError> {
     let members = read(cx, side, body).await?;
-    let rec = crate::crud::create(cx.state, side.owner(), cx.scope, values).await?;
-    if let Some(members) = members {
-        if let Err(e) = write(cx, side, rec.id, &members).await {
-            cx.state.db.delete(side.owner(), cx.scope, &Key::Id(rec.id)).await?;
-            return Err(e);
-        }
-    }
-    Ok(rec)
+    crate::crud::within_quota(cx.state, side.owner(), cx.scope).await?;
+    let mut all = vec![Step::Insert { res: side.owner(), values, from: Vec::new() }];
+    all.extend(steps(side, Owner::New, &[], members.as_deref().unwrap_or_default()));
+    let ids = cx.state.db.transact(cx.scope, &all, cx.state.now()).await.map_err(unwrapped)?;
+    let id = ids.first().copied().ok_or_else(|| ApiError::internal("no record made"))?;
+    Ok(cx.state.db.get(side.owner(), cx.scope, &Key::Id(id)).await?)
 }
 
 /// Writes `values` over `rec` of `side`'s own resource and, when `body`
-/// lists memberships (checked first), makes them its memberships.
+/// lists memberships (checked first), makes them its memberships, in one
+/// transaction.
 pub async fn update_owner(
     cx: &Cx<'_>,
     side: Side,
@@ -237,9 +248,11 @@ pub async fn update_owner(
     body: &Json,
 ) -> Result<(), ApiError> {
     let members = read(cx, side, body).await?;
-    crate::crud::update(cx.state, side.owner(), cx.scope, rec, values).await?;
+    let mut all = vec![Step::Update { res: side.owner(), key: Key::Id(rec.id), values }];
     if let Some(members) = members {
-        write(cx, side, rec.id, &members).await?;
+        let existing = current(cx, side, rec.id).await?;
+        all.extend(steps(side, Owner::Id(rec.id), &existing, &members));
     }
+    cx.state.db.transact(cx.scope, &all, cx.state.now()).await.map_err(unwrapped)?;
     Ok(())
 }

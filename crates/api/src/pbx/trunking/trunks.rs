@@ -36,7 +36,7 @@ const FIELDS: &[&str] = &[
 
 /// Columns of the shared table that only the Fonoster dialect shows.
 const FONOSTER_ONLY: &[&str] =
-    &["inbound_uri", "acl_id", "inbound_credentials_id", "outbound_credentials_id"];
+    &["inbound_uri", "acl_id", "inbound_credentials_id", "outbound_credentials_id", "uris"];
 
 /// Shown as JSON booleans.
 const FLAGS: &[&str] = &["register", "enabled"];

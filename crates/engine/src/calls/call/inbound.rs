@@ -127,28 +127,6 @@ fn codec_named(name: &str) -> Option<Codec> {
     }
 }
 
-/// The plan for an agent dialling an extension no route takes.
-fn direct(call: &Inbound, agent_id: i64, extension: &str) -> Routed {
-    Routed {
-        route_id: None,
-        number_id: None,
-        window_id: None,
-        target: Target::Agent { agent_id, extension: extension.to_owned() },
-        body: String::new(),
-        callee: call.callee.clone(),
-        caller: call.caller.clone(),
-        caller_name: call.caller_name.clone(),
-        record: false,
-        proxy_media: true,
-        codecs: Vec::new(),
-        ring_timeout: None,
-        headers: Vec::new(),
-        hops: call.hops + 1,
-        forward_busy: None,
-        forward_no_answer: None,
-    }
-}
-
 /// A warning header value (RFC 3261 20.43).
 pub(super) fn warning(code: u16, text: &str) -> String {
     format!("{code} calliope \"{}\"", text.replace('"', "'"))
@@ -186,23 +164,12 @@ impl Call {
         let mut call = Inbound::new(source, &context, &caller, &callee);
         call.caller_name = a.invite.head.from.display.clone().unwrap_or_default();
         call.hops = hops_of(&a.invite);
-        let routed_now = if forwards_left(&a.invite) == 0 {
+        let plan = if forwards_left(&a.invite) == 0 {
             // RFC 3261 16.3: no forwarding left.
             let reason = format!("call to {callee} arrived with Max-Forwards 0");
             Plan::Reject(Reject { status: 483, cause: "EXCHANGE_ROUTING_ERROR", reason, route_id: None })
         } else {
             crate::router::route(&snapshot, &call, self.now())
-        };
-        let plan = match routed_now {
-            // An agent dialling another agent's extension that no route
-            // of its context takes: the agent is rung (as before routes).
-            Plan::Reject(r) if r.status == 404 && r.route_id.is_none() && !from_trunk => {
-                match snapshot.agent_by_extension(&callee) {
-                    Some(agent) => Plan::Route(Box::new(direct(&call, agent.id, &agent.username))),
-                    None => Plan::Reject(r),
-                }
-            }
-            plan => plan,
         };
         let mut parties = Parties {
             workspace_id,
@@ -224,15 +191,14 @@ impl Call {
         let routed = match plan {
             Plan::Route(routed) => routed,
             Plan::Reject(r) => return self.rejected(&a, &mut parties, &r),
-            Plan::Feature(f) => {
-                let r = Reject {
-                    status: 501,
-                    cause: "FACILITY_NOT_IMPLEMENTED",
-                    reason: format!("feature code {} ({}) is not wired to calls yet", callee, f.func_type),
-                    route_id: None,
-                };
-                return self.rejected(&a, &mut parties, &r);
-            }
+            Plan::Feature(f) => match &who {
+                Calling::Agent(acc) => return self.feature(&a, acc, &f).await,
+                Calling::Trunk { .. } => {
+                    let reason = format!("a trunk dialled feature code {callee}");
+                    let r = Reject { status: 403, cause: "CALL_REJECTED", reason, route_id: None };
+                    return self.rejected(&a, &mut parties, &r);
+                }
+            },
         };
         parties.caller.clone_from(&routed.caller);
         parties.callee.clone_from(&routed.callee);

@@ -10,6 +10,7 @@ mod command;
 mod connect;
 mod control;
 mod direct;
+mod feature;
 mod inbound;
 mod join;
 mod media;

@@ -123,13 +123,9 @@ impl Call {
     }
 
     /// Calls leaving through a gateway, trunk, trunk group or a URI naming
-    /// a host: the egress module's `Dial` (accounts, failover). The lead
-    /// wires `crate::egress::dial(routed, snapshot, ..)` here at merge;
-    /// until then such calls are answered 503.
+    /// a host: the egress module's `Dial` (accounts, failover).
     pub(super) async fn egress_dial(&self, routed: &Routed, snapshot: &Snapshot) -> Result<Dial, Reject> {
-        let _ = snapshot;
-        let reason = format!("calls out through {:?} are not wired yet", routed.target);
-        Err(refusal(503, "FACILITY_NOT_IMPLEMENTED", reason, routed.route_id))
+        crate::egress::dial(routed, snapshot, &self.sw.egress).await
     }
 }
 

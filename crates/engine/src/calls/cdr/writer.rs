@@ -163,9 +163,9 @@ async fn write_batch(db: &Db, records: Vec<Cdr>) -> u64 {
     let mut written = 0;
     for (ws, group) in by_workspace {
         let now = group.iter().map(|r| r.end).max().unwrap_or_default();
-        let rows = group.iter().map(Cdr::values).collect();
-        match db.insert_all(&CDRS, Scope::Workspace(ws), rows, now).await {
-            Ok(done) => written += done.len() as u64,
+        let rows: Vec<store::Values> = group.iter().map(Cdr::values).collect();
+        match db.insert_rows(&CDRS, Scope::Workspace(ws), &rows, now).await {
+            Ok(done) => written += done as u64,
             Err(e) => {
                 tracing::warn!(error = %e, workspace = ws, "a batch of call records failed; writing them one by one");
                 for r in &group {
