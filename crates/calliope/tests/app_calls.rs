@@ -673,3 +673,86 @@ fn a_late_offer_call_gets_our_offer_and_hears_the_application() {
     };
     assert!(status.success(), "the caller's SIPp passes (BYE from the application)");
 }
+
+/// Sends `ms` of a PCMU sine at `frequency` from `socket` to `to`, in 20 ms
+/// packets, paced in real time.
+fn speak(socket: &UdpSocket, to: SocketAddr, frequency: f32, ms: u32, seq: &mut u16, ts: &mut u32) {
+    for n in 0..ms / 20 {
+        let mut p = vec![0x80, 0];
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&ts.to_be_bytes());
+        p.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        for i in 0..160u32 {
+            let t = (n * 160 + i) as f32 / 8000.0;
+            let s = (f32::sin(2.0 * std::f32::consts::PI * frequency * t) * 12000.0) as i16;
+            p.push(media::g711::Law::Ulaw.encode(s));
+        }
+        socket.send_to(&p, to).unwrap();
+        *seq = seq.wrapping_add(1);
+        *ts = ts.wrapping_add(160);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_recording_is_kept_in_the_workspaces_folder_and_its_url_sent() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, body| match body["recordingUrl"].as_str() {
+        None => json!({"commands": [
+            {"play": {"url": "tone_stream://%(200,0,1000)"}},
+            {"record": {"maxDuration": 2000, "beep": false}}
+        ]}),
+        Some(_) => json!({"commands": [{"hangup": {}}]}),
+    });
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": "recorder", "type": "EXTERNAL", "endpoint": hooks.url()}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let (st, number) = c.call(
+        "POST",
+        "/v1beta2/numbers",
+        json!({"name": "Voicemail", "telUrl": "tel:+15550008888", "ingressHandler": {"type": "APPLICATION", "ref": app["ref"]}}),
+    );
+    assert!(st == 200 || st == 201, "{number}");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let mut call = Sipp::on_port("trunk_app_call.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550008888", "-key", "caller", "15551230000", "-key", "rtp_port", &rtp_port])
+        .spawn();
+    // The prompt's audio shows where Calliope listens; then the caller
+    // speaks (a 440 Hz tone) for longer than the recording's 2 s.
+    let (_, calliope_rtp) = hear(&rtp, Duration::from_millis(600));
+    let calliope_rtp =
+        calliope_rtp.unwrap_or_else(|| panic!("no prompt from the application: {:?}", hooks.hits()));
+    let (mut seq, mut ts) = (1u16, 8000u32);
+    speak(&rtp, calliope_rtp, 440.0, 3000, &mut seq, &mut ts);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = call.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the application hangs up after the recording");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "the caller's SIPp passes (BYE from the application)");
+    let hits = hooks.hits();
+    assert_eq!(hits.len(), 2, "the session, then the recording: {hits:?}");
+    let url = hits[1].body["recordingUrl"].as_str().unwrap();
+    let file = url.rsplit('/').next().unwrap();
+    let session = hits[0].body["sessionRef"].as_str().unwrap();
+    assert!(file.starts_with(session) && file.ends_with(".wav"), "{url}");
+    let dir = c.dir.path().join("recordings");
+    let path = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|d| d.unwrap().path().join(file))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{file} is in a workspace folder under {}", dir.display()));
+    let wav = media::wav::read(&std::fs::read(&path).unwrap()).unwrap();
+    let report = tone_report(&wav.samples, wav.sample_rate, 440.0);
+    assert!(report.duration_ms >= 1800 && report.duration_ms <= 2600, "about 2 s: {report:?}");
+    assert!(report.longest_run_ms >= 1000, "the caller's voice is in it: {report:?}");
+}
