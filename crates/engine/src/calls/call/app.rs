@@ -193,7 +193,10 @@ impl Call {
         }
         p.codec = super::inbound::codec_of(payload_type).encoding().to_owned();
         self.publish("call.created", json!({"from": p.caller, "to": p.callee}));
+        // One leg: the program is the other side.
         self.put_legs(a, p);
+        self.admission.remove_leg(&p.uuid_b);
+        p.uuid_b.clear();
         let apps = self.sw.apps.clone();
         let workspace = self.workspace_id;
         let mut ch = AppChannel {
