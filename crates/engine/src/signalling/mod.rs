@@ -123,6 +123,9 @@ pub struct Switch {
     pub sealer: Arc<Sealer>,
     /// Calls out through gateways and trunks (round-robin counters).
     pub egress: crate::egress::Egress,
+    /// What calls running a program share (webhook client, signing
+    /// secrets, speech engines, audio cache).
+    pub apps: Arc<crate::calls::call::Apps>,
 }
 
 /// Why the SIP side could not start.
@@ -226,7 +229,11 @@ pub async fn start(
     let db_for_cdrs = db.clone();
     let backlog = location.backlog();
     let routing = Arc::new(crate::router::SnapshotCache::new(config.time_zone.clone(), &bus));
+    // The data dir is where recordings' folder is (`<data>/recordings`).
+    let data_dir = config.recordings.as_ref().and_then(|r| r.parent()).map(std::path::Path::to_path_buf);
+    let apps = Arc::new(crate::calls::call::Apps::new(data_dir.as_deref()));
     let switch = Arc::new(Switch {
+        apps,
         accounts: Accounts::new(db.clone(), sealer.clone(), Duration::from_secs(30)),
         egress: crate::egress::Egress::new(db.clone(), sealer.clone()),
         sealer,

@@ -209,6 +209,10 @@ impl Call {
             parties.direction = if from_trunk { "FROM_PSTN" } else { "TO_PSTN" };
             parties.kind = "SIP_TRUNK";
         }
+        if super::app::runs_program(&routed.target) {
+            let ending = self.run_program(&a, &mut parties, &routed.target).await;
+            return self.finish(&parties, ending);
+        }
         let dial = match self.dial_for(&routed, &snapshot).await {
             Ok(d) => d,
             Err(r) => return self.rejected(&a, &mut parties, &r),
@@ -389,7 +393,10 @@ impl Call {
             route_id: p.route_id,
             recording: p.recording.clone(),
         };
-        self.write_records(vec![cdr(&p.uuid_a), cdr(&p.uuid_b)]);
+        // A call without a callee leg (one that ran a program) has one record.
+        let legs =
+            if p.uuid_b.is_empty() { vec![cdr(&p.uuid_a)] } else { vec![cdr(&p.uuid_a), cdr(&p.uuid_b)] };
+        self.write_records(legs);
         self.publish(
             "call.ended",
             serde_json::json!({"from": p.caller, "to": p.callee, "cause": ending.cause, "status": ending.status}),

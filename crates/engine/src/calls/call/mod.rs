@@ -5,6 +5,7 @@
 //! an INVITE ([`start`]: the caller's UAS leg, then UAC legs to the
 //! callee's contacts) or from the API ([`originate()`]: a UAC leg first).
 
+mod app;
 mod command;
 mod connect;
 mod control;
@@ -21,6 +22,7 @@ mod talk;
 mod target;
 mod transfer;
 
+pub use app::Apps;
 pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
 pub use join::{Join, Joined, Replaces, TRANSFERRED};
 pub use originate::{originate, Destination, Originate, OriginateError};

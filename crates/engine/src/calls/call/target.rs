@@ -2,7 +2,8 @@
 //! registered contacts (one agent, extensions together or in turn), a SIP
 //! URI at an IP address, and (through [`Call::egress_dial`]) gateways,
 //! trunks, trunk groups and URIs naming a host. Targets that run a program
-//! or a conference are refused with 501 until their issues land.
+//! (application, IVR menu, block) are run by `app.rs` before a dial is
+//! built; here (a call forwarding to one) they are refused with 501.
 
 use std::net::{IpAddr, SocketAddr};
 

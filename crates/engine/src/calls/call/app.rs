@@ -1,0 +1,854 @@
+//! A routed call whose target runs a program (an application's webhooks,
+//! an IVR menu, a block): A is answered with our media, and the
+//! interpreter drives the call through [`AppChannel`], a
+//! [`program::Channel`] over A's leg and its media session. The caller's
+//! BYE, CANCEL, re-INVITE and INFO are handled while any step runs; a
+//! caller gone is [`ChannelError::HungUp`] from the step running, so the
+//! interpreter stops.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use sip::dialog::Dialog;
+use sip::sdp::{self, Codec, SessionDescription};
+use sip::transaction::TxId;
+use sip::{MediaType, Method, Response, StatusCode};
+use store::{Key, Millis, Scope};
+
+use super::inbound::{warning, Caller, Parties, LEG_A};
+use super::media::CallMedia;
+use super::{Call, CallEvent, Ending, Input, Signal};
+use crate::calls::leg::{dtmf, Leg, Role};
+use crate::calls::sdp::{answer_preferring, codecs, direction, local, side_media};
+use crate::media::{open_player, Digit, MediaEvent, PlayerSource, RecordMode};
+use crate::program::{
+    self, Audio, BargeIn, Channel, ChannelError, DialResult, Input as Heard, Listen, Next, Outcome, Played,
+    RecordEnd, RecordSpec, Recording, RejectReason, Report, ScriptError, Scripts, Sound,
+};
+use crate::router::Target;
+use crate::speech::{Engines, EnginesConfig};
+use crate::webhooks::audio::AudioLimits;
+use crate::webhooks::shapes::CallTimes;
+use crate::webhooks::{
+    AppHooks, AudioCache, CallDirection, CallFacts, Client, Secret, SecretKeeper, VonageStatus,
+    WebhookScripts,
+};
+
+/// Status events of one call waiting to be sent, at most.
+const STATUS_QUEUE: usize = 16;
+
+/// Digits typed ahead (before anything listens) kept at most.
+const TYPE_AHEAD: usize = 64;
+/// How long a stopped recording may take to close its file.
+const RECORDING_CLOSE: Duration = Duration::from_secs(3);
+
+/// What every program-running call shares: the webhook client, the
+/// applications' signing secrets, the speech engines and the cache of
+/// audio fetched by URL. Built once by the SIP side.
+#[derive(Debug)]
+pub struct Apps {
+    client: Option<Arc<Client>>,
+    secrets: SecretKeeper,
+    engines: Engines,
+    audio: Option<AudioCache>,
+}
+
+impl Apps {
+    /// The pieces, keeping their files under `data_dir`
+    /// (`webhook-signing.key`, `tts-cache/`, `stt-work/`); without one, a
+    /// signing key for this run only and a temporary folder.
+    pub fn new(data_dir: Option<&Path>) -> Apps {
+        let client = match Client::new(crate::webhooks::Config::default()) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) => {
+                tracing::error!(error = %e, "the webhook client cannot start: applications will not be reached");
+                None
+            }
+        };
+        let secrets = match data_dir.map(|d| SecretKeeper::open(None, d)) {
+            Some(Ok(k)) => k,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "the webhook signing key cannot be read: one for this run only is used");
+                SecretKeeper::new(rand::random())
+            }
+            None => SecretKeeper::new(rand::random()),
+        };
+        let dir = data_dir.map_or_else(|| std::env::temp_dir().join("calliope-speech"), Path::to_path_buf);
+        let engines = Engines::local(&EnginesConfig::default(), &dir);
+        let audio = client.as_ref().map(|c| AudioCache::new(c.clone(), AudioLimits::default()));
+        Apps { client, secrets, engines, audio }
+    }
+}
+
+/// Whether `target` runs a program rather than ringing someone.
+pub(super) fn runs_program(target: &Target) -> bool {
+    matches!(target, Target::Application(_) | Target::Ivr(_) | Target::Block(_))
+}
+
+/// What a piece of input came as, while a step waits.
+enum Got {
+    Digit(char),
+    Media(MediaEvent),
+    Timer,
+}
+
+/// A call running a program: the [`Channel`] the interpreter drives.
+pub(super) struct AppChannel<'a> {
+    call: &'a mut Call,
+    a: &'a Caller,
+    p: &'a mut Parties,
+    media: CallMedia,
+    sdp_a: SessionDescription,
+    /// The caller's INVITE had no SDP: its answer comes in the ACK.
+    late: bool,
+    leg: Option<Leg>,
+    digits: VecDeque<char>,
+    apps: Arc<Apps>,
+    secret: Secret,
+    tts: Option<serde_json::Value>,
+    /// How the call ended, once it did.
+    ending: Option<Ending>,
+    /// Why the program failed before the call was answered (a webhook's
+    /// cause): the caller gets 503 with it, and the CDR keeps it.
+    cause: Option<&'static str>,
+    recordings: usize,
+    /// Vonage status events to the application's event_url, in order.
+    status: Option<StatusQueue>,
+}
+
+/// A call's status events on their way.
+type StatusQueue = tokio::sync::mpsc::Sender<(VonageStatus, Millis, Option<CallTimes>)>;
+
+/// Sends a call's status events one after another (retried as events
+/// are), until the call drops its sender.
+fn status_sender(client: Arc<Client>, secret: Secret, hooks: AppHooks, facts: CallFacts) -> StatusQueue {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(VonageStatus, Millis, Option<CallTimes>)>(STATUS_QUEUE);
+    tokio::spawn(async move {
+        while let Some((status, at, times)) = rx.recv().await {
+            let Some(req) = hooks.status_request(&facts, status, at, times) else { continue };
+            let sent = match req {
+                Ok(req) => client.event(&req, &secret).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                tracing::info!(call = %facts.call_ref, status = status.as_str(), cause = e.cause(), "a status event was not delivered: {e}");
+            }
+        }
+    });
+    tx
+}
+
+impl Call {
+    /// Answers A with our media and runs the program `target` names
+    /// until the call ends.
+    pub(super) async fn run_program(&mut self, a: &Caller, p: &mut Parties, target: &Target) -> Ending {
+        let offer = match sdp::parse_bytes(&a.invite.body) {
+            _ if a.invite.body.is_empty() => None,
+            Ok(o) if !codecs(&o).is_empty() => Some(o),
+            Ok(_) => {
+                let w = warning(305, "Incompatible media format: the offer has neither PCMU nor PCMA");
+                self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(w));
+                return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+            }
+            Err(e) => {
+                let w = warning(399, &format!("malformed session description: {e}"));
+                self.refuse(a, StatusCode::BAD_REQUEST, Some(w));
+                return Ending::new(400, "INVALID_MSG_UNSPECIFIED");
+            }
+        };
+        let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
+        let Some(ports) = self.sw.ports.bind(self.bind_ip(a.peer.addr)).await else {
+            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "no media ports free")));
+            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+        };
+        let Ok(port) = media.add(LEG_A, ports).await else {
+            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "the media session failed")));
+            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+        };
+        let ip = self.media_ip(a.peer.addr);
+        let (sdp_a, payload_type) = match &offer {
+            Some(offer) => {
+                let answered = answer_preferring(offer, ip, port, Codec::Pcmu, sdp::Direction::SendRecv, 1);
+                let (Ok((sdp_a, negotiated)), Some(mut side)) = (answered, side_media(offer)) else {
+                    self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(warning(305, "no codec in common")));
+                    return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+                };
+                side.codec = negotiated.payload_type;
+                side.dtmf = negotiated.telephone_event;
+                media.set(LEG_A, side, a.peer.addr.ip(), direction(offer)).await;
+                (sdp_a, negotiated.payload_type)
+            }
+            // A late offer: ours goes in the 200, the answer comes in the ACK.
+            None => {
+                let ours = local(ip, port, vec![Codec::Pcmu, Codec::Pcma], sdp::Direction::SendRecv, 1);
+                (sdp::offer(&ours), Codec::Pcmu.payload_type())
+            }
+        };
+        let late = offer.is_none();
+        if let Err(e) = media.handle.detect_dtmf(LEG_A, true).await {
+            tracing::debug!(error = %e, "in-band DTMF detection could not start");
+        }
+        p.codec = super::inbound::codec_of(payload_type).encoding().to_owned();
+        self.publish("call.created", json!({"from": p.caller, "to": p.callee}));
+        // One leg: the program is the other side.
+        self.put_legs(a, p);
+        self.admission.remove_leg(&p.uuid_b);
+        p.uuid_b.clear();
+        let apps = self.sw.apps.clone();
+        let workspace = self.workspace_id;
+        let mut ch = AppChannel {
+            call: self,
+            a,
+            p,
+            media,
+            sdp_a,
+            late,
+            leg: None,
+            digits: VecDeque::new(),
+            secret: Secret::from_text(""),
+            apps,
+            tts: None,
+            ending: None,
+            cause: None,
+            recordings: 0,
+            status: None,
+        };
+        let outcome = match target {
+            Target::Application(id) => ch.application(workspace, *id).await,
+            Target::Ivr(id) => ch.ivr(workspace, *id).await,
+            Target::Block(id) => ch.block(workspace, *id).await,
+            _ => Outcome::Failed(program::ProgramError::Channel {
+                verb: "route",
+                error: ChannelError::Unsupported("this target runs no program".into()),
+            }),
+        };
+        ch.close(outcome).await
+    }
+}
+
+impl AppChannel<'_> {
+    /// Runs the application `id`: its first script from the webhooks, then
+    /// the interpreter.
+    async fn application(&mut self, workspace: i64, id: i64) -> Outcome {
+        let scope = Scope::Workspace(workspace);
+        let record = match self.call.sw.db.get(&store::schema::APPLICATIONS, scope, &Key::Id(id)).await {
+            Ok(r) => r,
+            Err(e) => return failed("application", ChannelError::Failed(format!("application {id}: {e}"))),
+        };
+        let json_of = |name: &str| record.get(name).as_str().and_then(|t| serde_json::from_str(t).ok());
+        let capabilities: Option<serde_json::Value> = json_of("capabilities");
+        self.tts = json_of("text_to_speech");
+        let hooks = match AppHooks::from_application(record.text("endpoint"), capabilities.as_ref()) {
+            Ok(h) => h,
+            Err(e) => return self.webhook_failed(e.cause(), e.to_string()),
+        };
+        let Some(client) = self.apps.client.clone() else {
+            return self.webhook_failed("WEBHOOK_UNAVAILABLE", "the webhook client did not start".into());
+        };
+        self.secret = self.apps.secrets.for_application(&record.r#ref);
+        let facts = CallFacts {
+            call_ref: self.p.uuid_a.clone(),
+            conversation_ref: self.p.uuid_a.clone(),
+            app_ref: record.r#ref.clone(),
+            workspace_ref: workspace.to_string(),
+            caller: self.p.caller.clone(),
+            callee: self.p.callee.clone(),
+            direction: if self.p.direction == "INTRA_COMPANY" {
+                CallDirection::IntraCompany
+            } else {
+                CallDirection::FromPstn
+            },
+            domain: match &self.a.invite.uri {
+                sip::Uri::Sip(u) => Some(u.host.to_string()),
+                _ => None,
+            },
+        };
+        self.call.publish("call.application", json!({"applicationId": id, "appRef": record.r#ref}));
+        if hooks.vonage && hooks.event.is_some() {
+            self.status =
+                Some(status_sender(client.clone(), self.secret.clone(), hooks.clone(), facts.clone()));
+            self.status_event(VonageStatus::Started, None);
+        }
+        let mut scripts =
+            WebhookScripts::new(client, self.secret.clone(), hooks, facts, self.call.sw.clock.clone());
+        let first = tokio::select! {
+            first = scripts.first() => first,
+            gone = self.until_gone() => return gone,
+        };
+        for f in scripts.take_failures() {
+            self.call.publish("call.webhook.failed", json!({"cause": f.cause, "detail": f.detail}));
+        }
+        let verbs = match first {
+            Ok(v) => v,
+            Err(e) => return self.webhook_failed(e.cause(), e.to_string()),
+        };
+        let outcome = program::run(verbs, self, &mut scripts).await;
+        for f in scripts.take_failures() {
+            self.call.publish("call.webhook.failed", json!({"cause": f.cause, "detail": f.detail}));
+        }
+        outcome
+    }
+
+    /// The workspace's IVR menus, compiled.
+    async fn menus(&self, workspace: i64) -> Result<program::ivr::Menus, Outcome> {
+        let scope = Scope::Workspace(workspace);
+        let all = store::Query::default();
+        let db = &self.call.sw.db;
+        let ivrs = db.list(&store::schema::IVRS, scope, &all).await;
+        let actions = db.list(&store::schema::IVR_ACTIONS, scope, &all).await;
+        let (ivrs, actions) = match (ivrs, actions) {
+            (Ok(i), Ok(a)) => (i.records, a.records),
+            (Err(e), _) | (_, Err(e)) => {
+                return Err(failed("ivr", ChannelError::Failed(format!("the IVR menus cannot be read: {e}"))))
+            }
+        };
+        program::ivr::Menus::compile(&ivrs, &actions)
+            .map_err(|e| failed("ivr", ChannelError::Failed(format!("the IVR menus: {e}"))))
+    }
+
+    /// Runs the IVR menu `id` of the workspace.
+    async fn ivr(&mut self, workspace: i64, id: i64) -> Outcome {
+        match self.menus(workspace).await {
+            Ok(menus) => program::ivr::run(&menus, id, self).await,
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Runs the block (call flow) `id` of the workspace.
+    async fn block(&mut self, workspace: i64, id: i64) -> Outcome {
+        let scope = Scope::Workspace(workspace);
+        let record = match self.call.sw.db.get(&store::schema::BLOCKS, scope, &Key::Id(id)).await {
+            Ok(r) => r,
+            Err(e) => return failed("block", ChannelError::Failed(format!("block {id}: {e}"))),
+        };
+        let compiled = match program::block::compile(&record) {
+            Ok(b) => b,
+            Err(e) => return failed("block", ChannelError::Failed(format!("block {id}: {e}"))),
+        };
+        let menus = match self.menus(workspace).await {
+            Ok(m) => m,
+            Err(outcome) => return outcome,
+        };
+        program::block::run(&compiled, &menus, self, &mut NoWebhooks, &program::Limits::default()).await
+    }
+
+    /// A webhook that gave no program: the event, then a failure whose
+    /// cause the CDR keeps.
+    fn webhook_failed(&mut self, cause: &'static str, detail: String) -> Outcome {
+        tracing::info!(call = %self.p.uuid_a, cause, "the application gave no program: {detail}");
+        self.call.publish("call.webhook.failed", json!({"cause": cause, "detail": detail}));
+        self.cause = Some(cause);
+        Outcome::Failed(program::ProgramError::Channel {
+            verb: "answer_url",
+            error: ChannelError::Failed(detail),
+        })
+    }
+
+    /// Queues a Vonage status event (dropped, and logged, when the queue
+    /// is full).
+    fn status_event(&self, status: VonageStatus, times: Option<CallTimes>) {
+        if let Some(tx) = &self.status {
+            if tx.try_send((status, self.now(), times)).is_err() {
+                tracing::info!(call = %self.p.uuid_a, status = status.as_str(), "a status event was dropped");
+            }
+        }
+    }
+
+    /// Waits for the caller to go (CANCEL, BYE) while something else runs.
+    async fn until_gone(&mut self) -> Outcome {
+        loop {
+            match self.wait(None).await {
+                Err(_) => return Outcome::CallerHungUp,
+                Ok(Got::Digit(d)) if self.digits.len() < TYPE_AHEAD => self.digits.push_back(d),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// Ends the call after its program: whatever is still up is hung up,
+    /// and the ending is what ended it first.
+    async fn close(mut self, outcome: Outcome) -> Ending {
+        if self.ending.is_none() {
+            let _ = self.hangup().await;
+        }
+        let ending = match (&outcome, self.ending) {
+            (Outcome::Failed(_), Some(end)) if self.cause.is_some() => end,
+            (Outcome::Failed(e), Some(end)) if matches!(end.status, 200 | 480) => {
+                Ending::new(end.status, e.cause())
+            }
+            (_, Some(end)) => end,
+            (Outcome::Failed(e), None) => Ending::new(500, e.cause()),
+            (_, None) => Ending::new(200, "NORMAL_CLEARING"),
+        };
+        tracing::info!(call = %self.p.uuid_a, outcome = ?outcome, cause = ending.cause, "the program ended");
+        let end = self.now();
+        let status = match (self.p.answer, ending.status) {
+            (Some(start), _) => {
+                self.status_event(VonageStatus::Completed, Some(CallTimes { start, end }));
+                None
+            }
+            (None, 487) => Some(VonageStatus::Cancelled),
+            (None, 486) => Some(VonageStatus::Busy),
+            (None, 603) => Some(VonageStatus::Rejected),
+            (None, _) => Some(VonageStatus::Failed),
+        };
+        if let Some(s) = status {
+            self.status_event(s, None);
+        }
+        self.status = None;
+        let _ = self.media.handle.remove_leg(LEG_A).await;
+        ending
+    }
+
+    /// The next thing that happens on the call; a caller gone is
+    /// [`ChannelError::HungUp`].
+    async fn wait(&mut self, deadline: Option<Millis>) -> Result<Got, ChannelError> {
+        if self.ending.is_some() {
+            return Err(ChannelError::HungUp);
+        }
+        loop {
+            match self.call.next(deadline, Some(&mut self.media.events)).await {
+                Input::Sip(e) => {
+                    if let Some(got) = self.sip(e).await? {
+                        return Ok(got);
+                    }
+                }
+                Input::Hangup => {
+                    self.hangup().await?;
+                    return Err(ChannelError::HungUp);
+                }
+                Input::Command(env) => super::unsupported(env),
+                Input::Timer => return Ok(Got::Timer),
+                Input::Media(MediaEvent::Inactive) => {
+                    tracing::info!(call = %self.p.uuid_a, "no RTP from the caller: the call ends");
+                    self.hangup().await?;
+                    self.ending = Some(Ending::new(408, "MEDIA_TIMEOUT"));
+                    return Err(ChannelError::HungUp);
+                }
+                Input::Media(e @ MediaEvent::Dtmf { .. }) => {
+                    self.call.media_event(&e);
+                    if let MediaEvent::Dtmf { digit, .. } = e {
+                        return Ok(Got::Digit(digit.as_char()));
+                    }
+                }
+                Input::Media(e) => {
+                    self.call.media_event(&e);
+                    return Ok(Got::Media(e));
+                }
+                Input::Closed => {
+                    self.ending = Some(Ending::new(200, "NORMAL_CLEARING"));
+                    return Err(ChannelError::HungUp);
+                }
+            }
+        }
+    }
+
+    /// Handles a SIP event from the caller; a digit (INFO) is returned.
+    async fn sip(&mut self, e: CallEvent) -> Result<Option<Got>, ChannelError> {
+        match e {
+            CallEvent::Cancel(id) if id == self.a.id && self.leg.is_none() => {
+                let resp = self.a.reply(&self.call.sw, StatusCode::REQUEST_TERMINATED);
+                self.call.respond(self.a.id, resp);
+                self.ending = Some(Ending::new(487, "ORIGINATOR_CANCEL"));
+                Err(ChannelError::HungUp)
+            }
+            CallEvent::Timeout(TxId::Server(id)) if id == self.a.id && self.leg.is_some() => {
+                // Our 200 was never ACKed.
+                self.hangup().await?;
+                self.ending = Some(Ending::new(408, "RECOVERY_ON_TIMER_EXPIRE"));
+                Err(ChannelError::HungUp)
+            }
+            CallEvent::Ack(ack) if self.late && self.leg.is_some() => {
+                self.late = false;
+                let answer = sdp::parse_bytes(&ack.body).ok();
+                match answer.as_ref().and_then(|d| side_media(d).map(|m| (m, direction(d)))) {
+                    Some((side, dir)) => {
+                        self.p.codec = super::inbound::codec_of(side.codec).encoding().to_owned();
+                        self.media.set(LEG_A, side, self.a.peer.addr.ip(), dir).await;
+                        Ok(None)
+                    }
+                    None => {
+                        // No usable answer to our offer: the call cannot go on.
+                        tracing::info!(call = %self.p.uuid_a, "the ACK carries no usable SDP answer");
+                        self.hangup().await?;
+                        self.ending = Some(Ending::new(488, "INCOMPATIBLE_DESTINATION"));
+                        Err(ChannelError::HungUp)
+                    }
+                }
+            }
+            CallEvent::Request { id, request, .. } => {
+                let Some(leg) = self.leg.as_mut().filter(|l| l.call_id() == request.head.call_id) else {
+                    let status = if request.method == Method::Bye {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::CALL_DOES_NOT_EXIST
+                    };
+                    self.call.respond(id, Response::for_request(&request, status, None));
+                    return Ok(None);
+                };
+                if !self.call.accepts(&mut leg.dialog, id, &request) {
+                    return Ok(None);
+                }
+                match request.method {
+                    Method::Bye => {
+                        self.call.respond(id, Response::for_request(&request, StatusCode::OK, None));
+                        self.ending = Some(Ending::new(200, "NORMAL_CLEARING"));
+                        Err(ChannelError::HungUp)
+                    }
+                    Method::Invite => {
+                        // A re-INVITE: its new address (and direction) for
+                        // our media; our answer stays the same.
+                        if let Ok(offer) = sdp::parse_bytes(&request.body) {
+                            if let Some(mut side) = side_media(&offer) {
+                                let codec = self.media.codec(LEG_A);
+                                side.codec = codec;
+                                self.media.set(LEG_A, side, leg.peer.addr.ip(), direction(&offer)).await;
+                            }
+                        }
+                        let mut ok = Response::for_request(&request, StatusCode::OK, None);
+                        ok.head.headers.push(sip::HeaderName::Contact, self.call.contact());
+                        ok = ok.with_body(&MediaType::sdp(), self.sdp_a.to_string().into_bytes());
+                        self.call.respond(id, ok);
+                        Ok(None)
+                    }
+                    Method::Info => {
+                        let content_type = request.head.content_type().ok().flatten();
+                        match dtmf::parse(content_type.as_ref(), &request.body) {
+                            Ok(d) => {
+                                self.call.respond(id, Response::for_request(&request, StatusCode::OK, None));
+                                self.call.publish(
+                                    "call.dtmf",
+                                    json!({"digit": d.digit.to_string(), "source": "info", "leg": LEG_A.0}),
+                                );
+                                Ok(Some(Got::Digit(d.digit)))
+                            }
+                            Err(_) => {
+                                let status = self.call.info(&request);
+                                self.call.respond(id, Response::for_request(&request, status, None));
+                                Ok(None)
+                            }
+                        }
+                    }
+                    Method::Refer => {
+                        let status = StatusCode::new(501).unwrap_or(StatusCode::BAD_REQUEST);
+                        self.call.respond(id, Response::for_request(&request, status, None));
+                        Ok(None)
+                    }
+                    _ => {
+                        self.call.respond(id, Response::for_request(&request, StatusCode::OK, None));
+                        Ok(None)
+                    }
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A player for `audio`.
+    async fn source(&self, audio: &Audio) -> Result<PlayerSource, ChannelError> {
+        let media_err = |e: crate::media::MediaError| ChannelError::Media(e.to_string());
+        match audio {
+            Audio::Say { text, voice, language, engine } => {
+                self.speak(text, engine.as_deref(), voice.as_deref(), language.as_deref()).await
+            }
+            Audio::Sound(Sound::Tts(text)) => self.speak(text, None, None, None).await,
+            Audio::Sound(Sound::Tone(spec)) => open_player(spec).await.map_err(media_err),
+            Audio::Sound(Sound::Media(m)) if !m.path.is_empty() => {
+                open_player(&m.path).await.map_err(media_err)
+            }
+            Audio::Sound(Sound::Media(m)) => {
+                Err(ChannelError::Media(format!("media {:?} has no file path", m.id)))
+            }
+            Audio::Sound(Sound::Url(url)) => {
+                let Some(cache) = self.apps.audio.as_ref() else {
+                    return Err(ChannelError::Media("the webhook client did not start".into()));
+                };
+                let pcm =
+                    cache.source(url, &self.secret).await.map_err(|e| ChannelError::Media(e.to_string()))?;
+                Ok(Box::new(pcm))
+            }
+            Audio::Silence(d) => {
+                open_player(&format!("silence_stream://{}", d.as_millis())).await.map_err(media_err)
+            }
+        }
+    }
+
+    async fn speak(
+        &self,
+        text: &str,
+        engine: Option<&str>,
+        voice: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<PlayerSource, ChannelError> {
+        let tts_err = |e: crate::speech::SpeechError| ChannelError::Tts(e.to_string());
+        let (tts, voice) =
+            self.apps.engines.for_say(self.tts.as_ref(), engine, voice, language).map_err(tts_err)?;
+        let pcm = tts.synthesize(text, voice.as_deref(), 8000).await.map_err(tts_err)?;
+        Ok(Box::new(pcm.to_source().map_err(tts_err)?))
+    }
+
+    fn keep(&mut self, digit: char) {
+        if self.digits.len() < TYPE_AHEAD {
+            self.digits.push_back(digit);
+        }
+    }
+
+    fn now(&self) -> Millis {
+        self.call.now()
+    }
+
+    fn recording_path(&mut self) -> Result<PathBuf, ChannelError> {
+        let Some(dir) = self.call.sw.config.recordings.as_ref() else {
+            return Err(ChannelError::Unsupported("no recordings folder is configured".into()));
+        };
+        self.recordings += 1;
+        let dir = dir.join(self.p.workspace_id.to_string());
+        std::fs::create_dir_all(&dir).map_err(|e| ChannelError::Failed(format!("recordings folder: {e}")))?;
+        Ok(dir.join(format!("{}-{}.wav", self.p.uuid_a, self.recordings)))
+    }
+}
+
+/// The [`Scripts`] of a block: it has no application, so a result with
+/// nowhere to go is an error.
+struct NoWebhooks;
+
+impl Scripts for NoWebhooks {
+    async fn submit(&mut self, report: Report) -> Result<Next, ScriptError> {
+        Err(ScriptError::Fetch(format!("a block has no application to send the {} result to", report.verb)))
+    }
+}
+
+fn failed(verb: &'static str, error: ChannelError) -> Outcome {
+    Outcome::Failed(program::ProgramError::Channel { verb, error })
+}
+
+fn millis(d: Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX / 2)
+}
+
+impl Channel for AppChannel<'_> {
+    async fn answer(&mut self) -> Result<(), ChannelError> {
+        if self.leg.is_some() {
+            return Ok(());
+        }
+        if self.ending.is_some() {
+            return Err(ChannelError::HungUp);
+        }
+        let dialog = Dialog::from_uas(&self.a.invite, &self.a.tag)
+            .map_err(|e| ChannelError::Failed(format!("the caller's INVITE makes no dialog: {e}")))?;
+        let mut leg = Leg::new(self.p.uuid_a.clone(), Role::Uas, dialog, self.a.peer);
+        let ok = self
+            .a
+            .reply(&self.call.sw, StatusCode::OK)
+            .with_body(&MediaType::sdp(), self.sdp_a.to_string().into_bytes());
+        leg.dialog.handle_sent_response(&ok);
+        self.call.respond(self.a.id, ok);
+        self.leg = Some(leg);
+        self.p.answer = Some(self.now());
+        let codec = self.p.codec.clone();
+        self.call.admission.update_legs(|l| l.codec = codec.clone());
+        self.call.signal(Signal::Answered);
+        self.call.publish("call.answered", json!({"codec": self.p.codec}));
+        self.status_event(VonageStatus::Answered, None);
+        Ok(())
+    }
+
+    async fn ring(&mut self) -> Result<(), ChannelError> {
+        if self.leg.is_none() && self.ending.is_none() {
+            let resp = self.a.reply(&self.call.sw, StatusCode::RINGING);
+            self.call.respond(self.a.id, resp);
+        }
+        Ok(())
+    }
+
+    async fn play(&mut self, audio: &Audio, barge_in: BargeIn) -> Result<Played, ChannelError> {
+        if self.ending.is_some() {
+            return Err(ChannelError::HungUp);
+        }
+        if barge_in.dtmf {
+            if let Some(d) = self.digits.pop_front() {
+                return Ok(Played::Digit(d));
+            }
+        }
+        let source = self.source(audio).await?;
+        let id =
+            self.media.handle.play(LEG_A, source).await.map_err(|e| ChannelError::Media(e.to_string()))?;
+        if barge_in.speech {
+            let _ = self.media.handle.detect_voice(LEG_A, true).await;
+        }
+        loop {
+            match self.wait(None).await? {
+                Got::Digit(d) if barge_in.dtmf => {
+                    let _ = self.media.handle.stop_play(LEG_A).await;
+                    return Ok(Played::Digit(d));
+                }
+                Got::Digit(d) => self.keep(d),
+                Got::Media(MediaEvent::PlaybackFinished { id: done, .. }) if done == id => {
+                    return Ok(Played::Finished)
+                }
+                Got::Media(MediaEvent::Voice { speaking: true, .. }) if barge_in.speech => {
+                    let _ = self.media.handle.stop_play(LEG_A).await;
+                    return Ok(Played::Speech);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn play_dtmf(&mut self, digits: &str) -> Result<(), ChannelError> {
+        let keys: Vec<Digit> =
+            digits.chars().filter(|c| *c != 'w' && *c != 'W').filter_map(Digit::from_char).collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.media
+            .handle
+            .send_dtmf(LEG_A, keys, 100)
+            .await
+            .map_err(|e| ChannelError::Media(e.to_string()))?;
+        loop {
+            match self.wait(None).await? {
+                Got::Media(MediaEvent::DtmfSent { .. }) => return Ok(()),
+                Got::Digit(d) => self.keep(d),
+                _ => {}
+            }
+        }
+    }
+
+    async fn input(&mut self, listen: &Listen) -> Result<Heard, ChannelError> {
+        if !listen.dtmf {
+            return Err(ChannelError::Stt("speech input is not available on calls yet".into()));
+        }
+        if let Some(d) = self.digits.pop_front() {
+            return Ok(Heard::Digit(d));
+        }
+        let deadline = self.now() + millis(listen.timeout);
+        loop {
+            match self.wait(Some(deadline)).await? {
+                Got::Digit(d) => return Ok(Heard::Digit(d)),
+                Got::Timer => return Ok(Heard::Timeout),
+                Got::Media(_) => {}
+            }
+        }
+    }
+
+    async fn record(&mut self, spec: &RecordSpec) -> Result<Recording, ChannelError> {
+        if self.ending.is_some() {
+            return Err(ChannelError::HungUp);
+        }
+        let path = self.recording_path()?;
+        let what = crate::media::RecordSpec { legs: vec![LEG_A], mode: RecordMode::Mono, path: path.clone() };
+        let id = self.media.handle.record(what).await.map_err(|e| ChannelError::Media(e.to_string()))?;
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let url = format!("recordings/{}/{file}", self.p.workspace_id);
+        self.p.recording = Some(file.clone());
+        self.call.publish("call.recording.started", json!({"path": path.display().to_string()}));
+        if spec.background {
+            return Ok(Recording {
+                url,
+                id: file,
+                duration: Duration::ZERO,
+                size: 0,
+                ended_by: RecordEnd::Background,
+            });
+        }
+        if spec.max_silence.is_some() {
+            let _ = self.media.handle.detect_voice(LEG_A, true).await;
+        }
+        let end_at = self.now() + millis(spec.max_duration);
+        let quiet = spec.max_silence.map(millis);
+        let mut silence_at = quiet.map(|q| self.now() + q);
+        let ended_by = loop {
+            let deadline = silence_at.map_or(end_at, |s| s.min(end_at));
+            match self.wait(Some(deadline)).await {
+                Err(ChannelError::HungUp) => break RecordEnd::HungUp,
+                Err(e) => return Err(e),
+                Ok(Got::Digit(d)) if spec.finish_on_key.contains(d) => break RecordEnd::Key(d),
+                Ok(Got::Digit(_)) => {}
+                Ok(Got::Timer) if silence_at.is_some_and(|s| s <= self.now()) && self.now() < end_at => {
+                    break RecordEnd::Silence
+                }
+                Ok(Got::Timer) => break RecordEnd::MaxDuration,
+                Ok(Got::Media(MediaEvent::Voice { speaking, .. })) => {
+                    silence_at = if speaking { None } else { quiet.map(|q| self.now() + q) };
+                }
+                Ok(Got::Media(_)) => {}
+            }
+        };
+        let _ = self.media.handle.stop_record(id).await;
+        let mut duration = Duration::ZERO;
+        let close_by = tokio::time::Instant::now() + RECORDING_CLOSE;
+        while let Ok(Some(e)) = tokio::time::timeout_at(close_by, self.media.events.recv()).await {
+            if let MediaEvent::RecordingFinished { id: done, duration_ms, .. } = e {
+                if done == id {
+                    duration = Duration::from_millis(duration_ms);
+                    break;
+                }
+            }
+        }
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        self.call.publish(
+            "call.recording.finished",
+            json!({"path": path.display().to_string(), "durationMs": duration.as_millis() as u64}),
+        );
+        Ok(Recording { url, id: file, duration, size, ended_by })
+    }
+
+    async fn dial(&mut self, _dial: &program::Dial) -> Result<DialResult, ChannelError> {
+        Err(ChannelError::Unsupported("dial from a program is not wired to calls yet".into()))
+    }
+
+    async fn stream(&mut self, _stream: &program::Stream) -> Result<(), ChannelError> {
+        Err(ChannelError::Unsupported("media streams are not wired to calls yet".into()))
+    }
+
+    async fn mute(&mut self, _direction: program::Direction, on: bool) -> Result<(), ChannelError> {
+        self.media.handle.mute(LEG_A, on).await.map_err(|e| ChannelError::Media(e.to_string()))
+    }
+
+    async fn reject(&mut self, reason: RejectReason) -> Result<(), ChannelError> {
+        if self.ending.is_some() {
+            return Err(ChannelError::HungUp);
+        }
+        if self.leg.is_some() {
+            return Err(ChannelError::Failed("the call is already answered".into()));
+        }
+        let (status, cause) = match reason {
+            RejectReason::Busy => (StatusCode::BUSY_HERE, "USER_BUSY"),
+            RejectReason::Rejected => (StatusCode::DECLINE, "CALL_REJECTED"),
+        };
+        let resp = self.a.reply(&self.call.sw, status);
+        self.call.respond(self.a.id, resp);
+        self.ending = Some(Ending::new(status.code(), cause));
+        Ok(())
+    }
+
+    async fn hangup(&mut self) -> Result<(), ChannelError> {
+        if self.ending.is_some() {
+            return Ok(());
+        }
+        match self.leg.as_mut() {
+            Some(leg) => {
+                self.call.bye(leg).await;
+                self.ending = Some(Ending::new(200, "NORMAL_CLEARING"));
+            }
+            None => {
+                let (status, cause) = match self.cause {
+                    Some(cause) => (StatusCode::SERVICE_UNAVAILABLE, cause),
+                    None => (StatusCode::TEMPORARILY_UNAVAILABLE, "NO_USER_RESPONSE"),
+                };
+                let mut resp = self.a.reply(&self.call.sw, status);
+                if let Some(c) = self.cause {
+                    let text = format!("the application gave no program ({c})");
+                    resp.head.headers.push(sip::HeaderName::Warning, warning(399, &text));
+                }
+                self.call.respond(self.a.id, resp);
+                self.ending = Some(Ending::new(status.code(), cause));
+            }
+        }
+        Ok(())
+    }
+}
