@@ -860,6 +860,20 @@ async fn route_and_feature_codes(b: Backend) {
         let (st, _) = s.post("/api/route_codes", json!({"code": c, "tg_id": tg}), &pbx).await;
         assert_eq!(st, 200);
     }
+    // A route names a trunk group by one of its route codes; a code that
+    // does not exist is refused.
+    let by_code = |code: &str| {
+        json!({"context": "context-1", "dest_type": "FS_DEST_CLUSTER_TRUNK_GROUP", "max_length": "11",
+               "name": format!("via {code}"), "prefix": format!("9{}", code.len()), "dest_uuid": code})
+    };
+    let (st, body) = s.post("/api/routes", by_code("a1"), &pbx).await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(
+        (body["data"]["dest_uuid"].clone(), body["data"]["body"].clone()),
+        (json!("a1"), json!("t_group9"))
+    );
+    let (st, body) = s.post("/api/routes", by_code("nope"), &pbx).await;
+    assert_eq!(st, 400, "{body}");
     let (st, body) = s.delete("/api/route_codes", &pbx).await;
     assert_eq!((st, body), (200, json!({"code": 200, "data": "2", "message": "success"})));
     let (_, list) = s.get("/api/route_codes", &pbx).await;

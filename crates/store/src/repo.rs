@@ -651,6 +651,15 @@ async fn check_target(
         _ => None,
     };
     let Some(id) = id else {
+        // A trunk group may also be named by one of its route codes (the
+        // router follows the code at call time).
+        if let (Value::Text(code), "trunk_groups") = (value, target.table) {
+            let mut sql = Sql::new("SELECT id FROM route_codes");
+            push_where(&mut sql, &schema::ROUTE_CODES, scope, &[Filter::eq("code", code.trim())]);
+            if sql.query().fetch_optional(&mut *conn).await?.is_some() {
+                return Ok(());
+            }
+        }
         return Err(StoreError::DanglingRef { field, target: target.label });
     };
     let mut sql = Sql::new(format!("SELECT id FROM {}", target.table));

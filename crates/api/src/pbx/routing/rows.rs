@@ -128,7 +128,19 @@ pub async fn check_links(
         let table = store::schema::by_table(link.table).ok_or_else(|| ApiError::internal(link.table))?;
         let dangling =
             || ApiError::field(link.field, format!("refers to a {} that does not exist", table.label));
-        let id: i64 = target.trim().parse().map_err(|_| dangling())?;
+        let id: i64 = match target.trim().parse() {
+            Ok(id) => id,
+            // A trunk group may be named by one of its route codes, which
+            // the router follows at call time.
+            Err(_) if link.table == "trunk_groups" => {
+                let code = [Filter::eq("code", target.trim())];
+                match cx.state.db.find(&store::schema::ROUTE_CODES, cx.scope, &code).await? {
+                    Some(rc) => rc.int("tg_id").ok_or_else(dangling)?,
+                    None => return Err(dangling()),
+                }
+            }
+            Err(_) => return Err(dangling()),
+        };
         match cx.state.db.get(table, cx.scope, &Key::Id(id)).await {
             Ok(rec) => found.push((link.field, rec)),
             Err(StoreError::NotFound(_)) => return Err(dangling()),
