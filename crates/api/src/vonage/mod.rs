@@ -3,6 +3,7 @@
 //! control (`/v1/calls`, an application's RS256 JWT).
 
 mod applications;
+mod call_schemas;
 mod calls;
 mod capabilities;
 pub mod jwt;
@@ -21,15 +22,15 @@ const ANY: Body = Body::Any;
 pub fn routes() -> Api {
     Api::new()
         .get("/v1/calls", "List calls", calls::list)
-        .reply(Reply::Schema(calls::list_schema))
+        .reply(Reply::Schema(call_schemas::list_schema))
         .post("/v1/calls", "Place a call", ANY, calls::create)
-        .reply(Reply::Status("201", calls::created_schema))
+        .reply(Reply::Status("201", call_schemas::created_schema))
         .get("/v1/calls/{uuid}", "Get a call", calls::get)
-        .reply(Reply::Schema(calls::call_schema))
+        .reply(Reply::Schema(call_schemas::call_schema))
         .put("/v1/calls/{uuid}", "Modify a live call", ANY, calls::modify)
         .reply(Reply::NoContent)
         .put("/v1/calls/{uuid}/dtmf", "Send DTMF into a call", ANY, calls::dtmf)
-        .reply(Reply::Schema(calls::dtmf_schema))
+        .reply(Reply::Schema(call_schemas::dtmf_schema))
         .put("/v1/calls/{uuid}/talk", "Speak text into a call", ANY, calls::media)
         .reply(Reply::NoContent)
         .delete("/v1/calls/{uuid}/talk", "Stop speaking into a call", calls::media)
