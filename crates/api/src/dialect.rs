@@ -40,7 +40,7 @@ impl Dialect {
     pub fn for_path(path: &str) -> Dialect {
         if path.starts_with("/api/") || path == "/api" {
             Dialect::Pbx
-        } else if path.starts_with("/v2/") {
+        } else if path.starts_with("/v2/") || path == "/v1/calls" || path.starts_with("/v1/calls/") {
             Dialect::Vonage
         } else if path.starts_with("/v1.2/voipstudio") {
             Dialect::VoipStudio
