@@ -119,6 +119,14 @@ pub struct Settings {
     /// IANA time zone of routes' time windows, such as Europe/Paris [default: the system's].
     #[arg(long, env = "CALLIOPE_TIMEZONE")]
     pub timezone: Option<String>,
+    /// URL that receives the default workspace's PBX channel states
+    /// (`ai::channel-state` JSON: ringing, early, answered, hangup) [default: none].
+    #[arg(long, env = "CALLIOPE_POST_EVENT_URL")]
+    pub post_event_url: Option<String>,
+    /// Secret that signs the channel-state pushes (`X-Calliope-Signature`);
+    /// required with `post_event_url`.
+    #[arg(long, env = "CALLIOPE_POST_EVENT_SECRET")]
+    pub post_event_secret: Option<String>,
 }
 
 /// Quota overrides by name.
@@ -193,7 +201,9 @@ impl Settings {
             max_calls,
             shutdown_grace,
             quotas,
-            timezone
+            timezone,
+            post_event_url,
+            post_event_secret
         )
     }
 

@@ -43,6 +43,31 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(serve(settings))
 }
 
+/// Pushes the default workspace's channel states to `url`.
+async fn start_channel_state_push(
+    state: &api::AppState,
+    url: &str,
+    secret: Option<&str>,
+) -> anyhow::Result<()> {
+    let url = url::Url::parse(url).with_context(|| format!("post_event_url `{url}`"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        anyhow::bail!("post_event_url `{url}` must be an http or https URL");
+    }
+    let secret = secret
+        .filter(|s| !s.is_empty())
+        .context("post_event_url needs post_event_secret, which signs the pushes")?;
+    let ws = api::service::identity::system_workspace_id(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("finding the default workspace: {e}"))?
+        .context("no default workspace")?;
+    let client = engine::webhooks::Client::new(engine::webhooks::Config::default())
+        .map_err(|e| anyhow::anyhow!("the channel-state client: {e}"))?;
+    let secret = engine::webhooks::Secret::from_text(secret);
+    engine::webhooks::channel_state::spawn(&state.bus, std::sync::Arc::new(client), ws, url, secret);
+    tracing::info!(workspace = ws, "channel states are pushed to the post-event URL");
+    Ok(())
+}
+
 fn init_logs(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(s.log_level.as_deref().unwrap_or("info"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -94,6 +119,9 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     // One routing cache for calls and the API's route query.
     state.routing = sip.switch.routing.clone();
     let gateways = engine::trunks::start(sip.switch.clone(), state.sealer.clone());
+    if let Some(url) = s.post_event_url.as_deref() {
+        start_channel_state_push(&state, url, s.post_event_secret.as_deref()).await?;
+    }
     let _ = state.gateways.set(gateways.clone());
 
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());

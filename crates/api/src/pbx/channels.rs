@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderMap;
 use engine::calls::{CallCommand, CommandError, Destination, Originate, OriginateError};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -24,10 +27,15 @@ pub fn routes() -> Api {
         .reply(Reply::Schema(crate::pbx::replies::rows))
         .post(
             "/api/channels",
-            "Place a call to an agent",
+            "Place a call to an agent or SIP URI (JSON or form-encoded)",
             Body::Props(&[
                 ("destNumber", "string"),
                 ("cidNumber", "string"),
+                ("cidName", "string"),
+                ("autoAnswer", "string"),
+                ("async", "string"),
+                ("earlyMedia", "string"),
+                ("userGateway", "string"),
                 ("timeout", "integer"),
                 ("app", "string"),
                 ("args", "string"),
@@ -129,39 +137,126 @@ struct AppCall {
     args: String,
 }
 
-/// What `POST /api/channels` takes (the JSON form).
+/// What `POST /api/channels` takes, from JSON or from a form.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct NewChannel {
-    /// One app (`playback`, `record_session`) and its argument.
+    /// One app (`playback`, `record_session`...) and its argument.
     #[serde(default)]
     app: Option<String>,
     #[serde(default)]
     args: Option<String>,
-    /// Several apps, in order.
+    /// Several apps, in order (JSON only).
     #[serde(default)]
     apps: Vec<AppCall>,
-    /// The agent's extension.
+    /// The agent's extension, or a `sip:` URI at an IP address.
     dest_number: String,
     /// The caller number shown.
     #[serde(default)]
     cid_number: Option<String>,
-    /// Seconds it may ring.
+    /// The caller name shown (the number stands in when absent).
     #[serde(default)]
+    cid_name: Option<String>,
+    /// Seconds it may ring.
+    #[serde(default, deserialize_with = "loose::opt_u64")]
     timeout: Option<u64>,
+    /// Whether the callee is asked to answer at once (accepted; see docs).
+    #[serde(default, deserialize_with = "loose::opt_bool")]
+    auto_answer: Option<bool>,
+    /// Answer before the call is placed (it always is: the uuid comes back
+    /// at once and the call rings in the background).
+    #[serde(default, rename = "async", deserialize_with = "loose::opt_bool")]
+    r#async: Option<bool>,
+    /// Run the apps on early media (not supported: refused when true).
+    #[serde(default, deserialize_with = "loose::opt_bool")]
+    early_media: Option<bool>,
+    /// A user gateway to call through (not supported: refused when given).
+    #[serde(default)]
+    user_gateway: Option<String>,
+}
+
+/// Reads a `POST /api/channels` body: JSON when it looks like JSON (or says
+/// so), otherwise `application/x-www-form-urlencoded` as the seed's curl
+/// examples send it.
+fn new_channel(content_type: Option<&str>, bytes: &[u8]) -> Result<NewChannel, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let json_type = content_type.is_some_and(|t| t.to_ascii_lowercase().contains("json"));
+    if json_type || first == Some(b'{') {
+        return crate::extract::parse_json(bytes);
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+        .map_err(|e| ApiError::invalid(format!("malformed form body: {e}")))?;
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        if k == "apps" {
+            return Err(ApiError::field("apps", "several apps need the JSON form"));
+        }
+        map.insert(k, Json::String(v));
+    }
+    crate::extract::parse_json(&serde_json::to_vec(&Json::Object(map)).map_err(ApiError::internal)?)
+}
+
+/// Fields the PBX clients send as strings (`"true"`, `"30"`) or as JSON
+/// values.
+mod loose {
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(Some(true)),
+                "false" | "0" | "no" | "off" | "" => Ok(Some(false)),
+                _ => Err(serde::de::Error::custom("must be true or false")),
+            },
+            Some(_) => Err(serde::de::Error::custom("must be true or false")),
+        }
+    }
+
+    pub(super) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("must be a whole number of seconds")),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom("must be a whole number of seconds")),
+            Some(_) => Err(serde::de::Error::custom("must be a whole number of seconds")),
+        }
+    }
 }
 
 async fn originate(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(body): JsonBody<NewChannel>,
+    headers: HeaderMap,
+    bytes: Bytes,
 ) -> Result<axum::Json<Json>, ApiError> {
     let ws = caller.require(Role::Member)?.id;
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let body = new_channel(content_type, &bytes)?;
+    if body.early_media == Some(true) {
+        return Err(ApiError::field(
+            "earlyMedia",
+            "apps run once the callee answers: early media is not supported",
+        ));
+    }
+    if body.user_gateway.as_deref().is_some_and(|g| !g.trim().is_empty()) {
+        return Err(ApiError::field("userGateway", "calls through a user gateway are not supported"));
+    }
+    let _ = (body.auto_answer, body.r#async);
     let dest = body.dest_number.trim();
     if dest.is_empty() {
         return Err(ApiError::field("destNumber", "is required"));
     }
-    if dest.len() > 64 || !dest.chars().all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c)) {
+    let uri = dest.starts_with("sip:");
+    if !uri && (dest.len() > 64 || !dest.chars().all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c))) {
         return Err(ApiError::field(
             "destNumber",
             "must be an extension or number (letters, digits, + * # . _ -)",
@@ -189,8 +284,12 @@ async fn originate(
         state.sip.get().cloned().ok_or_else(|| ApiError::exhausted("calls cannot be placed now", Some(5)))?;
     let order = Originate {
         workspace_id: ws,
-        caller_id: body.cid_number.unwrap_or_else(|| "calliope".into()),
-        destination: Destination::Agent { extension: body.dest_number.trim().to_owned() },
+        caller_id: body.cid_number.or(body.cid_name).unwrap_or_else(|| "calliope".into()),
+        destination: if uri {
+            Destination::Uri { uri: dest.to_owned(), account: None }
+        } else {
+            Destination::Agent { extension: dest.to_owned() }
+        },
         ring_timeout: Duration::from_secs(body.timeout.unwrap_or(60).clamp(1, 600)),
         then,
     };

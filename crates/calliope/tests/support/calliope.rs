@@ -164,6 +164,21 @@ impl Calliope {
         })
     }
 
+    /// A request in the PBX dialect with a form-encoded body.
+    pub fn pbx_form(&self, method: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let resp = reqwest::Client::new()
+                .request(method.parse().unwrap(), format!("{}{}", self.http, path))
+                .header("X-XTRA-AUTH-ID", &self.token)
+                .form(form)
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+        })
+    }
+
     /// Uploads a WAV to `/api/media` (multipart, PBX dialect); its
     /// `media_path`.
     pub fn upload_media(&self, name: &str, wav: &[u8]) -> String {

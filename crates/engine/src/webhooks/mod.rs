@@ -23,6 +23,7 @@
 pub mod answer;
 pub mod app;
 pub mod audio;
+pub mod channel_state;
 pub mod client;
 mod error;
 pub mod scripts;

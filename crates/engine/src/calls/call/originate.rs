@@ -252,13 +252,17 @@ impl Call {
         }
         self.signal(Signal::Routed);
         let deadline = super::ring_deadline(self.now(), o.ring_timeout.as_millis() as Millis);
+        // Routed already counts as ringing: the first 18x is what says the
+        // callee rings, so it is published once whatever the phase.
+        let mut rang = false;
         let (winner, answer) = loop {
             match self.ring(&mut forks, deadline).await {
                 Ring::Provisional(resp) => {
                     let early = !resp.body.is_empty() && resp.status.code() == 183;
                     let before = self.phase;
                     let now = self.signal(if early { Signal::EarlyMedia } else { Signal::Ringing });
-                    if now != before {
+                    if now != before || (!rang && resp.status.code() >= 180) {
+                        rang = true;
                         self.publish(
                             if early { "call.early" } else { "call.ringing" },
                             serde_json::json!({}),
