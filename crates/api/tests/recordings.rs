@@ -84,6 +84,15 @@ async fn recordings_listed_downloaded_deleted(b: Backend) {
     assert_eq!((second["name"].clone(), second["duration_ms"].clone()), (json!("older.wav"), json!(1500)));
     assert_eq!(second["call"], json!(null));
 
+    // Fonoster users see the call's recording and where it downloads.
+    let fon = s.fonoster().await;
+    let (st, body) = s.get("/v1beta2/calls/uuid-of-call-1", &fon).await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["recording"], "call-1.wav", "{body}");
+    assert_eq!(body["recordingUrl"], "/api/recordings/call-1.wav", "{body}");
+    let (st, _, bytes) = fetch(&s, body["recordingUrl"].as_str().unwrap(), &fon).await;
+    assert_eq!((st, bytes == big), (200, true));
+
     // Paged like the other PBX lists.
     let (st, body) = s.get("/api/recordings?page=2&perPage=1", &pbx).await;
     assert_eq!(st, 200, "{body}");

@@ -7,7 +7,7 @@ mod conferences;
 mod import;
 mod lists;
 mod menus;
-mod recordings;
+pub(crate) mod recordings;
 mod replies;
 mod routing;
 mod trunking;

@@ -58,6 +58,20 @@ fn plain_name(name: &str) -> Result<&str, ApiError> {
     Ok(name)
 }
 
+/// Where recording `name` downloads: `/api/recordings/<name>`, the name
+/// percent-encoded.
+pub(crate) fn download_path(name: &str) -> String {
+    let mut out = String::from("/api/recordings/");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The file `name` of workspace `ws`, when it is a recording there.
 fn existing(state: &AppState, ws: i64, name: &str) -> Result<PathBuf, ApiError> {
     let path = state.workspace_dir("recordings", ws).join(plain_name(name)?);
@@ -166,7 +180,7 @@ async fn list(
                 "size": r.size,
                 "created": plain_time(r.modified_ms),
                 "duration_ms": duration_of(&dir.join(&r.name)),
-                "url": format!("/api/recordings/{}", r.name),
+                "url": download_path(&r.name),
                 "call": calls.get(&r.name).cloned().unwrap_or(Json::Null),
             })
         })
@@ -255,6 +269,12 @@ mod tests {
         assert_eq!(header_duration_ms(b"RIFF\0\0\0\0WAVEdata\x10\0\0\0"), None);
         assert_eq!(header_duration_ms(b"not a wav at all"), None);
         assert_eq!(header_duration_ms(&[]), None);
+    }
+
+    #[test]
+    fn download_paths_are_encoded() {
+        assert_eq!(download_path("call-1.wav"), "/api/recordings/call-1.wav");
+        assert_eq!(download_path("a b%.wav"), "/api/recordings/a%20b%25.wav");
     }
 
     #[test]
