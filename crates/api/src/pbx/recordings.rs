@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 
 use axum::body::Body as HttpBody;
-use axum::extract::{Query as QueryParams, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value as Json};
@@ -24,7 +24,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
-use crate::extract::Path;
+use crate::extract::{Path, Query as QueryParams};
 use crate::list::PbxPaging;
 use crate::routes::{Api, Reply};
 use crate::state::AppState;
