@@ -85,6 +85,8 @@ pub enum Reply {
     Status(&'static str, fn() -> Json),
     /// 204 with no body.
     NoContent,
+    /// 200 with the bytes of a file of this media type (`audio/wav`).
+    File(&'static str),
 }
 
 /// One documented operation.

@@ -60,7 +60,8 @@ fn integer_ids_are_integers_and_refs_are_text() {
         for p in op["parameters"].as_array().unwrap().iter().filter(|p| p["in"] == "path") {
             let name = p["name"].as_str().unwrap();
             let ty = &p["schema"]["type"];
-            let text = path.starts_with("/v1beta2/") || path.starts_with("/v2/") || name == "uuid";
+            let text =
+                path.starts_with("/v1beta2/") || path.starts_with("/v2/") || name == "uuid" || name == "name";
             assert_eq!(ty, if text { "string" } else { "integer" }, "{method} {path} {name}");
         }
     }
@@ -136,12 +137,26 @@ fn no_operation_answers_loose_json() {
             if k == "204" {
                 return r.get("content").is_none();
             }
+            // JSON, or a file's bytes (`audio/wav` downloads).
             let schema = &r["content"]["application/json"]["schema"];
-            schema.as_object().is_some_and(|o| !o.is_empty())
+            let file = r["content"].as_object().is_some_and(|c| {
+                c.iter().any(|(media, m)| !media.contains("json") && m["schema"]["format"] == "binary")
+            });
+            file || schema.as_object().is_some_and(|o| !o.is_empty())
         });
         if !strict && !ALLOWED_LOOSE.iter().any(|(m, p, _)| *m == method && *p == path) {
             loose.push(format!("{method} {path}"));
         }
     }
     assert!(loose.is_empty(), "{} loose operations:\n{}", loose.len(), loose.join("\n"));
+}
+
+#[test]
+fn recording_downloads_are_documented_as_wav_bytes() {
+    let doc = document();
+    let op = &doc["paths"]["/api/recordings/{name}"]["get"];
+    let ok = &op["responses"]["200"]["content"];
+    assert_eq!(ok["audio/wav"]["schema"], json!({"type": "string", "format": "binary"}), "{op}");
+    assert!(ok.get("application/json").is_none(), "{op}");
+    assert_eq!(op["parameters"][0]["schema"]["type"], "string", "{op}");
 }

@@ -1,6 +1,8 @@
 //! `GET /v1beta2/calls` and `/v1beta2/calls/{ref}`: call records in the
 //! Fonoster shape (`from`, `to`, `status`, `direction`, `type`,
-//! `startTime`, `endTime`, `duration`).
+//! `startTime`, `endTime`, `duration`), with the call's `recording` (file
+//! name) and `recordingUrl` (its download path, `/api/recordings/<name>`,
+//! which takes the same credentials) when it was recorded.
 
 use axum::extract::State;
 use serde_json::{json, Map, Value as Json};
@@ -33,6 +35,10 @@ pub fn view(rec: &Record) -> Map<String, Json> {
     out.insert("endTime".into(), time("end_date"));
     out.insert("duration".into(), json!(rec.int("duration").unwrap_or(0)));
     out.insert("billsec".into(), json!(rec.int("billsec").unwrap_or(0)));
+    let recording = Some(rec.text("recording")).filter(|r| !r.is_empty());
+    out.insert("recording".into(), json!(recording));
+    let url = recording.map(crate::pbx::recordings::download_path);
+    out.insert("recordingUrl".into(), json!(url));
     out
 }
 

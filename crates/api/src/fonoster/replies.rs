@@ -79,7 +79,7 @@ pub fn key_with_secret() -> Json {
 pub fn call() -> Json {
     let time = json!({"type": ["string", "null"]});
     let mut out = strings(&["ref", "from", "to", "status", "direction", "type"]);
-    for name in ["startTime", "answerTime", "endTime"] {
+    for name in ["startTime", "answerTime", "endTime", "recording", "recordingUrl"] {
         out["properties"][name] = time.clone();
     }
     for name in ["duration", "billsec"] {

@@ -70,11 +70,12 @@ fn security(dialect: Dialect) -> Json {
     }
 }
 
-/// The schema of a path parameter: refs and call UUIDs are text, and so is
+/// The schema of a path parameter: refs, call UUIDs and names (of
+/// conference rooms, of recordings) are text, and so is
 /// every Vonage id; the PBX and VoIPstudio ids are positive integers.
 fn path_param(dialect: Dialect, name: &str) -> Json {
     match (dialect, name) {
-        (Dialect::Fonoster | Dialect::Vonage, _) | (_, "ref" | "uuid") => {
+        (Dialect::Fonoster | Dialect::Vonage, _) | (_, "ref" | "uuid" | "name") => {
             json!({"type": "string", "minLength": 1})
         }
         _ => json!({"type": "integer", "minimum": 1}),
@@ -168,9 +169,13 @@ fn responses(dialect: Dialect, reply: Reply) -> Json {
         (Reply::Schema(f), _) => ("200", f()),
         (Reply::Status(status, f), _) => (status, f()),
         (Reply::NoContent, _) => ("204", Json::Null),
+        (Reply::File(_), _) => ("200", Json::Null),
     };
     let error = schema::error(dialect);
-    let success = if schema.is_null() {
+    let success = if let Reply::File(media) = reply {
+        json!({"description": "the file's bytes",
+            "content": {media: {"schema": {"type": "string", "format": "binary"}}}})
+    } else if schema.is_null() {
         json!({"description": "success, with no body"})
     } else {
         json_response("success", schema)

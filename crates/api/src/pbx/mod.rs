@@ -7,6 +7,7 @@ mod conferences;
 mod import;
 mod lists;
 mod menus;
+pub(crate) mod recordings;
 mod replies;
 mod routing;
 mod trunking;
@@ -36,6 +37,7 @@ pub fn routes() -> Api {
         .merge(lists::routes())
         .merge(trunking::routes())
         .merge(conferences::routes())
+        .merge(recordings::routes())
 }
 
 #[derive(Deserialize)]
