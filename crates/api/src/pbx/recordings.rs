@@ -61,15 +61,7 @@ fn plain_name(name: &str) -> Result<&str, ApiError> {
 /// Where recording `name` downloads: `/api/recordings/<name>`, the name
 /// percent-encoded.
 pub(crate) fn download_path(name: &str) -> String {
-    let mut out = String::from("/api/recordings/");
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    engine::calls::cdr::recording_url(name)
 }
 
 /// The file `name` of workspace `ws`, when it is a recording there.

@@ -743,7 +743,7 @@ impl Channel for AppChannel<'_> {
         let what = crate::media::RecordSpec { legs: vec![LEG_A], mode: RecordMode::Mono, path: path.clone() };
         let id = self.media.handle.record(what).await.map_err(|e| ChannelError::Media(e.to_string()))?;
         let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let url = format!("recordings/{}/{file}", self.p.workspace_id);
+        let url = crate::calls::cdr::recording_url(&file);
         self.p.recording = Some(file.clone());
         self.call.publish("call.recording.started", json!({"path": path.display().to_string()}));
         if spec.background {

@@ -84,3 +84,18 @@ impl Cdr {
         values.into_iter().collect()
     }
 }
+
+/// Where the API serves recording `name` (a plain file name of the
+/// workspace's recordings folder): `/api/recordings/<name>`, the name
+/// percent-encoded. Webhooks' `recordingUrl` and call records point there.
+pub fn recording_url(name: &str) -> String {
+    let mut out = String::from("/api/recordings/");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
