@@ -157,3 +157,42 @@ fn nothing_routable_is_a_clear_client_error() {
     let (st, _) = c.call("GET", "/v1beta2/calls/no-such-call/track", Value::Null);
     assert_eq!(st, 404);
 }
+
+#[test]
+fn the_official_sdk_places_and_tracks_a_call_over_grpc() {
+    let modules =
+        std::env::var_os("CALLIOPE_FONOSTER_SDK").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap())
+                .join(".cache/calliope/fonoster-sdk-0.18.2/node_modules")
+        });
+    if !modules.is_dir() {
+        eprintln!("skipped: the Fonoster SDK is not installed at {}", modules.display());
+        return;
+    }
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_hangup.xml", free_port());
+    let (_, workspaces) = c.call("GET", "/v1beta2/workspaces", Value::Null);
+    let key = workspaces["items"][0]["accessKeyId"].as_str().unwrap().to_owned();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/grpc/sdk_call.js");
+    let out = std::process::Command::new("timeout")
+        .args(["60", "node"])
+        .arg(script)
+        .env("NODE_PATH", &modules)
+        .env("ENDPOINT", c.grpc.to_string())
+        .env("EMAIL", support::calliope::EMAIL)
+        .env("PASSWORD", support::calliope::PASSWORD)
+        .env("ACCESS_KEY_ID", key)
+        .env("TO", CALLEE)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let statuses: Vec<&str> =
+        report["statuses"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(statuses.first(), Some(&"TRYING"), "{report}");
+    assert_eq!(statuses.last(), Some(&"ANSWER"), "{report}");
+    wait(uas, "the agent answered the SDK's call, then hung up");
+    let r = report["ref"].as_str().unwrap();
+    assert_eq!(finished(&c, r)["callStatus"], "ANSWER");
+}
