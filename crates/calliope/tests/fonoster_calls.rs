@@ -196,3 +196,50 @@ fn the_official_sdk_places_and_tracks_a_call_over_grpc() {
     let r = report["ref"].as_str().unwrap();
     assert_eq!(finished(&c, r)["callStatus"], "ANSWER");
 }
+
+/// A PBX-dialect create; answers the new id.
+fn pbx_create(c: &Calliope, path: &str, body: Value) -> i64 {
+    let (st, resp) = c.pbx("POST", path, body.clone());
+    assert_eq!(st, 200, "POST {path} {body}: {resp}");
+    let id = match &resp["data"] {
+        Value::Object(o) => o.get("id").cloned().unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    match id {
+        Value::Number(n) => n.as_i64().unwrap(),
+        Value::String(s) => s.parse().unwrap(),
+        other => panic!("POST {path}: no id in {resp} ({other})"),
+    }
+}
+
+#[test]
+fn a_number_is_routed_out_through_a_sipp_trunk() {
+    let c = calliope(&[]);
+    let port = free_port();
+    let rtp = free_port().to_string();
+    let far = support::calliope::Sipp::on_port("uas_hangup.xml", c.sip, port)
+        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU"])
+        .spawn();
+    let trunk = pbx_create(
+        &c,
+        "/api/trunks",
+        json!({"name": "far", "remote_addr": format!("127.0.0.1:{port}"), "protocol": "UDP", "enabled": true}),
+    );
+    let members = json!([{"id": trunk, "priority": 1}]);
+    let group =
+        pbx_create(&c, "/api/trunk_groups", json!({"name": "out", "strategy": "RR", "trunks": members}));
+    pbx_create(
+        &c,
+        "/api/routes",
+        json!({"name": "out 4", "prefix": "4", "max_length": 20, "context": "context-1",
+            "dest_type": "FS_DEST_CLUSTER_TRUNK_GROUP", "dest_uuid": group.to_string()}),
+    );
+    let (st, body) = c.call("POST", "/v1beta2/calls", json!({"from": support::calls::CALLER, "to": "4000"}));
+    assert_eq!(st, 200, "{body}");
+    let r = body["ref"].as_str().unwrap().to_owned();
+    let seen = track(&c, &r);
+    assert_eq!(seen.last().map(String::as_str), Some("ANSWER"), "{seen:?}");
+    wait(far, "the trunk answered the routed call, then hung up");
+    let rec = finished(&c, &r);
+    assert_eq!((rec["to"].as_str(), rec["callStatus"].as_str()), (Some("4000"), Some("ANSWER")), "{rec}");
+}
