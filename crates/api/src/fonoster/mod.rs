@@ -84,8 +84,8 @@ pub fn routes() -> Api {
         .get("/v1beta2/calls/{ref}", "Get a call", calls::get)
         .reply(Reply::Schema(replies::call))
         .post("/v1beta2/calls", "Place a call", NEW_CALL, place::create)
-        .reply(Reply::Unknown)
+        .reply(Reply::Schema(replies::placed))
         .get("/v1beta2/calls/{ref}/track", "Track a call's statuses (server-sent events)", track::track)
-        .reply(Reply::Unknown)
+        .reply(Reply::Schema(replies::track))
         .merge(resources::routes())
 }

@@ -88,6 +88,17 @@ pub fn call() -> Json {
     out
 }
 
+/// A call just placed: `{ref, status: "TRYING"}`.
+pub fn placed() -> Json {
+    strings(&["ref", "status"])
+}
+
+/// A call's track: server-sent events, each `data:` line a JSON
+/// `{ref, status}` (described here as that object).
+pub fn track() -> Json {
+    strings(&["ref", "status"])
+}
+
 /// A page of calls.
 pub fn calls() -> Json {
     page(Dialect::Fonoster, call())
