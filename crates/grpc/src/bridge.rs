@@ -102,27 +102,7 @@ impl Rest {
         path: &str,
         body: Option<Json>,
     ) -> Result<Json, Status> {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(token) = &who.token {
-            req = req.header(header::AUTHORIZATION, bearer(token)?);
-        }
-        if let Some(id) = &who.access_key_id {
-            req = req.header("accesskeyid", value(id)?);
-        }
-        if let Some(ua) = &who.user_agent {
-            req = req.header(header::USER_AGENT, value(ua)?);
-        }
-        let body = match body {
-            Some(b) => {
-                req = req.header(header::CONTENT_TYPE, "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let mut req = req.body(body).map_err(|e| internal(&e))?;
-        if let Some(addr) = who.addr {
-            req.extensions_mut().insert(ConnectInfo(addr));
-        }
+        let req = self.request(who, method, path, body)?;
         let response = self.router.clone().oneshot(req).await.map_err(|e| internal(&e))?;
         let error = response.extensions().get::<ApiError>().cloned();
         let status = response.status();
@@ -144,6 +124,52 @@ impl Rest {
             return Ok(Json::Null);
         }
         serde_json::from_slice(&bytes).map_err(|e| internal(&e))
+    }
+
+    /// `GET path` as `who`, answering the body unread (a stream such as
+    /// server-sent events); an error answer becomes its gRPC status.
+    pub async fn open(&self, who: &Who, path: &str) -> Result<Body, Status> {
+        let req = self.request(who, Method::GET, path, None)?;
+        let response = self.router.clone().oneshot(req).await.map_err(|e| internal(&e))?;
+        if let Some(err) = response.extensions().get::<ApiError>().cloned() {
+            return Err(status_of(&err));
+        }
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Status::new(code_of_http(status.as_u16()), status.to_string()));
+        }
+        Ok(response.into_body())
+    }
+
+    fn request(
+        &self,
+        who: &Who,
+        method: Method,
+        path: &str,
+        body: Option<Json>,
+    ) -> Result<Request<Body>, Status> {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(token) = &who.token {
+            req = req.header(header::AUTHORIZATION, bearer(token)?);
+        }
+        if let Some(id) = &who.access_key_id {
+            req = req.header("accesskeyid", value(id)?);
+        }
+        if let Some(ua) = &who.user_agent {
+            req = req.header(header::USER_AGENT, value(ua)?);
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let mut req = req.body(body).map_err(|e| internal(&e))?;
+        if let Some(addr) = who.addr {
+            req.extensions_mut().insert(ConnectInfo(addr));
+        }
+        Ok(req)
     }
 }
 

@@ -1,8 +1,12 @@
-//! `fonoster.calls.v1beta2.Calls`: call records from the REST call list.
-//! Placing and tracking calls come with call control; until then they
-//! answer `UNIMPLEMENTED`.
+//! `fonoster.calls.v1beta2.Calls`: call records from the REST call list;
+//! `CreateCall` is `POST /v1beta2/calls`, and `TrackCall` reads the
+//! server-sent events of `GET /v1beta2/calls/{ref}/track` into a stream
+//! (bounded: a client that goes away ends the reading).
 
+use http_body_util::BodyExt;
 use serde_json::Value as Json;
+use tokio::sync::mpsc::Sender;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::crud::Crud;
@@ -32,6 +36,40 @@ fn direction(text: &str) -> CallDirection {
     })
 }
 
+/// A `data:` line of the track's events as a status.
+fn track_status(line: &str) -> Option<track_call_response::Status> {
+    let data = line.strip_prefix("data:")?.trim();
+    let j: Json = serde_json::from_str(data).ok()?;
+    track_call_response::Status::from_str_name(j.get("status")?.as_str()?)
+}
+
+/// Longest event line kept while reading a track.
+const LINE_LIMIT: usize = 4096;
+
+/// Reads the track's events into `tx` until the track or the client ends.
+async fn relay(body: axum::body::Body, tx: Sender<Result<TrackCallResponse, Status>>) {
+    let mut body = body;
+    let mut line = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return };
+        let Some(bytes) = frame.data_ref() else { continue };
+        for &b in bytes.iter() {
+            if b != b'\n' {
+                if line.len() < LINE_LIMIT {
+                    line.push(b);
+                }
+                continue;
+            }
+            if let Some(status) = track_status(&String::from_utf8_lossy(&line)) {
+                if tx.send(Ok(TrackCallResponse { status: status as i32 })).await.is_err() {
+                    return;
+                }
+            }
+            line.clear();
+        }
+    }
+}
+
 fn record(j: &Json) -> CallDetailRecord {
     let kind = CallType::from_str_name(&s(j, "type").to_uppercase()).unwrap_or(CallType::SipOriginated);
     CallDetailRecord {
@@ -52,9 +90,19 @@ fn record(j: &Json) -> CallDetailRecord {
 impl Service for Calls {
     async fn create_call(
         &self,
-        _req: Request<CreateCallRequest>,
+        req: Request<CreateCallRequest>,
     ) -> Result<Response<CreateCallResponse>, Status> {
-        Err(Status::unimplemented("placing calls over the API comes with call control; not available yet"))
+        let who = crate::bridge::Who::of(&req);
+        let q = req.get_ref();
+        let mut body = serde_json::json!({"from": q.from, "to": q.to});
+        if !q.app_ref.is_empty() {
+            body["appRef"] = Json::from(q.app_ref.clone());
+        }
+        if q.timeout > 0 {
+            body["timeout"] = Json::from(q.timeout);
+        }
+        let answer = self.0.rest.post(&who, self.0.base, body).await?;
+        Ok(Response::new(CreateCallResponse { r#ref: s(&answer, "ref") }))
     }
 
     async fn list_calls(
@@ -75,13 +123,19 @@ impl Service for Calls {
         Ok(Response::new(record(&self.0.get(&who, &req.get_ref().r#ref).await?)))
     }
 
-    type TrackCallStream = tokio_stream::Empty<Result<TrackCallResponse, Status>>;
+    type TrackCallStream = ReceiverStream<Result<TrackCallResponse, Status>>;
 
     async fn track_call(
         &self,
-        _req: Request<TrackCallRequest>,
+        req: Request<TrackCallRequest>,
     ) -> Result<Response<Self::TrackCallStream>, Status> {
-        Err(Status::unimplemented("tracking calls comes with call control; not available yet"))
+        let who = crate::bridge::Who::of(&req);
+        let path =
+            format!("{}/{}/track", self.0.base, crate::json::segment(self.0.label, &req.get_ref().r#ref)?);
+        let body = self.0.rest.open(&who, &path).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        tokio::spawn(relay(body, tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
     }
 }
 
@@ -103,5 +157,14 @@ mod tests {
         assert_eq!(status("BUSY"), CallStatus::UserBusy);
         assert_eq!(status("who knows"), CallStatus::Unknown);
         assert_eq!(direction("internal"), CallDirection::IntraNetwork);
+    }
+
+    #[test]
+    fn track_lines_become_statuses() {
+        use track_call_response::Status as S;
+        assert_eq!(track_status(r#"data: {"ref":"c1","status":"PROGRESS"}"#), Some(S::Progress));
+        assert_eq!(track_status(r#"data:{"status":"NOANSWER"}"#), Some(S::Noanswer));
+        assert_eq!(track_status(": keep-alive"), None);
+        assert_eq!(track_status(r#"data: {"status":"LOST"}"#), None);
     }
 }

@@ -1,8 +1,12 @@
 //! `GET /v1beta2/calls` and `/v1beta2/calls/{ref}`: call records in the
 //! Fonoster shape (`from`, `to`, `status`, `direction`, `type`,
-//! `startTime`, `endTime`, `duration`), with the call's `recording` (file
-//! name) and `recordingUrl` (its download path, `/api/recordings/<name>`,
-//! which takes the same credentials) when it was recorded.
+//! `startTime`, `endTime`, `duration`). Live calls come from the call
+//! registry (`status` and `callStatus` the track status: `TRYING`,
+//! `PROGRESS`, `ANSWER`); finished ones from their record (`status` the
+//! hang-up cause, `callStatus` the final track status), with the call's
+//! `recording` (file name) and `recordingUrl` (its download path,
+//! `/api/recordings/<name>`, which takes the same credentials) when it was
+//! recorded.
 
 use axum::extract::State;
 use serde_json::{json, Map, Value as Json};
@@ -39,6 +43,7 @@ pub fn view(rec: &Record) -> Map<String, Json> {
     out.insert("recording".into(), json!(recording));
     let url = recording.map(crate::pbx::recordings::download_path);
     out.insert("recordingUrl".into(), json!(url));
+    out.insert("callStatus".into(), json!(super::track::of_record(rec)));
     out
 }
 
@@ -47,8 +52,16 @@ pub(super) async fn list(
     caller: Caller,
     Query(paging): Query<FonosterPaging>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = Scope::Workspace(caller.require(Role::Member)?.id);
-    Ok(axum::Json(list::fonoster(&state.db, &CDRS, scope, Vec::new(), &paging, &view).await?))
+    let ws = caller.require(Role::Member)?.id;
+    let first = paging.page_token.as_deref().is_none_or(str::is_empty);
+    let mut page = list::fonoster(&state.db, &CDRS, Scope::Workspace(ws), Vec::new(), &paging, &view).await?;
+    // The first page starts with the calls still live, newest first.
+    if let (true, Some(sw), Some(items)) = (first, state.sip.get(), page["items"].as_array_mut()) {
+        let now = state.now();
+        let live = sw.calls.of(ws).into_iter().rev().map(|c| Json::Object(super::track::live_view(&c, now)));
+        items.splice(0..0, live);
+    }
+    Ok(axum::Json(page))
 }
 
 pub(super) async fn get(
@@ -56,7 +69,11 @@ pub(super) async fn get(
     caller: Caller,
     Path(r): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let scope = Scope::Workspace(caller.require(Role::Member)?.id);
+    let ws = caller.require(Role::Member)?.id;
+    if let Some(c) = super::track::live(&state, ws, &r) {
+        return Ok(axum::Json(Json::Object(super::track::live_view(&c, state.now()))));
+    }
+    let scope = Scope::Workspace(ws);
     let by_call = state.db.find(&CDRS, scope, &[store::Filter::eq("call_ref", r.as_str())]).await?;
     let rec = match by_call {
         Some(rec) => rec,

@@ -4,8 +4,10 @@
 mod apikeys;
 mod auth;
 mod calls;
+mod place;
 mod replies;
 pub(crate) mod resources;
+mod track;
 mod users;
 mod workspaces;
 
@@ -22,6 +24,8 @@ const USER: Body =
     Body::Props(&[("name", "string"), ("email", "string"), ("password", "string"), ("avatar", "string")]);
 const MEMBER: Body =
     Body::Props(&[("email", "string"), ("name", "string"), ("role", "string"), ("password", "string")]);
+const NEW_CALL: Body =
+    Body::Props(&[("from", "string"), ("to", "string"), ("appRef", "string"), ("timeout", "integer")]);
 const ROLE: Body = Body::Props(&[("role", "string"), ("expiresAt", "integer")]);
 
 /// The dialect's routes.
@@ -79,5 +83,9 @@ pub fn routes() -> Api {
         .reply(Reply::Schema(replies::calls))
         .get("/v1beta2/calls/{ref}", "Get a call", calls::get)
         .reply(Reply::Schema(replies::call))
+        .post("/v1beta2/calls", "Place a call", NEW_CALL, place::create)
+        .reply(Reply::Schema(replies::placed))
+        .get("/v1beta2/calls/{ref}/track", "Track a call's statuses (server-sent events)", track::track)
+        .reply(Reply::Schema(replies::track))
         .merge(resources::routes())
 }

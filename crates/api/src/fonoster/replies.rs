@@ -79,13 +79,25 @@ pub fn key_with_secret() -> Json {
 pub fn call() -> Json {
     let time = json!({"type": ["string", "null"]});
     let mut out = strings(&["ref", "from", "to", "status", "direction", "type"]);
-    for name in ["startTime", "answerTime", "endTime", "recording", "recordingUrl"] {
+    for name in ["startTime", "answerTime", "endTime", "recording", "recordingUrl", "callStatus"] {
         out["properties"][name] = time.clone();
     }
     for name in ["duration", "billsec"] {
         out["properties"][name] = json!({"type": "integer"});
     }
+    out["properties"]["live"] = json!({"type": "boolean"});
     out
+}
+
+/// A call just placed: `{ref, status: "TRYING"}`.
+pub fn placed() -> Json {
+    strings(&["ref", "status"])
+}
+
+/// A call's track: server-sent events, each `data:` line a JSON
+/// `{ref, status}` (described here as that object).
+pub fn track() -> Json {
+    strings(&["ref", "status"])
 }
 
 /// A page of calls.

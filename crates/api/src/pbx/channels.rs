@@ -296,9 +296,11 @@ async fn originate(
     match engine::calls::originate(&sw, order).await {
         Ok(handle) => Ok(axum::Json(json!({"result": "ok", "uuid": handle.uuid}))),
         Err(OriginateError::NotFound) => Err(ApiError::not_found("agent")),
-        Err(e @ OriginateError::Unreachable) | Err(e @ OriginateError::BadDestination(_)) => {
-            Err(ApiError::invalid(e.to_string()))
-        }
+        Err(
+            e @ (OriginateError::Unreachable
+            | OriginateError::BadDestination(_)
+            | OriginateError::NoRoute(..)),
+        ) => Err(ApiError::invalid(e.to_string())),
         Err(e @ (OriginateError::Refused(_) | OriginateError::NoMedia)) => {
             Err(ApiError::exhausted(e.to_string(), Some(5)))
         }

@@ -199,7 +199,7 @@ async function main() {
   out.h2Unchanged = (await apps.listApplications({ pageSize: 100 })).items.length === appsBefore;
   raw.close();
 
-  // Calls: records can be read; placing one waits for call control.
+  // Calls: records can be read; placing one goes through call control.
   const calls = new SDK.Calls(owner);
   out.calls = (await calls.listCalls({ pageSize: 10 })).items.length;
   out.createCall = await code(calls.createCall({ from: "+15551230000", to: "+15551231111", appRef: app.ref }));

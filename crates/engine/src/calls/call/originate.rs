@@ -49,6 +49,14 @@ pub enum Destination {
         /// The gateway's or trunk's credentials.
         account: Option<UpstreamAccount>,
     },
+    /// A number routed as the workspace routes a call from `caller`
+    /// (the agent with that extension, in its context; else a route test
+    /// in the `default` context): the first attempt of the route's dial
+    /// (an agent, a gateway, a trunk, a URI).
+    Routed {
+        /// The number dialled.
+        number: String,
+    },
 }
 
 /// A call to place.
@@ -88,6 +96,9 @@ pub enum OriginateError {
     /// The store failed.
     #[error("the store failed")]
     Store,
+    /// The router found no way to the number (its SIP status, its reason).
+    #[error("{1}")]
+    NoRoute(u16, String),
 }
 
 /// Places a call and returns its handle at once; the call rings, and
@@ -95,16 +106,19 @@ pub enum OriginateError {
 pub async fn originate(sw: &Arc<Switch>, o: Originate) -> Result<CallHandle, OriginateError> {
     let uuid = uuid::Uuid::new_v4().to_string();
     let admission = sw.calls.admit(&uuid, Some(o.workspace_id))?;
-    let targets = targets(sw, &o).await?;
+    let (handle, mailbox) = CallHandle::new(uuid);
+    let (me, events) = mpsc::unbounded_channel();
+    let mut call = Call::new(sw.clone(), sw.core.clone(), me, events, mailbox, admission);
+    call.workspace_id = o.workspace_id;
+    let targets = match &o.destination {
+        Destination::Routed { number } => call.routed_targets(&o.caller_id, number).await?,
+        _ => targets(sw, &o).await?,
+    };
     let source = targets.first().map(|t| t.1.addr).ok_or(OriginateError::Unreachable)?;
     let local_ip = sw.transports.local_addr().ip();
     let bind_ip = if local_ip.is_unspecified() { local_ip } else { media_ip(sw, source) };
     let ports = sw.ports.bind(bind_ip).await.ok_or(OriginateError::NoMedia)?;
-    let (handle, mailbox) = CallHandle::new(uuid);
-    admission.set_handle(handle.clone());
-    let (me, events) = mpsc::unbounded_channel();
-    let mut call = Call::new(sw.clone(), sw.core.clone(), me, events, mailbox, admission);
-    call.workspace_id = o.workspace_id;
+    call.admission.set_handle(handle.clone());
     tokio::spawn(async move {
         call.originated(o, targets, ports).await;
         call.close();
@@ -157,6 +171,7 @@ async fn targets(sw: &Arc<Switch>, o: &Originate) -> Result<Vec<Target>, Origina
             let peer = Peer { addr, protocol: if tcp { Protocol::Tcp } else { Protocol::Udp } };
             Ok(vec![(parsed.clone(), peer, account.clone())])
         }
+        Destination::Routed { .. } => Err(OriginateError::BadDestination("routed elsewhere".into())),
     }
 }
 
@@ -174,12 +189,48 @@ fn media_ip(sw: &Switch, peer: SocketAddr) -> IpAddr {
 }
 
 impl Call {
+    /// The contacts a routed number rings: the router's plan for a call
+    /// from `caller` to `number`, its first attempt.
+    async fn routed_targets(&self, caller: &str, number: &str) -> Result<Vec<Target>, OriginateError> {
+        use crate::router::{Inbound, Plan, Source};
+        let snapshot =
+            self.sw.routing.get(&self.sw.db, self.workspace_id).await.map_err(|_| OriginateError::Store)?;
+        let (source, context) = match snapshot.agent_by_extension(caller) {
+            Some(agent) => (Source::Agent(agent.id), agent.context.clone()),
+            None => (Source::Test, "default".to_owned()),
+        };
+        let plan =
+            crate::router::route(&snapshot, &Inbound::new(source, &context, caller, number), self.now());
+        let routed = match plan {
+            Plan::Route(r) => r,
+            Plan::Reject(r) => return Err(OriginateError::NoRoute(r.status, r.reason)),
+            Plan::Feature(_) => {
+                return Err(OriginateError::NoRoute(403, format!("{number} is a feature code, not a number")))
+            }
+        };
+        let dial = self
+            .dial_for(&routed, &snapshot)
+            .await
+            .map_err(|r| OriginateError::NoRoute(r.status, r.reason))?;
+        let targets: Vec<Target> = dial
+            .attempts
+            .into_iter()
+            .next()
+            .map(|a| a.destinations.into_iter().map(|d| (d.uri, d.peer, d.account)).collect())
+            .unwrap_or_default();
+        if targets.is_empty() {
+            return Err(OriginateError::NoRoute(480, format!("nothing to ring for {number}")));
+        }
+        Ok(targets)
+    }
+
     async fn originated(&mut self, o: Originate, targets: Vec<Target>, ports: Ports) {
         let start = self.now();
         let leg_uuid = self.uuid();
         let dest = match &o.destination {
             Destination::Agent { extension } => extension.clone(),
             Destination::Uri { uri, .. } => uri.clone(),
+            Destination::Routed { number } => number.clone(),
         };
         self.admission.put_leg(Channel {
             uuid: leg_uuid.clone(),
