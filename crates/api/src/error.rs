@@ -121,6 +121,19 @@ impl ApiError {
     pub fn exhausted(message: impl Into<String>, retry_after: Option<u64>) -> ApiError {
         ApiError { retry_after, ..ApiError::new(ErrorKind::ResourceExhausted, message) }
     }
+
+    /// Why a call could not be placed, the same in every dialect: `field`
+    /// names the destination's wire field, `missing` what was not found.
+    pub fn placing(e: engine::calls::OriginateError, field: &str, missing: &str) -> ApiError {
+        use engine::calls::OriginateError as E;
+        match e {
+            E::NotFound => ApiError::not_found(missing),
+            E::NoRoute(_, reason) => ApiError::field(field, format!("cannot be reached: {reason}")),
+            e @ (E::Unreachable | E::BadDestination(_)) => ApiError::invalid(e.to_string()),
+            e @ (E::Refused(_) | E::NoMedia) => ApiError::exhausted(e.to_string(), Some(5)),
+            e @ E::Store => ApiError::internal(e),
+        }
+    }
 }
 
 impl std::fmt::Display for ApiError {

@@ -62,6 +62,10 @@ pub struct Settings {
     /// addresses and the realm (comma-separated domains).
     #[arg(long, env = "CALLIOPE_SIP_DOMAINS", value_delimiter = ',')]
     pub sip_domains: Option<Vec<String>>,
+    /// Networks SIP may be sent to (comma-separated, e.g. 10.0.0.0/8);
+    /// anything else is dropped [default: anywhere].
+    #[arg(long, env = "CALLIOPE_SIP_DESTINATIONS", value_delimiter = ',')]
+    pub sip_destinations: Option<Vec<String>>,
     /// Contacts one SIP address of record may register [default: 10].
     #[arg(long, env = "CALLIOPE_SIP_MAX_CONTACTS")]
     pub sip_max_contacts: Option<usize>,
@@ -184,6 +188,7 @@ impl Settings {
             sip_digest,
             sip_nonce_ttl,
             sip_domains,
+            sip_destinations,
             sip_max_contacts,
             sip_auth_failures,
             sip_tcp_idle,
@@ -257,6 +262,18 @@ impl Settings {
         }
         if let Some(domains) = &self.sip_domains {
             c.domains = domains.iter().map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()).collect();
+        }
+        if let Some(nets) = &self.sip_destinations {
+            c.limits.destinations = nets
+                .iter()
+                .map(|n| n.trim())
+                .filter(|n| !n.is_empty())
+                .map(|n| {
+                    n.parse::<ipnet::IpNet>()
+                        .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| anyhow::anyhow!("sip_destinations: '{n}' is not a network or address"))
+                })
+                .collect::<anyhow::Result<_>>()?;
         }
         if let Some(n) = self.sip_max_contacts {
             c.limits.contacts_per_aor = n.max(1);

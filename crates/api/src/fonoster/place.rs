@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use engine::calls::{Destination, Originate, OriginateError};
+use engine::calls::{Destination, Originate};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -99,17 +99,7 @@ pub(super) async fn create(
     };
     match engine::calls::originate(&sw, order).await {
         Ok(handle) => Ok((StatusCode::OK, axum::Json(json!({"ref": handle.uuid, "status": "TRYING"})))),
-        Err(OriginateError::NotFound) => Err(ApiError::not_found("agent")),
-        Err(e @ (OriginateError::Unreachable | OriginateError::BadDestination(_))) => {
-            Err(ApiError::invalid(e.to_string()))
-        }
-        Err(OriginateError::NoRoute(_, reason)) => {
-            Err(ApiError::field("to", format!("cannot be reached: {reason}")))
-        }
-        Err(e @ (OriginateError::Refused(_) | OriginateError::NoMedia)) => {
-            Err(ApiError::exhausted(e.to_string(), Some(5)))
-        }
-        Err(e @ OriginateError::Store) => Err(ApiError::internal(e)),
+        Err(e) => Err(ApiError::placing(e, "to", "agent")),
     }
 }
 

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
-use engine::calls::{CallCommand, CommandError, Destination, Originate, OriginateError};
+use engine::calls::{CallCommand, CommandError, Destination, Originate};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -295,16 +295,7 @@ async fn originate(
     };
     match engine::calls::originate(&sw, order).await {
         Ok(handle) => Ok(axum::Json(json!({"result": "ok", "uuid": handle.uuid}))),
-        Err(OriginateError::NotFound) => Err(ApiError::not_found("agent")),
-        Err(
-            e @ (OriginateError::Unreachable
-            | OriginateError::BadDestination(_)
-            | OriginateError::NoRoute(..)),
-        ) => Err(ApiError::invalid(e.to_string())),
-        Err(e @ (OriginateError::Refused(_) | OriginateError::NoMedia)) => {
-            Err(ApiError::exhausted(e.to_string(), Some(5)))
-        }
-        Err(e @ OriginateError::Store) => Err(ApiError::internal(e)),
+        Err(e) => Err(ApiError::placing(e, "destNumber", "agent")),
     }
 }
 

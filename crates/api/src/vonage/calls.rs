@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use engine::calls::{CallCommand, CommandError, Destination, Originate, OriginateError};
+use engine::calls::{CallCommand, CommandError, Destination, Originate};
 use serde_json::{json, Value as Json};
 use store::schema::CDRS;
 use store::{Filter, Record, Scope};
@@ -301,14 +301,7 @@ pub(super) async fn create(
                 "conversation_uuid": format!("CON-{}", handle.uuid),
             })),
         )),
-        Err(OriginateError::NotFound) => Err(ApiError::not_found("endpoint")),
-        Err(e @ (OriginateError::Unreachable | OriginateError::BadDestination(_))) => {
-            Err(ApiError::invalid(e.to_string()))
-        }
-        Err(e @ (OriginateError::Refused(_) | OriginateError::NoMedia)) => {
-            Err(ApiError::exhausted(e.to_string(), Some(5)))
-        }
-        Err(e @ OriginateError::Store) => Err(ApiError::internal(e)),
+        Err(e) => Err(ApiError::placing(e, "to", "endpoint")),
     }
 }
 

@@ -42,6 +42,19 @@ pub struct Limits {
     pub ban: Duration,
     /// Addresses the failure table tracks; the oldest entry makes room.
     pub ban_table: usize,
+    /// Where SIP may be sent (networks); empty: anywhere. A message to any
+    /// other address is dropped, counted and logged, so that a tenant's
+    /// trunk, gateway or SIP URI cannot point the server at a network the
+    /// operator keeps it away from.
+    pub destinations: Vec<ipnet::IpNet>,
+}
+
+impl Limits {
+    /// Whether SIP may be sent to `ip`.
+    pub fn may_send_to(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.destinations.is_empty() || self.destinations.iter().any(|n| n.contains(&ip))
+    }
 }
 
 impl Default for Limits {
@@ -49,7 +62,7 @@ impl Default for Limits {
     /// in one message; 3 s to connect, 5 s per write, 64 queued messages;
     /// 10 contacts per address of record; 256 REGISTERs in flight; 10
     /// failures a minute ban an address for 10 minutes, 16 384 addresses
-    /// tracked.
+    /// tracked; SIP sent anywhere.
     fn default() -> Limits {
         Limits {
             tcp_connections: 4096,
@@ -65,6 +78,24 @@ impl Default for Limits {
             auth_failure_window: Duration::from_secs(60),
             ban: Duration::from_secs(600),
             ban_table: 16_384,
+            destinations: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_limit_where_sip_goes() {
+        let mut l = Limits::default();
+        assert!(l.may_send_to("203.0.113.9".parse().unwrap()), "no list: anywhere");
+        l.destinations = vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        assert!(l.may_send_to("127.0.0.2".parse().unwrap()));
+        assert!(l.may_send_to("::ffff:127.0.0.1".parse().unwrap()), "mapped IPv4 counts as IPv4");
+        assert!(l.may_send_to("::1".parse().unwrap()));
+        assert!(!l.may_send_to("203.0.113.9".parse().unwrap()));
     }
 }

@@ -277,8 +277,14 @@ impl Transports {
     /// Sends `bytes` to `peer` without waiting: a datagram, or a message
     /// queued on the peer's TCP connection (one is opened in the background
     /// when there is none). A full queue or a cap drops the message and
-    /// counts it; a timeout closes the connection.
+    /// counts it; a timeout closes the connection. A peer outside
+    /// [`Limits::destinations`] gets nothing.
     pub fn send(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
+        if !self.limits.may_send_to(peer.addr.ip()) {
+            bump(&self.counters.refused);
+            tracing::warn!(peer = %peer.addr, "SIP to an address outside --sip-destinations was dropped");
+            return;
+        }
         match peer.protocol {
             Protocol::Udp => match self.udp.try_send_to(&bytes, peer.addr) {
                 Ok(_) => {}
