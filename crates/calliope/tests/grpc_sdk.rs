@@ -188,6 +188,11 @@ fn official_sdk_logs_in_and_manages_every_resource_over_grpc() {
     // The SDK's own name for PRIVATE.
     assert_eq!(r["agent"]["privacy"], "ID");
     assert_eq!(r["agent"]["enabled"], true);
+    assert_eq!(
+        (r["agent"]["maxContacts"].clone(), r["agent"]["expires"].clone()),
+        (json!(3), json!(600)),
+        "{r:#}"
+    );
     assert_eq!(r["agent"]["domain"]["name"], "grpc domain 2", "{r:#}");
     assert_eq!(r["agent"]["domain"]["domainUri"], "grpc.sip.example.com", "{r:#}");
     assert_eq!(r["agent"]["credentials"]["name"], "phone-2", "{r:#}");
@@ -200,6 +205,8 @@ fn official_sdk_logs_in_and_manages_every_resource_over_grpc() {
     assert_eq!(r["credInUse"], ALREADY_EXISTS, "{r:#}");
     assert_eq!(r["trunk"]["name"], "provider 2", "{r:#}");
     assert_eq!(r["trunk"]["inboundUri"], "sip:provider.example.com");
+    assert_eq!(r["trunk"]["sendRegister"], true, "{r:#}");
+    assert_eq!(r["trunk"]["uris"][0]["host"], "sip.provider.example.com", "{r:#}");
     assert_eq!(r["trunk"]["inboundCredentialsRef"], r["cred"]["ref"], "{r:#}");
     assert_eq!(r["trunk"]["outboundCredentialsRef"], r["cred"]["ref"], "{r:#}");
     assert_eq!(r["trunk"]["accessControlListRef"], r["acl"]["ref"], "{r:#}");

@@ -300,6 +300,8 @@ fn agent_create(q: &agents::CreateAgentRequest) -> Result<Json, Status> {
         .set("enabled", q.enabled)
         .text("domainRef", &q.domain_ref)
         .text("credentialsRef", &q.credentials_ref)
+        .when(q.max_contacts > 0, "maxContacts", q.max_contacts)
+        .when(q.expires > 0, "expires", q.expires)
         .json())
 }
 
@@ -308,7 +310,9 @@ fn agent_update(q: &agents::UpdateAgentRequest) -> Result<Json, Status> {
         .text("name", &q.name)
         .when(q.enabled, "enabled", true)
         .text("domainRef", &q.domain_ref)
-        .text("credentialsRef", &q.credentials_ref);
+        .text("credentialsRef", &q.credentials_ref)
+        .when(q.max_contacts > 0, "maxContacts", q.max_contacts)
+        .when(q.expires > 0, "expires", q.expires);
     Ok(if q.privacy == 0 { body } else { body.set("privacy", privacy(q.privacy)?) }.json())
 }
 
@@ -430,6 +434,8 @@ crud_service!(Domains: domains::domains_server::Domains, domains {
 fn trunk_create(q: &trunks::CreateTrunkRequest) -> Result<Json, Status> {
     Ok(Body::new()
         .set("name", q.name.as_str())
+        .when(q.send_register, "sendRegister", true)
+        .when(!q.uris.is_empty(), "uris", uris_body(&q.uris))
         .text("inboundUri", &q.inbound_uri)
         .text("accessControlListRef", &q.access_control_list_ref)
         .text("inboundCredentialsRef", &q.inbound_credentials_ref)
@@ -440,11 +446,23 @@ fn trunk_create(q: &trunks::CreateTrunkRequest) -> Result<Json, Status> {
 fn trunk_update(q: &trunks::UpdateTrunkRequest) -> Result<Json, Status> {
     Ok(Body::new()
         .text("name", &q.name)
+        .when(q.send_register, "sendRegister", true)
+        .when(!q.uris.is_empty(), "uris", uris_body(&q.uris))
         .text("inboundUri", &q.inbound_uri)
         .text("accessControlListRef", &q.access_control_list_ref)
         .text("inboundCredentialsRef", &q.inbound_credentials_ref)
         .text("outboundCredentialsRef", &q.outbound_credentials_ref)
         .json())
+}
+
+/// A trunk's `uris` as REST takes them.
+fn uris_body(uris: &[trunks::TrunkUri]) -> Json {
+    uris.iter()
+        .map(|u| {
+            serde_json::json!({"host": u.host, "port": u.port, "transport": u.transport, "user": u.user,
+                "weight": u.weight, "priority": u.priority, "enabled": u.enabled})
+        })
+        .collect()
 }
 
 fn trunk_creds(c: &Json) -> Option<trunks::trunk::Credentials> {

@@ -142,7 +142,7 @@ async function main() {
   const agents = new SDK.Agents(owner);
   const agent = await agents.createAgent({
     name: "Jane", username: "jane", privacy: "PRIVATE", enabled: true,
-    domainRef: domain.ref, credentialsRef: cred.ref,
+    domainRef: domain.ref, credentialsRef: cred.ref, maxContacts: 3, expires: 600,
   });
   await agents.updateAgent({ ref: agent.ref, name: "Jane Doe" });
   out.agent = await agents.getAgent(agent.ref);
@@ -163,7 +163,8 @@ async function main() {
   const trunks = new SDK.Trunks(owner);
   const trunk = await trunks.createTrunk({
     name: "provider", inboundUri: "sip:provider.example.com", accessControlListRef: acl.ref,
-    inboundCredentialsRef: cred.ref, outboundCredentialsRef: cred.ref,
+    inboundCredentialsRef: cred.ref, outboundCredentialsRef: cred.ref, sendRegister: true,
+    uris: [{ host: "sip.provider.example.com", port: 5060, transport: "UDP", user: "", weight: 1, priority: 1, enabled: true }],
   });
   await trunks.updateTrunk({ ref: trunk.ref, name: "provider 2" });
   out.trunk = await trunks.getTrunk(trunk.ref);
