@@ -22,7 +22,7 @@ use super::inbound::{warning, Caller, Parties, LEG_A};
 use super::media::CallMedia;
 use super::{Call, CallEvent, Ending, Input, Signal};
 use crate::calls::leg::{dtmf, Leg, Role};
-use crate::calls::sdp::{answer_preferring, codecs, direction, local, side_media};
+use crate::calls::sdp::{answer_preferring, direction, local, side_media};
 use crate::media::{open_player, Digit, MediaEvent, PlayerSource, RecordMode};
 use crate::program::{
     self, Audio, BargeIn, Channel, ChannelError, DialResult, Input as Heard, Listen, Next, Outcome, Played,
@@ -145,19 +145,9 @@ impl Call {
     /// Answers A with our media and runs the program `target` names
     /// until the call ends.
     pub(super) async fn run_program(&mut self, a: &Caller, p: &mut Parties, target: &Target) -> Ending {
-        let offer = match sdp::parse_bytes(&a.invite.body) {
-            _ if a.invite.body.is_empty() => None,
-            Ok(o) if !codecs(&o).is_empty() => Some(o),
-            Ok(_) => {
-                let w = warning(305, "Incompatible media format: the offer has neither PCMU nor PCMA");
-                self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(w));
-                return Ending::new(488, "INCOMPATIBLE_DESTINATION");
-            }
-            Err(e) => {
-                let w = warning(399, &format!("malformed session description: {e}"));
-                self.refuse(a, StatusCode::BAD_REQUEST, Some(w));
-                return Ending::new(400, "INVALID_MSG_UNSPECIFIED");
-            }
+        let offer = match self.caller_offer(a) {
+            Ok(offer) => offer,
+            Err(ending) => return ending,
         };
         let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
         let Some(ports) = self.sw.ports.bind(self.bind_ip(a.peer.addr)).await else {

@@ -120,22 +120,9 @@ impl Call {
         mut forwards: Forwards,
     ) -> Ending {
         // No SDP: a late offer, relayed as one.
-        let offer_a: Option<SessionDescription> = if a.invite.body.is_empty() {
-            None
-        } else {
-            match sdp::parse_bytes(&a.invite.body) {
-                Ok(o) if !codecs(&o).is_empty() => Some(o),
-                Ok(_) => {
-                    let w = warning(305, "Incompatible media format: the offer has neither PCMU nor PCMA");
-                    self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(w));
-                    return Ending::new(488, "INCOMPATIBLE_DESTINATION");
-                }
-                Err(e) => {
-                    let w = warning(399, &format!("malformed session description: {e}"));
-                    self.refuse(a, StatusCode::BAD_REQUEST, Some(w));
-                    return Ending::new(400, "INVALID_MSG_UNSPECIFIED");
-                }
-            }
+        let offer_a = match self.caller_offer(a) {
+            Ok(offer) => offer,
+            Err(ending) => return ending,
         };
         if dial.attempts.iter().all(|at| at.destinations.is_empty()) {
             tracing::debug!(callee = %p.callee, "nothing to ring");

@@ -158,17 +158,7 @@ impl Call {
         let unavailable = |call: &Call| {
             call.respond(a.id, a.reply(&call.sw, StatusCode::SERVICE_UNAVAILABLE));
         };
-        let offer = if a.invite.body.is_empty() {
-            None
-        } else {
-            match sdp::parse_bytes(&a.invite.body) {
-                Ok(o) if !codecs(&o).is_empty() => Some(o),
-                _ => {
-                    self.respond(a.id, a.reply(&self.sw, StatusCode::NOT_ACCEPTABLE_HERE));
-                    return None;
-                }
-            }
-        };
+        let offer = self.caller_offer(a).ok()?;
         let ip = self.media_ip(a.peer.addr);
         let Some(ports) = self.sw.ports.bind(self.bind_ip(a.peer.addr)).await else {
             unavailable(self);

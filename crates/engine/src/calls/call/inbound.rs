@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use sip::sdp::Codec;
+use sip::sdp::{self, Codec, SessionDescription};
 use sip::transaction::{Peer, ServerTxId};
 use sip::{HeaderName, Request, Response, StatusCode};
 use store::Millis;
@@ -18,6 +18,7 @@ use super::{target, Call, Ending, Signal};
 use crate::calls::cdr::Cdr;
 use crate::calls::dial::{Attempt, Dial, NextOn};
 use crate::calls::registry::Channel;
+use crate::calls::sdp::codecs;
 use crate::media::LegId;
 use crate::router::{Inbound, Plan, Reject, Routed, Snapshot, Source, Target};
 use crate::signalling::auth::Calling;
@@ -130,6 +131,30 @@ fn codec_named(name: &str) -> Option<Codec> {
 /// A warning header value (RFC 3261 20.43).
 pub(super) fn warning(code: u16, text: &str) -> String {
     format!("{code} calliope \"{}\"", text.replace('"', "'"))
+}
+
+impl Call {
+    /// The caller's SDP offer: `None` for a late offer (no body). An offer
+    /// without PCMU or PCMA is answered 488, a malformed one 400, each with
+    /// a Warning; the ending is returned.
+    pub(super) fn caller_offer(&self, a: &Caller) -> Result<Option<SessionDescription>, Ending> {
+        if a.invite.body.is_empty() {
+            return Ok(None);
+        }
+        match sdp::parse_bytes(&a.invite.body) {
+            Ok(o) if !codecs(&o).is_empty() => Ok(Some(o)),
+            Ok(_) => {
+                let w = warning(305, "Incompatible media format: the offer has neither PCMU nor PCMA");
+                self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(w));
+                Err(Ending::new(488, "INCOMPATIBLE_DESTINATION"))
+            }
+            Err(e) => {
+                let w = warning(399, &format!("malformed session description: {e}"));
+                self.refuse(a, StatusCode::BAD_REQUEST, Some(w));
+                Err(Ending::new(400, "INVALID_MSG_UNSPECIFIED"))
+            }
+        }
+    }
 }
 
 impl Call {
