@@ -12,6 +12,7 @@ pub mod extract;
 mod fonoster;
 pub mod input;
 pub mod list;
+pub mod metrics;
 pub mod openapi;
 mod pbx;
 pub mod ratelimit;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/events", get(events::stream).layer(from_fn(events::query_credentials)))
+        .route("/metrics", get(metrics::render))
         .fallback(|| async { ApiError::new(ErrorKind::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorKind::MethodNotAllowed, "method not allowed")
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> axum::Router {
         }))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
+        .layer(from_fn(metrics::count))
         .with_state(state)
 }
 

@@ -29,6 +29,9 @@ pub struct Settings {
     /// The IANA time zone routes' time windows are read in (`--timezone`);
     /// `None` for the system's.
     pub time_zone: Option<String>,
+    /// The bearer token `GET /metrics` asks for (`--metrics-token`);
+    /// without one, only the local host may read the metrics.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -43,6 +46,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("calliope-data"),
             secrets_key: None,
             time_zone: None,
+            metrics_token: None,
         }
     }
 }

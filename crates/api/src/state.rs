@@ -57,6 +57,9 @@ pub struct AppState {
     pub rooms: engine::conference::Rooms,
     /// Authenticated callers, kept briefly; cleared by every write.
     pub callers: Arc<crate::auth::cache::CallerCache>,
+    /// Renders the metrics (`GET /metrics`), when the binary installed a
+    /// recorder.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ impl AppState {
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),
             callers: Arc::default(),
+            metrics: None,
         })
     }
 

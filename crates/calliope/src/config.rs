@@ -131,6 +131,10 @@ pub struct Settings {
     /// required with `post_event_url`.
     #[arg(long, env = "CALLIOPE_POST_EVENT_SECRET")]
     pub post_event_secret: Option<String>,
+    /// Bearer token that `GET /metrics` asks for [default: none: only the
+    /// local host may read the metrics].
+    #[arg(long, env = "CALLIOPE_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
 }
 
 /// Quota overrides by name.
@@ -208,7 +212,8 @@ impl Settings {
             quotas,
             timezone,
             post_event_url,
-            post_event_secret
+            post_event_secret,
+            metrics_token
         )
     }
 
@@ -316,6 +321,7 @@ impl Settings {
             data_dir: self.data_dir.clone().unwrap_or(d.data_dir),
             secrets_key: self.secrets_key.clone(),
             time_zone: self.timezone.clone(),
+            metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
         }
     }
 }

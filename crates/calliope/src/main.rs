@@ -68,6 +68,29 @@ async fn start_channel_state_push(
     Ok(())
 }
 
+/// Installs the Prometheus recorder that every crate's metrics go to, and
+/// keeps its histograms trimmed; `None` (and a warning) if it cannot be.
+fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => {
+            engine::metrics::describe();
+            let upkeep = handle.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    every.tick().await;
+                    upkeep.run_upkeep();
+                }
+            });
+            Some(handle)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics are off: the recorder could not be installed");
+            None
+        }
+    }
+}
+
 fn init_logs(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(s.log_level.as_deref().unwrap_or("info"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -86,6 +109,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     tracing::info!(backend = ?db.backend(), "store ready");
     let clock: Arc<dyn api::Clock> = Arc::new(api::SystemClock);
     let mut state = api::AppState::new(db.clone(), settings, clock.clone()).await?;
+    state.metrics = install_metrics();
 
     let email = s.admin_email.as_deref().unwrap_or("admin@calliope.local");
     if let Some(made) = api::service::identity::bootstrap(&state, email, s.admin_password.as_deref())

@@ -13,6 +13,7 @@ pub mod events;
 pub mod ipblock;
 pub mod location;
 pub mod media;
+pub mod metrics;
 pub mod program;
 pub mod recurrence;
 pub mod relay;

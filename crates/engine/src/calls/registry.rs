@@ -62,6 +62,15 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// A short name for metrics.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::Draining => "draining",
+            Refusal::Full => "max_calls",
+            Refusal::Quota => "quota",
+        }
+    }
+
     /// Seconds the caller should wait before trying again.
     pub fn retry_after(self) -> u32 {
         match self {
@@ -115,6 +124,15 @@ impl Registry {
     /// Admits a new call with id `uuid` (its workspace, when known, is
     /// checked against its quota), or says why not.
     pub fn admit(self: &Arc<Self>, uuid: &str, workspace_id: Option<i64>) -> Result<Admission, Refusal> {
+        let admitted = self.try_admit(uuid, workspace_id);
+        match &admitted {
+            Ok(_) => metrics::counter!(crate::metrics::CALL_SETUPS).increment(1),
+            Err(r) => metrics::counter!(crate::metrics::CALLS_REFUSED, "reason" => r.reason()).increment(1),
+        }
+        admitted
+    }
+
+    fn try_admit(self: &Arc<Self>, uuid: &str, workspace_id: Option<i64>) -> Result<Admission, Refusal> {
         if self.draining.load(Ordering::Acquire) {
             return Err(Refusal::Draining);
         }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use media::frame::{Frame, FRAME_SAMPLES, SILENT_FRAME};
 use media::g711::Law;
-use media::jitter::{JitterBuffer, Playout};
+use media::jitter::{JitterBuffer, Playout, Pushed};
 
 /// The most decoded samples waiting (100 ms); older ones are dropped.
 const MAX_WAITING: usize = 800;
@@ -26,7 +26,9 @@ impl Decoder {
 
     /// Takes an audio payload in `law` that arrived at `now_ms`.
     pub(crate) fn push(&mut self, law: Law, sequence: u16, payload: &[u8], now_ms: u64) {
-        self.jitter.push(sequence, now_ms, law.decode_slice(payload));
+        if self.jitter.push(sequence, now_ms, law.decode_slice(payload)) == Pushed::Late {
+            crate::metrics::MEDIA.late.increment(1);
+        }
     }
 
     /// The next 20 ms at `now_ms` (silence where nothing came).

@@ -28,6 +28,7 @@ use super::{
     DtmfSource, LegId, LegStats, MediaError, MediaEvent, PlaybackId, Ports, RecordSpec, RecordingId,
     RemoteMedia, SessionConfig,
 };
+use crate::metrics::MEDIA;
 
 /// A boxed player source the session can own.
 pub(crate) type BoxSource = Box<dyn Source + Send>;
@@ -91,8 +92,14 @@ impl Leg {
     fn send(&self, packet: &[u8]) {
         let Some(to) = self.target() else { return };
         match self.ports.rtp.try_send_to(packet, to) {
-            Ok(_) => LegStats::bump(&self.stats.rtp_out),
-            Err(_) => LegStats::bump(&self.stats.send_errors),
+            Ok(_) => {
+                LegStats::bump(&self.stats.rtp_out);
+                MEDIA.sent.increment(1);
+            }
+            Err(_) => {
+                LegStats::bump(&self.stats.send_errors);
+                MEDIA.send_errors.increment(1);
+            }
         };
     }
 }
@@ -121,7 +128,8 @@ pub struct MediaSession {
 
 enum Wake {
     Command(Option<Command>),
-    Tick,
+    /// The tick, with the time it was due.
+    Tick(Instant),
     Rtp(usize, usize, SocketAddr),
     Rtcp(usize, SocketAddr),
     Inactivity,
@@ -131,6 +139,8 @@ enum Wake {
 
 /// Events kept when the channel is full, at most.
 const MAX_PENDING: usize = 256;
+/// A tick this much after its time counts as late.
+const LATE_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl MediaSession {
     /// Starts a session task; it ends when every [`super::MediaHandle`]
@@ -171,7 +181,13 @@ impl MediaSession {
             match wake {
                 Wake::Command(Some(c)) => self.command(c),
                 Wake::Command(None) => break,
-                Wake::Tick => self.on_tick(),
+                Wake::Tick(at) => {
+                    MEDIA.ticks.increment(1);
+                    if at.elapsed() > LATE_TICK {
+                        MEDIA.ticks_late.increment(1);
+                    }
+                    self.on_tick()
+                }
                 Wake::Rtp(i, n, from) => self.on_rtp(i, n, from),
                 Wake::Rtcp(i, from) => self.on_rtcp(i, from),
                 Wake::Inactivity => self.on_inactivity_timer(),
@@ -189,8 +205,8 @@ impl MediaSession {
             return Poll::Ready(Wake::Command(c));
         }
         if let Some(t) = &mut self.tick {
-            if t.poll_tick(cx).is_ready() {
-                return Poll::Ready(Wake::Tick);
+            if let Poll::Ready(at) = t.poll_tick(cx) {
+                return Poll::Ready(Wake::Tick(at));
             }
         }
         let n = self.legs.len();
@@ -696,6 +712,7 @@ impl MediaSession {
         let Some(l) = self.legs.get_mut(i) else { return };
         let verdict = l.rtp_latch.accept(from, now);
         if verdict == Verdict::Stranger {
+            MEDIA.strangers.increment(1);
             let count = LegStats::bump(&l.stats.strangers);
             let leg = l.id;
             if count == 1 || count & 255 == 0 {
@@ -707,12 +724,14 @@ impl MediaSession {
         let Some(remote) = l.remote else { return };
         let Ok(p) = media::rtp::parse(packet) else {
             LegStats::bump(&l.stats.bad_packets);
+            MEDIA.bad.increment(1);
             return;
         };
         let (pt, seq, ts, ssrc) = (p.payload_type, p.sequence, p.timestamp, p.ssrc);
         let header = p.header_len();
         let payload_len = p.payload.len();
         LegStats::bump(&l.stats.rtp_in);
+        MEDIA.received.increment(1);
         let from_leg = l.id;
         let muted = l.muted;
         let mut digit = None;
@@ -731,6 +750,7 @@ impl MediaSession {
             Kind::ComfortNoise
         } else {
             LegStats::bump(&l.stats.bad_packets);
+            MEDIA.bad.increment(1);
             return;
         };
         let peer = l.peer;

@@ -123,6 +123,9 @@ pub async fn run(
         calls: HashMap::new(),
         start_call,
     };
+    let unparsable = metrics::counter!(crate::metrics::SIP_UNPARSABLE);
+    let live_gauge = metrics::gauge!(crate::metrics::TRANSACTIONS_LIVE);
+    let retained_gauge = metrics::gauge!(crate::metrics::TRANSACTIONS_RETAINED);
     loop {
         let deadline = core.txs.poll_timeout();
         tokio::select! {
@@ -133,13 +136,19 @@ pub async fn run(
             msg = inbound.recv() => match msg {
                 Some(Inbound { peer, bytes }) => match sip::parse_message(&bytes) {
                     Ok(message) => core.txs.handle_message(Instant::now(), message, peer),
-                    Err(e) => tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message"),
+                    Err(e) => {
+                        unparsable.increment(1);
+                        tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message")
+                    }
                 },
                 None => return,
             },
             _ = sleep_until(deadline) => core.txs.handle_timeout(Instant::now()),
         }
         core.flush().await;
+        let live = core.txs.live();
+        live_gauge.set(live as f64);
+        retained_gauge.set(core.txs.len().saturating_sub(live) as f64);
     }
 }
 
@@ -274,6 +283,11 @@ impl Core {
                 let (sw, cmds) = (self.sw.clone(), self.cmds.clone());
                 tokio::spawn(async move {
                     let response = super::registrar::register(&sw, &request, peer).await;
+                    crate::metrics::registration(match response.status.code() {
+                        200..=299 => "ok",
+                        401 | 407 => "challenged",
+                        _ => "refused",
+                    });
                     let _ = cmds.send(Cmd::Respond(id, response));
                 });
             }

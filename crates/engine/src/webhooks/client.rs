@@ -141,10 +141,17 @@ impl Client {
         let url = req.url.to_string();
         let limit = req.timeout.unwrap_or(self.cfg.timeout);
         let ms = limit.as_millis() as u64;
-        match tokio::time::timeout(limit, self.attempt(req, secret, max_body)).await {
+        let started = std::time::Instant::now();
+        let result = match tokio::time::timeout(limit, self.attempt(req, secret, max_body)).await {
             Ok(r) => r,
             Err(_) => Err(WebhookError::Timeout { url, ms }),
-        }
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.cause(),
+        };
+        crate::metrics::webhook(outcome, started.elapsed());
+        result
     }
 
     async fn attempt(&self, req: &Outgoing, secret: &Secret, max_body: usize) -> Result<Reply, WebhookError> {

@@ -75,14 +75,23 @@ impl Writer {
             return Ok(());
         }
         let n = records.len() as u64;
+        for r in &records {
+            crate::metrics::call_ended(&r.hangup_cause);
+        }
         let result = match self.tx.lock().ok().and_then(|t| t.clone()) {
-            Some(tx) => tx.try_send(records).map_err(|e| match e {
+            Some(tx) => {
+                let sent = tx.try_send(records);
+                crate::metrics::store_queue(tx.max_capacity() - tx.capacity());
+                sent
+            }
+            .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => WriterError::Full,
                 mpsc::error::TrySendError::Closed(_) => WriterError::Closed,
             }),
             None => Err(WriterError::Closed),
         };
         if let Err(e) = result {
+            metrics::counter!(crate::metrics::STORE_LOST).increment(n);
             let total = self.lost.fetch_add(n, Ordering::Relaxed) + n;
             tracing::error!(error = %e, lost = n, lost_total = total, "call records were not written");
         }
@@ -128,7 +137,9 @@ async fn run(
             first = rx.recv() => first,
             _ = registered => {
                 if let Some(b) = &backlog {
+                    let started = std::time::Instant::now();
                     let n = b.write(&db).await;
+                    crate::metrics::store_batch("registrations", started.elapsed());
                     registrations.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 continue;
@@ -143,8 +154,11 @@ async fn run(
                 Err(_) => break,
             }
         }
+        crate::metrics::store_queue(rx.len());
         let records: Vec<Cdr> = batch.into_iter().flatten().collect();
+        let started = std::time::Instant::now();
         let n = write_batch(&db, records).await;
+        crate::metrics::store_batch("cdrs", started.elapsed());
         written.fetch_add(n, Ordering::Relaxed);
     }
     if let Some(b) = &backlog {
