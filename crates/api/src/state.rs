@@ -20,6 +20,9 @@ pub enum StateError {
     /// The secrets key is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The webhook signing key is unusable.
+    #[error(transparent)]
+    WebhookKey(#[from] engine::webhooks::SecretKeyError),
     /// The configured time zone is unknown.
     #[error("unknown time zone '{0}': use an IANA name such as Europe/Paris")]
     TimeZone(String),
@@ -57,6 +60,9 @@ pub struct AppState {
     pub rooms: engine::conference::Rooms,
     /// Authenticated callers, kept briefly; cleared by every write.
     pub callers: Arc<crate::auth::cache::CallerCache>,
+    /// Derives applications' webhook signing secrets (from
+    /// `data_dir/webhook-signing.key`, as the switch does).
+    pub webhook_secrets: Arc<engine::webhooks::SecretKeeper>,
     /// Renders the metrics (`GET /metrics`), when the binary installed a
     /// recorder.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
@@ -79,6 +85,7 @@ impl AppState {
             None => jiff::tz::TimeZone::system(),
             Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| StateError::TimeZone(name.to_owned()))?,
         };
+        let webhook_secrets = Arc::new(engine::webhooks::SecretKeeper::open(None, &settings.data_dir)?);
         let bus = engine::events::Bus::default();
         Ok(AppState {
             sealer: Arc::new(sealer),
@@ -95,6 +102,7 @@ impl AppState {
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),
             callers: Arc::default(),
+            webhook_secrets,
             metrics: None,
         })
     }

@@ -105,6 +105,11 @@ pub fn calls() -> Json {
     page(Dialect::Fonoster, call())
 }
 
+/// An application's webhook signing secret.
+pub fn webhook_secret() -> Json {
+    strings(&["ref", "webhookSecret", "header"])
+}
+
 /// The test token of an application, for a browser phone.
 pub fn test_token() -> Json {
     strings(&["domain", "displayName", "signalingServer", "targetAor", "username", "token"])

@@ -1,3 +1,4 @@
 //! The shared service layer: what the dialects do, whatever their wire.
 
 pub mod identity;
+pub mod webhooks;

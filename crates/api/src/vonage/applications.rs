@@ -159,6 +159,31 @@ pub(super) async fn get(State(state): State<AppState>, caller: Caller, Path(id):
     Ok(axum::Json(Json::Object(view(&rec))))
 }
 
+/// `GET /v2/applications/{id}/webhook-secret`: the secret that signs the
+/// application's webhooks (admins only).
+pub(super) async fn webhook_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Answer {
+    let ws = caller.require(Role::Admin)?.id;
+    let secret = crate::service::webhooks::application_secret(&state, ws, &id).await?;
+    Ok(axum::Json(json!({"id": id, "webhook_secret": secret, "header": "X-Calliope-Signature"})))
+}
+
+/// The webhook secret's body.
+pub(super) fn secret_schema() -> Json {
+    json!({
+        "type": "object",
+        "required": ["id", "webhook_secret", "header"],
+        "properties": {
+            "id": {"type": "string"},
+            "webhook_secret": {"type": "string"},
+            "header": {"type": "string"},
+        },
+    })
+}
+
 /// `PUT /v2/applications/{id}`: `name` and whatever else is given.
 pub(super) async fn update(
     State(state): State<AppState>,

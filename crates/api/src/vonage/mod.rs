@@ -45,6 +45,12 @@ pub fn routes() -> Api {
         .reply(Reply::Status("201", applications::created_schema))
         .get("/v2/applications/{id}", "Get an application", applications::get)
         .reply(Reply::Schema(applications::schema))
+        .get(
+            "/v2/applications/{id}/webhook-secret",
+            "Get the secret that signs an application's webhooks",
+            applications::webhook_secret,
+        )
+        .reply(Reply::Schema(applications::secret_schema))
         .put("/v2/applications/{id}", "Update an application", APPLICATION, applications::update)
         .reply(Reply::Schema(applications::schema))
         .delete("/v2/applications/{id}", "Delete an application", applications::delete)

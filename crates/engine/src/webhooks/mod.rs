@@ -37,6 +37,6 @@ pub use audio::AudioCache;
 pub use client::{Answer, Client, Config, Reply};
 pub use error::WebhookError;
 pub use scripts::{Failure, WebhookScripts};
-pub use secret::{Secret, SecretKeeper};
+pub use secret::{Secret, SecretKeeper, SecretKeyError};
 pub use shapes::{Body, CallDirection, CallFacts, HttpMethod, Outgoing, VonageStatus};
 pub use sign::{sign, verify, SignatureError, HEADER};

@@ -133,6 +133,18 @@ async fn workspace_domain(state: &AppState, ws: &Record) -> Result<String, ApiEr
     })
 }
 
+/// `GET /v1beta2/applications/{ref}/webhook-secret`: the secret that signs
+/// the application's webhooks (admins only).
+pub(super) async fn webhook_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(r): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let ws = caller.require(Role::Admin)?;
+    let secret = crate::service::webhooks::application_secret(&state, ws.id, &r).await?;
+    Ok(axum::Json(json!({"ref": r, "webhookSecret": secret, "header": "X-Calliope-Signature"})))
+}
+
 /// `POST /v1beta2/applications/{ref}/test-token`.
 pub(super) async fn test_token(
     State(state): State<AppState>,

@@ -166,7 +166,13 @@ pub fn routes() -> Api {
             Body::None,
             applications::test_token,
         )
-        .reply(Reply::Schema(super::replies::test_token));
+        .reply(Reply::Schema(super::replies::test_token))
+        .get(
+            "/v1beta2/applications/{ref}/webhook-secret",
+            "Get the secret that signs an application's webhooks",
+            applications::webhook_secret,
+        )
+        .reply(Reply::Schema(super::replies::webhook_secret));
     [
         ("/v1beta2/applications", &APPLICATION),
         ("/v1beta2/numbers", &NUMBER),
