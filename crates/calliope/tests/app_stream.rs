@@ -556,3 +556,52 @@ fn a_stream_that_cannot_connect_or_misbehaves_ends_with_its_cause_and_the_progra
     hung_up(call, "the program ends after its last action");
     drop(caller);
 }
+
+#[test]
+fn a_fonoster_stream_listens_beside_the_script_and_ends_with_the_call() {
+    let c = Calliope::start(&[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut agent = rt.block_on(agent());
+    let mut events = stream_events(&rt, &c);
+    let carrier_port = free_port();
+    let commands = json!({"commands": [
+        {"answer": {}},
+        {"stream": {"url": agent.url, "sampleRate": 8000, "metadata": {"bot": "listener"}}},
+        {"play": {"url": "tone_stream://%(3000,0,600)"}},
+        {"hangup": {}}
+    ]});
+    let _hooks = application(&c, "+15550006666", commands, carrier_port);
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let call = Sipp::on_port("trunk_app_call.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550006666", "-key", "caller", "15551230000", "-key", "rtp_port", &rtp_port])
+        .spawn();
+
+    let first = text_where(&rt, &mut agent, |_| true);
+    assert_eq!(first["content-type"], "audio/l16;rate=8000", "{first}");
+    assert_eq!(first["bot"], "listener", "the command's metadata: {first}");
+    // The script goes on beside the stream: its 600 Hz plays.
+    let calliope_rtp = first_packet(&rtp, Duration::from_secs(5)).expect("the script plays");
+    let caller = CallerMedia::start(rtp.try_clone().unwrap(), calliope_rtp);
+    caller.say(Say::Tone(1000.0, 1000));
+    // What the agent sends is not played: the stream only listens.
+    let narrow: Vec<u8> =
+        media::tone::beep(8000, 800.0, 1000, 8000.0).iter().flat_map(|s| s.to_le_bytes()).collect();
+    agent.outbox.send(Message::binary(narrow)).unwrap();
+    let (heard, _) = hear(&rtp, Duration::from_millis(1500));
+    assert!(longest(&heard, 600.0) >= 1000, "the script's tone: {} ms", longest(&heard, 600.0));
+    assert!(longest(&heard, 800.0) < 100, "not the agent's: {} ms", longest(&heard, 800.0));
+    let (pcm, sizes, _) = received(&rt, &mut agent, Duration::from_millis(300));
+    assert!(!sizes.is_empty() && sizes.iter().all(|&s| s == 320), "8 kHz frames: {sizes:?}");
+    // Everything since the start: the caller's tone, not the script's.
+    let caller_tone = tone_report(&pcm, 8000, 1000.0);
+    assert!(caller_tone.tone_ms >= 800, "the agent hears the caller: {caller_tone:?}");
+    assert_eq!(tone_report(&pcm, 8000, 600.0).tone_ms, 0, "and not what the caller hears");
+
+    // The script hangs up: the stream ends with the call.
+    hung_up(call, "the script hangs up after its tone");
+    let ended = event(&rt, &mut events, "call.stream.ended");
+    assert_eq!(ended["data"]["cause"], "CALL_ENDED", "{ended}");
+    assert!(ended["data"]["stats"]["framesDropped"].as_u64().unwrap() >= 40, "{ended}");
+    drop(caller);
+}
