@@ -605,3 +605,36 @@ fn a_fonoster_stream_listens_beside_the_script_and_ends_with_the_call() {
     assert!(ended["data"]["stats"]["framesDropped"].as_u64().unwrap() >= 40, "{ended}");
     drop(caller);
 }
+
+#[test]
+fn an_info_digit_reaches_the_agent_and_the_callers_bye_closes_the_socket() {
+    let c = Calliope::start(&[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut agent = rt.block_on(agent());
+    let mut events = stream_events(&rt, &c);
+    let carrier_port = free_port();
+    let ncco = json!([{"action": "connect", "endpoint": [{"type": "websocket", "uri": agent.url}]}]);
+    let _hooks = application(&c, "+15550007777", ncco, carrier_port);
+    // SIPp presses 5 in an INFO after 1.5 s, and hangs up 1.5 s later.
+    let call = Sipp::on_port("trunk_app_info.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550007777", "-key", "caller", "15551230000"])
+        .spawn();
+    let first = text_where(&rt, &mut agent, |_| true);
+    assert_eq!(first["content-type"], "audio/l16;rate=16000", "the NCCO default: {first}");
+    let dtmf = text_where(&rt, &mut agent, |v| v["event"] == "websocket:dtmf");
+    assert_eq!(dtmf["digit"], "5", "{dtmf}");
+    let closed = rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, agent.inbox.recv()).await {
+                Ok(Some(Message::Close(_)) | None) => return true,
+                Ok(Some(_)) => {}
+                Err(_) => return false,
+            }
+        }
+    });
+    assert!(closed, "the caller's BYE closes the agent's socket");
+    let ended = event(&rt, &mut events, "call.stream.ended");
+    assert_eq!(ended["data"]["cause"], "CALL_ENDED", "{ended}");
+    hung_up(call, "the caller's SIPp passes (its BYE answered)");
+}
