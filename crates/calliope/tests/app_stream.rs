@@ -488,6 +488,19 @@ fn a_websocket_agent_hears_the_caller_and_is_heard() {
     let (after, _) = hear(&rtp, Duration::from_millis(1500));
     assert!(longest(&after, 800.0) < 200, "clear stopped it: {} ms after", longest(&after, 800.0));
 
+    // The caller starting to speak stops it too.
+    for piece in wide_tone(500.0, 10_000).chunks(640) {
+        agent.outbox.send(Message::binary(piece.to_vec())).unwrap();
+    }
+    let (before, _) = hear(&rtp, Duration::from_millis(1000));
+    assert!(longest(&before, 500.0) >= 600, "the 500 Hz plays: {} ms", longest(&before, 500.0));
+    caller.say(Say::Tone(1000.0, 600));
+    let barge = text_where(&rt, &mut agent, |v| v["event"] == "websocket:barge-in");
+    assert_eq!(barge["by"], "speech", "{barge}");
+    let _ = hear(&rtp, Duration::from_millis(300));
+    let (after, _) = hear(&rtp, Duration::from_millis(1500));
+    assert!(longest(&after, 500.0) < 200, "speech stopped it: {} ms after", longest(&after, 500.0));
+
     // The agent closes: the connect action ends, and so does the NCCO.
     agent.outbox.send(Message::Close(None)).unwrap();
     let ended = event(&rt, &mut events, "call.stream.ended");
@@ -496,7 +509,7 @@ fn a_websocket_agent_hears_the_caller_and_is_heard() {
     assert!(stats["framesSent"].as_u64().unwrap() >= 100, "{ended}");
     assert_eq!(stats["framesLost"], 0, "the agent kept up: {ended}");
     assert!(stats["oddMessages"].as_u64().unwrap() >= 1, "{ended}");
-    assert_eq!(stats["clears"], 2, "a barge-in and a clear: {ended}");
+    assert_eq!(stats["clears"], 3, "two barge-ins and a clear: {ended}");
     hung_up(call, "the program hangs up once the agent closes");
     drop(caller);
 }
