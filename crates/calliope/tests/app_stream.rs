@@ -5,6 +5,9 @@
 //! run by the test is the agent: it receives the metadata frame, the
 //! caller's audio as 16 kHz PCM and the digits as JSON events, and sends
 //! audio back that the caller hears, until barge-in, `clear` or its close.
+//! Also: sockets that cannot be reached, send garbage, flood or send an
+//! oversized message (each an event with its cause; the program goes on),
+//! a Fonoster `stream` in the background, and the caller hanging up.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
