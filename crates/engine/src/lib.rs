@@ -21,5 +21,6 @@ pub mod router;
 pub mod secrets;
 pub mod signalling;
 pub mod speech;
+pub mod streams;
 pub mod trunks;
 pub mod webhooks;
