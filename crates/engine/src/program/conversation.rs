@@ -262,6 +262,7 @@ async fn prompt<C: Channel>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
