@@ -489,3 +489,79 @@ fn an_ncco_conversation_with_end_on_exit_ends_the_others_when_its_member_leaves(
     let (st, _) = c.pbx_get("/api/conferences/standup");
     assert_eq!(st, 404, "the room ended");
 }
+
+/// A PBX request in the workspace whose AccessKeyId is `akid`.
+fn pbx_in(c: &Calliope, akid: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut rb = reqwest::Client::new()
+            .request(method.parse().unwrap(), format!("{}{}", c.http, path))
+            .header("X-XTRA-AUTH-ID", c.token())
+            .header("AccessKeyId", akid);
+        if !body.is_null() {
+            rb = rb.json(&body);
+        }
+        let resp = rb.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    })
+}
+
+#[test]
+fn a_room_name_in_another_workspace_is_another_room() {
+    let c = Calliope::start(&[]);
+    let (st, other) = c.call("POST", "/v1beta2/workspaces", json!({"name": "elsewhere"}));
+    assert_eq!(st, 201, "{other}");
+    let akid = other["accessKeyId"].as_str().unwrap().to_owned();
+    // The same trunk and route set-up in both workspaces, each its own port.
+    let ports = trunks(&c, 1);
+    route_to_room(&c, "7", "sales", "");
+    let other_port = free_port();
+    let trunk = json!({"name": "carrier-elsewhere", "remote_addr": format!("127.0.0.1:{other_port}"), "type": "INOUT", "protocol": "UDP", "source": "context-2"});
+    let (st, answer) = pbx_in(&c, &akid, "POST", "/api/trunks", trunk);
+    assert_eq!(st, 200, "{answer}");
+    let route = json!({"name": "room sales", "context": "context-2", "max_length": "20", "prefix": "7",
+                       "dest_type": "FS_DEST_CONFERENCE_ROOM", "dest_uuid": "sales"});
+    let (st, answer) = pbx_in(&c, &akid, "POST", "/api/routes", route);
+    assert_eq!(st, 200, "{answer}");
+
+    let mut here = Member::call(&c, ports[0], "7000", Law::Ulaw, "trunk_conf_call.xml", &[]);
+    here.answered();
+    here.say(Some(TONES[0]));
+    let mut there = Member::call(&c, other_port, "7000", Law::Ulaw, "trunk_conf_call.xml", &[]);
+    there.answered();
+    there.say(Some(TONES[1]));
+    let mine = members_when(&c, "sales", |ms| ms.len() == 1);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let theirs = loop {
+        let (st, body) = pbx_in(&c, &akid, "GET", "/api/conferences/sales", Value::Null);
+        let ms = body["data"]["members"].as_array().cloned().unwrap_or_default();
+        if (st == 200 && ms.len() == 1) || Instant::now() > deadline {
+            break ms;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        (mine.len(), theirs.len()),
+        (1, 1),
+        "one member in each workspace's room: {mine:?} {theirs:?}"
+    );
+    assert_ne!(mine[0]["uuid"], theirs[0]["uuid"]);
+    std::thread::sleep(Duration::from_millis(600));
+    // Each is alone in its room: neither hears the other.
+    let heard_here = here.listen(Duration::from_secs(2));
+    let heard_there = there.listen(Duration::from_secs(2));
+    assert!(share(&heard_here, TONES[1]) < 0.03, "the other workspace's caller is not heard");
+    assert!(share(&heard_there, TONES[0]) < 0.03, "nor this one there");
+    let (_, listed) = c.pbx_get("/api/conferences");
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(1), "{listed}");
+
+    let id = mine[0]["id"].as_i64().unwrap();
+    c.pbx("DELETE", &format!("/api/conferences/sales/members/{id}"), Value::Null);
+    assert!(here.ended(Duration::from_secs(20)));
+    // The other workspace's room is untouched by this one's kick.
+    let (st, _) = pbx_in(&c, &akid, "GET", "/api/conferences/sales", Value::Null);
+    assert_eq!(st, 200, "the other workspace's room still runs");
+    let id = theirs[0]["id"].as_i64().unwrap();
+    pbx_in(&c, &akid, "DELETE", &format!("/api/conferences/sales/members/{id}"), Value::Null);
+    assert!(there.ended(Duration::from_secs(20)));
+}
