@@ -565,3 +565,36 @@ fn a_room_name_in_another_workspace_is_another_room() {
     pbx_in(&c, &akid, "DELETE", &format!("/api/conferences/sales/members/{id}"), Value::Null);
     assert!(there.ended(Duration::from_secs(20)));
 }
+
+#[test]
+fn an_ivr_conference_action_joins_the_room_it_names() {
+    let c = Calliope::start(&[]);
+    let ports = trunks(&c, 1);
+    let (st, menu) = c.pbx(
+        "POST",
+        "/api/ivrs",
+        json!({"name": "front", "greet_long": "tone_stream://%(3000,0,440)", "timeout": 8000, "digit_len": 1}),
+    );
+    assert_eq!(st, 200, "{menu}");
+    let menu = id_of(&menu);
+    let (st, a) = c.pbx(
+        "POST",
+        &format!("/api/ivrs/{menu}/actions"),
+        json!({"ivr_menu_id": menu, "digits": "1", "action": "IVR_CONFERENCE", "args": "lobby", "body": "flags=mute"}),
+    );
+    assert_eq!(st, 200, "{a}");
+    let route = json!({"name": "menu", "context": "context-2", "max_length": "20", "prefix": "6",
+                       "dest_type": "FS_DEST_IVR", "dest_uuid": menu.to_string()});
+    let (st, answer) = c.pbx("POST", "/api/routes", route);
+    assert_eq!(st, 200, "{answer}");
+
+    let mut caller = Member::call(&c, ports[0], "6000", Law::Ulaw, "trunk_conf_call.xml", &[]);
+    caller.answered();
+    caller.press("1");
+    let listed = members_when(&c, "lobby", |ms| ms.len() == 1);
+    assert_eq!(listed.len(), 1, "key 1 joins the room: {listed:?}");
+    assert_eq!(listed[0]["mute"], json!(true), "with the action's settings: {listed:?}");
+    let id = listed[0]["id"].as_i64().unwrap();
+    c.pbx("DELETE", &format!("/api/conferences/lobby/members/{id}"), Value::Null);
+    assert!(caller.ended(Duration::from_secs(20)), "kicked, the menu's call ends");
+}
