@@ -12,9 +12,9 @@ use std::pin::pin;
 use std::task::{Context, Waker};
 
 use engine::program::{
-    self, block, fonoster, ncco, twiml, Audio, BargeIn, Channel, ChannelError, Dial, DialResult, DialStatus,
-    Dialect, Direction, Input, Limits, Listen, Next, Played, RecordEnd, RecordSpec, Recording, RejectReason,
-    Report, ScriptError, Scripts, Sound, Stream, Verb, MAX_VERBS,
+    self, block, fonoster, ncco, twiml, Audio, BargeIn, Channel, ChannelError, Conversation, Dial,
+    DialResult, DialStatus, Dialect, Direction, Input, LeftRoom, Limits, Listen, Next, Played, RecordEnd,
+    RecordSpec, Recording, RejectReason, Report, ScriptError, Scripts, Sound, Stream, Verb, MAX_VERBS,
 };
 
 /// Fonoster commands: the parser and `parse_answer` for JSON agree.
@@ -58,6 +58,24 @@ pub fn block(data: &[u8]) {
     let Ok(program) = block::parse_xml(data) else { return };
     assert!(program.verbs.len() <= 256, "too many verbs");
     run(&program.verbs);
+}
+
+/// Conference room settings (a route's or IVR action's `body`): no panic;
+/// what is accepted is a PIN of digits (32 at most), at least one try,
+/// and tones that parse; the room then runs as a program.
+pub fn conference_settings(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut c = Conversation::named("room");
+    if c.apply_settings("body", text).is_ok() {
+        if let Some(pin) = &c.pin {
+            assert!(pin.len() <= 32 && pin.chars().all(|k| k.is_ascii_digit() || k == '*'), "{pin:?}");
+        }
+        assert!((1..=10).contains(&c.pin_attempts));
+        for t in c.enter_sound.iter().chain(&c.exit_sound) {
+            assert!(media::player::parse_tone_stream(t).is_ok(), "{t:?}");
+        }
+        run(&[Verb::Conversation(c)]);
+    }
 }
 
 /// Runs verbs to the end against [`Instant`], polling without a runtime
@@ -129,6 +147,9 @@ impl Channel for Instant {
     }
     async fn mute(&mut self, _: Direction, _: bool) -> Result<(), ChannelError> {
         Ok(())
+    }
+    async fn conference(&mut self, _: &Conversation) -> Result<LeftRoom, ChannelError> {
+        Ok(LeftRoom::RoomEnded)
     }
     async fn reject(&mut self, _: RejectReason) -> Result<(), ChannelError> {
         Ok(())

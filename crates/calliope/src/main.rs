@@ -142,6 +142,8 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     let _ = state.sip.set(sip.switch.clone());
     // One routing cache for calls and the API's route query.
     state.routing = sip.switch.routing.clone();
+    // One set of conference rooms for calls and the API.
+    state.rooms = sip.switch.rooms.clone();
     let gateways = engine::trunks::start(sip.switch.clone(), state.sealer.clone());
     if let Some(url) = s.post_event_url.as_deref() {
         start_channel_state_push(&state, url, s.post_event_secret.as_deref()).await?;

@@ -313,7 +313,7 @@ fn the_route_query_names_the_route_real_calls_take() {
     let (c, _, _) = start();
     let carrier_port = free_port();
     trunk(&c, "carrier", carrier_port);
-    // Routes to a conference, which cannot take calls yet: every call is
+    // Routes to a call queue, which cannot take calls yet: every call is
     // refused at once with 501, its Warning naming the route it took.
     let mut ids = Vec::new();
     for (n, (prefix, max)) in
@@ -321,7 +321,7 @@ fn the_route_query_names_the_route_real_calls_take() {
     {
         ids.push(route(
             &c,
-            json!({"name": format!("r{n}"), "prefix": prefix, "max_length": max.to_string(), "dest_type": "FS_DEST_CONFERENCE", "dest_uuid": "1"}),
+            json!({"name": format!("r{n}"), "prefix": prefix, "max_length": max.to_string(), "dest_type": "FS_DEST_NUM_QUEUE", "dest_uuid": "1"}),
         ));
     }
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;

@@ -41,6 +41,12 @@ fn replay(target: &str, check: fn(&[u8])) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 #[test]
+fn conference_settings_seeds() {
+    let seeds = replay("conference_settings", checks::conference_settings);
+    assert!(seeds.len() >= 2);
+}
+
+#[test]
 fn program_fonoster_regressions_and_seeds() {
     for (path, data) in replay("program_fonoster", checks::fonoster) {
         assert!(fonoster::parse(&data).is_ok(), "seed {} does not parse", path.display());

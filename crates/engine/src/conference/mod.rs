@@ -22,6 +22,8 @@
 //! loses frames (counted in [`MemberInfo::dropped`]), never stalls the
 //! room.
 
+#[doc(hidden)]
+pub mod bench;
 mod room;
 mod rooms;
 pub mod rules;

@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use super::conversation::Conversation;
 use super::sound::Sound;
 use super::verb::{Dial, Direction, RejectReason, Stream};
 
@@ -167,6 +168,18 @@ pub struct DialResult {
     pub recording: Option<Recording>,
 }
 
+/// How a member's time in a conference room ended (the caller hanging up
+/// is [`ChannelError::HungUp`] instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftRoom {
+    /// The room ended (a member with `endOnExit` left).
+    RoomEnded,
+    /// Kicked through the API.
+    Kicked,
+    /// Taken out otherwise (the room could not go on with it).
+    Left,
+}
+
 /// Why a channel could not do a step.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChannelError {
@@ -236,6 +249,13 @@ pub trait Channel: Send {
         direction: Direction,
         on: bool,
     ) -> impl Future<Output = Result<(), ChannelError>> + Send;
+    /// Join the conference room `conversation` names (made on first
+    /// join) and stay until the member leaves it; the PIN is asked before
+    /// (by the interpreter).
+    fn conference(
+        &mut self,
+        conversation: &Conversation,
+    ) -> impl Future<Output = Result<LeftRoom, ChannelError>> + Send;
     /// Refuse the unanswered call.
     fn reject(&mut self, reason: RejectReason) -> impl Future<Output = Result<(), ChannelError>> + Send;
     /// End the call.

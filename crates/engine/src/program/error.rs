@@ -98,6 +98,9 @@ pub enum ProgramError {
     /// An IVR menu or block could not run.
     #[error("{0}")]
     Menu(String),
+    /// The caller typed a conference room's PIN wrong too many times.
+    #[error("wrong PIN for the conference room {0:?}")]
+    WrongPin(String),
 }
 
 impl ProgramError {
@@ -111,6 +114,7 @@ impl ProgramError {
             ProgramError::Limit(_) => "program_limit",
             ProgramError::AfterAnswer(_) => "invalid_verb_order",
             ProgramError::Menu(_) => "ivr_failed",
+            ProgramError::WrongPin(_) => "wrong_pin",
         }
     }
 }

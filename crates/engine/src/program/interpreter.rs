@@ -242,11 +242,14 @@ impl<'a, C: Channel> Runner<'a, C> {
                 self.channel.hangup().await.map_err(ch)?;
                 return Ok(Flow::Stop(Outcome::HungUp));
             }
-            Verb::Conversation { .. } => {
-                return Err(StepError::Program(ProgramError::Unsupported {
-                    verb: name,
-                    detail: "conferences are not available yet".into(),
-                }));
+            Verb::Conversation(c) => {
+                self.answer().await.map_err(ch)?;
+                self.chain = 0;
+                if !super::conversation::ask_pin(self, c).await.map_err(ch)? {
+                    // The interpreter hangs up on a failure.
+                    return Err(StepError::Program(ProgramError::WrongPin(c.name.clone())));
+                }
+                self.channel.conference(c).await.map_err(ch)?;
             }
         }
         Ok(Flow::Next)

@@ -17,8 +17,10 @@
 //! `IVR_PLAY` and `IVR_TTS` play `args` (or `body`) and return to the
 //! menu, `IVR_SUB` enters menu `args`, `IVR_TOP` returns to the menu above,
 //! `IVR_BACK` to the first menu, `IVR_EXIT` plays `exit_sound` and hangs
-//! up. Queue, conference, meeting-room, script and system actions are
-//! refused when the menus are compiled, naming the action.
+//! up, `IVR_CONFERENCE`, `IVR_CONFERENCE_ROOM` and `IVR_MEETING_ROOM` join
+//! the conference room `args` (or the digits entered), with the room's
+//! settings in `body`. Queue, script and system actions are refused when
+//! the menus are compiled, naming the action.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,6 +28,7 @@ use std::time::Duration;
 use store::Record;
 
 use super::channel::{Audio, BargeIn, Channel, ChannelError, Played};
+use super::conversation::Conversation;
 use super::error::{ParseError, ProgramError};
 use super::interpreter::{DigitSpec, Limits, Outcome, Runner};
 use super::sound::Sound;
@@ -60,6 +63,11 @@ pub enum MenuAction {
     Back,
     /// Say goodbye and hang up.
     Exit,
+    /// Join a conference room (`IVR_CONFERENCE`, `IVR_CONFERENCE_ROOM`,
+    /// `IVR_MEETING_ROOM`): the room is `args`, or the digits entered
+    /// when its name is empty; `body` holds the room's settings (see
+    /// [`super::conversation`]). The call ends when the member leaves.
+    Conference(Conversation),
 }
 
 /// One key of a menu.
@@ -266,12 +274,16 @@ fn action(path: &str, kind: &str, args: &str, body: &str) -> Result<MenuAction, 
         "IVR_TOP" => MenuAction::Top,
         "IVR_BACK" => MenuAction::Back,
         "IVR_EXIT" => MenuAction::Exit,
-        "IVR_QUEUE"
-        | "IVR_MEETING_ROOM"
-        | "IVR_CONFERENCE_ROOM"
-        | "IVR_CONFERENCE"
-        | "IVR_SCRIPT"
-        | "IVR_SYSTEM" => {
+        "IVR_CONFERENCE" | "IVR_CONFERENCE_ROOM" | "IVR_MEETING_ROOM" => {
+            let mut c = Conversation::named(args.trim());
+            if !c.name.is_empty() {
+                crate::conference::check_name(&c.name)
+                    .map_err(|e| ParseError::invalid(&format!("{path}.args"), e.to_string()))?;
+            }
+            c.apply_settings(&format!("{path}.body"), body)?;
+            MenuAction::Conference(c)
+        }
+        "IVR_QUEUE" | "IVR_SCRIPT" | "IVR_SYSTEM" => {
             return Err(ParseError::invalid(
                 &format!("{path}.action"),
                 format!("{kind} is not supported yet"),
@@ -485,6 +497,18 @@ async fn run_action<C: Channel>(
         MenuAction::Top => Step::Up,
         MenuAction::Back => Step::Home,
         MenuAction::Exit => exit(r, menu).await?,
+        MenuAction::Conference(c) => {
+            let mut c = c.clone();
+            if c.name.is_empty() {
+                c.name = digits.to_owned();
+            }
+            if !super::conversation::ask_pin(r, &c).await? {
+                return Ok(Step::Stop(Outcome::Failed(ProgramError::WrongPin(c.name))));
+            }
+            r.channel.conference(&c).await?;
+            r.channel.hangup().await?;
+            Step::Stop(Outcome::HungUp)
+        }
         MenuAction::Extension(ext) => {
             play(r, menu, &menu.transfer_sound).await?;
             Step::Stop(Outcome::Transfer {

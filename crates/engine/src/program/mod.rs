@@ -13,6 +13,7 @@
 mod answer;
 pub mod block;
 mod channel;
+pub mod conversation;
 pub mod encode;
 mod error;
 pub mod fonoster;
@@ -30,10 +31,12 @@ mod verb;
 mod tests;
 
 pub use answer::parse_answer;
+pub use channel::LeftRoom;
 pub use channel::{
     Audio, BargeIn, Channel, ChannelError, DialResult, DialStatus, Input, Listen, Played, RecordEnd,
     RecordSpec, Recording, SpeechSettings,
 };
+pub use conversation::Conversation;
 pub use encode::{encode, Body, CallInfo, Dialect};
 pub use error::{ParseError, ProgramError, MAX_SCRIPT_BYTES, MAX_VERBS};
 pub use interpreter::{run, run_with, Limits, Outcome, BEEP};

@@ -11,7 +11,7 @@
 //! `phone`, `sip`, `app`, `vbc`, or `websocket` as a media stream;
 //! `timeout` 60, `limit` 7200, `from`; `eventType: synchronous` makes the
 //! event's answer replace the NCCO); `notify` (`payload`, `eventUrl`);
-//! `wait` (`timeout` 10); `conversation` is parsed and refused when run.
+//! `wait` (`timeout` 10); `conversation` (a conference room; see `conversation` below).
 //! Results go to the action's `eventUrl` (default: the application's
 //! event_url) with `eventMethod` (default POST).
 
@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::conversation::Conversation;
 use super::error::{check_size, ParseError, MAX_VERBS};
 use super::fonoster::ws_url;
 use super::json::{dtmf_key, Obj};
@@ -93,9 +94,40 @@ fn action(o: &Obj<'_>) -> Result<Verb, ParseError> {
             Verb::Notify { payload: Value::Object(payload.map.clone()), hook }
         }
         "wait" => Verb::Wait(o.secs("timeout", 0.1, 7200.0)?.unwrap_or(Duration::from_secs(10))),
-        "conversation" => Verb::Conversation { name: o.req_str("name")?.to_owned() },
+        "conversation" => conversation(o)?,
         other => return Err(ParseError::UnknownVerb { path: o.path.clone(), name: other.to_owned() }),
     })
+}
+
+/// `conversation`: `name` (required), `startOnEnter` (true), `endOnExit`
+/// (false), `musicOnHoldUrl` (an array of one URL), `canSpeak` and
+/// `canHear` (arrays of leg ids: an empty array is nobody, a missing one
+/// everybody; the ids themselves are not told apart), `mute` (false; not
+/// with `canSpeak`) and `record` (false).
+fn conversation(o: &Obj<'_>) -> Result<Verb, ParseError> {
+    let name = o.req_str("name")?;
+    crate::conference::check_name(name).map_err(|e| ParseError::invalid(&o.at("name"), e.to_string()))?;
+    let mut c = Conversation::named(name);
+    c.start_on_enter = o.bool("startOnEnter")?.unwrap_or(true);
+    c.end_on_exit = o.bool("endOnExit")?.unwrap_or(false);
+    c.record = o.bool("record")?.unwrap_or(false);
+    c.mute = o.bool("mute")?.unwrap_or(false);
+    let moh = o.strings("musicOnHoldUrl")?;
+    c.music_on_hold = match moh.as_slice() {
+        [] => None,
+        [url] => Some(Sound::from_url(&o.at("musicOnHoldUrl"), url)?),
+        _ => return Err(ParseError::invalid(&o.at("musicOnHoldUrl"), "must be an array of one URL")),
+    };
+    if let Some(legs) = o.array("canSpeak")? {
+        if o.bool("mute")?.is_some() {
+            return Err(ParseError::invalid(&o.at("mute"), "cannot be given with canSpeak"));
+        }
+        c.can_speak = !legs.is_empty();
+    }
+    if let Some(legs) = o.array("canHear")? {
+        c.can_hear = !legs.is_empty();
+    }
+    Ok(Verb::Conversation(c))
 }
 
 /// `eventUrl` (an array of one URL) and `eventMethod`.
@@ -324,7 +356,7 @@ mod tests {
         let Verb::Notify { payload, hook } = &verbs[4] else { panic!() };
         assert_eq!(payload["foo"], "bar");
         assert_eq!(hook.url.as_deref(), Some("https://example.com/webhooks/notification"));
-        assert_eq!(verbs[5], Verb::Conversation { name: "nexmo-conference-standard".into() });
+        assert_eq!(verbs[5], Verb::Conversation(Conversation::named("nexmo-conference-standard")));
         let Verb::Stream(s) = &verbs[6] else { panic!() };
         assert_eq!((s.url.as_str(), s.sample_rate, s.background), ("wss://example.com/socket", 8000, false));
         let Verb::Dial(d) = &verbs[7] else { panic!() };

@@ -51,12 +51,10 @@ pub enum Verb {
     Reject(RejectReason),
     /// End the call.
     Hangup,
-    /// Join a named conference (NCCO `conversation`): parsed, and refused
-    /// by the interpreter until conferences exist.
-    Conversation {
-        /// The conference's name.
-        name: String,
-    },
+    /// Join a conference room (NCCO `conversation`, a route or an IVR
+    /// action to a conference): a PIN first when the room has one, then
+    /// in the room until the member leaves it.
+    Conversation(super::conversation::Conversation),
 }
 
 impl Verb {
@@ -79,7 +77,7 @@ impl Verb {
             Verb::Notify { .. } => "notify",
             Verb::Reject(_) => "reject",
             Verb::Hangup => "hangup",
-            Verb::Conversation { .. } => "conversation",
+            Verb::Conversation(_) => "conversation",
         }
     }
 }

@@ -126,6 +126,9 @@ pub struct Switch {
     /// What calls running a program share (webhook client, signing
     /// secrets, speech engines, audio cache).
     pub apps: Arc<crate::calls::call::Apps>,
+    /// The running conference rooms, shared with the API
+    /// (`AppState.rooms`).
+    pub rooms: crate::conference::Rooms,
 }
 
 /// Why the SIP side could not start.
@@ -232,8 +235,10 @@ pub async fn start(
     // The data dir is where recordings' folder is (`<data>/recordings`).
     let data_dir = config.recordings.as_ref().and_then(|r| r.parent()).map(std::path::Path::to_path_buf);
     let apps = Arc::new(crate::calls::call::Apps::new(data_dir.as_deref()));
+    let rooms = crate::conference::Rooms::new(bus.clone(), crate::conference::RoomsConfig::default());
     let switch = Arc::new(Switch {
         apps,
+        rooms,
         accounts: Accounts::new(db.clone(), sealer.clone(), Duration::from_secs(30)),
         egress: crate::egress::Egress::new(db.clone(), sealer.clone()),
         sealer,

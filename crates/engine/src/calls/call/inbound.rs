@@ -235,7 +235,7 @@ impl Call {
             parties.kind = "SIP_TRUNK";
         }
         if super::app::runs_program(&routed.target) {
-            let ending = self.run_program(&a, &mut parties, &routed.target).await;
+            let ending = self.run_program(&a, &mut parties, &routed.target, &routed.body).await;
             return self.finish(&parties, ending);
         }
         let dial = match self.dial_for(&routed, &snapshot).await {

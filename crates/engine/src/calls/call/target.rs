@@ -2,8 +2,9 @@
 //! registered contacts (one agent, extensions together or in turn), a SIP
 //! URI at an IP address, and (through [`Call::egress_dial`]) gateways,
 //! trunks, trunk groups and URIs naming a host. Targets that run a program
-//! (application, IVR menu, block) are run by `app.rs` before a dial is
-//! built; here (a call forwarding to one) they are refused with 501.
+//! (application, IVR menu, block) are run by `app/` before a dial is
+//! built, and so are conference rooms (`app/conference.rs`); here (a call
+//! forwarding to one) they are refused with 501.
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -5,9 +5,9 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::program::{
-    Audio, BargeIn, Channel, ChannelError, Dial, DialResult, DialStatus, Direction, Input, Listen, Next,
-    Played, RecordEnd, RecordSpec, Recording, RejectReason, Report, ScriptError, Scripts, Sound, Stream,
-    Target,
+    Audio, BargeIn, Channel, ChannelError, Conversation, Dial, DialResult, DialStatus, Direction, Input,
+    LeftRoom, Listen, Next, Played, RecordEnd, RecordSpec, Recording, RejectReason, Report, ScriptError,
+    Scripts, Sound, Stream, Target,
 };
 
 /// What the caller does, in order.
@@ -162,6 +162,29 @@ impl Channel for FakeCall {
     async fn mute(&mut self, direction: Direction, on: bool) -> Result<(), ChannelError> {
         self.log.push(format!("{}:{direction:?}", if on { "mute" } else { "unmute" }));
         Ok(())
+    }
+    async fn conference(&mut self, conversation: &Conversation) -> Result<LeftRoom, ChannelError> {
+        self.hung_up()?;
+        let c = conversation;
+        let mut flags = Vec::new();
+        for (on, name) in [
+            (c.end_on_exit, "endOnExit"),
+            (!c.start_on_enter, "waits"),
+            (c.mute, "mute"),
+            (!c.can_speak, "silent"),
+            (!c.can_hear, "unhearing"),
+            (c.record, "record"),
+        ] {
+            if on {
+                flags.push(name);
+            }
+        }
+        self.log.push(format!(
+            "conference:{}{}",
+            c.name,
+            flags.iter().map(|f| format!(" {f}")).collect::<String>()
+        ));
+        Ok(LeftRoom::RoomEnded)
     }
     async fn reject(&mut self, reason: RejectReason) -> Result<(), ChannelError> {
         self.log.push(format!("reject:{reason:?}"));

@@ -317,13 +317,50 @@ async fn reject_before_answer_and_not_after() {
 }
 
 #[tokio::test]
-async fn conversation_is_refused_until_conferences_exist() {
+async fn a_conversation_answers_and_joins_its_room_with_its_switches() {
     let mut call = FakeCall::default();
-    let outcome =
-        run(ncco(r#"[{"action":"conversation","name":"room"}]"#), &mut call, &mut FakeScripts::default())
-            .await;
+    let program = ncco(
+        r#"[{"action":"conversation","name":"room","endOnExit":true,"startOnEnter":false,"canHear":[],"record":true}]"#,
+    );
+    let outcome = run(program, &mut call, &mut FakeScripts::default()).await;
+    assert_eq!(outcome, Outcome::Completed);
+    assert_eq!(call.log, ["answer", "conference:room endOnExit waits unhearing record", "hangup"]);
+}
+
+fn pinned(pin: &str) -> Vec<Verb> {
+    let mut c = Conversation::named("board");
+    c.pin = Some(pin.into());
+    vec![Verb::Conversation(c)]
+}
+
+#[tokio::test]
+async fn a_wrong_pin_is_told_and_the_right_one_joins() {
+    let keys =
+        [Ev::Press('1'), Ev::Press('1'), Ev::Press('#'), Ev::Press('4'), Ev::Press('3'), Ev::Press('2')];
+    let mut call = FakeCall::new(&keys);
+    let outcome = run(pinned("432"), &mut call, &mut FakeScripts::default()).await;
+    assert_eq!(outcome, Outcome::Completed);
+    let said = call.entries("say:");
+    assert_eq!(said.len(), 3, "{:?}", call.log);
+    assert!(said[0].contains("(stopped by 1)") && said[0].contains("PIN"), "{said:?}");
+    assert!(said[1].contains("not correct"), "{said:?}");
+    assert!(said[2].contains("(stopped by 4)"), "{said:?}");
+    assert_eq!(call.entries("conference:"), ["conference:board"], "{:?}", call.log);
+}
+
+#[tokio::test]
+async fn three_wrong_pins_hang_up_with_a_clear_cause_and_never_join() {
+    let keys: Vec<Ev> = "12#34#56#".chars().map(Ev::Press).collect();
+    let mut call = FakeCall::new(&keys);
+    call.no_tts = true;
+    let outcome = run(pinned("999"), &mut call, &mut FakeScripts::default()).await;
     let Outcome::Failed(e) = &outcome else { panic!("{outcome:?}") };
-    assert_eq!(e.cause(), "unsupported_verb");
+    assert_eq!(e.cause(), "wrong_pin");
+    assert!(call.entries("conference:").is_empty(), "{:?}", call.log);
+    // Without speech the prompts are tones: a prompt and a buzz per try,
+    // and a last buzz before the hang-up.
+    assert_eq!(call.entries("tone:").len(), 7, "{:?}", call.log);
+    assert_eq!(call.log.last().map(String::as_str), Some("hangup"));
 }
 
 #[tokio::test]

@@ -314,3 +314,22 @@ fn bad_blocks_are_refused_clearly() {
     .unwrap();
     assert!(matches!(&ok.verbs[0], Verb::Dial(d) if d.timeout == std::time::Duration::from_secs(30)));
 }
+
+#[tokio::test]
+async fn a_conference_action_asks_the_rooms_pin_then_joins_and_hangs_up_after() {
+    let ivrs = [record(5, &[("name", t("m")), ("digit_len", Value::Int(1)), ("greet_long", t("Press 2"))])];
+    let mut conf = action(30, 5, "2", "IVR_CONFERENCE", "sales");
+    conf.values.insert("body", t("pin=12;flags=endconf"));
+    let menus = Menus::compile(&ivrs, &[conf]).unwrap();
+    let MenuAction::Conference(c) = &menus.get(5).unwrap().entries[0].action else { panic!() };
+    assert_eq!((c.name.as_str(), c.pin.as_deref(), c.end_on_exit), ("sales", Some("12"), true));
+    let mut call = FakeCall::new(&[Ev::Press('2'), Ev::Press('1'), Ev::Press('2')]);
+    let outcome = ivr::run(&menus, 5, &mut call).await;
+    assert_eq!(outcome, Outcome::HungUp, "{:?}", call.log);
+    assert_eq!(call.entries("conference:"), ["conference:sales endOnExit"], "{:?}", call.log);
+    assert_eq!(call.log.last().map(String::as_str), Some("hangup"));
+    let bad = action(31, 5, "3", "IVR_CONFERENCE_ROOM", "x");
+    let mut bad_body = bad.clone();
+    bad_body.values.insert("body", t("flags=dance"));
+    assert!(Menus::compile(&ivrs, &[bad_body]).unwrap_err().to_string().contains("body.flags"));
+}

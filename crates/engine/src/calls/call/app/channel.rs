@@ -12,8 +12,8 @@ use crate::calls::call::{Ending, Signal};
 use crate::calls::leg::{Leg, Role};
 use crate::media::{Digit, MediaEvent, RecordMode};
 use crate::program::{
-    self, Audio, BargeIn, Channel, ChannelError, DialResult, Input as Heard, Listen, Played, RecordEnd,
-    RecordSpec, Recording, RejectReason,
+    self, Audio, BargeIn, Channel, ChannelError, DialResult, Input as Heard, LeftRoom, Listen, Played,
+    RecordEnd, RecordSpec, Recording, RejectReason,
 };
 use crate::webhooks::VonageStatus;
 
@@ -195,6 +195,10 @@ impl Channel for AppChannel<'_> {
 
     async fn mute(&mut self, _direction: program::Direction, on: bool) -> Result<(), ChannelError> {
         self.media.handle.mute(LEG_A, on).await.map_err(|e| ChannelError::Media(e.to_string()))
+    }
+
+    async fn conference(&mut self, conversation: &program::Conversation) -> Result<LeftRoom, ChannelError> {
+        self.join_room(conversation).await
     }
 
     async fn reject(&mut self, reason: RejectReason) -> Result<(), ChannelError> {

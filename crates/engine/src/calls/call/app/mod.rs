@@ -83,7 +83,7 @@ impl Apps {
 
 /// Whether `target` runs a program rather than ringing someone.
 pub(super) fn runs_program(target: &Target) -> bool {
-    matches!(target, Target::Application(_) | Target::Ivr(_) | Target::Block(_))
+    matches!(target, Target::Application(_) | Target::Ivr(_) | Target::Block(_) | Target::Conference { .. })
 }
 
 /// What a piece of input came as, while a step waits.
@@ -141,8 +141,15 @@ fn status_sender(client: Arc<Client>, secret: Secret, hooks: AppHooks, facts: Ca
 
 impl Call {
     /// Answers A with our media and runs the program `target` names
-    /// until the call ends.
-    pub(super) async fn run_program(&mut self, a: &Caller, p: &mut Parties, target: &Target) -> Ending {
+    /// until the call ends (`body`: the destination's free text, a
+    /// conference room's settings).
+    pub(super) async fn run_program(
+        &mut self,
+        a: &Caller,
+        p: &mut Parties,
+        target: &Target,
+        body: &str,
+    ) -> Ending {
         let offer = match self.caller_offer(a) {
             Ok(offer) => offer,
             Err(ending) => return ending,
@@ -208,6 +215,7 @@ impl Call {
             Target::Application(id) => ch.application(workspace, *id).await,
             Target::Ivr(id) => ch.ivr(workspace, *id).await,
             Target::Block(id) => ch.block(workspace, *id).await,
+            Target::Conference { .. } => ch.conference_route(target, body).await,
             _ => Outcome::Failed(program::ProgramError::Channel {
                 verb: "route",
                 error: ChannelError::Unsupported("this target runs no program".into()),
@@ -321,6 +329,18 @@ impl AppChannel<'_> {
             Err(outcome) => return outcome,
         };
         program::block::run(&compiled, &menus, self, &mut NoWebhooks, &program::Limits::default()).await
+    }
+
+    /// Joins the conference room a route names (its PIN asked first).
+    async fn conference_route(&mut self, target: &Target, body: &str) -> Outcome {
+        let callee = self.p.callee.clone();
+        match conference::route_program(target, body, &callee) {
+            Ok(c) => {
+                let verbs = vec![program::Verb::Conversation(c)];
+                program::run(verbs, self, &mut NoWebhooks).await
+            }
+            Err(e) => failed("conversation", ChannelError::Failed(e)),
+        }
     }
 
     /// A webhook that gave no program: the event, then a failure whose
@@ -618,6 +638,7 @@ fn millis(d: Duration) -> Millis {
 }
 
 mod channel;
+mod conference;
 mod dial;
 mod speech;
 mod stream;

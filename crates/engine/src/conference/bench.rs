@@ -1,0 +1,71 @@
+//! A room driven by hand, for `benches/media`'s conference benchmark: the
+//! real room task's tick (mix-minus, tones, music on hold, the members'
+//! queues) without a clock or media sessions. Not for calls.
+
+use media::frame::Frame;
+use tokio::sync::{mpsc, oneshot};
+
+use super::room::{Command, NewMember, Room};
+use super::{LeaveReason, MemberFlags};
+use crate::events::Bus;
+
+/// A room of members whose voices the caller supplies each tick.
+pub struct BenchRoom {
+    room: Room,
+    voices: Vec<mpsc::Sender<Frame>>,
+    feeds: Vec<mpsc::Receiver<Frame>>,
+    _left: Vec<oneshot::Receiver<LeaveReason>>,
+}
+
+impl BenchRoom {
+    /// A room of `members` members (all speaking and hearing).
+    pub fn new(members: usize) -> BenchRoom {
+        let map = std::sync::Arc::default();
+        let mut room = Room::new(1, "bench".into(), 1, None, members.max(1), Bus::default(), map);
+        let (mut voices, mut feeds, mut lefts) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..members {
+            let (voice_tx, voice) = mpsc::channel(8);
+            let (feed, feed_rx) = mpsc::channel(4);
+            let (left, left_rx) = oneshot::channel();
+            let member = NewMember {
+                flags: MemberFlags::default(),
+                call_id: None,
+                voice,
+                feed,
+                enter: None,
+                exit: None,
+                left,
+            };
+            let (reply, _) = oneshot::channel();
+            room.command(Command::Join { member: Box::new(member), reply });
+            voices.push(voice_tx);
+            feeds.push(feed_rx);
+            lefts.push(left_rx);
+        }
+        BenchRoom { room, voices, feeds, _left: lefts }
+    }
+
+    /// Every member says `frame` (what their sessions would hand over).
+    pub fn speak(&mut self, frame: &Frame) {
+        for v in &self.voices {
+            let _ = v.try_send(*frame);
+        }
+    }
+
+    /// One 20 ms step of the room.
+    pub fn tick(&mut self) {
+        self.room.tick();
+    }
+
+    /// Takes what every member was given (what their sessions would play);
+    /// returns how many frames.
+    pub fn drain(&mut self) -> usize {
+        let mut n = 0;
+        for f in &mut self.feeds {
+            while f.try_recv().is_ok() {
+                n += 1;
+            }
+        }
+        n
+    }
+}
