@@ -474,3 +474,78 @@ fn an_ivr_extension_action_reaches_the_agent() {
     passed(agent, "the agent answers, talks and hangs up");
     passed(call, "the caller is hung up when the agent hangs up");
 }
+
+#[test]
+fn a_fonoster_dial_records_the_bridged_call_and_reports_it() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, body| match body["dialStatus"].as_str() {
+        None => json_answer(json!({"commands": [
+            {"play": {"url": "tone_stream://%(400,0,800)"}},
+            {"dial": {"destination": "2002", "record": true, "timeout": 10000}}
+        ]})),
+        Some(_) => json_answer(json!({"commands": [{"hangup": {}}]})),
+    });
+    application(&c, &hooks.at("/voice"), "+15550003000");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let agent_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let agent = agent_at(&c, "2002", "uas_talk_hangup.xml", agent_rtp.local_addr().unwrap().port());
+
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let call = trunk_call(&c, carrier_port, "+15550003000", &rtp);
+    // The first sound shows where Calliope listens.
+    let (_, calliope_a) = hear(&rtp, Duration::from_millis(600));
+    let calliope_a = calliope_a.unwrap_or_else(|| panic!("no audio: {:?}", hooks.hits()));
+    let (to_agent, to_caller) = talk_both_ways(&rtp, calliope_a, &agent_rtp);
+    assert!(to_agent >= 1500 && to_caller >= 1000, "both ways: {to_agent} ms, {to_caller} ms");
+    passed(agent, "the agent answers, talks and hangs up");
+    passed(call, "the caller's SIPp passes (the next script hangs up)");
+
+    let hits = hooks.hits_when(|h| h.len() >= 2);
+    assert!(hits.iter().all(|h| h.signed), "every request is signed: {hits:?}");
+    assert_eq!(hits.len(), 2, "the session, then the dial's result: {hits:?}");
+    let result = &hits[1].body;
+    assert_eq!(result["dialStatus"], json!("COMPLETED"), "{result}");
+    let url = result["recordingUrl"].as_str().unwrap_or_else(|| panic!("a recording URL: {result}"));
+    let file = url.rsplit('/').next().unwrap();
+    let dir = c.dir.path().join("recordings");
+    let path = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|d| d.unwrap().path().join(file))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{file} is in a workspace folder under {}", dir.display()));
+    let wav = media::wav::read_channels(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(wav.channels.len(), 2, "stereo: the caller, the agent");
+    let caller = tone_report(&wav.channels[0], wav.sample_rate, 440.0);
+    let callee = tone_report(&wav.channels[1], wav.sample_rate, 1000.0);
+    assert!(caller.tone_ms >= 2000, "the caller's voice is on the left: {caller:?}");
+    assert!(callee.tone_ms >= 1200, "the agent's voice is on the right: {callee:?}");
+}
+
+#[test]
+fn a_caller_who_hangs_up_while_the_agent_rings_cancels_it() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, _| {
+        json_answer(json!({"commands": [{"dial": {"destination": "2005", "timeout": 20000}}]}))
+    });
+    application(&c, &hooks.at("/voice"), "+15550004000");
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    let ringing = agent_at(&c, "2005", "uas_ring.xml", free_port());
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let call = Sipp::on_port("trunk_app_bye.xml", c.sip, carrier_port)
+        .args(&["-s", "+15550004000", "-key", "caller", "15551230000", "-key", "rtp_port", &rtp_port])
+        .spawn();
+    let (ringback, _) = hear(&rtp, Duration::from_millis(1500));
+    // Ringback (440 + 480 Hz, 2 s on): sound, not silence.
+    let loud = ringback.iter().filter(|s| s.unsigned_abs() > 1000).count();
+    assert!(loud > 4000, "the caller hears ringback while the agent rings ({loud} loud samples)");
+    passed(call, "the caller hangs up (BYE answered)");
+    passed(ringing, "the ringing agent is CANCELled");
+    let legs = support::calls::legs_when(&c, |l| l.is_empty());
+    assert!(legs.is_empty(), "the call and its dialled leg are gone: {legs:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let hits = hooks.hits();
+    assert_eq!(hits.len(), 1, "the program stopped: no dial result is sent: {hits:?}");
+}

@@ -108,6 +108,10 @@ fn fonoster(report: &Report, call: &CallInfo) -> Value {
             };
             o.insert("dialStatus".into(), status.into());
             o.insert("duration".into(), secs(d.duration).into());
+            if let Some(r) = &d.recording {
+                o.insert("recordingUrl".into(), r.url.clone().into());
+                o.insert("recordingRef".into(), r.id.clone().into());
+            }
         }
         VerbResult::Notify(p) => {
             o.insert("payload".into(), p.clone());
@@ -210,6 +214,10 @@ fn twiml(report: &Report, call: &CallInfo) -> Vec<(String, String)> {
             add("DialCallDuration", secs(d.duration).to_string());
             if let Some(id) = &d.leg_id {
                 add("DialCallSid", id.clone());
+            }
+            if let Some(r) = &d.recording {
+                add("RecordingUrl", r.url.clone());
+                add("RecordingSid", r.id.clone());
             }
         }
         VerbResult::Notify(_) | VerbResult::Redirect => {}
