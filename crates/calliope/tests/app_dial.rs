@@ -309,6 +309,25 @@ fn agent_at(c: &Calliope, ext: &str, scenario: &str, rtp_port: u16) -> Child {
     child
 }
 
+/// The call records, once there are `n` (or what there is after 10 s).
+fn records(c: &Calliope, n: usize) -> Vec<Value> {
+    let mut items = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=1000", Value::Null);
+        items = body["items"].as_array().cloned().unwrap_or_default();
+        if items.len() >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    items
+}
+
+/// The record whose `to` is `to`.
+fn record_to<'r>(records: &'r [Value], to: &str) -> &'r Value {
+    records.iter().find(|r| r["to"] == json!(to)).unwrap_or_else(|| panic!("a record to {to}: {records:?}"))
+}
+
 /// Waits for a SIPp in the background to end, and checks it passed.
 fn passed(mut child: Child, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -397,6 +416,14 @@ fn an_ncco_talks_takes_a_digit_and_connects_the_caller_to_an_agent() {
     assert_eq!(connected.body["status"], json!("completed"), "{connected:?}");
     let secs: u64 = connected.body["duration"].as_str().unwrap().parse().unwrap();
     assert!((4..=12).contains(&secs), "the bridged call lasted the agent's six seconds: {connected:?}");
+    let records = records(&c, 2);
+    assert_eq!(records.len(), 2, "the caller's record and the agent's: {records:?}");
+    let agent = record_to(&records, "2002");
+    assert_eq!(
+        (&agent["status"], &agent["from"]),
+        (&json!("NORMAL_CLEARING"), &json!("15550001111")),
+        "{agent}"
+    );
 }
 
 #[test]
@@ -434,6 +461,12 @@ fn a_twiml_dial_posts_busy_then_no_answer_to_its_action() {
     assert!(first.body["CallSid"].as_str().is_some_and(|s| !s.is_empty()), "{first:?}");
     let second = hits.iter().find(|h| h.path == "/second").unwrap_or_else(|| panic!("{hits:?}"));
     assert_eq!(second.body["DialCallStatus"], json!("no-answer"), "{second:?}");
+    // The caller's record, and one per dialled leg.
+    let records = records(&c, 3);
+    assert_eq!(records.len(), 3, "{records:?}");
+    let busy = record_to(&records, "2003");
+    assert_eq!((&busy["status"], &busy["from"]), (&json!("USER_BUSY"), &json!("15550002222")), "{busy}");
+    assert_eq!(record_to(&records, "2004")["status"], json!("NO_ANSWER"), "{records:?}");
 }
 
 #[test]

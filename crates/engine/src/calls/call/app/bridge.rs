@@ -20,6 +20,7 @@ use crate::calls::call::connect::{Outgoing, PROGRESS_TIMEOUT};
 use crate::calls::call::inbound::{codec_of, LEG_B};
 use crate::calls::call::ring::{Fork, Ring};
 use crate::calls::call::{CallEvent, Ending, Input};
+use crate::calls::cdr::Cdr;
 use crate::calls::dial::{Dial, NextOn};
 use crate::calls::leg::{Leg, Role};
 use crate::calls::registry::Channel as ListedLeg;
@@ -38,14 +39,28 @@ pub(super) struct Placing {
     pub dial: Dial,
     /// The INVITEs' parties and headers.
     pub out: Outgoing,
+    /// For the dialled leg's record: whether it leaves through a trunk or
+    /// gateway, the agent it rings, the route that decided.
+    pub record: LegFacts,
+}
+
+/// What the dialled leg's CDR says of where it went.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LegFacts {
+    /// It leaves through a trunk, gateway or SIP address (`TO_PSTN`).
+    pub leaves: bool,
+    /// The agent rung, if one.
+    pub callee_id: Option<i64>,
+    /// The route taken, if one.
+    pub route_id: Option<i64>,
 }
 
 /// How the ringing ended.
 enum Rung {
     /// Fork `usize` answered.
     Answered(usize, Box<Response>),
-    /// Nobody answered: how the dial ended.
-    Not(DialStatus, &'static str),
+    /// Nobody answered: how the dial ended (its SIP status and cause).
+    Not(DialStatus, u16, &'static str),
 }
 
 /// How the bridged call ended.
@@ -94,6 +109,13 @@ impl AppChannel<'_> {
         };
         let uuid_b = uuid::Uuid::new_v4().to_string();
         self.list_leg(&uuid_b, &placing.out.callee);
+        let leg = BLeg {
+            uuid: uuid_b.clone(),
+            caller: placing.out.caller.clone(),
+            callee: placing.out.callee.clone(),
+            facts: placing.record,
+            start: self.now(),
+        };
         self.call.publish("call.dial", json!({"to": placing.out.callee, "leg": uuid_b}));
         if let Ok(tone) = open_player(RINGBACK).await {
             let _ = self.media.handle.play(LEG_A, tone).await;
@@ -103,13 +125,15 @@ impl AppChannel<'_> {
         let _ = self.media.handle.stop_play(LEG_A).await;
         let (winner, answer) = match rung {
             Ok(Rung::Answered(i, resp)) => (i, resp),
-            Ok(Rung::Not(status, cause)) => {
+            Ok(Rung::Not(status, code, cause)) => {
                 self.drop_b(&uuid_b).await;
+                self.write_b(&leg, None, Ending::new(code, cause), "");
                 self.call.publish("call.dial.ended", json!({"leg": uuid_b, "cause": cause}));
                 return Ok(nothing(status));
             }
             Err(e) => {
                 self.drop_b(&uuid_b).await;
+                self.write_b(&leg, None, Ending::new(487, "ORIGINATOR_CANCEL"), "");
                 return Err(e);
             }
         };
@@ -119,6 +143,7 @@ impl AppChannel<'_> {
         let fork = &forks[winner];
         let Ok(mut dialog) = Dialog::from_uac(&fork.request, &answer) else {
             self.drop_b(&uuid_b).await;
+            self.write_b(&leg, None, Ending::new(500, "PROTOCOL_ERROR"), "");
             return Ok(nothing(DialStatus::Failed));
         };
         let _ = dialog.handle_response(&answer);
@@ -129,6 +154,7 @@ impl AppChannel<'_> {
             tracing::info!(call = %self.p.uuid_a, "the callee's answer has no usable media");
             self.call.bye(&mut b).await;
             self.drop_b(&uuid_b).await;
+            self.write_b(&leg, None, Ending::new(488, "INCOMPATIBLE_DESTINATION"), "");
             return Ok(nothing(DialStatus::Failed));
         };
         self.media.set(LEG_B, media_b, b.peer.addr.ip(), Direction::SendRecv).await;
@@ -157,6 +183,7 @@ impl AppChannel<'_> {
             Ok(Bridge::TimeLimit) => "time_limit",
             Err(_) => "caller_hangup",
         };
+        self.write_b(&leg, Some(started), Ending::new(200, "NORMAL_CLEARING"), &codec);
         self.call.publish(
             "call.dial.ended",
             json!({"leg": uuid_b, "cause": cause, "durationMs": duration.as_millis() as u64}),
@@ -174,14 +201,14 @@ impl AppChannel<'_> {
         port_b: u16,
         forks: &mut Vec<Fork>,
     ) -> Result<Rung, ChannelError> {
-        let Placing { dial, out } = placing;
+        let Placing { dial, out, .. } = placing;
         let codec_a = codec_of(self.media.codec(LEG_A));
         let mut codecs = vec![codec_a, other(codec_a)];
         if !out.codecs.is_empty() {
             codecs.sort_by_key(|c| out.codecs.iter().position(|p| p == c).unwrap_or(usize::MAX));
         }
         let until = super::super::ring_deadline(self.now(), millis(timeout));
-        let mut failure = (DialStatus::Failed, "NO_ROUTE_DESTINATION");
+        let mut failure = (DialStatus::Failed, 480, "NO_ROUTE_DESTINATION");
         for (attempt_no, attempt) in dial.attempts.into_iter().enumerate() {
             let first = forks.len();
             for d in &attempt.destinations {
@@ -200,7 +227,7 @@ impl AppChannel<'_> {
             }
             if forks.len() == first {
                 tracing::info!(attempt = %attempt.label, "nothing to ring");
-                failure = (DialStatus::Failed, "USER_NOT_REGISTERED");
+                failure = (DialStatus::Failed, 480, "USER_NOT_REGISTERED");
                 if attempt.next_on.allows(480) {
                     continue;
                 }
@@ -226,7 +253,7 @@ impl AppChannel<'_> {
                     }
                     Ring::Answered(i, resp) => return Ok(Rung::Answered(i, resp)),
                     Ring::Failed(code) => {
-                        failure = (status_of(code), super::super::cause_of(code));
+                        failure = (status_of(code), code, super::super::cause_of(code));
                         break code;
                     }
                     Ring::TimedOut => {
@@ -235,11 +262,11 @@ impl AppChannel<'_> {
                             f.failed = Some(487);
                         }
                         if heard || silent_until.is_none() {
-                            failure = (DialStatus::NoAnswer, "NO_ANSWER");
+                            failure = (DialStatus::NoAnswer, 480, "NO_ANSWER");
                             break 480;
                         }
                         tracing::info!(attempt = %attempt.label, "no response in time: unreachable");
-                        failure = (DialStatus::Failed, "RECOVERY_ON_TIMER_EXPIRE");
+                        failure = (DialStatus::Failed, 408, "RECOVERY_ON_TIMER_EXPIRE");
                         break 408;
                     }
                     // The caller's INVITE was answered: its CANCEL is late.
@@ -274,7 +301,7 @@ impl AppChannel<'_> {
                 break;
             }
         }
-        Ok(Rung::Not(failure.0, failure.1))
+        Ok(Rung::Not(failure.0, failure.1, failure.2))
     }
 
     /// A and B talk until one hangs up or `limit` passes.
@@ -436,6 +463,36 @@ impl AppChannel<'_> {
         Recording { url, id: file, duration, size, ended_by: RecordEnd::HungUp }
     }
 
+    /// The dialled leg's CDR: answered at `answer` (or not), ended so.
+    fn write_b(&self, leg: &BLeg, answer: Option<Millis>, ending: Ending, codec: &str) {
+        let facts = leg.facts;
+        let direction = match (facts.leaves, self.p.direction) {
+            (true, _) => "TO_PSTN",
+            (false, "FROM_PSTN") => "FROM_PSTN",
+            (false, _) => "INTRA_COMPANY",
+        };
+        self.call.write_records(vec![Cdr {
+            workspace_id: self.p.workspace_id,
+            leg_ref: leg.uuid.clone(),
+            src: leg.caller.clone(),
+            dst: leg.callee.clone(),
+            clid: leg.caller.clone(),
+            src_id: self.p.caller_id,
+            dst_id: facts.callee_id,
+            direction,
+            kind: if facts.leaves { "SIP_TRUNK" } else { "AGENT" },
+            disposition: ending.disposition(answer.is_some()),
+            hangup_cause: ending.cause.to_owned(),
+            start: leg.start,
+            answer,
+            end: self.now(),
+            context: self.p.context.clone(),
+            codec: codec.to_owned(),
+            route_id: facts.route_id,
+            recording: None,
+        }]);
+    }
+
     /// B leaves the media session and the channel list.
     async fn drop_b(&mut self, uuid_b: &str) {
         let _ = self.media.handle.remove_leg(LEG_B).await;
@@ -461,6 +518,15 @@ impl AppChannel<'_> {
             callee_num: callee.to_owned(),
         });
     }
+}
+
+/// The dialled leg, for its record.
+struct BLeg {
+    uuid: String,
+    caller: String,
+    callee: String,
+    facts: LegFacts,
+    start: Millis,
 }
 
 /// Hangs up A through the channel (BYE, the ending recorded).

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::bridge::Placing;
+use super::bridge::{LegFacts, Placing};
 use super::{failed, AppChannel};
 use crate::calls::call::connect::Outgoing;
 use crate::calls::call::inbound::{codec_named, forwards_left, hops_of, with_hops};
+use crate::calls::call::target::leaves;
 use crate::calls::dial::{Attempt, Dial, NextOn};
 use crate::program::{self, ChannelError, DialResult, DialStatus, Outcome, Target};
 use crate::router::{self, Inbound, Plan, Routed, Snapshot, Source};
@@ -109,8 +110,8 @@ impl AppChannel<'_> {
                     }
                 }
                 together.label = labels.join(" + ");
-                let out = all.swap_remove(0).out;
-                Ok(Placing { dial: Dial { attempts: vec![together] }, out })
+                let first = all.swap_remove(0);
+                Ok(Placing { dial: Dial { attempts: vec![together] }, out: first.out, record: first.record })
             }
         }
     }
@@ -176,7 +177,8 @@ impl AppChannel<'_> {
         let attempt = self.call.agent_attempt(agent_id, extension, NextOn::AnyFailure);
         let mut out = self.outgoing(extension, from, hops);
         out.callee = extension.to_owned();
-        Placing { dial: Dial { attempts: vec![attempt] }, out }
+        let record = LegFacts { leaves: false, callee_id: Some(agent_id), route_id: None };
+        Placing { dial: Dial { attempts: vec![attempt] }, out, record }
     }
 
     /// A SIP URI: its address, or egress for a host name.
@@ -219,7 +221,12 @@ impl AppChannel<'_> {
         if let Some(s) = routed.ring_timeout {
             out.ring_timeout = Duration::from_secs(u64::from(s.clamp(1, 3600)));
         }
-        Placing { dial, out }
+        let callee_id = match routed.target {
+            router::Target::Agent { agent_id, .. } => Some(agent_id),
+            _ => None,
+        };
+        let record = LegFacts { leaves: leaves(&routed.target), callee_id, route_id: routed.route_id };
+        Placing { dial, out, record }
     }
 
     /// The INVITEs to `callee`: from `from` (else the caller), one hop on.
