@@ -582,3 +582,59 @@ fn a_caller_who_hangs_up_while_the_agent_rings_cancels_it() {
     let hits = hooks.hits();
     assert_eq!(hits.len(), 1, "the program stopped: no dial result is sent: {hits:?}");
 }
+
+#[test]
+fn an_ivr_route_action_leaves_through_the_routes_trunk() {
+    let c = Calliope::start(&[]);
+    let carrier_port = free_port();
+    trunk(&c, carrier_port);
+    // The way out: a second trunk (a SIPp UAS that answers, talks and hangs
+    // up), taken by a `context-1` route for numbers starting with 9.
+    let out_port = free_port();
+    let (st, out_trunk) = c.pbx(
+        "POST",
+        "/api/trunks",
+        json!({"name": "out", "remote_addr": format!("127.0.0.1:{out_port}"), "protocol": "UDP", "enabled": true}),
+    );
+    assert_eq!(st, 200, "{out_trunk}");
+    let body = json!({"name": "out 9", "context": "context-1", "max_length": "20", "prefix": "9",
+                      "dest_type": "FS_DEST_CLUSTER_TRUNK", "dest_uuid": id_of(&out_trunk).to_string()});
+    let (st, r) = c.pbx("POST", "/api/routes", body);
+    assert_eq!(st, 200, "{r}");
+    let (st, menu) = c.pbx(
+        "POST",
+        "/api/ivrs",
+        json!({"name": "outside", "greet_long": "tone_stream://%(3000,0,600)", "timeout": 8000, "digit_len": 1}),
+    );
+    assert_eq!(st, 200, "{menu}");
+    let menu = id_of(&menu);
+    let (st, a) = c.pbx(
+        "POST",
+        &format!("/api/ivrs/{menu}/actions"),
+        json!({"ivr_menu_id": menu, "digits": "2", "action": "IVR_ROUTE", "args": "95551234"}),
+    );
+    assert_eq!(st, 200, "{a}");
+    let body = json!({"name": "menu", "context": "context-2", "max_length": "20", "prefix": "6", "dest_type": "FS_DEST_IVR", "dest_uuid": menu.to_string()});
+    let (st, r) = c.pbx("POST", "/api/routes", body);
+    assert_eq!(st, 200, "{r}");
+    let far_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let far_port = far_rtp.local_addr().unwrap().port().to_string();
+    let far = Sipp::on_port("uas_talk_hangup.xml", c.sip, out_port)
+        .args(&["-key", "rtp_port", &far_port, "-key", "codec", "0", "-key", "codec_name", "PCMU"])
+        .spawn();
+
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let call = trunk_call(&c, carrier_port, "6000", &rtp);
+    let (_, calliope_a) = hear(&rtp, Duration::from_millis(800));
+    let calliope_a = calliope_a.expect("the menu answers with its greeting");
+    let (mut seq, mut ts) = (1u16, 8000u32);
+    press(&rtp, calliope_a, b'2', &mut seq, &mut ts);
+    let (to_far, to_caller) = talk_both_ways(&rtp, calliope_a, &far_rtp);
+    assert!(to_far >= 1500, "the caller's voice leaves through the trunk ({to_far} ms)");
+    assert!(to_caller >= 1000, "the far end's voice comes back ({to_caller} ms)");
+    passed(far, "the far end answers the routed number, talks and hangs up");
+    passed(call, "the caller is hung up when the far end hangs up");
+    let records = records(&c, 2);
+    let leg = record_to(&records, "95551234");
+    assert_eq!((&leg["direction"], &leg["status"]), (&json!("TO_PSTN"), &json!("NORMAL_CLEARING")), "{leg}");
+}
