@@ -537,3 +537,19 @@ async fn program_hangup(ch: &mut AppChannel<'_>) -> Result<(), ChannelError> {
 fn millis_between(from: Millis, to: Millis) -> Duration {
     Duration::from_millis(u64::try_from(to.saturating_sub(from)).unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sip_failures_as_dial_statuses() {
+        assert_eq!(status_of(486), DialStatus::Busy);
+        assert_eq!(status_of(600), DialStatus::Busy);
+        assert_eq!(status_of(480), DialStatus::NoAnswer);
+        assert_eq!(status_of(408), DialStatus::NoAnswer);
+        assert_eq!(status_of(603), DialStatus::Rejected);
+        assert_eq!(status_of(404), DialStatus::Failed);
+        assert_eq!(status_of(503), DialStatus::Failed);
+    }
+}
