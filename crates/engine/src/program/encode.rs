@@ -108,6 +108,10 @@ fn fonoster(report: &Report, call: &CallInfo) -> Value {
             };
             o.insert("dialStatus".into(), status.into());
             o.insert("duration".into(), secs(d.duration).into());
+            if let Some(r) = &d.recording {
+                o.insert("recordingUrl".into(), r.url.clone().into());
+                o.insert("recordingRef".into(), r.id.clone().into());
+            }
         }
         VerbResult::Notify(p) => {
             o.insert("payload".into(), p.clone());
@@ -211,6 +215,10 @@ fn twiml(report: &Report, call: &CallInfo) -> Vec<(String, String)> {
             if let Some(id) = &d.leg_id {
                 add("DialCallSid", id.clone());
             }
+            if let Some(r) = &d.recording {
+                add("RecordingUrl", r.url.clone());
+                add("RecordingSid", r.id.clone());
+            }
         }
         VerbResult::Notify(_) | VerbResult::Redirect => {}
     }
@@ -263,5 +271,33 @@ mod tests {
         assert!(t.contains(&("Digits".into(), "12".into())));
         assert!(t.contains(&("FinishedOnKey".into(), "#".into())));
         assert!(t.contains(&("CallSid".into(), "c1".into())));
+    }
+
+    #[test]
+    fn a_recorded_dial_result_names_its_recording() {
+        let recording = crate::program::Recording {
+            url: "recordings/1/c1-1.wav".into(),
+            id: "c1-1.wav".into(),
+            duration: std::time::Duration::from_secs(6),
+            size: 96_044,
+            ended_by: RecordEnd::HungUp,
+        };
+        let report = Report {
+            hook: Hook::post(None),
+            verb: "dial",
+            result: VerbResult::Dial(crate::program::DialResult {
+                status: DialStatus::Completed,
+                leg_id: Some("b1".into()),
+                duration: std::time::Duration::from_secs(6),
+                recording: Some(recording),
+            }),
+        };
+        let Body::Json(f) = encode(Dialect::Fonoster, &report, &call()) else { panic!() };
+        assert_eq!((f["dialStatus"].as_str(), f["duration"].as_u64()), (Some("COMPLETED"), Some(6)));
+        assert_eq!(f["recordingUrl"], "recordings/1/c1-1.wav");
+        let Body::Form(t) = encode(Dialect::Twiml, &report, &call()) else { panic!() };
+        assert!(t.contains(&("DialCallStatus".into(), "completed".into())));
+        assert!(t.contains(&("DialCallSid".into(), "b1".into())));
+        assert!(t.contains(&("RecordingUrl".into(), "recordings/1/c1-1.wav".into())));
     }
 }

@@ -99,7 +99,7 @@ pub(super) const HOPS_HEADER: &str = "X-Calliope-Hops";
 /// route that leads back to us counts up to [`crate::router::MAX_HOPS`]
 /// and stops with 483), 0 without one. Max-Forwards is not used for this:
 /// carriers start it at very different values.
-fn hops_of(invite: &Request) -> u32 {
+pub(super) fn hops_of(invite: &Request) -> u32 {
     let name = HeaderName::parse(HOPS_HEADER).ok();
     name.and_then(|n| invite.head.headers.get(&n).and_then(|v| v.trim().parse::<u32>().ok()))
         .unwrap_or(0)
@@ -107,12 +107,12 @@ fn hops_of(invite: &Request) -> u32 {
 }
 
 /// Max-Forwards left in A's INVITE (70 without one).
-fn forwards_left(invite: &Request) -> u32 {
+pub(super) fn forwards_left(invite: &Request) -> u32 {
     invite.head.max_forwards().ok().flatten().map_or(MAX_FORWARDS, u32::from)
 }
 
 /// The route's headers and the hop count for the next hop.
-fn with_hops(headers: &[(String, String)], hops: u32) -> Vec<(String, String)> {
+pub(super) fn with_hops(headers: &[(String, String)], hops: u32) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> =
         headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case(HOPS_HEADER)).cloned().collect();
     all.push((HOPS_HEADER.to_owned(), hops.to_string()));
@@ -120,7 +120,7 @@ fn with_hops(headers: &[(String, String)], hops: u32) -> Vec<(String, String)> {
 }
 
 /// The codec a route names (`PCMU`, `PCMA`; others are not offered).
-fn codec_named(name: &str) -> Option<Codec> {
+pub(super) fn codec_named(name: &str) -> Option<Codec> {
     match name.trim().to_ascii_uppercase().as_str() {
         "PCMU" | "G711U" => Some(Codec::Pcmu),
         "PCMA" | "G711A" => Some(Codec::Pcma),

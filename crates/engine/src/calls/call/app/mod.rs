@@ -221,6 +221,11 @@ impl Call {
                 error: ChannelError::Unsupported("this target runs no program".into()),
             }),
         };
+        // An IVR's extension or route action: the caller is dialled on.
+        let outcome = match outcome {
+            Outcome::Transfer { context, number } => ch.transfer(context.as_deref(), &number).await,
+            other => other,
+        };
         ch.close(outcome).await
     }
 }
@@ -637,6 +642,7 @@ fn millis(d: Duration) -> Millis {
     Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX / 2)
 }
 
+mod bridge;
 mod channel;
 mod conference;
 mod dial;
