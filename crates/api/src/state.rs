@@ -57,6 +57,8 @@ pub struct AppState {
     pub rooms: engine::conference::Rooms,
     /// Authenticated callers, kept briefly; cleared by every write.
     pub callers: Arc<crate::auth::cache::CallerCache>,
+    /// Each workspace's post-event URL (PBX channel-state pushes).
+    pub post_events: engine::webhooks::channel_state::PostEvents,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ impl AppState {
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),
             callers: Arc::default(),
+            post_events: Default::default(),
         })
     }
 
