@@ -377,9 +377,22 @@ fn bridge_connects_the_callee_to_an_agent_and_set_variables_are_listed() {
     assert_eq!(b["state"], "CS_EXCHANGE_MEDIA", "{b}");
     let packets = rtp_packets(&ear, Duration::from_secs(2));
     assert!(packets > 30, "the callee hears the agent: {packets} packets");
+    let b_uuid = b["uuid"].as_str().unwrap().to_owned();
     assert_eq!(c.pbx("DELETE", &format!("/api/channels/{uuid}"), Value::Null).0, 200);
     wait(uas, "the callee was bridged, then got BYE");
     wait(agent, "the agent answered the bridge, then got BYE");
+    // Each leg has its record.
+    let mut record = Value::Null;
+    for _ in 0..50 {
+        let (st, body) = c.call("GET", &format!("/v1beta2/calls/{b_uuid}"), Value::Null);
+        if st == 200 && body["live"].is_null() {
+            record = body;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(record["to"], "user/2003", "the bridged leg's record: {record}");
+    assert_eq!(record["from"], CALLER, "{record}");
     // A bridge to an agent that does not exist hangs the callee up.
     let uas = callee(&c, "uas_answer.xml", free_port());
     let (st, body) = c.pbx_form(
@@ -543,6 +556,13 @@ fn a_post_event_url_set_through_the_api_gets_the_workspace_calls_and_failures_ar
     assert!(failures.iter().any(|f| f["call_uuid"] == uuid.as_str()), "the failure is recorded: {shown}");
     assert_eq!(c.pbx("DELETE", &format!("/api/channels/{uuid}"), Value::Null).0, 200);
     wait(uas, "the callee answered, then got BYE");
+    // The setting outlives a restart.
+    let (st, body) =
+        c.pbx("PUT", "/api/settings", json!({"post_event_url": url, "post_event_secret": secret}));
+    assert_eq!(st, 200, "{body}");
+    let c = c.restart(&[]);
+    let (_, shown) = c.pbx_get("/api/settings");
+    assert_eq!(shown["data"]["post_event_url"], url.as_str(), "kept in the store: {shown}");
     // Cleared: nothing more is pushed.
     let (st, body) = c.pbx("PUT", "/api/settings", json!({"post_event_url": null}));
     assert_eq!(st, 200, "{body}");

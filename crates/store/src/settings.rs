@@ -29,10 +29,20 @@ impl Db {
 
     /// Every setting whose key starts with `prefix`, by key.
     pub async fn settings_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT key, value FROM settings WHERE key LIKE $1 ORDER BY key")
-            .bind(format!("{}%", prefix.replace(['%', '_'], "")))
+        // `_` and `%` are wildcards of LIKE: escaped, so the prefix is taken
+        // as it is written.
+        let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let rows = sqlx::query("SELECT key, value FROM settings WHERE key LIKE $1 ESCAPE '\\' ORDER BY key")
+            .bind(format!("{escaped}%"))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get::<String, _>("key")?, r.try_get::<String, _>("value")?))).collect()
+        let mut found = Vec::new();
+        for r in &rows {
+            let key: String = r.try_get("key")?;
+            if key.starts_with(prefix) {
+                found.push((key, r.try_get::<String, _>("value")?));
+            }
+        }
+        Ok(found)
     }
 }

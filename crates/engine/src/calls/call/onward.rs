@@ -18,11 +18,19 @@ use super::originate::{resolve, Destination, Originate, OriginateError, Target};
 use super::ring::{not_now, Fork, Ring};
 use super::talk::Bridged;
 use super::{cause_of, Call, CallCommand, Ending};
+use crate::calls::cdr::Cdr;
 use crate::calls::leg::{Leg, Role};
 use crate::calls::registry::Channel;
 use crate::calls::sdp::{local, side_media};
 use crate::media::LegId;
 use crate::signalling::core::Cmd;
+
+/// The onward leg being rung: its id, its dial string, the app.
+struct Onward<'a> {
+    uuid: &'a str,
+    data: &'a str,
+    app: &'static str,
+}
 
 /// The media leg of the onward side.
 const ONWARD: LegId = LegId(2);
@@ -113,6 +121,55 @@ impl Call {
             return self.onward_failed(&mut a, &data, 480, "no destination could be called").await;
         }
         self.put_onward_leg(o, &b_uuid, &targets, &data);
+        let start = self.now();
+        let mut answered = None;
+        let mut codec = String::new();
+        let ending = self
+            .ring_onward(
+                o,
+                a,
+                media,
+                forks,
+                Onward { uuid: &b_uuid, data: &data, app },
+                &mut answered,
+                &mut codec,
+            )
+            .await;
+        self.write_records(vec![Cdr {
+            workspace_id: o.workspace_id,
+            leg_ref: b_uuid.clone(),
+            src: o.caller_id.clone(),
+            dst: data.clone(),
+            clid: o.caller_id.clone(),
+            direction: if matches!(to, Destination::Agent { .. }) { "INTRA_COMPANY" } else { "TO_PSTN" },
+            kind: "API_ORIGINATED",
+            disposition: ending.disposition(answered.is_some()),
+            hangup_cause: ending.cause.to_owned(),
+            start,
+            answer: answered,
+            end: self.now(),
+            codec,
+            ..Cdr::default()
+        }]);
+        ending
+    }
+
+    /// Rings the onward leg's forks and, once one answers, bridges it to
+    /// the callee `a` until the call ends.
+    #[allow(clippy::too_many_arguments)]
+    async fn ring_onward(
+        &mut self,
+        o: &Originate,
+        mut a: Leg,
+        mut media: CallMedia,
+        mut forks: Vec<Fork>,
+        onward: Onward<'_>,
+        answered: &mut Option<Millis>,
+        codec: &mut String,
+    ) -> Ending {
+        let Onward { uuid: b_uuid, data, app } = onward;
+        let b_uuid = b_uuid.to_owned();
+        let data = data.to_owned();
         let deadline = super::ring_deadline(self.now(), o.ring_timeout.as_millis() as Millis);
         let (winner, answer) = loop {
             match self.ring(&mut forks, deadline).await {
@@ -166,11 +223,13 @@ impl Call {
         };
         media.set(ONWARD, theirs, fork.peer.addr.ip(), Direction::SendRecv).await;
         media.connect(super::originate::LEG, ONWARD).await;
-        let codec = codec_of(theirs.codec).encoding().to_owned();
+        *answered = Some(self.now());
+        *codec = codec_of(theirs.codec).encoding().to_owned();
+        let shown = codec.clone();
         self.admission.update_legs(|l| {
             if l.uuid == b_uuid {
                 l.callstate = "ACTIVE";
-                l.codec = codec.clone();
+                l.codec = shown.clone();
             }
         });
         self.publish(
