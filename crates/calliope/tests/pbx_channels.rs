@@ -377,6 +377,21 @@ fn bridge_connects_the_callee_to_an_agent_and_set_variables_are_listed() {
     assert_eq!(b["state"], "CS_EXCHANGE_MEDIA", "{b}");
     let packets = rtp_packets(&ear, Duration::from_secs(2));
     assert!(packets > 30, "the callee hears the agent: {packets} packets");
+    // Deaf on the bridged callee: its RTP goes on, as silence.
+    let loudest = |samples: &[i16]| samples.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+    let speech = heard(&ear, Duration::from_millis(800));
+    assert!(loudest(&speech) > 1000, "the agent's speech is heard: {}", loudest(&speech));
+    let (st, body) = c.pbx("PUT", &format!("/api/channels/{uuid}"), json!({"action": "deaf", "deaf": "on"}));
+    assert_eq!(st, 200, "{body}");
+    std::thread::sleep(Duration::from_millis(200));
+    let silence = heard(&ear, Duration::from_millis(800));
+    assert!(silence.len() > 3000, "RTP goes on while deaf: {} samples", silence.len());
+    assert!(loudest(&silence) < 100, "and carries silence: {}", loudest(&silence));
+    let (st, body) = c.pbx("PUT", &format!("/api/channels/{uuid}"), json!({"action": "deaf", "deaf": "off"}));
+    assert_eq!(st, 200, "{body}");
+    std::thread::sleep(Duration::from_millis(200));
+    let again = heard(&ear, Duration::from_millis(800));
+    assert!(loudest(&again) > 1000, "the agent is heard again: {}", loudest(&again));
     let b_uuid = b["uuid"].as_str().unwrap().to_owned();
     assert_eq!(c.pbx("DELETE", &format!("/api/channels/{uuid}"), Value::Null).0, 200);
     wait(uas, "the callee was bridged, then got BYE");

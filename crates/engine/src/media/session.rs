@@ -334,7 +334,15 @@ impl MediaSession {
                 let _ = reply.send(self.leg_mut(leg).map(|l| l.muted = on));
             }
             Command::Deaf { leg, on, reply } => {
-                let _ = reply.send(self.leg_mut(leg).map(|l| l.deaf = on));
+                let r = self.leg_mut(leg).map(|l| {
+                    if l.deaf && !on && l.player.is_none() {
+                        // Its own silence ends: the relay takes over again.
+                        l.out.end_feed();
+                    }
+                    l.deaf = on;
+                });
+                self.update_processing();
+                let _ = reply.send(r);
             }
             Command::RemoveLeg { leg, reply } => {
                 let _ = reply.send(self.remove_leg(leg));
@@ -533,7 +541,7 @@ impl MediaSession {
                 (false, true) => l.decoder = None,
                 _ => {}
             }
-            busy |= wanted || l.player.is_some() || l.dtmf_out.busy();
+            busy |= wanted || l.player.is_some() || l.dtmf_out.busy() || (l.deaf && l.peer.is_some());
         }
         match (busy, self.tick.is_some()) {
             (true, false) => {
@@ -613,6 +621,10 @@ impl MediaSession {
                 },
                 None => None,
             };
+            // A deaf leg with a peer hears silence in its peer's stead.
+            if frame.is_none() && l.deaf && l.peer.is_some() {
+                send_frame(l, &SILENT_FRAME, now, &mut self.out_buf);
+            }
             l.heard = frame.or(peer_said).unwrap_or(SILENT_FRAME);
         }
         for (leg, id) in &finished {
