@@ -37,6 +37,7 @@ use tower_http::trace::TraceLayer;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dialect::Dialect;
 pub use error::ApiError;
+pub use pbx::post_events::load as load_post_events;
 pub use settings::Settings;
 pub use state::AppState;
 

@@ -66,6 +66,8 @@ pub struct AppState {
     /// Renders the metrics (`GET /metrics`), when the binary installed a
     /// recorder.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Each workspace's post-event URL (PBX channel-state pushes).
+    pub post_events: engine::webhooks::channel_state::PostEvents,
 }
 
 impl AppState {
@@ -104,6 +106,7 @@ impl AppState {
             callers: Arc::default(),
             webhook_secrets,
             metrics: None,
+            post_events: Default::default(),
         })
     }
 

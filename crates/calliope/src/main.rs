@@ -43,28 +43,42 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(serve(settings))
 }
 
-/// Pushes the default workspace's channel states to `url`.
+/// Starts the channel-state pushes: each workspace's stored post-event
+/// URL, and `url` (the configuration's) for the default workspace unless
+/// one is stored for it.
 async fn start_channel_state_push(
     state: &api::AppState,
-    url: &str,
+    url: Option<&str>,
     secret: Option<&str>,
 ) -> anyhow::Result<()> {
-    let url = url::Url::parse(url).with_context(|| format!("post_event_url `{url}`"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        anyhow::bail!("post_event_url `{url}` must be an http or https URL");
+    let stored =
+        api::load_post_events(state).await.map_err(|e| anyhow::anyhow!("loading post-event URLs: {e:?}"))?;
+    if let Some(url) = url {
+        let url = url::Url::parse(url).with_context(|| format!("post_event_url `{url}`"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            anyhow::bail!("post_event_url `{url}` must be an http or https URL");
+        }
+        let secret = secret
+            .filter(|s| !s.is_empty())
+            .context("post_event_url needs post_event_secret, which signs the pushes")?;
+        let ws = api::service::identity::system_workspace_id(state)
+            .await
+            .map_err(|e| anyhow::anyhow!("finding the default workspace: {e}"))?
+            .context("no default workspace")?;
+        if state.post_events.get(ws).is_none() {
+            let secret = engine::webhooks::Secret::from_text(secret);
+            state.post_events.set(ws, Some(engine::webhooks::channel_state::PostTarget { url, secret }));
+            tracing::info!(workspace = ws, "channel states are pushed to the configured post-event URL");
+        }
     }
-    let secret = secret
-        .filter(|s| !s.is_empty())
-        .context("post_event_url needs post_event_secret, which signs the pushes")?;
-    let ws = api::service::identity::system_workspace_id(state)
-        .await
-        .map_err(|e| anyhow::anyhow!("finding the default workspace: {e}"))?
-        .context("no default workspace")?;
     let client = engine::webhooks::Client::new(engine::webhooks::Config::default())
         .map_err(|e| anyhow::anyhow!("the channel-state client: {e}"))?;
-    let secret = engine::webhooks::Secret::from_text(secret);
-    engine::webhooks::channel_state::spawn(&state.bus, std::sync::Arc::new(client), ws, url, secret);
-    tracing::info!(workspace = ws, "channel states are pushed to the post-event URL");
+    engine::webhooks::channel_state::start(
+        &state.bus,
+        std::sync::Arc::new(client),
+        state.post_events.clone(),
+    );
+    tracing::info!(stored, "channel-state pushes ready");
     Ok(())
 }
 
@@ -145,9 +159,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     // One set of conference rooms for calls and the API.
     state.rooms = sip.switch.rooms.clone();
     let gateways = engine::trunks::start(sip.switch.clone(), state.sealer.clone());
-    if let Some(url) = s.post_event_url.as_deref() {
-        start_channel_state_push(&state, url, s.post_event_secret.as_deref()).await?;
-    }
+    start_channel_state_push(&state, s.post_event_url.as_deref(), s.post_event_secret.as_deref()).await?;
     let _ = state.gateways.set(gateways.clone());
 
     let addr = s.http_addr.unwrap_or_else(|| ([0, 0, 0, 0], 8080).into());

@@ -123,6 +123,7 @@ async fn hook(
         "wav" => typed("audio/wav", wav_bytes()),
         "notwav" => typed("audio/wav", "RIFF but not really a wave file"),
         "htmlwav" => typed("text/html", "<html>a web page</html>"),
+        "ws1" | "ws2" => typed("application/json", "{}"),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -642,4 +643,77 @@ async fn an_applications_own_socket_timeout_cuts_a_hanging_answer_url() {
     let failures = scripts.take_failures();
     assert_eq!(failures[0].cause, "WEBHOOK_TIMEOUT");
     assert!(failures[0].detail.contains("1300 ms"), "{}", failures[0].detail);
+}
+
+/// The channel-state bodies `name` received, their `Unique-ID` and
+/// `Answer-State`, once `n` arrived (or after 10 s).
+async fn states(s: &Server, name: &str, n: usize) -> Vec<(String, String)> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.hits.count(name) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    s.hits
+        .seen(name)
+        .iter()
+        .map(|seen| {
+            assert!(seen.signature_ok, "every push is signed with the workspace's secret");
+            let v: Value = serde_json::from_slice(&seen.body).unwrap();
+            (v["Unique-ID"].as_str().unwrap().to_owned(), v["Answer-State"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_workspace_channel_states_go_to_its_own_post_event_url_in_order() {
+    use engine::events::{Bus, Event};
+    use engine::webhooks::channel_state::{start, PostEvents, PostTarget};
+    let s = Server::start().await;
+    let bus = Bus::default();
+    let targets = PostEvents::default();
+    let target = |url: String| Some(PostTarget { url: url::Url::parse(&url).unwrap(), secret: secret() });
+    targets.set(1, target(s.url("ws1")));
+    targets.set(2, target(s.url("ws2")));
+    targets.set(4, target(closed_port_url().await));
+    let mut failures = bus.subscribe();
+    start(&bus, Arc::new(client(1000)), targets.clone());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let publish = |ws: i64, name: &'static str, call: &str| {
+        let data =
+            json!({"ref": call, "from": "2001", "to": "2002", "codec": "PCMU", "cause": "NORMAL_CLEARING"});
+        bus.publish(Event { name, workspace_id: ws, at: 1, data });
+    };
+    for (ws, call) in [(1, "a1"), (2, "b1"), (3, "c1"), (1, "a2"), (4, "d1")] {
+        publish(ws, "call.created", call);
+    }
+    for name in ["call.ringing", "call.answered", "call.ended"] {
+        for (ws, call) in [(1, "a1"), (2, "b1"), (3, "c1"), (1, "a2"), (4, "d1")] {
+            publish(ws, name, call);
+        }
+    }
+    let one = states(&s, "ws1", 6).await;
+    let of = |v: &[(String, String)], call: &str| -> Vec<String> {
+        v.iter().filter(|(c, _)| c == call).map(|(_, st)| st.clone()).collect()
+    };
+    assert_eq!(one.len(), 6, "{one:?}");
+    assert_eq!(of(&one, "a1"), ["ringing", "answered", "hangup"]);
+    assert_eq!(of(&one, "a2"), ["ringing", "answered", "hangup"]);
+    let two = states(&s, "ws2", 3).await;
+    assert_eq!(
+        two,
+        [("b1".into(), "ringing".into()), ("b1".into(), "answered".into()), ("b1".into(), "hangup".into())]
+    );
+    // Workspace 3 has no URL: nothing of its calls went anywhere.
+    let failed = loop {
+        let e = tokio::time::timeout(Duration::from_secs(10), failures.recv()).await.unwrap().unwrap();
+        if e.name == "call.webhook.failed" {
+            break e;
+        }
+    };
+    assert_eq!(failed.workspace_id, 4, "{failed:?}");
+    assert_eq!(failed.data["ref"], "d1");
+    assert_eq!(failed.data["webhook"], "post_event");
+    assert_eq!(failed.data["state"], "ringing");
+    let recorded = targets.failures(4);
+    assert_eq!(recorded.first().map(|f| f.call.as_str()), Some("d1"), "{recorded:?}");
+    assert!(targets.failures(1).is_empty() && targets.failures(2).is_empty());
 }

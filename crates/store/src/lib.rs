@@ -14,6 +14,7 @@ mod query;
 mod repo;
 mod resource;
 pub mod schema;
+mod settings;
 #[cfg(test)]
 mod test_pg;
 mod tx;

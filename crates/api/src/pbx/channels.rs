@@ -1,7 +1,10 @@
-//! Live call legs: `GET /api/channels` in the seed's shape,
-//! `DELETE /api/channels/{uuid}` to hang one up (409 when the call is
-//! already ending), and `POST /api/channels` to place a call to an agent
-//! (parked once answered, until apps arrive).
+//! Live call legs: `GET /api/channels` in the seed's shape (with the
+//! channel variables that `set` left), `DELETE /api/channels/{uuid}` to
+//! hang one up (409 when the call is already ending), `PUT` to make a leg
+//! deaf, mute it or record it, and `POST /api/channels` to place a call to
+//! an agent or a SIP URI that runs apps once answered (`playback`,
+//! `record_session`, `set`, then `transfer` to a number through the router
+//! or `bridge` to a dial string; parked when no app hands it over).
 
 use std::time::Duration;
 
@@ -27,7 +30,7 @@ pub fn routes() -> Api {
         .reply(Reply::Schema(crate::pbx::replies::rows))
         .post(
             "/api/channels",
-            "Place a call to an agent or SIP URI (JSON or form-encoded)",
+            "Place a call to an agent or SIP URI and run apps once answered (JSON or form-encoded)",
             Body::Props(&[
                 ("destNumber", "string"),
                 ("cidNumber", "string"),
@@ -46,10 +49,11 @@ pub fn routes() -> Api {
         .reply(Reply::Schema(crate::pbx::replies::originated))
         .put(
             "/api/channels/{uuid}",
-            "Mute (deaf) or record a live call",
+            "Make a live leg deaf, mute it, or record the call",
             Body::Props(&[
                 ("action", "string"),
                 ("deaf", "string"),
+                ("mute", "string"),
                 ("record", "string"),
                 ("file_name", "string"),
             ]),
@@ -60,20 +64,36 @@ pub fn routes() -> Api {
         .reply(Reply::Schema(crate::pbx::replies::ok_text))
 }
 
+/// The seed's `state` for a leg.
+fn channel_state(c: &engine::calls::Channel) -> &'static str {
+    match (c.callstate, c.direction) {
+        ("ACTIVE", "inbound") => "CS_EXECUTE",
+        ("ACTIVE", _) => "CS_EXCHANGE_MEDIA",
+        ("HANGUP", _) => "CS_HANGUP",
+        (_, "inbound") => "CS_ROUTING",
+        _ => "CS_CONSUME_MEDIA",
+    }
+}
+
 fn view(c: &engine::calls::Channel) -> Json {
+    let presence_user = if c.direction == "inbound" { &c.cid_num } else { &c.callee_num };
+    let presence_id =
+        if c.ip_addr.is_empty() { String::new() } else { format!("{presence_user}@{}", c.ip_addr) };
+    let variables: serde_json::Map<String, Json> =
+        c.variables.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect();
     json!({
         "uuid": c.uuid,
         "direction": c.direction,
         "created": plain_time(c.created_ms),
         "created_epoch": (c.created_ms / 1000).to_string(),
         "name": c.name,
-        "state": if c.callstate == "ACTIVE" { "CS_EXCHANGE_MEDIA" } else { "CS_ROUTING" },
+        "state": channel_state(c),
         "cid_name": c.cid_name,
         "cid_num": c.cid_num,
         "ip_addr": c.ip_addr,
         "dest": c.dest,
-        "application": if c.direction == "inbound" { "bridge" } else { "" },
-        "application_data": "",
+        "application": c.application,
+        "application_data": c.application_data,
         "dialplan": "XML",
         "context": c.context,
         "read_codec": c.codec,
@@ -84,7 +104,7 @@ fn view(c: &engine::calls::Channel) -> Json {
         "write_bit_rate": "64000",
         "secure": "",
         "hostname": "calliope",
-        "presence_id": "",
+        "presence_id": presence_id,
         "presence_data": "",
         "accountcode": if c.direction == "inbound" { c.cid_num.clone() } else { String::new() },
         "callstate": c.callstate,
@@ -100,6 +120,7 @@ fn view(c: &engine::calls::Channel) -> Json {
         "initial_dest": c.dest,
         "initial_dialplan": "XML",
         "initial_context": c.context,
+        "variables": variables,
     })
 }
 
@@ -266,18 +287,33 @@ async fn originate(
     if let Some(app) = body.app {
         apps.insert(0, AppCall { app, args: body.args.unwrap_or_default() });
     }
+    if apps.len() > MAX_APPS {
+        return Err(ApiError::field("apps", format!("at most {MAX_APPS} apps")));
+    }
     let mut then = Vec::new();
-    for a in apps {
-        then.push(match a.app.as_str() {
+    let count = apps.len();
+    for (i, a) in apps.into_iter().enumerate() {
+        let command = match a.app.as_str() {
             "playback" => CallCommand::Play { uri: playable(&state, ws, &a.args)? },
             "record_session" => CallCommand::Record { path: recording_path(&state, ws, &a.args)? },
             "start_dtmf" => CallCommand::DetectDtmf { on: true },
             "stop_dtmf" => CallCommand::DetectDtmf { on: false },
+            "set" => set_variable(&a.args)?,
+            "transfer" => CallCommand::Transfer { target: transfer_number(&a.args)? },
+            "bridge" => CallCommand::Connect { to: dial_destination(&a.args)? },
             "park" => continue,
             other => {
                 return Err(ApiError::field("app", format!("`{other}` is not an app this server runs yet")))
             }
-        });
+        };
+        let hands_over = matches!(command, CallCommand::Transfer { .. } | CallCommand::Connect { .. });
+        if hands_over && i + 1 != count {
+            return Err(ApiError::field(
+                "apps",
+                format!("`{}` hands the call over: it must be the last app", a.app),
+            ));
+        }
+        then.push(command);
     }
     // Without a SIP side (the API alone, in tests) no call can be placed.
     let sw =
@@ -297,6 +333,84 @@ async fn originate(
         Ok(handle) => Ok(axum::Json(json!({"result": "ok", "uuid": handle.uuid}))),
         Err(e) => Err(ApiError::placing(e, "destNumber", "agent")),
     }
+}
+
+/// Most apps one originate runs.
+const MAX_APPS: usize = 32;
+
+/// Whether `text` is a number or extension (`+`, digits, letters, `*#._-`).
+fn is_number(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "+*#._-".contains(c))
+}
+
+/// `set`'s argument: `name=value`.
+fn set_variable(args: &str) -> Result<CallCommand, ApiError> {
+    let (name, value) =
+        args.split_once('=').ok_or_else(|| ApiError::field("args", "`set` takes name=value"))?;
+    let name = name.trim();
+    if name.is_empty()
+        || name.len() > 64
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        return Err(ApiError::field("args", "a variable's name is 1 to 64 letters, digits, _ . -"));
+    }
+    if value.len() > 512 || value.chars().any(char::is_control) {
+        return Err(ApiError::field("args", "a variable's value is at most 512 printable characters"));
+    }
+    Ok(CallCommand::Set { name: name.to_owned(), value: value.to_owned() })
+}
+
+/// `transfer`'s argument: the number to route.
+fn transfer_number(args: &str) -> Result<String, ApiError> {
+    let number = args.trim();
+    if !is_number(number) {
+        return Err(ApiError::field(
+            "args",
+            "`transfer` takes a number to route (digits, letters, + * # . _ -)",
+        ));
+    }
+    Ok(number.to_owned())
+}
+
+/// `bridge`'s dial string: `user/<extension>`, `sofia/gateway/<name>/<number>`
+/// or a `sip:` URI at an IP address (a leading `{var=value,...}` block is
+/// ignored).
+fn dial_destination(args: &str) -> Result<Destination, ApiError> {
+    let mut text = args.trim();
+    if text.starts_with('{') {
+        text = text.split_once('}').map_or("", |(_, rest)| rest.trim());
+    }
+    let bad = || {
+        ApiError::field(
+            "args",
+            "`bridge` takes a dial string: user/<extension>, sofia/gateway/<gateway>/<number> or a sip: URI",
+        )
+    };
+    if let Some(user) = text.strip_prefix("user/") {
+        let extension = user.split('@').next().unwrap_or("");
+        return if is_number(extension) {
+            Ok(Destination::Agent { extension: extension.to_owned() })
+        } else {
+            Err(bad())
+        };
+    }
+    if let Some(rest) = text.strip_prefix("sofia/gateway/") {
+        let (name, number) = rest.split_once('/').ok_or_else(bad)?;
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        return if name_ok && is_number(number) {
+            Ok(Destination::Gateway { name: name.to_owned(), number: number.to_owned() })
+        } else {
+            Err(bad())
+        };
+    }
+    if text.starts_with("sip:") && text.len() <= 256 {
+        return Ok(Destination::Uri { uri: text.to_owned(), account: None });
+    }
+    Err(bad())
 }
 
 /// The plain file name at the end of `name` (no directories).
@@ -349,6 +463,8 @@ struct ChannelAction {
     #[serde(default)]
     deaf: Option<String>,
     #[serde(default)]
+    mute: Option<String>,
+    #[serde(default)]
     record: Option<String>,
     #[serde(default)]
     file_name: Option<String>,
@@ -370,14 +486,15 @@ async fn control(
 ) -> Result<axum::Json<Json>, ApiError> {
     let ws = caller.require(Role::Member)?.id;
     let (command, file) = match body.action.as_str() {
-        "deaf" => (CallCommand::Mute { on: on_off("deaf", body.deaf.as_deref())? }, None),
+        "deaf" => (CallCommand::Deaf { on: on_off("deaf", body.deaf.as_deref())? }, None),
+        "mute" => (CallCommand::Mute { on: on_off("mute", body.mute.as_deref())? }, None),
         "record" if on_off("record", body.record.as_deref())? => {
             let path = recording_path(&state, ws, body.file_name.as_deref().unwrap_or(""))?;
             (CallCommand::Record { path: path.clone() }, Some(path))
         }
         "record" => (CallCommand::StopRecord, None),
         "snapshot" => return Err(ApiError::field("action", "video is not supported: calls are audio only")),
-        other => return Err(ApiError::field("action", format!("`{other}` is not deaf or record"))),
+        other => return Err(ApiError::field("action", format!("`{other}` is not deaf, mute or record"))),
     };
     state.calls.command(ws, &uuid, command).await.map_err(command_error)?;
     Ok(axum::Json(match file {

@@ -7,6 +7,7 @@ mod conferences;
 mod import;
 mod lists;
 mod menus;
+pub mod post_events;
 pub(crate) mod recordings;
 mod replies;
 mod routing;
@@ -38,6 +39,7 @@ pub fn routes() -> Api {
         .merge(trunking::routes())
         .merge(conferences::routes())
         .merge(recordings::routes())
+        .merge(post_events::routes())
 }
 
 #[derive(Deserialize)]

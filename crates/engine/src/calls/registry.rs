@@ -45,6 +45,13 @@ pub struct Channel {
     pub codec: String,
     /// The callee's number.
     pub callee_num: String,
+    /// What the leg runs (`bridge`, `transfer`, `playback`...; empty:
+    /// nothing, parked).
+    pub application: String,
+    /// Its argument (the dial string of a bridge).
+    pub application_data: String,
+    /// Channel variables set on it (`set` app), in the order first set.
+    pub variables: Vec<(String, String)>,
 }
 
 /// Why a new call was refused (the INVITE gets 503 with Retry-After).
@@ -351,6 +358,9 @@ mod tests {
             context: String::new(),
             codec: String::new(),
             callee_num: String::new(),
+            application: String::new(),
+            application_data: String::new(),
+            variables: Vec::new(),
         }
     }
 

@@ -50,6 +50,7 @@ pub(crate) enum Command {
     SendDtmf { leg: LegId, digits: Vec<Digit>, duration_ms: u32, reply: Reply<()> },
     Tap { leg: LegId, tx: mpsc::Sender<Frame>, reply: Reply<()> },
     Mute { leg: LegId, on: bool, reply: Reply<()> },
+    Deaf { leg: LegId, on: bool, reply: Reply<()> },
     RemoveLeg { leg: LegId, reply: Reply<()> },
 }
 
@@ -65,6 +66,8 @@ struct Leg {
     /// The leg whose packets it hears (relay).
     peer: Option<LegId>,
     muted: bool,
+    /// Hears silence instead of its peer and its player.
+    deaf: bool,
     dtmf: DtmfReceiver,
     player: Option<(PlaybackId, BoxSource)>,
     dtmf_out: DtmfOut,
@@ -346,6 +349,17 @@ impl MediaSession {
             Command::Mute { leg, on, reply } => {
                 let _ = reply.send(self.leg_mut(leg).map(|l| l.muted = on));
             }
+            Command::Deaf { leg, on, reply } => {
+                let r = self.leg_mut(leg).map(|l| {
+                    if l.deaf && !on && l.player.is_none() {
+                        // Its own silence ends: the relay takes over again.
+                        l.out.end_feed();
+                    }
+                    l.deaf = on;
+                });
+                self.update_processing();
+                let _ = reply.send(r);
+            }
             Command::RemoveLeg { leg, reply } => {
                 let _ = reply.send(self.remove_leg(leg));
             }
@@ -370,6 +384,7 @@ impl MediaSession {
             stats,
             peer: None,
             muted: false,
+            deaf: false,
             dtmf: DtmfReceiver::new(),
             player: None,
             dtmf_out: DtmfOut::default(),
@@ -542,7 +557,7 @@ impl MediaSession {
                 (false, true) => l.decoder = None,
                 _ => {}
             }
-            busy |= wanted || l.player.is_some() || l.dtmf_out.busy();
+            busy |= wanted || l.player.is_some() || l.dtmf_out.busy() || (l.deaf && l.peer.is_some());
         }
         match (busy, self.tick.is_some()) {
             (true, false) => {
@@ -622,6 +637,10 @@ impl MediaSession {
                 },
                 None => None,
             };
+            // A deaf leg with a peer hears silence in its peer's stead.
+            if frame.is_none() && l.deaf && l.peer.is_some() {
+                send_frame(l, &SILENT_FRAME, now, &mut self.out_buf);
+            }
             l.heard = frame.or(peer_said).unwrap_or(SILENT_FRAME);
         }
         for (leg, id) in &finished {
@@ -765,7 +784,7 @@ impl MediaSession {
         }
         // Relay to the leg that hears this one, unless a player has it.
         let Some(to) = peer.and_then(|p| self.legs.iter_mut().find(|l| l.id == p)) else { return };
-        if to.player.is_some() || to.dtmf_out.busy() || to.peer != Some(from_leg) {
+        if to.player.is_some() || to.dtmf_out.busy() || to.peer != Some(from_leg) || to.deaf {
             return;
         }
         let Some(to_remote) = to.remote else { return };
@@ -817,6 +836,7 @@ fn rewrite_header(packet: &mut [u8], marker: bool, pt: u8, seq: u16, ts: u32, ss
 /// Encodes and sends one frame the session made to `leg`.
 fn send_frame(leg: &mut Leg, frame: &Frame, now: u64, buf: &mut Vec<u8>) {
     let Some(remote) = leg.remote else { return };
+    let frame = if leg.deaf { &SILENT_FRAME } else { frame };
     let stamp = leg.out.own(FRAME_SAMPLES as u32, now);
     let law = leg.law();
     buf.clear();

@@ -3,15 +3,20 @@
 //! (signed, with the client's timeout and bounded retries) to a post-event
 //! URL, in order per call.
 //!
+//! Each workspace has its own URL and secret ([`PostEvents`], set through
+//! the API or, for the default workspace, the configuration).
+//!
 //! [`Tracker`] is the pure part: it follows the event bus and turns call
-//! events into channel-state bodies. [`spawn`] runs it against the bus and
-//! sends what it makes, one request at a time so that the order holds.
+//! events into channel-state bodies. [`start`] runs it against the bus and
+//! sends what it makes, one request at a time per workspace so that the
+//! order holds; a push that fails for good is recorded and published.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value as Json};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 use url::Url;
 
 use super::{Body, Client, HttpMethod, Outgoing, Secret};
@@ -97,13 +102,110 @@ impl Tracker {
     }
 }
 
-/// Follows `bus` and POSTs the channel states of `workspace_id`'s calls to
-/// `url`, signed with `secret`, one after the other; a push that still
-/// fails after the client's retries is logged and dropped.
-pub fn spawn(bus: &Bus, client: Arc<Client>, workspace_id: i64, url: Url, secret: Secret) {
+/// Where one workspace's channel states go.
+#[derive(Clone)]
+pub struct PostTarget {
+    /// The post-event URL.
+    pub url: Url,
+    /// What signs each push.
+    pub secret: Secret,
+}
+
+impl std::fmt::Debug for PostTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostTarget").field("url", &self.url.as_str()).finish_non_exhaustive()
+    }
+}
+
+/// A push that failed for good (after the client's retries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// When it was given up (ms since the epoch).
+    pub at: i64,
+    /// The call.
+    pub call: String,
+    /// The state it carried (`ringing`, `hangup`...).
+    pub state: String,
+    /// The URL.
+    pub url: String,
+    /// The stable cause (`WEBHOOK_NETWORK_ERROR`...).
+    pub cause: String,
+    /// What happened.
+    pub detail: String,
+}
+
+/// Most failures remembered per workspace (the oldest go first).
+const MAX_FAILURES: usize = 50;
+/// Pushes waiting per workspace; beyond them a push is dropped and
+/// recorded as failed.
+const QUEUE: usize = 1024;
+
+#[derive(Debug, Default)]
+struct Shared {
+    targets: HashMap<i64, PostTarget>,
+    failures: HashMap<i64, VecDeque<Failure>>,
+}
+
+/// Each workspace's post-event URL and its recent delivery failures;
+/// cheap to clone, shared by the API (which sets them) and the pusher.
+#[derive(Debug, Clone, Default)]
+pub struct PostEvents {
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl PostEvents {
+    /// Sets (or, with `None`, removes) where `workspace_id`'s channel
+    /// states go.
+    pub fn set(&self, workspace_id: i64, target: Option<PostTarget>) {
+        if let Ok(mut s) = self.shared.lock() {
+            match target {
+                Some(t) => s.targets.insert(workspace_id, t),
+                None => s.targets.remove(&workspace_id),
+            };
+        }
+    }
+
+    /// Where `workspace_id`'s channel states go, if anywhere.
+    pub fn get(&self, workspace_id: i64) -> Option<PostTarget> {
+        self.shared.lock().ok()?.targets.get(&workspace_id).cloned()
+    }
+
+    /// The workspace's recent delivery failures, oldest first.
+    pub fn failures(&self, workspace_id: i64) -> Vec<Failure> {
+        self.shared
+            .lock()
+            .map(|s| s.failures.get(&workspace_id).map(|f| f.iter().cloned().collect()).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn record(&self, workspace_id: i64, failure: Failure) {
+        if let Ok(mut s) = self.shared.lock() {
+            let list = s.failures.entry(workspace_id).or_default();
+            if list.len() >= MAX_FAILURES {
+                list.pop_front();
+            }
+            list.push_back(failure);
+        }
+    }
+}
+
+/// One push to send.
+struct Job {
+    target: PostTarget,
+    body: Json,
+}
+
+/// Follows `bus` and POSTs each workspace's channel states to the URL
+/// `targets` holds for it (read when each event arrives), signed with its
+/// secret, one after the other per workspace so that the order holds. A
+/// push that still fails after the client's retries is recorded in
+/// `targets` and published as a `call.webhook.failed` event.
+pub fn start(bus: &Bus, client: Arc<Client>, targets: PostEvents) {
     let mut rx = bus.subscribe();
+    let bus = bus.clone();
     tokio::spawn(async move {
         let mut tracker = Tracker::default();
+        let mut workers: HashMap<i64, mpsc::Sender<Job>> = HashMap::new();
         loop {
             let event = match rx.recv().await {
                 Ok(e) => e,
@@ -113,21 +215,72 @@ pub fn spawn(bus: &Bus, client: Arc<Client>, workspace_id: i64, url: Url, secret
                 }
                 Err(RecvError::Closed) => return,
             };
-            if event.workspace_id != workspace_id {
-                continue;
-            }
+            let ws = event.workspace_id;
+            let Some(target) = targets.get(ws) else { continue };
             let Some(body) = tracker.body(&event) else { continue };
-            let req = Outgoing {
-                method: HttpMethod::Post,
-                url: url.clone(),
-                body: Body::Json(body.to_string().into_bytes()),
-                timeout: None,
-            };
-            if let Err(e) = client.event(&req, &secret).await {
-                tracing::warn!(url = %url, error = %e, "a channel-state push failed");
+            workers.retain(|_, tx| !tx.is_closed());
+            let tx =
+                workers.entry(ws).or_insert_with(|| worker(ws, client.clone(), targets.clone(), bus.clone()));
+            if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) =
+                tx.try_send(Job { target, body })
+            {
+                let failure =
+                    failure_of(&job, "WEBHOOK_BUSY", "too many pushes waiting: this one was dropped");
+                report(&targets, &bus, ws, failure);
             }
         }
     });
+}
+
+/// Pushes `ws`'s channel states one at a time.
+fn worker(ws: i64, client: Arc<Client>, targets: PostEvents, bus: Bus) -> mpsc::Sender<Job> {
+    let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
+    tokio::spawn(async move {
+        while let Some(job) = rx.recv().await {
+            let req = Outgoing {
+                method: HttpMethod::Post,
+                url: job.target.url.clone(),
+                body: Body::Json(job.body.to_string().into_bytes()),
+                timeout: None,
+            };
+            if let Err(e) = client.event(&req, &job.target.secret).await {
+                tracing::warn!(url = %job.target.url, error = %e, "a channel-state push failed");
+                let failure = failure_of(&job, e.cause(), &e.to_string());
+                report(&targets, &bus, ws, failure);
+            }
+        }
+    });
+    tx
+}
+
+fn failure_of(job: &Job, cause: &str, detail: &str) -> Failure {
+    let text = |k: &str| job.body.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
+    Failure {
+        at: now_ms(),
+        call: text("Unique-ID"),
+        state: text("Answer-State"),
+        url: job.target.url.to_string(),
+        cause: cause.to_owned(),
+        detail: detail.to_owned(),
+    }
+}
+
+/// Records `failure` and publishes it on the bus.
+fn report(targets: &PostEvents, bus: &Bus, ws: i64, failure: Failure) {
+    let data = json!({
+        "ref": failure.call,
+        "webhook": "post_event",
+        "url": failure.url,
+        "state": failure.state,
+        "cause": failure.cause,
+        "detail": failure.detail,
+    });
+    bus.publish(Event { name: "call.webhook.failed", workspace_id: ws, at: failure.at, data });
+    targets.record(ws, failure);
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::originate::Destination;
 use super::phase::Phase;
 
 /// A command for a live call.
@@ -50,6 +51,26 @@ pub enum CallCommand {
         /// The other call's id.
         call: String,
     },
+    /// Stop (or resume) the leg hearing anything: the other side and
+    /// what is played to it (it hears silence).
+    Deaf {
+        /// Deaf when true.
+        on: bool,
+    },
+    /// Keep a channel variable on the call's legs (shown in the channel
+    /// list).
+    Set {
+        /// The variable's name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// Ring `to` and bridge the answered leg to whoever answers there (an
+    /// originated call's `bridge` app).
+    Connect {
+        /// Where to.
+        to: Destination,
+    },
 }
 
 impl CallCommand {
@@ -65,6 +86,9 @@ impl CallCommand {
             CallCommand::DetectDtmf { .. } => "detect_dtmf",
             CallCommand::Transfer { .. } => "transfer",
             CallCommand::Bridge { .. } => "bridge",
+            CallCommand::Deaf { .. } => "deaf",
+            CallCommand::Set { .. } => "set",
+            CallCommand::Connect { .. } => "connect",
         }
     }
 }

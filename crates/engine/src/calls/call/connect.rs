@@ -430,8 +430,16 @@ impl Call {
             self.record_call(&mut media, path, p).await;
         }
 
-        let mut bridged =
-            Bridged { a: leg_a, b, ids: [LEG_A, LEG_B], media, invite_a: a.id, forks, winner, late_a: late };
+        let mut bridged = Bridged {
+            a: leg_a,
+            b,
+            ids: [LEG_A, LEG_B],
+            media,
+            invite_a: Some(a.id),
+            forks,
+            winner,
+            late_a: late,
+        };
         self.talk(&mut bridged).await
     }
 

@@ -8,6 +8,9 @@ use crate::media::{open_player, DtmfSource, LegId, MediaEvent, RecordMode, Recor
 use super::media::CallMedia;
 use super::{Call, CallCommand, CommandError, CommandResult, Envelope};
 
+/// Most channel variables one leg keeps.
+pub const MAX_VARIABLES: usize = 64;
+
 impl Call {
     /// Publishes what the media session reports.
     pub(super) fn media_event(&self, e: &MediaEvent) {
@@ -53,6 +56,18 @@ impl Call {
         let _ = env.reply.send(result);
     }
 
+    /// Keeps `name=value` on the call's legs (replacing an earlier value),
+    /// at most [`MAX_VARIABLES`] of them.
+    pub(super) fn set_variable(&self, name: &str, value: &str) {
+        self.admission.update_legs(|l| {
+            if let Some(v) = l.variables.iter_mut().find(|(k, _)| k == name) {
+                v.1 = value.to_owned();
+            } else if l.variables.len() < MAX_VARIABLES {
+                l.variables.push((name.to_owned(), value.to_owned()));
+            }
+        });
+    }
+
     async fn media_command(
         &mut self,
         command: &CallCommand,
@@ -82,6 +97,11 @@ impl Call {
                 None => Err(CommandError::Media("the call is not being recorded".into())),
             },
             CallCommand::Mute { on } => media.handle.mute(first, *on).await.map_err(failed),
+            CallCommand::Deaf { on } => media.handle.deaf(first, *on).await.map_err(failed),
+            CallCommand::Set { name, value } => {
+                self.set_variable(name, value);
+                Ok(())
+            }
             CallCommand::DetectDtmf { on } => {
                 for leg in legs {
                     media.handle.detect_dtmf(*leg, *on).await.map_err(failed)?;
@@ -96,9 +116,10 @@ impl Call {
                     .ok_or_else(|| CommandError::Media(format!("`{digits}` is not 1 to 64 DTMF keys")))?;
                 media.handle.send_dtmf(first, keys, 100).await.map_err(failed)
             }
-            CallCommand::Hangup | CallCommand::Transfer { .. } | CallCommand::Bridge { .. } => {
-                Err(CommandError::Unsupported)
-            }
+            CallCommand::Hangup
+            | CallCommand::Transfer { .. }
+            | CallCommand::Bridge { .. }
+            | CallCommand::Connect { .. } => Err(CommandError::Unsupported),
         }
     }
 }

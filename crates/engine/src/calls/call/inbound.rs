@@ -389,6 +389,14 @@ impl Call {
             context: p.context.clone(),
             codec: String::new(),
             callee_num: p.callee.clone(),
+            // The seed shows the caller's leg running the bridge.
+            application: if direction == "inbound" { "bridge".to_owned() } else { String::new() },
+            application_data: if direction == "inbound" {
+                format!("user/{}", p.callee)
+            } else {
+                String::new()
+            },
+            variables: Vec::new(),
         };
         self.admission.put_leg(leg(&p.uuid_a, "inbound", a.peer.addr.ip().to_string()));
         self.admission.put_leg(leg(&p.uuid_b, "outbound", String::new()));

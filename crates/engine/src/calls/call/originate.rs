@@ -57,6 +57,14 @@ pub enum Destination {
         /// The number dialled.
         number: String,
     },
+    /// A number called out through the workspace's gateway of that name
+    /// (`sofia/gateway/<name>/<number>`).
+    Gateway {
+        /// The gateway's name.
+        name: String,
+        /// The number.
+        number: String,
+    },
 }
 
 /// A call to place.
@@ -110,10 +118,7 @@ pub async fn originate(sw: &Arc<Switch>, o: Originate) -> Result<CallHandle, Ori
     let (me, events) = mpsc::unbounded_channel();
     let mut call = Call::new(sw.clone(), sw.core.clone(), me, events, mailbox, admission);
     call.workspace_id = o.workspace_id;
-    let targets = match &o.destination {
-        Destination::Routed { number } => call.routed_targets(&o.caller_id, number).await?,
-        _ => targets(sw, &o).await?,
-    };
+    let targets = resolve(&call, o.workspace_id, &o.caller_id, &o.destination).await?;
     let source = targets.first().map(|t| t.1.addr).ok_or(OriginateError::Unreachable)?;
     let local_ip = sw.transports.local_addr().ip();
     let bind_ip = if local_ip.is_unspecified() { local_ip } else { media_ip(sw, source) };
@@ -127,18 +132,37 @@ pub async fn originate(sw: &Arc<Switch>, o: Originate) -> Result<CallHandle, Ori
 }
 
 /// The one leg of an originated call in its media session.
-const LEG: LegId = LegId(1);
+pub(super) const LEG: LegId = LegId(1);
 
 /// A contact to call: its URI, where to send, and the account for a
 /// challenge.
-type Target = (Uri, Peer, Option<UpstreamAccount>);
+pub(super) type Target = (Uri, Peer, Option<UpstreamAccount>);
 
-async fn targets(sw: &Arc<Switch>, o: &Originate) -> Result<Vec<Target>, OriginateError> {
-    match &o.destination {
+/// What `destination` rings, for a call of `workspace_id` from `caller`
+/// (whose context routes a `Routed` number).
+pub(super) async fn resolve(
+    call: &Call,
+    workspace_id: i64,
+    caller: &str,
+    destination: &Destination,
+) -> Result<Vec<Target>, OriginateError> {
+    match destination {
+        Destination::Routed { number } => call.routed_targets(caller, number).await,
+        Destination::Gateway { name, number } => call.gateway_targets(caller, name, number).await,
+        _ => targets(&call.sw, workspace_id, destination).await,
+    }
+}
+
+async fn targets(
+    sw: &Arc<Switch>,
+    workspace_id: i64,
+    destination: &Destination,
+) -> Result<Vec<Target>, OriginateError> {
+    match destination {
         Destination::Agent { extension } => {
             let agent = sw
                 .accounts
-                .by_extension(o.workspace_id, extension)
+                .by_extension(workspace_id, extension)
                 .await
                 .map_err(|_| OriginateError::Store)?
                 .ok_or(OriginateError::NotFound)?;
@@ -171,7 +195,9 @@ async fn targets(sw: &Arc<Switch>, o: &Originate) -> Result<Vec<Target>, Origina
             let peer = Peer { addr, protocol: if tcp { Protocol::Tcp } else { Protocol::Udp } };
             Ok(vec![(parsed.clone(), peer, account.clone())])
         }
-        Destination::Routed { .. } => Err(OriginateError::BadDestination("routed elsewhere".into())),
+        Destination::Routed { .. } | Destination::Gateway { .. } => {
+            Err(OriginateError::BadDestination("routed elsewhere".into()))
+        }
     }
 }
 
@@ -224,6 +250,59 @@ impl Call {
         Ok(targets)
     }
 
+    /// The targets of `number` through the workspace's gateway `name`.
+    async fn gateway_targets(
+        &self,
+        caller: &str,
+        name: &str,
+        number: &str,
+    ) -> Result<Vec<Target>, OriginateError> {
+        use crate::router::{Routed, Target as RouterTarget};
+        let snapshot =
+            self.sw.routing.get(&self.sw.db, self.workspace_id).await.map_err(|_| OriginateError::Store)?;
+        let gateway = snapshot
+            .gateways
+            .values()
+            .find(|g| g.name == name)
+            .ok_or_else(|| OriginateError::NoRoute(404, format!("no gateway is called `{name}`")))?;
+        let routed = Routed {
+            route_id: None,
+            number_id: None,
+            window_id: None,
+            target: RouterTarget::Gateway {
+                gateway_id: gateway.id,
+                name: gateway.name.clone(),
+                realm: gateway.realm.clone(),
+            },
+            body: String::new(),
+            callee: number.to_owned(),
+            caller: caller.to_owned(),
+            caller_name: String::new(),
+            record: false,
+            proxy_media: true,
+            codecs: Vec::new(),
+            ring_timeout: None,
+            headers: Vec::new(),
+            hops: 0,
+            forward_busy: None,
+            forward_no_answer: None,
+        };
+        let dial = self
+            .egress_dial(&routed, &snapshot)
+            .await
+            .map_err(|r| OriginateError::NoRoute(r.status, r.reason))?;
+        let targets: Vec<Target> = dial
+            .attempts
+            .into_iter()
+            .next()
+            .map(|a| a.destinations.into_iter().map(|d| (d.uri, d.peer, d.account)).collect())
+            .unwrap_or_default();
+        if targets.is_empty() {
+            return Err(OriginateError::NoRoute(480, format!("nothing to ring through gateway {name}")));
+        }
+        Ok(targets)
+    }
+
     async fn originated(&mut self, o: Originate, targets: Vec<Target>, ports: Ports) {
         let start = self.now();
         let leg_uuid = self.uuid();
@@ -231,6 +310,7 @@ impl Call {
             Destination::Agent { extension } => extension.clone(),
             Destination::Uri { uri, .. } => uri.clone(),
             Destination::Routed { number } => number.clone(),
+            Destination::Gateway { number, .. } => number.clone(),
         };
         self.admission.put_leg(Channel {
             uuid: leg_uuid.clone(),
@@ -247,7 +327,16 @@ impl Call {
             context: String::new(),
             codec: String::new(),
             callee_num: dest.clone(),
+            application: String::new(),
+            application_data: String::new(),
+            variables: Vec::new(),
         });
+        // Channel variables hold from the start, whatever the apps' order.
+        for command in &o.then {
+            if let CallCommand::Set { name, value } = command {
+                self.set_variable(name, value);
+            }
+        }
         self.publish(
             "call.created",
             serde_json::json!({"from": o.caller_id, "to": dest, "direction": "outbound"}),
@@ -256,7 +345,7 @@ impl Call {
         let mut codec = String::new();
         let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
         let ending = match media.add(LEG, ports).await {
-            Ok(port) => self.place(&o, targets, port, &mut media, &mut answered_at, &mut codec).await,
+            Ok(port) => self.place(&o, targets, port, media, &mut answered_at, &mut codec).await,
             Err(_) => Ending::new(503, "NORMAL_TEMPORARY_FAILURE"),
         };
         self.signal(Signal::Ended);
@@ -285,7 +374,7 @@ impl Call {
         o: &Originate,
         targets: Vec<Target>,
         port: u16,
-        media: &mut CallMedia,
+        mut media: CallMedia,
         answered_at: &mut Option<Millis>,
         codec: &mut String,
     ) -> Ending {
@@ -293,7 +382,7 @@ impl Call {
         for (uri, peer, account) in targets {
             let ip = self.media_ip(peer.addr);
             let offer = sdp::offer(&local(ip, port, vec![Codec::Pcmu, Codec::Pcma], Direction::SendRecv, 1));
-            let Some(request) = self.originate_invite(o, uri, peer, &offer) else { continue };
+            let Some(request) = self.originate_invite(&o.caller_id, uri, peer, &offer) else { continue };
             if let Some(f) = self.fork(request, peer, account).await {
                 forks.push(f);
             }
@@ -355,13 +444,20 @@ impl Call {
         self.signal(Signal::Answered);
         self.publish("call.answered", serde_json::json!({"codec": codec}));
         for command in &o.then {
+            if matches!(command, CallCommand::Set { .. }) {
+                continue;
+            }
+            if let Some((to, app)) = super::onward::onward_of(command) {
+                // Transfer and bridge hand the callee over: the last app.
+                return self.onward(o, leg, media, codec_of(theirs.codec), to, app).await;
+            }
             let (reply, answer) = tokio::sync::oneshot::channel();
-            self.command(super::Envelope { command: command.clone(), reply }, media, &[LEG]).await;
+            self.command(super::Envelope { command: command.clone(), reply }, &mut media, &[LEG]).await;
             if let Ok(Err(e)) = answer.await {
                 tracing::warn!(command = command.name(), error = %e, "an originated call's command failed");
             }
         }
-        self.park(&mut leg, &forks, winner, media, codec_of(theirs.codec)).await
+        self.park(&mut leg, &forks, winner, &mut media, codec_of(theirs.codec)).await
     }
 
     /// An answered call with one leg and nothing to do: wait for the end.
@@ -477,16 +573,16 @@ impl Call {
         }
     }
 
-    fn originate_invite(
+    pub(super) fn originate_invite(
         &self,
-        o: &Originate,
+        caller_id: &str,
         uri: Uri,
         peer: Peer,
         offer: &sdp::SessionDescription,
     ) -> Option<Request> {
         let realm = &self.sw.config.realm;
         let user: String =
-            o.caller_id.chars().filter(|c| c.is_ascii_alphanumeric() || "+-_.*#".contains(*c)).collect();
+            caller_id.chars().filter(|c| c.is_ascii_alphanumeric() || "+-_.*#".contains(*c)).collect();
         let user = if user.is_empty() { "calliope".to_owned() } else { user };
         let mut from = NameAddr::new(Uri::parse(&format!("sip:{user}@{realm}")).ok()?);
         from.set_tag(&self.sw.tag());

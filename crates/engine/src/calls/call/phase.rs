@@ -54,7 +54,7 @@ impl Phase {
     pub fn allows(self, command: &CallCommand) -> bool {
         use Phase::*;
         match command {
-            CallCommand::Hangup => self != Ending,
+            CallCommand::Hangup | CallCommand::Set { .. } => self != Ending,
             // Media needs media: early or answered.
             CallCommand::Play { .. }
             | CallCommand::Record { .. }
@@ -63,9 +63,11 @@ impl Phase {
             | CallCommand::Dtmf { .. } => {
                 matches!(self, Early | Answered)
             }
-            CallCommand::Mute { .. } | CallCommand::Transfer { .. } | CallCommand::Bridge { .. } => {
-                self == Answered
-            }
+            CallCommand::Mute { .. }
+            | CallCommand::Deaf { .. }
+            | CallCommand::Transfer { .. }
+            | CallCommand::Bridge { .. }
+            | CallCommand::Connect { .. } => self == Answered,
         }
     }
 

@@ -31,8 +31,9 @@ pub(super) struct Bridged {
     pub ids: [LegId; 2],
     /// The media.
     pub media: CallMedia,
-    /// A's INVITE transaction (its ACK may never come).
-    pub invite_a: ServerTxId,
+    /// A's INVITE transaction (its ACK may never come); `None` when A is
+    /// a leg we called (an originated call bridged onward).
+    pub invite_a: Option<ServerTxId>,
     /// Every fork sent to B.
     pub forks: Vec<Fork>,
     /// The one that answered.
@@ -219,7 +220,7 @@ impl Call {
                         return ending;
                     }
                 }
-                CallEvent::Timeout(TxId::Server(id)) if id == s.invite_a => {
+                CallEvent::Timeout(TxId::Server(id)) if Some(id) == s.invite_a => {
                     // A never acknowledged our 200.
                     self.bye(&mut s.a).await;
                     self.bye(&mut s.b).await;

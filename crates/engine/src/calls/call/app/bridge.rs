@@ -516,6 +516,9 @@ impl AppChannel<'_> {
             context: self.p.context.clone(),
             codec: String::new(),
             callee_num: callee.to_owned(),
+            application: String::new(),
+            application_data: String::new(),
+            variables: Vec::new(),
         });
     }
 }
