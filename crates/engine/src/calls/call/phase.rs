@@ -63,9 +63,14 @@ impl Phase {
             | CallCommand::Dtmf { .. } => {
                 matches!(self, Early | Answered)
             }
-            CallCommand::Mute { .. } | CallCommand::Transfer { .. } | CallCommand::Bridge { .. } => {
-                self == Answered
-            }
+            CallCommand::Mute { .. }
+            | CallCommand::Transfer { .. }
+            | CallCommand::Bridge { .. }
+            | CallCommand::ListenTo { .. }
+            | CallCommand::Intercept { .. }
+            | CallCommand::Listened(_) => self == Answered,
+            // Only a call still ringing can be picked up.
+            CallCommand::PickUp(_) => matches!(self, Ringing | Early),
         }
     }
 

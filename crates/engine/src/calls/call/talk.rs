@@ -72,7 +72,12 @@ impl Call {
                     continue;
                 }
                 Input::Command(env) => {
-                    self.command(env, &mut s.media, &s.ids).await;
+                    // The leg a listener names is the one listened to.
+                    let ids = match &env.command {
+                        super::CallCommand::Listened(l) if l.leg == s.b.uuid => [s.ids[1], s.ids[0]],
+                        _ => s.ids,
+                    };
+                    self.command(env, &mut s.media, &ids).await;
                     continue;
                 }
                 Input::Closed => return Ending::new(200, "NORMAL_CLEARING"),
