@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
-use engine::calls::{CallCommand, CommandError, Destination, Originate};
+use engine::calls::{CallCommand, CommandError, Destination, ListenMode, Originate};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -274,6 +274,7 @@ async fn originate(
             "start_dtmf" => CallCommand::DetectDtmf { on: true },
             "stop_dtmf" => CallCommand::DetectDtmf { on: false },
             "park" => continue,
+            "three_way" | "eavesdrop" | "intercept" => live_call_app(&state, ws, &a.app, &a.args)?,
             other => {
                 return Err(ApiError::field("app", format!("`{other}` is not an app this server runs yet")))
             }
@@ -297,6 +298,28 @@ async fn originate(
         Ok(handle) => Ok(axum::Json(json!({"result": "ok", "uuid": handle.uuid}))),
         Err(e) => Err(ApiError::placing(e, "destNumber", "agent")),
     }
+}
+
+/// The command of an app that acts on another live call of the workspace
+/// (`args` names its uuid or one of its legs'): `three_way` joins it,
+/// `eavesdrop` listens unheard, `intercept` answers it while it rings.
+/// 404 when `args` names no such call of this workspace.
+fn live_call_app(state: &AppState, ws: i64, app: &str, args: &str) -> Result<CallCommand, ApiError> {
+    let target = args.trim().to_owned();
+    let ringing = app == "intercept";
+    let live = state.calls.of(ws).into_iter().any(|c| {
+        (c.uuid == target || c.call_uuid == target)
+            && if ringing { matches!(c.callstate, "RINGING" | "EARLY") } else { c.callstate == "ACTIVE" }
+    });
+    if target.is_empty() || !live {
+        let what = if ringing { "no ringing call" } else { "no live call" };
+        return Err(ApiError::new(ErrorKind::NotFound, format!("args names {what} of this workspace")));
+    }
+    Ok(match app {
+        "three_way" => CallCommand::ListenTo { mode: ListenMode::Barge, target },
+        "eavesdrop" => CallCommand::ListenTo { mode: ListenMode::Eavesdrop, target },
+        _ => CallCommand::Intercept { target },
+    })
 }
 
 /// The plain file name at the end of `name` (no directories).
