@@ -724,3 +724,36 @@ fn record_on_and_off_from_another_line() {
     a.bye(&call);
     assert!(b.ended_within(Duration::from_secs(5)));
 }
+
+#[test]
+fn group_pickup_answers_the_call_ringing_a_colleague() {
+    let c = Calliope::start(&[]);
+    let mut a = Phone::new(&c, "2001", TONE_A, Answering::Answer);
+    let b = Phone::new(&c, "2002", TONE_B, Answering::Ring);
+    let mut s = Phone::new(&c, "2003", TONE_S, Answering::Answer);
+    // Nothing rings yet.
+    let (status, _) = s.dial("*8");
+    assert_eq!(status, 404, "nothing to pick up");
+    let caller = thread::spawn(move || {
+        let (status, d) = a.dial("2002");
+        (a, status, d)
+    });
+    assert!(b.invited_within(Duration::from_secs(10)), "B rings");
+    thread::sleep(Duration::from_millis(300));
+    let (status, picked) = s.dial("*8");
+    assert_eq!(status, 200, "S picked up the call ringing its colleague");
+    let (a, status, call) = caller.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(b.ended_within(Duration::from_secs(5)), "B's ringing was cancelled");
+    thread::sleep(Duration::from_millis(300));
+    let (heard_s, heard_a) = thread::scope(|sc| {
+        let hs = sc.spawn(|| s.listen(window()));
+        (hs.join().unwrap(), a.listen(window()))
+    });
+    hears("the group picker", &heard_s, &[TONE_A], &[TONE_B]);
+    hears("A, picked up by the group", &heard_a, &[TONE_S], &[TONE_B]);
+    let mut a = a;
+    a.bye(&call.unwrap());
+    assert!(s.ended_within(Duration::from_secs(5)), "the picker got BYE when A hung up");
+    let _ = picked;
+}
