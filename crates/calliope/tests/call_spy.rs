@@ -58,6 +58,7 @@ struct Phone {
     local: SocketAddr,
     target: SocketAddr,
     rtp_port: u16,
+    rtp: UdpSocket,
     shared: Arc<Mutex<Shared>>,
     responses: Mutex<mpsc::Receiver<Response>>,
     stop: Arc<AtomicBool>,
@@ -188,7 +189,7 @@ impl Phone {
         }
         // RTP in: decoded and kept.
         {
-            let (sock, shared, stop) = (rtp, shared.clone(), stop.clone());
+            let (sock, shared, stop) = (rtp.try_clone().unwrap(), shared.clone(), stop.clone());
             thread::spawn(move || {
                 sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
                 let mut buf = [0u8; 2048];
@@ -214,6 +215,7 @@ impl Phone {
             local,
             target: c.sip,
             rtp_port,
+            rtp,
             shared,
             responses: Mutex::new(responses),
             stop,
@@ -335,6 +337,35 @@ impl Phone {
         let ok = self.final_response(&d.call_id, Duration::from_secs(5));
         assert_eq!(ok.map(|r| r.status.code()), Some(200), "the BYE is answered");
         self.shared.lock().unwrap().peers.retain(|p| p.0 != d.call_id);
+    }
+
+    /// Presses `digits` in the call `d` (RFC 4733 telephone-events).
+    fn keys(&self, d: &Dialog, digits: &str) {
+        let peer = self.shared.lock().unwrap().peers.iter().find(|p| p.0 == d.call_id).map(|p| p.1);
+        let peer = peer.expect("the call's media");
+        // Each press its own timestamp (a repeated one is a duplicate).
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+        let base = (now.as_millis() as u32).wrapping_mul(8);
+        let mut seq = (base % 60_000) as u16;
+        for (n, key) in digits.chars().enumerate() {
+            let event = match key {
+                '*' => 10,
+                '#' => 11,
+                k => k.to_digit(10).unwrap() as u8,
+            };
+            let ts = base.wrapping_add(n as u32 * 8000);
+            for i in 0..8u16 {
+                let end = i >= 5;
+                let duration = (i.min(5) + 1) * 160;
+                let mut payload = vec![event, if end { 0x80 | 10 } else { 10 }];
+                payload.extend_from_slice(&duration.to_be_bytes());
+                let pkt = media::rtp::RtpPacket::new(101, seq, ts, 0xd7f, &payload);
+                self.rtp.send_to(&pkt.to_vec().unwrap(), peer).unwrap();
+                seq = seq.wrapping_add(1);
+                thread::sleep(Duration::from_millis(20));
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// What it hears for `window` from now.
@@ -756,4 +787,38 @@ fn group_pickup_answers_the_call_ringing_a_colleague() {
     a.bye(&call.unwrap());
     assert!(s.ended_within(Duration::from_secs(5)), "the picker got BYE when A hung up");
     let _ = picked;
+}
+
+/// The WAV recordings of workspace 1, once one is complete with more than
+/// a second of audio.
+fn finished_recording(c: &Calliope) -> media::wav::WavChannels {
+    let dir = c.dir.path().join("recordings").join("1");
+    for _ in 0..50 {
+        let files: Vec<_> =
+            std::fs::read_dir(&dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        for f in files {
+            if let Ok(w) = media::wav::read_channels(&std::fs::read(f).unwrap()) {
+                if w.channels.first().is_some_and(|c| c.len() > 8000) {
+                    return w;
+                }
+            }
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no recording in {}", dir.display());
+}
+
+#[test]
+fn record_on_and_off_by_keys_during_the_call() {
+    let c = Calliope::start(&[]);
+    let (mut a, b, _s, call) = three_phones(&c);
+    a.keys(&call, "*1");
+    thread::sleep(Duration::from_millis(2000));
+    a.keys(&call, "*1");
+    let wav = finished_recording(&c);
+    assert_eq!(wav.channels.len(), 2, "one channel per side");
+    hears("the caller's channel", &wav.channels[0], &[TONE_A], &[TONE_B]);
+    hears("the callee's channel", &wav.channels[1], &[TONE_B], &[TONE_A]);
+    a.bye(&call);
+    assert!(b.ended_within(Duration::from_secs(5)));
 }

@@ -11,6 +11,7 @@ mod connect;
 mod control;
 mod direct;
 mod feature;
+mod in_call;
 mod inbound;
 mod join;
 mod listen;

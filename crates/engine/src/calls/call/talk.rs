@@ -54,6 +54,7 @@ impl Call {
     /// Runs the answered call until it ends.
     pub(super) async fn talk(&mut self, s: &mut Bridged) -> Ending {
         let mut pending: Option<Relayed> = None;
+        let mut keys = super::in_call::Keys::default();
         loop {
             let event = match self.next(None, Some(&mut s.media.events)).await {
                 Input::Sip(e) => e,
@@ -69,6 +70,9 @@ impl Call {
                 }
                 Input::Media(e) => {
                     self.media_event(&e);
+                    if let MediaEvent::Dtmf { digit, .. } = &e {
+                        self.in_call_key(s, &mut keys, digit.as_char()).await;
+                    }
                     continue;
                 }
                 Input::Command(env) => {
