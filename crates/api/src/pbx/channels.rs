@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
-use engine::calls::{CallCommand, CommandError, Destination, Originate};
+use engine::calls::{CallCommand, CommandError, Destination, ListenMode, Originate};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -302,6 +302,7 @@ async fn originate(
             "transfer" => CallCommand::Transfer { target: transfer_number(&a.args)? },
             "bridge" => CallCommand::Connect { to: dial_destination(&a.args)? },
             "park" => continue,
+            "three_way" | "eavesdrop" | "intercept" => live_call_app(&state, ws, &a.app, &a.args)?,
             other => {
                 return Err(ApiError::field("app", format!("`{other}` is not an app this server runs yet")))
             }
@@ -411,6 +412,28 @@ fn dial_destination(args: &str) -> Result<Destination, ApiError> {
         return Ok(Destination::Uri { uri: text.to_owned(), account: None });
     }
     Err(bad())
+}
+
+/// The command of an app that acts on another live call of the workspace
+/// (`args` names its uuid or one of its legs'): `three_way` joins it,
+/// `eavesdrop` listens unheard, `intercept` answers it while it rings.
+/// 404 when `args` names no such call of this workspace.
+fn live_call_app(state: &AppState, ws: i64, app: &str, args: &str) -> Result<CallCommand, ApiError> {
+    let target = args.trim().to_owned();
+    let ringing = app == "intercept";
+    let live = state.calls.of(ws).into_iter().any(|c| {
+        (c.uuid == target || c.call_uuid == target)
+            && if ringing { matches!(c.callstate, "RINGING" | "EARLY") } else { c.callstate == "ACTIVE" }
+    });
+    if target.is_empty() || !live {
+        let what = if ringing { "no ringing call" } else { "no live call" };
+        return Err(ApiError::new(ErrorKind::NotFound, format!("args names {what} of this workspace")));
+    }
+    Ok(match app {
+        "three_way" => CallCommand::ListenTo { mode: ListenMode::Barge, target },
+        "eavesdrop" => CallCommand::ListenTo { mode: ListenMode::Eavesdrop, target },
+        _ => CallCommand::Intercept { target },
+    })
 }
 
 /// The plain file name at the end of `name` (no directories).

@@ -24,6 +24,22 @@ pub const DND_ON: &str = "FS_DEST_FUNC_CALL_DND";
 /// Do-not-disturb: off.
 pub const DND_OFF: &str = "FS_DEST_FUNC_CALL_DND_CANCEL";
 
+/// Listen to an extension's live call unheard (the extension follows).
+pub const EAVESDROP: &str = "FS_DEST_EAVESDROP";
+/// Speak to an extension in a live call, unheard by the other party
+/// (Calliope's own type; the extension follows).
+pub const WHISPER: &str = "FS_DEST_WHISPER";
+/// Join an extension's live call as a third party (barge).
+pub const FORCE_INSERT: &str = "FS_DEST_FORCE_INSERT";
+/// Hang up an extension's live call.
+pub const FORCE_BREAKDOWN: &str = "FS_DEST_FORCE_BREAKDOWN";
+/// Answer the call ringing an agent of the caller's pickup group.
+pub const GROUP_PICKUP: &str = "FS_DEST_LAST_INTERCEPT";
+/// Answer the call ringing the extension that follows.
+pub const DIRECTED_PICKUP: &str = "FS_DEST_DEST_INTERCEPT";
+/// Start or stop recording the caller's own live call.
+pub const RECORD: &str = "FS_DEST_FUNC_CALL_RECORD";
+
 /// The codes a workspace has for the routing features until it stores a
 /// code of that type (the codes Asterisk/FreePBX phones users know).
 pub const DEFAULT_CODES: &[(&str, &str)] = &[
@@ -35,13 +51,23 @@ pub const DEFAULT_CODES: &[(&str, &str)] = &[
     ("*53", NO_ANSWER_CANCEL),
     ("*78", DND_ON),
     ("*79", DND_OFF),
+    ("*33", EAVESDROP),
+    ("*34", WHISPER),
+    ("*35", FORCE_INSERT),
+    ("*36", FORCE_BREAKDOWN),
+    ("*8", GROUP_PICKUP),
+    ("**", DIRECTED_PICKUP),
+    ("*1", RECORD),
 ];
 
 /// Whether a feature of type `func_type` is followed by digits (a number
 /// to forward to, an extension): its code then starts the dialled number;
 /// codes of the other routing features must be dialled alone.
 pub fn takes_argument(func_type: &str) -> bool {
-    !matches!(func_type, CFU_CANCEL | BUSY_CANCEL | NO_ANSWER_CANCEL | DND_ON | DND_OFF)
+    !matches!(
+        func_type,
+        CFU_CANCEL | BUSY_CANCEL | NO_ANSWER_CANCEL | DND_ON | DND_OFF | GROUP_PICKUP | RECORD
+    )
 }
 
 /// A workspace's enabled feature codes, by code.

@@ -307,6 +307,8 @@ pub const FUNC_TYPES: &[&str] = &[
     "FS_DEST_FUNC_CALL_RECORD",
     "FS_DEST_TIMELY_MEETING",
     "FS_DEST_MCASTS",
+    // Calliope's own: speak to an agent in a call, unheard by the other party.
+    "FS_DEST_WHISPER",
 ];
 
 /// Feature codes (`*72` and the like).

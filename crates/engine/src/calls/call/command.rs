@@ -4,6 +4,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::listen::{Listen, ListenMode};
 use super::originate::Destination;
 use super::phase::Phase;
 
@@ -71,6 +72,29 @@ pub enum CallCommand {
         /// Where to.
         to: Destination,
     },
+    /// Listen to another live call of the workspace (this call's leg
+    /// hears both its sides; whisper and barge are heard there too).
+    ListenTo {
+        /// How.
+        mode: ListenMode,
+        /// The other call's id, or the id of the leg to listen to (the
+        /// agent's).
+        target: String,
+    },
+    /// Hand this call's audio to a call that listens to it (sent by the
+    /// listening call's [`CallCommand::ListenTo`]).
+    Listened(Listen),
+    /// Answer this ringing call for another agent: the caller is answered
+    /// and linked to the picking call's leg through the hand-over (sent by
+    /// the picking call).
+    PickUp(Listen),
+    /// Pick up another call of the workspace that is ringing (`target`
+    /// names it or one of its legs): its caller and this call's leg hear
+    /// each other.
+    Intercept {
+        /// The ringing call's id, or one of its legs'.
+        target: String,
+    },
 }
 
 impl CallCommand {
@@ -89,6 +113,10 @@ impl CallCommand {
             CallCommand::Deaf { .. } => "deaf",
             CallCommand::Set { .. } => "set",
             CallCommand::Connect { .. } => "connect",
+            CallCommand::ListenTo { .. } => "listen_to",
+            CallCommand::Listened(_) => "listened",
+            CallCommand::PickUp(_) => "pick_up",
+            CallCommand::Intercept { .. } => "intercept",
         }
     }
 }

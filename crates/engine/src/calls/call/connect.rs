@@ -21,6 +21,7 @@ use store::Millis;
 use super::direct::Direct;
 use super::inbound::{warning, Caller, Parties, LEG_A, LEG_B};
 use super::media::CallMedia;
+use super::picked::Pickable;
 use super::ring::{Fork, Ring};
 use super::talk::Bridged;
 use super::{cause_of, Call, Ending, Signal};
@@ -298,6 +299,18 @@ impl Call {
                         }
                         Ring::Request(id, request) => self.respond(id, super::ring::not_now(&request)),
                         Ring::Closed => return Ending::new(500, "NORMAL_TEMPORARY_FAILURE"),
+                        Ring::PickUp(env) => {
+                            let how = Pickable {
+                                offer: offer_a.as_ref(),
+                                early: answer_a.clone(),
+                                ip: ip_a,
+                                port: port_a,
+                                direct,
+                            };
+                            if let Some(ending) = self.picked_up(a, p, env, &forks, &mut media, how).await {
+                                return ending;
+                            }
+                        }
                     }
                 }
                 tracing::debug!(attempt = %attempt.label, status = failure.status, "an attempt failed");

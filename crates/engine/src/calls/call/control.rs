@@ -116,10 +116,14 @@ impl Call {
                     .ok_or_else(|| CommandError::Media(format!("`{digits}` is not 1 to 64 DTMF keys")))?;
                 media.handle.send_dtmf(first, keys, 100).await.map_err(failed)
             }
+            CallCommand::ListenTo { mode, target } => self.listen_to(*mode, target, media, first).await,
+            CallCommand::Listened(listen) => self.listened(listen, media, legs).await,
+            CallCommand::Intercept { target } => self.pick_up_from(target, media, first).await,
             CallCommand::Hangup
             | CallCommand::Transfer { .. }
             | CallCommand::Bridge { .. }
-            | CallCommand::Connect { .. } => Err(CommandError::Unsupported),
+            | CallCommand::Connect { .. }
+            | CallCommand::PickUp(_) => Err(CommandError::Unsupported),
         }
     }
 }

@@ -28,7 +28,7 @@ pub const CONFIRM_TONE: &str = "tone_stream://%(600,100,880)";
 /// How long the confirmation may take before the call is hung up anyway.
 const CONFIRM_WAIT: Millis = 5_000;
 /// The media leg of the caller.
-const LEG: LegId = LegId(1);
+pub(super) const LEG: LegId = LegId(1);
 
 /// What a feature changes on the calling agent, or why it is refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +121,9 @@ impl Call {
                 .push(HeaderName::Warning, format!("399 calliope \"{}\"", reason.replace('"', "'")));
             call.respond(a.id, resp);
         };
+        if super::spy::acts_on_calls(&feature.func_type) {
+            return self.act_on_call(a, caller, feature).await;
+        }
         let values = match change(feature, &caller.extension) {
             Change::Set(values) => values,
             Change::Refuse(status, reason) => {
@@ -154,7 +157,24 @@ impl Call {
     /// Answers A, plays the confirmation tone and hangs up (or stops when
     /// A hangs up first); the time of the answer, `None` when A could not
     /// be answered (503 sent).
-    async fn confirm(&mut self, a: &Caller) -> Option<Millis> {
+    pub(super) async fn confirm(&mut self, a: &Caller) -> Option<Millis> {
+        let mut alone = self.answer_alone(a).await?;
+        match open_player(CONFIRM_TONE).await {
+            Ok(tone) => {
+                if let Err(e) = alone.media.handle.play(LEG, tone).await {
+                    tracing::warn!(error = %e, "the confirmation tone could not be played");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the confirmation tone is not playable"),
+        }
+        let deadline = alone.answered + CONFIRM_WAIT;
+        self.stay_alone(a, &mut alone, Some(deadline)).await;
+        Some(alone.answered)
+    }
+
+    /// Answers A alone (its own media endpoint, nothing bridged); `None`
+    /// when it could not be (a failure response was sent).
+    pub(super) async fn answer_alone(&mut self, a: &Caller) -> Option<Alone> {
         let unavailable = |call: &Call| {
             call.respond(a.id, a.reply(&call.sw, StatusCode::SERVICE_UNAVAILABLE));
         };
@@ -199,48 +219,58 @@ impl Call {
         self.respond(a.id, ok);
         let answered = self.now();
         self.signal(Signal::Answered);
-        match open_player(CONFIRM_TONE).await {
-            Ok(tone) => {
-                if let Err(e) = media.handle.play(LEG, tone).await {
-                    tracing::warn!(error = %e, "the confirmation tone could not be played");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "the confirmation tone is not playable"),
-        }
-        let deadline = answered + CONFIRM_WAIT;
+        Some(Alone { leg, media, answered, late: offer.is_none() })
+    }
+
+    /// Keeps the answered A until its playback ends, `deadline` passes, it
+    /// hangs up (then no BYE is sent) or a hang-up command comes; then
+    /// sends BYE. Commands the phase allows are carried out on A's leg.
+    pub(super) async fn stay_alone(&mut self, a: &Caller, alone: &mut Alone, deadline: Option<Millis>) {
         loop {
-            match self.next(Some(deadline), Some(&mut media.events)).await {
+            match self.next(deadline, Some(&mut alone.media.events)).await {
                 Input::Media(MediaEvent::PlaybackFinished { .. } | MediaEvent::Inactive)
                 | Input::Timer
                 | Input::Hangup => break,
                 Input::Media(_) => {}
-                Input::Command(env) => super::unsupported(env),
-                Input::Closed => return Some(answered),
+                Input::Command(env) => self.command(env, &mut alone.media, &[LEG]).await,
+                Input::Closed => return,
                 Input::Sip(CallEvent::Ack(ack)) => {
-                    let answer = (offer.is_none() && !ack.body.is_empty())
+                    let answer = (alone.late && !ack.body.is_empty())
                         .then(|| sdp::parse_bytes(&ack.body).ok())
                         .flatten()
                         .and_then(|d| side_media(&d));
                     if let Some(m) = answer {
-                        media.set(LEG, m, a.peer.addr.ip(), Direction::SendRecv).await;
+                        alone.media.set(LEG, m, a.peer.addr.ip(), Direction::SendRecv).await;
                     }
                 }
                 Input::Sip(CallEvent::Request { id, request, .. }) => {
-                    if !self.accepts(&mut leg.dialog, id, &request) {
+                    if !self.accepts(&mut alone.leg.dialog, id, &request) {
                         continue;
                     }
                     if request.method == sip::Method::Bye {
                         self.respond(id, sip::Response::for_request(&request, StatusCode::OK, None));
-                        return Some(answered);
+                        return;
                     }
                     self.respond(id, super::ring::not_now(&request));
                 }
                 Input::Sip(_) => {}
             }
         }
-        self.bye(&mut leg).await;
-        Some(answered)
+        self.bye(&mut alone.leg).await;
     }
+}
+
+/// A caller answered alone by a feature: its leg and media.
+#[derive(Debug)]
+pub(super) struct Alone {
+    /// Its leg.
+    pub leg: Leg,
+    /// Its media (leg [`LEG`]).
+    pub media: CallMedia,
+    /// When it was answered.
+    pub answered: Millis,
+    /// Whether its answer comes in the ACK.
+    pub late: bool,
 }
 
 #[cfg(test)]
@@ -278,8 +308,8 @@ mod tests {
         assert_eq!(status(NO_ANSWER_SET, "1001").0, 484, "itself");
         let long = "1".repeat(40);
         assert_eq!(status(CFU_SET, &long).0, 484, "too long");
-        let (s, reason) = status("FS_DEST_EAVESDROP", "1002");
+        let (s, reason) = status("FS_DEST_FUNC_CALL_VOICEMAIL", "");
         assert_eq!(s, 501);
-        assert!(reason.contains("FS_DEST_EAVESDROP"), "{reason}");
+        assert!(reason.contains("FS_DEST_FUNC_CALL_VOICEMAIL"), "{reason}");
     }
 }

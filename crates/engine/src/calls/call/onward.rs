@@ -181,6 +181,7 @@ impl Call {
                     });
                 }
                 Ring::Answered(i, resp) => break (i, resp),
+                Ring::PickUp(env) => super::unsupported(env),
                 Ring::Failed(status) => {
                     self.admission.remove_leg(&b_uuid);
                     let reason = StatusCode::new(status).map_or("failed", |c| c.reason());

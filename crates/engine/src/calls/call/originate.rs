@@ -420,6 +420,7 @@ impl Call {
                     return Ending::new(480, "NO_ANSWER");
                 }
                 Ring::Request(id, request) => self.respond(id, super::ring::not_now(&request)),
+                Ring::PickUp(env) => super::unsupported(env),
                 Ring::Closed => return Ending::new(500, "NORMAL_TEMPORARY_FAILURE"),
             }
         };

@@ -67,7 +67,12 @@ impl Phase {
             | CallCommand::Deaf { .. }
             | CallCommand::Transfer { .. }
             | CallCommand::Bridge { .. }
-            | CallCommand::Connect { .. } => self == Answered,
+            | CallCommand::Connect { .. }
+            | CallCommand::ListenTo { .. }
+            | CallCommand::Intercept { .. }
+            | CallCommand::Listened(_) => self == Answered,
+            // Only a call still ringing can be picked up.
+            CallCommand::PickUp(_) => matches!(self, Ringing | Early),
         }
     }
 

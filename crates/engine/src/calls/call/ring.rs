@@ -58,6 +58,9 @@ pub(super) enum Ring {
     Request(sip::transaction::ServerTxId, Box<Request>),
     /// The switch loop went away.
     Closed,
+    /// Another agent picks the call up ([`super::CallCommand::PickUp`]),
+    /// to be answered or refused by the caller.
+    PickUp(super::Envelope),
 }
 
 impl Call {
@@ -91,6 +94,9 @@ impl Call {
                 Input::Timer => return Ring::TimedOut,
                 Input::Closed => return Ring::Closed,
                 Input::Media(_) => continue,
+                Input::Command(env) if matches!(env.command, super::CallCommand::PickUp(_)) => {
+                    return Ring::PickUp(env)
+                }
                 Input::Command(env) => {
                     super::unsupported(env);
                     continue;

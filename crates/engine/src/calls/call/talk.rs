@@ -55,6 +55,7 @@ impl Call {
     /// Runs the answered call until it ends.
     pub(super) async fn talk(&mut self, s: &mut Bridged) -> Ending {
         let mut pending: Option<Relayed> = None;
+        let mut keys = super::in_call::Keys::default();
         loop {
             let event = match self.next(None, Some(&mut s.media.events)).await {
                 Input::Sip(e) => e,
@@ -70,10 +71,18 @@ impl Call {
                 }
                 Input::Media(e) => {
                     self.media_event(&e);
+                    if let MediaEvent::Dtmf { digit, .. } = &e {
+                        self.in_call_key(s, &mut keys, digit.as_char()).await;
+                    }
                     continue;
                 }
                 Input::Command(env) => {
-                    self.command(env, &mut s.media, &s.ids).await;
+                    // The leg a listener names is the one listened to.
+                    let ids = match &env.command {
+                        super::CallCommand::Listened(l) if l.leg == s.b.uuid => [s.ids[1], s.ids[0]],
+                        _ => s.ids,
+                    };
+                    self.command(env, &mut s.media, &ids).await;
                     continue;
                 }
                 Input::Closed => return Ending::new(200, "NORMAL_CLEARING"),

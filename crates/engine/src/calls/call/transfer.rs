@@ -188,6 +188,7 @@ impl Call {
                     transferor.dialog.terminate();
                 }
                 Ring::Request(id, request) => self.respond(id, not_now(&request)),
+                Ring::PickUp(env) => super::unsupported(env),
             }
         };
         self.cancel_forks(&forks, Some(winner));

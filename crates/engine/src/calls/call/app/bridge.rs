@@ -271,6 +271,8 @@ impl AppChannel<'_> {
                     }
                     // The caller's INVITE was answered: its CANCEL is late.
                     Ring::Cancelled => {}
+                    // The program's caller is answered: nothing to pick up.
+                    Ring::PickUp(env) => super::super::unsupported(env),
                     Ring::Hangup => {
                         self.call.cancel_forks(forks, None);
                         let _ = program_hangup(self).await;
