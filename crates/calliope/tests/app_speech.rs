@@ -1,0 +1,152 @@
+//! Speech input on a live call, end to end: SIPp plays a carrier trunk
+//! calling a number whose application gathers speech; the test's own UDP
+//! socket is the caller's media and speaks a phrase that espeak-ng said
+//! (8 kHz, sent as PCMU); pocketsphinx recognises it with the gather's
+//! hints, and the webhook (every request's signature checked) gets the
+//! words. Also: a digit wins when digits are taken too, silence is a
+//! timeout, and an STT engine that is not there ends the call with a
+//! clear cause and an event instead of a hang.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod app_hooks;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use app_hooks::{application, espeak, finish, record_of, trunk, Events, Reply, Rtp, Webhooks};
+use serde_json::{json, Value};
+use support::calliope::{free_port, Calliope, Sipp};
+
+/// The phrase the caller says, and the hints the application gives.
+const PHRASE: &str = "sales please";
+const HINTS: [&str; 4] = ["sales please", "support", "operator", "billing please"];
+
+/// The carrier's trunk: the port its SIPp calls from.
+fn carrier(c: &Calliope) -> u16 {
+    let port = free_port();
+    trunk(c, port);
+    port
+}
+
+/// A call from the carrier (at `port`) to `tel`, its media on `rtp`.
+fn call(c: &Calliope, port: u16, tel: &str, rtp: &Rtp) -> std::process::Child {
+    Sipp::on_port("trunk_app_call.xml", c.sip, port)
+        .args(&["-s", tel, "-key", "caller", "15551230000", "-key", "rtp_port", &rtp.port()])
+        .spawn()
+}
+
+/// The program: a prompt, a gather (`source`), and once a result comes,
+/// `hangup`.
+fn gather_then_hang_up(source: &'static str, timeout_ms: u32) -> impl Fn(&app_hooks::Hit) -> Reply {
+    move |hit| {
+        if hit.json.get("verb").is_some() {
+            return Reply::json(json!({"commands": [{"hangup": {}}]}));
+        }
+        Reply::json(json!({"commands": [
+            {"say": {"text": "Which department?"}},
+            {"gather": {"source": source, "timeout": timeout_ms, "maxDigits": 1, "hints": HINTS}}
+        ]}))
+    }
+}
+
+#[test]
+fn a_phrase_spoken_into_the_call_reaches_the_webhook_as_text() {
+    let c = Calliope::start(&[]);
+    let events = Events::watch(&c);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), gather_then_hang_up("speech", 10_000));
+    let tel = "+15550006001";
+    let app_ref = application(&c, "speech", &hooks.url(), tel, json!({}));
+    let mut rtp = Rtp::new();
+    let sipp = call(&c, carrier(&c), tel, &rtp);
+
+    // The prompt plays to its end; then the caller speaks, and keeps
+    // sending silence as a phone does.
+    let prompt = rtp.hear_prompt(Duration::from_secs(8), 500);
+    assert!(rtp.calliope.is_some(), "the prompt is heard: {:?}", hooks.hits());
+    assert!(prompt.iter().filter(|s| s.unsigned_abs() > 1000).count() > 400, "the prompt is speech");
+    let mut voice = vec![0i16; 8000 / 4];
+    voice.extend(espeak(PHRASE, 150));
+    voice.extend(vec![0i16; 8000 * 2]);
+    let spoken = Instant::now();
+    rtp.speak(&voice);
+
+    let result =
+        hooks.wait_for("the gather's result", Duration::from_secs(30), |h| h.json.get("verb").is_some());
+    assert!(spoken.elapsed() < Duration::from_secs(30));
+    let (status, err) = finish(sipp, Duration::from_secs(20));
+    assert!(status.success(), "the caller's SIPp passes (BYE after the result): {err}");
+
+    assert!(hooks.hits().iter().all(|h| h.signed), "every request is signed: {:?}", hooks.hits());
+    assert_eq!(result.json["appRef"], json!(app_ref), "{result:?}");
+    assert_eq!(result.json["verb"], json!("gather"), "{result:?}");
+    let heard = result.json["speech"].as_str().unwrap_or_else(|| panic!("speech in {result:?}"));
+    for word in PHRASE.split(' ') {
+        assert!(heard.split(' ').any(|w| w == word), "{word:?} is recognised in {heard:?}");
+    }
+    let confidence = result.json["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&confidence), "{result:?}");
+    assert_eq!(result.json["timedOut"], json!(false), "{result:?}");
+    assert_eq!(result.json["digits"], json!(""), "{result:?}");
+
+    let event = events.wait_for("call.speech", Duration::from_secs(5), |d| d["text"].is_string());
+    assert_eq!(event["data"]["engine"], json!("pocketsphinx"), "{event}");
+    assert_eq!(event["data"]["text"].as_str(), Some(heard), "{event}");
+}
+
+#[test]
+fn a_digit_wins_and_silence_times_out() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), gather_then_hang_up("speech,dtmf", 3000));
+    application(&c, "digits", &hooks.url(), "+15550006002", json!({}));
+    let port = carrier(&c);
+    let mut rtp = Rtp::new();
+    let sipp = call(&c, port, "+15550006002", &rtp);
+    rtp.hear_prompt(Duration::from_secs(8), 300);
+    rtp.press(b'5');
+    let result =
+        hooks.wait_for("the digit's result", Duration::from_secs(15), |h| h.json.get("verb").is_some());
+    assert_eq!(result.json["digits"], json!("5"), "{result:?}");
+    assert_eq!(result.json["speech"], Value::Null, "{result:?}");
+    let (status, err) = finish(sipp, Duration::from_secs(20));
+    assert!(status.success(), "{err}");
+
+    // A caller who says nothing: the gather's 3 s pass.
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), gather_then_hang_up("speech", 3000));
+    application(&c, "silent", &hooks.url(), "+15550006003", json!({}));
+    let mut rtp = Rtp::new();
+    let sipp = call(&c, port, "+15550006003", &rtp);
+    rtp.hear_prompt(Duration::from_secs(8), 300);
+    let quiet_since = Instant::now();
+    rtp.speak(&vec![0i16; 8000 * 5]);
+    let result =
+        hooks.wait_for("the timeout's result", Duration::from_secs(15), |h| h.json.get("verb").is_some());
+    assert!(quiet_since.elapsed() >= Duration::from_millis(2500), "not before the timeout");
+    assert_eq!(result.json["timedOut"], json!(true), "{result:?}");
+    assert_eq!(result.json["speech"], Value::Null, "{result:?}");
+    let (status, err) = finish(sipp, Duration::from_secs(20));
+    assert!(status.success(), "{err}");
+}
+
+#[test]
+fn a_missing_speech_engine_ends_the_call_with_its_cause_and_an_event() {
+    let c = Calliope::start(&[]);
+    let events = Events::watch(&c);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), gather_then_hang_up("speech", 10_000));
+    let tel = "+15550006004";
+    let stt = json!({"speechToText": {"productRef": "stt.nowhere", "config": {}}});
+    application(&c, "no stt", &hooks.url(), tel, stt);
+    let mut rtp = Rtp::new();
+    let started = Instant::now();
+    let sipp = call(&c, carrier(&c), tel, &rtp);
+    rtp.hear_prompt(Duration::from_secs(8), 300);
+    let (status, err) = finish(sipp, Duration::from_secs(15));
+    assert!(status.success(), "the call is hung up (BYE), not left waiting: {err}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let failed = events.wait_for("call.speech.failed", Duration::from_secs(5), |_| true);
+    assert_eq!(failed["data"]["cause"], json!("stt_unavailable"), "{failed}");
+    assert!(failed["data"]["detail"].as_str().unwrap().contains("stt.nowhere"), "{failed}");
+    events.wait_for("call.program.failed", Duration::from_secs(5), |d| d["cause"] == "stt_unavailable");
+    let record = record_of(&c, tel);
+    assert!(record.contains("stt_unavailable"), "the record keeps the cause: {record}");
+    assert_eq!(hooks.hits().len(), 1, "no result is sent: {:?}", hooks.hits());
+}
