@@ -60,8 +60,8 @@ impl Reply {
         Reply { status, content_type: content_type.into(), body, headers: Vec::new(), delay: Duration::ZERO }
     }
 
-    pub fn redirect(to: &str) -> Reply {
-        let mut r = Reply::raw(302, "text/plain", Vec::new());
+    pub fn redirect(status: u16, to: &str) -> Reply {
+        let mut r = Reply::raw(status, "text/plain", Vec::new());
         r.headers.push(format!("Location: {to}"));
         r
     }
