@@ -463,7 +463,8 @@ impl Rtp {
             p.extend_from_slice(&0x1234_5678u32.to_be_bytes());
             p.extend(chunk.iter().map(|&s| media::g711::Law::Ulaw.encode(s)));
             p.extend(std::iter::repeat_n(0xffu8, 160 - chunk.len()));
-            self.socket.send_to(&p, to).unwrap();
+            // A call that has ended may refuse what is still said.
+            let _ = self.socket.send_to(&p, to);
             self.seq = self.seq.wrapping_add(1);
             self.ts = self.ts.wrapping_add(160);
             let due = start + Duration::from_millis(20 * (n as u64 + 1));
@@ -471,6 +472,18 @@ impl Rtp {
                 std::thread::sleep(wait);
             }
         }
+    }
+
+    /// Sends `samples` like [`Rtp::speak`] from a thread of its own (and
+    /// a sequence of its own), while this side goes on hearing.
+    pub fn speak_meanwhile(&mut self, samples: Vec<i16>) -> std::thread::JoinHandle<()> {
+        let mut other = Rtp {
+            socket: self.socket.try_clone().unwrap(),
+            calliope: Some(self.to()),
+            seq: self.seq.wrapping_add(20_000),
+            ts: self.ts.wrapping_add(8000 * 60),
+        };
+        std::thread::spawn(move || other.speak(&samples))
     }
 
     /// An RFC 4733 key press of `digit` (60 ms).
