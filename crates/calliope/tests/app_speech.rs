@@ -161,3 +161,55 @@ fn a_missing_speech_engine_ends_the_call_with_its_cause_and_an_event() {
     assert!(record.contains("stt_unavailable"), "the record keeps the cause: {record}");
     assert_eq!(hooks.hits().len(), 1, "no result is sent: {:?}", hooks.hits());
 }
+
+/// The same phrase through the other dialects: an NCCO `input` of type
+/// speech (its `context` the hints; the result to its `eventUrl` as
+/// `speech.results`), and TwiML `<Gather input="speech" hints>` (the
+/// result posted to its action as `SpeechResult`).
+#[test]
+fn ncco_and_twiml_speech_input_get_the_phrase_too() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |hit| match hit.path.as_str() {
+        "/ncco" => Reply::json(json!([
+            {"action": "talk", "text": "Which department?"},
+            {"action": "input", "type": ["speech"],
+             "speech": {"context": HINTS, "endOnSilence": 1, "startTimeout": 10},
+             "eventUrl": [format!("http://{}/ncco-input", hit.host)]}
+        ])),
+        "/ncco-input" => Reply::json(json!([])),
+        "/twiml" => Reply::xml(&format!(
+            r#"<Response><Say>Which department?</Say><Gather input="speech" timeout="10" speechTimeout="1" hints="{}" action="/twiml-speech"/></Response>"#,
+            HINTS.join(", ")
+        )),
+        "/twiml-speech" => Reply::xml("<Response><Hangup/></Response>"),
+        _ => Reply::raw(404, "text/plain", Vec::new()),
+    });
+    let port = carrier(&c);
+    for (path, tel) in [("/ncco", "+15550006005"), ("/twiml", "+15550006006")] {
+        let app_ref = application(&c, path, &hooks.at(path), tel, json!({}));
+        // NCCO and TwiML bodies name no application: this one signs.
+        *hooks.app_ref.lock().unwrap() = app_ref;
+        let mut rtp = Rtp::new();
+        let sipp = call(&c, port, tel, &rtp);
+        rtp.hear_prompt(Duration::from_secs(8), 500);
+        assert!(rtp.calliope.is_some(), "{path}: the prompt is heard: {:?}", hooks.hits());
+        let mut voice = vec![0i16; 8000 / 4];
+        voice.extend(espeak(PHRASE, 150));
+        voice.extend(vec![0i16; 8000 * 2]);
+        rtp.speak(&voice);
+        let result_path = format!("{path}-{}", if path == "/ncco" { "input" } else { "speech" });
+        let result = hooks.wait_for("the speech result", Duration::from_secs(30), |h| h.path == result_path);
+        let heard = if path == "/ncco" {
+            result.json["speech"]["results"][0]["text"].as_str().map(str::to_owned)
+        } else {
+            result.form.get("SpeechResult").cloned()
+        };
+        let heard = heard.unwrap_or_else(|| panic!("{path}: the text in {result:?}"));
+        for word in PHRASE.split(' ') {
+            assert!(heard.split(' ').any(|w| w == word), "{path}: {word:?} is recognised in {heard:?}");
+        }
+        let (status, err) = finish(sipp, Duration::from_secs(20));
+        assert!(status.success(), "{path}: the call ends with a BYE: {err}");
+    }
+    assert!(hooks.hits().iter().all(|h| h.signed), "every request is signed: {:?}", hooks.hits());
+}
