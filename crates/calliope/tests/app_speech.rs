@@ -213,3 +213,45 @@ fn ncco_and_twiml_speech_input_get_the_phrase_too() {
     }
     assert!(hooks.hits().iter().all(|h| h.signed), "every request is signed: {:?}", hooks.hits());
 }
+
+/// A caller who answers while the prompt still plays: the prompt stops
+/// (NCCO `talk` with `bargeIn`), and the whole phrase is recognised, its
+/// start included.
+#[test]
+fn speech_that_interrupts_the_prompt_is_recognised_whole() {
+    let c = Calliope::start(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |hit| match hit.path.as_str() {
+        "/ncco" => Reply::json(json!([
+            {"action": "talk", "bargeIn": true,
+             "text": "Thank you for calling. Please tell us which department you would like to reach today, after the tone or at any time."},
+            {"action": "input", "type": ["speech"],
+             "speech": {"context": HINTS, "endOnSilence": 1, "startTimeout": 10},
+             "eventUrl": [format!("http://{}/ncco-input", hit.host)]}
+        ])),
+        "/ncco-input" => Reply::json(json!([])),
+        _ => Reply::raw(404, "text/plain", Vec::new()),
+    });
+    let tel = "+15550006007";
+    let app_ref = application(&c, "barge", &hooks.at("/ncco"), tel, json!({}));
+    *hooks.app_ref.lock().unwrap() = app_ref;
+    let mut rtp = Rtp::new();
+    let sipp = call(&c, carrier(&c), tel, &rtp);
+    // A second of the prompt, then the caller speaks over it.
+    let prompt = rtp.hear_until(Duration::from_secs(8), |s, _| {
+        s.iter().filter(|x| x.unsigned_abs() > 1000).count() > 4000
+    });
+    assert!(rtp.calliope.is_some() && !prompt.is_empty(), "the prompt is heard: {:?}", hooks.hits());
+    let mut voice = espeak(PHRASE, 150);
+    voice.extend(vec![0i16; 8000 * 2]);
+    let caller = rtp.speak_meanwhile(voice);
+    // The prompt stops soon after the caller starts.
+    let rest = rtp.hear_until(Duration::from_secs(3), |_, quiet| quiet >= 500);
+    let loud = rest.iter().filter(|x| x.unsigned_abs() > 1000).count();
+    assert!(loud < 8000, "the prompt stopped ({loud} loud samples after the caller spoke)");
+    caller.join().unwrap();
+    let result = hooks.wait_for("the speech result", Duration::from_secs(30), |h| h.path == "/ncco-input");
+    let heard = result.json["speech"]["results"][0]["text"].as_str().unwrap_or_else(|| panic!("{result:?}"));
+    assert_eq!(heard, PHRASE, "{result:?}");
+    let (status, err) = finish(sipp, Duration::from_secs(20));
+    assert!(status.success(), "the call ends with a BYE: {err}");
+}

@@ -109,6 +109,9 @@ pub(super) struct AppChannel<'a> {
     tts: Option<serde_json::Value>,
     /// The application's `speechToText` configuration.
     stt: Option<serde_json::Value>,
+    /// The caller's voice since a prompt it interrupted by speaking, for
+    /// the speech input that follows.
+    ear: Option<speech::Ear>,
     /// How the call ended, once it did.
     ending: Option<Ending>,
     /// Why the program failed before the call was answered (a webhook's
@@ -202,6 +205,7 @@ impl Call {
             apps,
             tts: None,
             stt: None,
+            ear: None,
             ending: None,
             cause: None,
             recordings: 0,

@@ -39,6 +39,32 @@ const MIN_END_SILENCE: Duration = Duration::from_millis(300);
 const DEFAULT_MAX_SPEECH: Duration = Duration::from_secs(30);
 const MAX_SPEECH: Duration = Duration::from_secs(60);
 
+/// How often a prompt that speech may interrupt looks at the caller's
+/// voice (and how much of it is kept from before the interruption).
+pub(super) const EAR_LOOK: store::Millis = 500;
+const EAR_FRAMES: usize = 25;
+
+/// The caller's voice while a prompt plays that speech may interrupt:
+/// the last [`EAR_FRAMES`] frames, and the tap itself, so that the speech
+/// input after the interruption has the utterance from its start.
+#[derive(Debug)]
+pub(super) struct Ear {
+    frames: mpsc::Receiver<Frame>,
+    recent: VecDeque<Frame>,
+}
+
+impl Ear {
+    /// Takes what the tap holds, keeping the latest frames.
+    pub(super) fn keep_recent(&mut self) {
+        while let Ok(f) = self.frames.try_recv() {
+            self.recent.push_back(f);
+            if self.recent.len() > EAR_FRAMES {
+                self.recent.pop_front();
+            }
+        }
+    }
+}
+
 /// Where an utterance is after a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Progress {
@@ -130,9 +156,22 @@ impl AppChannel<'_> {
             Ok(stt) => stt,
             Err(e) => return Err(self.speech_failed(&e)),
         };
-        let (tx, mut frames) = mpsc::channel(TAP_FRAMES);
-        self.media.handle.tap(LEG_A, tx).await.map_err(|e| ChannelError::Media(e.to_string()))?;
         let mut utterance = Utterance::new(settings.end_on_silence, settings.max_duration);
+        // After a prompt the caller interrupted: its voice from before.
+        let mut frames = match self.ear.take() {
+            Some(mut ear) => {
+                ear.keep_recent();
+                for f in &ear.recent {
+                    utterance.push(f);
+                }
+                ear.frames
+            }
+            None => {
+                let (tx, frames) = mpsc::channel(TAP_FRAMES);
+                self.media.handle.tap(LEG_A, tx).await.map_err(|e| ChannelError::Media(e.to_string()))?;
+                frames
+            }
+        };
         let deadline = self.now() + millis(listen.timeout);
         'listening: loop {
             let look = self.now() + millis(LOOK_EVERY);
@@ -181,6 +220,19 @@ impl AppChannel<'_> {
             json!({"engine": engine, "text": transcript.text, "confidence": transcript.confidence}),
         );
         Ok(Heard::Speech { text: transcript.text, confidence: transcript.confidence })
+    }
+
+    /// A tap on the caller's voice for a prompt speech may interrupt
+    /// (none when the leg has its most taps).
+    pub(super) async fn open_ear(&self) -> Option<Ear> {
+        let (tx, frames) = mpsc::channel(TAP_FRAMES);
+        match self.media.handle.tap(LEG_A, tx).await {
+            Ok(()) => Some(Ear { frames, recent: VecDeque::with_capacity(EAR_FRAMES + 1) }),
+            Err(e) => {
+                tracing::debug!(error = %e, "no tap for barge-in");
+                None
+            }
+        }
     }
 
     /// An engine that is not there or failed: the event, then the
