@@ -64,11 +64,19 @@ impl Channel for AppChannel<'_> {
         let source = self.source(audio).await?;
         let id =
             self.media.handle.play(LEG_A, source).await.map_err(|e| ChannelError::Media(e.to_string()))?;
+        // The caller's recent voice, for the speech input after a barge-in.
+        let mut ear = None;
         if barge_in.speech {
             let _ = self.media.handle.detect_voice(LEG_A, true).await;
+            ear = self.open_ear().await;
         }
         loop {
-            match self.wait(None).await? {
+            let look = ear.as_ref().map(|_| self.now() + super::speech::EAR_LOOK);
+            let got = self.wait(look).await?;
+            if let Some(e) = ear.as_mut() {
+                e.keep_recent();
+            }
+            match got {
                 Got::Digit(d) if barge_in.dtmf => {
                     let _ = self.media.handle.stop_play(LEG_A).await;
                     return Ok(Played::Digit(d));
@@ -79,6 +87,7 @@ impl Channel for AppChannel<'_> {
                 }
                 Got::Media(MediaEvent::Voice { speaking: true, .. }) if barge_in.speech => {
                     let _ = self.media.handle.stop_play(LEG_A).await;
+                    self.ear = ear;
                     return Ok(Played::Speech);
                 }
                 _ => {}

@@ -107,6 +107,11 @@ pub(super) struct AppChannel<'a> {
     apps: Arc<Apps>,
     secret: Secret,
     tts: Option<serde_json::Value>,
+    /// The application's `speechToText` configuration.
+    stt: Option<serde_json::Value>,
+    /// The caller's voice since a prompt it interrupted by speaking, for
+    /// the speech input that follows.
+    ear: Option<speech::Ear>,
     /// How the call ended, once it did.
     ending: Option<Ending>,
     /// Why the program failed before the call was answered (a webhook's
@@ -206,6 +211,8 @@ impl Call {
             secret: Secret::from_text(""),
             apps,
             tts: None,
+            stt: None,
+            ear: None,
             ending: None,
             cause: None,
             recordings: 0,
@@ -242,6 +249,7 @@ impl AppChannel<'_> {
         let json_of = |name: &str| record.get(name).as_str().and_then(|t| serde_json::from_str(t).ok());
         let capabilities: Option<serde_json::Value> = json_of("capabilities");
         self.tts = json_of("text_to_speech");
+        self.stt = json_of("speech_to_text");
         let hooks = match AppHooks::from_application(record.text("endpoint"), capabilities.as_ref()) {
             Ok(h) => h,
             Err(e) => return self.webhook_failed(e.cause(), e.to_string()),
@@ -397,6 +405,10 @@ impl AppChannel<'_> {
             (_, None) => Ending::new(200, "NORMAL_CLEARING"),
         };
         tracing::info!(call = %self.p.uuid_a, outcome = ?outcome, cause = ending.cause, "the program ended");
+        // A webhook's failure has had its event already.
+        if let (Outcome::Failed(e), None) = (&outcome, self.cause) {
+            self.call.publish("call.program.failed", json!({"cause": e.cause(), "detail": e.to_string()}));
+        }
         let end = self.now();
         let status = match (self.p.answer, ending.status) {
             (Some(start), _) => {
