@@ -11,8 +11,8 @@ pub mod registry;
 pub mod sdp;
 
 pub use call::{
-    originate, CallCommand, CallHandle, CommandError, CommandResult, Destination, Originate, OriginateError,
-    Phase,
+    originate, AppProgram, CallCommand, CallHandle, CommandError, CommandResult, Destination, Originate,
+    OriginateError, Phase, ProgramSource,
 };
 pub use cdr::{Cdr, Writer};
 pub use registry::{Admission, Channel, Refusal, Registry};

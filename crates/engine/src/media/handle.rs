@@ -138,6 +138,12 @@ impl MediaHandle {
         self.ask(|reply| Command::Mute { leg, on, reply }).await
     }
 
+    /// Makes the leg deaf (it hears silence: neither its peer nor what is
+    /// played to it) or lets it hear again.
+    pub async fn deaf(&self, leg: LegId, on: bool) -> Result<(), MediaError> {
+        self.ask(|reply| Command::Deaf { leg, on, reply }).await
+    }
+
     /// Removes the leg; its ports go back to the pool.
     pub async fn remove_leg(&self, leg: LegId) -> Result<(), MediaError> {
         self.ask(|reply| Command::RemoveLeg { leg, reply }).await

@@ -49,6 +49,7 @@ pub(crate) enum Command {
     SendDtmf { leg: LegId, digits: Vec<Digit>, duration_ms: u32, reply: Reply<()> },
     Tap { leg: LegId, tx: mpsc::Sender<Frame>, reply: Reply<()> },
     Mute { leg: LegId, on: bool, reply: Reply<()> },
+    Deaf { leg: LegId, on: bool, reply: Reply<()> },
     RemoveLeg { leg: LegId, reply: Reply<()> },
 }
 
@@ -64,6 +65,8 @@ struct Leg {
     /// The leg whose packets it hears (relay).
     peer: Option<LegId>,
     muted: bool,
+    /// Hears silence instead of its peer and its player.
+    deaf: bool,
     dtmf: DtmfReceiver,
     player: Option<(PlaybackId, BoxSource)>,
     dtmf_out: DtmfOut,
@@ -330,6 +333,9 @@ impl MediaSession {
             Command::Mute { leg, on, reply } => {
                 let _ = reply.send(self.leg_mut(leg).map(|l| l.muted = on));
             }
+            Command::Deaf { leg, on, reply } => {
+                let _ = reply.send(self.leg_mut(leg).map(|l| l.deaf = on));
+            }
             Command::RemoveLeg { leg, reply } => {
                 let _ = reply.send(self.remove_leg(leg));
             }
@@ -354,6 +360,7 @@ impl MediaSession {
             stats,
             peer: None,
             muted: false,
+            deaf: false,
             dtmf: DtmfReceiver::new(),
             player: None,
             dtmf_out: DtmfOut::default(),
@@ -745,7 +752,7 @@ impl MediaSession {
         }
         // Relay to the leg that hears this one, unless a player has it.
         let Some(to) = peer.and_then(|p| self.legs.iter_mut().find(|l| l.id == p)) else { return };
-        if to.player.is_some() || to.dtmf_out.busy() || to.peer != Some(from_leg) {
+        if to.player.is_some() || to.dtmf_out.busy() || to.peer != Some(from_leg) || to.deaf {
             return;
         }
         let Some(to_remote) = to.remote else { return };
@@ -797,6 +804,7 @@ fn rewrite_header(packet: &mut [u8], marker: bool, pt: u8, seq: u16, ts: u32, ss
 /// Encodes and sends one frame the session made to `leg`.
 fn send_frame(leg: &mut Leg, frame: &Frame, now: u64, buf: &mut Vec<u8>) {
     let Some(remote) = leg.remote else { return };
+    let frame = if leg.deaf { &SILENT_FRAME } else { frame };
     let stamp = leg.out.own(FRAME_SAMPLES as u32, now);
     let law = leg.law();
     buf.clear();

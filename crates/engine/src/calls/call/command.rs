@@ -50,6 +50,46 @@ pub enum CallCommand {
         /// The other call's id.
         call: String,
     },
+    /// Stop (or resume) the leg hearing anything: the other side and
+    /// what is played to it (it hears silence).
+    Deaf {
+        /// Deaf when true.
+        on: bool,
+    },
+    /// Speak text into the call (text to speech), `loops` times (0: until
+    /// stopped); it takes over what the call plays until it ends.
+    Say {
+        /// What to say.
+        text: String,
+        /// The voice, when one is asked for.
+        voice: Option<String>,
+        /// The language, when one is asked for.
+        language: Option<String>,
+        /// How many times (0: until stopped).
+        loops: u32,
+    },
+    /// Play the audio at an http(s) URL into the call, `loops` times (0:
+    /// until stopped).
+    PlayUrl {
+        /// Where the audio is.
+        url: String,
+        /// How many times (0: until stopped).
+        loops: u32,
+    },
+    /// Stop what a [`CallCommand::Say`], [`CallCommand::PlayUrl`] or
+    /// [`CallCommand::Play`] plays.
+    StopPlay,
+    /// Replace the program the call runs (Vonage `transfer` to an NCCO).
+    Program(ProgramSource),
+}
+
+/// Where a call's new program comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgramSource {
+    /// An NCCO given inline (a JSON array of actions).
+    Ncco(serde_json::Value),
+    /// A URL answering with a program (fetched as the answer URL is).
+    Url(String),
 }
 
 impl CallCommand {
@@ -65,6 +105,11 @@ impl CallCommand {
             CallCommand::DetectDtmf { .. } => "detect_dtmf",
             CallCommand::Transfer { .. } => "transfer",
             CallCommand::Bridge { .. } => "bridge",
+            CallCommand::Deaf { .. } => "deaf",
+            CallCommand::Say { .. } => "say",
+            CallCommand::PlayUrl { .. } => "play_url",
+            CallCommand::StopPlay => "stop_play",
+            CallCommand::Program(_) => "program",
         }
     }
 }

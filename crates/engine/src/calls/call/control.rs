@@ -96,9 +96,27 @@ impl Call {
                     .ok_or_else(|| CommandError::Media(format!("`{digits}` is not 1 to 64 DTMF keys")))?;
                 media.handle.send_dtmf(first, keys, 100).await.map_err(failed)
             }
-            CallCommand::Hangup | CallCommand::Transfer { .. } | CallCommand::Bridge { .. } => {
-                Err(CommandError::Unsupported)
+            CallCommand::Deaf { on } => media.handle.deaf(first, *on).await.map_err(failed),
+            CallCommand::Say { .. } | CallCommand::PlayUrl { .. } => {
+                let apps = self.sw.apps.clone();
+                let secret = crate::webhooks::Secret::from_text("");
+                let source =
+                    apps.live_source(command, None, &secret).await.ok_or(CommandError::Unsupported)??;
+                media.handle.play(first, source).await.map_err(failed)?;
+                self.publish(
+                    "call.playback.started",
+                    serde_json::json!({"command": command.name(), "leg": first.0}),
+                );
+                Ok(())
             }
+            CallCommand::StopPlay => match media.handle.stop_play(first).await.map_err(failed)? {
+                true => Ok(()),
+                false => Err(CommandError::Media("nothing is playing".into())),
+            },
+            CallCommand::Hangup
+            | CallCommand::Transfer { .. }
+            | CallCommand::Bridge { .. }
+            | CallCommand::Program(_) => Err(CommandError::Unsupported),
         }
     }
 }

@@ -22,8 +22,8 @@ mod talk;
 mod target;
 mod transfer;
 
-pub use app::Apps;
-pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
+pub use app::{AppProgram, Apps};
+pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, ProgramSource, MAILBOX};
 pub use join::{Join, Joined, Replaces, TRANSFERRED};
 pub use originate::{originate, Destination, Originate, OriginateError};
 pub use phase::{ring_deadline, ring_expired, Phase, Signal};

@@ -60,12 +60,17 @@ impl Phase {
             | CallCommand::Record { .. }
             | CallCommand::StopRecord
             | CallCommand::DetectDtmf { .. }
-            | CallCommand::Dtmf { .. } => {
+            | CallCommand::Dtmf { .. }
+            | CallCommand::Say { .. }
+            | CallCommand::PlayUrl { .. }
+            | CallCommand::StopPlay => {
                 matches!(self, Early | Answered)
             }
-            CallCommand::Mute { .. } | CallCommand::Transfer { .. } | CallCommand::Bridge { .. } => {
-                self == Answered
-            }
+            CallCommand::Mute { .. }
+            | CallCommand::Deaf { .. }
+            | CallCommand::Transfer { .. }
+            | CallCommand::Bridge { .. }
+            | CallCommand::Program(_) => self == Answered,
         }
     }
 
