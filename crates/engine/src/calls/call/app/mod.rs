@@ -249,13 +249,14 @@ impl AppChannel<'_> {
         let json_of = |name: &str| record.get(name).as_str().and_then(|t| serde_json::from_str(t).ok());
         let capabilities: Option<serde_json::Value> = json_of("capabilities");
         self.tts = json_of("text_to_speech");
-        let hooks = match AppHooks::from_application(record.text("endpoint"), capabilities.as_ref()) {
+        let stored = AppHooks::from_application(record.text("endpoint"), capabilities.as_ref());
+        let hooks = match given {
+            Some(program) => program.hooks(stored),
+            None => stored,
+        };
+        let hooks = match hooks {
             Ok(h) => h,
             Err(e) => return self.webhook_failed(e.cause(), e.to_string()),
-        };
-        let hooks = match given {
-            Some(program) => program.hooks(hooks),
-            None => hooks,
         };
         let Some(client) = self.apps.client.clone() else {
             return self.webhook_failed("WEBHOOK_UNAVAILABLE", "the webhook client did not start".into());

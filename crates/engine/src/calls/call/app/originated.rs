@@ -15,7 +15,7 @@ use super::super::{Call, Ending};
 use super::AppChannel;
 use crate::calls::leg::Leg;
 use crate::program::Verb;
-use crate::webhooks::{AppHooks, AppUrl, Secret};
+use crate::webhooks::{AppHooks, AppUrl, HttpMethod, Secret, WebhookError};
 
 /// The program an originated call runs once answered.
 #[derive(Debug, Clone)]
@@ -36,8 +36,20 @@ pub struct AppProgram {
 }
 
 impl AppProgram {
-    /// The application's webhooks with this program's in their place.
-    pub(super) fn hooks(&self, mut hooks: AppHooks) -> AppHooks {
+    /// The application's webhooks (as read from its record) with this
+    /// program's in their place. An application without a usable endpoint
+    /// is fine when the program brings its script or its answer URL.
+    pub(super) fn hooks(&self, stored: Result<AppHooks, WebhookError>) -> Result<AppHooks, WebhookError> {
+        let mut hooks = match stored {
+            Ok(hooks) => hooks,
+            Err(e) if self.script.is_none() && self.answer_url.is_none() => return Err(e),
+            Err(_) => AppHooks {
+                answer: AppUrl { url: String::new(), method: HttpMethod::Post, timeout: None },
+                fallback: None,
+                event: None,
+                vonage: self.vonage,
+            },
+        };
         if let Some(answer) = &self.answer_url {
             hooks.answer = answer.clone();
             hooks.fallback = None;
@@ -46,7 +58,7 @@ impl AppProgram {
             hooks.event = Some(event.clone());
         }
         hooks.vonage |= self.vonage;
-        hooks
+        Ok(hooks)
     }
 }
 
