@@ -204,9 +204,13 @@ fn tone_ms(samples: &[i16], hz: f32) -> u32 {
 #[test]
 fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into() {
     let c = calliope(&[]);
-    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, _| json!({}));
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |path, _| match path {
+        "/next" => json!([{"action": "stream", "streamUrl": ["tone_stream://%(60000,0,1000)"]}]),
+        _ => json!({}),
+    });
     let (app, key) = application_with_events(&c, &hooks);
     let jwt = token(&app, &key, now(), now() + 600);
+    // The whole call must fit in SIPp's 20 s: the listening windows are short.
     let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
     let uas = callee(&c, "uas_answer.xml", ear.local_addr().unwrap().port());
 
@@ -220,13 +224,13 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
 
     // The inline NCCO: a talk, then a long 440 Hz stream.
     let ncco = json!([
-        {"action": "talk", "text": "Hello, this is an outbound call from your application"},
+        {"action": "talk", "text": "Hello from your application"},
         {"action": "stream", "streamUrl": ["tone_stream://%(60000,0,440)"]}
     ]);
     let (st, body) = voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "ncco": ncco}));
     assert_eq!(st, 201, "{body}");
     let path = format!("/v1/calls/{}", body["uuid"].as_str().unwrap());
-    let heard = hear(&ear, Duration::from_secs(7));
+    let heard = hear(&ear, Duration::from_millis(4500));
     let start = tone_start(&heard, 440.0)
         .unwrap_or_else(|| panic!("no 440 Hz stream after the talk ({} samples)", heard.len()));
     assert!(loud(&heard[..start]) > 800, "the talk is heard before the stream");
@@ -234,15 +238,16 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
 
     // Earmuffed: silence, though the stream goes on; then heard again.
     assert_eq!(voice(&c, &jwt, "PUT", &path, json!({"action": "earmuff"})).0, 204);
-    hear(&ear, Duration::from_millis(300));
-    let muffled = hear(&ear, Duration::from_millis(1500));
+    hear(&ear, Duration::from_millis(200));
+    let muffled = hear(&ear, Duration::from_millis(1000));
     assert!(!muffled.is_empty(), "RTP still flows");
     assert_eq!(loud(&muffled), 0, "an earmuffed callee hears nothing");
     assert_eq!(voice(&c, &jwt, "PUT", &path, json!({"action": "unearmuff"})).0, 204);
-    hear(&ear, Duration::from_millis(300));
-    assert!(tone_ms(&hear(&ear, Duration::from_millis(1500)), 440.0) >= 800, "heard again");
+    hear(&ear, Duration::from_millis(200));
+    assert!(tone_ms(&hear(&ear, Duration::from_millis(1200)), 440.0) >= 800, "heard again");
 
-    // Transferred to a new NCCO: a 1 kHz stream replaces the 440 Hz one.
+    // Transferred to a new NCCO: a 600 Hz stream replaces the 440 Hz one;
+    // then to the NCCO at a URL: a 1 kHz stream.
     let (st, body) = voice(
         &c,
         &jwt,
@@ -251,7 +256,7 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         json!({"action": "transfer", "destination": {"type": "ncco", "ncco": [{"action": "fly"}]}}),
     );
     assert_eq!(st, 400, "a bad NCCO is refused: {body}");
-    let next = json!([{"action": "stream", "streamUrl": ["tone_stream://%(60000,0,1000)"]}]);
+    let next = json!([{"action": "stream", "streamUrl": ["tone_stream://%(60000,0,600)"]}]);
     let (st, body) = voice(
         &c,
         &jwt,
@@ -260,10 +265,17 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         json!({"action": "transfer", "destination": {"type": "ncco", "ncco": next}}),
     );
     assert_eq!(st, 204, "{body}");
-    hear(&ear, Duration::from_millis(300));
-    let after = hear(&ear, Duration::from_millis(2000));
-    assert!(tone_ms(&after, 1000.0) >= 1000, "the new NCCO is heard");
+    hear(&ear, Duration::from_millis(200));
+    let after = hear(&ear, Duration::from_millis(1500));
+    assert!(tone_ms(&after, 600.0) >= 1000, "the new NCCO is heard");
     assert!(tone_ms(&after, 440.0) < 200, "the old one is not");
+    let url = json!({"type": "ncco", "url": [hooks.at("/next")]});
+    let (st, body) = voice(&c, &jwt, "PUT", &path, json!({"action": "transfer", "destination": url}));
+    assert_eq!(st, 204, "{body}");
+    hear(&ear, Duration::from_millis(300));
+    let after = hear(&ear, Duration::from_millis(1500));
+    assert!(tone_ms(&after, 1000.0) >= 1000, "the NCCO at the URL is heard: {:?}", hooks.hits());
+    assert!(tone_ms(&after, 600.0) < 200, "the one before is not");
 
     // Talk into the call, until stopped: speech over the NCCO.
     let (st, body) = voice(
@@ -274,8 +286,8 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         json!({"text": "This is a message spoken into the call", "loop": 0}),
     );
     assert_eq!((st, body["message"].as_str()), (200, Some("Talk started")), "{body}");
-    hear(&ear, Duration::from_millis(500));
-    let talk = hear(&ear, Duration::from_millis(2000));
+    hear(&ear, Duration::from_millis(300));
+    let talk = hear(&ear, Duration::from_millis(1500));
     assert!(loud(&talk) > 800, "the talk is heard");
     assert!(tone_ms(&talk, 1000.0) < 500, "the talk replaces the stream while it lasts");
 
@@ -288,8 +300,8 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         json!({"stream_url": [hooks.at("/700.wav")], "loop": 0}),
     );
     assert_eq!((st, body["message"].as_str()), (200, Some("Stream started")), "{body}");
-    hear(&ear, Duration::from_millis(500));
-    assert!(tone_ms(&hear(&ear, Duration::from_millis(2000)), 700.0) >= 1000, "the streamed WAV is heard");
+    hear(&ear, Duration::from_millis(300));
+    assert!(tone_ms(&hear(&ear, Duration::from_millis(1500)), 700.0) >= 1000, "the streamed WAV is heard");
     let (st, body) = voice(&c, &jwt, "DELETE", &format!("{path}/stream"), Value::Null);
     assert_eq!((st, body["message"].as_str()), (200, Some("Stream stopped")), "{body}");
     wait(uas, "the NCCO ran out after the stream stopped and the callee got BYE");
@@ -307,6 +319,11 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         "{hits:?}"
     );
     assert!(!hits.iter().any(|h| h.path == "/answer"), "an inline NCCO asks no answer_url: {hits:?}");
+    assert_eq!(
+        hits.iter().filter(|h| h.path == "/next").count(),
+        1,
+        "the transfer's URL is asked once: {hits:?}"
+    );
     let (st, body) = voice(&c, &jwt, "PUT", &format!("{path}/talk"), json!({"text": "late"}));
     assert_eq!(st, 400, "talk into a finished call: {body}");
 }

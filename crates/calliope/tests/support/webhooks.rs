@@ -1,6 +1,7 @@
 //! A real HTTP server on 127.0.0.1 playing an application: every request's
 //! `X-Calliope-Signature` is checked with the application's secret (read
-//! from Calliope's data dir), its body kept, and `answer(path, body)` sent
+//! from Calliope's data dir) over its body (its query string when it has
+//! none), its body kept, and `answer(path, body)` sent
 //! back as JSON (401 when the signature is wrong). `GET /<hz>.wav` serves
 //! one second of a tone at `<hz>` Hz (audio played by URL), unsigned
 //! requests allowed.
@@ -173,7 +174,11 @@ fn serve(
     let app_ref = json["appRef"].as_str().map_or_else(|| app_ref.lock().unwrap().clone(), str::to_owned);
     let secret = SecretKeeper::open(None, data_dir).unwrap().for_application(&app_ref);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let signed = signature.is_some_and(|s| verify(&secret, &s, &body, now, 300).is_ok());
+    // A request without a body (GET) signs its query string.
+    let target = head.split_whitespace().nth(1).unwrap_or("");
+    let query = target.split_once('?').map_or("", |(_, q)| q).as_bytes().to_vec();
+    let payload = if body.is_empty() { &query } else { &body };
+    let signed = signature.is_some_and(|s| verify(&secret, &s, payload, now, 300).is_ok());
     hits.lock().unwrap().push(Hit { path: path.clone(), body: json.clone(), signed });
     let (status, reply) = if signed {
         ("200 OK", answer(&path, &json).to_string())
