@@ -337,12 +337,15 @@ impl AppChannel<'_> {
         }
     }
 
-    /// The first program from the webhooks (while the caller may hang up).
+    /// The first program from the webhooks (while the caller may hang up;
+    /// no other program may replace it meanwhile).
     async fn first_script(&mut self, scripts: &mut WebhookScripts) -> Result<Vec<program::Verb>, Outcome> {
+        let replaceable = std::mem::replace(&mut self.replaceable, false);
         let first = tokio::select! {
             first = scripts.first() => first,
             gone = self.until_gone() => return Err(gone),
         };
+        self.replaceable = replaceable;
         self.publish_failures(scripts);
         first.map_err(|e| self.webhook_failed(e.cause(), e.to_string()))
     }
