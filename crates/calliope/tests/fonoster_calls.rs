@@ -1,16 +1,21 @@
 //! Fonoster calls placed and tracked with real peers (SIPp agents):
 //! `POST /v1beta2/calls`, the `/track` server-sent events, the call seen
 //! live and finished, a busy callee, a ringing call cancelled, and a
-//! number nothing routes.
+//! number nothing routes. A call placed with an `appRef` runs the
+//! application (a real webhook server) against the callee once it answers:
+//! the callee (the test's own RTP socket) hears its `say` and its tone.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
 
+use std::net::UdpSocket;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use support::baresip::tone_report;
 use support::calliope::{free_port, Calliope};
-use support::calls::{callee, calliope, wait, CALLEE};
+use support::calls::{callee, calliope, legs_when, wait, CALLEE};
+use support::webhooks::{hear, loud, tone_start, Webhooks};
 
 /// Reads `/v1beta2/calls/{r}/track` until the server closes it; answers
 /// the statuses of its `data:` lines.
@@ -38,8 +43,7 @@ fn track(c: &Calliope, r: &str) -> Vec<String> {
 
 /// Places a call to `to`; answers its ref.
 fn place(c: &Calliope, to: &str) -> String {
-    let (st, body) =
-        c.call("POST", "/v1beta2/calls", json!({"from": "5550100", "to": to, "appRef": "app-1"}));
+    let (st, body) = c.call("POST", "/v1beta2/calls", json!({"from": "5550100", "to": to}));
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["status"], "TRYING");
     body["ref"].as_str().unwrap().to_owned()
@@ -242,4 +246,65 @@ fn a_number_is_routed_out_through_a_sipp_trunk() {
     wait(far, "the trunk answered the routed call, then hung up");
     let rec = finished(&c, &r);
     assert_eq!((rec["to"].as_str(), rec["callStatus"].as_str()), (Some("4000"), Some("ANSWER")), "{rec}");
+}
+
+#[test]
+fn a_placed_call_runs_its_application_against_the_answered_callee() {
+    let c = calliope(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, _| {
+        json!({"commands": [
+            {"say": {"text": "Hello, this is your application calling you back"}},
+            {"play": {"url": "tone_stream://%(1500,0,1000)"}},
+            {"hangup": {}}
+        ]})
+    });
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": "outbound", "type": "EXTERNAL", "endpoint": hooks.at("/voice")}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let app_ref = app["ref"].as_str().unwrap().to_owned();
+
+    // An appRef that names nothing: a clear error, no call.
+    let (st, body) =
+        c.call("POST", "/v1beta2/calls", json!({"from": "5550100", "to": CALLEE, "appRef": "nope"}));
+    assert_eq!(st, 400, "{body}");
+    assert!(body.to_string().contains("appRef"), "the error names the field: {body}");
+    assert!(legs_when(&c, |l| l.is_empty()).is_empty(), "nothing was placed");
+
+    let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let uas = callee(&c, "uas_answer.xml", ear.local_addr().unwrap().port());
+    let (st, body) =
+        c.call("POST", "/v1beta2/calls", json!({"from": "5550100", "to": CALLEE, "appRef": app_ref}));
+    assert_eq!((st, body["status"].as_str()), (200, Some("TRYING")), "{body}");
+    let r = body["ref"].as_str().unwrap().to_owned();
+    let seen = track(&c, &r);
+    assert_eq!(seen.first().map(String::as_str), Some("TRYING"), "{seen:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("ANSWER"), "{seen:?}");
+
+    // The callee hears the say, then the 1 kHz tone; then the application
+    // hangs up (the callee gets BYE).
+    let heard = hear(&ear, Duration::from_secs(8));
+    let tone = tone_report(&heard, 8000, 1000.0);
+    assert!(tone.longest_run_ms >= 1000, "the tone is heard: {tone:?} ({:?})", hooks.hits());
+    let start = tone_start(&heard, 1000.0).unwrap_or(0);
+    assert!(loud(&heard[..start]) > 800, "the say is heard before the tone");
+    wait(uas, "the callee heard the application, which hung up");
+
+    let hits = hooks.hits();
+    assert_eq!(hits.len(), 1, "one request for the program: {hits:?}");
+    let hit = &hits[0];
+    assert!(hit.signed, "{hit:?}");
+    assert_eq!(hit.body["appRef"], json!(app_ref), "{hit:?}");
+    assert_eq!(hit.body["sessionRef"], json!(r), "{hit:?}");
+    assert_eq!(hit.body["calleeNumber"], json!(CALLEE), "{hit:?}");
+    assert_eq!(hit.body["callerNumber"], json!("5550100"), "{hit:?}");
+    assert_eq!(hit.body["direction"], json!("TO_PSTN"), "an outbound call: {hit:?}");
+    let rec = finished(&c, &r);
+    assert_eq!(
+        (rec["callStatus"].as_str(), rec["type"].as_str()),
+        (Some("ANSWER"), Some("API_ORIGINATED")),
+        "{rec}"
+    );
 }

@@ -3,7 +3,12 @@
 //! (RS256, the private key Calliope handed out), listed, muted, sent DTMF
 //! (RFC 4733 at the agent) and hung up; tokens signed by another key,
 //! expired or missing are refused with 401 in Vonage's error shape; actions
-//! on the finished call answer 404.
+//! on the finished call answer 400, on a call nobody knows 404. A call
+//! placed with an inline NCCO runs it against the callee, whose media is
+//! the test's own socket (it hears the talk and the stream), and is then
+//! earmuffed, transferred to a new NCCO, talked and streamed into; its
+//! status events reach the application's event_url (a real webhook
+//! server) in order.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -13,8 +18,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
+use support::baresip::tone_report;
 use support::calliope::Calliope;
 use support::calls::{callee, calliope, legs_when, wait, CALLEE};
+use support::webhooks::{hear, loud, tone_start, Webhooks};
 
 /// A new Vonage application; its id and private key.
 fn application(c: &Calliope, name: &str) -> (String, String) {
@@ -107,8 +114,11 @@ fn a_jwt_call_is_placed_steered_and_hung_up_and_bad_tokens_are_refused() {
     );
     assert_eq!(st, 404, "nobody at 9999: {body}");
 
-    // Placed: the agent answers, the call parks.
-    let ncco = json!([{"action": "talk", "text": "hello"}]);
+    // Placed: the agent answers, the NCCO talks then streams a long tone.
+    let ncco = json!([
+        {"action": "talk", "text": "hello"},
+        {"action": "stream", "streamUrl": ["tone_stream://%(60000,0,440)"]}
+    ]);
     let from = json!({"type": "phone", "number": "5550100"});
     let (st, body) = voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "from": from, "ncco": ncco}));
     assert_eq!(st, 201, "{body}");
@@ -129,8 +139,8 @@ fn a_jwt_call_is_placed_steered_and_hung_up_and_bad_tokens_are_refused() {
     let call_path = format!("/v1/calls/{uuid}");
     assert_eq!(voice(&c, &jwt, "PUT", &call_path, json!({"action": "mute"})).0, 204);
     assert_eq!(voice(&c, &jwt, "PUT", &call_path, json!({"action": "unmute"})).0, 204);
-    let (st, body) = voice(&c, &jwt, "PUT", &call_path, json!({"action": "earmuff"}));
-    assert_eq!(st, 400, "earmuff is said to be unsupported: {body}");
+    assert_eq!(voice(&c, &jwt, "PUT", &call_path, json!({"action": "earmuff"})).0, 204);
+    assert_eq!(voice(&c, &jwt, "PUT", &call_path, json!({"action": "unearmuff"})).0, 204);
     let (st, body) = voice(&c, &jwt, "PUT", &call_path, json!({"action": "fly"}));
     assert_eq!((st, body["invalid_parameters"][0]["name"].as_str()), (400, Some("action")), "{body}");
     let (st, body) = voice(&c, &jwt, "PUT", &format!("{call_path}/dtmf"), json!({"digits": "12x"}));
@@ -146,10 +156,19 @@ fn a_jwt_call_is_placed_steered_and_hung_up_and_bad_tokens_are_refused() {
     wait(uas, "the agent answered and got BYE");
     assert!(legs_when(&c, |l| l.is_empty()).is_empty());
 
-    // Finished: actions answer 404; the call shows completed.
-    let (st, body) = voice(&c, &jwt, "PUT", &call_path, json!({"action": "mute"}));
-    assert_eq!(st, 404, "{body}");
-    assert_eq!(voice(&c, &jwt, "PUT", &format!("{call_path}/dtmf"), json!({"digits": "1"})).0, 404);
+    // Finished: actions answer 400 (404 for a call nobody knows); the call
+    // shows completed.
+    let mut st = 0;
+    for _ in 0..50 {
+        st = voice(&c, &jwt, "PUT", &call_path, json!({"action": "mute"})).0;
+        if st == 400 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(st, 400, "mute on the finished call");
+    assert_eq!(voice(&c, &jwt, "PUT", &format!("{call_path}/dtmf"), json!({"digits": "1"})).0, 400);
+    assert_eq!(voice(&c, &jwt, "PUT", "/v1/calls/no-such-call", json!({"action": "mute"})).0, 404);
     let mut call = Value::Null;
     for _ in 0..50 {
         call = voice(&c, &jwt, "GET", &call_path, Value::Null).1;
@@ -160,4 +179,151 @@ fn a_jwt_call_is_placed_steered_and_hung_up_and_bad_tokens_are_refused() {
     }
     assert_eq!(call["status"], "completed", "{call}");
     assert!(call["end_time"].is_string(), "{call}");
+}
+
+/// A Vonage application whose event_url is `hooks`' `/event`; its id and
+/// private key.
+fn application_with_events(c: &Calliope, hooks: &Webhooks) -> (String, String) {
+    let capabilities = json!({"voice": {"webhooks": {
+        "answer_url": {"address": hooks.at("/answer"), "http_method": "GET"},
+        "event_url": {"address": hooks.at("/event"), "http_method": "POST"}
+    }}});
+    let (st, body) =
+        c.call("POST", "/v2/applications", json!({"name": "ncco", "capabilities": capabilities}));
+    assert_eq!(st, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    *hooks.app_ref.lock().unwrap() = id.clone();
+    (id, body["keys"]["private_key"].as_str().unwrap().to_owned())
+}
+
+/// The longest run of `hz` in `samples`, in ms.
+fn tone_ms(samples: &[i16], hz: f32) -> u32 {
+    tone_report(samples, 8000, hz).longest_run_ms
+}
+
+#[test]
+fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into() {
+    let c = calliope(&[]);
+    let hooks = Webhooks::start(c.dir.path().to_path_buf(), |path, _| match path {
+        "/next" => json!([{"action": "stream", "streamUrl": ["tone_stream://%(60000,0,1000)"]}]),
+        _ => json!({}),
+    });
+    let (app, key) = application_with_events(&c, &hooks);
+    let jwt = token(&app, &key, now(), now() + 600);
+    // The whole call must fit in SIPp's 20 s: the listening windows are short.
+    let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let uas = callee(&c, "uas_answer.xml", ear.local_addr().unwrap().port());
+
+    // Bad programs change nothing.
+    let to = json!([{"type": "phone", "number": CALLEE}]);
+    let (st, body) = voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "ncco": [{"action": "fly"}]}));
+    assert_eq!((st, body["invalid_parameters"][0]["name"].as_str()), (400, Some("ncco")), "{body}");
+    let (st, body) = voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "answer_url": ["ftp://x"]}));
+    assert_eq!(st, 400, "{body}");
+    assert!(legs_when(&c, |l| l.is_empty()).is_empty(), "nothing was placed");
+
+    // The inline NCCO: a talk, then a long 440 Hz stream.
+    let ncco = json!([
+        {"action": "talk", "text": "Hello from your application"},
+        {"action": "stream", "streamUrl": ["tone_stream://%(60000,0,440)"]}
+    ]);
+    let (st, body) = voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "ncco": ncco}));
+    assert_eq!(st, 201, "{body}");
+    let path = format!("/v1/calls/{}", body["uuid"].as_str().unwrap());
+    let heard = hear(&ear, Duration::from_millis(4500));
+    let start = tone_start(&heard, 440.0)
+        .unwrap_or_else(|| panic!("no 440 Hz stream after the talk ({} samples)", heard.len()));
+    assert!(loud(&heard[..start]) > 800, "the talk is heard before the stream");
+    assert!(tone_ms(&heard, 440.0) >= 1000, "the stream is heard");
+
+    // Earmuffed: silence, though the stream goes on; then heard again.
+    assert_eq!(voice(&c, &jwt, "PUT", &path, json!({"action": "earmuff"})).0, 204);
+    hear(&ear, Duration::from_millis(200));
+    let muffled = hear(&ear, Duration::from_millis(1000));
+    assert!(!muffled.is_empty(), "RTP still flows");
+    assert_eq!(loud(&muffled), 0, "an earmuffed callee hears nothing");
+    assert_eq!(voice(&c, &jwt, "PUT", &path, json!({"action": "unearmuff"})).0, 204);
+    hear(&ear, Duration::from_millis(200));
+    assert!(tone_ms(&hear(&ear, Duration::from_millis(1200)), 440.0) >= 800, "heard again");
+
+    // Transferred to a new NCCO: a 600 Hz stream replaces the 440 Hz one;
+    // then to the NCCO at a URL: a 1 kHz stream.
+    let (st, body) = voice(
+        &c,
+        &jwt,
+        "PUT",
+        &path,
+        json!({"action": "transfer", "destination": {"type": "ncco", "ncco": [{"action": "fly"}]}}),
+    );
+    assert_eq!(st, 400, "a bad NCCO is refused: {body}");
+    let next = json!([{"action": "stream", "streamUrl": ["tone_stream://%(60000,0,600)"]}]);
+    let (st, body) = voice(
+        &c,
+        &jwt,
+        "PUT",
+        &path,
+        json!({"action": "transfer", "destination": {"type": "ncco", "ncco": next}}),
+    );
+    assert_eq!(st, 204, "{body}");
+    hear(&ear, Duration::from_millis(200));
+    let after = hear(&ear, Duration::from_millis(1500));
+    assert!(tone_ms(&after, 600.0) >= 1000, "the new NCCO is heard");
+    assert!(tone_ms(&after, 440.0) < 200, "the old one is not");
+    let url = json!({"type": "ncco", "url": [hooks.at("/next")]});
+    let (st, body) = voice(&c, &jwt, "PUT", &path, json!({"action": "transfer", "destination": url}));
+    assert_eq!(st, 204, "{body}");
+    hear(&ear, Duration::from_millis(300));
+    let after = hear(&ear, Duration::from_millis(1500));
+    assert!(tone_ms(&after, 1000.0) >= 1000, "the NCCO at the URL is heard: {:?}", hooks.hits());
+    assert!(tone_ms(&after, 600.0) < 200, "the one before is not");
+
+    // Talk into the call, until stopped: speech over the NCCO.
+    let (st, body) = voice(
+        &c,
+        &jwt,
+        "PUT",
+        &format!("{path}/talk"),
+        json!({"text": "This is a message spoken into the call", "loop": 0}),
+    );
+    assert_eq!((st, body["message"].as_str()), (200, Some("Talk started")), "{body}");
+    hear(&ear, Duration::from_millis(300));
+    let talk = hear(&ear, Duration::from_millis(1500));
+    assert!(loud(&talk) > 800, "the talk is heard");
+    assert!(tone_ms(&talk, 1000.0) < 500, "the talk replaces the stream while it lasts");
+
+    // Stream a WAV by URL over it, looped; stopping it lets the NCCO end.
+    let (st, body) = voice(
+        &c,
+        &jwt,
+        "PUT",
+        &format!("{path}/stream"),
+        json!({"stream_url": [hooks.at("/700.wav")], "loop": 0}),
+    );
+    assert_eq!((st, body["message"].as_str()), (200, Some("Stream started")), "{body}");
+    hear(&ear, Duration::from_millis(300));
+    assert!(tone_ms(&hear(&ear, Duration::from_millis(1500)), 700.0) >= 1000, "the streamed WAV is heard");
+    let (st, body) = voice(&c, &jwt, "DELETE", &format!("{path}/stream"), Value::Null);
+    assert_eq!((st, body["message"].as_str()), (200, Some("Stream stopped")), "{body}");
+    wait(uas, "the NCCO ran out after the stream stopped and the callee got BYE");
+
+    // The event_url heard the call's statuses in order, as outbound.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !hooks.statuses("/event").contains(&"completed".to_owned()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(hooks.statuses("/event"), ["started", "answered", "completed"], "{:?}", hooks.hits());
+    let hits = hooks.hits();
+    assert!(hits.iter().all(|h| h.signed), "every request is signed: {hits:?}");
+    assert!(
+        hits.iter().filter(|h| h.path == "/event").all(|h| h.body["direction"] == "outbound"),
+        "{hits:?}"
+    );
+    assert!(!hits.iter().any(|h| h.path == "/answer"), "an inline NCCO asks no answer_url: {hits:?}");
+    assert_eq!(
+        hits.iter().filter(|h| h.path == "/next").count(),
+        1,
+        "the transfer's URL is asked once: {hits:?}"
+    );
+    let (st, body) = voice(&c, &jwt, "PUT", &format!("{path}/talk"), json!({"text": "late"}));
+    assert_eq!(st, 400, "talk into a finished call: {body}");
 }

@@ -115,6 +115,7 @@ async fn an_unanswered_call_rings_out_on_the_engine_clock() {
         destination: Destination::Agent { extension: "3001".into() },
         ring_timeout: Duration::from_secs(30),
         then: Vec::new(),
+        program: None,
     };
     let handle = originate(&sw, order).await.unwrap();
     let (invite, server) = next_request(&phone, Duration::from_secs(5)).await.expect("an INVITE");
@@ -180,6 +181,7 @@ async fn a_call_to_a_sip_uri_answers_the_upstream_challenge_and_hangs_up_on_comm
         },
         ring_timeout: Duration::from_secs(30),
         then: Vec::new(),
+        program: None,
     };
     let handle = originate(&sw, order).await.unwrap();
     // A hang-up before the answer would be fine; other commands do not fit yet.

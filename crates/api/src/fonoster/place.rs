@@ -1,14 +1,15 @@
 //! `POST /v1beta2/calls {from, to, appRef, timeout}`: places a call
 //! through the call engine and answers `{ref, status: "TRYING"}` at once;
-//! the call rings on. `to` is a SIP URI (`sip:` or `sips:`), an agent's
-//! extension, or else a number routed as the workspace routes a call from
-//! `from`.
+//! the call rings on, and once answered runs the application `appRef`
+//! against the callee (parked without one). `to` is a SIP URI (`sip:` or
+//! `sips:`), an agent's extension, or else a number routed as the
+//! workspace routes a call from `from`.
 
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use engine::calls::{Destination, Originate};
+use engine::calls::{AppProgram, Destination, Originate};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -63,13 +64,31 @@ async fn destination(sw: &engine::signalling::Switch, ws: i64, to: &str) -> Resu
     }
 }
 
-/// The application hook: what an answered call with `app_ref` does. Until
-/// calls run applications it is parked (no commands), so only the ref's
-/// form is checked here.
-fn application(app_ref: Option<&str>) -> Result<Vec<engine::calls::CallCommand>, ApiError> {
-    match app_ref.map(str::trim) {
-        Some(r) if r.len() > 128 => Err(ApiError::field("appRef", "is too long (128 characters at most)")),
-        _ => Ok(Vec::new()),
+/// The application hook: the program an answered call with `app_ref`
+/// runs (its webhooks), when `app_ref` names one of the workspace's
+/// applications; none without an `app_ref` (the call parks).
+async fn application(
+    state: &AppState,
+    ws: i64,
+    app_ref: Option<&str>,
+) -> Result<Option<AppProgram>, ApiError> {
+    let Some(r) = app_ref.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(None) };
+    if r.len() > 128 {
+        return Err(ApiError::field("appRef", "is too long (128 characters at most)"));
+    }
+    let key = store::Key::Ref(r.to_owned());
+    match state.db.get(&store::schema::APPLICATIONS, store::Scope::Workspace(ws), &key).await {
+        Ok(_) => Ok(Some(AppProgram {
+            application: r.to_owned(),
+            script: None,
+            answer_url: None,
+            event_url: None,
+            vonage: false,
+        })),
+        Err(store::StoreError::NotFound(_)) => {
+            Err(ApiError::field("appRef", "names no application of this workspace"))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -87,7 +106,7 @@ pub(super) async fn create(
     if !dialable(from) {
         return Err(ApiError::field("from", "must be a number or extension (letters, digits, + * # . _ -)"));
     }
-    let then = application(body.app_ref.as_deref())?;
+    let program = application(&state, ws, body.app_ref.as_deref()).await?;
     let sw =
         state.sip.get().cloned().ok_or_else(|| ApiError::exhausted("calls cannot be placed now", Some(5)))?;
     let order = Originate {
@@ -95,7 +114,8 @@ pub(super) async fn create(
         caller_id: from.to_owned(),
         destination: destination(&sw, ws, to).await?,
         ring_timeout: Duration::from_secs(body.timeout.unwrap_or(60).clamp(1, 600)),
-        then,
+        then: Vec::new(),
+        program,
     };
     match engine::calls::originate(&sw, order).await {
         Ok(handle) => Ok((StatusCode::OK, axum::Json(json!({"ref": handle.uuid, "status": "TRYING"})))),
@@ -114,7 +134,5 @@ mod tests {
         assert!(!dialable(""));
         assert!(!dialable("10 01"));
         assert!(!dialable(&"1".repeat(65)));
-        assert!(application(Some(&"a".repeat(129))).is_err());
-        assert!(application(Some("app-1")).unwrap_or_default().is_empty());
     }
 }

@@ -329,6 +329,7 @@ async fn originate(
         },
         ring_timeout: Duration::from_secs(body.timeout.unwrap_or(60).clamp(1, 600)),
         then,
+        program: None,
     };
     match engine::calls::originate(&sw, order).await {
         Ok(handle) => Ok(axum::Json(json!({"result": "ok", "uuid": handle.uuid}))),

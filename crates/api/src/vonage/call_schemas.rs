@@ -55,7 +55,7 @@ pub(super) fn created_schema() -> Json {
     })
 }
 
-/// The schema of sent DTMF.
+/// The schema of sent DTMF, and of a talk or stream started or stopped.
 pub(super) fn dtmf_schema() -> Json {
     json!({
         "type": "object",

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use engine::calls::{CallCommand, CommandError, Destination, Originate};
+use engine::calls::{Destination, Originate};
 use serde_json::{json, Value as Json};
 use store::schema::CDRS;
 use store::{Filter, Record, Scope};
 
 use super::jwt::VoiceApp;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
 use crate::state::AppState;
 use crate::view::rfc3339;
@@ -129,105 +129,6 @@ pub(super) async fn get(State(state): State<AppState>, app: VoiceApp, Path(uuid)
         .ok_or_else(|| ApiError::not_found("call"))
 }
 
-/// The API error for a command not carried out: a call that is not live
-/// (finished, or never ours) is 404.
-fn command_error(e: CommandError) -> ApiError {
-    match e {
-        CommandError::NotFound | CommandError::Gone => ApiError::not_found("live call"),
-        CommandError::NotInPhase(_) => ApiError::new(ErrorKind::AlreadyExists, e.to_string()),
-        CommandError::Busy => ApiError::exhausted(e.to_string(), Some(1)),
-        CommandError::Unsupported => ApiError::new(ErrorKind::MethodNotAllowed, e.to_string()),
-        CommandError::Media(_) => ApiError::invalid(e.to_string()),
-    }
-}
-
-/// Sends `command` to live call `uuid` of the app's workspace.
-async fn command(state: &AppState, app: &VoiceApp, uuid: &str, command: CallCommand) -> Result<(), ApiError> {
-    state.calls.command(app.workspace_id, uuid, command).await.map_err(command_error)
-}
-
-/// 404 unless `uuid` is a live call of the app's workspace.
-fn require_live(state: &AppState, app: &VoiceApp, uuid: &str) -> Result<(), ApiError> {
-    match state.calls.handle(app.workspace_id, uuid) {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found("live call")),
-    }
-}
-
-/// `PUT /v1/calls/{uuid}` with `{action, destination}`: 204 when done.
-pub(super) async fn modify(
-    State(state): State<AppState>,
-    app: VoiceApp,
-    Path(uuid): Path<String>,
-    Body(body): Body<Json>,
-) -> Result<StatusCode, ApiError> {
-    let action = body.get("action").and_then(Json::as_str).ok_or_else(|| {
-        ApiError::field("action", "is required: hangup, mute, unmute, earmuff, unearmuff or transfer")
-    })?;
-    let cmd = match action {
-        "hangup" => CallCommand::Hangup,
-        "mute" => CallCommand::Mute { on: true },
-        "unmute" => CallCommand::Mute { on: false },
-        "earmuff" | "unearmuff" => {
-            require_live(&state, &app, &uuid)?;
-            return Err(ApiError::field(
-                "action",
-                "earmuff is not supported yet: the call engine cannot deafen a single leg",
-            ));
-        }
-        "transfer" => {
-            require_live(&state, &app, &uuid)?;
-            return Err(ApiError::field(
-                "destination",
-                "transfer to an NCCO or answer_url is not supported yet: the NCCO runner is not built",
-            ));
-        }
-        other => {
-            return Err(ApiError::field(
-                "action",
-                format!("`{other}` is not hangup, mute, unmute, earmuff, unearmuff or transfer"),
-            ))
-        }
-    };
-    command(&state, &app, &uuid, cmd).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Is `digits` a DTMF string Vonage accepts (`0-9 * # p`, at most 64)?
-fn valid_digits(digits: &str) -> bool {
-    !digits.is_empty()
-        && digits.len() <= 64
-        && digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
-}
-
-/// `PUT /v1/calls/{uuid}/dtmf` with `{digits}`.
-pub(super) async fn dtmf(
-    State(state): State<AppState>,
-    app: VoiceApp,
-    Path(uuid): Path<String>,
-    Body(body): Body<Json>,
-) -> Answer {
-    let digits = body.get("digits").and_then(Json::as_str).unwrap_or("");
-    if !valid_digits(digits) {
-        return Err(ApiError::field("digits", "must be 1 to 64 of 0-9, *, #, A-D"));
-    }
-    command(&state, &app, &uuid, CallCommand::Dtmf { digits: digits.to_owned() }).await?;
-    Ok(axum::Json(json!({"message": "DTMF sent", "uuid": uuid})))
-}
-
-/// `PUT|DELETE /v1/calls/{uuid}/talk|stream`: not yet, said clearly (404
-/// first when the call is not live).
-pub(super) async fn media(
-    State(state): State<AppState>,
-    app: VoiceApp,
-    Path(uuid): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    require_live(&state, &app, &uuid)?;
-    Err(ApiError::invalid(
-        "talk and stream into a live call are not supported yet: the call engine cannot play PCM from the API",
-    ))
-}
-
 /// The `to` endpoint of `POST /v1/calls`: an agent's extension (phone
 /// `number`) or a SIP URI.
 fn destination(body: &Json) -> Result<Destination, ApiError> {
@@ -258,8 +159,10 @@ fn destination(body: &Json) -> Result<Destination, ApiError> {
     }
 }
 
-/// `POST /v1/calls`: places the call; once answered it parks (the NCCO
-/// runner is not built yet), and the reply says `started`.
+/// `POST /v1/calls`: places the call; once answered it runs its inline
+/// NCCO, or the one its `answer_url` gives, against the callee (status
+/// events to its `event_url`, else the application's); the reply says
+/// `started`.
 pub(super) async fn create(
     State(state): State<AppState>,
     app: VoiceApp,
@@ -272,12 +175,8 @@ pub(super) async fn create(
         .and_then(Json::as_str)
         .unwrap_or("calliope")
         .to_owned();
-    let has_program = body.get("ncco").is_some_and(Json::is_array)
-        || body.get("answer_url").is_some_and(|u| u.is_array() || u.is_string());
+    let program = super::call_program::program_of(&body, &app.application)?;
     let random = body.get("random_from_number").and_then(Json::as_bool).unwrap_or(false);
-    if !has_program {
-        return Err(ApiError::field("ncco", "ncco or answer_url is required"));
-    }
     if random {
         return Err(ApiError::field("random_from_number", "is not supported: give from"));
     }
@@ -290,6 +189,7 @@ pub(super) async fn create(
         destination,
         ring_timeout: Duration::from_secs(ring),
         then: Vec::new(),
+        program: Some(program),
     };
     match engine::calls::originate(&sw, order).await {
         Ok(handle) => Ok((
@@ -308,14 +208,6 @@ pub(super) async fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digits_are_checked() {
-        assert!(valid_digits("12#*"));
-        assert!(!valid_digits(""));
-        assert!(!valid_digits("12x"));
-        assert!(!valid_digits(&"1".repeat(65)));
-    }
 
     #[test]
     fn destinations_are_read() {

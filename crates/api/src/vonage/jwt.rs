@@ -37,6 +37,8 @@ struct VoiceClaims {
 pub struct VoiceApp {
     /// Its workspace.
     pub workspace_id: i64,
+    /// Its id (ref).
+    pub application: String,
 }
 
 fn refused(why: &str) -> ApiError {
@@ -116,6 +118,6 @@ impl FromRequestParts<AppState> for VoiceApp {
         if claims.application_id != application_id {
             return Err(refused("the application_id claim changed"));
         }
-        Ok(VoiceApp { workspace_id })
+        Ok(VoiceApp { workspace_id, application: application_id })
     }
 }

@@ -3,6 +3,8 @@
 //! control (`/v1/calls`, an application's RS256 JWT).
 
 mod applications;
+mod call_control;
+mod call_program;
 mod call_schemas;
 mod calls;
 mod capabilities;
@@ -27,18 +29,18 @@ pub fn routes() -> Api {
         .reply(Reply::Status("201", call_schemas::created_schema))
         .get("/v1/calls/{uuid}", "Get a call", calls::get)
         .reply(Reply::Schema(call_schemas::call_schema))
-        .put("/v1/calls/{uuid}", "Modify a live call", ANY, calls::modify)
+        .put("/v1/calls/{uuid}", "Modify a live call", ANY, call_control::modify)
         .reply(Reply::NoContent)
-        .put("/v1/calls/{uuid}/dtmf", "Send DTMF into a call", ANY, calls::dtmf)
+        .put("/v1/calls/{uuid}/dtmf", "Send DTMF into a call", ANY, call_control::dtmf)
         .reply(Reply::Schema(call_schemas::dtmf_schema))
-        .put("/v1/calls/{uuid}/talk", "Speak text into a call", ANY, calls::media)
-        .reply(Reply::NoContent)
-        .delete("/v1/calls/{uuid}/talk", "Stop speaking into a call", calls::media)
-        .reply(Reply::NoContent)
-        .put("/v1/calls/{uuid}/stream", "Play audio into a call", ANY, calls::media)
-        .reply(Reply::NoContent)
-        .delete("/v1/calls/{uuid}/stream", "Stop playing audio into a call", calls::media)
-        .reply(Reply::NoContent)
+        .put("/v1/calls/{uuid}/talk", "Speak text into a call", ANY, call_control::talk)
+        .reply(Reply::Schema(call_schemas::dtmf_schema))
+        .delete("/v1/calls/{uuid}/talk", "Stop speaking into a call", call_control::stop_talk)
+        .reply(Reply::Schema(call_schemas::dtmf_schema))
+        .put("/v1/calls/{uuid}/stream", "Play audio into a call", ANY, call_control::stream)
+        .reply(Reply::Schema(call_schemas::dtmf_schema))
+        .delete("/v1/calls/{uuid}/stream", "Stop playing audio into a call", call_control::stop_stream)
+        .reply(Reply::Schema(call_schemas::dtmf_schema))
         .get("/v2/applications", "List applications", applications::list)
         .reply(Reply::Schema(applications::page_schema))
         .post("/v2/applications", "Create an application", APPLICATION, applications::create)

@@ -8,7 +8,7 @@ async function main() {
   const client = new SDK.Client({ endpoint: process.env.ENDPOINT, accessKeyId: process.env.ACCESS_KEY_ID, allowInsecure: true });
   await client.login(process.env.EMAIL, process.env.PASSWORD);
   const calls = new SDK.Calls(client);
-  const { ref, statusStream } = await calls.createCall({ from: "5550100", to: process.env.TO, appRef: "app-1" });
+  const { ref, statusStream } = await calls.createCall({ from: "5550100", to: process.env.TO });
   const statuses = [];
   for await (const s of statusStream) {
     statuses.push(s.status);

@@ -9,3 +9,4 @@ pub mod calliope;
 pub mod calls;
 pub mod events;
 pub mod ua;
+pub mod webhooks;

@@ -11,8 +11,8 @@ pub mod registry;
 pub mod sdp;
 
 pub use call::{
-    dial_string, originate, CallCommand, CallHandle, CommandError, CommandResult, Destination, ListenMode,
-    Originate, OriginateError, Phase,
+    dial_string, originate, AppProgram, CallCommand, CallHandle, CommandError, CommandResult, Destination,
+    ListenMode, Originate, OriginateError, Phase, ProgramSource,
 };
 pub use cdr::{Cdr, Writer};
 pub use registry::{Admission, Channel, Refusal, Registry};

@@ -95,6 +95,40 @@ pub enum CallCommand {
         /// The ringing call's id, or one of its legs'.
         target: String,
     },
+    /// Speak text into the call (text to speech), `loops` times (0: until
+    /// stopped); it takes over what the call plays until it ends.
+    Say {
+        /// What to say.
+        text: String,
+        /// The voice, when one is asked for.
+        voice: Option<String>,
+        /// The language, when one is asked for.
+        language: Option<String>,
+        /// How many times (0: until stopped).
+        loops: u32,
+    },
+    /// Play the audio at an http(s) URL into the call, `loops` times (0:
+    /// until stopped).
+    PlayUrl {
+        /// Where the audio is.
+        url: String,
+        /// How many times (0: until stopped).
+        loops: u32,
+    },
+    /// Stop what a [`CallCommand::Say`], [`CallCommand::PlayUrl`] or
+    /// [`CallCommand::Play`] plays.
+    StopPlay,
+    /// Replace the program the call runs (Vonage `transfer` to an NCCO).
+    Program(ProgramSource),
+}
+
+/// Where a call's new program comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgramSource {
+    /// An NCCO given inline (a JSON array of actions).
+    Ncco(serde_json::Value),
+    /// A URL answering with a program (fetched as the answer URL is).
+    Url(String),
 }
 
 impl CallCommand {
@@ -117,6 +151,10 @@ impl CallCommand {
             CallCommand::Listened(_) => "listened",
             CallCommand::PickUp(_) => "pick_up",
             CallCommand::Intercept { .. } => "intercept",
+            CallCommand::Say { .. } => "say",
+            CallCommand::PlayUrl { .. } => "play_url",
+            CallCommand::StopPlay => "stop_play",
+            CallCommand::Program(_) => "program",
         }
     }
 }

@@ -185,7 +185,7 @@ impl Call {
                             sdp::offer(&ours).to_string().into_bytes()
                         })
                     };
-                    let Some(request) = self.fork_invite(a, &out, d, offer_b) else {
+                    let Some(request) = self.fork_invite(Some(a), &out, d, offer_b) else {
                         tracing::debug!(uri = %d.uri, "cannot call this destination");
                         continue;
                     };
@@ -551,7 +551,7 @@ impl Call {
     /// the route's headers then the destination's.
     pub(super) fn fork_invite(
         &self,
-        a: &Caller,
+        a: Option<&Caller>,
         out: &Outgoing,
         d: &Destination,
         offer: Option<Vec<u8>>,
@@ -561,7 +561,7 @@ impl Call {
         from.display = match &out.caller_name {
             Some(name) if !name.is_empty() => Some(name.clone()),
             Some(_) => None,
-            None => a.invite.head.from.display.clone(),
+            None => a.and_then(|a| a.invite.head.from.display.clone()),
         };
         from.set_tag(&self.sw.tag());
         let to = NameAddr::new(sip::Uri::parse(&format!("sip:{}@{host}", out.callee)).ok()?);

@@ -119,11 +119,28 @@ impl Call {
             CallCommand::ListenTo { mode, target } => self.listen_to(*mode, target, media, first).await,
             CallCommand::Listened(listen) => self.listened(listen, media, legs).await,
             CallCommand::Intercept { target } => self.pick_up_from(target, media, first).await,
+            CallCommand::Say { .. } | CallCommand::PlayUrl { .. } => {
+                let apps = self.sw.apps.clone();
+                let secret = crate::webhooks::Secret::from_text("");
+                let source =
+                    apps.live_source(command, None, &secret).await.ok_or(CommandError::Unsupported)??;
+                media.handle.play(first, source).await.map_err(failed)?;
+                self.publish(
+                    "call.playback.started",
+                    serde_json::json!({"command": command.name(), "leg": first.0}),
+                );
+                Ok(())
+            }
+            CallCommand::StopPlay => match media.handle.stop_play(first).await.map_err(failed)? {
+                true => Ok(()),
+                false => Err(CommandError::Media("nothing is playing".into())),
+            },
             CallCommand::Hangup
             | CallCommand::Transfer { .. }
             | CallCommand::Bridge { .. }
             | CallCommand::Connect { .. }
-            | CallCommand::PickUp(_) => Err(CommandError::Unsupported),
+            | CallCommand::PickUp(_)
+            | CallCommand::Program(_) => Err(CommandError::Unsupported),
         }
     }
 }

@@ -88,7 +88,7 @@ pub(super) struct Parties {
 }
 
 /// The Max-Forwards a request starts with (RFC 3261 8.1.1.6).
-const MAX_FORWARDS: u32 = 70;
+pub(super) const MAX_FORWARDS: u32 = 70;
 
 /// The header that carries a call's routing hop count from one of our
 /// hops to the next (a loop through another system that keeps headers

@@ -340,6 +340,9 @@ mod tests {
             context: String::new(),
             codec: String::new(),
             callee_num: String::new(),
+            application: String::new(),
+            application_data: String::new(),
+            variables: Vec::new(),
         };
         let legs = vec![
             leg("a", "c1", "sip/2001@127.0.0.1", "ACTIVE"),

@@ -27,8 +27,8 @@ mod talk;
 mod target;
 mod transfer;
 
-pub use app::Apps;
-pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};
+pub use app::{AppProgram, Apps};
+pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, ProgramSource, MAILBOX};
 pub use join::{Join, Joined, Replaces, TRANSFERRED};
 pub use listen::{Listen, ListenMode};
 pub use onward::dial_string;

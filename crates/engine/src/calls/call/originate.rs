@@ -1,9 +1,10 @@
 //! Calls that start from the API: a UAC leg first (to an agent's
 //! registered contacts, or to a SIP URI, with the credentials of the
-//! account it leaves through for an upstream challenge). Until programs
-//! arrive, an answered originated call is parked: its media ports stay
-//! open, re-INVITEs are answered, INFO digits become events, and it lasts
-//! until either side hangs up.
+//! account it leaves through for an upstream challenge). Once answered, a
+//! call with a program runs it against the callee (see
+//! `app/originated.rs`); any other is parked: its media ports stay open,
+//! re-INVITEs are answered, INFO digits become events, and it lasts until
+//! either side hangs up.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -16,8 +17,9 @@ use sip::{HeaderName, MediaType, Method, NameAddr, Request, Response, StatusCode
 use store::Millis;
 use tokio::sync::mpsc;
 
+use super::app::AppProgram;
 use super::command::CallHandle;
-use super::inbound::codec_of;
+use super::inbound::{codec_of, Parties};
 use super::media::CallMedia;
 use super::ring::{Fork, Ring};
 use super::CallCommand;
@@ -81,6 +83,9 @@ pub struct Originate {
     /// What to do once answered, in order (play a file, record...);
     /// then the call is parked until hung up.
     pub then: Vec<CallCommand>,
+    /// The program to run against the callee once answered (after
+    /// `then`), instead of parking.
+    pub program: Option<AppProgram>,
 }
 
 /// Why a call could not be placed.
@@ -201,6 +206,16 @@ async fn targets(
     }
 }
 
+/// The number or URI a destination dials, as the records show it.
+fn dest_of(destination: &Destination) -> String {
+    match destination {
+        Destination::Agent { extension } => extension.clone(),
+        Destination::Uri { uri, .. } => uri.clone(),
+        Destination::Routed { number } => number.clone(),
+        Destination::Gateway { number, .. } => number.clone(),
+    }
+}
+
 fn media_ip(sw: &Switch, peer: SocketAddr) -> IpAddr {
     if let Some(ip) = sw.config.public_ip {
         return ip;
@@ -306,12 +321,7 @@ impl Call {
     async fn originated(&mut self, o: Originate, targets: Vec<Target>, ports: Ports) {
         let start = self.now();
         let leg_uuid = self.uuid();
-        let dest = match &o.destination {
-            Destination::Agent { extension } => extension.clone(),
-            Destination::Uri { uri, .. } => uri.clone(),
-            Destination::Routed { number } => number.clone(),
-            Destination::Gateway { number, .. } => number.clone(),
-        };
+        let dest = dest_of(&o.destination);
         self.admission.put_leg(Channel {
             uuid: leg_uuid.clone(),
             call_uuid: leg_uuid.clone(),
@@ -457,6 +467,37 @@ impl Call {
             if let Ok(Err(e)) = answer.await {
                 tracing::warn!(command = command.name(), error = %e, "an originated call's command failed");
             }
+        }
+        if let Some(program) = &o.program {
+            let ours = sdp::parse_bytes(&fork.request.body).ok();
+            let ours = ours.unwrap_or_else(|| {
+                sdp::offer(&local(
+                    self.media_ip(fork.peer.addr),
+                    media.port(LEG),
+                    vec![Codec::Pcmu, Codec::Pcma],
+                    Direction::SendRecv,
+                    1,
+                ))
+            });
+            let to_agent = matches!(o.destination, Destination::Agent { .. });
+            let mut parties = Parties {
+                workspace_id: o.workspace_id,
+                caller: o.caller_id.clone(),
+                caller_id: None,
+                callee: dest_of(&o.destination),
+                callee_id: None,
+                context: String::new(),
+                direction: if to_agent { "INTRA_COMPANY" } else { "TO_PSTN" },
+                kind: "API_ORIGINATED",
+                uuid_a: self.uuid(),
+                uuid_b: String::new(),
+                start: self.now(),
+                answer: *answered_at,
+                codec: codec.clone(),
+                route_id: None,
+                recording: None,
+            };
+            return self.run_originated(leg, ours, &mut media, &mut parties, program).await;
         }
         self.park(&mut leg, &forks, winner, &mut media, codec_of(theirs.codec)).await
     }

@@ -60,7 +60,10 @@ impl Phase {
             | CallCommand::Record { .. }
             | CallCommand::StopRecord
             | CallCommand::DetectDtmf { .. }
-            | CallCommand::Dtmf { .. } => {
+            | CallCommand::Dtmf { .. }
+            | CallCommand::Say { .. }
+            | CallCommand::PlayUrl { .. }
+            | CallCommand::StopPlay => {
                 matches!(self, Early | Answered)
             }
             CallCommand::Mute { .. }
@@ -70,7 +73,8 @@ impl Phase {
             | CallCommand::Connect { .. }
             | CallCommand::ListenTo { .. }
             | CallCommand::Intercept { .. }
-            | CallCommand::Listened(_) => self == Answered,
+            | CallCommand::Listened(_)
+            | CallCommand::Program(_) => self == Answered,
             // Only a call still ringing can be picked up.
             CallCommand::PickUp(_) => matches!(self, Ringing | Early),
         }

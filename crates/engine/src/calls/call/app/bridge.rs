@@ -95,7 +95,8 @@ impl AppChannel<'_> {
             return Err(ChannelError::HungUp);
         }
         let nothing = |status| DialResult { status, leg_id: None, duration: Duration::ZERO, recording: None };
-        let bind_ip = self.call.bind_ip(self.a.peer.addr);
+        let Some(peer) = self.peer() else { return Ok(nothing(DialStatus::Failed)) };
+        let bind_ip = self.call.bind_ip(peer.addr);
         let Some(ports) = self.call.sw.ports.bind(bind_ip).await else {
             tracing::info!(call = %self.p.uuid_a, "a program's dial has no media ports");
             return Ok(nothing(DialStatus::Failed));
@@ -285,9 +286,9 @@ impl AppChannel<'_> {
                     }
                     Ring::Request(id, request) => {
                         let from_a = self.leg.as_ref().is_some_and(|l| l.call_id() == request.head.call_id);
-                        if from_a && request.method == Method::Bye {
+                        if let (true, Method::Bye, Some(peer)) = (from_a, &request.method, self.peer()) {
                             self.call.cancel_forks(forks, None);
-                            let event = CallEvent::Request { id, request, peer: self.a.peer };
+                            let event = CallEvent::Request { id, request, peer };
                             // A's dialog checks it and answers 200.
                             if self.sip(event).await.is_err() || self.ending.is_some() {
                                 return Err(ChannelError::HungUp);

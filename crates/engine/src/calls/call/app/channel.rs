@@ -25,15 +25,17 @@ impl Channel for AppChannel<'_> {
         if self.ending.is_some() {
             return Err(ChannelError::HungUp);
         }
-        let dialog = Dialog::from_uas(&self.a.invite, &self.a.tag)
+        let Some(a) = self.a else {
+            return Err(ChannelError::Failed("the call has no leg to answer".into()));
+        };
+        let dialog = Dialog::from_uas(&a.invite, &a.tag)
             .map_err(|e| ChannelError::Failed(format!("the caller's INVITE makes no dialog: {e}")))?;
-        let mut leg = Leg::new(self.p.uuid_a.clone(), Role::Uas, dialog, self.a.peer);
-        let ok = self
-            .a
+        let mut leg = Leg::new(self.p.uuid_a.clone(), Role::Uas, dialog, a.peer);
+        let ok = a
             .reply(&self.call.sw, StatusCode::OK)
             .with_body(&MediaType::sdp(), self.sdp_a.to_string().into_bytes());
         leg.dialog.handle_sent_response(&ok);
-        self.call.respond(self.a.id, ok);
+        self.call.respond(a.id, ok);
         self.leg = Some(leg);
         self.p.answer = Some(self.now());
         let codec = self.p.codec.clone();
@@ -45,9 +47,9 @@ impl Channel for AppChannel<'_> {
     }
 
     async fn ring(&mut self) -> Result<(), ChannelError> {
-        if self.leg.is_none() && self.ending.is_none() {
-            let resp = self.a.reply(&self.call.sw, StatusCode::RINGING);
-            self.call.respond(self.a.id, resp);
+        if let Some(a) = self.a.filter(|_| self.leg.is_none() && self.ending.is_none()) {
+            let resp = a.reply(&self.call.sw, StatusCode::RINGING);
+            self.call.respond(a.id, resp);
         }
         Ok(())
     }
@@ -61,6 +63,7 @@ impl Channel for AppChannel<'_> {
                 return Ok(Played::Digit(d));
             }
         }
+        self.overlay_done().await?;
         let source = self.source(audio).await?;
         let id =
             self.media.handle.play(LEG_A, source).await.map_err(|e| ChannelError::Media(e.to_string()))?;
@@ -83,7 +86,10 @@ impl Channel for AppChannel<'_> {
                 }
                 Got::Digit(d) => self.keep(d),
                 Got::Media(MediaEvent::PlaybackFinished { id: done, .. }) if done == id => {
-                    return Ok(Played::Finished)
+                    // Cut short by the API's own audio: the program goes
+                    // on once that has ended.
+                    self.overlay_done().await?;
+                    return Ok(Played::Finished);
                 }
                 Got::Media(MediaEvent::Voice { speaking: true, .. }) if barge_in.speech => {
                     let _ = self.media.handle.stop_play(LEG_A).await;
@@ -214,15 +220,15 @@ impl Channel for AppChannel<'_> {
         if self.ending.is_some() {
             return Err(ChannelError::HungUp);
         }
-        if self.leg.is_some() {
+        let Some(a) = self.a.filter(|_| self.leg.is_none()) else {
             return Err(ChannelError::Failed("the call is already answered".into()));
-        }
+        };
         let (status, cause) = match reason {
             RejectReason::Busy => (StatusCode::BUSY_HERE, "USER_BUSY"),
             RejectReason::Rejected => (StatusCode::DECLINE, "CALL_REJECTED"),
         };
-        let resp = self.a.reply(&self.call.sw, status);
-        self.call.respond(self.a.id, resp);
+        let resp = a.reply(&self.call.sw, status);
+        self.call.respond(a.id, resp);
         self.ending = Some(Ending::new(status.code(), cause));
         Ok(())
     }
@@ -237,16 +243,20 @@ impl Channel for AppChannel<'_> {
                 self.ending = Some(Ending::new(200, "NORMAL_CLEARING"));
             }
             None => {
+                let Some(a) = self.a else {
+                    self.ending = Some(Ending::new(200, "NORMAL_CLEARING"));
+                    return Ok(());
+                };
                 let (status, cause) = match self.cause {
                     Some(cause) => (StatusCode::SERVICE_UNAVAILABLE, cause),
                     None => (StatusCode::TEMPORARILY_UNAVAILABLE, "NO_USER_RESPONSE"),
                 };
-                let mut resp = self.a.reply(&self.call.sw, status);
+                let mut resp = a.reply(&self.call.sw, status);
                 if let Some(c) = self.cause {
                     let text = format!("the application gave no program ({c})");
                     resp.head.headers.push(sip::HeaderName::Warning, warning(399, &text));
                 }
-                self.call.respond(self.a.id, resp);
+                self.call.respond(a.id, resp);
                 self.ending = Some(Ending::new(status.code(), cause));
             }
         }

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::bridge::{LegFacts, Placing};
 use super::{failed, AppChannel};
 use crate::calls::call::connect::Outgoing;
-use crate::calls::call::inbound::{codec_named, forwards_left, hops_of, with_hops};
+use crate::calls::call::inbound::{codec_named, with_hops};
 use crate::calls::call::target::leaves;
 use crate::calls::dial::{Attempt, Dial, NextOn};
 use crate::program::{self, ChannelError, DialResult, DialStatus, Outcome, Target};
@@ -142,8 +142,8 @@ impl AppChannel<'_> {
         let source = self.p.caller_id.map_or(Source::Test, Source::Agent);
         let context = context.unwrap_or(&self.p.context).to_owned();
         let mut call = Inbound::new(source, &context, &self.p.caller, number);
-        call.caller_name = self.a.invite.head.from.display.clone().unwrap_or_default();
-        call.hops = hops_of(&self.a.invite) + 1;
+        call.caller_name = self.caller_display();
+        call.hops = self.hops_in() + 1;
         let routed = match router::route(&snapshot, &call, self.now()) {
             Plan::Route(r) => *r,
             Plan::Reject(r) if r.status == 404 && r.route_id.is_none() => {
@@ -170,7 +170,7 @@ impl AppChannel<'_> {
             return Err(format!("no agent has extension {name:?}"));
         };
         let (id, ext) = (agent.id, agent.username.clone());
-        Ok(self.agent_placing(id, &ext, from, hops_of(&self.a.invite) + 1))
+        Ok(self.agent_placing(id, &ext, from, self.hops_in() + 1))
     }
 
     fn agent_placing(&self, agent_id: i64, extension: &str, from: Option<&str>, hops: u32) -> Placing {
@@ -190,7 +190,7 @@ impl AppChannel<'_> {
     ) -> Result<Placing, String> {
         let snapshot = self.snapshot().await?;
         let user = sip::Uri::parse(uri).ok().and_then(|u| u.user().map(str::to_owned)).unwrap_or_default();
-        let hops = hops_of(&self.a.invite) + 1;
+        let hops = self.hops_in() + 1;
         let routed = Routed {
             route_id: None,
             number_id: None,
@@ -199,7 +199,7 @@ impl AppChannel<'_> {
             body: String::new(),
             callee: user,
             caller: self.p.caller.clone(),
-            caller_name: self.a.invite.head.from.display.clone().unwrap_or_default(),
+            caller_name: self.caller_display(),
             record: false,
             proxy_media: true,
             codecs: Vec::new(),
@@ -235,7 +235,7 @@ impl AppChannel<'_> {
             callee: callee.to_owned(),
             caller: from.unwrap_or(&self.p.caller).to_owned(),
             caller_name: None,
-            max_forwards: forwards_left(&self.a.invite).saturating_sub(1),
+            max_forwards: self.forwards_in().saturating_sub(1),
             headers: with_hops(&[], hops),
             codecs: Vec::new(),
             ring_timeout: self.call.sw.config.ring_timeout,

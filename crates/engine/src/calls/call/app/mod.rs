@@ -4,7 +4,10 @@
 //! [`program::Channel`] over A's leg and its media session. The caller's
 //! BYE, CANCEL, re-INVITE and INFO are handled while any step runs; a
 //! caller gone is [`ChannelError::HungUp`] from the step running, so the
-//! interpreter stops.
+//! interpreter stops. An originated call runs its program the same way
+//! over the callee's answered leg ([`originated`]): answering is then a
+//! no-op and rejecting impossible. Commands from the API reach the call
+//! while any step runs ([`commands`]).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -19,10 +22,10 @@ use store::{Key, Millis, Scope};
 
 use super::inbound::{warning, Caller, Parties, LEG_A};
 use super::media::CallMedia;
-use super::{Call, CallEvent, Ending, Input};
+use super::{Call, CallEvent, Ending, Input, ProgramSource};
 use crate::calls::leg::{dtmf, Leg};
 use crate::calls::sdp::{answer_preferring, direction, local, side_media};
-use crate::media::{open_player, MediaEvent, PlayerSource};
+use crate::media::{open_player, MediaEvent, PlaybackId, PlayerSource};
 use crate::program::{
     self, Audio, Channel, ChannelError, Next, Outcome, Report, ScriptError, Scripts, Sound,
 };
@@ -96,9 +99,11 @@ enum Got {
 /// A call running a program: the [`Channel`] the interpreter drives.
 pub(super) struct AppChannel<'a> {
     call: &'a mut Call,
-    a: &'a Caller,
+    /// The caller's INVITE; `None` for an originated call, whose leg (the
+    /// callee's) is answered before the program starts.
+    a: Option<&'a Caller>,
     p: &'a mut Parties,
-    media: CallMedia,
+    media: &'a mut CallMedia,
     sdp_a: SessionDescription,
     /// The caller's INVITE had no SDP: its answer comes in the ACK.
     late: bool,
@@ -120,6 +125,14 @@ pub(super) struct AppChannel<'a> {
     recordings: usize,
     /// Vonage status events to the application's event_url, in order.
     status: Option<StatusQueue>,
+    /// What the API plays over the program (a talk or a stream) until it
+    /// ends: the program's own audio waits for it.
+    overlay: Option<PlaybackId>,
+    /// A program the API sent to replace the running one; the step
+    /// running ends as if the caller had gone, then it starts.
+    replacement: Option<ProgramSource>,
+    /// Whether the running program may be replaced (an application's).
+    replaceable: bool,
 }
 
 /// A call's status events on their way.
@@ -201,9 +214,9 @@ impl Call {
         let workspace = self.workspace_id;
         let mut ch = AppChannel {
             call: self,
-            a,
+            a: Some(a),
             p,
-            media,
+            media: &mut media,
             sdp_a,
             late,
             leg: None,
@@ -217,9 +230,12 @@ impl Call {
             cause: None,
             recordings: 0,
             status: None,
+            overlay: None,
+            replacement: None,
+            replaceable: false,
         };
         let outcome = match target {
-            Target::Application(id) => ch.application(workspace, *id).await,
+            Target::Application(id) => ch.application(workspace, Key::Id(*id), None).await,
             Target::Ivr(id) => ch.ivr(workspace, *id).await,
             Target::Block(id) => ch.block(workspace, *id).await,
             Target::Conference { .. } => ch.conference_route(target, body).await,
@@ -238,19 +254,28 @@ impl Call {
 }
 
 impl AppChannel<'_> {
-    /// Runs the application `id`: its first script from the webhooks, then
-    /// the interpreter.
-    async fn application(&mut self, workspace: i64, id: i64) -> Outcome {
+    /// Runs the application `key`: its first script from the webhooks
+    /// (or the one `given` inline), then the interpreter, then each
+    /// program the API sends in its place.
+    async fn application(&mut self, workspace: i64, key: Key, given: Option<&AppProgram>) -> Outcome {
         let scope = Scope::Workspace(workspace);
-        let record = match self.call.sw.db.get(&store::schema::APPLICATIONS, scope, &Key::Id(id)).await {
+        let record = match self.call.sw.db.get(&store::schema::APPLICATIONS, scope, &key).await {
             Ok(r) => r,
-            Err(e) => return failed("application", ChannelError::Failed(format!("application {id}: {e}"))),
+            Err(e) => {
+                return failed("application", ChannelError::Failed(format!("application {key:?}: {e}")))
+            }
         };
+        let id = record.id;
         let json_of = |name: &str| record.get(name).as_str().and_then(|t| serde_json::from_str(t).ok());
         let capabilities: Option<serde_json::Value> = json_of("capabilities");
         self.tts = json_of("text_to_speech");
         self.stt = json_of("speech_to_text");
-        let hooks = match AppHooks::from_application(record.text("endpoint"), capabilities.as_ref()) {
+        let stored = AppHooks::from_application(record.text("endpoint"), capabilities.as_ref());
+        let hooks = match given {
+            Some(program) => program.hooks(stored),
+            None => stored,
+        };
+        let hooks = match hooks {
             Ok(h) => h,
             Err(e) => return self.webhook_failed(e.cause(), e.to_string()),
         };
@@ -265,13 +290,13 @@ impl AppChannel<'_> {
             workspace_ref: workspace.to_string(),
             caller: self.p.caller.clone(),
             callee: self.p.callee.clone(),
-            direction: if self.p.direction == "INTRA_COMPANY" {
-                CallDirection::IntraCompany
-            } else {
-                CallDirection::FromPstn
+            direction: match self.a {
+                None => CallDirection::ToPstn,
+                Some(_) if self.p.direction == "INTRA_COMPANY" => CallDirection::IntraCompany,
+                Some(_) => CallDirection::FromPstn,
             },
-            domain: match &self.a.invite.uri {
-                sip::Uri::Sip(u) => Some(u.host.to_string()),
+            domain: match self.a.map(|a| &a.invite.uri) {
+                Some(sip::Uri::Sip(u)) => Some(u.host.to_string()),
                 _ => None,
             },
         };
@@ -280,25 +305,76 @@ impl AppChannel<'_> {
             self.status =
                 Some(status_sender(client.clone(), self.secret.clone(), hooks.clone(), facts.clone()));
             self.status_event(VonageStatus::Started, None);
+            if self.leg.is_some() {
+                self.status_event(VonageStatus::Answered, None);
+            }
         }
-        let mut scripts =
-            WebhookScripts::new(client, self.secret.clone(), hooks, facts, self.call.sw.clock.clone());
+        let clock = self.call.sw.clock.clone();
+        let mut scripts = WebhookScripts::new(
+            client.clone(),
+            self.secret.clone(),
+            hooks.clone(),
+            facts.clone(),
+            clock.clone(),
+        );
+        let mut verbs = match given.and_then(|g| g.script.clone()) {
+            Some(inline) => inline,
+            None => match self.first_script(&mut scripts).await {
+                Ok(v) => v,
+                Err(outcome) => return outcome,
+            },
+        };
+        self.replaceable = true;
+        loop {
+            let outcome = program::run(verbs, self, &mut scripts).await;
+            self.publish_failures(&mut scripts);
+            let next = match self.replacement.take() {
+                Some(next) if self.ending.is_none() => next,
+                _ => return outcome,
+            };
+            self.call.publish("call.transferred", json!({"to": "ncco"}));
+            verbs = match next {
+                ProgramSource::Ncco(ncco) => match program::ncco::parse_value(&ncco) {
+                    Ok(v) => v,
+                    Err(e) => return failed("transfer", ChannelError::Failed(format!("the new NCCO: {e}"))),
+                },
+                ProgramSource::Url(url) => {
+                    let mut to = hooks.clone();
+                    to.answer = crate::webhooks::AppUrl { url, ..to.answer };
+                    to.fallback = None;
+                    scripts = WebhookScripts::new(
+                        client.clone(),
+                        self.secret.clone(),
+                        to,
+                        facts.clone(),
+                        clock.clone(),
+                    );
+                    match self.first_script(&mut scripts).await {
+                        Ok(v) => v,
+                        Err(outcome) => return outcome,
+                    }
+                }
+            };
+        }
+    }
+
+    /// The first program from the webhooks (while the caller may hang up;
+    /// no other program may replace it meanwhile).
+    async fn first_script(&mut self, scripts: &mut WebhookScripts) -> Result<Vec<program::Verb>, Outcome> {
+        let replaceable = std::mem::replace(&mut self.replaceable, false);
         let first = tokio::select! {
             first = scripts.first() => first,
-            gone = self.until_gone() => return gone,
+            gone = self.until_gone() => return Err(gone),
         };
+        self.replaceable = replaceable;
+        self.publish_failures(scripts);
+        first.map_err(|e| self.webhook_failed(e.cause(), e.to_string()))
+    }
+
+    fn publish_failures(&mut self, scripts: &mut WebhookScripts) {
         for f in scripts.take_failures() {
             self.call.publish("call.webhook.failed", json!({"cause": f.cause, "detail": f.detail}));
         }
-        let verbs = match first {
-            Ok(v) => v,
-            Err(e) => return self.webhook_failed(e.cause(), e.to_string()),
-        };
-        let outcome = program::run(verbs, self, &mut scripts).await;
-        for f in scripts.take_failures() {
-            self.call.publish("call.webhook.failed", json!({"cause": f.cause, "detail": f.detail}));
-        }
-        outcome
     }
 
     /// The workspace's IVR menus, compiled.
@@ -431,7 +507,7 @@ impl AppChannel<'_> {
     /// The next thing that happens on the call; a caller gone is
     /// [`ChannelError::HungUp`].
     async fn wait(&mut self, deadline: Option<Millis>) -> Result<Got, ChannelError> {
-        if self.ending.is_some() {
+        if self.ending.is_some() || self.replacement.is_some() {
             return Err(ChannelError::HungUp);
         }
         loop {
@@ -445,7 +521,7 @@ impl AppChannel<'_> {
                     self.hangup().await?;
                     return Err(ChannelError::HungUp);
                 }
-                Input::Command(env) => super::unsupported(env),
+                Input::Command(env) => self.command(env).await?,
                 Input::Timer => return Ok(Got::Timer),
                 Input::Media(MediaEvent::Inactive) => {
                     tracing::info!(call = %self.p.uuid_a, "no RTP from the caller: the call ends");
@@ -461,6 +537,11 @@ impl AppChannel<'_> {
                 }
                 Input::Media(e) => {
                     self.call.media_event(&e);
+                    if let MediaEvent::PlaybackFinished { id, .. } = &e {
+                        if self.overlay == Some(*id) {
+                            self.overlay = None;
+                        }
+                    }
                     return Ok(Got::Media(e));
                 }
                 Input::Closed => {
@@ -474,13 +555,16 @@ impl AppChannel<'_> {
     /// Handles a SIP event from the caller; a digit (INFO) is returned.
     async fn sip(&mut self, e: CallEvent) -> Result<Option<Got>, ChannelError> {
         match e {
-            CallEvent::Cancel(id) if id == self.a.id && self.leg.is_none() => {
-                let resp = self.a.reply(&self.call.sw, StatusCode::REQUEST_TERMINATED);
-                self.call.respond(self.a.id, resp);
+            CallEvent::Cancel(id) if self.a.is_some_and(|a| a.id == id) && self.leg.is_none() => {
+                let Some(a) = self.a else { return Ok(None) };
+                let resp = a.reply(&self.call.sw, StatusCode::REQUEST_TERMINATED);
+                self.call.respond(a.id, resp);
                 self.ending = Some(Ending::new(487, "ORIGINATOR_CANCEL"));
                 Err(ChannelError::HungUp)
             }
-            CallEvent::Timeout(TxId::Server(id)) if id == self.a.id && self.leg.is_some() => {
+            CallEvent::Timeout(TxId::Server(id))
+                if self.a.is_some_and(|a| a.id == id) && self.leg.is_some() =>
+            {
                 // Our 200 was never ACKed.
                 self.hangup().await?;
                 self.ending = Some(Ending::new(408, "RECOVERY_ON_TIMER_EXPIRE"));
@@ -492,7 +576,10 @@ impl AppChannel<'_> {
                 match answer.as_ref().and_then(|d| side_media(d).map(|m| (m, direction(d)))) {
                     Some((side, dir)) => {
                         self.p.codec = super::inbound::codec_of(side.codec).encoding().to_owned();
-                        self.media.set(LEG_A, side, self.a.peer.addr.ip(), dir).await;
+                        let peer = self.leg.as_ref().map(|l| l.peer.addr.ip());
+                        if let Some(ip) = peer {
+                            self.media.set(LEG_A, side, ip, dir).await;
+                        }
                         Ok(None)
                     }
                     None => {
@@ -568,6 +655,14 @@ impl AppChannel<'_> {
                     }
                 }
             }
+            CallEvent::Stray(resp, peer) if resp.status.is_success() => {
+                // The callee's 200 again (our ACK was lost): ACK it again.
+                if let Some(leg) = self.leg.as_mut().filter(|l| l.call_id() == resp.head.call_id) {
+                    let ack = leg.dialog.ack_for_2xx(&resp, self.call.via(peer));
+                    let _ = self.call.cmds.send(crate::signalling::core::Cmd::Stateless(ack.into(), peer));
+                }
+                Ok(None)
+            }
             _ => Ok(None),
         }
     }
@@ -615,6 +710,27 @@ impl AppChannel<'_> {
         Ok(Box::new(pcm.to_source().map_err(tts_err)?))
     }
 
+    /// Where the program's party is: the caller, or the answered callee
+    /// of a placed call.
+    fn peer(&self) -> Option<sip::transaction::Peer> {
+        self.a.map(|a| a.peer).or_else(|| self.leg.as_ref().map(|l| l.peer))
+    }
+
+    /// The caller's display name (none for a placed call).
+    fn caller_display(&self) -> String {
+        self.a.and_then(|a| a.invite.head.from.display.clone()).unwrap_or_default()
+    }
+
+    /// The hops the call has made so far.
+    fn hops_in(&self) -> u32 {
+        self.a.map_or(0, |a| super::inbound::hops_of(&a.invite))
+    }
+
+    /// The Max-Forwards the call came with.
+    fn forwards_in(&self) -> u32 {
+        self.a.map_or(super::inbound::MAX_FORWARDS, |a| super::inbound::forwards_left(&a.invite))
+    }
+
     fn keep(&mut self, digit: char) {
         if self.digits.len() < TYPE_AHEAD {
             self.digits.push_back(digit);
@@ -656,7 +772,12 @@ fn millis(d: Duration) -> Millis {
 
 mod bridge;
 mod channel;
+mod commands;
 mod conference;
 mod dial;
+mod live;
+mod originated;
 mod speech;
 mod stream;
+
+pub use originated::AppProgram;
