@@ -21,4 +21,5 @@ pub mod secrets;
 pub mod signalling;
 pub mod speech;
 pub mod trunks;
+pub mod voicemail;
 pub mod webhooks;

@@ -11,6 +11,7 @@ pub(crate) mod recordings;
 mod replies;
 mod routing;
 mod trunking;
+mod voicemail;
 
 use axum::extract::State;
 use serde::Deserialize;
@@ -38,6 +39,7 @@ pub fn routes() -> Api {
         .merge(trunking::routes())
         .merge(conferences::routes())
         .merge(recordings::routes())
+        .merge(voicemail::routes())
 }
 
 #[derive(Deserialize)]

@@ -24,6 +24,9 @@ pub const DND_ON: &str = "FS_DEST_FUNC_CALL_DND";
 /// Do-not-disturb: off.
 pub const DND_OFF: &str = "FS_DEST_FUNC_CALL_DND_CANCEL";
 
+/// Voicemail: listen to one's own mailbox.
+pub const VOICEMAIL: &str = "FS_DEST_FUNC_CALL_VOICEMAIL";
+
 /// The codes a workspace has for the routing features until it stores a
 /// code of that type (the codes Asterisk/FreePBX phones users know).
 pub const DEFAULT_CODES: &[(&str, &str)] = &[
@@ -35,13 +38,14 @@ pub const DEFAULT_CODES: &[(&str, &str)] = &[
     ("*53", NO_ANSWER_CANCEL),
     ("*78", DND_ON),
     ("*79", DND_OFF),
+    ("*97", VOICEMAIL),
 ];
 
 /// Whether a feature of type `func_type` is followed by digits (a number
 /// to forward to, an extension): its code then starts the dialled number;
 /// codes of the other routing features must be dialled alone.
 pub fn takes_argument(func_type: &str) -> bool {
-    !matches!(func_type, CFU_CANCEL | BUSY_CANCEL | NO_ANSWER_CANCEL | DND_ON | DND_OFF)
+    !matches!(func_type, CFU_CANCEL | BUSY_CANCEL | NO_ANSWER_CANCEL | DND_ON | DND_OFF | VOICEMAIL)
 }
 
 /// A workspace's enabled feature codes, by code.

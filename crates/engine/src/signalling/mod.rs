@@ -60,6 +60,8 @@ pub struct Config {
     pub time_zone: jiff::tz::TimeZone,
     /// Where recordings go, one folder per workspace (`auto_record`).
     pub recordings: Option<std::path::PathBuf>,
+    /// The caps on every voicemail box.
+    pub voicemail: crate::voicemail::Limits,
 }
 
 impl Config {
@@ -81,6 +83,7 @@ impl Config {
             domains: Vec::new(),
             time_zone: jiff::tz::TimeZone::system(),
             recordings: None,
+            voicemail: crate::voicemail::Limits::default(),
         }
     }
 }
@@ -126,6 +129,8 @@ pub struct Switch {
     /// What calls running a program share (webhook client, signing
     /// secrets, speech engines, audio cache).
     pub apps: Arc<crate::calls::call::Apps>,
+    /// Phones watching their agent's mailbox (RFC 3842).
+    pub mwi: crate::voicemail::Mwi,
 }
 
 /// Why the SIP side could not start.
@@ -251,6 +256,7 @@ pub async fn start(
         calls,
         clock,
         core: cmds.clone(),
+        mwi: crate::voicemail::Mwi::default(),
     });
     switch.reload_blacklist().await?;
     tokio::spawn(core::run(switch.clone(), inbound, cmds, cmd_rx, crate::calls::call::start));
@@ -260,7 +266,7 @@ pub async fn start(
 }
 
 /// The methods Calliope answers.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE";
 
 /// Drops lapsed registrations every few seconds and says so.
 async fn sweep(sw: Arc<Switch>) {

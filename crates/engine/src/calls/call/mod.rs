@@ -21,6 +21,7 @@ mod ring;
 mod talk;
 mod target;
 mod transfer;
+mod voicemail;
 
 pub use app::Apps;
 pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, MAILBOX};

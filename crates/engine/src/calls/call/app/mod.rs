@@ -95,9 +95,9 @@ enum Got {
 
 /// A call running a program: the [`Channel`] the interpreter drives.
 pub(super) struct AppChannel<'a> {
-    call: &'a mut Call,
+    pub(super) call: &'a mut Call,
     a: &'a Caller,
-    p: &'a mut Parties,
+    pub(super) p: &'a mut Parties,
     media: CallMedia,
     sdp_a: SessionDescription,
     /// The caller's INVITE had no SDP: its answer comes in the ACK.
@@ -143,18 +143,43 @@ impl Call {
     /// Answers A with our media and runs the program `target` names
     /// until the call ends.
     pub(super) async fn run_program(&mut self, a: &Caller, p: &mut Parties, target: &Target) -> Ending {
-        let offer = match self.caller_offer(a) {
-            Ok(offer) => offer,
+        let workspace = self.workspace_id;
+        let mut ch = match self.open_channel(a, p, true).await {
+            Ok(ch) => ch,
             Err(ending) => return ending,
         };
+        let outcome = match target {
+            Target::Application(id) => ch.application(workspace, *id).await,
+            Target::Ivr(id) => ch.ivr(workspace, *id).await,
+            Target::Block(id) => ch.block(workspace, *id).await,
+            _ => Outcome::Failed(program::ProgramError::Channel {
+                verb: "route",
+                error: ChannelError::Unsupported("this target runs no program".into()),
+            }),
+        };
+        ch.close(outcome).await
+    }
+
+    /// A [`Channel`] over A's leg, not answered yet: our media (ports, an
+    /// answer to A's offer); `fresh` when the call is new (its
+    /// `call.created` and its legs are put now; a call that rang someone
+    /// first has them). A's refusal is sent and the ending returned when
+    /// the media cannot be set up.
+    pub(super) async fn open_channel<'a>(
+        &'a mut self,
+        a: &'a Caller,
+        p: &'a mut Parties,
+        fresh: bool,
+    ) -> Result<AppChannel<'a>, Ending> {
+        let offer = self.caller_offer(a)?;
         let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
         let Some(ports) = self.sw.ports.bind(self.bind_ip(a.peer.addr)).await else {
             self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "no media ports free")));
-            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+            return Err(Ending::new(503, "NORMAL_TEMPORARY_FAILURE"));
         };
         let Ok(port) = media.add(LEG_A, ports).await else {
             self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "the media session failed")));
-            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
+            return Err(Ending::new(503, "NORMAL_TEMPORARY_FAILURE"));
         };
         let ip = self.media_ip(a.peer.addr);
         let (sdp_a, payload_type) = match &offer {
@@ -162,7 +187,7 @@ impl Call {
                 let answered = answer_preferring(offer, ip, port, Codec::Pcmu, sdp::Direction::SendRecv, 1);
                 let (Ok((sdp_a, negotiated)), Some(mut side)) = (answered, side_media(offer)) else {
                     self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(warning(305, "no codec in common")));
-                    return Ending::new(488, "INCOMPATIBLE_DESTINATION");
+                    return Err(Ending::new(488, "INCOMPATIBLE_DESTINATION"));
                 };
                 side.codec = negotiated.payload_type;
                 side.dtmf = negotiated.telephone_event;
@@ -180,14 +205,15 @@ impl Call {
             tracing::debug!(error = %e, "in-band DTMF detection could not start");
         }
         p.codec = super::inbound::codec_of(payload_type).encoding().to_owned();
-        self.publish("call.created", json!({"from": p.caller, "to": p.callee}));
+        if fresh {
+            self.publish("call.created", json!({"from": p.caller, "to": p.callee}));
+            self.put_legs(a, p);
+        }
         // One leg: the program is the other side.
-        self.put_legs(a, p);
         self.admission.remove_leg(&p.uuid_b);
         p.uuid_b.clear();
         let apps = self.sw.apps.clone();
-        let workspace = self.workspace_id;
-        let mut ch = AppChannel {
+        Ok(AppChannel {
             call: self,
             a,
             p,
@@ -203,17 +229,7 @@ impl Call {
             cause: None,
             recordings: 0,
             status: None,
-        };
-        let outcome = match target {
-            Target::Application(id) => ch.application(workspace, *id).await,
-            Target::Ivr(id) => ch.ivr(workspace, *id).await,
-            Target::Block(id) => ch.block(workspace, *id).await,
-            _ => Outcome::Failed(program::ProgramError::Channel {
-                verb: "route",
-                error: ChannelError::Unsupported("this target runs no program".into()),
-            }),
-        };
-        ch.close(outcome).await
+        })
     }
 }
 
@@ -358,7 +374,7 @@ impl AppChannel<'_> {
 
     /// Ends the call after its program: whatever is still up is hung up,
     /// and the ending is what ended it first.
-    async fn close(mut self, outcome: Outcome) -> Ending {
+    pub(super) async fn close(mut self, outcome: Outcome) -> Ending {
         if self.ending.is_none() {
             let _ = self.hangup().await;
         }
@@ -576,6 +592,11 @@ impl AppChannel<'_> {
             self.apps.engines.for_say(self.tts.as_ref(), engine, voice, language).map_err(tts_err)?;
         let pcm = tts.synthesize(text, voice.as_deref(), 8000).await.map_err(tts_err)?;
         Ok(Box::new(pcm.to_source().map_err(tts_err)?))
+    }
+
+    /// The caller's display name (empty without one).
+    pub(super) fn caller_name(&self) -> String {
+        self.a.invite.head.from.display.clone().unwrap_or_default()
     }
 
     fn keep(&mut self, digit: char) {
