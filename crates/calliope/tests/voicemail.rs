@@ -402,3 +402,44 @@ fn a_phone_subscribes_to_its_own_mailbox_only() {
     let presence = subscribed(&socket, c.sip, CALLEE, "presence", 30, 600);
     assert_eq!(presence.status.code(), 489, "{presence:?}");
 }
+
+#[test]
+fn a_busy_agent_sends_the_caller_to_its_mailbox_and_silence_ends_the_message() {
+    let c = Calliope::start(&[]);
+    c.agent(CALLER, "caller-pw");
+    let callee_ref = c.agent(CALLEE, "callee-pw");
+    let (st, body) = c.pbx(
+        "POST",
+        "/api/routes",
+        json!({"name": "extensions", "context": "context-1", "prefix": "200", "max_length": "4",
+               "dest_type": "FS_DEST_USER"}),
+    );
+    assert_eq!(st, 200, "{body}");
+    let (st, body) = c.call(
+        "PUT",
+        &format!("/v1beta2/agents/{callee_ref}"),
+        json!({"voicemailEnabled": true, "voicemailGreetingText": "Busy now, speak after the tone"}),
+    );
+    assert_eq!(st, 200, "{body}");
+    let phone_port = free_port();
+    let busy = phone(&c, "uas_busy.xml", phone_port, &[]);
+    let reg = Sipp::new("register.xml", c.sip)
+        .args(&["-s", CALLEE, "-au", CALLEE, "-ap", "callee-pw"])
+        .contact_port(phone_port)
+        .run();
+    assert_passed(&reg, "2002 registers");
+
+    // 486 from the phone: the greeting, the beep, then the caller says
+    // nothing and the silence ends the message.
+    let mut ear = Ear::new();
+    let caller = dial(&c, CALLER, "caller-pw", CALLEE, &ear);
+    wait(busy, "2002 answers busy");
+    assert!(ear.until_tone(BEEP_HZ, 300, Duration::from_secs(25)), "the beep is heard");
+    assert!(ear.loud_since(0) > 2000, "the agent's greeting text is spoken first");
+    wait(caller, "the silence ends the message and Calliope hangs up");
+    let listed = messages(&c);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["caller"], json!(CALLER));
+    let ms = listed[0]["duration_ms"].as_i64().unwrap();
+    assert!((3000..=8000).contains(&ms), "about the 5 s of silence: {ms}");
+}
