@@ -109,6 +109,12 @@ pub struct Settings {
     /// Seconds a callee may ring before the call is given up [default: 60].
     #[arg(long, env = "CALLIOPE_RING_TIMEOUT")]
     pub ring_timeout: Option<u64>,
+    /// Messages one voicemail box holds at most; a full box takes no more [default: 100].
+    #[arg(long, env = "CALLIOPE_VOICEMAIL_MAX_MESSAGES")]
+    pub voicemail_max_messages: Option<u64>,
+    /// The longest voicemail message, in seconds [default: 180].
+    #[arg(long, env = "CALLIOPE_VOICEMAIL_MAX_SECONDS")]
+    pub voicemail_max_seconds: Option<u64>,
     /// Most live calls in all; beyond them a new INVITE gets 503 [default: 0, no limit].
     #[arg(long, env = "CALLIOPE_MAX_CALLS")]
     pub max_calls: Option<usize>,
@@ -207,6 +213,8 @@ impl Settings {
             refresh_token_ttl,
             session_idle,
             ring_timeout,
+            voicemail_max_messages,
+            voicemail_max_seconds,
             max_calls,
             shutdown_grace,
             quotas,
@@ -264,6 +272,12 @@ impl Settings {
         }
         if let Some(secs) = self.ring_timeout {
             c.ring_timeout = std::time::Duration::from_secs(secs.clamp(1, 3600));
+        }
+        if let Some(n) = self.voicemail_max_messages {
+            c.voicemail.max_messages = n;
+        }
+        if let Some(secs) = self.voicemail_max_seconds {
+            c.voicemail.max_message = std::time::Duration::from_secs(secs.clamp(1, 3600));
         }
         if let Some(domains) = &self.sip_domains {
             c.domains = domains.iter().map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()).collect();

@@ -23,4 +23,5 @@ pub mod signalling;
 pub mod speech;
 pub mod streams;
 pub mod trunks;
+pub mod voicemail;
 pub mod webhooks;

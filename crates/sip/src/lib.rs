@@ -96,6 +96,7 @@ mod error;
 pub mod header;
 pub mod message;
 mod method;
+pub mod mwi;
 mod params;
 mod scan;
 pub mod sdp;

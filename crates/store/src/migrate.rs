@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0007_agent_forwarding.sql"),
     },
     Migration { version: 8, name: "SDK fields", sql: include_str!("migrations/0008_sdk_fields.sql") },
+    Migration { version: 9, name: "voicemail", sql: include_str!("migrations/0009_voicemail.sql") },
 ];
 
 /// The schema version this build expects.

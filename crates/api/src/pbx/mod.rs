@@ -12,6 +12,7 @@ pub(crate) mod recordings;
 mod replies;
 mod routing;
 mod trunking;
+mod voicemail;
 
 use axum::extract::State;
 use serde::Deserialize;
@@ -40,6 +41,7 @@ pub fn routes() -> Api {
         .merge(conferences::routes())
         .merge(recordings::routes())
         .merge(post_events::routes())
+        .merge(voicemail::routes())
 }
 
 #[derive(Deserialize)]

@@ -39,6 +39,8 @@ pub const GROUP_PICKUP: &str = "FS_DEST_LAST_INTERCEPT";
 pub const DIRECTED_PICKUP: &str = "FS_DEST_DEST_INTERCEPT";
 /// Start or stop recording the caller's own live call.
 pub const RECORD: &str = "FS_DEST_FUNC_CALL_RECORD";
+/// Voicemail: listen to one's own mailbox.
+pub const VOICEMAIL: &str = "FS_DEST_FUNC_CALL_VOICEMAIL";
 
 /// The codes a workspace has for the routing features until it stores a
 /// code of that type (the codes Asterisk/FreePBX phones users know).
@@ -58,6 +60,7 @@ pub const DEFAULT_CODES: &[(&str, &str)] = &[
     ("*8", GROUP_PICKUP),
     ("**", DIRECTED_PICKUP),
     ("*1", RECORD),
+    ("*97", VOICEMAIL),
 ];
 
 /// Whether a feature of type `func_type` is followed by digits (a number
@@ -66,7 +69,7 @@ pub const DEFAULT_CODES: &[(&str, &str)] = &[
 pub fn takes_argument(func_type: &str) -> bool {
     !matches!(
         func_type,
-        CFU_CANCEL | BUSY_CANCEL | NO_ANSWER_CANCEL | DND_ON | DND_OFF | GROUP_PICKUP | RECORD
+        CFU_CANCEL | BUSY_CANCEL | NO_ANSWER_CANCEL | DND_ON | DND_OFF | GROUP_PICKUP | RECORD | VOICEMAIL
     )
 }
 

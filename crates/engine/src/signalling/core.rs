@@ -291,6 +291,10 @@ impl Core {
                     let _ = cmds.send(Cmd::Respond(id, response));
                 });
             }
+            Method::Subscribe => {
+                // RFC 3842 message waiting: new subscriptions and refreshes.
+                tokio::spawn(crate::voicemail::mwi::subscribe(self.sw.clone(), id, request, peer));
+            }
             Method::Options => {
                 let mut resp = Response::for_request(&request, StatusCode::OK, Some(&self.sw.tag()));
                 resp.head.headers.push(HeaderName::Allow, super::ALLOW);

@@ -60,6 +60,8 @@ pub struct Config {
     pub time_zone: jiff::tz::TimeZone,
     /// Where recordings go, one folder per workspace (`auto_record`).
     pub recordings: Option<std::path::PathBuf>,
+    /// The caps on every voicemail box.
+    pub voicemail: crate::voicemail::Limits,
 }
 
 impl Config {
@@ -81,6 +83,7 @@ impl Config {
             domains: Vec::new(),
             time_zone: jiff::tz::TimeZone::system(),
             recordings: None,
+            voicemail: crate::voicemail::Limits::default(),
         }
     }
 }
@@ -129,6 +132,8 @@ pub struct Switch {
     /// The running conference rooms, shared with the API
     /// (`AppState.rooms`).
     pub rooms: crate::conference::Rooms,
+    /// Phones watching their agent's mailbox (RFC 3842).
+    pub mwi: crate::voicemail::Mwi,
 }
 
 /// Why the SIP side could not start.
@@ -256,6 +261,7 @@ pub async fn start(
         calls,
         clock,
         core: cmds.clone(),
+        mwi: crate::voicemail::Mwi::default(),
     });
     switch.reload_blacklist().await?;
     tokio::spawn(core::run(switch.clone(), inbound, cmds, cmd_rx, crate::calls::call::start));
@@ -265,7 +271,7 @@ pub async fn start(
 }
 
 /// The methods Calliope answers.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE";
 
 /// Drops lapsed registrations every few seconds and says so.
 async fn sweep(sw: Arc<Switch>) {

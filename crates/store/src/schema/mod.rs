@@ -53,6 +53,7 @@ pub static ALL: &[&Resource] = &[
     &NTS_NUMBERS,
     &CDRS,
     &REGISTRATIONS,
+    &VOICEMAIL_MESSAGES,
 ];
 
 /// The resource kept in `table`.

@@ -93,6 +93,33 @@ pub static AGENTS: Resource = Resource {
         Field::text("forward_busy"),
         Field::text("forward_no_answer"),
         Field::bool("dnd"),
+        // Voicemail: on or off, the PIN of the mailbox, the greeting (a
+        // media file, else this text spoken, else the standard text).
+        Field::bool("voicemail_enabled"),
+        Field::text("voicemail_pin"),
+        Field::reference("voicemail_greeting_id", "media"),
+        Field::text("voicemail_greeting_text"),
+    ],
+};
+
+/// Voicemail messages left in an agent's mailbox: the caller, the length,
+/// the WAV file (under the data dir's `voicemail/` folder) and whether it
+/// was heard (`NEW`, `SAVED`).
+pub static VOICEMAIL_MESSAGES: Resource = Resource {
+    table: "voicemail_messages",
+    label: "voicemail message",
+    scoped: true,
+    quota: None,
+    links: &[],
+    fields: &[
+        Field::reference("agent_id", "agents").required(),
+        Field::text("caller"),
+        Field::text("caller_name"),
+        Field::text("call_ref"),
+        Field::int("duration_ms"),
+        Field::int("size"),
+        Field::text("file").required(),
+        Field::one_of("status", &["NEW", "SAVED"]),
     ],
 };
 

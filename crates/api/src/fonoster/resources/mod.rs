@@ -73,6 +73,10 @@ const AGENT_FIELDS: &[&str] = &[
     "forward_busy",
     "forward_no_answer",
     "dnd",
+    "voicemail_enabled",
+    "voicemail_pin",
+    "voicemail_greeting_id",
+    "voicemail_greeting_text",
 ];
 static AGENT: FonosterSpec = FonosterSpec {
     res: &AGENTS,

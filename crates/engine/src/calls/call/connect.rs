@@ -339,6 +339,9 @@ impl Call {
             }
         }
         let Some((winner, answer_b)) = answered else {
+            if let Some(ending) = self.leave_voicemail(a, p, failure).await {
+                return ending;
+            }
             let code = StatusCode::new(failure.status).unwrap_or(StatusCode::TEMPORARILY_UNAVAILABLE);
             self.respond(a.id, a.reply(&self.sw, code));
             return failure;

@@ -74,6 +74,9 @@ impl Call {
     /// Carries out `feature` for `caller`, whose INVITE `a` dialled it,
     /// and writes the call's record.
     pub(super) async fn feature(&mut self, a: &Caller, caller: &Account, feature: &Feature) {
+        if feature.func_type == VOICEMAIL {
+            return self.listen_voicemail(a, caller).await;
+        }
         let start = self.now();
         let dialled = a.invite.uri.user().unwrap_or_default().to_owned();
         let (ending, answer) = self.apply_feature(a, caller, feature).await;

@@ -26,6 +26,7 @@ mod spy;
 mod talk;
 mod target;
 mod transfer;
+mod voicemail;
 
 pub use app::{AppProgram, Apps};
 pub use command::{CallCommand, CallHandle, CommandError, CommandResult, Envelope, ProgramSource, MAILBOX};

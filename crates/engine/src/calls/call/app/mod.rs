@@ -98,11 +98,11 @@ enum Got {
 
 /// A call running a program: the [`Channel`] the interpreter drives.
 pub(super) struct AppChannel<'a> {
-    call: &'a mut Call,
+    pub(super) call: &'a mut Call,
     /// The caller's INVITE; `None` for an originated call, whose leg (the
     /// callee's) is answered before the program starts.
     a: Option<&'a Caller>,
-    p: &'a mut Parties,
+    pub(super) p: &'a mut Parties,
     media: &'a mut CallMedia,
     sdp_a: SessionDescription,
     /// The caller's INVITE had no SDP: its answer comes in the ACK.
@@ -168,72 +168,12 @@ impl Call {
         target: &Target,
         body: &str,
     ) -> Ending {
-        let offer = match self.caller_offer(a) {
-            Ok(offer) => offer,
+        let Opened { mut media, sdp_a, late } = match self.open_media(a, p, true).await {
+            Ok(opened) => opened,
             Err(ending) => return ending,
         };
-        let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
-        let Some(ports) = self.sw.ports.bind(self.bind_ip(a.peer.addr)).await else {
-            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "no media ports free")));
-            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
-        };
-        let Ok(port) = media.add(LEG_A, ports).await else {
-            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "the media session failed")));
-            return Ending::new(503, "NORMAL_TEMPORARY_FAILURE");
-        };
-        let ip = self.media_ip(a.peer.addr);
-        let (sdp_a, payload_type) = match &offer {
-            Some(offer) => {
-                let answered = answer_preferring(offer, ip, port, Codec::Pcmu, sdp::Direction::SendRecv, 1);
-                let (Ok((sdp_a, negotiated)), Some(mut side)) = (answered, side_media(offer)) else {
-                    self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(warning(305, "no codec in common")));
-                    return Ending::new(488, "INCOMPATIBLE_DESTINATION");
-                };
-                side.codec = negotiated.payload_type;
-                side.dtmf = negotiated.telephone_event;
-                media.set(LEG_A, side, a.peer.addr.ip(), direction(offer)).await;
-                (sdp_a, negotiated.payload_type)
-            }
-            // A late offer: ours goes in the 200, the answer comes in the ACK.
-            None => {
-                let ours = local(ip, port, vec![Codec::Pcmu, Codec::Pcma], sdp::Direction::SendRecv, 1);
-                (sdp::offer(&ours), Codec::Pcmu.payload_type())
-            }
-        };
-        let late = offer.is_none();
-        if let Err(e) = media.handle.detect_dtmf(LEG_A, true).await {
-            tracing::debug!(error = %e, "in-band DTMF detection could not start");
-        }
-        p.codec = super::inbound::codec_of(payload_type).encoding().to_owned();
-        self.publish("call.created", json!({"from": p.caller, "to": p.callee}));
-        // One leg: the program is the other side.
-        self.put_legs(a, p);
-        self.admission.remove_leg(&p.uuid_b);
-        p.uuid_b.clear();
-        let apps = self.sw.apps.clone();
         let workspace = self.workspace_id;
-        let mut ch = AppChannel {
-            call: self,
-            a: Some(a),
-            p,
-            media: &mut media,
-            sdp_a,
-            late,
-            leg: None,
-            digits: VecDeque::new(),
-            secret: Secret::from_text(""),
-            apps,
-            tts: None,
-            stt: None,
-            ear: None,
-            ending: None,
-            cause: None,
-            recordings: 0,
-            status: None,
-            overlay: None,
-            replacement: None,
-            replaceable: false,
-        };
+        let mut ch = AppChannel::new(self, Some(a), p, &mut media, sdp_a, late, None);
         let outcome = match target {
             Target::Application(id) => ch.application(workspace, Key::Id(*id), None).await,
             Target::Ivr(id) => ch.ivr(workspace, *id).await,
@@ -250,6 +190,106 @@ impl Call {
             other => other,
         };
         ch.close(outcome).await
+    }
+
+    /// Our media for A, not answered yet: ports and an answer to A's offer
+    /// (ours, when A made none); `fresh` when the call is new (its
+    /// `call.created` and its legs are put now; a call that rang someone
+    /// first has them). A's refusal is sent and the ending returned when
+    /// the media cannot be set up.
+    pub(super) async fn open_media(
+        &mut self,
+        a: &Caller,
+        p: &mut Parties,
+        fresh: bool,
+    ) -> Result<Opened, Ending> {
+        let offer = self.caller_offer(a)?;
+        let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
+        let Some(ports) = self.sw.ports.bind(self.bind_ip(a.peer.addr)).await else {
+            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "no media ports free")));
+            return Err(Ending::new(503, "NORMAL_TEMPORARY_FAILURE"));
+        };
+        let Ok(port) = media.add(LEG_A, ports).await else {
+            self.refuse(a, StatusCode::SERVICE_UNAVAILABLE, Some(warning(399, "the media session failed")));
+            return Err(Ending::new(503, "NORMAL_TEMPORARY_FAILURE"));
+        };
+        let ip = self.media_ip(a.peer.addr);
+        let (sdp_a, payload_type) = match &offer {
+            Some(offer) => {
+                let answered = answer_preferring(offer, ip, port, Codec::Pcmu, sdp::Direction::SendRecv, 1);
+                let (Ok((sdp_a, negotiated)), Some(mut side)) = (answered, side_media(offer)) else {
+                    self.refuse(a, StatusCode::NOT_ACCEPTABLE_HERE, Some(warning(305, "no codec in common")));
+                    return Err(Ending::new(488, "INCOMPATIBLE_DESTINATION"));
+                };
+                side.codec = negotiated.payload_type;
+                side.dtmf = negotiated.telephone_event;
+                media.set(LEG_A, side, a.peer.addr.ip(), direction(offer)).await;
+                (sdp_a, negotiated.payload_type)
+            }
+            // A late offer: ours goes in the 200, the answer comes in the ACK.
+            None => {
+                let ours = local(ip, port, vec![Codec::Pcmu, Codec::Pcma], sdp::Direction::SendRecv, 1);
+                (sdp::offer(&ours), Codec::Pcmu.payload_type())
+            }
+        };
+        if let Err(e) = media.handle.detect_dtmf(LEG_A, true).await {
+            tracing::debug!(error = %e, "in-band DTMF detection could not start");
+        }
+        p.codec = super::inbound::codec_of(payload_type).encoding().to_owned();
+        if fresh {
+            self.publish("call.created", json!({"from": p.caller, "to": p.callee}));
+            self.put_legs(a, p);
+        }
+        // One leg: the program is the other side.
+        self.admission.remove_leg(&p.uuid_b);
+        p.uuid_b.clear();
+        Ok(Opened { media, sdp_a, late: offer.is_none() })
+    }
+}
+
+/// A's media set up for a program: the session, our SDP for A, and
+/// whether A made no offer (its answer comes in the ACK).
+pub(super) struct Opened {
+    pub(super) media: CallMedia,
+    pub(super) sdp_a: SessionDescription,
+    pub(super) late: bool,
+}
+
+impl<'a> AppChannel<'a> {
+    /// A channel over the caller `a` (not answered yet: `leg` is `None`),
+    /// or over a placed call's answered `leg` (`a` is `None`).
+    pub(super) fn new(
+        call: &'a mut Call,
+        a: Option<&'a Caller>,
+        p: &'a mut Parties,
+        media: &'a mut CallMedia,
+        sdp_a: SessionDescription,
+        late: bool,
+        leg: Option<Leg>,
+    ) -> AppChannel<'a> {
+        let apps = call.sw.apps.clone();
+        AppChannel {
+            call,
+            a,
+            p,
+            media,
+            sdp_a,
+            late,
+            leg,
+            digits: VecDeque::new(),
+            apps,
+            secret: Secret::from_text(""),
+            tts: None,
+            stt: None,
+            ear: None,
+            ending: None,
+            cause: None,
+            recordings: 0,
+            status: None,
+            overlay: None,
+            replacement: None,
+            replaceable: false,
+        }
     }
 }
 
@@ -467,7 +507,7 @@ impl AppChannel<'_> {
 
     /// Ends the call after its program: whatever is still up is hung up,
     /// and the ending is what ended it first.
-    async fn close(mut self, outcome: Outcome) -> Ending {
+    pub(super) async fn close(mut self, outcome: Outcome) -> Ending {
         if self.ending.is_none() {
             let _ = self.hangup().await;
         }
@@ -717,7 +757,7 @@ impl AppChannel<'_> {
     }
 
     /// The caller's display name (none for a placed call).
-    fn caller_display(&self) -> String {
+    pub(super) fn caller_display(&self) -> String {
         self.a.and_then(|a| a.invite.head.from.display.clone()).unwrap_or_default()
     }
 

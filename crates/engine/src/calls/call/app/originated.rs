@@ -4,8 +4,6 @@
 //! answered UAC leg. Answering is then a no-op, rejecting impossible, the
 //! callee's BYE ends it; the application hears of an outbound call.
 
-use std::collections::VecDeque;
-
 use sip::sdp::SessionDescription;
 use store::Key;
 
@@ -15,7 +13,7 @@ use super::super::{Call, Ending};
 use super::AppChannel;
 use crate::calls::leg::Leg;
 use crate::program::Verb;
-use crate::webhooks::{AppHooks, AppUrl, HttpMethod, Secret, WebhookError};
+use crate::webhooks::{AppHooks, AppUrl, HttpMethod, WebhookError};
 
 /// The program an originated call runs once answered.
 #[derive(Debug, Clone)]
@@ -73,30 +71,8 @@ impl Call {
         p: &mut Parties,
         program: &AppProgram,
     ) -> Ending {
-        let apps = self.sw.apps.clone();
         let workspace = self.workspace_id;
-        let mut ch = AppChannel {
-            call: self,
-            a: None,
-            p,
-            media,
-            sdp_a: ours,
-            late: false,
-            leg: Some(leg),
-            digits: VecDeque::new(),
-            secret: Secret::from_text(""),
-            apps,
-            tts: None,
-            stt: None,
-            ear: None,
-            ending: None,
-            cause: None,
-            recordings: 0,
-            status: None,
-            overlay: None,
-            replacement: None,
-            replaceable: false,
-        };
+        let mut ch = AppChannel::new(self, None, p, media, ours, false, Some(leg));
         let outcome = ch.application(workspace, Key::Ref(program.application.clone()), Some(program)).await;
         ch.close(outcome).await
     }
