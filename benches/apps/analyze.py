@@ -44,8 +44,10 @@ digits_seen = {h["caller"]: h["digits"] for h in hooks if h["digits"] is not Non
 
 say_ms = [(m["first_loud"] - first_answer[m["caller"]]) * 1000 for m in media
           if m["first_loud"] and m["caller"] in first_answer]
-digit_ms = [(digit_arrival[m["caller"]] - m["last_digit_end"]) * 1000 for m in media
-            if m["last_digit_end"] and m["caller"] in digit_arrival]
+digit_ms = [(digit_arrival[m["caller"]] - m["last_digit_sent"]) * 1000 for m in media
+            if m["last_digit_sent"] and m["caller"] in digit_arrival]
+digit_end_ms = [(digit_arrival[m["caller"]] - m["last_digit_end"]) * 1000 for m in media
+                if m["last_digit_end"] and m["caller"] in digit_arrival]
 
 ok = failed = 0
 try:
@@ -84,5 +86,6 @@ out = {
     "rss_kib_per_live_call": round((r["rss_peak_kib"] - r["rss_idle_kib"]) / max(r["live_peak"], 1), 1),
     "answer_to_say_ms": spread(say_ms),
     "last_digit_to_webhook_ms": spread(digit_ms),
+    "last_digit_end_to_webhook_ms": spread(digit_end_ms),
 }
 print(json.dumps(out))

@@ -10,7 +10,8 @@ DIGIT_AFTER_MS after the first loud packet (the `say`) presses DIGITS as
 RFC 4733 telephone-events (payload 101: three updates, three end packets,
 20 ms apart, 100 ms between keys) towards the address the audio comes
 from. On SIGTERM it writes one JSON line per call to RESULTS: first packet,
-first loud packet, when the last key's first end packet went, packets,
+first loud packet, when the last key's first packet and its first end
+packet went, packets,
 lost (sequence gaps), late (consecutive packets more than 40 ms apart),
 the largest such gap.
 """
@@ -44,7 +45,7 @@ for i in range(n):
     s.bind(("127.0.0.1", 0))
     s.setblocking(False)
     call = {"caller": str(caller_base + i), "port": s.getsockname()[1], "sock": s, "peer": None,
-            "first_packet": None, "first_loud": None, "last_digit_end": None, "packets": 0,
+            "first_packet": None, "first_loud": None, "last_digit_sent": None, "last_digit_end": None, "packets": 0,
             "lost": 0, "late": 0, "max_gap_ms": 0.0, "last": None, "keys_at": None}
     calls.append(call)
     sel.register(s, selectors.EVENT_READ, call)
@@ -66,7 +67,7 @@ def schedule_keys(call, start):
         for i, (end, dur) in enumerate([(0, 160), (0, 320), (0, 480), (1, 480), (1, 480), (1, 480)]):
             p = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | 101, seq, ts, 0x12345678)
             p += struct.pack("!BBH", event, (0x80 if end else 0) | 10, dur)
-            sends.append((at, call, p, k == len(digits) - 1 and i == 3))
+            sends.append((at, call, p, i if k == len(digits) - 1 else -1))
             seq += 1
             at += 0.02
         ts += 1600
@@ -87,12 +88,14 @@ signal.signal(signal.SIGINT, on_term)
 while not stop:
     now = time.time()
     while sends and sends[0][0] <= now:
-        _, call, p, last = sends.pop(0)
+        _, call, p, mark = sends.pop(0)
         try:
             call["sock"].sendto(p, call["peer"])
         except OSError:
             pass
-        if last:
+        if mark == 0:
+            call["last_digit_sent"] = time.time()
+        elif mark == 3:
             call["last_digit_end"] = time.time()
     timeout = 0.05 if not sends else max(0.0, min(0.05, sends[0][0] - time.time()))
     for key, _ in sel.select(timeout):
