@@ -79,6 +79,8 @@ out = {
     "caller_packets": packets, "caller_lost": lost, "caller_late_gt40ms": late,
     "caller_lost_late_pct": round(100 * (lost + late) / packets, 3) if packets else None,
     "caller_max_gap_ms": round(max((m["max_gap_ms"] for m in media), default=0), 1),
+    "caller_pauses": sum(m["pauses"] for m in media),
+    "caller_pauses_marked": sum(m["pause_marked"] for m in media),
     "cpu_s": round(cpu_s, 2), "wall_s": round(r["secs"], 1),
     "cpu_pct_of_one_core": round(100 * cpu_s / r["secs"], 1) if r["secs"] else None,
     "cpu_ms_per_call": round(1000 * cpu_s / max(ok, 1), 1),

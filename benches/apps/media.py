@@ -12,8 +12,10 @@ RFC 4733 telephone-events (payload 101: three updates, three end packets,
 from. On SIGTERM it writes one JSON line per call to RESULTS: first packet,
 first loud packet, when the last key's first packet and its first end
 packet went, packets,
-lost (sequence gaps), late (consecutive packets more than 40 ms apart),
-the largest such gap.
+lost (sequence gaps), late (consecutive packets, same SSRC, timestamp
++160, more than 40 ms apart), the largest such gap; a gap of 400 ms or
+more is a pause between prompts, counted apart (and whether the packet
+after it has the marker bit).
 """
 import json
 import os
@@ -46,7 +48,7 @@ for i in range(n):
     s.setblocking(False)
     call = {"caller": str(caller_base + i), "port": s.getsockname()[1], "sock": s, "peer": None,
             "first_packet": None, "first_loud": None, "last_digit_sent": None, "last_digit_end": None, "packets": 0,
-            "lost": 0, "late": 0, "max_gap_ms": 0.0, "last": None, "keys_at": None}
+            "lost": 0, "late": 0, "max_gap_ms": 0.0, "pauses": 0, "pause_marked": 0, "last": None, "keys_at": None}
     calls.append(call)
     sel.register(s, selectors.EVENT_READ, call)
 tmp = csv_path + ".tmp"
@@ -124,9 +126,15 @@ while not stop:
                     call["lost"] += step - 1
                 if step == 1 and ((ts - lts) & 0xFFFFFFFF) == 160:
                     gap = (t - lt) * 1000
-                    if gap > 40:
-                        call["late"] += 1
-                    call["max_gap_ms"] = max(call["max_gap_ms"], gap)
+                    if gap >= 400:
+                        # Not a late frame: a pause in the audio (between
+                        # prompts), resumed with the next timestamp.
+                        call["pauses"] += 1
+                        call["pause_marked"] += 1 if data[1] & 0x80 else 0
+                    else:
+                        if gap > 40:
+                            call["late"] += 1
+                        call["max_gap_ms"] = max(call["max_gap_ms"], gap)
             call["last"] = (seq, ts, t, ssrc)
 
 with open(results_path, "w") as f:

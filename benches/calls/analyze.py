@@ -8,7 +8,9 @@ carried its `call.answered` and its `call.ended` with cause
 NORMAL_CLEARING. The delays compare each state's arrival on the
 WebSocket and at the post-event receiver with the state's own time: the
 push's `Event-Date-Timestamp` (milliseconds; the WebSocket's `at` has only
-seconds), the same event on Calliope's bus. Prints one JSON object.
+seconds), the same event on Calliope's bus. A call's pushes are complete
+when ringing, answered and hangup came, in that order. Prints one JSON
+object.
 """
 import json
 import sys
@@ -40,12 +42,14 @@ for ev in events:
 
 push_delay, ws_delay = {}, {}
 pushed = set()
+push_order = {}
 for p in pushes:
     body = p["push"]
     ref, state = body.get("Unique-ID"), body.get("Answer-State")
     if ref not in uuids:
         continue
     pushed.add(ref)
+    push_order.setdefault(ref, []).append(state)
     try:
         at = int(body["Event-Date-Timestamp"]) / 1e6
     except (KeyError, ValueError):
@@ -72,6 +76,7 @@ print(json.dumps({
     "answered": len(uuids & answered), "ended_normal": len(uuids & ended_ok), "held": held,
     "failed_pct": round(100 * (offered - held) / offered, 2) if offered else None,
     "causes": causes, "pushed_calls": len(pushed),
+    "pushes_complete": sum(1 for o in push_order.values() if o == ["ringing", "answered", "hangup"]),
     "post_ms": spread([c["took_ms"] for c in calls]),
     "driver_behind_ms_max": round(max(late_posts, default=0) * 1000, 1),
     "ws_delay_ms": {k: spread(v) for k, v in ws_delay.items()},
