@@ -64,6 +64,18 @@ pub(super) async fn list(
     Ok(axum::Json(page))
 }
 
+/// `DELETE /v1beta2/calls/{ref}`: a finished call's record and its
+/// recordings.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(r): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let ws = caller.require(Role::Admin)?.id;
+    crate::service::calls::delete(&state, ws, &r).await?;
+    Ok(axum::Json(json!({ "ref": r })))
+}
+
 pub(super) async fn get(
     State(state): State<AppState>,
     caller: Caller,

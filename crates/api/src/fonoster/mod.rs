@@ -83,6 +83,8 @@ pub fn routes() -> Api {
         .reply(Reply::Schema(replies::calls))
         .get("/v1beta2/calls/{ref}", "Get a call", calls::get)
         .reply(Reply::Schema(replies::call))
+        .delete("/v1beta2/calls/{ref}", "Delete a finished call and its recordings", calls::delete)
+        .reply(Reply::Changed)
         .post("/v1beta2/calls", "Place a call", NEW_CALL, place::create)
         .reply(Reply::Schema(replies::placed))
         .get("/v1beta2/calls/{ref}/track", "Track a call's statuses (server-sent events)", track::track)

@@ -138,6 +138,7 @@ pub(super) async fn delete(State(state): State<AppState>, caller: Caller, Path(r
     let (ws, role) = visible(&state, &caller, &r).await?;
     need(role, Role::Owner)?;
     state.db.delete(&WORKSPACES, Scope::Global, &Key::Id(ws.id)).await?;
+    crate::service::calls::forget_workspace(&state, ws.id).await;
     Ok(axum::Json(json!({"ref": ws.r#ref})))
 }
 

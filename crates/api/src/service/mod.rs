@@ -1,4 +1,5 @@
 //! The shared service layer: what the dialects do, whatever their wire.
 
+pub mod calls;
 pub mod identity;
 pub mod webhooks;

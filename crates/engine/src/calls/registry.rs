@@ -191,6 +191,23 @@ impl Registry {
         v
     }
 
+    /// Asks every live call of a workspace to hang up; returns how many
+    /// were asked.
+    pub fn hang_up_all(&self, workspace_id: i64) -> usize {
+        let handles: Vec<CallHandle> = self
+            .inner
+            .lock()
+            .map(|i| {
+                i.calls
+                    .values()
+                    .filter(|e| e.workspace_id == Some(workspace_id))
+                    .filter_map(|e| e.handle.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        handles.iter().filter(|h| h.post(CallCommand::Hangup)).count()
+    }
+
     /// The handle of the call that has leg or call id `uuid` in the
     /// workspace.
     pub fn handle(&self, workspace_id: i64, uuid: &str) -> Option<CallHandle> {
