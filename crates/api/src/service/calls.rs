@@ -49,7 +49,7 @@ async fn remove_recordings(dir: &Path, ids: &[String], named: &[String]) {
         let of_call = ids.iter().any(|id| {
             name.strip_prefix(id.as_str()).is_some_and(|rest| rest == ".wav" || rest.starts_with('-'))
         });
-        if of_call || named.iter().any(|n| *n == name) {
+        if of_call || named.contains(&name) {
             if let Err(e) = tokio::fs::remove_file(entry.path()).await {
                 tracing::warn!(file = %entry.path().display(), error = %e, "a deleted call's recording stays");
             }
