@@ -452,6 +452,9 @@ impl MediaSession {
         let id = PlaybackId(self.fresh_id());
         let l = self.leg_mut(leg)?;
         let old = l.player.replace((id, source));
+        if old.is_none() {
+            l.out.start_talkspurt();
+        }
         if let Some((old, _)) = old {
             self.emit(MediaEvent::PlaybackFinished { leg, id: old, stopped: true });
         }

@@ -38,6 +38,9 @@ pub struct OutStream {
     next_ts: u32,
     last_sent_ms: Option<u64>,
     relayed: Option<Mapping>,
+    /// The next frame of our own starts a talkspurt (a player starts
+    /// after a pause).
+    talkspurt: bool,
 }
 
 impl OutStream {
@@ -49,6 +52,7 @@ impl OutStream {
             next_ts: first_ts,
             last_sent_ms: None,
             relayed: None,
+            talkspurt: false,
         }
     }
 
@@ -96,7 +100,8 @@ impl OutStream {
 
     /// Header fields for a frame of `samples` the session made itself.
     pub fn own(&mut self, samples: u32, now_ms: u64) -> Stamp {
-        let marker = self.relayed.take().is_some() || self.last_sent_ms.is_none();
+        let talkspurt = std::mem::take(&mut self.talkspurt);
+        let marker = self.relayed.take().is_some() || self.last_sent_ms.is_none() || talkspurt;
         let ts = if marker { self.resume_ts(now_ms) } else { self.next_ts };
         let seq = self.next_seq();
         self.last_seq = Some(seq);
@@ -124,6 +129,13 @@ impl OutStream {
         self.next_ts = start_ts.wrapping_add(duration);
         self.last_sent_ms = Some(now_ms);
         Stamp { sequence: seq, timestamp: start_ts, marker: false }
+    }
+
+    /// Our own frames start again after a pause (a new player where none
+    /// played): the next one has the marker and a timestamp moved on by
+    /// the wall time since the last packet.
+    pub fn start_talkspurt(&mut self) {
+        self.talkspurt = true;
     }
 
     /// Forgets the relayed feed, so that its next packet starts a new one.
@@ -173,6 +185,21 @@ mod tests {
         assert_eq!(out.event_packet(start, 800, 70).sequence, 12);
         let next = out.own(160, 90);
         assert_eq!((next.sequence, next.timestamp), (13, 1960));
+    }
+
+    #[test]
+    fn a_player_after_a_pause_moves_the_timestamp_by_the_pause() {
+        let mut out = OutStream::new(7, 10, 1000);
+        assert_eq!(out.own(160, 0), Stamp { sequence: 10, timestamp: 1000, marker: true });
+        assert_eq!(out.own(160, 20), Stamp { sequence: 11, timestamp: 1160, marker: false });
+        // Nothing for 1.3 s (a gather waiting), then a new player.
+        out.start_talkspurt();
+        let resumed = out.own(160, 1320);
+        assert_eq!(resumed, Stamp { sequence: 12, timestamp: 1320 + 1280 * 8, marker: true });
+        assert_eq!(
+            out.own(160, 1340),
+            Stamp { sequence: 13, timestamp: 1320 + 1280 * 8 + 160, marker: false }
+        );
     }
 
     #[test]
