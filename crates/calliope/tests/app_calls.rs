@@ -453,7 +453,7 @@ fn a_vonage_application_whose_answer_url_is_down_runs_the_fallback_ncco() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let hits = hooks.hits();
-    assert_eq!(statuses(&hits), ["started", "answered", "completed"], "{hits:?}");
+    assert_eq!(statuses(&hits), ["started", "ringing", "answered", "completed"], "{hits:?}");
     let completed = hits.iter().find(|h| h.body["status"] == json!("completed")).unwrap();
     assert_eq!(completed.body["direction"], json!("inbound"), "{completed:?}");
     assert!(completed.body["duration"].as_str().unwrap().parse::<u32>().unwrap() >= 2, "{completed:?}");

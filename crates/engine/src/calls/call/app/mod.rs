@@ -347,6 +347,10 @@ impl AppChannel<'_> {
             self.status_event(VonageStatus::Started, None);
             if self.leg.is_some() {
                 self.status_event(VonageStatus::Answered, None);
+            } else {
+                // An inbound call rings the application until a verb
+                // answers it, as Vonage reports it.
+                self.status_event(VonageStatus::Ringing, None);
             }
         }
         let clock = self.call.sw.clock.clone();
