@@ -15,7 +15,7 @@ use super::inbound::Caller;
 use super::media::CallMedia;
 use super::{Call, CallEvent, Ending, Input, Signal};
 use crate::accounts::Account;
-use crate::calls::cdr::Cdr;
+use crate::calls::cdr::{Cdr, CALLER_SIDE};
 use crate::calls::leg::{Leg, Role};
 use crate::calls::sdp::{answer_preferring, codecs, local, side_media};
 use crate::events::Event;
@@ -84,7 +84,9 @@ impl Call {
         let end = self.now();
         let cdr = Cdr {
             workspace_id: caller.workspace_id,
+            call_ref: self.uuid(),
             leg_ref: self.uuid(),
+            leg: CALLER_SIDE,
             src: caller.extension.clone(),
             dst: dialled.clone(),
             clid: caller.extension.clone(),
@@ -101,6 +103,7 @@ impl Call {
             codec: String::new(),
             route_id: None,
             recording: None,
+            ..Cdr::default()
         };
         self.write_records(vec![cdr]);
         let data = serde_json::json!({"from": caller.extension, "to": dialled, "feature": feature.func_type,

@@ -15,7 +15,7 @@ use store::Millis;
 
 use super::connect::{contact_destination, Forward, Forwards, Outgoing};
 use super::{target, Call, Ending, Signal};
-use crate::calls::cdr::Cdr;
+use crate::calls::cdr::{Cdr, CALLEE_SIDE, CALLER_SIDE};
 use crate::calls::dial::{Attempt, Dial, NextOn};
 use crate::calls::registry::Channel;
 use crate::calls::sdp::codecs;
@@ -53,7 +53,7 @@ impl Caller {
 }
 
 /// Who the call is between, for the records and the channel list.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct Parties {
     /// The workspace.
     pub workspace_id: i64,
@@ -85,6 +85,14 @@ pub(super) struct Parties {
     pub route_id: Option<i64>,
     /// The recording's file name, when the call is recorded.
     pub recording: Option<String>,
+    /// The caller number as it came (before translation).
+    pub caller_dialled: String,
+    /// The called number as dialled (before translation).
+    pub callee_dialled: String,
+    /// The voice application that runs the call, if one.
+    pub application_id: Option<i64>,
+    /// That application's ref.
+    pub application_ref: String,
 }
 
 /// The Max-Forwards a request starts with (RFC 3261 8.1.1.6).
@@ -212,6 +220,10 @@ impl Call {
             answer: None,
             codec: String::new(),
             recording: None,
+            caller_dialled: caller.clone(),
+            callee_dialled: callee.clone(),
+            application_id: None,
+            application_ref: String::new(),
         };
         let routed = match plan {
             Plan::Route(routed) => routed,
@@ -406,11 +418,15 @@ impl Call {
         self.signal(Signal::Ended);
         let end = self.now();
         let disposition = ending.disposition(p.answer.is_some());
-        let cdr = |leg_ref: &str| Cdr {
+        let cdr = |leg_ref: &str, leg: &'static str| Cdr {
             workspace_id: p.workspace_id,
+            call_ref: p.uuid_a.clone(),
             leg_ref: leg_ref.to_owned(),
+            leg,
             src: p.caller.clone(),
             dst: p.callee.clone(),
+            src_dialled: p.caller_dialled.clone(),
+            dst_dialled: p.callee_dialled.clone(),
             clid: p.caller.clone(),
             src_id: p.caller_id,
             dst_id: p.callee_id,
@@ -425,10 +441,15 @@ impl Call {
             codec: p.codec.clone(),
             route_id: p.route_id,
             recording: p.recording.clone(),
+            application_id: p.application_id,
+            application_ref: p.application_ref.clone(),
         };
         // A call without a callee leg (one that ran a program) has one record.
-        let legs =
-            if p.uuid_b.is_empty() { vec![cdr(&p.uuid_a)] } else { vec![cdr(&p.uuid_a), cdr(&p.uuid_b)] };
+        let legs = if p.uuid_b.is_empty() {
+            vec![cdr(&p.uuid_a, CALLER_SIDE)]
+        } else {
+            vec![cdr(&p.uuid_a, CALLER_SIDE), cdr(&p.uuid_b, CALLEE_SIDE)]
+        };
         self.write_records(legs);
         self.publish(
             "call.ended",

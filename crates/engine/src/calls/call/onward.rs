@@ -18,7 +18,7 @@ use super::originate::{resolve, Destination, Originate, OriginateError, Target};
 use super::ring::{not_now, Fork, Ring};
 use super::talk::Bridged;
 use super::{cause_of, Call, CallCommand, Ending};
-use crate::calls::cdr::Cdr;
+use crate::calls::cdr::{Cdr, CALLEE_SIDE};
 use crate::calls::leg::{Leg, Role};
 use crate::calls::registry::Channel;
 use crate::calls::sdp::{local, side_media};
@@ -137,7 +137,9 @@ impl Call {
             .await;
         self.write_records(vec![Cdr {
             workspace_id: o.workspace_id,
+            call_ref: self.uuid(),
             leg_ref: b_uuid.clone(),
+            leg: CALLEE_SIDE,
             src: o.caller_id.clone(),
             dst: data.clone(),
             clid: o.caller_id.clone(),

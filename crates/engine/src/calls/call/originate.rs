@@ -24,7 +24,7 @@ use super::media::CallMedia;
 use super::ring::{Fork, Ring};
 use super::CallCommand;
 use super::{cause_of, Call, CallEvent, Ending, Input, Signal};
-use crate::calls::cdr::Cdr;
+use crate::calls::cdr::{Cdr, CALLER_SIDE};
 use crate::calls::leg::auth::Account as UpstreamAccount;
 use crate::calls::leg::{Leg, Role};
 use crate::calls::registry::{Channel, Refusal};
@@ -353,16 +353,25 @@ impl Call {
         );
         let mut answered_at = None;
         let mut codec = String::new();
+        // The parties of the program the call ran, if it ran one.
+        let mut ran: Option<Parties> = None;
         let mut media = CallMedia::start(Some(self.sw.config.rtp_timeout));
         let ending = match media.add(LEG, ports).await {
-            Ok(port) => self.place(&o, targets, port, media, &mut answered_at, &mut codec).await,
+            Ok(port) => self.place(&o, targets, port, media, &mut answered_at, &mut codec, &mut ran).await,
             Err(_) => Ending::new(503, "NORMAL_TEMPORARY_FAILURE"),
         };
         self.signal(Signal::Ended);
         let to_agent = matches!(o.destination, Destination::Agent { .. });
+        // The call's own leg, the one it placed first, is its A leg.
+        let ran = ran.unwrap_or_else(|| {
+            let application_ref = o.program.as_ref().map(|p| p.application.clone()).unwrap_or_default();
+            Parties { application_ref, ..Parties::default() }
+        });
         self.write_records(vec![Cdr {
             workspace_id: o.workspace_id,
+            call_ref: leg_uuid.clone(),
             leg_ref: leg_uuid,
+            leg: CALLER_SIDE,
             src: o.caller_id.clone(),
             dst: dest.clone(),
             clid: o.caller_id.clone(),
@@ -374,11 +383,17 @@ impl Call {
             answer: answered_at,
             end: self.now(),
             codec,
+            recording: ran.recording,
+            application_id: ran.application_id,
+            application_ref: ran.application_ref,
             ..Cdr::default()
         }]);
         self.publish("call.ended", serde_json::json!({"cause": ending.cause, "status": ending.status}));
     }
 
+    /// Rings `targets`; once one answers, runs the order's commands or
+    /// program (its parties left in `ran`) or parks.
+    #[allow(clippy::too_many_arguments)]
     async fn place(
         &mut self,
         o: &Originate,
@@ -387,6 +402,7 @@ impl Call {
         mut media: CallMedia,
         answered_at: &mut Option<Millis>,
         codec: &mut String,
+        ran: &mut Option<Parties>,
     ) -> Ending {
         let mut forks: Vec<Fork> = Vec::new();
         for (uri, peer, account) in targets {
@@ -496,8 +512,14 @@ impl Call {
                 codec: codec.clone(),
                 route_id: None,
                 recording: None,
+                caller_dialled: o.caller_id.clone(),
+                callee_dialled: dest_of(&o.destination),
+                application_id: None,
+                application_ref: String::new(),
             };
-            return self.run_originated(leg, ours, &mut media, &mut parties, program).await;
+            let ending = self.run_originated(leg, ours, &mut media, &mut parties, program).await;
+            *ran = Some(parties);
+            return ending;
         }
         self.park(&mut leg, &forks, winner, &mut media, codec_of(theirs.codec)).await
     }

@@ -137,6 +137,10 @@ impl Call {
             codec: String::new(),
             route_id: None,
             recording: None,
+            caller_dialled: caller.extension.clone(),
+            callee_dialled: a.invite.uri.user().unwrap_or_default().to_owned(),
+            application_id: None,
+            application_ref: String::new(),
         };
         let ending = match (self.voicemail_of(caller.workspace_id, caller.agent_id).await, self.data_dir()) {
             (Some(settings), Some(data_dir)) => match self.open_media(a, &mut p, true).await {

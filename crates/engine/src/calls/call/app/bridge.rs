@@ -20,7 +20,7 @@ use crate::calls::call::connect::{Outgoing, PROGRESS_TIMEOUT};
 use crate::calls::call::inbound::{codec_of, LEG_B};
 use crate::calls::call::ring::{Fork, Ring};
 use crate::calls::call::{CallEvent, Ending, Input};
-use crate::calls::cdr::Cdr;
+use crate::calls::cdr::{Cdr, CALLEE_SIDE};
 use crate::calls::dial::{Dial, NextOn};
 use crate::calls::leg::{Leg, Role};
 use crate::calls::registry::Channel as ListedLeg;
@@ -42,6 +42,9 @@ pub(super) struct Placing {
     /// For the dialled leg's record: whether it leaves through a trunk or
     /// gateway, the agent it rings, the route that decided.
     pub record: LegFacts,
+    /// The caller and callee as the program dialled them, before routing
+    /// translated them (empty: as `out` says).
+    pub dialled: (String, String),
 }
 
 /// What the dialled leg's CDR says of where it went.
@@ -110,12 +113,14 @@ impl AppChannel<'_> {
         };
         let uuid_b = uuid::Uuid::new_v4().to_string();
         self.list_leg(&uuid_b, &placing.out.callee);
-        let leg = BLeg {
+        let mut leg = BLeg {
             uuid: uuid_b.clone(),
             caller: placing.out.caller.clone(),
             callee: placing.out.callee.clone(),
+            dialled: placing.dialled.clone(),
             facts: placing.record,
             start: self.now(),
+            recording: None,
         };
         self.call.publish("call.dial", json!({"to": placing.out.callee, "leg": uuid_b}));
         if let Ok(tone) = open_player(RINGBACK).await {
@@ -184,6 +189,7 @@ impl AppChannel<'_> {
             Ok(Bridge::TimeLimit) => "time_limit",
             Err(_) => "caller_hangup",
         };
+        leg.recording = recording.as_ref().map(|r| r.id.clone());
         self.write_b(&leg, Some(started), Ending::new(200, "NORMAL_CLEARING"), &codec);
         self.call.publish(
             "call.dial.ended",
@@ -476,9 +482,13 @@ impl AppChannel<'_> {
         };
         self.call.write_records(vec![Cdr {
             workspace_id: self.p.workspace_id,
+            call_ref: self.p.uuid_a.clone(),
             leg_ref: leg.uuid.clone(),
+            leg: CALLEE_SIDE,
             src: leg.caller.clone(),
             dst: leg.callee.clone(),
+            src_dialled: leg.dialled.0.clone(),
+            dst_dialled: leg.dialled.1.clone(),
             clid: leg.caller.clone(),
             src_id: self.p.caller_id,
             dst_id: facts.callee_id,
@@ -492,7 +502,9 @@ impl AppChannel<'_> {
             context: self.p.context.clone(),
             codec: codec.to_owned(),
             route_id: facts.route_id,
-            recording: None,
+            recording: leg.recording.clone(),
+            application_id: self.p.application_id,
+            application_ref: self.p.application_ref.clone(),
         }]);
     }
 
@@ -531,8 +543,11 @@ struct BLeg {
     uuid: String,
     caller: String,
     callee: String,
+    dialled: (String, String),
     facts: LegFacts,
     start: Millis,
+    /// The recording's file name, when the dial recorded.
+    recording: Option<String>,
 }
 
 /// Hangs up A through the channel (BYE, the ending recorded).

@@ -60,7 +60,10 @@ impl AppChannel<'_> {
             None => self.route_number(context, number, None).await,
         };
         let placing = match placing {
-            Ok(p) => p,
+            Ok(mut p) => {
+                p.dialled = (self.p.caller.clone(), number.to_owned());
+                p
+            }
             Err(why) => {
                 tracing::info!(call = %self.p.uuid_a, to = %number, "the menu's transfer goes nowhere: {why}");
                 return failed("transfer", ChannelError::Failed(why));
@@ -85,8 +88,16 @@ impl AppChannel<'_> {
                 Target::Agent(name) => self.agent(name.trim(), from).await,
                 Target::Sip { uri, headers } => self.sip_uri(uri.trim(), headers, from).await,
             };
+            let dialled = match target {
+                Target::Number(n) => n.trim(),
+                Target::Agent(name) => name.trim(),
+                Target::Sip { uri, .. } => uri.trim(),
+            };
             match placed {
-                Ok(p) => all.push(p),
+                Ok(mut p) => {
+                    p.dialled = (from.unwrap_or(&self.p.caller).to_owned(), dialled.to_owned());
+                    all.push(p)
+                }
                 Err(e) => why.push(e),
             }
         }
@@ -111,7 +122,7 @@ impl AppChannel<'_> {
                 }
                 together.label = labels.join(" + ");
                 let first = all.swap_remove(0);
-                Ok(Placing { dial: Dial { attempts: vec![together] }, out: first.out, record: first.record })
+                Ok(Placing { dial: Dial { attempts: vec![together] }, ..first })
             }
         }
     }
@@ -178,7 +189,7 @@ impl AppChannel<'_> {
         let mut out = self.outgoing(extension, from, hops);
         out.callee = extension.to_owned();
         let record = LegFacts { leaves: false, callee_id: Some(agent_id), route_id: None };
-        Placing { dial: Dial { attempts: vec![attempt] }, out, record }
+        Placing { dial: Dial { attempts: vec![attempt] }, out, record, dialled: Default::default() }
     }
 
     /// A SIP URI: its address, or egress for a host name.
@@ -226,7 +237,7 @@ impl AppChannel<'_> {
             _ => None,
         };
         let record = LegFacts { leaves: leaves(&routed.target), callee_id, route_id: routed.route_id };
-        Placing { dial, out, record }
+        Placing { dial, out, record, dialled: Default::default() }
     }
 
     /// The INVITEs to `callee`: from `from` (else the caller), one hop on.

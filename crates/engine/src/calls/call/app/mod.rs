@@ -340,6 +340,8 @@ impl AppChannel<'_> {
                 _ => None,
             },
         };
+        self.p.application_id = Some(id);
+        self.p.application_ref.clone_from(&record.r#ref);
         self.call.publish("call.application", json!({"applicationId": id, "appRef": record.r#ref}));
         if hooks.vonage && hooks.event.is_some() {
             self.status =
