@@ -86,6 +86,16 @@ pub fn call() -> Json {
         out["properties"][name] = json!({"type": "integer"});
     }
     out["properties"]["live"] = json!({"type": "boolean"});
+    let text = json!({"type": ["string", "null"]});
+    for name in
+        ["callRef", "leg", "fromDialled", "toDialled", "hangupCause", "disposition", "context", "codec", "appRef"]
+    {
+        out["properties"][name] = text.clone();
+    }
+    out["properties"]["routeId"] = json!({"type": ["integer", "null"]});
+    // A finished call's legs, each shown as a call is ("ref" the leg's id).
+    let leg = out.clone();
+    out["properties"]["legs"] = json!({"type": "array", "items": leg});
     out
 }
 

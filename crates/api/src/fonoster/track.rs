@@ -101,9 +101,15 @@ pub fn live_view(c: &Channel, now: i64) -> Map<String, Json> {
     out
 }
 
+/// The record of call `r` (its caller's leg), else of leg `r`.
 async fn record(state: &AppState, ws: i64, r: &str) -> Option<Record> {
-    let filter = [store::Filter::eq("call_ref", r)];
-    state.db.find(&CDRS, Scope::Workspace(ws), &filter).await.ok().flatten()
+    use store::Filter;
+    let scope = Scope::Workspace(ws);
+    let caller_leg = [Filter::eq("call_ref", r), Filter::eq("leg", crate::service::cdrs::CALLER_SIDE)];
+    if let Ok(Some(rec)) = state.db.find(&CDRS, scope, &caller_leg).await {
+        return Some(rec);
+    }
+    state.db.find(&CDRS, scope, &[Filter::eq("leg_ref", r)]).await.ok().flatten()
 }
 
 /// How long a track waits for the record of a call that left the registry

@@ -1,5 +1,6 @@
 //! The PBX dialect: `/api/...`, `X-XTRA-AUTH-ID`, `{code, message, data}`.
 
+mod cdrs;
 mod channels;
 mod check;
 mod checked;
@@ -33,6 +34,7 @@ pub fn routes() -> Api {
         .post("/api/sessions", "Log in for an X-XTRA-AUTH-ID token", LOGIN, login)
         .reply(Reply::Schema(crate::pbx::replies::login))
         .public()
+        .merge(cdrs::routes())
         .merge(channels::routes())
         .merge(routing::routes())
         .merge(menus::routes())

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use store::schema::CDRS;
-use store::{Filter, Key, Query, Scope};
+use store::{Filter, Scope};
 
 use crate::error::{ApiError, ErrorKind};
 use crate::AppState;
@@ -22,19 +22,17 @@ pub async fn delete(state: &AppState, ws: i64, call_ref: &str) -> Result<u64, Ap
         return Err(ApiError::new(ErrorKind::AlreadyExists, "the call is still live: hang it up first"));
     }
     let scope = Scope::Workspace(ws);
-    // A call's id, or a leg's (each leg's record has its own id there),
-    // else the record's own ref as `GET /v1beta2/calls/{ref}` takes it.
-    let mut filter = vec![Filter::eq("call_ref", call_ref)];
-    let mut legs =
-        state.db.list(&CDRS, scope, &Query { filters: filter.clone(), ..Default::default() }).await?;
-    if legs.records.is_empty() {
-        let record = state.db.get(&CDRS, scope, &Key::Ref(call_ref.to_owned())).await?;
-        filter = vec![Filter::eq("call_ref", record.text("call_ref"))];
-        legs = state.db.list(&CDRS, scope, &Query { filters: filter.clone(), ..Default::default() }).await?;
-    }
-    let ids: Vec<String> = legs.records.iter().map(|r| r.text("call_ref").to_owned()).collect();
+    // A call's id, or a leg's, or a record's own ref: the whole call goes.
+    let Some(call) = super::cdrs::find_call(state, ws, call_ref).await? else {
+        return Err(ApiError::not_found(CDRS.label));
+    };
+    let filter = vec![Filter::eq("call_ref", call.main.text("call_ref"))];
+    let mut ids: Vec<String> = call.legs.iter().map(|r| r.text("call_ref").to_owned()).collect();
+    ids.extend(call.legs.iter().map(|r| super::cdrs::leg_id(r).to_owned()));
+    ids.sort();
+    ids.dedup();
     let named: Vec<String> =
-        legs.records.iter().map(|r| r.text("recording").to_owned()).filter(|n| !n.is_empty()).collect();
+        call.legs.iter().map(|r| r.text("recording").to_owned()).filter(|n| !n.is_empty()).collect();
     let deleted = state.db.delete_where(&CDRS, scope, &filter).await?;
     remove_recordings(&state.workspace_dir("recordings", ws), &ids, &named).await;
     Ok(deleted)

@@ -15,6 +15,7 @@ use store::{Filter, Record, Scope};
 use super::jwt::VoiceApp;
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path};
+use crate::service::cdrs::leg_id;
 use crate::state::AppState;
 use crate::view::rfc3339;
 
@@ -70,14 +71,19 @@ fn finished_status(cause: &str) -> &'static str {
     }
 }
 
-/// A call record as a Vonage call object.
+/// A leg's record as a Vonage call object: `uuid` the leg's id, the
+/// conversation the call's (shared by its legs).
 fn record_view(r: &Record) -> Json {
-    let uuid = r.text("call_ref");
-    let direction = if r.text("direction") == "FROM_PSTN" { "inbound" } else { "outbound" };
+    let uuid = leg_id(r);
+    // The caller's leg came in; the legs the call placed went out.
+    let direction = match (r.text("leg"), r.text("type")) {
+        ("B", _) | (_, "API_ORIGINATED") => "outbound",
+        _ => "inbound",
+    };
     let mut out = json!({
         "_links": {"self": {"href": format!("/v1/calls/{uuid}")}},
         "uuid": uuid,
-        "conversation_uuid": format!("CON-{uuid}"),
+        "conversation_uuid": format!("CON-{}", r.text("call_ref")),
         "to": endpoint(r.text("dst")),
         "from": endpoint(r.text("src")),
         "status": finished_status(r.text("hangup_cause")),
@@ -121,12 +127,13 @@ pub(super) async fn get(State(state): State<AppState>, app: VoiceApp, Path(uuid)
     if let Some(c) = state.calls.of(ws).iter().find(|c| c.uuid == uuid) {
         return Ok(axum::Json(live_view(c)));
     }
-    state
-        .db
-        .find(&CDRS, Scope::Workspace(ws), &[Filter::eq("call_ref", uuid.as_str())])
-        .await?
-        .map(|r| axum::Json(record_view(&r)))
-        .ok_or_else(|| ApiError::not_found("call"))
+    let scope = Scope::Workspace(ws);
+    let leg = match state.db.find(&CDRS, scope, &[Filter::eq("leg_ref", uuid.as_str())]).await? {
+        Some(leg) => Some(leg),
+        // A record from before legs had ids of their own.
+        None => state.db.find(&CDRS, scope, &[Filter::eq("call_ref", uuid.as_str())]).await?,
+    };
+    leg.map(|r| axum::Json(record_view(&r))).ok_or_else(|| ApiError::not_found("call"))
 }
 
 /// The `to` endpoint of `POST /v1/calls`: an agent's extension (phone
