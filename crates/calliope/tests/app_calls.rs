@@ -485,7 +485,7 @@ fn an_application_that_cannot_be_reached_refuses_the_call_with_its_cause() {
     let mut records = Vec::new();
     for _ in 0..100 {
         let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
-        records = body["items"].as_array().cloned().unwrap_or_default();
+        records = crate::support::calls::legs_of(&body);
         if !records.is_empty() {
             break;
         }
@@ -527,7 +527,7 @@ fn a_caller_who_gives_up_while_the_webhook_is_slow_is_let_go_at_once() {
     let mut records = Vec::new();
     for _ in 0..100 {
         let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
-        records = body["items"].as_array().cloned().unwrap_or_default();
+        records = crate::support::calls::legs_of(&body);
         if !records.is_empty() {
             break;
         }
@@ -574,7 +574,7 @@ fn an_info_digit_reaches_the_application_and_a_bye_stops_its_program() {
     let mut records = Vec::new();
     for _ in 0..100 {
         let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
-        records = body["items"].as_array().cloned().unwrap_or_default();
+        records = crate::support::calls::legs_of(&body);
         if !records.is_empty() {
             break;
         }
@@ -584,7 +584,7 @@ fn an_info_digit_reaches_the_application_and_a_bye_stops_its_program() {
     assert!(text.contains("NORMAL_CLEARING"), "the caller's BYE ends it normally: {text}");
     std::thread::sleep(Duration::from_millis(300));
     let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
-    let all = body["items"].as_array().cloned().unwrap_or_default();
+    let all = crate::support::calls::legs_of(&body);
     assert_eq!(all.len(), 1, "one record: the program is no callee leg: {all:?}");
 }
 

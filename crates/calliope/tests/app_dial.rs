@@ -314,7 +314,7 @@ fn records(c: &Calliope, n: usize) -> Vec<Value> {
     let mut items = Vec::new();
     for _ in 0..100 {
         let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=1000", Value::Null);
-        items = body["items"].as_array().cloned().unwrap_or_default();
+        items = crate::support::calls::legs_of(&body);
         if items.len() >= n {
             break;
         }

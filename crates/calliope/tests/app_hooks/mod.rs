@@ -361,7 +361,7 @@ pub fn records(c: &Calliope, n: usize) -> Vec<Value> {
     let mut records = Vec::new();
     for _ in 0..150 {
         let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
-        records = body["items"].as_array().cloned().unwrap_or_default();
+        records = crate::support::calls::legs_of(&body);
         if records.len() >= n {
             break;
         }
@@ -374,10 +374,8 @@ pub fn records(c: &Calliope, n: usize) -> Vec<Value> {
 pub fn record_of(c: &Calliope, tel: &str) -> String {
     for _ in 0..150 {
         let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
-        let found = body["items"]
-            .as_array()
+        let found = crate::support::calls::legs_of(&body)
             .into_iter()
-            .flatten()
             .find(|r| serde_json::to_string(r).unwrap().contains(tel))
             .cloned();
         if let Some(r) = found {
