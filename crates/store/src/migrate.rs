@@ -141,6 +141,32 @@ mod tests {
         run(&db, MIGRATIONS).await.expect("idempotent");
     }
 
+    /// A call record written before migration 10 becomes a call of one
+    /// leg: its own id, side A, the numbers as dialled its numbers.
+    #[tokio::test]
+    async fn older_call_records_become_one_leg_calls() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(None, dir.path()).await.expect("connect");
+        run(&db, &MIGRATIONS[..9]).await.expect("up to 9");
+        for sql in [
+            "INSERT INTO users (ref, email, name, avatar, password_hash, created_at, updated_at) \
+             VALUES ('u1', 'old@example.com', 'Old', '', 'x', 1, 1)",
+            "INSERT INTO workspaces (ref, name, access_key_id, owner_id, created_at, updated_at) \
+             VALUES ('w1', 'W', 'WO1', 1, 1, 1)",
+            "INSERT INTO cdrs (ref, workspace_id, call_ref, calldate, src, dst, created_at, updated_at) \
+             VALUES ('c1', 1, 'leg-1', 1, '1001', '1002', 1, 1)",
+        ] {
+            sqlx::query(sql).execute(&db.pool).await.expect("insert");
+        }
+        run(&db, MIGRATIONS).await.expect("10");
+        let row: (String, String, String, String) =
+            sqlx::query_as("SELECT leg_ref, leg, src_dialled, dst_dialled FROM cdrs WHERE ref = 'c1'")
+                .fetch_one(&db.pool)
+                .await
+                .expect("row kept");
+        assert_eq!(row, ("leg-1".into(), "A".into(), "1001".into(), "1002".into()));
+    }
+
     /// Digest authentication looks credentials up by username on every
     /// REGISTER: the lookup uses the index, not a scan.
     #[tokio::test]

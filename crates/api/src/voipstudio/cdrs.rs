@@ -1,5 +1,8 @@
-//! `GET /v1.2/voipstudio/cdrs`: call records with pager, filter and
-//! group_by, and one record by id.
+//! `GET /v1.2/voipstudio/cdrs`: call records, one per leg, with pager,
+//! filter and group_by on every field (the call's `call_ref` and the leg's
+//! `leg_ref` and `leg`, `src`/`dst` as translated and
+//! `src_dialled`/`dst_dialled` as dialled, the application, route,
+//! recording, times, durations and causes), and one record by id.
 
 use axum::extract::State;
 use serde_json::{json, Value as Json};
