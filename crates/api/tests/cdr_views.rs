@@ -91,12 +91,18 @@ async fn every_dialect_sees_the_legs_of_a_call(b: Backend) {
     let call = items.iter().find(|i| i["ref"] == "call-A").unwrap();
     assert_eq!((&call["from"], &call["to"]), (&json!("+15550001111"), &json!("2002")));
     assert_eq!((&call["fromDialled"], &call["toDialled"]), (&json!("5550001111"), &json!("0042002")));
-    assert_eq!((&call["appRef"], &call["routeId"], &call["billsec"]), (&json!("app-5"), &json!(77), &json!(30)));
+    assert_eq!(
+        (&call["appRef"], &call["routeId"], &call["billsec"]),
+        (&json!("app-5"), &json!(77), &json!(30))
+    );
     assert_eq!(call["recordingUrl"], "/api/recordings/call-A.wav");
     let legs = call["legs"].as_array().unwrap();
     assert_eq!(legs.len(), 2, "{call}");
     assert_eq!((&legs[0]["ref"], &legs[0]["leg"]), (&json!("call-A"), &json!("A")));
-    assert_eq!((&legs[1]["ref"], &legs[1]["leg"], &legs[1]["callRef"]), (&json!("leg-B"), &json!("B"), &json!("call-A")));
+    assert_eq!(
+        (&legs[1]["ref"], &legs[1]["leg"], &legs[1]["callRef"]),
+        (&json!("leg-B"), &json!("B"), &json!("call-A"))
+    );
     let old_item = items.iter().find(|i| i["ref"] == "old-1").unwrap();
     assert_eq!(old_item["legs"].as_array().unwrap().len(), 1);
     assert_eq!((&old_item["status"], &old_item["fromDialled"]), (&json!("USER_BUSY"), &json!("")));
@@ -114,7 +120,10 @@ async fn every_dialect_sees_the_legs_of_a_call(b: Backend) {
     let f = r#"[{"property":"leg","operator":"eq","value":"B"}]"#;
     let (st, body) = s.get(&format!("/v1.2/voipstudio/cdrs?filter={}", enc(f)), &voip).await;
     assert_eq!((st, &body["total"]), (200, &json!(1)), "{body}");
-    assert_eq!((&body["data"][0]["leg_ref"], &body["data"][0]["dst_dialled"]), (&json!("leg-B"), &json!("0042002")));
+    assert_eq!(
+        (&body["data"][0]["leg_ref"], &body["data"][0]["dst_dialled"]),
+        (&json!("leg-B"), &json!("0042002"))
+    );
     let (_, body) = s.get("/v1.2/voipstudio/cdrs?group_by=leg", &voip).await;
     assert_eq!(body["data"], json!([{"leg": "A", "count": 2}, {"leg": "B", "count": 1}]), "{body}");
     let (_, body) = s.get("/v1.2/voipstudio/cdrs?group_by=call_ref", &voip).await;
@@ -122,7 +131,8 @@ async fn every_dialect_sees_the_legs_of_a_call(b: Backend) {
     let f = r#"[{"property":"src_dialled","operator":"like","value":"555%"},{"property":"application_ref","operator":"eq","value":"app-5"}]"#;
     let (_, body) = s.get(&format!("/v1.2/voipstudio/cdrs?filter={}", enc(f)), &voip).await;
     assert_eq!(body["total"], 2, "{body}");
-    for field in ["src_dialled", "dst_dialled", "application_ref", "application_id", "route_id", "recording"] {
+    for field in ["src_dialled", "dst_dialled", "application_ref", "application_id", "route_id", "recording"]
+    {
         let (st, body) = s.get(&format!("/v1.2/voipstudio/cdrs?group_by={field}"), &voip).await;
         assert_eq!(st, 200, "group_by={field}: {body}");
     }
@@ -135,11 +145,19 @@ async fn every_dialect_sees_the_legs_of_a_call(b: Backend) {
     let (_, body) = s.get("/api/cdrs?leg=B", &pbx).await;
     assert_eq!(body["rowCount"], 1, "{body}");
     let row = &body["data"][0];
-    assert_eq!((&row["uuid"], &row["call_uuid"], &row["src"]), (&json!("leg-B"), &json!("call-A"), &json!("+15550001111")));
-    assert_eq!((&row["src_dialled"], &row["calldate"]), (&json!("5550001111"), &json!("2026-08-29 10:40:00")));
+    assert_eq!(
+        (&row["uuid"], &row["call_uuid"], &row["src"]),
+        (&json!("leg-B"), &json!("call-A"), &json!("+15550001111"))
+    );
+    assert_eq!(
+        (&row["src_dialled"], &row["calldate"]),
+        (&json!("5550001111"), &json!("2026-08-29 10:40:00"))
+    );
     let (_, body) = s.get("/api/cdrs?status=USER_BUSY", &pbx).await;
     assert_eq!(body["rowCount"], 1);
-    let (_, body) = s.get(&format!("/api/cdrs?start_date={}&direction=FROM_PSTN", enc("2026-08-29 10:39:30")), &pbx).await;
+    let (_, body) = s
+        .get(&format!("/api/cdrs?start_date={}&direction=FROM_PSTN", enc("2026-08-29 10:39:30")), &pbx)
+        .await;
     assert_eq!(body["rowCount"], 2, "{body}");
     let (_, body) = s.get("/api/cdrs?end_date=2026-08-29%2010:39:30", &pbx).await;
     assert_eq!(body["rowCount"], 1, "{body}");
@@ -158,19 +176,24 @@ async fn every_dialect_sees_the_legs_of_a_call(b: Backend) {
     // Vonage: each leg a call, one conversation.
     let owner = s.owner().await;
     let (key_id, secret, _) = s.api_key(&owner, "WORKSPACE_ADMIN").await;
-    let (st, app) = s.post("/v2/applications", json!({"name": "records"}), &Auth::Basic(key_id, secret)).await;
+    let (st, app) =
+        s.post("/v2/applications", json!({"name": "records"}), &Auth::Basic(key_id, secret)).await;
     assert_eq!(st, 201, "{app}");
     let claims = json!({"application_id": app["id"], "iat": now(), "jti": "j1", "exp": now() + 300});
     let pem = app["keys"]["private_key"].as_str().unwrap();
-    let jwt = encode(&Header::new(Algorithm::RS256), &claims, &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap())
-        .unwrap();
+    let jwt =
+        encode(&Header::new(Algorithm::RS256), &claims, &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap())
+            .unwrap();
     let (st, body) = vonage_get(&s, &jwt, "/v1/calls").await;
     assert_eq!(st, 200, "{body}");
     let calls = body["_embedded"]["calls"].as_array().unwrap();
     let by_uuid = |u: &str| calls.iter().find(|c| c["uuid"] == u).unwrap_or_else(|| panic!("{u}: {body}"));
     assert_eq!(by_uuid("call-A")["conversation_uuid"], "CON-call-A");
     assert_eq!(by_uuid("leg-B")["conversation_uuid"], "CON-call-A");
-    assert_eq!((&by_uuid("call-A")["direction"], &by_uuid("leg-B")["direction"]), (&json!("inbound"), &json!("outbound")));
+    assert_eq!(
+        (&by_uuid("call-A")["direction"], &by_uuid("leg-B")["direction"]),
+        (&json!("inbound"), &json!("outbound"))
+    );
     let (st, body) = vonage_get(&s, &jwt, "/v1/calls/leg-B").await;
     assert_eq!((st, &body["uuid"], &body["duration"]), (200, &json!("leg-B"), &json!("30")), "{body}");
 

@@ -129,8 +129,7 @@ fn a_call_placed_from_the_api_reaches_an_agent_and_hangs_up() {
     assert_eq!(st, 404, "{body}");
     let mut items = Vec::new();
     for _ in 0..50 {
-        items =
-            crate::support::calls::legs_of(&c.call("GET", "/v1beta2/calls", Value::Null).1);
+        items = crate::support::calls::legs_of(&c.call("GET", "/v1beta2/calls", Value::Null).1);
         if !items.is_empty() {
             break;
         }

@@ -94,9 +94,13 @@ fn a_translated_recorded_call_has_two_legs_in_every_view() {
     let uas = Sipp::new("uas_answer.xml", c.sip);
     let uas_port = uas.port;
     let rtp = free_port().to_string();
-    let callee =
-        uas.args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", "2002"]).spawn();
-    let reg = Sipp::new("register.xml", c.sip).args(&["-s", "2002", "-au", "2002", "-ap", "pw-2002"]).contact_port(uas_port).run();
+    let callee = uas
+        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", "2002"])
+        .spawn();
+    let reg = Sipp::new("register.xml", c.sip)
+        .args(&["-s", "2002", "-au", "2002", "-ap", "pw-2002"])
+        .contact_port(uas_port)
+        .run();
     assert_passed(&reg, "the agent registers");
     let media = free_port().to_string();
     let call = Sipp::on_port("trunk_call.xml", c.sip, carrier_port)
@@ -142,8 +146,14 @@ fn a_translated_recorded_call_has_two_legs_in_every_view() {
     let (st, body) = voip_get(&c, &format!("/v1.2/voipstudio/cdrs?filter={filter}"));
     assert_eq!((st, &body["total"]), (200, &json!(1)), "{body}");
     let row = &body["data"][0];
-    assert_eq!((&row["leg_ref"], &row["call_ref"], &row["dst"]), (&json!(b_ref), &json!(call_ref), &json!("2002")));
-    assert_eq!((&row["src"], &row["src_dialled"], &row["route_id"]), (&json!("+15551230000"), &json!(CARRIER_CALLER), &json!(route_id)));
+    assert_eq!(
+        (&row["leg_ref"], &row["call_ref"], &row["dst"]),
+        (&json!(b_ref), &json!(call_ref), &json!("2002"))
+    );
+    assert_eq!(
+        (&row["src"], &row["src_dialled"], &row["route_id"]),
+        (&json!("+15551230000"), &json!(CARRIER_CALLER), &json!(route_id))
+    );
     let (_, body) = voip_get(&c, "/v1.2/voipstudio/cdrs?group_by=call_ref");
     assert_eq!(body["data"], json!([{"call_ref": call_ref, "count": 2}]), "{body}");
 
@@ -152,7 +162,10 @@ fn a_translated_recorded_call_has_two_legs_in_every_view() {
     assert_eq!((st, &body["rowCount"]), (200, &json!(2)), "{body}");
     let (st, row) = c.pbx_get(&format!("/api/cdrs/{b_ref}"));
     assert_eq!(st, 200, "{row}");
-    assert_eq!((&row["leg"], &row["src_dialled"], &row["dst"]), (&json!("B"), &json!(CARRIER_CALLER), &json!("2002")));
+    assert_eq!(
+        (&row["leg"], &row["src_dialled"], &row["dst"]),
+        (&json!("B"), &json!(CARRIER_CALLER), &json!("2002"))
+    );
     assert_eq!((&row["hangup_cause"], &row["disposition"]), (&json!("NORMAL_CLEARING"), &json!("ANSWERED")));
     let (_, body) = c.pbx_get("/api/cdrs?src_dialled=15551230000&leg=A");
     assert_eq!(body["data"][0]["recording_url"], json!(format!("/api/recordings/{recording}")), "{body}");
@@ -164,8 +177,13 @@ fn a_translated_recorded_call_has_two_legs_in_every_view() {
     let listed = list["_embedded"]["calls"].as_array().unwrap();
     let conversation = json!(format!("CON-{call_ref}"));
     for uuid in [&call_ref, &b_ref] {
-        let leg = listed.iter().find(|l| l["uuid"] == json!(uuid)).unwrap_or_else(|| panic!("{uuid}: {list}"));
-        assert_eq!((&leg["conversation_uuid"], &leg["status"]), (&conversation, &json!("completed")), "{leg}");
+        let leg =
+            listed.iter().find(|l| l["uuid"] == json!(uuid)).unwrap_or_else(|| panic!("{uuid}: {list}"));
+        assert_eq!(
+            (&leg["conversation_uuid"], &leg["status"]),
+            (&conversation, &json!("completed")),
+            "{leg}"
+        );
     }
     let (st, leg) = &answers[1];
     assert_eq!((*st, &leg["uuid"], &leg["direction"]), (200, &json!(b_ref), &json!("outbound")), "{leg}");

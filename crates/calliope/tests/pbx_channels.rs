@@ -409,7 +409,11 @@ fn bridge_connects_the_callee_to_an_agent_and_set_variables_are_listed() {
     // Its call shows it among its legs.
     let legs = record["legs"].as_array().cloned().unwrap_or_default();
     let leg = legs.iter().find(|l| l["ref"] == b_uuid.as_str()).cloned().unwrap_or_default();
-    assert_eq!((&leg["to"], &leg["leg"]), (&Value::from("user/2003"), &Value::from("B")), "the bridged leg's record: {record}");
+    assert_eq!(
+        (&leg["to"], &leg["leg"]),
+        (&Value::from("user/2003"), &Value::from("B")),
+        "the bridged leg's record: {record}"
+    );
     assert_eq!(leg["from"], CALLER, "{record}");
     // A bridge to an agent that does not exist hangs the callee up.
     let uas = callee(&c, "uas_answer.xml", free_port());

@@ -87,9 +87,17 @@ pub fn call() -> Json {
     }
     out["properties"]["live"] = json!({"type": "boolean"});
     let text = json!({"type": ["string", "null"]});
-    for name in
-        ["callRef", "leg", "fromDialled", "toDialled", "hangupCause", "disposition", "context", "codec", "appRef"]
-    {
+    for name in [
+        "callRef",
+        "leg",
+        "fromDialled",
+        "toDialled",
+        "hangupCause",
+        "disposition",
+        "context",
+        "codec",
+        "appRef",
+    ] {
         out["properties"][name] = text.clone();
     }
     out["properties"]["routeId"] = json!({"type": ["integer", "null"]});

@@ -157,7 +157,10 @@ mod tests {
         assert_eq!(column(&v, "call_ref"), &Value::from("call-1"));
         assert_eq!(column(&v, "leg_ref"), &Value::from("leg-2"));
         assert_eq!(column(&v, "leg"), &Value::from("B"));
-        assert_eq!((column(&v, "src"), column(&v, "dst")), (&Value::from("+15550001111"), &Value::from("2002")));
+        assert_eq!(
+            (column(&v, "src"), column(&v, "dst")),
+            (&Value::from("+15550001111"), &Value::from("2002"))
+        );
         assert_eq!(column(&v, "src_dialled"), &Value::from("5550001111"));
         assert_eq!(column(&v, "dst_dialled"), &Value::from("0042002"));
         assert_eq!(column(&v, "application_id"), &Value::Int(7));
@@ -171,7 +174,10 @@ mod tests {
         let v = cdr.values();
         assert_eq!(column(&v, "call_ref"), &Value::from("leg-1"));
         assert_eq!(column(&v, "leg"), &Value::from("A"));
-        assert_eq!((column(&v, "src_dialled"), column(&v, "dst_dialled")), (&Value::from("1"), &Value::from("2")));
+        assert_eq!(
+            (column(&v, "src_dialled"), column(&v, "dst_dialled")),
+            (&Value::from("1"), &Value::from("2"))
+        );
         assert_eq!(column(&v, "billsec"), &Value::Int(0), "never answered");
         assert_eq!(column(&v, "recording"), &Value::Null);
     }
