@@ -376,8 +376,7 @@ pub fn record_of(c: &Calliope, tel: &str) -> String {
         let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=100", Value::Null);
         let found = crate::support::calls::legs_of(&body)
             .into_iter()
-            .find(|r| serde_json::to_string(r).unwrap().contains(tel))
-            .cloned();
+            .find(|r| serde_json::to_string(r).unwrap().contains(tel));
         if let Some(r) = found {
             return serde_json::to_string(&r).unwrap();
         }
