@@ -78,11 +78,16 @@ async fn supervisor_is_off_by_default_shown_and_set(b: Backend) {
         s.post("/v1beta2/agents", json!({"name": "B", "username": "1002", "supervisor": true}), &fon).await;
     assert_eq!(st, 201, "{boss}");
     assert_eq!(boss["supervisor"], json!(true), "set on create: {boss}");
-    let stored = s.state.db.get(&store::schema::AGENTS, store::Scope::Global, &store::Key::Ref(
-        boss["ref"].as_str().unwrap().to_owned(),
-    ))
-    .await
-    .unwrap();
+    let stored = s
+        .state
+        .db
+        .get(
+            &store::schema::AGENTS,
+            store::Scope::Global,
+            &store::Key::Ref(boss["ref"].as_str().unwrap().to_owned()),
+        )
+        .await
+        .unwrap();
     assert_eq!(stored.int("supervisor"), Some(1), "stored: {stored:?}");
 }
 

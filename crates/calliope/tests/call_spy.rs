@@ -703,7 +703,8 @@ fn only_supervisors_act_on_calls_and_only_in_their_own_workspace() {
     );
     assert_eq!(st, 201, "{boss}");
     assert_eq!(boss["supervisor"], json!(true));
-    let mut boss = Phone::register(&c, "2005", boss["ref"].as_str().unwrap().to_owned(), 1700.0, Answering::Answer);
+    let mut boss =
+        Phone::register(&c, "2005", boss["ref"].as_str().unwrap().to_owned(), 1700.0, Answering::Answer);
     for code in ["*332002", "*362002"] {
         let (status, d) = boss.dial(code);
         assert_eq!(status, 404, "{code} from another workspace names no call");
