@@ -9,7 +9,12 @@ use api::Settings;
 use serde_json::{json, Value};
 use support::{Backend, Server};
 
-on_both_stores!(forwarding_is_shown_set_and_checked, numbers_name_their_trunk, feature_codes_take_no_route);
+on_both_stores!(
+    forwarding_is_shown_set_and_checked,
+    supervisor_is_off_by_default_shown_and_set,
+    numbers_name_their_trunk,
+    feature_codes_take_no_route
+);
 
 fn field_named(body: &Value, field: &str) -> bool {
     body["error"]["details"].as_array().is_some_and(|d| d.iter().any(|d| d["field"] == field))
@@ -47,6 +52,43 @@ async fn forwarding_is_shown_set_and_checked(b: Backend) {
         (&shown["forwardAlways"], &shown["forwardBusy"], &shown["dnd"]),
         (&json!(""), &json!("1003"), &json!(false))
     );
+}
+
+/// Migration 0011's `supervisor` (may act on others' calls): false unless
+/// set, shown as a boolean, set on create and update, and stored as such
+/// on both stores; a value that is not a boolean is refused by name.
+async fn supervisor_is_off_by_default_shown_and_set(b: Backend) {
+    let Some(s) = Server::start(b, Settings::default()).await else { return };
+    let fon = s.fonoster().await;
+    let (st, agent) = s.post("/v1beta2/agents", json!({"name": "A", "username": "1001"}), &fon).await;
+    assert_eq!(st, 201, "{agent}");
+    assert_eq!(agent["supervisor"], json!(false), "off by default: {agent}");
+    let path = format!("/v1beta2/agents/{}", agent["ref"].as_str().unwrap());
+    let (st, body) = s.put(&path, json!({"supervisor": true}), &fon).await;
+    assert_eq!(st, 200, "{body}");
+    let (_, shown) = s.get(&path, &fon).await;
+    assert_eq!(shown["supervisor"], json!(true), "{shown}");
+    let (st, body) = s.put(&path, json!({"supervisor": "yes please"}), &fon).await;
+    assert_eq!(st, 400, "{body}");
+    assert!(field_named(&body, "supervisor"), "{body}");
+    let (st, body) = s.put(&path, json!({"supervisor": false}), &fon).await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(s.get(&path, &fon).await.1["supervisor"], json!(false));
+    let (st, boss) =
+        s.post("/v1beta2/agents", json!({"name": "B", "username": "1002", "supervisor": true}), &fon).await;
+    assert_eq!(st, 201, "{boss}");
+    assert_eq!(boss["supervisor"], json!(true), "set on create: {boss}");
+    let stored = s
+        .state
+        .db
+        .get(
+            &store::schema::AGENTS,
+            store::Scope::Global,
+            &store::Key::Ref(boss["ref"].as_str().unwrap().to_owned()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.int("supervisor"), Some(1), "stored: {stored:?}");
 }
 
 async fn numbers_name_their_trunk(b: Backend) {

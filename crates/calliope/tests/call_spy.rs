@@ -4,7 +4,7 @@
 //! barge by feature code and by the PBX `eavesdrop`/`three_way` apps;
 //! pickup of a ringing extension by code and by `intercept`; force
 //! breakdown; and the refusals: a call of another workspace, a call that
-//! ended, a disabled code.
+//! ended, a disabled code, an agent that is not a supervisor.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -54,6 +54,10 @@ struct Shared {
 struct Phone {
     user: String,
     password: String,
+    /// The agent's ref (Fonoster API).
+    agent_ref: String,
+    /// The last final response to an INVITE it sent.
+    last: Option<Response>,
     sip: UdpSocket,
     local: SocketAddr,
     target: SocketAddr,
@@ -90,7 +94,14 @@ impl Phone {
     /// Makes the agent, registers it and starts its threads.
     fn new(c: &Calliope, user: &str, tone: f32, answering: Answering) -> Phone {
         let password = format!("{user}-pw");
-        c.agent(user, &password);
+        let agent_ref = c.agent(user, &password);
+        Phone::register(c, user, agent_ref, tone, answering)
+    }
+
+    /// Registers the agent `user` (password `<user>-pw`), made already,
+    /// and starts its threads.
+    fn register(c: &Calliope, user: &str, agent_ref: String, tone: f32, answering: Answering) -> Phone {
+        let password = format!("{user}-pw");
         let ua = UdpUa::new("127.0.0.1".parse().unwrap(), c.sip, user);
         let ok = ua.register_fully(&password, 1);
         assert_eq!(ok.status.code(), 200, "{user} registers: {ok:?}");
@@ -211,6 +222,8 @@ impl Phone {
         Phone {
             user: user.to_owned(),
             password,
+            agent_ref,
+            last: None,
             sip,
             local,
             target: c.sip,
@@ -309,6 +322,7 @@ impl Phone {
         let last = self.final_response(&call_id, Duration::from_secs(20)).expect("a final answer");
         let theirs = last.head.to_tag().unwrap_or_default().to_owned();
         let status = last.status.code();
+        self.last = Some(last.clone());
         if status >= 300 {
             self.send(&self.ack_text(&via, to, &call_id, &tag, &theirs, 2));
             return (status, None);
@@ -455,6 +469,13 @@ fn hears(who: &str, samples: &[i16], present: &[f32], absent: &[f32]) {
 /// Three phones: A (2001) calls B (2002), both talking; S (2003) is the
 /// supervisor.
 fn three_phones(c: &Calliope) -> (Phone, Phone, Phone, Dialog) {
+    let (a, b, s, d) = a_call_and_a_third(c);
+    set_supervisor(c, &s, true);
+    (a, b, s, d)
+}
+
+/// A (2001) calls B (2002), both talking; S (2003) is an agent like them.
+fn a_call_and_a_third(c: &Calliope) -> (Phone, Phone, Phone, Dialog) {
     let a = Phone::new(c, "2001", TONE_A, Answering::Answer);
     let b = Phone::new(c, "2002", TONE_B, Answering::Answer);
     let s = Phone::new(c, "2003", TONE_S, Answering::Answer);
@@ -466,6 +487,17 @@ fn three_phones(c: &Calliope) -> (Phone, Phone, Phone, Dialog) {
     let heard = a.listen(Duration::from_millis(1000));
     hears("A before", &heard, &[TONE_B], &[TONE_S]);
     (a, b, s, d)
+}
+
+/// Makes `phone`'s agent a supervisor (or not) through the Fonoster API,
+/// and gives the change time to reach the SIP side.
+fn set_supervisor(c: &Calliope, phone: &Phone, on: bool) {
+    let path = format!("/v1beta2/agents/{}", phone.agent_ref);
+    let (st, body) = c.call("PUT", &path, json!({ "supervisor": on }));
+    assert_eq!(st, 200, "{body}");
+    let (_, shown) = c.call("GET", &path, Value::Null);
+    assert_eq!(shown["supervisor"], json!(on), "{shown}");
+    thread::sleep(Duration::from_millis(500));
 }
 
 fn window() -> Duration {
@@ -578,6 +610,130 @@ fn refusals_a_call_that_ended_a_disabled_code_and_force_breakdown() {
     let _ = &mut a;
 }
 
+/// A request with the owner's token in the Fonoster dialect for the
+/// workspace with access key id `akid`.
+fn fonoster_in(c: &Calliope, akid: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .request(method.parse().unwrap(), format!("{}{}", c.http, path))
+            .bearer_auth(c.token())
+            .header("accesskeyid", akid)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    })
+}
+
+/// A second workspace named `name`: its access key id.
+fn other_workspace(c: &Calliope, name: &str) -> String {
+    let (st, ws) = c.call("POST", "/v1beta2/workspaces", json!({ "name": name }));
+    assert!(st == 200 || st == 201, "{ws}");
+    let (_, all) = c.call("GET", "/v1beta2/workspaces", Value::Null);
+    let other = all["items"].as_array().unwrap().iter().find(|w| w["name"] == name).cloned();
+    other.unwrap_or_else(|| panic!("{all}"))["accessKeyId"].as_str().unwrap().to_owned()
+}
+
+/// The records of the feature calls that dialled `to`, once there are
+/// `n` of them.
+fn records_to(c: &Calliope, to: &str, n: usize) -> Vec<Value> {
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = c.call("GET", "/v1beta2/calls?pageSize=1000", Value::Null);
+        let items = body["items"].as_array().cloned().unwrap_or_default();
+        found = items.into_iter().filter(|r| r["to"] == json!(to)).collect();
+        if found.len() >= n {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    found
+}
+
+#[test]
+fn only_supervisors_act_on_calls_and_only_in_their_own_workspace() {
+    let c = Calliope::start(&[]);
+    let (mut a, b, mut s, call) = a_call_and_a_third(&c);
+
+    // S is not a supervisor: each code that acts on another's call is
+    // refused with 403 and a Warning, before anything is looked at.
+    for code in ["*332002", "*342002", "*352002", "*362002", "*33"] {
+        let (status, d) = s.dial(code);
+        assert_eq!(status, 403, "{code} by a non-supervisor");
+        assert!(d.is_none());
+        let last = s.last.take().unwrap();
+        let warning = last.head.headers.get(&HeaderName::Warning).unwrap_or_default().to_owned();
+        assert!(warning.contains("supervisor"), "{code}: {warning:?}");
+    }
+    // Nothing happened to the call: no BYE, nobody new hears or is heard.
+    assert!(!a.ended_within(Duration::from_millis(200)) && !b.ended_within(Duration::from_millis(200)));
+    let (heard_s, heard_a, heard_b) = thread::scope(|sc| {
+        let hs = sc.spawn(|| s.listen(window()));
+        let ha = sc.spawn(|| a.listen(window()));
+        (hs.join().unwrap(), ha.join().unwrap(), b.listen(window()))
+    });
+    assert!(heard_s.len() < 800, "the refused phone hears nothing: {} samples", heard_s.len());
+    hears("A after the refusals", &heard_a, &[TONE_B], &[TONE_S]);
+    hears("B after the refusals", &heard_b, &[TONE_A], &[TONE_S]);
+    // Each refusal is on record as CALL_REJECTED.
+    let rejected = records_to(&c, "*332002", 1);
+    assert!(
+        !rejected.is_empty() && rejected.iter().all(|r| r["status"] == json!("CALL_REJECTED")),
+        "{rejected:?}"
+    );
+
+    // A supervisor of another workspace cannot see this workspace's call.
+    let akid = other_workspace(&c, "elsewhere");
+    let (st, cred) = fonoster_in(
+        &c,
+        &akid,
+        "POST",
+        "/v1beta2/credentials",
+        json!({"name": "2005", "username": "2005", "password": "2005-pw"}),
+    );
+    assert_eq!(st, 201, "{cred}");
+    let (st, boss) = fonoster_in(
+        &c,
+        &akid,
+        "POST",
+        "/v1beta2/agents",
+        json!({"name": "Boss", "username": "2005", "credentials": {"ref": cred["ref"]}, "supervisor": true}),
+    );
+    assert_eq!(st, 201, "{boss}");
+    assert_eq!(boss["supervisor"], json!(true));
+    let mut boss =
+        Phone::register(&c, "2005", boss["ref"].as_str().unwrap().to_owned(), 1700.0, Answering::Answer);
+    for code in ["*332002", "*362002"] {
+        let (status, d) = boss.dial(code);
+        assert_eq!(status, 404, "{code} from another workspace names no call");
+        assert!(d.is_none());
+    }
+    assert!(!a.ended_within(Duration::from_millis(200)), "the other workspace broke nothing down");
+
+    // Once the API makes S a supervisor, the same code listens.
+    set_supervisor(&c, &s, true);
+    let (status, spy) = s.dial("*332002");
+    assert_eq!(status, 200, "a supervisor eavesdrops");
+    let spy = spy.unwrap();
+    thread::sleep(Duration::from_millis(300));
+    let (heard_s, heard_a) = thread::scope(|sc| {
+        let hs = sc.spawn(|| s.listen(window()));
+        (hs.join().unwrap(), a.listen(window()))
+    });
+    hears("the new supervisor", &heard_s, &[TONE_A, TONE_B], &[]);
+    hears("A, listened to", &heard_a, &[TONE_B], &[TONE_S]);
+    s.bye(&spy);
+
+    // And no longer once it is taken back.
+    set_supervisor(&c, &s, false);
+    let (status, _) = s.dial("*352002");
+    assert_eq!(status, 403, "not a supervisor any more");
+    a.bye(&call);
+    assert!(b.ended_within(Duration::from_secs(5)));
+}
+
 /// A request in the PBX dialect for the workspace with access key id
 /// `akid`.
 fn pbx_in(c: &Calliope, akid: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
@@ -603,11 +759,7 @@ fn pbx_eavesdrop_and_three_way_apps_and_another_workspace() {
     let uuid = legs[0]["call_uuid"].as_str().unwrap().to_owned();
 
     // Another workspace cannot name this call.
-    let (st, ws) = c.call("POST", "/v1beta2/workspaces", json!({"name": "other"}));
-    assert!(st == 200 || st == 201, "{ws}");
-    let (_, all) = c.call("GET", "/v1beta2/workspaces", Value::Null);
-    let other = all["items"].as_array().unwrap().iter().find(|w| w["name"] == "other").cloned();
-    let akid = other.unwrap_or_else(|| panic!("{all}"))["accessKeyId"].as_str().unwrap().to_owned();
+    let akid = other_workspace(&c, "other");
     let (st, body) = pbx_in(
         &c,
         &akid,

@@ -34,6 +34,9 @@ pub struct Account {
     pub context: String,
     /// Disabled agents can neither register nor call.
     pub enabled: bool,
+    /// Whether its phone may act on other agents' calls (eavesdrop,
+    /// whisper, barge, force breakdown).
+    pub supervisor: bool,
 }
 
 /// Accounts found for a name, and when.
@@ -177,6 +180,7 @@ impl Accounts {
                 c => c.to_owned(),
             },
             enabled: agent.int("enabled") != Some(0),
+            supervisor: agent.int("supervisor").unwrap_or(0) != 0,
         }))
     }
 }

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 8, name: "SDK fields", sql: include_str!("migrations/0008_sdk_fields.sql") },
     Migration { version: 9, name: "voicemail", sql: include_str!("migrations/0009_voicemail.sql") },
     Migration { version: 10, name: "call record legs", sql: include_str!("migrations/0010_cdr_legs.sql") },
+    Migration {
+        version: 11,
+        name: "agent supervisors",
+        sql: include_str!("migrations/0011_agent_supervisor.sql"),
+    },
 ];
 
 /// The schema version this build expects.

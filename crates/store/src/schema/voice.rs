@@ -70,7 +70,8 @@ pub static DOMAINS: Resource = Resource {
 
 /// Agents: SIP users and extensions (`username` is the extension), with
 /// the call forwarding and do-not-disturb their phones set by feature
-/// codes (`forward_*` a number or empty; `dnd`).
+/// codes (`forward_*` a number or empty; `dnd`), and whether they may act
+/// on others' calls (`supervisor`).
 pub static AGENTS: Resource = Resource {
     table: "agents",
     label: "agent",
@@ -99,6 +100,9 @@ pub static AGENTS: Resource = Resource {
         Field::text("voicemail_pin"),
         Field::reference("voicemail_greeting_id", "media"),
         Field::text("voicemail_greeting_text"),
+        // Whether its phone may eavesdrop on, whisper to, barge into and
+        // break down other agents' calls of its workspace (`*33`..`*36`).
+        Field::bool("supervisor"),
     ],
 };
 

@@ -77,6 +77,7 @@ const AGENT_FIELDS: &[&str] = &[
     "voicemail_pin",
     "voicemail_greeting_id",
     "voicemail_greeting_text",
+    "supervisor",
 ];
 static AGENT: FonosterSpec = FonosterSpec {
     res: &AGENTS,

@@ -5,6 +5,10 @@
 //! another line). The call acted on
 //! is found among the live calls of the caller's own workspace only; a
 //! code the workspace disabled never gets here (it routes as dialled).
+//! Eavesdrop, whisper, barge and breakdown are for supervisors only (the
+//! agent's `supervisor` flag): anyone else is refused with 403 before any
+//! call is looked at. Pickup and record follow their own rules (pickup
+//! groups, the caller's own call).
 
 use sip::{HeaderName, StatusCode};
 use store::Millis;
@@ -26,6 +30,12 @@ pub(super) fn acts_on_calls(func_type: &str) -> bool {
     )
 }
 
+/// Whether a feature of type `func_type` is for supervisors only: those
+/// that listen to, speak into or end someone else's call.
+pub(super) fn needs_supervisor(func_type: &str) -> bool {
+    matches!(func_type, EAVESDROP | WHISPER | FORCE_INSERT | FORCE_BREAKDOWN)
+}
+
 /// How a listening feature joins the call.
 fn mode_of(func_type: &str) -> Option<ListenMode> {
     match func_type {
@@ -40,11 +50,23 @@ impl Call {
     /// Refuses the feature call with `status` and a Warning saying why.
     pub(super) fn refuse_feature(&self, a: &Caller, status: u16, reason: &str) -> (Ending, Option<Millis>) {
         tracing::info!(%reason, status, "a feature code was refused");
+        self.send_refusal(a, status, super::cause_of(status), reason)
+    }
+
+    /// Answers A with `status` and a Warning saying `reason`; the ending,
+    /// with `cause` for the call's record.
+    fn send_refusal(
+        &self,
+        a: &Caller,
+        status: u16,
+        cause: &'static str,
+        reason: &str,
+    ) -> (Ending, Option<Millis>) {
         let code = StatusCode::new(status).unwrap_or(StatusCode::SERVER_INTERNAL_ERROR);
         let mut resp = a.reply(&self.sw, code);
         resp.head.headers.push(HeaderName::Warning, format!("399 calliope \"{}\"", reason.replace('"', "'")));
         self.respond(a.id, resp);
-        (Ending::new(status, super::cause_of(status)), None)
+        (Ending::new(status, cause), None)
     }
 
     /// Carries out a feature that acts on the live call of the extension
@@ -61,6 +83,18 @@ impl Call {
         }
         if kind == RECORD {
             return self.toggle_record(a, caller).await;
+        }
+        // Before anything else, so that a refused agent learns nothing
+        // about who is talking.
+        if needs_supervisor(kind) && !caller.supervisor {
+            tracing::warn!(
+                agent = %caller.extension,
+                workspace = caller.workspace_id,
+                feature = kind,
+                "refused: only a supervisor may act on other agents' calls"
+            );
+            let reason = format!("{kind}: only a supervisor may act on other agents' calls");
+            return self.send_refusal(a, 403, "CALL_REJECTED", &reason);
         }
         let extension = feature.arg.trim();
         if extension.is_empty() {
@@ -207,6 +241,12 @@ mod tests {
     #[test]
     fn call_features_and_pickup_groups() {
         assert!(acts_on_calls(EAVESDROP) && acts_on_calls(DIRECTED_PICKUP) && !acts_on_calls(DND_ON));
+        for kind in [EAVESDROP, WHISPER, FORCE_INSERT, FORCE_BREAKDOWN] {
+            assert!(needs_supervisor(kind), "{kind}");
+        }
+        for kind in [GROUP_PICKUP, DIRECTED_PICKUP, RECORD, DND_ON] {
+            assert!(!needs_supervisor(kind), "{kind}");
+        }
         assert_eq!(mode_of(WHISPER), Some(ListenMode::Whisper));
         assert_eq!(mode_of(FORCE_BREAKDOWN), None);
         assert!(same_group("", "default") && same_group("sales", " sales"));
