@@ -116,24 +116,28 @@ async fn a_burst_of_events_reaches_a_subscriber_whole_and_in_order() {
 async fn a_subscriber_that_does_not_read_is_told_how_many_events_it_lost() {
     let Some(s) = Server::start(Backend::Sqlite, Settings::default()).await else { return };
     let (mut ws, ws_id) = subscribe_all(&s).await;
-    // The client reads nothing while 400,000 events go out: more than its
-    // queue and the socket's buffers hold.
-    const SENT: u64 = 400_000;
+    // The client reads nothing while 120,000 events of half a kilobyte go
+    // out: more than its queue (65,536) and the socket's buffers hold.
+    const SENT: u64 = 120_000;
+    let pad = "x".repeat(512);
     for chunk in 0..SENT / 1000 {
         for n in chunk * 1000..(chunk + 1) * 1000 {
-            s.state.bus.publish(numbered(ws_id, n));
+            let data = json!({"n": n, "pad": pad});
+            s.state.bus.publish(engine::events::Event { name: "call.dtmf", workspace_id: ws_id, at: 0, data });
         }
         // Lets the socket's task keep up with the bus.
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let (got, notices) = read_until_quiet(&mut ws).await;
     assert!(!notices.is_empty(), "the loss is announced ({} events got)", got.len());
+    assert!((got.len() as u64) < SENT, "{} events got", got.len());
     assert!(got.windows(2).all(|w| w[0] < w[1]), "what arrives is in order");
     let counted: u64 = notices.iter().map(|n| n["count"].as_u64().unwrap()).sum();
+    // Unless the socket's task fell behind the bus itself (a slow test
+    // machine), every event arrived or was counted as lost.
     if notices.iter().all(|n| n["bus_overrun"].is_null()) {
         assert_eq!(got.len() as u64 + counted, SENT, "every event arrived or was counted: {notices:?}");
     }
-    assert!(counted > 0, "{notices:?}");
     // Events after the loss arrive again.
     s.state.bus.publish(numbered(ws_id, SENT));
     let (after, _) = read_until_quiet(&mut ws).await;
