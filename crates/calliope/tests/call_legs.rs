@@ -296,22 +296,23 @@ fn a_placed_vonage_call_reports_its_statuses_and_a_dead_event_url_is_an_event() 
     wait(uas, "the callee answered, heard the talk, then got BYE");
     let got = statuses_until(&hooks, "/event", "completed");
     assert_eq!(got, ["started", "ringing", "answered", "completed"], "{:?}", hooks.hits());
-    let events: Vec<Value> =
+    let heard: Vec<Value> =
         hooks.hits().into_iter().filter(|h| h.path == "/event").map(|h| h.body).collect();
-    for e in &events {
+    for e in &heard {
         assert_eq!(e["uuid"], uuid.as_str(), "{e}");
         assert_eq!(e["direction"], "outbound", "{e}");
         assert_eq!(e["from"], "5550100", "{e}");
         assert_eq!(e["to"], CALLEE, "{e}");
         assert!(e["conversation_uuid"].is_string() && e["timestamp"].is_string(), "{e}");
     }
-    assert!(events[3]["duration"].is_string() && events[3]["end_time"].is_string(), "{}", events[3]);
+    assert!(heard[3]["duration"].is_string() && heard[3]["end_time"].is_string(), "{}", heard[3]);
     assert!(hooks.hits().iter().all(|h| h.signed), "every event is signed");
 
-    // A busy callee: started, then busy (it never rang).
+    // A busy callee (another agent: the first one's contact is still
+    // registered): started, then busy (it never rang).
     let before = hooks.statuses("/event").len();
-    let uas = callee(&c, "uas_busy.xml", free_port());
-    let (st, body) = place(&c, &jwt, json!({"to": to, "ncco": ncco}));
+    let uas = phone(&c, "2005", "uas_busy.xml");
+    let (st, body) = place(&c, &jwt, json!({"to": [{"type": "phone", "number": "2005"}], "ncco": ncco}));
     assert_eq!(st, 201, "{body}");
     wait(uas, "the callee was busy");
     statuses_until(&hooks, "/event", "busy");
@@ -323,7 +324,8 @@ fn a_placed_vonage_call_reports_its_statuses_and_a_dead_event_url_is_an_event() 
         format!("http://{}/down", l.local_addr().unwrap())
     };
     let seen = events(&c);
-    let uas = callee(&c, "uas_busy.xml", free_port());
+    let uas = phone(&c, "2006", "uas_busy.xml");
+    let to = json!([{"type": "phone", "number": "2006"}]);
     let (st, body) = place(&c, &jwt, json!({"to": to, "ncco": ncco, "event_url": [dead]}));
     assert_eq!(st, 201, "{body}");
     let uuid = body["uuid"].as_str().unwrap().to_owned();
