@@ -311,7 +311,12 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
     while !hooks.statuses("/event").contains(&"completed".to_owned()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(hooks.statuses("/event"), ["started", "answered", "completed"], "{:?}", hooks.hits());
+    assert_eq!(
+        hooks.statuses("/event"),
+        ["started", "ringing", "answered", "completed"],
+        "{:?}",
+        hooks.hits()
+    );
     let hits = hooks.hits();
     assert!(hits.iter().all(|h| h.signed), "every request is signed: {hits:?}");
     assert!(

@@ -1,6 +1,10 @@
 //! The event bus: what happens to calls and agents, for WebSocket clients,
-//! webhooks and tests. Subscribers that fall behind lose the oldest events
-//! rather than slowing the switch down.
+//! webhooks and tests. The bus keeps the last [`CAPACITY`] events, enough
+//! for a burst; a subscriber that falls further behind loses the oldest
+//! ones rather than slowing the switch down, and learns how many it lost
+//! (`RecvError::Lagged`): each subscriber says so (the WebSocket sends an
+//! `events.lost` notice) and counts them in `calliope_events_lost_total`
+//! ([`crate::metrics::events_lost`]).
 
 use std::sync::Arc;
 
@@ -27,9 +31,12 @@ pub struct Bus {
     tx: broadcast::Sender<Arc<Event>>,
 }
 
+/// Events the bus keeps for subscribers that are behind.
+pub const CAPACITY: usize = 65_536;
+
 impl Default for Bus {
     fn default() -> Bus {
-        Bus::new(4096)
+        Bus::new(CAPACITY)
     }
 }
 

@@ -55,6 +55,8 @@ pub const STORE_BATCH_SECONDS: &str = "calliope_store_batch_duration_seconds";
 pub const STORE_LOST: &str = "calliope_store_records_lost_total";
 /// HTTP requests answered, by status.
 pub const HTTP_REQUESTS: &str = "calliope_http_requests_total";
+/// Events a subscriber did not get (it fell behind), by subscriber.
+pub const EVENTS_LOST: &str = "calliope_events_lost_total";
 
 /// Gives every family its help text; call once after installing the
 /// recorder.
@@ -80,6 +82,13 @@ pub fn describe() {
     describe_histogram!(STORE_BATCH_SECONDS, Unit::Seconds, "Store writer batches.");
     describe_counter!(STORE_LOST, "Records lost because the store writer's queue was full.");
     describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by status.");
+    describe_counter!(EVENTS_LOST, "Events a subscriber fell too far behind to get, by subscriber.");
+}
+
+/// Counts `n` events that the subscriber `who` (`websocket`,
+/// `post_event`...) did not get.
+pub fn events_lost(who: &'static str, n: u64) {
+    counter!(EVENTS_LOST, "subscriber" => who).increment(n);
 }
 
 /// Handles of the media counters, taken once (the per-packet paths).

@@ -1,7 +1,7 @@
 //! The PBX dialect's settings: each workspace's post-event URL (the
 //! seed's `post-event-url` of `ai.conf`), where its calls' channel states
-//! (`ai::channel-state` JSON: ringing, early, answered, hangup) are
-//! pushed, signed with the workspace's post-event secret.
+//! (`ai::channel-state` JSON: ringing, early, answered, hangup, for each
+//! leg) are pushed, signed with the workspace's post-event secret.
 //!
 //! - `GET /api/settings`: the URL, whether a secret is set (never the
 //!   secret itself) and the recent delivery failures;
@@ -102,6 +102,7 @@ fn view(events: &PostEvents, workspace_id: i64) -> Json {
             json!({
                 "at": plain_time(f.at),
                 "call_uuid": f.call,
+                "leg_uuid": f.leg,
                 "answer_state": f.state,
                 "url": f.url,
                 "cause": f.cause,

@@ -1,4 +1,4 @@
-//! The PBX dialect's channel-state push: each call's `ringing`, `early`,
+//! The PBX dialect's channel-state push: each leg's `ringing`, `early`,
 //! `answered` and `hangup` as the seed's `ai::channel-state` JSON, POSTed
 //! (signed, with the client's timeout and bounded retries) to a post-event
 //! URL, in order per call.
@@ -7,9 +7,17 @@
 //! the API or, for the default workspace, the configuration).
 //!
 //! [`Tracker`] is the pure part: it follows the event bus and turns call
-//! events into channel-state bodies. [`start`] runs it against the bus and
-//! sends what it makes, one request at a time per workspace so that the
-//! order holds; a push that fails for good is recorded and published.
+//! events into channel-state bodies, one per leg and state. The call's own
+//! leg (A: the caller, or the callee of a placed call) comes from the call
+//! events (`call.created`, `call.ringing`, `call.early`, `call.answered`,
+//! `call.ended`); each leg the call dials (B: an agent rung, a bridge, a
+//! program's dial) from the dial events (`call.dial`, `call.dial.ringing`,
+//! `call.dial.early`, `call.dial.answered`, `call.dial.ended`, each with
+//! its `leg`). Every body has the leg's uuid as `Unique-ID` and the call's
+//! as `Channel-Call-UUID`; a leg still up when its call ends hangs up with
+//! it. [`start`] runs it against the bus and sends what it makes, one
+//! request at a time per workspace so that the order holds; a push that
+//! fails for good is recorded and published.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -24,8 +32,11 @@ use crate::events::{Bus, Event};
 
 /// Most calls followed at once; beyond them a new call is not pushed.
 const MAX_CALLS: usize = 10_000;
+/// Most dialled legs followed per call; beyond them a new leg is not
+/// pushed.
+const MAX_LEGS: usize = 32;
 
-/// What is known of a call between its events.
+/// What is known of a leg between its events.
 #[derive(Debug, Clone, Default)]
 struct Facts {
     from: String,
@@ -34,72 +45,174 @@ struct Facts {
     codec: String,
 }
 
+/// A call followed: its own leg, and the legs it dialled that are still up.
+#[derive(Debug, Clone, Default)]
+struct Followed {
+    a: Facts,
+    dialled: Vec<(String, Facts)>,
+}
+
+/// One leg's state, ready to be written as a body.
+struct State<'a> {
+    leg: &'a str,
+    call: &'a str,
+    facts: &'a Facts,
+    state: &'static str,
+    cause: Option<String>,
+}
+
 /// Turns call events into channel-state bodies.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    calls: HashMap<String, Facts>,
+    calls: HashMap<String, Followed>,
 }
 
 impl Tracker {
-    /// The channel-state body for `event`, if it is one the push carries.
-    pub fn body(&mut self, event: &Event) -> Option<Json> {
-        let call = event.data.get("ref")?.as_str()?.to_owned();
+    /// The channel-state bodies for `event`, in the order they are to be
+    /// pushed (none for an event the push does not carry).
+    pub fn bodies(&mut self, event: &Event) -> Vec<Json> {
+        let Some(call) = event.data.get("ref").and_then(Json::as_str).map(str::to_owned) else {
+            return Vec::new();
+        };
         let text = |k: &str| event.data.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
-        let (state, cause) = match event.name {
+        let at = event.at;
+        match event.name {
             "call.created" => {
-                if self.calls.len() < MAX_CALLS {
+                if self.calls.len() < MAX_CALLS && !self.calls.contains_key(&call) {
                     let direction = match text("direction").as_str() {
                         "" => "inbound".to_owned(),
                         d => d.to_owned(),
                     };
-                    let facts = Facts { from: text("from"), to: text("to"), direction, codec: String::new() };
-                    self.calls.insert(call, facts);
+                    let a = Facts { from: text("from"), to: text("to"), direction, codec: String::new() };
+                    self.calls.insert(call, Followed { a, dialled: Vec::new() });
                 }
-                return None;
+                Vec::new()
             }
-            "call.ringing" => ("ringing", None),
-            "call.early" => ("early", None),
-            "call.answered" => {
-                if let Some(f) = self.calls.get_mut(&call) {
-                    f.codec = text("codec");
+            "call.ringing" | "call.early" | "call.answered" => {
+                let Some(followed) = self.calls.get_mut(&call) else { return Vec::new() };
+                let state = match event.name {
+                    "call.ringing" => "ringing",
+                    "call.early" => "early",
+                    _ => {
+                        followed.a.codec = text("codec");
+                        "answered"
+                    }
+                };
+                vec![body(at, &State { leg: &call, call: &call, facts: &followed.a, state, cause: None })]
+            }
+            "call.ended" => {
+                let Some(followed) = self.calls.remove(&call) else { return Vec::new() };
+                let cause = Some(text("cause"));
+                let mut out: Vec<Json> = followed
+                    .dialled
+                    .iter()
+                    .map(|(leg, facts)| {
+                        body(at, &State { leg, call: &call, facts, state: "hangup", cause: cause.clone() })
+                    })
+                    .collect();
+                out.push(body(
+                    at,
+                    &State { leg: &call, call: &call, facts: &followed.a, state: "hangup", cause },
+                ));
+                out
+            }
+            "call.dial" => {
+                let leg = text("leg");
+                let Some(followed) = self.calls.get_mut(&call) else { return Vec::new() };
+                if !leg.is_empty()
+                    && followed.dialled.len() < MAX_LEGS
+                    && !followed.dialled.iter().any(|(l, _)| *l == leg)
+                {
+                    let from = match text("from") {
+                        f if f.is_empty() => followed.a.from.clone(),
+                        f => f,
+                    };
+                    let facts = Facts {
+                        from,
+                        to: text("to"),
+                        direction: "outbound".to_owned(),
+                        codec: String::new(),
+                    };
+                    followed.dialled.push((leg, facts));
                 }
-                ("answered", None)
+                Vec::new()
             }
-            "call.ended" => ("hangup", Some(text("cause"))),
-            _ => return None,
-        };
-        let facts =
-            if state == "hangup" { self.calls.remove(&call)? } else { self.calls.get(&call)?.clone() };
-        let codec = if facts.codec.is_empty() { "PCMU".to_owned() } else { facts.codec.to_ascii_uppercase() };
-        let mut body = json!({
-            "Event-Subclass": "ai::channel-state",
-            "Event-Name": "CUSTOM",
-            "FreeSWITCH-Hostname": "calliope",
-            "FreeSWITCH-Switchname": "calliope",
-            "Event-Date-Timestamp": (event.at.max(0) as u64 * 1000).to_string(),
-            "Unique-ID": call,
-            "Channel-Call-UUID": call,
-            "Call-Direction": facts.direction,
-            "Presence-Call-Direction": facts.direction,
-            "Caller-Direction": facts.direction,
-            "Caller-Logical-Direction": facts.direction,
-            "Caller-Username": facts.from,
-            "Caller-Caller-ID-Number": facts.from,
-            "Caller-Destination-Number": facts.to,
-            "Caller-Dialplan": "XML",
-            "Answer-State": state,
-            "Channel-Read-Codec-Name": codec,
-            "Channel-Read-Codec-Rate": "8000",
-            "Channel-Read-Codec-Bit-Rate": "64000",
-            "Channel-Write-Codec-Name": codec,
-            "Channel-Write-Codec-Rate": "8000",
-            "Channel-Write-Codec-Bit-Rate": "64000",
-        });
-        if let Some(cause) = cause {
-            body["Hangup-Cause"] = json!(if cause.is_empty() { "NORMAL_CLEARING".to_owned() } else { cause });
+            "call.dial.ringing" | "call.dial.early" | "call.dial.answered" | "call.dial.ended" => {
+                let leg = text("leg");
+                let Some(followed) = self.calls.get_mut(&call) else { return Vec::new() };
+                let Some(i) = followed.dialled.iter().position(|(l, _)| *l == leg) else { return Vec::new() };
+                let (state, cause) = match event.name {
+                    "call.dial.ringing" => ("ringing", None),
+                    "call.dial.early" => ("early", None),
+                    "call.dial.answered" => {
+                        followed.dialled[i].1.codec = text("codec");
+                        ("answered", None)
+                    }
+                    _ => ("hangup", Some(dial_cause(&text("cause")))),
+                };
+                let state = State { leg: &leg, call: &call, facts: &followed.dialled[i].1, state, cause };
+                let out = vec![body(at, &state)];
+                if state.state == "hangup" {
+                    followed.dialled.remove(i);
+                }
+                out
+            }
+            _ => Vec::new(),
         }
-        Some(body)
     }
+
+    /// The first channel-state body for `event`, if it makes any.
+    pub fn body(&mut self, event: &Event) -> Option<Json> {
+        self.bodies(event).into_iter().next()
+    }
+}
+
+/// The hangup cause of a dialled leg's end: a program's dial says how
+/// its bridge ended (`callee_hangup`, `caller_hangup`, `time_limit`), a
+/// failure names its cause.
+fn dial_cause(cause: &str) -> String {
+    match cause {
+        "" | "callee_hangup" | "caller_hangup" => "NORMAL_CLEARING".to_owned(),
+        "time_limit" => "ALLOTTED_TIMEOUT".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The `ai::channel-state` JSON of one leg's state.
+fn body(at: store::Millis, s: &State<'_>) -> Json {
+    let facts = s.facts;
+    let codec = if facts.codec.is_empty() { "PCMU".to_owned() } else { facts.codec.to_ascii_uppercase() };
+    let mut body = json!({
+        "Event-Subclass": "ai::channel-state",
+        "Event-Name": "CUSTOM",
+        "FreeSWITCH-Hostname": "calliope",
+        "FreeSWITCH-Switchname": "calliope",
+        "Event-Date-Timestamp": (at.max(0) as u64 * 1000).to_string(),
+        "Unique-ID": s.leg,
+        "Channel-Call-UUID": s.call,
+        "Call-Direction": facts.direction,
+        "Presence-Call-Direction": facts.direction,
+        "Caller-Direction": facts.direction,
+        "Caller-Logical-Direction": facts.direction,
+        "Caller-Username": facts.from,
+        "Caller-Caller-ID-Number": facts.from,
+        "Caller-Destination-Number": facts.to,
+        "Caller-Dialplan": "XML",
+        "Answer-State": s.state,
+        "Channel-Read-Codec-Name": codec,
+        "Channel-Read-Codec-Rate": "8000",
+        "Channel-Read-Codec-Bit-Rate": "64000",
+        "Channel-Write-Codec-Name": codec,
+        "Channel-Write-Codec-Rate": "8000",
+        "Channel-Write-Codec-Bit-Rate": "64000",
+    });
+    if s.leg != s.call {
+        body["Other-Leg-Unique-ID"] = json!(s.call);
+    }
+    if let Some(cause) = &s.cause {
+        body["Hangup-Cause"] = json!(if cause.is_empty() { "NORMAL_CLEARING" } else { cause.as_str() });
+    }
+    body
 }
 
 /// Where one workspace's channel states go.
@@ -124,6 +237,8 @@ pub struct Failure {
     pub at: i64,
     /// The call.
     pub call: String,
+    /// The leg whose state it carried (the call's own leg: the call's id).
+    pub leg: String,
     /// The state it carried (`ringing`, `hangup`...).
     pub state: String,
     /// The URL.
@@ -211,22 +326,28 @@ pub fn start(bus: &Bus, client: Arc<Client>, targets: PostEvents) {
                 Ok(e) => e,
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "the channel-state push fell behind: events were skipped");
+                    crate::metrics::events_lost("post_event", n);
                     continue;
                 }
                 Err(RecvError::Closed) => return,
             };
             let ws = event.workspace_id;
             let Some(target) = targets.get(ws) else { continue };
-            let Some(body) = tracker.body(&event) else { continue };
+            let bodies = tracker.bodies(&event);
+            if bodies.is_empty() {
+                continue;
+            }
             workers.retain(|_, tx| !tx.is_closed());
             let tx =
                 workers.entry(ws).or_insert_with(|| worker(ws, client.clone(), targets.clone(), bus.clone()));
-            if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) =
-                tx.try_send(Job { target, body })
-            {
-                let failure =
-                    failure_of(&job, "WEBHOOK_BUSY", "too many pushes waiting: this one was dropped");
-                report(&targets, &bus, ws, failure);
+            for body in bodies {
+                if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) =
+                    tx.try_send(Job { target: target.clone(), body })
+                {
+                    let failure =
+                        failure_of(&job, "WEBHOOK_BUSY", "too many pushes waiting: this one was dropped");
+                    report(&targets, &bus, ws, failure);
+                }
             }
         }
     });
@@ -257,7 +378,8 @@ fn failure_of(job: &Job, cause: &str, detail: &str) -> Failure {
     let text = |k: &str| job.body.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
     Failure {
         at: now_ms(),
-        call: text("Unique-ID"),
+        call: text("Channel-Call-UUID"),
+        leg: text("Unique-ID"),
         state: text("Answer-State"),
         url: job.target.url.to_string(),
         cause: cause.to_owned(),
@@ -269,6 +391,7 @@ fn failure_of(job: &Job, cause: &str, detail: &str) -> Failure {
 fn report(targets: &PostEvents, bus: &Bus, ws: i64, failure: Failure) {
     let data = json!({
         "ref": failure.call,
+        "leg": failure.leg,
         "webhook": "post_event",
         "url": failure.url,
         "state": failure.state,
@@ -311,5 +434,46 @@ mod tests {
         // The call is forgotten once it ended; unknown calls push nothing.
         assert_eq!(t.body(&ev("call.ringing", json!({"ref": "c1"}))), None);
         assert_eq!(t.body(&ev("call.ringing", json!({}))), None);
+    }
+
+    #[test]
+    fn each_leg_of_a_bridged_call_has_its_states_linked_by_the_call() {
+        let mut t = Tracker::default();
+        let states = |bodies: Vec<Json>| -> Vec<String> {
+            bodies
+                .iter()
+                .map(|b| {
+                    assert_eq!(b["Channel-Call-UUID"], "c1", "{b}");
+                    format!("{}:{}", b["Unique-ID"].as_str().unwrap(), b["Answer-State"].as_str().unwrap())
+                })
+                .collect()
+        };
+        t.bodies(&ev("call.created", json!({"ref": "c1", "from": "2001", "to": "2002"})));
+        assert!(t.bodies(&ev("call.dial", json!({"ref": "c1", "leg": "b1", "to": "2002"}))).is_empty());
+        let ringing_b = t.bodies(&ev("call.dial.ringing", json!({"ref": "c1", "leg": "b1"})));
+        assert_eq!(ringing_b[0]["Call-Direction"], "outbound");
+        assert_eq!(ringing_b[0]["Caller-Username"], "2001");
+        assert_eq!(ringing_b[0]["Caller-Destination-Number"], "2002");
+        assert_eq!(ringing_b[0]["Other-Leg-Unique-ID"], "c1");
+        assert_eq!(states(ringing_b), ["b1:ringing"]);
+        assert_eq!(states(t.bodies(&ev("call.ringing", json!({"ref": "c1"})))), ["c1:ringing"]);
+        let answered_b =
+            t.bodies(&ev("call.dial.answered", json!({"ref": "c1", "leg": "b1", "codec": "PCMA"})));
+        assert_eq!(answered_b[0]["Channel-Write-Codec-Name"], "PCMA");
+        assert_eq!(states(answered_b), ["b1:answered"]);
+        // A leg nobody announced is not pushed.
+        assert!(t.bodies(&ev("call.dial.ringing", json!({"ref": "c1", "leg": "zz"}))).is_empty());
+        // The call's end hangs up the legs still up, then the call's own.
+        let ended = t.bodies(&ev("call.ended", json!({"ref": "c1", "cause": "NORMAL_CLEARING"})));
+        assert!(ended.iter().all(|b| b["Hangup-Cause"] == "NORMAL_CLEARING"));
+        assert_eq!(states(ended), ["b1:hangup", "c1:hangup"]);
+
+        // A dialled leg that ends first hangs up with its own cause, once.
+        t.bodies(&ev("call.created", json!({"ref": "c1", "from": "2001", "to": "2002"})));
+        t.bodies(&ev("call.dial", json!({"ref": "c1", "leg": "b2", "to": "2003"})));
+        let busy = t.bodies(&ev("call.dial.ended", json!({"ref": "c1", "leg": "b2", "cause": "USER_BUSY"})));
+        assert_eq!(busy[0]["Hangup-Cause"], "USER_BUSY");
+        let ended = t.bodies(&ev("call.ended", json!({"ref": "c1", "cause": "USER_BUSY"})));
+        assert_eq!(states(ended), ["c1:hangup"]);
     }
 }

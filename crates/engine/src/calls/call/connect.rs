@@ -158,6 +158,7 @@ impl Call {
         };
         self.publish("call.created", serde_json::json!({"from": p.caller, "to": p.callee}));
         self.put_legs(a, p);
+        self.publish("call.dial", serde_json::json!({"leg": p.uuid_b, "to": p.callee, "from": out.caller}));
 
         let offer_codecs = offer_codecs(offer_a.as_ref(), &out.codecs);
         let mut out = out.clone();
@@ -226,6 +227,7 @@ impl Call {
                             if !early {
                                 early = true;
                                 self.signal(Signal::EarlyMedia);
+                                self.publish("call.dial.early", serde_json::json!({"leg": p.uuid_b}));
                                 self.publish("call.early", serde_json::json!({}));
                             }
                         }
@@ -258,11 +260,13 @@ impl Call {
                                 self.respond(a.id, progress);
                                 answer_a = Some((sdp_a, media_a));
                                 self.signal(Signal::EarlyMedia);
+                                self.publish("call.dial.early", serde_json::json!({"leg": p.uuid_b}));
                                 self.publish("call.early", serde_json::json!({}));
                             } else if !rang && !early {
                                 rang = true;
                                 self.respond(a.id, a.reply(&self.sw, StatusCode::RINGING));
                                 self.signal(Signal::Ringing);
+                                self.publish("call.dial.ringing", serde_json::json!({"leg": p.uuid_b}));
                                 self.publish("call.ringing", serde_json::json!({}));
                             }
                         }
@@ -391,6 +395,7 @@ impl Call {
             return Ending::new(488, "INCOMPATIBLE_DESTINATION");
         };
         let codec_b = super::inbound::codec_of(media_b.codec);
+        self.publish("call.dial.answered", serde_json::json!({"leg": p.uuid_b, "codec": codec_b.encoding()}));
 
         // A's SDP: the answer already sent with the early media, a fresh
         // answer, or (late offer) our offer, answered in A's ACK.
@@ -494,6 +499,7 @@ impl Call {
             .ok()
             .and_then(|d| codecs(&d).first().map(|c| c.encoding().to_owned()))
             .unwrap_or_default();
+        self.publish("call.dial.answered", serde_json::json!({"leg": p.uuid_b, "codec": p.codec}));
         let codec = p.codec.clone();
         self.admission.update_legs(|l| l.codec = codec.clone());
         self.signal(Signal::Answered);

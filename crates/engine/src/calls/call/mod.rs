@@ -168,6 +168,9 @@ pub(crate) struct Call {
     admission: Admission,
     /// The workspace, once the caller is known (0 before).
     workspace_id: i64,
+    /// A call placed through the Voice API: its status events, queued
+    /// from the start (the program it runs takes them over).
+    placed_status: Option<app::status::StatusQueue>,
 }
 
 impl Call {
@@ -189,6 +192,7 @@ impl Call {
             phase: Phase::Routing,
             admission,
             workspace_id: 0,
+            placed_status: None,
         }
     }
 

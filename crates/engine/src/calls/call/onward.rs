@@ -121,6 +121,7 @@ impl Call {
             return self.onward_failed(&mut a, &data, 480, "no destination could be called").await;
         }
         self.put_onward_leg(o, &b_uuid, &targets, &data);
+        self.publish("call.dial", serde_json::json!({"leg": b_uuid, "to": data, "from": o.caller_id}));
         let start = self.now();
         let mut answered = None;
         let mut codec = String::new();
@@ -173,25 +174,38 @@ impl Call {
         let b_uuid = b_uuid.to_owned();
         let data = data.to_owned();
         let deadline = super::ring_deadline(self.now(), o.ring_timeout.as_millis() as Millis);
+        let ended = |cause: &str| serde_json::json!({"leg": b_uuid, "cause": cause});
+        let mut heard = (false, false);
         let (winner, answer) = loop {
             match self.ring(&mut forks, deadline).await {
-                Ring::Provisional(_) => {
+                Ring::Provisional(resp) => {
                     self.admission.update_legs(|l| {
                         if l.uuid == b_uuid {
                             l.callstate = "RINGING";
                         }
                     });
+                    let early = resp.status.code() == 183 && !resp.body.is_empty();
+                    if !heard.0 && resp.status.code() >= 180 {
+                        heard.0 = true;
+                        self.publish("call.dial.ringing", serde_json::json!({"leg": b_uuid, "to": data}));
+                    }
+                    if early && !heard.1 {
+                        heard.1 = true;
+                        self.publish("call.dial.early", serde_json::json!({"leg": b_uuid, "to": data}));
+                    }
                 }
                 Ring::Answered(i, resp) => break (i, resp),
                 Ring::PickUp(env) => super::unsupported(env),
                 Ring::Failed(status) => {
                     self.admission.remove_leg(&b_uuid);
+                    self.publish("call.dial.ended", ended(cause_of(status)));
                     let reason = StatusCode::new(status).map_or("failed", |c| c.reason());
                     return self.onward_failed(&mut a, &data, status, reason).await;
                 }
                 Ring::TimedOut => {
                     self.cancel_forks(&forks, None);
                     self.admission.remove_leg(&b_uuid);
+                    self.publish("call.dial.ended", ended("NO_ANSWER"));
                     return self.onward_failed(&mut a, &data, 480, "no answer").await;
                 }
                 Ring::Hangup | Ring::Cancelled | Ring::Closed => {
@@ -235,6 +249,7 @@ impl Call {
                 l.codec = shown.clone();
             }
         });
+        self.publish("call.dial.answered", serde_json::json!({"leg": b_uuid, "codec": codec}));
         self.publish(
             "call.transfer",
             serde_json::json!({"to": data, "app": app, "status": "completed", "leg": b_uuid}),

@@ -17,6 +17,7 @@ use sip::{HeaderName, MediaType, Method, NameAddr, Request, Response, StatusCode
 use store::Millis;
 use tokio::sync::mpsc;
 
+use super::app::status::{queue_status, unanswered_status};
 use super::app::AppProgram;
 use super::command::CallHandle;
 use super::inbound::{codec_of, Parties};
@@ -34,6 +35,8 @@ use crate::media::LegId;
 use crate::relay::Ports;
 use crate::signalling::core::Cmd;
 use crate::signalling::Switch;
+use crate::webhooks::shapes::CallTimes;
+use crate::webhooks::VonageStatus;
 
 /// Where an originated call goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -351,6 +354,9 @@ impl Call {
             "call.created",
             serde_json::json!({"from": o.caller_id, "to": dest, "direction": "outbound"}),
         );
+        if let Some(program) = &o.program {
+            self.placed_status = self.start_placed_status(program, &o.caller_id, &dest).await;
+        }
         let mut answered_at = None;
         let mut codec = String::new();
         // The parties of the program the call ran, if it ran one.
@@ -360,6 +366,14 @@ impl Call {
             Ok(port) => self.place(&o, targets, port, media, &mut answered_at, &mut codec, &mut ran).await,
             Err(_) => Ending::new(503, "NORMAL_TEMPORARY_FAILURE"),
         };
+        // Statuses no program took over: how the placed call ended.
+        if let Some(queue) = self.placed_status.take() {
+            let (status, times) = match answered_at {
+                Some(start) => (VonageStatus::Completed, Some(CallTimes { start, end: self.now() })),
+                None => (unanswered_status(ending), None),
+            };
+            queue_status(Some(&queue), status, self.now(), times);
+        }
         self.signal(Signal::Ended);
         let to_agent = matches!(o.destination, Destination::Agent { .. });
         // The call's own leg, the one it placed first, is its A leg.
@@ -428,6 +442,14 @@ impl Call {
                     let before = self.phase;
                     let now = self.signal(if early { Signal::EarlyMedia } else { Signal::Ringing });
                     if now != before || (!rang && resp.status.code() >= 180) {
+                        if !rang {
+                            queue_status(
+                                self.placed_status.as_ref(),
+                                VonageStatus::Ringing,
+                                self.now(),
+                                None,
+                            );
+                        }
                         rang = true;
                         self.publish(
                             if early { "call.early" } else { "call.ringing" },
@@ -470,6 +492,7 @@ impl Call {
         self.admission.update_legs(|l| l.codec = shown.clone());
         self.signal(Signal::Answered);
         self.publish("call.answered", serde_json::json!({"codec": codec}));
+        queue_status(self.placed_status.as_ref(), VonageStatus::Answered, self.now(), None);
         for command in &o.then {
             if matches!(command, CallCommand::Set { .. }) {
                 continue;

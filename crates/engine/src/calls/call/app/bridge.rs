@@ -127,7 +127,7 @@ impl AppChannel<'_> {
             let _ = self.media.handle.play(LEG_A, tone).await;
         }
         let mut forks = Vec::new();
-        let rung = self.ring_out(placing, timeout, port_b, &mut forks).await;
+        let rung = self.ring_out(placing, timeout, port_b, &uuid_b, &mut forks).await;
         let _ = self.media.handle.stop_play(LEG_A).await;
         let (winner, answer) = match rung {
             Ok(Rung::Answered(i, resp)) => (i, resp),
@@ -140,6 +140,7 @@ impl AppChannel<'_> {
             Err(e) => {
                 self.drop_b(&uuid_b).await;
                 self.write_b(&leg, None, Ending::new(487, "ORIGINATOR_CANCEL"), "");
+                self.call.publish("call.dial.ended", json!({"leg": uuid_b, "cause": "ORIGINATOR_CANCEL"}));
                 return Err(e);
             }
         };
@@ -150,6 +151,7 @@ impl AppChannel<'_> {
         let Ok(mut dialog) = Dialog::from_uac(&fork.request, &answer) else {
             self.drop_b(&uuid_b).await;
             self.write_b(&leg, None, Ending::new(500, "PROTOCOL_ERROR"), "");
+            self.call.publish("call.dial.ended", json!({"leg": uuid_b, "cause": "PROTOCOL_ERROR"}));
             return Ok(nothing(DialStatus::Failed));
         };
         let _ = dialog.handle_response(&answer);
@@ -161,6 +163,7 @@ impl AppChannel<'_> {
             self.call.bye(&mut b).await;
             self.drop_b(&uuid_b).await;
             self.write_b(&leg, None, Ending::new(488, "INCOMPATIBLE_DESTINATION"), "");
+            self.call.publish("call.dial.ended", json!({"leg": uuid_b, "cause": "INCOMPATIBLE_DESTINATION"}));
             return Ok(nothing(DialStatus::Failed));
         };
         self.media.set(LEG_B, media_b, b.peer.addr.ip(), Direction::SendRecv).await;
@@ -206,6 +209,7 @@ impl AppChannel<'_> {
         placing: Placing,
         timeout: Duration,
         port_b: u16,
+        uuid_b: &str,
         forks: &mut Vec<Fork>,
     ) -> Result<Rung, ChannelError> {
         let Placing { dial, out, .. } = placing;
@@ -254,7 +258,12 @@ impl AppChannel<'_> {
                 match event {
                     Ring::Provisional(resp) => {
                         if !heard && resp.status.code() >= 180 {
-                            self.call.publish("call.dial.ringing", json!({"to": out.callee}));
+                            self.call.publish("call.dial.ringing", json!({"to": out.callee, "leg": uuid_b}));
+                            // 183 with SDP: the callee's early media too.
+                            if resp.status.code() == 183 && !resp.body.is_empty() {
+                                self.call
+                                    .publish("call.dial.early", json!({"to": out.callee, "leg": uuid_b}));
+                            }
                         }
                         heard = true;
                     }

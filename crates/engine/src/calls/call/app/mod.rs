@@ -20,6 +20,7 @@ use sip::transaction::TxId;
 use sip::{MediaType, Method, Response, StatusCode};
 use store::{Key, Millis, Scope};
 
+use self::status::{status_sender, StatusQueue, StatusTarget};
 use super::inbound::{warning, Caller, Parties, LEG_A};
 use super::media::CallMedia;
 use super::{Call, CallEvent, Ending, Input, ProgramSource};
@@ -37,9 +38,6 @@ use crate::webhooks::{
     AppHooks, AudioCache, CallDirection, CallFacts, Client, Secret, SecretKeeper, VonageStatus,
     WebhookScripts,
 };
-
-/// Status events of one call waiting to be sent, at most.
-const STATUS_QUEUE: usize = 16;
 
 /// Digits typed ahead (before anything listens) kept at most.
 const TYPE_AHEAD: usize = 64;
@@ -133,28 +131,6 @@ pub(super) struct AppChannel<'a> {
     replacement: Option<ProgramSource>,
     /// Whether the running program may be replaced (an application's).
     replaceable: bool,
-}
-
-/// A call's status events on their way.
-type StatusQueue = tokio::sync::mpsc::Sender<(VonageStatus, Millis, Option<CallTimes>)>;
-
-/// Sends a call's status events one after another (retried as events
-/// are), until the call drops its sender.
-fn status_sender(client: Arc<Client>, secret: Secret, hooks: AppHooks, facts: CallFacts) -> StatusQueue {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(VonageStatus, Millis, Option<CallTimes>)>(STATUS_QUEUE);
-    tokio::spawn(async move {
-        while let Some((status, at, times)) = rx.recv().await {
-            let Some(req) = hooks.status_request(&facts, status, at, times) else { continue };
-            let sent = match req {
-                Ok(req) => client.event(&req, &secret).await.map(|_| ()),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = sent {
-                tracing::info!(call = %facts.call_ref, status = status.as_str(), cause = e.cause(), "a status event was not delivered: {e}");
-            }
-        }
-    });
-    tx
 }
 
 impl Call {
@@ -343,9 +319,17 @@ impl AppChannel<'_> {
         self.p.application_id = Some(id);
         self.p.application_ref.clone_from(&record.r#ref);
         self.call.publish("call.application", json!({"applicationId": id, "appRef": record.r#ref}));
-        if hooks.vonage && hooks.event.is_some() {
-            self.status =
-                Some(status_sender(client.clone(), self.secret.clone(), hooks.clone(), facts.clone()));
+        // A call placed through the Voice API has had its queue (and its
+        // started, ringing and answered) since it was placed.
+        if hooks.vonage && hooks.event.is_some() && self.status.is_none() {
+            self.status = Some(status_sender(StatusTarget {
+                client: client.clone(),
+                secret: self.secret.clone(),
+                hooks: hooks.clone(),
+                facts: facts.clone(),
+                bus: self.call.sw.bus.clone(),
+                workspace_id: workspace,
+            }));
             self.status_event(VonageStatus::Started, None);
             if self.leg.is_some() {
                 self.status_event(VonageStatus::Answered, None);
@@ -824,6 +808,7 @@ mod dial;
 mod live;
 mod originated;
 mod speech;
+pub(in crate::calls::call) mod status;
 mod stream;
 
 pub use originated::AppProgram;

@@ -72,7 +72,9 @@ impl Call {
         program: &AppProgram,
     ) -> Ending {
         let workspace = self.workspace_id;
+        let placed = self.placed_status.take();
         let mut ch = AppChannel::new(self, None, p, media, ours, false, Some(leg));
+        ch.status = placed;
         let outcome = ch.application(workspace, Key::Ref(program.application.clone()), Some(program)).await;
         ch.close(outcome).await
     }
