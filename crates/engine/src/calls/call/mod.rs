@@ -168,6 +168,9 @@ pub(crate) struct Call {
     admission: Admission,
     /// The workspace, once the caller is known (0 before).
     workspace_id: i64,
+    /// The player of what another call hands over while this one listens
+    /// to it (eavesdrop, three-way, intercept): its end is that call's.
+    listening: Option<crate::media::PlaybackId>,
 }
 
 impl Call {
@@ -189,6 +192,7 @@ impl Call {
             phase: Phase::Routing,
             admission,
             workspace_id: 0,
+            listening: None,
         }
     }
 
