@@ -3,7 +3,7 @@
 //! (RS256, the private key Calliope handed out), listed, muted, sent DTMF
 //! (RFC 4733 at the agent) and hung up; tokens signed by another key,
 //! expired or missing are refused with 401 in Vonage's error shape; actions
-//! on the finished call answer 400, on a call nobody knows 404. A call
+//! on the finished call answer 409, on a call nobody knows 404. A call
 //! placed with an inline NCCO runs it against the callee, whose media is
 //! the test's own socket (it hears the talk and the stream), and is then
 //! earmuffed, transferred to a new NCCO, talked and streamed into; its
@@ -156,19 +156,37 @@ fn a_jwt_call_is_placed_steered_and_hung_up_and_bad_tokens_are_refused() {
     wait(uas, "the agent answered and got BYE");
     assert!(legs_when(&c, |l| l.is_empty()).is_empty());
 
-    // Finished: actions answer 400 (404 for a call nobody knows); the call
-    // shows completed.
-    let mut st = 0;
+    // Finished: every action answers 409 in Vonage's shape (404 for a call
+    // nobody knows); the call shows completed.
+    let mut reply = (0, Value::Null);
     for _ in 0..50 {
-        st = voice(&c, &jwt, "PUT", &call_path, json!({"action": "mute"})).0;
-        if st == 400 {
+        reply = voice(&c, &jwt, "PUT", &call_path, json!({"action": "mute"}));
+        if reply.0 == 409 {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(st, 400, "mute on the finished call");
-    assert_eq!(voice(&c, &jwt, "PUT", &format!("{call_path}/dtmf"), json!({"digits": "1"})).0, 400);
+    assert_eq!(reply.0, 409, "mute on the finished call: {}", reply.1);
+    assert!(reply.1["title"].is_string() && reply.1["type"].is_string(), "Vonage's shape: {}", reply.1);
+    for (method, path, body) in [
+        ("PUT", call_path.clone(), json!({"action": "hangup"})),
+        ("PUT", call_path.clone(), json!({"action": "earmuff"})),
+        (
+            "PUT",
+            call_path.clone(),
+            json!({"action": "transfer", "destination": {"type": "ncco", "ncco": [{"action": "talk", "text": "x"}]}}),
+        ),
+        ("PUT", format!("{call_path}/dtmf"), json!({"digits": "1"})),
+        ("PUT", format!("{call_path}/talk"), json!({"text": "late"})),
+        ("DELETE", format!("{call_path}/talk"), Value::Null),
+        ("PUT", format!("{call_path}/stream"), json!({"stream_url": ["http://127.0.0.1:9/a.wav"]})),
+        ("DELETE", format!("{call_path}/stream"), Value::Null),
+    ] {
+        let (st, body) = voice(&c, &jwt, method, &path, body);
+        assert_eq!(st, 409, "{method} {path} on the finished call: {body}");
+    }
     assert_eq!(voice(&c, &jwt, "PUT", "/v1/calls/no-such-call", json!({"action": "mute"})).0, 404);
+    assert_eq!(voice(&c, &jwt, "DELETE", "/v1/calls/no-such-call/talk", Value::Null).0, 404);
     let mut call = Value::Null;
     for _ in 0..50 {
         call = voice(&c, &jwt, "GET", &call_path, Value::Null).1;
@@ -324,6 +342,13 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         1,
         "the transfer's URL is asked once: {hits:?}"
     );
-    let (st, body) = voice(&c, &jwt, "PUT", &format!("{path}/talk"), json!({"text": "late"}));
-    assert_eq!(st, 400, "talk into a finished call: {body}");
+    let mut reply = (0, Value::Null);
+    for _ in 0..50 {
+        reply = voice(&c, &jwt, "PUT", &format!("{path}/talk"), json!({"text": "late"}));
+        if reply.0 != 400 && reply.0 != 404 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(reply.0, 409, "talk into a finished call: {}", reply.1);
 }
