@@ -122,8 +122,17 @@ fn a_call_placed_from_the_api_reaches_an_agent_and_hangs_up() {
     assert_eq!(st, 200);
     wait(uas, "the agent answered and got BYE");
     assert!(legs_when(&c, |l| l.is_empty()).is_empty());
-    let (st, _) = c.call("DELETE", &format!("/api/channels/{uuid}"), Value::Null);
-    assert_eq!(st, 404, "the call is gone");
+    // The call is gone: once its record is written, 409 (it has ended).
+    let mut st = 0;
+    for _ in 0..50 {
+        st = c.call("DELETE", &format!("/api/channels/{uuid}"), Value::Null).0;
+        if st == 409 {
+            break;
+        }
+        assert_eq!(st, 404, "the call is gone");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(st, 409, "the call has ended");
     // Nobody registered at that extension: a clear error, nothing placed.
     let (st, body) = c.call("POST", "/api/channels", json!({"destNumber": "9999"}));
     assert_eq!(st, 404, "{body}");

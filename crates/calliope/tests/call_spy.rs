@@ -4,7 +4,11 @@
 //! barge by feature code and by the PBX `eavesdrop`/`three_way` apps;
 //! pickup of a ringing extension by code and by `intercept`; force
 //! breakdown; and the refusals: a call of another workspace, a call that
-//! ended, a disabled code, an agent that is not a supervisor.
+//! ended, a disabled code, an agent that is not a supervisor. A joining leg
+//! (three-way, eavesdrop, intercept) is cleared when the call it joined
+//! ends. Channel actions (PBX `PUT /api/channels/{uuid}`, Vonage
+//! `PUT /v1/calls/{uuid}`) given a leg's uuid act on that leg, and a muted
+//! leg's peer keeps getting RTP (silence).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -805,6 +809,150 @@ fn pbx_eavesdrop_and_three_way_apps_and_another_workspace() {
     hears("B in three-way", &heard_b, &[TONE_A, TONE_S], &[]);
     a.bye(&call);
     assert!(b.ended_within(Duration::from_secs(5)));
+    // The joined call ended: the three-way party is cleared too.
+    assert!(s.ended_within(Duration::from_secs(5)), "the three-way leg got BYE when the call ended");
+    legs_gone(&c);
+}
+
+/// Waits until no leg is live.
+fn legs_gone(c: &Calliope) {
+    for _ in 0..100 {
+        if c.pbx_get("/api/channels").1.as_array().is_some_and(Vec::is_empty) {
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    panic!("legs stay: {}", c.pbx_get("/api/channels").1);
+}
+
+#[test]
+fn an_eavesdropper_is_cleared_when_the_call_ends() {
+    let c = Calliope::start(&[]);
+    let (mut a, b, s, call) = three_phones(&c);
+    let legs = c.pbx_get("/api/channels").1;
+    let uuid = legs[0]["call_uuid"].as_str().unwrap().to_owned();
+    let (st, body) =
+        c.pbx("POST", "/api/channels", json!({"destNumber": "2003", "app": "eavesdrop", "args": uuid}));
+    assert_eq!(st, 200, "{body}");
+    assert!(s.invited_within(Duration::from_secs(10)));
+    thread::sleep(Duration::from_millis(800));
+    hears("the eavesdropper", &s.listen(window()), &[TONE_A, TONE_B], &[]);
+    a.bye(&call);
+    assert!(b.ended_within(Duration::from_secs(5)));
+    assert!(s.ended_within(Duration::from_secs(5)), "the eavesdropper got BYE when the call ended");
+    legs_gone(&c);
+}
+
+/// A Voice API token (RS256) of a new Vonage application of the
+/// workspace.
+fn voice_jwt(c: &Calliope) -> String {
+    let (st, app) = c.call("POST", "/v2/applications", json!({"name": "leg actions"}));
+    assert_eq!(st, 201, "{app}");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let claims =
+        json!({"application_id": app["id"], "iat": now, "jti": format!("jti-{now}"), "exp": now + 600});
+    let key = app["keys"]["private_key"].as_str().unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(key.as_bytes()).unwrap();
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key).unwrap()
+}
+
+/// A Voice API request with `jwt`.
+fn voice(c: &Calliope, jwt: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .request(method.parse().unwrap(), format!("{}{}", c.http, path))
+            .bearer_auth(jwt)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    })
+}
+
+/// The live legs of the call A (2001) placed to B (2002): A's, then B's.
+fn both_legs(c: &Calliope) -> (String, String) {
+    let legs = c.pbx_get("/api/channels").1;
+    let legs = legs.as_array().unwrap();
+    let of = |dir: &str| {
+        legs.iter().find(|l| l["direction"] == dir).unwrap_or_else(|| panic!("{legs:?}"))["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    (of("inbound"), of("outbound"))
+}
+
+/// What A and B hear for a window, at the same time.
+fn both_hear(a: &Phone, b: &Phone) -> (Vec<i16>, Vec<i16>) {
+    thread::sleep(Duration::from_millis(300));
+    thread::scope(|sc| {
+        let ha = sc.spawn(|| a.listen(window()));
+        (ha.join().unwrap(), b.listen(window()))
+    })
+}
+
+#[test]
+fn channel_actions_by_a_leg_uuid_act_on_that_leg_and_muting_sends_silence() {
+    let c = Calliope::start(&[]);
+    let (mut a, b, _s, call) = three_phones(&c);
+    let (leg_a, leg_b) = both_legs(&c);
+    assert_ne!(leg_a, leg_b);
+    let put = |leg: &str, body: Value| {
+        let (st, reply) = c.pbx("PUT", &format!("/api/channels/{leg}"), body.clone());
+        assert_eq!(st, 200, "{body} on {leg}: {reply}");
+    };
+
+    // B's leg muted: A hears silence (its RTP still flows), B still hears A.
+    put(&leg_b, json!({"action": "mute", "mute": "on"}));
+    let (heard_a, heard_b) = both_hear(&a, &b);
+    hears("A while B is muted (silence, RTP flowing)", &heard_a, &[], &[TONE_B]);
+    hears("B while muted", &heard_b, &[TONE_A], &[]);
+    put(&leg_b, json!({"action": "mute", "mute": "off"}));
+    let (heard_a, heard_b) = both_hear(&a, &b);
+    hears("A once B is unmuted", &heard_a, &[TONE_B], &[]);
+    hears("B once unmuted", &heard_b, &[TONE_A], &[]);
+
+    // A's leg muted: the other way round.
+    put(&leg_a, json!({"action": "mute", "mute": "on"}));
+    let (heard_a, heard_b) = both_hear(&a, &b);
+    hears("A while muted", &heard_a, &[TONE_B], &[]);
+    hears("B while A is muted (silence, RTP flowing)", &heard_b, &[], &[TONE_A]);
+    put(&leg_a, json!({"action": "mute", "mute": "off"}));
+
+    // B's leg deaf: B hears silence, A still hears B.
+    put(&leg_b, json!({"action": "deaf", "deaf": "on"}));
+    let (heard_a, heard_b) = both_hear(&a, &b);
+    hears("A while B is deaf", &heard_a, &[TONE_B], &[]);
+    hears("B while deaf (silence, RTP flowing)", &heard_b, &[], &[TONE_A]);
+    put(&leg_b, json!({"action": "deaf", "deaf": "off"}));
+    let (heard_a, heard_b) = both_hear(&a, &b);
+    hears("A after", &heard_a, &[TONE_B], &[]);
+    hears("B after", &heard_b, &[TONE_A], &[]);
+
+    // The Vonage Voice API on B's leg: earmuff and mute act on B.
+    let jwt = voice_jwt(&c);
+    let vonage = |leg: &str, action: &str| {
+        let (st, reply) = voice(&c, &jwt, "PUT", &format!("/v1/calls/{leg}"), json!({"action": action}));
+        assert_eq!(st, 204, "{action} on {leg}: {reply}");
+    };
+    vonage(&leg_b, "earmuff");
+    let (heard_a, heard_b) = both_hear(&a, &b);
+    hears("A while B is earmuffed", &heard_a, &[TONE_B], &[]);
+    hears("B while earmuffed", &heard_b, &[], &[TONE_A]);
+    vonage(&leg_b, "unearmuff");
+    vonage(&leg_b, "mute");
+    let (heard_a, heard_b) = both_hear(&a, &b);
+    hears("A while B is muted by Vonage", &heard_a, &[], &[TONE_B]);
+    hears("B while muted by Vonage", &heard_b, &[TONE_A], &[]);
+    vonage(&leg_b, "unmute");
+    let (heard_a, _) = both_hear(&a, &b);
+    hears("A once B is unmuted by Vonage", &heard_a, &[TONE_B], &[]);
+
+    a.bye(&call);
+    assert!(b.ended_within(Duration::from_secs(5)));
+    legs_gone(&c);
 }
 
 #[test]
@@ -869,6 +1017,7 @@ fn intercept_app_answers_a_ringing_call() {
     hears("the interceptor", &heard_s, &[TONE_A], &[TONE_B]);
     hears("A, intercepted", &heard_a, &[TONE_S], &[TONE_B]);
     a.bye(&call.unwrap());
+    assert!(s.ended_within(Duration::from_secs(5)), "the interceptor is cleared when the caller leaves");
     // A call that is answered cannot be intercepted.
     let (st, _) =
         c.pbx("POST", "/api/channels", json!({"destNumber": "2003", "app": "intercept", "args": uuid}));

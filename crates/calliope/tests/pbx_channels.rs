@@ -481,8 +481,30 @@ fn deaf_and_record_act_on_a_live_call() {
     assert_eq!(c.pbx("DELETE", &path, Value::Null).0, 200);
     wait(uas, "the callee heard, was deaf, heard again, then got BYE");
     legs_when(&c, <[Value]>::is_empty);
-    let (st, body) = c.pbx("PUT", &path, json!({"action": "deaf", "deaf": "on"}));
-    assert_eq!(st, 404, "the call is over: {body}");
+    // The call is over: every action answers 409 in the PBX shape (its
+    // record is written as it ends), and changes nothing.
+    let mut reply = (0, Value::Null);
+    for _ in 0..50 {
+        reply = c.pbx("PUT", &path, json!({"action": "deaf", "deaf": "on"}));
+        if reply.0 == 409 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(reply.0, 409, "the call is over: {}", reply.1);
+    assert_eq!(reply.1["code"], 409, "the PBX shape: {}", reply.1);
+    for body in [
+        json!({"action": "mute", "mute": "on"}),
+        json!({"action": "record", "record": "off"}),
+        json!({"action": "record", "record": "on", "file_name": "late.wav"}),
+    ] {
+        let (st, reply) = c.pbx("PUT", &path, body.clone());
+        assert_eq!(st, 409, "{body} on a finished call: {reply}");
+    }
+    let (st, reply) = c.pbx("DELETE", &path, Value::Null);
+    assert_eq!(st, 409, "hanging up a finished call: {reply}");
+    assert!(c.pbx_get("/api/channels").1.as_array().unwrap().is_empty(), "nothing came back");
+    assert_eq!(c.pbx("DELETE", "/api/channels/no-such-call", Value::Null).0, 404);
 }
 
 /// The channel states of one call that `pushes` receives, each verified

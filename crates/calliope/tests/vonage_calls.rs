@@ -3,12 +3,13 @@
 //! (RS256, the private key Calliope handed out), listed, muted, sent DTMF
 //! (RFC 4733 at the agent) and hung up; tokens signed by another key,
 //! expired or missing are refused with 401 in Vonage's error shape; actions
-//! on the finished call answer 400, on a call nobody knows 404. A call
+//! on the finished call answer 409, on a call nobody knows 404. A call
 //! placed with an inline NCCO runs it against the callee, whose media is
 //! the test's own socket (it hears the talk and the stream), and is then
 //! earmuffed, transferred to a new NCCO, talked and streamed into; its
 //! status events reach the application's event_url (a real webhook
-//! server) in order.
+//! server) in order. Actions given the uuid of an NCCO `connect`'s leg act
+//! on that leg (earmuffed, it hears silence; muted, its peer does).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -156,19 +157,37 @@ fn a_jwt_call_is_placed_steered_and_hung_up_and_bad_tokens_are_refused() {
     wait(uas, "the agent answered and got BYE");
     assert!(legs_when(&c, |l| l.is_empty()).is_empty());
 
-    // Finished: actions answer 400 (404 for a call nobody knows); the call
-    // shows completed.
-    let mut st = 0;
+    // Finished: every action answers 409 in Vonage's shape (404 for a call
+    // nobody knows); the call shows completed.
+    let mut reply = (0, Value::Null);
     for _ in 0..50 {
-        st = voice(&c, &jwt, "PUT", &call_path, json!({"action": "mute"})).0;
-        if st == 400 {
+        reply = voice(&c, &jwt, "PUT", &call_path, json!({"action": "mute"}));
+        if reply.0 == 409 {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(st, 400, "mute on the finished call");
-    assert_eq!(voice(&c, &jwt, "PUT", &format!("{call_path}/dtmf"), json!({"digits": "1"})).0, 400);
+    assert_eq!(reply.0, 409, "mute on the finished call: {}", reply.1);
+    assert!(reply.1["title"].is_string() && reply.1["type"].is_string(), "Vonage's shape: {}", reply.1);
+    for (method, path, body) in [
+        ("PUT", call_path.clone(), json!({"action": "hangup"})),
+        ("PUT", call_path.clone(), json!({"action": "earmuff"})),
+        (
+            "PUT",
+            call_path.clone(),
+            json!({"action": "transfer", "destination": {"type": "ncco", "ncco": [{"action": "talk", "text": "x"}]}}),
+        ),
+        ("PUT", format!("{call_path}/dtmf"), json!({"digits": "1"})),
+        ("PUT", format!("{call_path}/talk"), json!({"text": "late"})),
+        ("DELETE", format!("{call_path}/talk"), Value::Null),
+        ("PUT", format!("{call_path}/stream"), json!({"stream_url": ["http://127.0.0.1:9/a.wav"]})),
+        ("DELETE", format!("{call_path}/stream"), Value::Null),
+    ] {
+        let (st, body) = voice(&c, &jwt, method, &path, body);
+        assert_eq!(st, 409, "{method} {path} on the finished call: {body}");
+    }
     assert_eq!(voice(&c, &jwt, "PUT", "/v1/calls/no-such-call", json!({"action": "mute"})).0, 404);
+    assert_eq!(voice(&c, &jwt, "DELETE", "/v1/calls/no-such-call/talk", Value::Null).0, 404);
     let mut call = Value::Null;
     for _ in 0..50 {
         call = voice(&c, &jwt, "GET", &call_path, Value::Null).1;
@@ -179,6 +198,104 @@ fn a_jwt_call_is_placed_steered_and_hung_up_and_bad_tokens_are_refused() {
     }
     assert_eq!(call["status"], "completed", "{call}");
     assert!(call["end_time"].is_string(), "{call}");
+}
+
+/// RTP packets heard on `socket` within `window`, and how many of them
+/// carry only silence (PCMU 0xff).
+fn silent_packets(socket: &UdpSocket, window: Duration) -> (usize, usize) {
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let deadline = Instant::now() + window;
+    let mut buf = [0u8; 2048];
+    let (mut all, mut silent) = (0, 0);
+    while Instant::now() < deadline {
+        if let Ok(len) = socket.recv(&mut buf) {
+            if let Ok(p) = media::rtp::parse(&buf[..len]) {
+                all += 1;
+                if p.payload_type == 0 && p.payload.iter().all(|b| *b == 0xff) {
+                    silent += 1;
+                }
+            }
+        }
+    }
+    (all, silent)
+}
+
+#[test]
+fn actions_on_an_ncco_connect_leg_act_on_that_leg() {
+    let c = calliope(&[]);
+    // A: the callee the call is placed to; B: agent 2003, whom its NCCO
+    // connects. Both media are the test's sockets, and neither talks: what
+    // Calliope sends each is what it makes (silence for a deaf leg, or for
+    // the peer of a muted one).
+    let ear_a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let uas_a = callee(&c, "uas_answer.xml", ear_a.local_addr().unwrap().port());
+    let ear_b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.agent("2003", "pw-2003");
+    let uas = support::calliope::Sipp::new("uas_answer.xml", c.sip);
+    let port = uas.port;
+    let rtp_b = ear_b.local_addr().unwrap().port().to_string();
+    let uas_b = uas
+        .args(&["-key", "rtp_port", &rtp_b, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", "2003"])
+        .spawn();
+    let reg = support::calliope::Sipp::new("register.xml", c.sip)
+        .args(&["-s", "2003", "-au", "2003", "-ap", "pw-2003"])
+        .contact_port(port)
+        .run();
+    support::calliope::assert_passed(&reg, "agent 2003 registers");
+    let (app, key) = application(&c, "connect");
+    let jwt = token(&app, &key, now(), now() + 300);
+    let ncco = json!([{"action": "connect", "endpoint": [{"type": "app", "user": "2003"}]}]);
+    let to = json!([{"type": "phone", "number": CALLEE}]);
+    let (st, body) = voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "ncco": ncco}));
+    assert_eq!(st, 201, "{body}");
+    let uuid = body["uuid"].as_str().unwrap().to_owned();
+    let legs = legs_when(&c, |l| l.len() == 2 && l.iter().all(|x| x["callstate"] == "ACTIVE"));
+    assert_eq!(legs.len(), 2, "{legs:?}");
+    let leg_b =
+        legs.iter().find(|l| l["uuid"] != uuid.as_str()).unwrap()["uuid"].as_str().unwrap().to_owned();
+    let put = |leg: &str, action: &str| {
+        let (st, body) = voice(&c, &jwt, "PUT", &format!("/v1/calls/{leg}"), json!({"action": action}));
+        assert_eq!(st, 204, "{action} on {leg}: {body}");
+    };
+    // What each hears for a second, from 200 ms after the last action
+    // (what came before is drained).
+    let both = || {
+        std::thread::sleep(Duration::from_millis(200));
+        for ear in [&ear_a, &ear_b] {
+            ear.set_nonblocking(true).unwrap();
+            let mut buf = [0u8; 2048];
+            while ear.recv(&mut buf).is_ok() {}
+            ear.set_nonblocking(false).unwrap();
+        }
+        std::thread::scope(|s| {
+            let b = s.spawn(|| silent_packets(&ear_b, Duration::from_millis(1000)));
+            let a = silent_packets(&ear_a, Duration::from_millis(1000));
+            (a, b.join().unwrap())
+        })
+    };
+    // Neither talks: once the ringback A heard is drained, nothing flows.
+    let ((a_all, _), (b_all, _)) = both();
+    assert_eq!((a_all, b_all), (0, 0), "quiet before any action");
+    // Earmuffed B hears silence; A is left alone.
+    put(&leg_b, "earmuff");
+    let ((a_all, _), (b_all, b_silent)) = both();
+    assert!(b_silent > 30 && b_silent == b_all, "the earmuffed B gets silence: {b_silent}/{b_all}");
+    assert_eq!(a_all, 0, "A is not earmuffed: {a_all} packets");
+    put(&leg_b, "unearmuff");
+    // Muted B: A gets silence in its stead (RTP keeps flowing).
+    put(&leg_b, "mute");
+    let ((a_all, a_silent), (b_all, _)) = both();
+    assert!(a_silent > 30 && a_silent == a_all, "A hears a muted B as silence: {a_silent}/{a_all}");
+    assert_eq!(b_all, 0, "B is not deaf: {b_all} packets");
+    put(&leg_b, "unmute");
+    // The call's own uuid: A.
+    put(&uuid, "earmuff");
+    let ((a_all, a_silent), (b_all, _)) = both();
+    assert!(a_silent > 30 && a_silent == a_all, "the earmuffed A gets silence: {a_silent}/{a_all}");
+    assert_eq!(b_all, 0, "B is not earmuffed: {b_all} packets");
+    put(&uuid, "hangup");
+    wait(uas_a, "A answered, then got BYE");
+    wait(uas_b, "B answered the connect, then got BYE");
 }
 
 /// A Vonage application whose event_url is `hooks`' `/event`; its id and
@@ -329,6 +446,13 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         1,
         "the transfer's URL is asked once: {hits:?}"
     );
-    let (st, body) = voice(&c, &jwt, "PUT", &format!("{path}/talk"), json!({"text": "late"}));
-    assert_eq!(st, 400, "talk into a finished call: {body}");
+    let mut reply = (0, Value::Null);
+    for _ in 0..50 {
+        reply = voice(&c, &jwt, "PUT", &format!("{path}/talk"), json!({"text": "late"}));
+        if reply.0 != 400 && reply.0 != 404 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(reply.0, 409, "talk into a finished call: {}", reply.1);
 }

@@ -129,14 +129,22 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<axum::Jso
     Ok(axum::Json(Json::Array(state.calls.of(ws).iter().map(view).collect())))
 }
 
-/// The API error for a command that was not carried out.
-fn command_error(e: CommandError) -> ApiError {
-    match e {
-        CommandError::NotFound | CommandError::Gone => ApiError::not_found("channel"),
-        CommandError::NotInPhase(_) => ApiError::new(ErrorKind::AlreadyExists, e.to_string()),
-        CommandError::Busy => ApiError::exhausted(e.to_string(), Some(1)),
-        CommandError::Unsupported => ApiError::new(ErrorKind::MethodNotAllowed, e.to_string()),
-        CommandError::Media(_) => ApiError::invalid(e.to_string()),
+/// Sends `command` to the leg or call `uuid` of workspace `ws`; when it
+/// was not carried out, the API error: 404 for a channel the workspace
+/// never had, 409 for one that has ended or whose phase forbids it.
+async fn command(state: &AppState, ws: i64, uuid: &str, command: CallCommand) -> Result<(), ApiError> {
+    match state.calls.command(ws, uuid, command).await {
+        Ok(()) => Ok(()),
+        Err(CommandError::NotFound) => {
+            Err(crate::service::control::not_live(state, ws, uuid, "channel").await)
+        }
+        Err(CommandError::Gone | CommandError::NotInPhase(engine::calls::Phase::Ending)) => {
+            Err(crate::service::control::ended())
+        }
+        Err(e @ CommandError::NotInPhase(_)) => Err(ApiError::new(ErrorKind::AlreadyExists, e.to_string())),
+        Err(e @ CommandError::Busy) => Err(ApiError::exhausted(e.to_string(), Some(1))),
+        Err(e @ CommandError::Unsupported) => Err(ApiError::new(ErrorKind::MethodNotAllowed, e.to_string())),
+        Err(e @ CommandError::Media(_)) => Err(ApiError::invalid(e.to_string())),
     }
 }
 
@@ -146,7 +154,7 @@ async fn hangup(
     Path(uuid): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
     let ws = caller.require(Role::Member)?.id;
-    state.calls.command(ws, &uuid, CallCommand::Hangup).await.map_err(command_error)?;
+    command(&state, ws, &uuid, CallCommand::Hangup).await?;
     Ok(axum::Json(json!({"code": 200, "message": "success", "data": uuid})))
 }
 
@@ -520,7 +528,7 @@ async fn control(
         "snapshot" => return Err(ApiError::field("action", "video is not supported: calls are audio only")),
         other => return Err(ApiError::field("action", format!("`{other}` is not deaf, mute or record"))),
     };
-    state.calls.command(ws, &uuid, command).await.map_err(command_error)?;
+    self::command(&state, ws, &uuid, command).await?;
     Ok(axum::Json(match file {
         Some(f) => json!({"msg": "ok", "file": f, "code": 200}),
         None => json!({"msg": "ok", "code": 200}),

@@ -2,5 +2,6 @@
 
 pub mod calls;
 pub mod cdrs;
+pub mod control;
 pub mod identity;
 pub mod webhooks;

@@ -3,14 +3,12 @@
 //! `unearmuff`, `transfer` to a new NCCO), `PUT|DELETE .../talk` (text
 //! to speech into the call), `PUT|DELETE .../stream` (audio by URL into
 //! the call) and `PUT .../dtmf`. A call nobody knows is 404; a call that
-//! has finished is 400, as Vonage answers.
+//! has finished is 409, nothing changed.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use engine::calls::{CallCommand, CommandError};
 use serde_json::{json, Value as Json};
-use store::schema::CDRS;
-use store::{Filter, Scope};
 
 use super::jwt::VoiceApp;
 use crate::error::{ApiError, ErrorKind};
@@ -24,23 +22,17 @@ const MAX_TALK: usize = 1500;
 /// Most times a talk or stream may repeat (0 is until stopped).
 const MAX_LOOPS: u64 = 100;
 
-/// The error for a call that is not live: 400 when it has finished (it
-/// has a record), 404 when the workspace never had it.
-async fn not_live(state: &AppState, app: &VoiceApp, uuid: &str) -> ApiError {
-    let found =
-        state.db.find(&CDRS, Scope::Workspace(app.workspace_id), &[Filter::eq("call_ref", uuid)]).await;
-    match found {
-        Ok(Some(_)) => ApiError::invalid(format!("call {uuid} has finished")),
-        Ok(None) => ApiError::not_found("call"),
-        Err(e) => e.into(),
-    }
-}
-
-/// Sends `command` to live call `uuid` of the app's workspace.
+/// Sends `command` to live call `uuid` of the app's workspace: 404 for a
+/// call the workspace never had, 409 for one that has finished.
 async fn command(state: &AppState, app: &VoiceApp, uuid: &str, command: CallCommand) -> Result<(), ApiError> {
     match state.calls.command(app.workspace_id, uuid, command).await {
         Ok(()) => Ok(()),
-        Err(CommandError::NotFound | CommandError::Gone) => Err(not_live(state, app, uuid).await),
+        Err(CommandError::NotFound) => {
+            Err(crate::service::control::not_live(state, app.workspace_id, uuid, "call").await)
+        }
+        Err(CommandError::Gone | CommandError::NotInPhase(engine::calls::Phase::Ending)) => {
+            Err(crate::service::control::ended())
+        }
         Err(e @ CommandError::NotInPhase(_)) => Err(ApiError::new(ErrorKind::AlreadyExists, e.to_string())),
         Err(e @ CommandError::Busy) => Err(ApiError::exhausted(e.to_string(), Some(1))),
         Err(CommandError::Unsupported) => {

@@ -211,24 +211,35 @@ impl Registry {
     /// The handle of the call that has leg or call id `uuid` in the
     /// workspace.
     pub fn handle(&self, workspace_id: i64, uuid: &str) -> Option<CallHandle> {
+        self.target(workspace_id, uuid).map(|(h, _)| h)
+    }
+
+    /// The handle of the call that has leg or call id `uuid` in the
+    /// workspace, with the leg `uuid` names when it is not the call's
+    /// first (whose id is the call's).
+    fn target(&self, workspace_id: i64, uuid: &str) -> Option<(CallHandle, Option<String>)> {
         let inner = self.inner.lock().ok()?;
-        let call_uuid = match inner.legs.get(uuid) {
-            Some(leg) if leg.workspace_id == workspace_id => leg.call_uuid.clone(),
+        let (call_uuid, leg) = match inner.legs.get(uuid) {
+            Some(leg) if leg.workspace_id == workspace_id => {
+                let other = (leg.call_uuid != uuid).then(|| uuid.to_owned());
+                (leg.call_uuid.clone(), other)
+            }
             Some(_) => return None,
-            None => uuid.to_owned(),
+            None => (uuid.to_owned(), None),
         };
         let entry = inner.calls.get(&call_uuid)?;
         if entry.workspace_id != Some(workspace_id) {
             return None;
         }
-        entry.handle.clone()
+        Some((entry.handle.clone()?, leg))
     }
 
     /// Sends `command` to the call that has leg or call id `uuid` in the
-    /// workspace, and waits for its answer.
+    /// workspace, and waits for its answer. A media command for a leg id
+    /// acts on that leg.
     pub async fn command(&self, workspace_id: i64, uuid: &str, command: CallCommand) -> CommandResult {
-        match self.handle(workspace_id, uuid) {
-            Some(h) => h.send(command).await,
+        match self.target(workspace_id, uuid) {
+            Some((h, leg)) => h.send_to(leg, command).await,
             None => Err(CommandError::NotFound),
         }
     }
@@ -412,9 +423,11 @@ mod tests {
         let (handle, mut mailbox) = CallHandle::new("call".into());
         adm.set_handle(handle);
         adm.put_leg(leg("leg", "call", 7));
+        adm.put_leg(leg("call", "call", 7));
         let task = tokio::spawn(async move {
-            for _ in 0..2 {
+            for expected in [Some("leg".to_owned()), None] {
                 let env = mailbox.recv().await.expect("command");
+                assert_eq!(env.leg, expected, "the leg named travels with the command");
                 let _ = env.reply.send(Ok(()));
             }
         });

@@ -347,7 +347,9 @@ impl MediaSession {
                 let _ = reply.send(r);
             }
             Command::Mute { leg, on, reply } => {
-                let _ = reply.send(self.leg_mut(leg).map(|l| l.muted = on));
+                let r = self.leg_mut(leg).map(|l| l.muted = on);
+                self.update_processing();
+                let _ = reply.send(r);
             }
             Command::Deaf { leg, on, reply } => {
                 let r = self.leg_mut(leg).map(|l| {
@@ -560,7 +562,11 @@ impl MediaSession {
                 (false, true) => l.decoder = None,
                 _ => {}
             }
-            busy |= wanted || l.player.is_some() || l.dtmf_out.busy() || (l.deaf && l.peer.is_some());
+            // A deaf leg, or the peer of a muted one, hears silence frames.
+            busy |= wanted
+                || l.player.is_some()
+                || l.dtmf_out.busy()
+                || ((l.deaf || l.muted) && l.peer.is_some());
         }
         match (busy, self.tick.is_some()) {
             (true, false) => {
@@ -607,7 +613,9 @@ impl MediaSession {
         let mut finished = Vec::new();
         let mut dtmf_done = Vec::new();
         for i in 0..self.legs.len() {
-            let peer_said = self.peer_index(i).and_then(|j| self.legs.get(j)).map(|p| p.said);
+            let peer = self.peer_index(i).and_then(|j| self.legs.get(j));
+            let peer_said = peer.map(|p| p.said);
+            let peer_muted = peer.is_some_and(|p| p.muted);
             let Some(l) = self.legs.get_mut(i) else { continue };
             // Telephone-events first: a player waits while they go out.
             if l.dtmf_out.busy() {
@@ -640,8 +648,10 @@ impl MediaSession {
                 },
                 None => None,
             };
-            // A deaf leg with a peer hears silence in its peer's stead.
-            if frame.is_none() && l.deaf && l.peer.is_some() {
+            // A deaf leg with a peer, or the peer of a muted leg, hears
+            // silence in its peer's stead: its RTP keeps flowing at the
+            // same pace (phones and NATs expect it).
+            if frame.is_none() && l.peer.is_some() && (l.deaf || peer_muted) {
                 send_frame(l, &SILENT_FRAME, now, &mut self.out_buf);
             }
             l.heard = frame.or(peer_said).unwrap_or(SILENT_FRAME);

@@ -191,8 +191,20 @@ pub type CommandResult = Result<(), CommandError>;
 pub struct Envelope {
     /// The command.
     pub command: CallCommand,
+    /// The leg it is for, when the sender named one of the call's legs
+    /// other than its first (whose id is the call's): a media command
+    /// acts on that leg (it is muted, made deaf, played to...). `None`:
+    /// the call's first leg.
+    pub leg: Option<String>,
     /// Where the answer goes.
     pub reply: oneshot::Sender<CommandResult>,
+}
+
+impl Envelope {
+    /// A command for the call's first leg.
+    pub fn new(command: CallCommand, reply: oneshot::Sender<CommandResult>) -> Envelope {
+        Envelope { command, leg: None, reply }
+    }
 }
 
 /// How many commands may wait for a call.
@@ -215,8 +227,14 @@ impl CallHandle {
 
     /// Sends `command` and waits for the call's answer.
     pub async fn send(&self, command: CallCommand) -> CommandResult {
+        self.send_to(None, command).await
+    }
+
+    /// Sends `command` for the call's leg `leg` (`None`: its first leg)
+    /// and waits for the call's answer.
+    pub async fn send_to(&self, leg: Option<String>, command: CallCommand) -> CommandResult {
         let (reply, answer) = oneshot::channel();
-        match self.tx.try_send(Envelope { command, reply }) {
+        match self.tx.try_send(Envelope { command, leg, reply }) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => return Err(CommandError::Busy),
             Err(mpsc::error::TrySendError::Closed(_)) => return Err(CommandError::Gone),
@@ -228,7 +246,7 @@ impl CallHandle {
     /// mailbox is full or the call is gone.
     pub fn post(&self, command: CallCommand) -> bool {
         let (reply, _) = oneshot::channel();
-        self.tx.try_send(Envelope { command, reply }).is_ok()
+        self.tx.try_send(Envelope::new(command, reply)).is_ok()
     }
 }
 

@@ -47,9 +47,17 @@ impl Call {
 
     /// Carries out a media command on `legs` (the first is the one played
     /// to and muted: the caller, or the callee of an originated call) and
-    /// answers it.
+    /// answers it. A command that names a leg this phase does not act on
+    /// (one still ringing...) is refused: it is never carried out on
+    /// another leg.
     pub(super) async fn command(&mut self, env: Envelope, media: &mut CallMedia, legs: &[LegId]) {
-        let result = self.media_command(&env.command, media, legs).await;
+        let result = match &env.leg {
+            Some(leg) => {
+                tracing::debug!(%leg, command = env.command.name(), "a command for a leg not reachable now");
+                Err(CommandError::Unsupported)
+            }
+            None => self.media_command(&env.command, media, legs).await,
+        };
         if let Err(e) = &result {
             tracing::debug!(command = env.command.name(), error = %e, "a call command failed");
         }

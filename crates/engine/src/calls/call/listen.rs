@@ -196,7 +196,7 @@ impl Call {
             None
         };
         let (to_listener, source) = ChannelSource::new(DEPTH);
-        media.handle.play(leg, Box::new(source)).await.map_err(failed)?;
+        self.listening = Some(media.handle.play(leg, Box::new(source)).await.map_err(failed)?);
         let mixer = Mixer { mode, agent: agent_rx, other: other_rx, voice, to_listener, to_agent, to_other };
         tokio::spawn(mixer.run());
         self.publish(

@@ -171,6 +171,9 @@ pub(crate) struct Call {
     /// A call placed through the Voice API: its status events, queued
     /// from the start (the program it runs takes them over).
     placed_status: Option<app::status::StatusQueue>,
+    /// The player of what another call hands over while this one listens
+    /// to it (eavesdrop, three-way, intercept): its end is that call's.
+    listening: Option<crate::media::PlaybackId>,
 }
 
 impl Call {
@@ -193,6 +196,7 @@ impl Call {
             admission,
             workspace_id: 0,
             placed_status: None,
+            listening: None,
         }
     }
 

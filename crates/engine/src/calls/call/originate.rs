@@ -502,7 +502,7 @@ impl Call {
                 return self.onward(o, leg, media, codec_of(theirs.codec), to, app).await;
             }
             let (reply, answer) = tokio::sync::oneshot::channel();
-            self.command(super::Envelope { command: command.clone(), reply }, &mut media, &[LEG]).await;
+            self.command(super::Envelope::new(command.clone(), reply), &mut media, &[LEG]).await;
             if let Ok(Err(e)) = answer.await {
                 tracing::warn!(command = command.name(), error = %e, "an originated call's command failed");
             }
@@ -567,6 +567,17 @@ impl Call {
                 Input::Media(crate::media::MediaEvent::Inactive) => {
                     self.bye(leg).await;
                     return Ending::new(200, "MEDIA_TIMEOUT");
+                }
+                // The call it joined (three-way, eavesdrop, intercept)
+                // ended: what it handed over stopped, and so does this
+                // call, as FreeSWITCH clears the joining leg.
+                Input::Media(crate::media::MediaEvent::PlaybackFinished { id, stopped: false, .. })
+                    if self.listening == Some(id) =>
+                {
+                    self.listening = None;
+                    self.publish("call.listen.ended", serde_json::json!({}));
+                    self.bye(leg).await;
+                    return Ending::new(200, "NORMAL_CLEARING");
                 }
                 Input::Media(e) => {
                     self.media_event(&e);

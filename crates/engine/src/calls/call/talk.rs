@@ -76,12 +76,20 @@ impl Call {
                     }
                     continue;
                 }
-                Input::Command(env) => {
-                    // The leg a listener names is the one listened to.
-                    let ids = match &env.command {
-                        super::CallCommand::Listened(l) if l.leg == s.b.uuid => [s.ids[1], s.ids[0]],
+                Input::Command(mut env) => {
+                    // The leg a command or a listener names is the one
+                    // acted on (muted, made deaf, played to, listened to).
+                    let named = match &env.command {
+                        super::CallCommand::Listened(l) => Some(l.leg.as_str()),
+                        _ => env.leg.as_deref(),
+                    };
+                    let ids = match named {
+                        Some(leg) if leg == s.b.uuid => [s.ids[1], s.ids[0]],
                         _ => s.ids,
                     };
+                    if env.leg.as_deref().is_some_and(|leg| leg == s.a.uuid || leg == s.b.uuid) {
+                        env.leg = None;
+                    }
                     self.command(env, &mut s.media, &ids).await;
                     continue;
                 }

@@ -385,7 +385,18 @@ impl AppChannel<'_> {
                     self.call.bye(b).await;
                     return Ok(Bridge::TimeLimit);
                 }
-                Input::Command(env) => crate::calls::call::unsupported(env),
+                Input::Command(mut env) => {
+                    // Media commands act on the leg they name: B's, else A's.
+                    let named = match &env.command {
+                        crate::calls::call::CallCommand::Listened(l) => Some(l.leg.as_str()),
+                        _ => env.leg.as_deref(),
+                    };
+                    let ids = if named == Some(b.uuid.as_str()) { [LEG_B, LEG_A] } else { [LEG_A, LEG_B] };
+                    if env.leg.as_deref() == Some(b.uuid.as_str()) {
+                        env.leg = None;
+                    }
+                    self.call.command(env, self.media, &ids).await;
+                }
                 Input::Media(MediaEvent::Inactive) => {
                     tracing::info!(call = %self.p.uuid_a, "no RTP in the dialled call: it ends");
                     self.call.bye(b).await;

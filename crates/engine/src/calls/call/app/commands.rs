@@ -16,6 +16,11 @@ impl AppChannel<'_> {
     /// [`ChannelError::HungUp`] for the step running (the interpreter
     /// stops, and the application runner starts the new program).
     pub(super) async fn command(&mut self, env: Envelope) -> Result<(), ChannelError> {
+        if env.leg.is_some() {
+            // Another leg than the program's: never acted on in its stead.
+            self.call.command(env, self.media, &[LEG_A]).await;
+            return Ok(());
+        }
         let result = match &env.command {
             CallCommand::Program(source) => match self.replace(source).await {
                 Ok(()) => {
