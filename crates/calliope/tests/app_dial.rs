@@ -424,6 +424,13 @@ fn an_ncco_talks_takes_a_digit_and_connects_the_caller_to_an_agent() {
         (&json!("NORMAL_CLEARING"), &json!("15550001111")),
         "{agent}"
     );
+    assert_eq!((&agent["leg"], &agent["toDialled"]), (&json!("B"), &json!("2002")), "{agent}");
+    let caller = records.iter().find(|r| r["leg"] == "A").unwrap_or_else(|| panic!("{records:?}"));
+    assert_eq!(agent["callRef"], caller["ref"], "one call: {records:?}");
+    assert!(
+        caller["appRef"].is_string() && agent["appRef"] == caller["appRef"],
+        "the application: {records:?}"
+    );
 }
 
 #[test]
@@ -597,7 +604,8 @@ fn an_ivr_route_action_leaves_through_the_routes_trunk() {
         json!({"name": "out", "remote_addr": format!("127.0.0.1:{out_port}"), "protocol": "UDP", "enabled": true}),
     );
     assert_eq!(st, 200, "{out_trunk}");
-    let body = json!({"name": "out 9", "context": "context-1", "max_length": "20", "prefix": "9",
+    // The route sends the number on without its 9.
+    let body = json!({"name": "out 9", "context": "context-1", "max_length": "20", "prefix": "9", "dnc": "1:",
                       "dest_type": "FS_DEST_CLUSTER_TRUNK", "dest_uuid": id_of(&out_trunk).to_string()});
     let (st, r) = c.pbx("POST", "/api/routes", body);
     assert_eq!(st, 200, "{r}");
@@ -635,6 +643,13 @@ fn an_ivr_route_action_leaves_through_the_routes_trunk() {
     passed(far, "the far end answers the routed number, talks and hangs up");
     passed(call, "the caller is hung up when the far end hangs up");
     let records = records(&c, 2);
-    let leg = record_to(&records, "95551234");
+    let leg = record_to(&records, "5551234");
     assert_eq!((&leg["direction"], &leg["status"]), (&json!("TO_PSTN"), &json!("NORMAL_CLEARING")), "{leg}");
+    assert_eq!(
+        (&leg["leg"], &leg["toDialled"]),
+        (&json!("B"), &json!("95551234")),
+        "as the menu dialled it: {leg}"
+    );
+    let caller = records.iter().find(|r| r["leg"] == "A").unwrap_or_else(|| panic!("{records:?}"));
+    assert_eq!(leg["callRef"], caller["ref"], "one call: {records:?}");
 }

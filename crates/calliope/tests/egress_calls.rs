@@ -185,6 +185,12 @@ fn a_gateway_call_answers_the_challenge_and_carries_the_rewritten_numbers() {
     let from = trace.lines().find(|l| l.trim_start().starts_with("From:")).unwrap_or("");
     assert!(from.contains("sip:6553998@"), "the DOD number is the caller: {from}");
     no_call_left(&c, "the call through the gateway");
+    // Both legs' records have the number as dialled and as sent.
+    let records = call_records(&c, 2);
+    assert_eq!(records.len(), 2, "{records:?}");
+    for r in &records {
+        assert_eq!((&r["to"], &r["toDialled"]), (&json!("00445551234"), &json!("95551234")), "{r}");
+    }
 }
 
 #[test]

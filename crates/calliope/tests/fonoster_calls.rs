@@ -235,7 +235,7 @@ fn a_number_is_routed_out_through_a_sipp_trunk() {
     pbx_create(
         &c,
         "/api/routes",
-        json!({"name": "out 4", "prefix": "4", "max_length": 20, "context": "context-1",
+        json!({"name": "out 4", "prefix": "4", "max_length": 20, "context": "context-1", "dnc": "1:7",
             "dest_type": "FS_DEST_CLUSTER_TRUNK_GROUP", "dest_uuid": group.to_string()}),
     );
     let (st, body) = c.call("POST", "/v1beta2/calls", json!({"from": support::calls::CALLER, "to": "4000"}));
@@ -245,7 +245,8 @@ fn a_number_is_routed_out_through_a_sipp_trunk() {
     assert_eq!(seen.last().map(String::as_str), Some("ANSWER"), "{seen:?}");
     wait(far, "the trunk answered the routed call, then hung up");
     let rec = finished(&c, &r);
-    assert_eq!((rec["to"].as_str(), rec["callStatus"].as_str()), (Some("4000"), Some("ANSWER")), "{rec}");
+    assert_eq!((rec["to"].as_str(), rec["callStatus"].as_str()), (Some("7000"), Some("ANSWER")), "{rec}");
+    assert_eq!(rec["toDialled"], "4000", "the number as given, before the route translated it: {rec}");
 }
 
 #[test]

@@ -325,6 +325,14 @@ impl Call {
         let start = self.now();
         let leg_uuid = self.uuid();
         let dest = dest_of(&o.destination);
+        // A routed number leaves as the route translated it: the user
+        // part of what is rung.
+        let sent = match o.destination {
+            Destination::Routed { .. } | Destination::Gateway { .. } => {
+                targets.first().and_then(|t| t.0.user()).filter(|u| !u.is_empty()).map(str::to_owned)
+            }
+            _ => None,
+        };
         self.admission.put_leg(Channel {
             uuid: leg_uuid.clone(),
             call_uuid: leg_uuid.clone(),
@@ -387,7 +395,8 @@ impl Call {
             leg_ref: leg_uuid,
             leg: CALLER_SIDE,
             src: o.caller_id.clone(),
-            dst: dest.clone(),
+            dst: sent.unwrap_or_else(|| dest.clone()),
+            dst_dialled: dest.clone(),
             clid: o.caller_id.clone(),
             direction: if to_agent { "INTRA_COMPANY" } else { "TO_PSTN" },
             kind: "API_ORIGINATED",
