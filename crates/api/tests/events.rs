@@ -123,7 +123,12 @@ async fn a_subscriber_that_does_not_read_is_told_how_many_events_it_lost() {
     for chunk in 0..SENT / 1000 {
         for n in chunk * 1000..(chunk + 1) * 1000 {
             let data = json!({"n": n, "pad": pad});
-            s.state.bus.publish(engine::events::Event { name: "call.dtmf", workspace_id: ws_id, at: 0, data });
+            s.state.bus.publish(engine::events::Event {
+                name: "call.dtmf",
+                workspace_id: ws_id,
+                at: 0,
+                data,
+            });
         }
         // Lets the socket's task keep up with the bus.
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -296,8 +296,7 @@ fn a_placed_vonage_call_reports_its_statuses_and_a_dead_event_url_is_an_event() 
     wait(uas, "the callee answered, heard the talk, then got BYE");
     let got = statuses_until(&hooks, "/event", "completed");
     assert_eq!(got, ["started", "ringing", "answered", "completed"], "{:?}", hooks.hits());
-    let heard: Vec<Value> =
-        hooks.hits().into_iter().filter(|h| h.path == "/event").map(|h| h.body).collect();
+    let heard: Vec<Value> = hooks.hits().into_iter().filter(|h| h.path == "/event").map(|h| h.body).collect();
     for e in &heard {
         assert_eq!(e["uuid"], uuid.as_str(), "{e}");
         assert_eq!(e["direction"], "outbound", "{e}");
