@@ -6,7 +6,7 @@ use media::frame::Frame;
 use tokio::sync::{mpsc, oneshot};
 
 use super::room::{Command, NewMember, Room};
-use super::{LeaveReason, MemberFlags};
+use super::{Audience, LeaveReason, MemberFlags};
 use crate::events::Bus;
 
 /// A room of members whose voices the caller supplies each tick.
@@ -29,6 +29,7 @@ impl BenchRoom {
             let (left, left_rx) = oneshot::channel();
             let member = NewMember {
                 flags: MemberFlags::default(),
+                audience: Audience::default(),
                 call_id: None,
                 voice,
                 feed,

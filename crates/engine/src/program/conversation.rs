@@ -60,6 +60,12 @@ pub struct Conversation {
     pub can_speak: bool,
     /// This member hears the room (NCCO `canHear`: an empty list is `false`).
     pub can_hear: bool,
+    /// NCCO `canSpeak` naming legs: only these legs (call ids) hear this
+    /// member; `None`: everybody.
+    pub speak_to: Option<Vec<String>>,
+    /// NCCO `canHear` naming legs: this member hears only these legs;
+    /// `None`: everybody.
+    pub hear_from: Option<Vec<String>>,
     /// Joins muted (unmuted through the API).
     pub mute: bool,
     /// Joins deaf (undeafened through the API).
@@ -88,6 +94,8 @@ impl Conversation {
             music_on_hold: None,
             can_speak: true,
             can_hear: true,
+            speak_to: None,
+            hear_from: None,
             mute: false,
             deaf: false,
             record: false,

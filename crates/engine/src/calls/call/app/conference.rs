@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::{AppChannel, Got, LEG_A};
-use crate::conference::{ConferenceError, JoinOptions, LeaveReason, MemberFlags};
+use crate::conference::{Audience, ConferenceError, JoinOptions, LeaveReason, MemberFlags};
 use crate::media::MediaEvent;
 use crate::program::{Audio, ChannelError, Conversation, LeftRoom};
 use crate::router::Target;
@@ -39,6 +39,7 @@ impl AppChannel<'_> {
                 start_on_enter: c.start_on_enter,
                 end_on_exit: c.end_on_exit,
             },
+            audience: Audience { speak_to: c.speak_to.clone(), hear_from: c.hear_from.clone() },
             call_id: Some(self.p.uuid_a.clone()),
             enter_sound: c.enter_sound.clone(),
             exit_sound: c.exit_sound.clone(),
