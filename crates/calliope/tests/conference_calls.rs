@@ -822,3 +822,61 @@ fn api_placed_calls_join_rooms_by_an_ncco_conversation_and_by_the_pbx_conference
     let mut host = host;
     assert!(host.ended(Duration::from_secs(20)));
 }
+
+#[test]
+fn a_call_forwarded_on_no_answer_to_a_conference_destination_joins_the_room() {
+    let c = Calliope::start(&["--ring-timeout", "2"]);
+    let agent = c.agent("2002", "pw-2002");
+    let (st, body) = c.call("PUT", &format!("/v1beta2/agents/{agent}"), json!({"forwardNoAnswer": "7000"}));
+    assert_eq!(st, 200, "{body}");
+    // Agents dial in context-1: 7... is the room there; in context-2 (the
+    // trunks) 2... is the agents, 7... the same room.
+    let route = json!({"name": "overflow", "context": "context-1", "max_length": "20", "prefix": "7",
+                       "dest_type": "FS_DEST_CONFERENCE_ROOM", "dest_uuid": "overflow"});
+    let (st, answer) = c.pbx("POST", "/api/routes", route);
+    assert_eq!(st, 200, "{answer}");
+    route_to_room(&c, "7", "overflow", "");
+    let route = json!({"name": "extensions", "context": "context-2", "max_length": "20", "prefix": "2", "dest_type": "FS_DEST_USER"});
+    let (st, answer) = c.pbx("POST", "/api/routes", route);
+    assert_eq!(st, 200, "{answer}");
+    let ports = trunks(&c, 2);
+
+    let mut host = Member::call(&c, ports[0], "7000", Law::Ulaw, "trunk_conf_call.xml", &[]);
+    host.answered();
+    host.say(Some(TONES[0]));
+    assert_eq!(members_when(&c, "overflow", |ms| ms.len() == 1).len(), 1);
+
+    // 2002 rings and does not answer: after 2 s the call joins the room.
+    let uas = Sipp::new("uas_ring.xml", c.sip);
+    let contact = uas.port;
+    let rtp = free_port().to_string();
+    let mut rings = uas
+        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", "2002"])
+        .spawn();
+    let reg = Sipp::new("register.xml", c.sip)
+        .args(&["-s", "2002", "-au", "2002", "-ap", "pw-2002"])
+        .contact_port(contact)
+        .run();
+    support::calliope::assert_passed(&reg, "2002 registers");
+    let mut caller = Member::call(&c, ports[1], "2002", Law::Alaw, "trunk_conf_call.xml", &[]);
+    caller.answered();
+    caller.say(Some(TONES[1]));
+    let listed = members_when(&c, "overflow", |ms| ms.len() == 2);
+    assert_eq!(listed.len(), 2, "the forwarded call joins the room: {listed:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rings.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(rings.try_wait().unwrap().is_some_and(|s| s.success()), "2002 rang and was cancelled");
+
+    std::thread::sleep(Duration::from_millis(700));
+    hears("the room's first member", &host.listen(Duration::from_secs(2)), &[TONES[1]], &[TONES[0]]);
+    hears("the forwarded caller (PCMA)", &caller.listen(Duration::from_secs(2)), &[TONES[0]], &[TONES[1]]);
+
+    for m in listed.iter().rev() {
+        let id = m["id"].as_i64().unwrap();
+        c.pbx("DELETE", &format!("/api/conferences/overflow/members/{id}"), Value::Null);
+    }
+    assert!(caller.ended(Duration::from_secs(20)), "the forwarded caller gets a BYE once kicked");
+    assert!(host.ended(Duration::from_secs(20)));
+}
