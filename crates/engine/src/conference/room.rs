@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use media::frame::{Frame, SILENT_FRAME};
+use media::frame::{Frame, FRAME_SAMPLES, SILENT_FRAME};
 use media::mixer::{mix_minus, sum};
 use media::player::{Source, ToneSource};
 use serde_json::json;
@@ -433,29 +433,46 @@ impl Room {
     }
 
     /// Redoes the mix of each listener that a `canSpeak` / `canHear` list
-    /// concerns: the sum of the voices it may hear by the lists (the plain
-    /// mix-minus stands for everyone else).
+    /// keeps from hearing some voice (the plain mix-minus stands for the
+    /// others): the sum of the voices it may hear, or, when those are the
+    /// more, everything but itself and the voices it may not hear, so a
+    /// listener costs the smaller of the two.
     fn route(&mut self) {
-        let mut heard: Vec<&Frame> = Vec::with_capacity(self.members.len());
+        let mut total = [0i32; FRAME_SAMPLES];
+        for f in self.inputs.iter().flatten() {
+            for (t, &s) in total.iter_mut().zip(f) {
+                *t += i32::from(s);
+            }
+        }
+        let (mut heard, mut unheard): (Vec<&Frame>, Vec<&Frame>) = (Vec::new(), Vec::new());
         for (i, listener) in self.members.iter().enumerate() {
-            let mut concerned = !listener.audience.is_everybody();
             heard.clear();
+            unheard.clear();
             for (j, speaker) in self.members.iter().enumerate() {
                 let Some(voice) = self.inputs[j].as_ref().filter(|_| j != i) else { continue };
-                if rules::audible(
+                let audible = rules::audible(
                     speaker.call_id.as_deref(),
                     &speaker.audience,
                     listener.call_id.as_deref(),
                     &listener.audience,
-                ) {
-                    heard.push(voice);
-                } else {
-                    concerned = true;
+                );
+                if audible { &mut heard } else { &mut unheard }.push(voice);
+            }
+            if unheard.is_empty() {
+                continue;
+            }
+            self.outputs[i] = if heard.len() <= unheard.len() {
+                sum(&heard)
+            } else {
+                let own = self.inputs[i].as_ref();
+                let mut out = SILENT_FRAME;
+                for (k, o) in out.iter_mut().enumerate() {
+                    let gone: i32 = unheard.iter().map(|f| i32::from(f[k])).sum();
+                    let t = total[k] - own.map_or(0, |f| i32::from(f[k])) - gone;
+                    *o = t.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
                 }
-            }
-            if concerned {
-                self.outputs[i] = sum(&heard);
-            }
+                out
+            };
         }
     }
 
