@@ -1,7 +1,8 @@
 //! The conference mixer's benchmark (issue 13): the real room tick
 //! (`engine::conference::bench::BenchRoom`: mix-minus, tones, each
 //! member's queues) for one room of 100 members and for 100 rooms of 3,
-//! timed per 20 ms tick on one core; and, beside it, the G.711 work each
+//! timed per 20 ms tick on one core (and both again with NCCO `canSpeak`
+//! / `canHear` lists, which route voices per listener); and, beside it, the G.711 work each
 //! member's own media session does per tick (decode what it said, encode
 //! what it hears), which runs in the member's call task, not the room's.
 //!
@@ -16,6 +17,7 @@
 use std::time::{Duration, Instant};
 
 use engine::conference::bench::BenchRoom;
+use engine::conference::Audience;
 use media::g711::Law;
 use rustix::time::{clock_gettime, ClockId};
 
@@ -67,8 +69,23 @@ fn voice() -> [i16; 160] {
     f
 }
 
+/// A room of `members` with NCCO lists: member 0 is heard by leg 1 alone
+/// (`canSpeak`), and member 1 hears leg 0 alone (`canHear`): every other
+/// listener misses one voice, and member 1 hears one.
+fn whisper_room(members: usize) -> BenchRoom {
+    BenchRoom::with_audience(members, |i| match i {
+        0 => Audience { speak_to: Some(vec!["leg-1".into()]), hear_from: None },
+        1 => Audience { speak_to: None, hear_from: Some(vec!["leg-0".into()]) },
+        _ => Audience::default(),
+    })
+}
+
 fn run(rooms: usize, members: usize, ticks: usize) {
-    let mut all: Vec<BenchRoom> = (0..rooms).map(|_| BenchRoom::new(members)).collect();
+    run_rooms(rooms, members, ticks, "", BenchRoom::new);
+}
+
+fn run_rooms(rooms: usize, members: usize, ticks: usize, what: &str, make: fn(usize) -> BenchRoom) {
+    let mut all: Vec<BenchRoom> = (0..rooms).map(|_| make(members)).collect();
     let frame = voice();
     let (mut walls, mut cpus) = (Vec::with_capacity(ticks), Vec::with_capacity(ticks));
     let mut given = 0usize;
@@ -92,7 +109,7 @@ fn run(rooms: usize, members: usize, ticks: usize) {
     }
     let (wall, cpu) = (figures(walls), figures(cpus));
     let n = (rooms * members) as f64;
-    println!("{rooms} room(s) of {members}, mixing per 20 ms tick:");
+    println!("{rooms} room(s) of {members}{what}, mixing per 20 ms tick:");
     println!(
         "  CPU time of the thread: mean {:.1} us, p99 {:.1} us, max {:.1} us; {:.2} us per member; \
          {:.2}% of one core",
@@ -149,5 +166,7 @@ fn main() {
     }
     run(1, 100, ticks);
     run(100, 3, ticks);
+    run_rooms(1, 100, ticks, " (canSpeak / canHear lists)", whisper_room);
+    run_rooms(100, 3, ticks, " (canSpeak / canHear lists)", whisper_room);
     g711(ticks * 10);
 }

@@ -52,6 +52,12 @@ impl Member {
             .args(&["-key", "codec", codec, "-key", "codec_name", name, "-timeout", "120s"])
             .args(extra)
             .spawn();
+        Member::attach(sipp, socket, law)
+    }
+
+    /// A member whose signalling is `sipp` (any scenario) and whose media
+    /// is `socket`, sending and hearing `law`.
+    fn attach(sipp: Child, socket: UdpSocket, law: Law) -> Member {
         let peer = Arc::new(Mutex::new(None));
         let heard = Arc::new(Mutex::new(Vec::new()));
         let tone = Arc::new(Mutex::new(None::<f32>));
@@ -597,4 +603,280 @@ fn an_ivr_conference_action_joins_the_room_it_names() {
     let id = listed[0]["id"].as_i64().unwrap();
     c.pbx("DELETE", &format!("/api/conferences/lobby/members/{id}"), Value::Null);
     assert!(caller.ended(Duration::from_secs(20)), "kicked, the menu's call ends");
+}
+
+/// An application (Fonoster `EXTERNAL`) whose answer hook is `hooks`, and
+/// the numbers `tels` (`tel:` URLs) routed to it.
+fn app_numbers(c: &Calliope, hooks: &Hooks, name: &str, tels: &[&str]) {
+    let (st, app) = c.call(
+        "POST",
+        "/v1beta2/applications",
+        json!({"name": name, "type": "EXTERNAL", "endpoint": format!("http://{}/answer", hooks.addr)}),
+    );
+    assert!(st == 200 || st == 201, "{app}");
+    let app_ref = app["ref"].as_str().unwrap().to_owned();
+    for (i, tel) in tels.iter().enumerate() {
+        let (st, number) = c.call(
+            "POST",
+            "/v1beta2/numbers",
+            json!({"name": format!("{name}-{i}"), "telUrl": tel, "ingressHandler": {"type": "APPLICATION", "ref": app_ref}}),
+        );
+        assert!(st == 200 || st == 201, "{number}");
+    }
+}
+
+#[test]
+fn can_speak_and_can_hear_lists_name_the_legs_that_hear_and_are_heard() {
+    let c = Calliope::start(&[]);
+    // Each caller's NCCO may name the legs (call uuids, the hook's
+    // `sessionRef`) of those who called before it: callers dial
+    // +1555000666N in the order A (1), B (2), D (3), C (4).
+    let refs: Arc<Mutex<std::collections::HashMap<String, String>>> = Arc::default();
+    let seen = refs.clone();
+    let hooks = Hooks::start(move |body| {
+        let callee = body["calleeNumber"].as_str().unwrap_or_default().to_owned();
+        let mut refs = seen.lock().unwrap();
+        if let Some(r) = body["sessionRef"].as_str() {
+            refs.insert(callee.clone(), r.to_owned());
+        }
+        let leg = |n: char| refs.get(&format!("+1555000666{n}")).cloned().unwrap_or_default();
+        let mut conversation = json!({"action": "conversation", "name": "panel"});
+        match callee.chars().last() {
+            // B is heard by A alone.
+            Some('2') => conversation["canSpeak"] = json!([leg('1')]),
+            // C hears B and D only.
+            Some('4') => conversation["canHear"] = json!([leg('2'), leg('3')]),
+            _ => {}
+        }
+        json!([conversation])
+    });
+    let tels = ["tel:+15550006661", "tel:+15550006662", "tel:+15550006663", "tel:+15550006664"];
+    app_numbers(&c, &hooks, "panel", &tels);
+    let ports = trunks(&c, 4);
+    let mut members = Vec::new();
+    for (i, port) in ports.iter().enumerate() {
+        let number = format!("+155500066{}", 61 + i);
+        let m = Member::call(&c, *port, &number, Law::Ulaw, "trunk_conf_call.xml", &[]);
+        m.answered();
+        m.say(Some(TONES[i]));
+        let listed = members_when(&c, "panel", |ms| ms.len() == i + 1);
+        assert_eq!(listed.len(), i + 1, "caller {} joins: {listed:?}", i + 1);
+        let leg = refs.lock().unwrap().get(&number).cloned();
+        assert_eq!(listed[i]["uuid"].as_str(), leg.as_deref(), "a member's uuid is its leg's id");
+        members.push(m);
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let heard: Vec<Vec<i16>> = members.iter().map(|m| m.listen(Duration::from_secs(2))).collect();
+    // TONES by caller: A 0, B 1, D 2, C 3.
+    hears("A (no lists)", &heard[0], &[TONES[1], TONES[2], TONES[3]], &[TONES[0]]);
+    hears("B (canSpeak [A])", &heard[1], &[TONES[0], TONES[2], TONES[3]], &[TONES[1]]);
+    hears("D (not in B's canSpeak)", &heard[2], &[TONES[0], TONES[3]], &[TONES[1], TONES[2]]);
+    hears("C (canHear [B, D])", &heard[3], &[TONES[2]], &[TONES[0], TONES[1], TONES[3]]);
+
+    let listed = members_when(&c, "panel", |ms| ms.len() == 4);
+    for m in listed.iter().rev() {
+        let id = m["id"].as_i64().unwrap();
+        c.pbx("DELETE", &format!("/api/conferences/panel/members/{id}"), Value::Null);
+    }
+    for (i, m) in members.iter_mut().enumerate() {
+        assert!(m.ended(Duration::from_secs(20)), "caller {} gets a BYE once kicked", i + 1);
+    }
+}
+
+/// A new Vonage application's id and private key.
+fn vonage_application(c: &Calliope) -> (String, String) {
+    let (st, body) = c.call("POST", "/v2/applications", json!({"name": "rooms"}));
+    assert_eq!(st, 201, "{body}");
+    (body["id"].as_str().unwrap().to_owned(), body["keys"]["private_key"].as_str().unwrap().to_owned())
+}
+
+/// A Voice API token for `app`, valid for five minutes.
+fn vonage_token(app: &str, private_pem: &str) -> String {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let claims = json!({"application_id": app, "iat": now, "jti": format!("jti-{now}"), "exp": now + 300});
+    let key = EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap();
+    encode(&Header::new(Algorithm::RS256), &claims, &key).unwrap()
+}
+
+/// An agent `extension` (password `pw`) registered at a SIPp that answers
+/// with its media at a new socket: the member its call will be.
+fn agent_member(c: &Calliope, extension: &str, pw: &str) -> Member {
+    c.agent(extension, pw);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp = socket.local_addr().unwrap().port().to_string();
+    let uas = Sipp::new("uas_answer.xml", c.sip);
+    let port = uas.port;
+    let child = uas
+        .args(&[
+            "-key",
+            "rtp_port",
+            &rtp,
+            "-key",
+            "codec",
+            "0",
+            "-key",
+            "codec_name",
+            "PCMU",
+            "-s",
+            extension,
+        ])
+        .args(&["-timeout", "120s"])
+        .spawn();
+    let reg = Sipp::new("register.xml", c.sip)
+        .args(&["-s", extension, "-au", extension, "-ap", pw])
+        .contact_port(port)
+        .run();
+    support::calliope::assert_passed(&reg, "the agent registers");
+    Member::attach(child, socket, Law::Ulaw)
+}
+
+#[test]
+fn api_placed_calls_join_rooms_by_an_ncco_conversation_and_by_the_pbx_conference_app() {
+    let c = Calliope::start(&[]);
+    let ports = trunks(&c, 1);
+    route_to_room(&c, "7", "huddle", "");
+    let host = Member::call(&c, ports[0], "7000", Law::Ulaw, "trunk_conf_call.xml", &[]);
+    host.answered();
+    host.say(Some(TONES[0]));
+    assert_eq!(members_when(&c, "huddle", |ms| ms.len() == 1).len(), 1);
+
+    // Vonage POST /v1/calls to an agent, its NCCO a `conversation`.
+    let mut placed = agent_member(&c, "3101", "placed-pw");
+    let (app, key) = vonage_application(&c);
+    let jwt = vonage_token(&app, &key);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (st, body) = rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/calls", c.http))
+            .bearer_auth(&jwt)
+            .json(&json!({"to": [{"type": "phone", "number": "3101"}], "from": {"type": "phone", "number": "5550100"},
+                          "ncco": [{"action": "conversation", "name": "huddle"}]}))
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
+    });
+    assert_eq!(st, 201, "{body}");
+    let uuid = body["uuid"].as_str().unwrap().to_owned();
+    placed.answered();
+    placed.say(Some(TONES[1]));
+    let listed = members_when(&c, "huddle", |ms| ms.len() == 2);
+    assert_eq!(listed.len(), 2, "the placed call joins the room: {listed:?}");
+    assert_eq!(listed[1]["uuid"], uuid.as_str(), "{listed:?}");
+
+    // The PBX `conference` app: the agent joins muted (flags{mute}).
+    let mut pbx = agent_member(&c, "3102", "pbx-pw");
+    let (st, body) = c.pbx_form(
+        "POST",
+        "/api/channels",
+        &[("destNumber", "3102"), ("app", "conference"), ("args", "huddle@default++flags{mute}")],
+    );
+    assert_eq!(st, 200, "{body}");
+    pbx.answered();
+    pbx.say(Some(TONES[2]));
+    let listed = members_when(&c, "huddle", |ms| ms.len() == 3);
+    assert_eq!(listed.len(), 3, "the conference app's call joins the room: {listed:?}");
+    assert_eq!(listed[2]["mute"], json!(true), "with the app's flags: {listed:?}");
+    assert_eq!(listed[2]["uuid"], body["uuid"], "{listed:?} {body}");
+
+    std::thread::sleep(Duration::from_millis(700));
+    hears("the routed caller", &host.listen(Duration::from_secs(2)), &[TONES[1]], &[TONES[0], TONES[2]]);
+    hears(
+        "the Vonage-placed call",
+        &placed.listen(Duration::from_secs(2)),
+        &[TONES[0]],
+        &[TONES[1], TONES[2]],
+    );
+    hears(
+        "the conference app's call",
+        &pbx.listen(Duration::from_secs(2)),
+        &[TONES[0], TONES[1]],
+        &[TONES[2]],
+    );
+
+    // Bad arguments are named; nothing is placed.
+    for args in ["", "huddle+12ab", "huddle+flags{loud}"] {
+        let (st, body) = c.pbx_form(
+            "POST",
+            "/api/channels",
+            &[("destNumber", "3102"), ("app", "conference"), ("args", args)],
+        );
+        assert_eq!(st, 400, "{args:?}: {body}");
+        assert!(body.to_string().contains("args"), "{args:?}: {body}");
+    }
+    let (st, body) = c.pbx(
+        "POST",
+        "/api/channels",
+        json!({"destNumber": "3102", "apps": [{"app": "conference", "args": "huddle"}, {"app": "playback", "args": "x.wav"}]}),
+    );
+    assert_eq!(st, 400, "conference must be the last app: {body}");
+
+    // Kicked, the placed calls are hung up (the program ends with the room).
+    for m in listed.iter().rev() {
+        let id = m["id"].as_i64().unwrap();
+        c.pbx("DELETE", &format!("/api/conferences/huddle/members/{id}"), Value::Null);
+    }
+    assert!(pbx.ended(Duration::from_secs(20)), "the conference app's call gets a BYE");
+    assert!(placed.ended(Duration::from_secs(20)), "the Vonage-placed call gets a BYE");
+    let mut host = host;
+    assert!(host.ended(Duration::from_secs(20)));
+}
+
+#[test]
+fn a_call_forwarded_on_no_answer_to_a_conference_destination_joins_the_room() {
+    let c = Calliope::start(&["--ring-timeout", "2"]);
+    let agent = c.agent("2002", "pw-2002");
+    let (st, body) = c.call("PUT", &format!("/v1beta2/agents/{agent}"), json!({"forwardNoAnswer": "7000"}));
+    assert_eq!(st, 200, "{body}");
+    // Agents dial in context-1: 7... is the room there; in context-2 (the
+    // trunks) 2... is the agents, 7... the same room.
+    let route = json!({"name": "overflow", "context": "context-1", "max_length": "20", "prefix": "7",
+                       "dest_type": "FS_DEST_CONFERENCE_ROOM", "dest_uuid": "overflow"});
+    let (st, answer) = c.pbx("POST", "/api/routes", route);
+    assert_eq!(st, 200, "{answer}");
+    route_to_room(&c, "7", "overflow", "");
+    let route = json!({"name": "extensions", "context": "context-2", "max_length": "20", "prefix": "2", "dest_type": "FS_DEST_USER"});
+    let (st, answer) = c.pbx("POST", "/api/routes", route);
+    assert_eq!(st, 200, "{answer}");
+    let ports = trunks(&c, 2);
+
+    let mut host = Member::call(&c, ports[0], "7000", Law::Ulaw, "trunk_conf_call.xml", &[]);
+    host.answered();
+    host.say(Some(TONES[0]));
+    assert_eq!(members_when(&c, "overflow", |ms| ms.len() == 1).len(), 1);
+
+    // 2002 rings and does not answer: after 2 s the call joins the room.
+    let uas = Sipp::new("uas_ring.xml", c.sip);
+    let contact = uas.port;
+    let rtp = free_port().to_string();
+    let mut rings = uas
+        .args(&["-key", "rtp_port", &rtp, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", "2002"])
+        .spawn();
+    let reg = Sipp::new("register.xml", c.sip)
+        .args(&["-s", "2002", "-au", "2002", "-ap", "pw-2002"])
+        .contact_port(contact)
+        .run();
+    support::calliope::assert_passed(&reg, "2002 registers");
+    let mut caller = Member::call(&c, ports[1], "2002", Law::Alaw, "trunk_conf_call.xml", &[]);
+    caller.answered();
+    caller.say(Some(TONES[1]));
+    let listed = members_when(&c, "overflow", |ms| ms.len() == 2);
+    assert_eq!(listed.len(), 2, "the forwarded call joins the room: {listed:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rings.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(rings.try_wait().unwrap().is_some_and(|s| s.success()), "2002 rang and was cancelled");
+
+    std::thread::sleep(Duration::from_millis(700));
+    hears("the room's first member", &host.listen(Duration::from_secs(2)), &[TONES[1]], &[TONES[0]]);
+    hears("the forwarded caller (PCMA)", &caller.listen(Duration::from_secs(2)), &[TONES[0]], &[TONES[1]]);
+
+    for m in listed.iter().rev() {
+        let id = m["id"].as_i64().unwrap();
+        c.pbx("DELETE", &format!("/api/conferences/overflow/members/{id}"), Value::Null);
+    }
+    assert!(caller.ended(Duration::from_secs(20)), "the forwarded caller gets a BYE once kicked");
+    assert!(host.ended(Duration::from_secs(20)));
 }

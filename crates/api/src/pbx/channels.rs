@@ -3,8 +3,9 @@
 //! hang one up (409 when the call is already ending), `PUT` to make a leg
 //! deaf, mute it or record it, and `POST /api/channels` to place a call to
 //! an agent or a SIP URI that runs apps once answered (`playback`,
-//! `record_session`, `set`, then `transfer` to a number through the router
-//! or `bridge` to a dial string; parked when no app hands it over).
+//! `record_session`, `set`, then `transfer` to a number through the router,
+//! `bridge` to a dial string or `conference` to join a room; parked when no
+//! app hands it over).
 
 use std::time::Duration;
 
@@ -12,7 +13,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
-use engine::calls::{CallCommand, CommandError, Destination, ListenMode, Originate};
+use engine::calls::{AppProgram, CallCommand, CommandError, Destination, ListenMode, Originate};
+use engine::program::{Conversation, Verb};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -300,7 +302,18 @@ async fn originate(
     }
     let mut then = Vec::new();
     let count = apps.len();
+    let mut program = None;
     for (i, a) in apps.into_iter().enumerate() {
+        if a.app == "conference" {
+            if i + 1 != count {
+                return Err(ApiError::field(
+                    "apps",
+                    "`conference` hands the call over: it must be the last app",
+                ));
+            }
+            program = Some(conference_program(&a.args)?);
+            continue;
+        }
         let command = match a.app.as_str() {
             "playback" => CallCommand::Play { uri: playable(&state, ws, &a.args)? },
             "record_session" => CallCommand::Record { path: recording_path(&state, ws, &a.args)? },
@@ -337,12 +350,26 @@ async fn originate(
         },
         ring_timeout: Duration::from_secs(body.timeout.unwrap_or(60).clamp(1, 600)),
         then,
-        program: None,
+        program,
     };
     match engine::calls::originate(&sw, order).await {
         Ok(handle) => Ok(axum::Json(json!({"result": "ok", "uuid": handle.uuid}))),
         Err(e) => Err(ApiError::placing(e, "destNumber", "agent")),
     }
+}
+
+/// `conference`'s program: the callee joins the room its argument names
+/// (`room[@profile][+pin][+flags{...}]`, as FreeSWITCH's app) once
+/// answered, and is hung up when it leaves the room.
+fn conference_program(args: &str) -> Result<AppProgram, ApiError> {
+    let c = Conversation::from_conference_args(args).map_err(|e| ApiError::field("args", e.to_string()))?;
+    Ok(AppProgram {
+        application: String::new(),
+        script: Some(vec![Verb::Conversation(c)]),
+        answer_url: None,
+        event_url: None,
+        vonage: false,
+    })
 }
 
 /// Most apps one originate runs.

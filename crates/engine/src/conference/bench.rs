@@ -6,7 +6,7 @@ use media::frame::Frame;
 use tokio::sync::{mpsc, oneshot};
 
 use super::room::{Command, NewMember, Room};
-use super::{LeaveReason, MemberFlags};
+use super::{Audience, LeaveReason, MemberFlags};
 use crate::events::Bus;
 
 /// A room of members whose voices the caller supplies each tick.
@@ -20,16 +20,24 @@ pub struct BenchRoom {
 impl BenchRoom {
     /// A room of `members` members (all speaking and hearing).
     pub fn new(members: usize) -> BenchRoom {
+        Self::with_audience(members, |_| Audience::default())
+    }
+
+    /// A room of `members` members whose legs are `leg-0`, `leg-1`, ...;
+    /// member `i` has `audience(i)` (NCCO `canSpeak` / `canHear` lists).
+    pub fn with_audience(members: usize, audience: impl Fn(usize) -> Audience) -> BenchRoom {
+        let named = (0..members).any(|i| !audience(i).is_everybody());
         let map = std::sync::Arc::default();
         let mut room = Room::new(1, "bench".into(), 1, None, members.max(1), Bus::default(), map);
         let (mut voices, mut feeds, mut lefts) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..members {
+        for i in 0..members {
             let (voice_tx, voice) = mpsc::channel(8);
             let (feed, feed_rx) = mpsc::channel(4);
             let (left, left_rx) = oneshot::channel();
             let member = NewMember {
                 flags: MemberFlags::default(),
-                call_id: None,
+                audience: audience(i),
+                call_id: named.then(|| format!("leg-{i}")),
                 voice,
                 feed,
                 enter: None,

@@ -34,7 +34,7 @@ mod tests;
 use std::path::PathBuf;
 
 pub use rooms::{Rooms, RoomsConfig};
-pub use rules::MemberFlags;
+pub use rules::{Audience, MemberFlags};
 
 #[cfg(doc)]
 use crate::media::MediaHandle;
@@ -89,6 +89,9 @@ pub enum ConferenceError {
 pub struct JoinOptions {
     /// Its switches.
     pub flags: MemberFlags,
+    /// Which legs hear it and which it hears (NCCO `canSpeak` and
+    /// `canHear` lists); everybody by default.
+    pub audience: Audience,
     /// The call it belongs to, for listings and events.
     pub call_id: Option<String>,
     /// Played to the room when it joins (`tone_stream://` spec); `None`: silent.
@@ -104,6 +107,7 @@ impl Default for JoinOptions {
     fn default() -> Self {
         Self {
             flags: MemberFlags::default(),
+            audience: Audience::default(),
             call_id: None,
             enter_sound: Some(ENTER_SOUND.to_string()),
             exit_sound: Some(EXIT_SOUND.to_string()),
@@ -116,6 +120,7 @@ impl std::fmt::Debug for JoinOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JoinOptions")
             .field("flags", &self.flags)
+            .field("audience", &self.audience)
             .field("call_id", &self.call_id)
             .field("enter_sound", &self.enter_sound)
             .field("exit_sound", &self.exit_sound)
@@ -175,6 +180,8 @@ pub struct MemberInfo {
     pub can_speak: bool,
     /// NCCO `canHear`.
     pub can_hear: bool,
+    /// NCCO `canSpeak` and `canHear` lists of legs, if given.
+    pub audience: Audience,
     /// When it joined (ms since the epoch).
     pub joined_at: i64,
     /// Frames it could not take because its session was behind.

@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use media::frame::{Frame, SILENT_FRAME};
+use media::frame::{Frame, FRAME_SAMPLES, SILENT_FRAME};
 use media::mixer::{mix_minus, sum};
 use media::player::{Source, ToneSource};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::rules::{self, Hears, MemberFlags};
+use super::rules::{self, Audience, Hears, MemberFlags};
 use super::{
     now_ms, ConferenceError, LeaveReason, MemberChange, MemberId, MemberInfo, RecordingDone, RoomInfo,
 };
@@ -44,6 +44,7 @@ pub(super) struct RoomHandle {
 /// A member on its way in.
 pub(super) struct NewMember {
     pub flags: MemberFlags,
+    pub audience: Audience,
     pub call_id: Option<String>,
     pub voice: mpsc::Receiver<Frame>,
     pub feed: mpsc::Sender<Frame>,
@@ -71,6 +72,7 @@ pub(super) enum Command {
 struct Member {
     id: MemberId,
     flags: MemberFlags,
+    audience: Audience,
     call_id: Option<String>,
     voice: mpsc::Receiver<Frame>,
     feed: mpsc::Sender<Frame>,
@@ -106,6 +108,9 @@ pub(super) struct Room {
     outputs: Vec<Frame>,
     announced: bool,
     empty_ticks: u32,
+    /// Members with `canSpeak` / `canHear` lists: while none, the plain
+    /// mix-minus is all each member hears.
+    routed: usize,
 }
 
 impl Room {
@@ -137,6 +142,7 @@ impl Room {
             outputs: Vec::new(),
             announced: false,
             empty_ticks: 0,
+            routed: 0,
         }
     }
 
@@ -201,9 +207,13 @@ impl Room {
                     self.publish("conference.started", json!({}));
                 }
                 self.publish("member.joined", json!({ "member": id, "callId": m.call_id }));
+                if !m.audience.is_everybody() {
+                    self.routed += 1;
+                }
                 self.members.push(Member {
                     id,
                     flags: m.flags,
+                    audience: m.audience,
                     call_id: m.call_id,
                     voice: m.voice,
                     feed: m.feed,
@@ -297,6 +307,9 @@ impl Room {
     /// Removes member `i`; true when the room ends with it.
     fn remove(&mut self, i: usize, reason: LeaveReason) -> bool {
         let mut m = self.members.remove(i);
+        if !m.audience.is_everybody() {
+            self.routed -= 1;
+        }
         if let Some(tx) = m.left.take() {
             let _ = tx.send(reason);
         }
@@ -344,6 +357,7 @@ impl Room {
                     deaf: m.flags.deaf,
                     can_speak: m.flags.can_speak,
                     can_hear: m.flags.can_hear,
+                    audience: m.audience.clone(),
                     joined_at: m.joined_at,
                     dropped: m.dropped,
                 })
@@ -378,6 +392,9 @@ impl Room {
             self.inputs.push(frame.filter(|_| rules::in_mix(&m.flags, started)));
         }
         mix_minus(&self.inputs, &mut self.outputs);
+        if self.routed > 0 {
+            self.route();
+        }
 
         let count = self.members.len();
         let tones = self.tone_frame();
@@ -413,6 +430,50 @@ impl Room {
             ended |= self.remove(i, LeaveReason::Hangup);
         }
         ended
+    }
+
+    /// Redoes the mix of each listener that a `canSpeak` / `canHear` list
+    /// keeps from hearing some voice (the plain mix-minus stands for the
+    /// others): the sum of the voices it may hear, or, when those are the
+    /// more, everything but itself and the voices it may not hear, so a
+    /// listener costs the smaller of the two.
+    fn route(&mut self) {
+        let mut total = [0i32; FRAME_SAMPLES];
+        for f in self.inputs.iter().flatten() {
+            for (t, &s) in total.iter_mut().zip(f) {
+                *t += i32::from(s);
+            }
+        }
+        let (mut heard, mut unheard): (Vec<&Frame>, Vec<&Frame>) = (Vec::new(), Vec::new());
+        for (i, listener) in self.members.iter().enumerate() {
+            heard.clear();
+            unheard.clear();
+            for (j, speaker) in self.members.iter().enumerate() {
+                let Some(voice) = self.inputs[j].as_ref().filter(|_| j != i) else { continue };
+                let audible = rules::audible(
+                    speaker.call_id.as_deref(),
+                    &speaker.audience,
+                    listener.call_id.as_deref(),
+                    &listener.audience,
+                );
+                if audible { &mut heard } else { &mut unheard }.push(voice);
+            }
+            if unheard.is_empty() {
+                continue;
+            }
+            self.outputs[i] = if heard.len() <= unheard.len() {
+                sum(&heard)
+            } else {
+                let own = self.inputs[i].as_ref();
+                let mut out = SILENT_FRAME;
+                for (k, o) in out.iter_mut().enumerate() {
+                    let gone: i32 = unheard.iter().map(|f| i32::from(f[k])).sum();
+                    let t = total[k] - own.map_or(0, |f| i32::from(f[k])) - gone;
+                    *o = t.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+                }
+                out
+            };
+        }
     }
 
     /// The room's tones this tick, summed; finished tones are dropped.

@@ -127,6 +127,7 @@ impl Rooms {
         let (left_tx, left) = oneshot::channel();
         let mut member = Box::new(NewMember {
             flags: options.flags,
+            audience: options.audience,
             call_id: options.call_id,
             voice,
             feed,

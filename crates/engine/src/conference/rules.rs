@@ -44,6 +44,38 @@ impl MemberFlags {
     }
 }
 
+/// Who hears whom by name, beyond [`MemberFlags`]: NCCO `canSpeak` and
+/// `canHear` as Vonage defines them, lists of leg (call) ids. `None` is
+/// everybody (the default, and the cheap case: the room mixes with a
+/// plain mix-minus while no member has a list).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audience {
+    /// NCCO `canSpeak`: the legs that hear this member; `None`: all.
+    pub speak_to: Option<Vec<String>>,
+    /// NCCO `canHear`: the legs this member hears; `None`: all.
+    pub hear_from: Option<Vec<String>>,
+}
+
+impl Audience {
+    /// Whether it names no legs (everybody hears it and it hears everybody).
+    pub fn is_everybody(&self) -> bool {
+        self.speak_to.is_none() && self.hear_from.is_none()
+    }
+}
+
+/// Whether the listener (leg `listener`, with `heard_by` its audience)
+/// hears the speaker (leg `speaker`, audience `speaks`) by their lists: the
+/// speaker's `canSpeak` names the listener (or is everybody) and the
+/// listener's `canHear` names the speaker (or is everybody). A member
+/// without a leg id is heard, and hears, only where no list is given.
+pub fn audible(speaker: Option<&str>, speaks: &Audience, listener: Option<&str>, hears: &Audience) -> bool {
+    let names = |list: &Option<Vec<String>>, leg: Option<&str>| match list {
+        None => true,
+        Some(legs) => leg.is_some_and(|l| legs.iter().any(|x| x == l)),
+    };
+    names(&speaks.speak_to, listener) && names(&hears.hear_from, speaker)
+}
+
 /// What one member hears this tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hears {
@@ -124,6 +156,22 @@ mod tests {
         assert_eq!(hears(&waiting, 2, false), Hears::Hold);
         assert!(!in_mix(&waiting, false));
         assert!(started([&waiting, &m()]));
+    }
+
+    #[test]
+    fn lists_name_who_hears_whom() {
+        let all = Audience::default();
+        assert!(audible(Some("a"), &all, Some("b"), &all));
+        let to_b = Audience { speak_to: Some(vec!["b".into()]), hear_from: None };
+        assert!(audible(Some("a"), &to_b, Some("b"), &all));
+        assert!(!audible(Some("a"), &to_b, Some("c"), &all));
+        assert!(!audible(Some("a"), &to_b, None, &all));
+        let from_a = Audience { speak_to: None, hear_from: Some(vec!["a".into()]) };
+        assert!(audible(Some("a"), &all, Some("c"), &from_a));
+        assert!(!audible(Some("b"), &all, Some("c"), &from_a));
+        assert!(!audible(None, &all, Some("c"), &from_a));
+        // Both lists must agree.
+        assert!(!audible(Some("a"), &to_b, Some("c"), &from_a));
     }
 
     #[test]

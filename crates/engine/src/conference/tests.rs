@@ -169,6 +169,59 @@ async fn three_members_hear_each_other_not_themselves_pcma_among_pcmu_and_the_ro
 }
 
 #[tokio::test]
+async fn can_speak_and_can_hear_lists_route_voices_by_leg() {
+    let rooms = Rooms::new(Bus::default(), RoomsConfig::default());
+    let pool = pool();
+    let parties = [
+        party(&pool, Law::Ulaw).await,
+        party(&pool, Law::Alaw).await,
+        party(&pool, Law::Ulaw).await,
+        party(&pool, Law::Ulaw).await,
+    ];
+    let legs = ["leg-a", "leg-b", "leg-c", "leg-d"];
+    let list = |l: &[&str]| Some(l.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    // a: heard only by b (canSpeak [b]); c: hears only a and d (canHear
+    // [a, d]); b and d: no lists.
+    let audiences = [
+        Audience { speak_to: list(&["leg-b"]), hear_from: None },
+        Audience::default(),
+        Audience { speak_to: None, hear_from: list(&["leg-a", "leg-d"]) },
+        Audience::default(),
+    ];
+    for ((p, leg), audience) in parties.iter().zip(legs).zip(audiences) {
+        let options = JoinOptions { call_id: Some(leg.into()), audience, ..quiet() };
+        rooms.join(WS, "r", &p.media, LegId(1), options).await.unwrap();
+    }
+    let info = rooms.room(WS, "r").await.unwrap();
+    assert_eq!(info.members[0].audience.speak_to, list(&["leg-b"]));
+    let tones = [500.0, 900.0, 1400.0, 1900.0];
+    let refs: Vec<&Party> = parties.iter().collect();
+    let heard = talk(&refs, &tones.map(Some), 1500).await;
+    // Who hears whom: [listener][speaker].
+    let expect = [
+        [false, true, true, true],   // a hears everyone else
+        [true, false, true, true],   // b is named by a's canSpeak
+        [false, false, false, true], // c hears only a and d, and a does not speak to c
+        [false, true, true, false],  // d: a does not speak to d
+    ];
+    for (i, row) in expect.iter().enumerate() {
+        for (k, hears) in row.iter().enumerate() {
+            let l = level(&heard[i], tones[k]);
+            if *hears {
+                assert!(l > 1500.0, "{} hears {} ({l})", legs[i], legs[k]);
+            } else {
+                assert!(l < 200.0, "{} does not hear {} ({l})", legs[i], legs[k]);
+            }
+        }
+    }
+    // With a gone, the others are back to everybody for b and d.
+    rooms.leave(WS, "r", 1).await.unwrap();
+    let heard = talk(&refs[1..], &tones[1..].iter().map(|f| Some(*f)).collect::<Vec<_>>(), 1000).await;
+    assert!(level(&heard[0], tones[2]) > 1500.0 && level(&heard[0], tones[3]) > 1500.0);
+    assert!(level(&heard[1], tones[1]) < 200.0 && level(&heard[1], tones[3]) > 1500.0);
+}
+
+#[tokio::test]
 async fn a_muted_member_is_unheard_and_a_deaf_member_hears_nothing() {
     let rooms = Rooms::new(Bus::default(), RoomsConfig::default());
     let pool = pool();
@@ -323,6 +376,7 @@ async fn a_stalled_member_never_stalls_the_room() {
         let (left, _l) = tokio::sync::oneshot::channel();
         let member = NewMember {
             flags: MemberFlags::default(),
+            audience: Audience::default(),
             call_id: None,
             voice,
             feed,

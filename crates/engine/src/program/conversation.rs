@@ -60,6 +60,12 @@ pub struct Conversation {
     pub can_speak: bool,
     /// This member hears the room (NCCO `canHear`: an empty list is `false`).
     pub can_hear: bool,
+    /// NCCO `canSpeak` naming legs: only these legs (call ids) hear this
+    /// member; `None`: everybody.
+    pub speak_to: Option<Vec<String>>,
+    /// NCCO `canHear` naming legs: this member hears only these legs;
+    /// `None`: everybody.
+    pub hear_from: Option<Vec<String>>,
     /// Joins muted (unmuted through the API).
     pub mute: bool,
     /// Joins deaf (undeafened through the API).
@@ -88,6 +94,8 @@ impl Conversation {
             music_on_hold: None,
             can_speak: true,
             can_hear: true,
+            speak_to: None,
+            hear_from: None,
             mute: false,
             deaf: false,
             record: false,
@@ -137,6 +145,37 @@ impl Conversation {
             }
         }
         Ok(())
+    }
+}
+
+impl Conversation {
+    /// The room FreeSWITCH's `conference` app names in its arguments:
+    /// `<room>[@<profile>][+[<pin>]][+flags{<flag>|<flag>}]` (the flags
+    /// of [`Conversation::apply_settings`]). The profile is accepted and
+    /// ignored: a room's settings come with what leads to it.
+    pub fn from_conference_args(args: &str) -> Result<Conversation, ParseError> {
+        let args = args.trim();
+        let (room, rest) = match args.split_once('+') {
+            Some((room, rest)) => (room, Some(rest)),
+            None => (args, None),
+        };
+        let name = room.split_once('@').map_or(room, |(name, _profile)| name).trim();
+        crate::conference::check_name(name).map_err(|e| ParseError::invalid("args", e.to_string()))?;
+        let mut c = Conversation::named(name);
+        for (i, part) in rest.into_iter().flat_map(|r| r.split('+')).enumerate() {
+            let part = part.trim();
+            if let Some(flags) = part.strip_prefix("flags{").and_then(|f| f.strip_suffix('}')) {
+                c.apply_settings("args.flags", &format!("flags={flags}"))?;
+            } else if i == 0 {
+                c.pin = Some(check_pin("args.pin", part)?).filter(|p| !p.is_empty());
+            } else {
+                return Err(ParseError::invalid(
+                    "args",
+                    format!("{part:?}: expected room[@profile][+pin][+flags{{mute|deaf|endconf}}]"),
+                ));
+            }
+        }
+        Ok(c)
     }
 }
 
@@ -282,6 +321,22 @@ mod tests {
         c.apply_settings("body", "moh=/srv/moh.wav").unwrap();
         let Some(Sound::Media(m)) = &c.music_on_hold else { panic!() };
         assert_eq!(m.path, "/srv/moh.wav");
+    }
+
+    #[test]
+    fn conference_app_args_name_the_room_its_pin_and_flags() {
+        let c = Conversation::from_conference_args("sales").unwrap();
+        assert_eq!((c.name.as_str(), c.pin.as_deref(), c.mute), ("sales", None, false));
+        let c = Conversation::from_conference_args("sales@default+1234+flags{mute|endconf}").unwrap();
+        assert_eq!((c.name.as_str(), c.pin.as_deref()), ("sales", Some("1234")));
+        assert!(c.mute && c.end_on_exit);
+        let c = Conversation::from_conference_args("board++flags{deaf}").unwrap();
+        assert!(c.pin.is_none() && c.deaf);
+        let err = |a: &str| Conversation::from_conference_args(a).unwrap_err().to_string();
+        assert!(err("").contains("args"));
+        assert!(err("r+12ab").contains("args.pin"));
+        assert!(err("r+flags{loud}").contains("unknown flag"));
+        assert!(err("r+1+2").contains("expected room"));
     }
 
     #[test]

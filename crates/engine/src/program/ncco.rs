@@ -101,9 +101,10 @@ fn action(o: &Obj<'_>) -> Result<Verb, ParseError> {
 
 /// `conversation`: `name` (required), `startOnEnter` (true), `endOnExit`
 /// (false), `musicOnHoldUrl` (an array of one URL), `canSpeak` and
-/// `canHear` (arrays of leg ids: an empty array is nobody, a missing one
-/// everybody; the ids themselves are not told apart), `mute` (false; not
-/// with `canSpeak`) and `record` (false).
+/// `canHear` (arrays of leg ids: `canSpeak` the legs that hear this
+/// member, `canHear` the legs it hears; an empty array is nobody, a
+/// missing one everybody), `mute` (false; not with `canSpeak`) and
+/// `record` (false).
 fn conversation(o: &Obj<'_>) -> Result<Verb, ParseError> {
     let name = o.req_str("name")?;
     crate::conference::check_name(name).map_err(|e| ParseError::invalid(&o.at("name"), e.to_string()))?;
@@ -118,16 +119,41 @@ fn conversation(o: &Obj<'_>) -> Result<Verb, ParseError> {
         [url] => Some(Sound::from_url(&o.at("musicOnHoldUrl"), url)?),
         _ => return Err(ParseError::invalid(&o.at("musicOnHoldUrl"), "must be an array of one URL")),
     };
-    if let Some(legs) = o.array("canSpeak")? {
+    if o.array("canSpeak")?.is_some() {
         if o.bool("mute")?.is_some() {
             return Err(ParseError::invalid(&o.at("mute"), "cannot be given with canSpeak"));
         }
+        let legs = leg_ids(o, "canSpeak")?;
         c.can_speak = !legs.is_empty();
+        c.speak_to = Some(legs).filter(|l| !l.is_empty());
     }
-    if let Some(legs) = o.array("canHear")? {
+    if o.array("canHear")?.is_some() {
+        let legs = leg_ids(o, "canHear")?;
         c.can_hear = !legs.is_empty();
+        c.hear_from = Some(legs).filter(|l| !l.is_empty());
     }
     Ok(Verb::Conversation(c))
+}
+
+/// The most legs a `canSpeak` or `canHear` list names.
+const MAX_LEGS: usize = 200;
+
+/// A `canSpeak` / `canHear` list: up to [`MAX_LEGS`] leg ids, each 1 to
+/// 128 printable characters.
+fn leg_ids(o: &Obj<'_>, name: &str) -> Result<Vec<String>, ParseError> {
+    let legs = o.strings(name)?;
+    if legs.len() > MAX_LEGS {
+        return Err(ParseError::invalid(&o.at(name), format!("at most {MAX_LEGS} legs")));
+    }
+    for (i, leg) in legs.iter().enumerate() {
+        if leg.is_empty() || leg.len() > 128 || leg.chars().any(char::is_control) {
+            return Err(ParseError::invalid(
+                &format!("{}[{i}]", o.at(name)),
+                "a leg id is 1 to 128 printable characters",
+            ));
+        }
+    }
+    Ok(legs)
 }
 
 /// `eventUrl` (an array of one URL) and `eventMethod`.

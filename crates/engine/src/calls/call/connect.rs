@@ -82,6 +82,8 @@ pub(super) struct Forward {
     pub callee: String,
     /// The agent it reaches, if one (for the records).
     pub callee_id: Option<i64>,
+    /// A conference room instead of a dial: the caller joins it.
+    pub room: Option<crate::program::Conversation>,
 }
 
 /// The codecs to offer B: A's, then the other law (to transcode), in the
@@ -172,6 +174,7 @@ impl Call {
         let mut failure = Ending::new(480, "NO_ROUTE_DESTINATION");
         let mut attempt_no = 0usize;
         let mut answered = None;
+        let mut room = None;
         'dial: loop {
             let mut attempts = std::mem::take(&mut dial.attempts).into_iter();
             for attempt in attempts.by_ref() {
@@ -332,6 +335,14 @@ impl Call {
                 None
             };
             match forward {
+                Some(f) if f.room.is_some() => {
+                    tracing::info!(to = %f.callee, status = failure.status, "the call is forwarded to a room");
+                    out.callee = f.callee.clone();
+                    p.callee = f.callee;
+                    p.callee_id = None;
+                    room = f.room;
+                    break 'dial;
+                }
                 Some(f) if !f.dial.attempts.is_empty() => {
                     tracing::info!(to = %f.callee, status = failure.status, "the call is forwarded");
                     out.callee = f.callee.clone();
@@ -343,6 +354,9 @@ impl Call {
             }
         }
         let Some((winner, answer_b)) = answered else {
+            if let Some(c) = room {
+                return self.forwarded_to_room(a, p, c).await;
+            }
             if let Some(ending) = self.leave_voicemail(a, p, failure).await {
                 return ending;
             }

@@ -331,13 +331,27 @@ impl Call {
             again.caller_name.clone_from(&call.caller_name);
             again.hops = routed.hops;
             match crate::router::route(snapshot, &again, self.now()) {
+                Plan::Route(fwd) if matches!(fwd.target, Target::Conference { .. }) => {
+                    match super::app::route_program(&fwd.target, &fwd.body, &fwd.callee) {
+                        Ok(c) => {
+                            let dial = Dial { attempts: Vec::new() };
+                            *slot = Some(Forward {
+                                dial,
+                                callee: fwd.callee.clone(),
+                                callee_id: None,
+                                room: Some(c),
+                            });
+                        }
+                        Err(e) => tracing::info!(to = %number, "the call forwarding's room: {e}"),
+                    }
+                }
                 Plan::Route(fwd) => match self.dial_for(&fwd, snapshot).await {
                     Ok(dial) => {
                         let callee_id = match fwd.target {
                             Target::Agent { agent_id, .. } => Some(agent_id),
                             _ => None,
                         };
-                        *slot = Some(Forward { dial, callee: fwd.callee.clone(), callee_id });
+                        *slot = Some(Forward { dial, callee: fwd.callee.clone(), callee_id, room: None });
                     }
                     Err(r) => {
                         tracing::info!(to = %number, "the call forwarding cannot be rung: {}", r.reason)
@@ -348,7 +362,12 @@ impl Call {
                         let dial = Dial {
                             attempts: vec![self.agent_attempt(to.id, &to.username, NextOn::AnyFailure)],
                         };
-                        *slot = Some(Forward { dial, callee: number.to_owned(), callee_id: Some(to.id) });
+                        *slot = Some(Forward {
+                            dial,
+                            callee: number.to_owned(),
+                            callee_id: Some(to.id),
+                            room: None,
+                        });
                     } else {
                         tracing::info!(to = %number, "the call forwarding has no route: {}", r.reason);
                     }

@@ -3,8 +3,9 @@
 //! URI at an IP address, and (through [`Call::egress_dial`]) gateways,
 //! trunks, trunk groups and URIs naming a host. Targets that run a program
 //! (application, IVR menu, block) are run by `app/` before a dial is
-//! built, and so are conference rooms (`app/conference.rs`); here (a call
-//! forwarding to one) they are refused with 501.
+//! built, and so are conference rooms (`app/conference.rs`, which a call
+//! forwarding to one joins too); a call forwarding to a program target is
+//! refused here with 501.
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -327,6 +327,30 @@ async fn a_conversation_answers_and_joins_its_room_with_its_switches() {
     assert_eq!(call.log, ["answer", "conference:room endOnExit waits unhearing record", "hangup"]);
 }
 
+#[test]
+fn conversation_leg_lists_are_kept_and_bad_ones_named() {
+    let parsed = crate::program::ncco::parse(
+        br#"[{"action":"conversation","name":"r","canSpeak":["leg-1","leg-2"],"canHear":["leg-3"]}]"#,
+    )
+    .unwrap();
+    let [Verb::Conversation(c)] = parsed.as_slice() else { panic!("{parsed:?}") };
+    assert!(c.can_speak && c.can_hear);
+    assert_eq!(c.speak_to, Some(vec!["leg-1".to_owned(), "leg-2".to_owned()]));
+    assert_eq!(c.hear_from, Some(vec!["leg-3".to_owned()]));
+    let parsed =
+        crate::program::ncco::parse(br#"[{"action":"conversation","name":"r","canSpeak":[]}]"#).unwrap();
+    let [Verb::Conversation(c)] = parsed.as_slice() else { panic!("{parsed:?}") };
+    assert!(!c.can_speak && c.speak_to.is_none() && c.hear_from.is_none());
+    for (bad, at) in [
+        (r#"{"action":"conversation","name":"r","canHear":[7]}"#, "canHear[0]"),
+        (r#"{"action":"conversation","name":"r","canSpeak":[""]}"#, "canSpeak[0]"),
+        (r#"{"action":"conversation","name":"r","canSpeak":"leg"}"#, "canSpeak"),
+    ] {
+        let e = crate::program::ncco::parse(format!("[{bad}]").as_bytes()).unwrap_err().to_string();
+        assert!(e.contains(at), "{bad}: {e}");
+    }
+}
+
 fn pinned(pin: &str) -> Vec<Verb> {
     let mut c = Conversation::named("board");
     c.pin = Some(pin.into());

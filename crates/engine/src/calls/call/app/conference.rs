@@ -2,17 +2,40 @@
 //! of its workspace ([`crate::conference::Rooms::join`]: the room taps
 //! what the caller says and plays it the mix, in the leg's own codec) and
 //! the call waits there, answering SIP as always, until the member leaves
-//! (the room ended, a kick) or the caller hangs up.
+//! (the room ended, a kick) or the caller hangs up. A call forwarded to a
+//! conference destination joins its room the same way.
 
 use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::{AppChannel, Got, LEG_A};
-use crate::conference::{ConferenceError, JoinOptions, LeaveReason, MemberFlags};
+use super::super::inbound::{Caller, Parties};
+use super::super::{Call, Ending};
+use super::{AppChannel, Got, Opened, LEG_A};
+use crate::conference::{Audience, ConferenceError, JoinOptions, LeaveReason, MemberFlags};
 use crate::media::MediaEvent;
-use crate::program::{Audio, ChannelError, Conversation, LeftRoom};
+use crate::program::{Audio, ChannelError, Conversation, LeftRoom, Verb};
 use crate::router::Target;
+
+impl Call {
+    /// A call forwarded (busy, no answer) to a conference destination:
+    /// answered with our media, it joins the room `c` (its PIN asked
+    /// first) as a call routed there does, and ends when it leaves.
+    pub(in crate::calls::call) async fn forwarded_to_room(
+        &mut self,
+        a: &Caller,
+        p: &mut Parties,
+        c: Conversation,
+    ) -> Ending {
+        let Opened { mut media, sdp_a, late } = match self.open_media(a, p, false).await {
+            Ok(opened) => opened,
+            Err(ending) => return ending,
+        };
+        let mut ch = AppChannel::new(self, Some(a), p, &mut media, sdp_a, late, None);
+        let outcome = crate::program::run(vec![Verb::Conversation(c)], &mut ch, &mut super::NoWebhooks).await;
+        ch.close(outcome).await
+    }
+}
 
 impl AppChannel<'_> {
     /// Joins the room `c` names and stays until the member leaves it.
@@ -39,6 +62,7 @@ impl AppChannel<'_> {
                 start_on_enter: c.start_on_enter,
                 end_on_exit: c.end_on_exit,
             },
+            audience: Audience { speak_to: c.speak_to.clone(), hear_from: c.hear_from.clone() },
             call_id: Some(self.p.uuid_a.clone()),
             enter_sound: c.enter_sound.clone(),
             exit_sound: c.exit_sound.clone(),
@@ -105,7 +129,11 @@ fn refused(e: ConferenceError) -> ChannelError {
 /// What a route to a conference joins: the room the destination names,
 /// with the settings of its `body`. A destination that names no room (or
 /// only settings) is the room of the number dialled (`callee`).
-pub(super) fn route_program(target: &Target, body: &str, callee: &str) -> Result<Conversation, String> {
+pub(in crate::calls::call) fn route_program(
+    target: &Target,
+    body: &str,
+    callee: &str,
+) -> Result<Conversation, String> {
     let Target::Conference { room, .. } = target else {
         return Err("not a conference".into());
     };

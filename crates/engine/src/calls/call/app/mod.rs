@@ -804,6 +804,7 @@ mod bridge;
 mod channel;
 mod commands;
 mod conference;
+pub(in crate::calls::call) use conference::route_program;
 mod dial;
 mod live;
 mod originated;

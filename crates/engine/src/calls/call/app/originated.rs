@@ -19,7 +19,8 @@ use crate::webhooks::{AppHooks, AppUrl, HttpMethod, WebhookError};
 #[derive(Debug, Clone)]
 pub struct AppProgram {
     /// The application's ref: its webhooks, signing secret and speech
-    /// settings.
+    /// settings. Empty with a `script`: the script runs alone, with no
+    /// application and no webhooks.
     pub application: String,
     /// A first script given inline (Vonage `ncco`): it runs at once, no
     /// answer URL is asked.
@@ -75,7 +76,12 @@ impl Call {
         let placed = self.placed_status.take();
         let mut ch = AppChannel::new(self, None, p, media, ours, false, Some(leg));
         ch.status = placed;
-        let outcome = ch.application(workspace, Key::Ref(program.application.clone()), Some(program)).await;
+        let outcome = match (&program.script, program.application.is_empty()) {
+            // No application: the script alone, with no webhooks (the PBX
+            // `conference` app of `POST /api/channels`).
+            (Some(verbs), true) => crate::program::run(verbs.clone(), &mut ch, &mut super::NoWebhooks).await,
+            _ => ch.application(workspace, Key::Ref(program.application.clone()), Some(program)).await,
+        };
         ch.close(outcome).await
     }
 }
