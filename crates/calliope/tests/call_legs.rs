@@ -302,7 +302,10 @@ fn a_placed_vonage_call_reports_its_statuses_and_a_dead_event_url_is_an_event() 
         assert_eq!(e["direction"], "outbound", "{e}");
         assert_eq!(e["from"], "5550100", "{e}");
         assert_eq!(e["to"], CALLEE, "{e}");
-        assert!(e["conversation_uuid"].is_string() && e["timestamp"].is_string(), "{e}");
+        // The same conversation as the REST API shows.
+        assert_eq!(e["conversation_uuid"], format!("CON-{uuid}"), "{e}");
+        assert_eq!(e["conversation_uuid"], body["conversation_uuid"], "{e}");
+        assert!(e["timestamp"].is_string(), "{e}");
     }
     assert!(heard[3]["duration"].is_string() && heard[3]["end_time"].is_string(), "{}", heard[3]);
     assert!(hooks.hits().iter().all(|h| h.signed), "every event is signed");

@@ -42,6 +42,9 @@ struct Seen {
 struct Hits {
     seen: Mutex<Vec<Seen>>,
     counts: Mutex<HashMap<String, usize>>,
+    /// Requests to `slow` being answered now, and the most at once.
+    slow_now: std::sync::atomic::AtomicUsize,
+    slow_peak: std::sync::atomic::AtomicUsize,
 }
 
 impl Hits {
@@ -86,6 +89,16 @@ async fn hook(
         content_type,
         signature_ok,
     });
+    if name == "slow" {
+        // A slow receiver, slower for `ringing` than for what follows it:
+        // pushes of one call sent side by side would arrive out of order.
+        use std::sync::atomic::Ordering;
+        let now = hits.slow_now.fetch_add(1, Ordering::SeqCst) + 1;
+        hits.slow_peak.fetch_max(now, Ordering::SeqCst);
+        let ringing = serde_json::from_slice::<Value>(&body).is_ok_and(|v| v["Answer-State"] == "ringing");
+        tokio::time::sleep(Duration::from_millis(if ringing { 60 } else { 5 })).await;
+        hits.slow_now.fetch_sub(1, Ordering::SeqCst);
+    }
     let n = {
         let mut c = hits.counts.lock().unwrap();
         let n = c.entry(name.clone()).or_default();
@@ -123,7 +136,7 @@ async fn hook(
         "wav" => typed("audio/wav", wav_bytes()),
         "notwav" => typed("audio/wav", "RIFF but not really a wave file"),
         "htmlwav" => typed("text/html", "<html>a web page</html>"),
-        "ws1" | "ws2" => typed("application/json", "{}"),
+        "ws1" | "ws2" | "slow" => typed("application/json", "{}"),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -716,4 +729,63 @@ async fn each_workspace_channel_states_go_to_its_own_post_event_url_in_order() {
     let recorded = targets.failures(4);
     assert_eq!(recorded.first().map(|f| f.call.as_str()), Some("d1"), "{recorded:?}");
     assert!(targets.failures(1).is_empty() && targets.failures(2).is_empty());
+}
+
+#[tokio::test]
+async fn a_burst_of_calls_to_a_slow_receiver_is_pushed_side_by_side_each_call_in_order() {
+    use engine::events::{Bus, Event};
+    use engine::webhooks::channel_state::{start, PostEvents, PostTarget};
+    use std::sync::atomic::Ordering;
+    let s = Server::start().await;
+    let bus = Bus::default();
+    let targets = PostEvents::default();
+    targets.set(1, Some(PostTarget { url: url::Url::parse(&s.url("slow")).unwrap(), secret: secret() }));
+    start(&bus, Arc::new(client(5000)), targets.clone());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let calls: Vec<String> = (0..40).map(|i| format!("call-{i}")).collect();
+    let started = Instant::now();
+    for name in ["call.created", "call.ringing", "call.answered", "call.ended"] {
+        for call in &calls {
+            let data = json!({"ref": call, "from": "2001", "to": "2002", "cause": "NORMAL_CLEARING"});
+            bus.publish(Event { name, workspace_id: 1, at: 1, data });
+        }
+    }
+    let got = states(&s, "slow", calls.len() * 3).await;
+    let took = started.elapsed();
+    assert_eq!(got.len(), calls.len() * 3, "{got:?}");
+    for call in &calls {
+        let of: Vec<&str> = got.iter().filter(|(c, _)| c == call).map(|(_, st)| st.as_str()).collect();
+        assert_eq!(of, ["ringing", "answered", "hangup"], "{call}");
+    }
+    // One after another, 40 calls would take 40 x 70 ms = 2.8 s.
+    assert!(s.hits.slow_peak.load(Ordering::SeqCst) > 1, "pushes of different calls go side by side");
+    assert!(took < Duration::from_millis(2000), "{took:?}");
+    assert!(targets.failures(1).is_empty(), "{:?}", targets.failures(1));
+}
+
+#[tokio::test]
+async fn events_the_push_skips_are_recorded_in_each_workspace_with_a_url() {
+    use engine::events::{Bus, Event};
+    use engine::webhooks::channel_state::{start, PostEvents, PostTarget};
+    let s = Server::start().await;
+    // A bus that keeps 4 events: published in one go, 100 leave the push
+    // task behind.
+    let bus = Bus::new(4);
+    let targets = PostEvents::default();
+    targets.set(1, Some(PostTarget { url: url::Url::parse(&s.url("ws1")).unwrap(), secret: secret() }));
+    start(&bus, Arc::new(client(1000)), targets.clone());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for i in 0..100 {
+        let data = json!({"ref": format!("c{i}")});
+        bus.publish(Event { name: "call.created", workspace_id: 1, at: 1, data });
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while targets.failures(1).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let failures = targets.failures(1);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].cause, "EVENTS_SKIPPED");
+    assert_eq!(failures[0].url, s.url("ws1"));
+    assert!(targets.failures(2).is_empty());
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use engine::calls::{Destination, Originate};
+use engine::webhooks::shapes::conversation_uuid;
 use serde_json::{json, Value as Json};
 use store::schema::CDRS;
 use store::{Filter, Record, Scope};
@@ -49,7 +50,7 @@ fn live_view(c: &engine::calls::Channel) -> Json {
     json!({
         "_links": {"self": {"href": format!("/v1/calls/{}", c.uuid)}},
         "uuid": c.uuid,
-        "conversation_uuid": format!("CON-{}", c.call_uuid),
+        "conversation_uuid": conversation_uuid(&c.call_uuid),
         "to": endpoint(to),
         "from": endpoint(from),
         "status": status,
@@ -83,7 +84,7 @@ fn record_view(r: &Record) -> Json {
     let mut out = json!({
         "_links": {"self": {"href": format!("/v1/calls/{uuid}")}},
         "uuid": uuid,
-        "conversation_uuid": format!("CON-{}", r.text("call_ref")),
+        "conversation_uuid": conversation_uuid(r.text("call_ref")),
         "to": endpoint(r.text("dst")),
         "from": endpoint(r.text("src")),
         "status": finished_status(r.text("hangup_cause")),
@@ -205,7 +206,7 @@ pub(super) async fn create(
                 "uuid": handle.uuid,
                 "status": "started",
                 "direction": "outbound",
-                "conversation_uuid": format!("CON-{}", handle.uuid),
+                "conversation_uuid": conversation_uuid(&handle.uuid),
             })),
         )),
         Err(e) => Err(ApiError::placing(e, "to", "endpoint")),

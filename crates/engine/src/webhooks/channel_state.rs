@@ -15,9 +15,11 @@
 //! `call.dial.early`, `call.dial.answered`, `call.dial.ended`, each with
 //! its `leg`). Every body has the leg's uuid as `Unique-ID` and the call's
 //! as `Channel-Call-UUID`; a leg still up when its call ends hangs up with
-//! it. [`start`] runs it against the bus and sends what it makes, one
-//! request at a time per workspace so that the order holds; a push that
-//! fails for good is recorded and published.
+//! it. [`start`] runs it against the bus and sends what it makes, calls
+//! side by side but each call's states one after the other so that their
+//! order holds; a push that fails for good is recorded and published, and
+//! events the push skipped because it fell behind are counted, logged and
+//! recorded.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -251,8 +253,8 @@ pub struct Failure {
 
 /// Most failures remembered per workspace (the oldest go first).
 const MAX_FAILURES: usize = 50;
-/// Pushes waiting per workspace; beyond them a push is dropped and
-/// recorded as failed.
+/// Pushes waiting per workspace (shared out among its workers); beyond
+/// them a push is dropped and recorded as failed.
 const QUEUE: usize = 1024;
 
 #[derive(Debug, Default)]
@@ -293,6 +295,14 @@ impl PostEvents {
             .unwrap_or_default()
     }
 
+    /// Every workspace with a URL, and where its states go.
+    fn all(&self) -> Vec<(i64, PostTarget)> {
+        self.shared
+            .lock()
+            .map(|s| s.targets.iter().map(|(ws, t)| (*ws, t.clone())).collect())
+            .unwrap_or_default()
+    }
+
     fn record(&self, workspace_id: i64, failure: Failure) {
         if let Ok(mut s) = self.shared.lock() {
             let list = s.failures.entry(workspace_id).or_default();
@@ -310,23 +320,59 @@ struct Job {
     body: Json,
 }
 
+/// Workers pushing one workspace's channel states side by side; each call
+/// goes to one of them (by its id), so its states keep their order.
+const LANES: usize = 8;
+
+/// One workspace's workers.
+struct Lanes {
+    senders: Vec<mpsc::Sender<Job>>,
+}
+
+impl Lanes {
+    fn new(ws: i64, client: &Arc<Client>, targets: &PostEvents, bus: &Bus) -> Lanes {
+        let senders = (0..LANES).map(|_| worker(ws, client.clone(), targets.clone(), bus.clone())).collect();
+        Lanes { senders }
+    }
+
+    fn closed(&self) -> bool {
+        self.senders.iter().any(mpsc::Sender::is_closed)
+    }
+
+    /// The worker that pushes `call`'s states.
+    fn of(&self, call: &str) -> &mpsc::Sender<Job> {
+        &self.senders[lane(call, self.senders.len())]
+    }
+}
+
+/// The lane of `call` among `n` (FNV-1a of its id: stable, cheap).
+fn lane(call: &str, n: usize) -> usize {
+    let h =
+        call.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    (h % n.max(1) as u64) as usize
+}
+
 /// Follows `bus` and POSTs each workspace's channel states to the URL
 /// `targets` holds for it (read when each event arrives), signed with its
-/// secret, one after the other per workspace so that the order holds. A
-/// push that still fails after the client's retries is recorded in
-/// `targets` and published as a `call.webhook.failed` event.
+/// secret. Each workspace has [`LANES`] workers sending side by side; a
+/// call's states all go through the same one, so their order holds. A push
+/// that still fails after the client's retries, or that finds its worker's
+/// queue full, is recorded in `targets` and published as a
+/// `call.webhook.failed` event. When this task falls behind the bus, the
+/// skipped events are counted (`calliope_events_lost_total{subscriber=
+/// "post_event"}`), logged at warn and recorded as a failure
+/// (`EVENTS_SKIPPED`) in every workspace that has a URL.
 pub fn start(bus: &Bus, client: Arc<Client>, targets: PostEvents) {
     let mut rx = bus.subscribe();
     let bus = bus.clone();
     tokio::spawn(async move {
         let mut tracker = Tracker::default();
-        let mut workers: HashMap<i64, mpsc::Sender<Job>> = HashMap::new();
+        let mut workers: HashMap<i64, Lanes> = HashMap::new();
         loop {
             let event = match rx.recv().await {
                 Ok(e) => e,
                 Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "the channel-state push fell behind: events were skipped");
-                    crate::metrics::events_lost("post_event", n);
+                    skipped(&targets, n);
                     continue;
                 }
                 Err(RecvError::Closed) => return,
@@ -337,10 +383,13 @@ pub fn start(bus: &Bus, client: Arc<Client>, targets: PostEvents) {
             if bodies.is_empty() {
                 continue;
             }
-            workers.retain(|_, tx| !tx.is_closed());
-            let tx =
-                workers.entry(ws).or_insert_with(|| worker(ws, client.clone(), targets.clone(), bus.clone()));
+            if workers.get(&ws).is_some_and(Lanes::closed) {
+                workers.remove(&ws);
+            }
+            let lanes = workers.entry(ws).or_insert_with(|| Lanes::new(ws, &client, &targets, &bus));
             for body in bodies {
+                let call = body.get("Channel-Call-UUID").and_then(Json::as_str).unwrap_or("");
+                let tx = lanes.of(call);
                 if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) =
                     tx.try_send(Job { target: target.clone(), body })
                 {
@@ -353,9 +402,33 @@ pub fn start(bus: &Bus, client: Arc<Client>, targets: PostEvents) {
     });
 }
 
-/// Pushes `ws`'s channel states one at a time.
+/// The push task missed `n` events of the bus: counted, logged, and
+/// recorded for every workspace with a URL (which of them the skipped
+/// events belonged to is not known; the count, which covers every
+/// workspace, stays in the log).
+fn skipped(targets: &PostEvents, n: u64) {
+    tracing::warn!(missed = n, "the channel-state push fell behind the event bus: events were skipped");
+    crate::metrics::events_lost("post_event", n);
+    let at = now_ms();
+    for (ws, target) in targets.all() {
+        targets.record(
+            ws,
+            Failure {
+                at,
+                call: String::new(),
+                leg: String::new(),
+                state: String::new(),
+                url: target.url.to_string(),
+                cause: "EVENTS_SKIPPED".to_owned(),
+                detail: "the push fell behind the call events: some channel states were not sent".to_owned(),
+            },
+        );
+    }
+}
+
+/// Pushes the states given to one worker one at a time, in order.
 fn worker(ws: i64, client: Arc<Client>, targets: PostEvents, bus: Bus) -> mpsc::Sender<Job> {
-    let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
+    let (tx, mut rx) = mpsc::channel::<Job>(QUEUE / LANES);
     tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
             let req = Outgoing {

@@ -166,12 +166,20 @@ impl CallDirection {
     }
 }
 
+/// The Vonage `conversation_uuid` of a call: `CON-` and the call's uuid,
+/// shared by the call's legs. Every place that shows it (the REST API,
+/// answer_url, event_url, NCCO action events, stream frames) uses this.
+pub fn conversation_uuid(call_uuid: &str) -> String {
+    format!("CON-{call_uuid}")
+}
+
 /// What every request about a call says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallFacts {
     /// The call's ref (Fonoster `sessionRef`, Vonage `uuid`, Twilio `CallSid`).
     pub call_ref: String,
-    /// The conversation's ref (Vonage `conversation_uuid`); often the call's.
+    /// The conversation's ref (Vonage `conversation_uuid`: for a call,
+    /// [`conversation_uuid`] of its uuid).
     pub conversation_ref: String,
     /// The application's ref.
     pub app_ref: String,

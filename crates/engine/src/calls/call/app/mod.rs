@@ -301,7 +301,7 @@ impl AppChannel<'_> {
         self.secret = self.apps.secrets.for_application(&record.r#ref);
         let facts = CallFacts {
             call_ref: self.p.uuid_a.clone(),
-            conversation_ref: self.p.uuid_a.clone(),
+            conversation_ref: crate::webhooks::shapes::conversation_uuid(&self.p.uuid_a),
             app_ref: record.r#ref.clone(),
             workspace_ref: workspace.to_string(),
             caller: self.p.caller.clone(),

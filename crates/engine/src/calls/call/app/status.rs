@@ -117,7 +117,7 @@ impl Call {
         let uuid = self.uuid();
         let facts = CallFacts {
             call_ref: uuid.clone(),
-            conversation_ref: uuid,
+            conversation_ref: crate::webhooks::shapes::conversation_uuid(&uuid),
             app_ref: program.application.clone(),
             workspace_ref: self.workspace_id.to_string(),
             caller: caller.to_owned(),

@@ -85,7 +85,8 @@ impl AppChannel<'_> {
     fn stream_facts(&self) -> Map<String, Value> {
         let mut facts = Map::new();
         facts.insert("uuid".into(), json!(self.p.uuid_a));
-        facts.insert("conversation_uuid".into(), json!(self.p.uuid_a));
+        let conversation = crate::webhooks::shapes::conversation_uuid(&self.p.uuid_a);
+        facts.insert("conversation_uuid".into(), json!(conversation));
         facts.insert("from".into(), json!(self.p.caller));
         facts.insert("to".into(), json!(self.p.callee));
         facts
