@@ -15,6 +15,14 @@ pub(crate) fn is_token(s: &str) -> bool {
 
 /// Where `sep` first occurs outside double quotes and angle brackets.
 pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
+    // The usual separators are ASCII: scan bytes. Every byte of a
+    // multi-byte character is 0x80 or above, so an ASCII byte is always a
+    // whole character and its index a character boundary.
+    if let Ok(sep) = u8::try_from(sep) {
+        if sep.is_ascii() {
+            return find_outside_ascii(s.as_bytes(), sep);
+        }
+    }
     let mut quoted = false;
     let mut escaped = false;
     let mut angle = false;
@@ -33,6 +41,33 @@ pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
             '"' => quoted = true,
             '<' => angle = true,
             '>' => angle = false,
+            _ if c == sep && !angle => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// [`find_outside`] for an ASCII separator, over bytes.
+fn find_outside_ascii(s: &[u8], sep: u8) -> Option<usize> {
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut angle = false;
+    for (i, &c) in s.iter().enumerate() {
+        if quoted {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                quoted = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => quoted = true,
+            b'<' => angle = true,
+            b'>' => angle = false,
             _ if c == sep && !angle => return Some(i),
             _ => {}
         }
@@ -141,6 +176,15 @@ mod tests {
         let parts: Vec<_> =
             split_outside(r#""a,b" <sip:x;y=1,2>;p, <sip:z>, "q\",r" <sip:w>"#, ',').collect();
         assert_eq!(parts, vec![r#""a,b" <sip:x;y=1,2>;p"#, " <sip:z>", r#" "q\",r" <sip:w>"#]);
+    }
+
+    #[test]
+    fn separators_are_found_by_byte_index_beside_multibyte_characters() {
+        let s = "\"é,ü\" <sip:ß@x,y>;ñ=1,ø";
+        assert_eq!(find_outside(s, ','), s.rfind(','));
+        assert_eq!(find_outside(s, ';'), s.find(';'));
+        assert_eq!(find_outside("a→b,c", '→'), Some(1));
+        assert_eq!(find_outside("\"a→\"→b", '→'), Some(6));
     }
 
     #[test]
