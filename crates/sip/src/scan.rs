@@ -13,6 +13,17 @@ pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.chars().all(is_token_char)
 }
 
+/// Whether `s` holds a control character other than a tab: a scan of
+/// bytes for ASCII text (the usual), of characters otherwise (C1 controls
+/// are two bytes in UTF-8).
+pub(crate) fn has_control(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    } else {
+        s.chars().any(|c| c.is_control() && c != '\t')
+    }
+}
+
 /// Where `sep` first occurs outside double quotes and angle brackets.
 pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
     // The usual separators are ASCII: scan bytes. Every byte of a
@@ -110,6 +121,16 @@ pub(crate) fn take_quoted(s: &str) -> Result<(String, &str), ParseError> {
     let mut chars = s.char_indices();
     if !matches!(chars.next(), Some((_, '"'))) {
         return Err(ParseError::Quoted);
+    }
+    // The usual quoted string has no escapes: find its end by bytes and
+    // copy it whole. `"` and `\` are ASCII, so never inside another
+    // character's encoding.
+    let inner = s.get(1..).unwrap_or("");
+    if let Some(end) = inner.bytes().position(|b| b == b'"' || b == b'\\') {
+        let body = inner.get(..end).unwrap_or("");
+        if inner.as_bytes().get(end) == Some(&b'"') && !has_control(body) {
+            return Ok((body.to_owned(), inner.get(end + 1..).unwrap_or("")));
+        }
     }
     let mut out = String::new();
     let mut escaped = false;

@@ -79,17 +79,6 @@ pub(crate) fn head_end(bytes: &[u8]) -> Option<(usize, usize)> {
 
 /// The head's lines with folded continuation lines joined (one space for the
 /// line break and leading whitespace), bounded by the limits.
-/// Whether `line` holds a control character other than a tab: a scan of
-/// bytes for ASCII lines (the usual ones), of characters otherwise (C1
-/// controls are two bytes in UTF-8).
-fn has_control(line: &str) -> bool {
-    if line.is_ascii() {
-        line.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
-    } else {
-        line.chars().any(|c| c.is_control() && c != '\t')
-    }
-}
-
 pub(crate) fn logical_lines<'a>(
     head: &'a str,
     limits: &'a Limits,
@@ -124,7 +113,7 @@ pub(crate) fn logical_lines<'a>(
             return Some(Err(ParseError::HeaderTooLong(limits.max_header_line)));
         }
         // A lone CR, a NUL or another control character has no place in a head.
-        if has_control(&line) {
+        if crate::scan::has_control(&line) {
             return Some(Err(ParseError::HeaderLine));
         }
         Some(Ok(line))
@@ -309,7 +298,7 @@ fn set_once<T>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::has_control;
+    use crate::scan::has_control;
 
     #[test]
     fn control_characters_are_found_in_ascii_and_beyond() {
