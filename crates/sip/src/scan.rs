@@ -13,8 +13,27 @@ pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.chars().all(is_token_char)
 }
 
+/// Whether `s` holds a control character other than a tab: a scan of
+/// bytes for ASCII text (the usual), of characters otherwise (C1 controls
+/// are two bytes in UTF-8).
+pub(crate) fn has_control(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    } else {
+        s.chars().any(|c| c.is_control() && c != '\t')
+    }
+}
+
 /// Where `sep` first occurs outside double quotes and angle brackets.
 pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
+    // The usual separators are ASCII: scan bytes. Every byte of a
+    // multi-byte character is 0x80 or above, so an ASCII byte is always a
+    // whole character and its index a character boundary.
+    if let Ok(sep) = u8::try_from(sep) {
+        if sep.is_ascii() {
+            return find_outside_ascii(s.as_bytes(), sep);
+        }
+    }
     let mut quoted = false;
     let mut escaped = false;
     let mut angle = false;
@@ -33,6 +52,33 @@ pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
             '"' => quoted = true,
             '<' => angle = true,
             '>' => angle = false,
+            _ if c == sep && !angle => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// [`find_outside`] for an ASCII separator, over bytes.
+fn find_outside_ascii(s: &[u8], sep: u8) -> Option<usize> {
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut angle = false;
+    for (i, &c) in s.iter().enumerate() {
+        if quoted {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                quoted = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => quoted = true,
+            b'<' => angle = true,
+            b'>' => angle = false,
             _ if c == sep && !angle => return Some(i),
             _ => {}
         }
@@ -75,6 +121,16 @@ pub(crate) fn take_quoted(s: &str) -> Result<(String, &str), ParseError> {
     let mut chars = s.char_indices();
     if !matches!(chars.next(), Some((_, '"'))) {
         return Err(ParseError::Quoted);
+    }
+    // The usual quoted string has no escapes: find its end by bytes and
+    // copy it whole. `"` and `\` are ASCII, so never inside another
+    // character's encoding.
+    let inner = s.get(1..).unwrap_or("");
+    if let Some(end) = inner.bytes().position(|b| b == b'"' || b == b'\\') {
+        let body = inner.get(..end).unwrap_or("");
+        if inner.as_bytes().get(end) == Some(&b'"') && !has_control(body) {
+            return Ok((body.to_owned(), inner.get(end + 1..).unwrap_or("")));
+        }
     }
     let mut out = String::new();
     let mut escaped = false;
@@ -141,6 +197,15 @@ mod tests {
         let parts: Vec<_> =
             split_outside(r#""a,b" <sip:x;y=1,2>;p, <sip:z>, "q\",r" <sip:w>"#, ',').collect();
         assert_eq!(parts, vec![r#""a,b" <sip:x;y=1,2>;p"#, " <sip:z>", r#" "q\",r" <sip:w>"#]);
+    }
+
+    #[test]
+    fn separators_are_found_by_byte_index_beside_multibyte_characters() {
+        let s = "\"é,ü\" <sip:ß@x,y>;ñ=1,ø";
+        assert_eq!(find_outside(s, ','), s.rfind(','));
+        assert_eq!(find_outside(s, ';'), s.find(';'));
+        assert_eq!(find_outside("a→b,c", '→'), Some(1));
+        assert_eq!(find_outside("\"a→\"→b", '→'), Some(6));
     }
 
     #[test]

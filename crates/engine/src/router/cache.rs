@@ -18,13 +18,16 @@ use crate::signalling::CONFIG_CHANGED;
 /// since the last one: a configuration change (or a lagged receiver, which
 /// may have missed one) drops every snapshot, so the next call rebuilds.
 /// The API publishes the change before it answers the write, so a request
-/// that follows a write always sees it.
+/// that follows a write always sees it. One build runs at a time: calls
+/// that miss together wait for it rather than each reading every table.
 #[derive(Debug)]
 pub struct SnapshotCache {
     tz: TimeZone,
     snapshots: RwLock<HashMap<i64, Arc<Snapshot>>>,
     sources: RwLock<Option<Arc<SourceIndex>>>,
     events: Mutex<broadcast::Receiver<Arc<Event>>>,
+    /// Held while a snapshot or the source index is built.
+    building: tokio::sync::Mutex<()>,
     /// Bumped on every drop, so a snapshot built from rows read before a
     /// change is not kept.
     generation: std::sync::atomic::AtomicU64,
@@ -38,6 +41,7 @@ impl SnapshotCache {
             snapshots: RwLock::default(),
             sources: RwLock::default(),
             events: Mutex::new(bus.subscribe()),
+            building: tokio::sync::Mutex::new(()),
             generation: Default::default(),
         }
     }
@@ -81,6 +85,12 @@ impl SnapshotCache {
         if let Some(s) = self.snapshots.read().ok().and_then(|m| m.get(&workspace_id).cloned()) {
             return Ok(s);
         }
+        let _building = self.building.lock().await;
+        // Perhaps built while this waited.
+        self.follow();
+        if let Some(s) = self.snapshots.read().ok().and_then(|m| m.get(&workspace_id).cloned()) {
+            return Ok(s);
+        }
         let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let tables = Tables::load(db, workspace_id).await?;
         let snapshot = Arc::new(Snapshot::build(workspace_id, &tables, self.tz.clone()));
@@ -103,6 +113,12 @@ impl SnapshotCache {
     /// when there is none.
     pub async fn sources(&self, db: &Db) -> Result<Arc<SourceIndex>, StoreError> {
         use store::schema::{ACLS, CREDENTIALS, NUMBERS, TRUNKS};
+        self.follow();
+        if let Some(s) = self.sources.read().ok().and_then(|s| s.clone()) {
+            return Ok(s);
+        }
+        let _building = self.building.lock().await;
+        // Perhaps built while this waited.
         self.follow();
         if let Some(s) = self.sources.read().ok().and_then(|s| s.clone()) {
             return Ok(s);

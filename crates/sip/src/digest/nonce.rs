@@ -50,9 +50,10 @@ pub enum CountStatus {
 ///
 /// Time is whatever millisecond clock the caller uses for `now_ms`
 /// (wall-clock milliseconds survive a restart when the secret does).
-#[derive(Debug)]
 pub struct NonceStore {
-    secret: Vec<u8>,
+    /// The HMAC keyed by the secret, its key schedule done once: each
+    /// nonce clones it rather than hashing the key again.
+    keyed: Hmac<Sha256>,
     lifetime_ms: u64,
     max_tracked: usize,
     counts: HashMap<String, (u64, u32)>,
@@ -60,12 +61,27 @@ pub struct NonceStore {
     forgotten_up_to: Option<u64>,
 }
 
+impl std::fmt::Debug for NonceStore {
+    /// Everything but the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NonceStore")
+            .field("lifetime_ms", &self.lifetime_ms)
+            .field("max_tracked", &self.max_tracked)
+            .field("tracked", &self.counts.len())
+            .field("forgotten_up_to", &self.forgotten_up_to)
+            .finish_non_exhaustive()
+    }
+}
+
 impl NonceStore {
     /// A store keyed by `secret`, whose nonces live `lifetime_ms`, tracking
     /// at most `max_tracked` used nonces.
     pub fn new(secret: &[u8], lifetime_ms: u64, max_tracked: usize) -> NonceStore {
+        // HMAC takes keys of any length (longer ones are hashed): this
+        // cannot fail, and the secret is configuration, not input.
+        let keyed = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
         NonceStore {
-            secret: secret.to_vec(),
+            keyed,
             lifetime_ms,
             max_tracked: max_tracked.max(1),
             counts: HashMap::new(),
@@ -82,7 +98,7 @@ impl NonceStore {
         time.copy_from_slice(&now_ms.to_be_bytes());
         rand.copy_from_slice(&random);
         let tag = self.mac(now_ms, &random);
-        mac.copy_from_slice(tag.get(..MAC_BYTES).unwrap_or(&[0; MAC_BYTES]));
+        mac.copy_from_slice(&tag[..MAC_BYTES]);
         URL_SAFE_NO_PAD.encode(raw)
     }
 
@@ -156,17 +172,14 @@ impl NonceStore {
         let (rand, mac) = rest.split_at(NONCE_RANDOM_BYTES);
         let issued = u64::from_be_bytes(time.try_into().ok()?);
         let expected = self.mac(issued, rand);
-        let ok: bool = expected.get(..MAC_BYTES)?.ct_eq(mac).into();
+        let ok: bool = expected[..MAC_BYTES].ct_eq(mac).into();
         ok.then_some(issued)
     }
 
-    fn mac(&self, issued: u64, random: &[u8]) -> Vec<u8> {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let Ok(mut m) = Hmac::<Sha256>::new_from_slice(&self.secret) else {
-            return Vec::new();
-        };
+    fn mac(&self, issued: u64, random: &[u8]) -> [u8; 32] {
+        let mut m = self.keyed.clone();
         m.update(&issued.to_be_bytes());
         m.update(random);
-        m.finalize().into_bytes().to_vec()
+        m.finalize().into_bytes().into()
     }
 }

@@ -235,11 +235,72 @@ impl HeaderName {
         self.entry().is_some_and(|k| k.3)
     }
 
+    /// The entry of a known name in [`KNOWN`], by its position (the
+    /// variants' order), without a search: every written and parsed header
+    /// asks for its spelling or whether it is a list.
     fn entry(&self) -> Option<&'static (HeaderName, &'static str, Option<u8>, bool)> {
-        if let HeaderName::Other(_) = self {
-            return None;
-        }
-        KNOWN.iter().find(|k| std::mem::discriminant(&k.0) == std::mem::discriminant(self))
+        let index = match self {
+            HeaderName::Accept => 0,
+            HeaderName::AcceptContact => 1,
+            HeaderName::AcceptEncoding => 2,
+            HeaderName::AcceptLanguage => 3,
+            HeaderName::AlertInfo => 4,
+            HeaderName::Allow => 5,
+            HeaderName::AllowEvents => 6,
+            HeaderName::AuthenticationInfo => 7,
+            HeaderName::Authorization => 8,
+            HeaderName::CallId => 9,
+            HeaderName::CallInfo => 10,
+            HeaderName::Contact => 11,
+            HeaderName::ContentDisposition => 12,
+            HeaderName::ContentEncoding => 13,
+            HeaderName::ContentLanguage => 14,
+            HeaderName::ContentLength => 15,
+            HeaderName::ContentType => 16,
+            HeaderName::CSeq => 17,
+            HeaderName::Date => 18,
+            HeaderName::ErrorInfo => 19,
+            HeaderName::Event => 20,
+            HeaderName::Expires => 21,
+            HeaderName::From => 22,
+            HeaderName::InReplyTo => 23,
+            HeaderName::MaxForwards => 24,
+            HeaderName::MimeVersion => 25,
+            HeaderName::MinExpires => 26,
+            HeaderName::MinSe => 27,
+            HeaderName::Organization => 28,
+            HeaderName::Path => 29,
+            HeaderName::Priority => 30,
+            HeaderName::ProxyAuthenticate => 31,
+            HeaderName::ProxyAuthorization => 32,
+            HeaderName::ProxyRequire => 33,
+            HeaderName::RAck => 34,
+            HeaderName::Reason => 35,
+            HeaderName::RecordRoute => 36,
+            HeaderName::ReferTo => 37,
+            HeaderName::ReferredBy => 38,
+            HeaderName::RejectContact => 39,
+            HeaderName::ReplyTo => 40,
+            HeaderName::Require => 41,
+            HeaderName::RetryAfter => 42,
+            HeaderName::Route => 43,
+            HeaderName::RSeq => 44,
+            HeaderName::Server => 45,
+            HeaderName::ServiceRoute => 46,
+            HeaderName::SessionExpires => 47,
+            HeaderName::Subject => 48,
+            HeaderName::SubscriptionState => 49,
+            HeaderName::Supported => 50,
+            HeaderName::Timestamp => 51,
+            HeaderName::To => 52,
+            HeaderName::Unsupported => 53,
+            HeaderName::UserAgent => 54,
+            HeaderName::Via => 55,
+            HeaderName::Warning => 56,
+            HeaderName::WwwAuthenticate => 57,
+            HeaderName::Other(_) => return None,
+        };
+        KNOWN.get(index)
     }
 }
 
@@ -261,6 +322,16 @@ impl fmt::Display for HeaderName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_known_name_finds_its_own_entry() {
+        for k in KNOWN {
+            let entry = k.0.entry().expect("known");
+            assert_eq!(std::mem::discriminant(&entry.0), std::mem::discriminant(&k.0), "{}", k.1);
+            assert_eq!(HeaderName::parse(k.1).expect("parses").as_str(), k.1);
+        }
+        assert!(HeaderName::Other("X-A".into()).entry().is_none());
+    }
 
     #[test]
     fn compact_and_case_insensitive() {

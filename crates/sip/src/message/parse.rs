@@ -79,6 +79,11 @@ pub(crate) fn head_end(bytes: &[u8]) -> Option<(usize, usize)> {
 
 /// The head's lines with folded continuation lines joined (one space for the
 /// line break and leading whitespace), bounded by the limits.
+/// [`line_len`] of a text value, without formatting: `name: value`.
+fn text_line_len(name: &str, value: &str) -> usize {
+    name.len() + 2 + value.len()
+}
+
 pub(crate) fn logical_lines<'a>(
     head: &'a str,
     limits: &'a Limits,
@@ -113,7 +118,7 @@ pub(crate) fn logical_lines<'a>(
             return Some(Err(ParseError::HeaderTooLong(limits.max_header_line)));
         }
         // A lone CR, a NUL or another control character has no place in a head.
-        if line.chars().any(|c| c.is_control() && c != '\t') {
+        if crate::scan::has_control(&line) {
             return Some(Err(ParseError::HeaderLine));
         }
         Some(Ok(line))
@@ -226,7 +231,7 @@ impl HeadBuilder {
                 if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
                     return Err(ParseError::Value("Call-ID").in_header("Call-ID"));
                 }
-                self.account(line_len("Call-ID", &value), limits)?;
+                self.account(text_line_len("Call-ID", value), limits)?;
                 set_once(&mut self.call_id, "Call-ID", value.to_owned())?;
             }
             HeaderName::CSeq => {
@@ -245,12 +250,12 @@ impl HeadBuilder {
             }
             name if name.is_list() => {
                 for v in split_outside(value, ',').map(str::trim).filter(|v| !v.is_empty()) {
-                    self.account(line_len(name.as_str(), &v), limits)?;
+                    self.account(text_line_len(name.as_str(), v), limits)?;
                     self.headers.push(name.clone(), v);
                 }
             }
             name => {
-                self.account(line_len(name.as_str(), &value), limits)?;
+                self.account(text_line_len(name.as_str(), value), limits)?;
                 self.headers.push(name, value);
             }
         }
@@ -294,4 +299,18 @@ fn set_once<T>(slot: &mut Option<T>, name: &'static str, value: T) -> Result<(),
     }
     *slot = Some(value);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scan::has_control;
+
+    #[test]
+    fn control_characters_are_found_in_ascii_and_beyond() {
+        assert!(!has_control("Subject: a\tb é"));
+        assert!(has_control("Subject: a\rb"));
+        assert!(has_control("Subject: a\u{7f}"));
+        assert!(has_control("Subject: é\u{85}"));
+        assert!(has_control("Subject: a\0"));
+    }
 }

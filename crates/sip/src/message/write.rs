@@ -97,9 +97,12 @@ fn line(text: &mut String, name: &str, value: &dyn std::fmt::Display) {
     text.push_str("\r\n");
 }
 
-/// Replaces CR and LF after `start` with spaces.
+/// Replaces CR and LF after `start` with spaces. The common case, no break
+/// at all, is a scan of bytes (CR and LF are ASCII, so never part of
+/// another character's encoding).
 fn no_breaks_from(text: &mut String, start: usize) {
-    if text.get(start..).is_some_and(|l| l.contains(['\r', '\n'])) {
+    let has_break = text.as_bytes().get(start..).is_some_and(|l| l.iter().any(|&b| b == b'\r' || b == b'\n'));
+    if has_break {
         let cleaned: String = text
             .get(start..)
             .unwrap_or("")
