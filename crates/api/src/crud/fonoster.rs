@@ -2,10 +2,12 @@
 //! `201` with the whole resource, `{items, nextPageToken}` lists, and
 //! references written and shown as `{ref}` objects.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value as Json};
-use store::{Key, Kind, Record, Resource, Scope, Value, Values};
+use store::{Filter, Key, Kind, Op, Operand, Record, Resource, Scope, Value, Values};
 
 use super::{Cx, Rules};
 use crate::auth::{Caller, Role};
@@ -61,6 +63,68 @@ pub async fn resolve_refs(
     Ok(())
 }
 
+/// What the reference fields of some records point at, as Fonoster shows
+/// it (`{ref, name}`), by target table and id.
+pub type Targets = HashMap<(&'static str, i64), Json>;
+
+/// Reads what the reference fields of `records` point at: one statement
+/// per target table that any of them names, however many records there
+/// are (a list page costs its own statement and these, not one per item).
+pub async fn targets(state: &AppState, res: &Resource, records: &[Record]) -> Result<Targets, ApiError> {
+    let mut wanted: Vec<(&'static str, Vec<i64>)> = Vec::new();
+    for f in res.fields.iter().filter(|f| !f.hidden) {
+        let Kind::Ref(table) = f.kind else { continue };
+        let i = match wanted.iter().position(|(t, _)| *t == table) {
+            Some(i) => i,
+            None => {
+                wanted.push((table, Vec::new()));
+                wanted.len() - 1
+            }
+        };
+        wanted[i].1.extend(records.iter().filter_map(|rec| rec.int(f.name)));
+    }
+    let mut found = Targets::new();
+    for (table, mut ids) in wanted {
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            continue;
+        }
+        let target = store::schema::by_table(table).ok_or_else(|| ApiError::internal(table))?;
+        let query = store::Query {
+            filters: vec![Filter {
+                column: "id",
+                op: Op::In,
+                operand: Operand::Many(ids.into_iter().map(Value::Int).collect()),
+            }],
+            ..store::Query::default()
+        };
+        for t in state.db.select(target, Scope::Global, &query).await? {
+            found.insert((table, t.id), json!({"ref": t.r#ref, "name": t.text("name")}));
+        }
+    }
+    Ok(found)
+}
+
+/// The record as Fonoster shows it: references as `{ref, name}`, read
+/// from `targets` (see [`targets`]).
+pub async fn view_with(
+    cx: &Cx<'_>,
+    res: &Resource,
+    rules: &dyn Rules,
+    rec: &Record,
+    targets: &Targets,
+) -> Result<Map<String, Json>, ApiError> {
+    let mut out = render(Dialect::Fonoster, res, rec);
+    for f in res.fields.iter().filter(|f| !f.hidden) {
+        let Kind::Ref(table) = f.kind else { continue };
+        let shown = rec.int(f.name).and_then(|id| targets.get(&(table, id)).cloned()).unwrap_or(Json::Null);
+        out.insert(ref_name(f.name), shown);
+    }
+    rules.view(cx, rec, &mut out).await?;
+    Ok(out)
+}
+
 /// The record as Fonoster shows it: references as `{ref, name}`.
 pub async fn view(
     cx: &Cx<'_>,
@@ -68,23 +132,8 @@ pub async fn view(
     rules: &dyn Rules,
     rec: &Record,
 ) -> Result<Map<String, Json>, ApiError> {
-    let mut out = render(Dialect::Fonoster, res, rec);
-    for f in res.fields.iter().filter(|f| !f.hidden) {
-        let Kind::Ref(table) = f.kind else { continue };
-        let shown = match rec.int(f.name) {
-            None => Json::Null,
-            Some(id) => {
-                let target = store::schema::by_table(table).ok_or_else(|| ApiError::internal(table))?;
-                match cx.state.db.find(target, Scope::Global, &[store::Filter::eq("id", id)]).await? {
-                    Some(t) => json!({"ref": t.r#ref, "name": t.text("name")}),
-                    None => Json::Null,
-                }
-            }
-        };
-        out.insert(ref_name(f.name), shown);
-    }
-    rules.view(cx, rec, &mut out).await?;
-    Ok(out)
+    let targets = targets(cx.state, res, std::slice::from_ref(rec)).await?;
+    view_with(cx, res, rules, rec, &targets).await
 }
 
 /// Reads the writable fields of `body`, resolves references and applies the
@@ -124,9 +173,10 @@ async fn list(
     let cx = context(&state, &caller, Role::Member)?;
     let scope = cx.scope;
     let (records, next) = list::fonoster_page(&state.db, spec.res, scope, Vec::new(), &paging).await?;
+    let targets = targets(&state, spec.res, &records).await?;
     let mut items = Vec::with_capacity(records.len());
     for rec in &records {
-        items.push(Json::Object(view(&cx, spec.res, spec.rules, rec).await?));
+        items.push(Json::Object(view_with(&cx, spec.res, spec.rules, rec, &targets).await?));
     }
     Ok(axum::Json(list::fonoster_envelope(items, next)))
 }
