@@ -55,6 +55,15 @@ pub async fn fonoster_page(
     filters: Vec<Filter>,
     paging: &FonosterPaging,
 ) -> Result<(Vec<Record>, String), ApiError> {
+    let query = fonoster_query(filters, paging)?;
+    let mut records = db.select(res, scope, &query).await?;
+    let next = fonoster_next(&mut records, &query, |r| r.id);
+    Ok((records, next))
+}
+
+/// The query of one Fonoster page: the records after the page token, one
+/// more than the page holds (to see whether another page follows).
+pub fn fonoster_query(filters: Vec<Filter>, paging: &FonosterPaging) -> Result<Query, ApiError> {
     let size = paging.page_size.filter(|s| *s > 0).unwrap_or(20).min(1000);
     let after_id = match paging.page_token.as_deref().filter(|t| !t.is_empty()) {
         None => None,
@@ -67,15 +76,19 @@ pub async fn fonoster_page(
                 .ok_or_else(|| ApiError::field("page_token", "is not a token this server gave"))?,
         ),
     };
-    let query = Query { filters, after_id, limit: Some(size + 1), ..Query::default() };
-    let mut records = db.select(res, scope, &query).await?;
-    let next = if records.len() as u64 > size {
-        records.truncate(size as usize);
-        records.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.to_string())).unwrap_or_default()
+    Ok(Query { filters, after_id, limit: Some(size + 1), ..Query::default() })
+}
+
+/// Drops the extra item that [`fonoster_query`] asked for and gives the
+/// next page's token ("" when this page is the last).
+pub fn fonoster_next<T>(items: &mut Vec<T>, query: &Query, id: impl Fn(&T) -> i64) -> String {
+    let size = query.limit.unwrap_or(u64::MAX).saturating_sub(1);
+    if items.len() as u64 > size {
+        items.truncate(size as usize);
+        items.last().map(|r| URL_SAFE_NO_PAD.encode(id(r).to_string())).unwrap_or_default()
     } else {
         String::new()
-    };
-    Ok((records, next))
+    }
 }
 
 /// PBX paging, search and sort.

@@ -24,7 +24,7 @@ pub use db::{Backend, Db};
 pub use error::StoreError;
 pub use migrate::{latest_version, MIGRATIONS};
 pub use query::{Filter, Op, Operand, Order, Page, Query};
-pub use repo::{Change, Key, Step};
+pub use repo::{Change, Key, Step, Target};
 pub use resource::{Column, Field, Kind, Link, Resource, Scope};
 pub use value::{given, Record, Value, Values};
 

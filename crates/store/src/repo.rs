@@ -14,9 +14,11 @@ use crate::{
 };
 
 mod batch;
+mod linked;
 mod steps;
 
 pub use batch::Change;
+pub use linked::Target;
 pub use steps::Step;
 
 /// How a record is addressed.

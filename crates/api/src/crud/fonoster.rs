@@ -2,12 +2,10 @@
 //! `201` with the whole resource, `{items, nextPageToken}` lists, and
 //! references written and shown as `{ref}` objects.
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value as Json};
-use store::{Filter, Key, Kind, Op, Operand, Record, Resource, Scope, Value, Values};
+use store::{Filter, Key, Kind, Record, Resource, Scope, Target, Value, Values};
 
 use super::{Cx, Rules};
 use crate::auth::{Caller, Role};
@@ -63,76 +61,40 @@ pub async fn resolve_refs(
     Ok(())
 }
 
-/// What the reference fields of some records point at, as Fonoster shows
-/// it (`{ref, name}`), by target table and id.
-pub type Targets = HashMap<(&'static str, i64), Json>;
-
-/// Reads what the reference fields of `records` point at: one statement
-/// per target table that any of them names, however many records there
-/// are (a list page costs its own statement and these, not one per item).
-pub async fn targets(state: &AppState, res: &Resource, records: &[Record]) -> Result<Targets, ApiError> {
-    let mut wanted: Vec<(&'static str, Vec<i64>)> = Vec::new();
-    for f in res.fields.iter().filter(|f| !f.hidden) {
-        let Kind::Ref(table) = f.kind else { continue };
-        let i = match wanted.iter().position(|(t, _)| *t == table) {
-            Some(i) => i,
-            None => {
-                wanted.push((table, Vec::new()));
-                wanted.len() - 1
-            }
-        };
-        wanted[i].1.extend(records.iter().filter_map(|rec| rec.int(f.name)));
-    }
-    let mut found = Targets::new();
-    for (table, mut ids) in wanted {
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.is_empty() {
-            continue;
-        }
-        let target = store::schema::by_table(table).ok_or_else(|| ApiError::internal(table))?;
-        let query = store::Query {
-            filters: vec![Filter {
-                column: "id",
-                op: Op::In,
-                operand: Operand::Many(ids.into_iter().map(Value::Int).collect()),
-            }],
-            ..store::Query::default()
-        };
-        for t in state.db.select(target, Scope::Global, &query).await? {
-            found.insert((table, t.id), json!({"ref": t.r#ref, "name": t.text("name")}));
-        }
-    }
-    Ok(found)
-}
-
-/// The record as Fonoster shows it: references as `{ref, name}`, read
-/// from `targets` (see [`targets`]).
+/// The record as Fonoster shows it: references as `{ref, name}`, from
+/// `targets` (what [`store::Db::select_linked`] read with it).
 pub async fn view_with(
     cx: &Cx<'_>,
     res: &Resource,
     rules: &dyn Rules,
     rec: &Record,
-    targets: &Targets,
+    targets: &[Target],
 ) -> Result<Map<String, Json>, ApiError> {
     let mut out = render(Dialect::Fonoster, res, rec);
-    for f in res.fields.iter().filter(|f| !f.hidden) {
-        let Kind::Ref(table) = f.kind else { continue };
-        let shown = rec.int(f.name).and_then(|id| targets.get(&(table, id)).cloned()).unwrap_or(Json::Null);
+    for f in res.fields.iter().filter(|f| !f.hidden && matches!(f.kind, Kind::Ref(_))) {
+        let shown = match targets.iter().find(|t| t.field == f.name) {
+            Some(t) => json!({"ref": t.r#ref, "name": t.name}),
+            None => Json::Null,
+        };
         out.insert(ref_name(f.name), shown);
     }
     rules.view(cx, rec, &mut out).await?;
     Ok(out)
 }
 
-/// The record as Fonoster shows it: references as `{ref, name}`.
+/// The record as Fonoster shows it: references as `{ref, name}`, read
+/// in one statement.
 pub async fn view(
     cx: &Cx<'_>,
     res: &Resource,
     rules: &dyn Rules,
     rec: &Record,
 ) -> Result<Map<String, Json>, ApiError> {
-    let targets = targets(cx.state, res, std::slice::from_ref(rec)).await?;
+    let query = store::Query { filters: vec![Filter::eq("id", rec.id)], ..store::Query::default() };
+    let targets = match cx.state.db.select_linked(res, Scope::Global, &query).await?.pop() {
+        Some((_, targets)) => targets,
+        None => Vec::new(),
+    };
     view_with(cx, res, rules, rec, &targets).await
 }
 
@@ -172,11 +134,13 @@ async fn list(
 ) -> Result<axum::Json<Json>, ApiError> {
     let cx = context(&state, &caller, Role::Member)?;
     let scope = cx.scope;
-    let (records, next) = list::fonoster_page(&state.db, spec.res, scope, Vec::new(), &paging).await?;
-    let targets = targets(&state, spec.res, &records).await?;
-    let mut items = Vec::with_capacity(records.len());
-    for rec in &records {
-        items.push(Json::Object(view_with(&cx, spec.res, spec.rules, rec, &targets).await?));
+    // The page and what its references point at, in one statement.
+    let query = list::fonoster_query(Vec::new(), &paging)?;
+    let mut rows = state.db.select_linked(spec.res, scope, &query).await?;
+    let next = list::fonoster_next(&mut rows, &query, |(rec, _)| rec.id);
+    let mut items = Vec::with_capacity(rows.len());
+    for (rec, targets) in &rows {
+        items.push(Json::Object(view_with(&cx, spec.res, spec.rules, rec, targets).await?));
     }
     Ok(axum::Json(list::fonoster_envelope(items, next)))
 }
@@ -202,8 +166,16 @@ async fn get_one(
 ) -> Result<axum::Json<Json>, ApiError> {
     let cx = context(&state, &caller, Role::Member)?;
     let scope = cx.scope;
-    let rec = state.db.get(spec.res, scope, &Key::Ref(r)).await?;
-    shown(&cx, spec, &rec).await
+    // The record and what its references point at, in one statement.
+    let query =
+        store::Query { filters: vec![Filter::eq("ref", r)], limit: Some(1), ..store::Query::default() };
+    let (rec, targets) = state
+        .db
+        .select_linked(spec.res, scope, &query)
+        .await?
+        .pop()
+        .ok_or(store::StoreError::NotFound(spec.res.label))?;
+    Ok(axum::Json(Json::Object(view_with(&cx, spec.res, spec.rules, &rec, &targets).await?)))
 }
 
 async fn update(

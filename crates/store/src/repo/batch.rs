@@ -13,9 +13,7 @@ use sqlx::AnyConnection;
 use super::{
     check_values, decode, delete_in, field_kind, insert_in, new_ref, push_where, select_list, update_in, Sql,
 };
-use crate::{
-    schema, Db, Filter, Kind, Millis, Op, Operand, Query, Record, Resource, Scope, StoreError, Value, Values,
-};
+use crate::{schema, Db, Filter, Kind, Millis, Query, Record, Resource, Scope, StoreError, Value, Values};
 
 /// One change, addressed by the filters that name at most one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,25 +106,7 @@ impl Db {
         scope: Scope,
         query: &Query,
     ) -> Result<Vec<Record>, StoreError> {
-        let mut filters = query.filters.clone();
-        if let Some(after) = query.after_id {
-            filters.push(Filter { column: "id", op: Op::Gt, operand: Operand::One(Value::Int(after)) });
-        }
-        let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
-        push_where(&mut sql, res, scope, &filters);
-        match query.order {
-            Some(o) => sql.text.push_str(&format!(
-                " ORDER BY {} {}, id",
-                o.column,
-                if o.descending { "DESC" } else { "ASC" }
-            )),
-            None => sql.text.push_str(" ORDER BY id"),
-        }
-        if let Some(limit) = query.limit {
-            let l = sql.arg(Value::Int(limit.min(i64::MAX as u64) as i64), Kind::Int);
-            let o = sql.arg(Value::Int(query.offset.min(i64::MAX as u64) as i64), Kind::Int);
-            sql.text.push_str(&format!(" LIMIT {l} OFFSET {o}"));
-        }
+        let sql = super::linked::select_sql(res, scope, query, "");
         let rows = sql.query().fetch_all(&self.reader).await?;
         rows.iter().map(|r| decode(res, r)).collect()
     }
