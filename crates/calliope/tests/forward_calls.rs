@@ -5,7 +5,8 @@
 //! unanswered). Busy forwards to an IVR menu whose greeting is heard and
 //! whose keys route on; no answer forwards to a voice application (a real
 //! webhook server) that runs; a forwarding to a destination type Calliope
-//! does not support is refused and the call fails as it would without it.
+//! does not support is refused and the call fails as it would without it;
+//! forwarding always to an IVR menu runs it without ringing anyone.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -316,5 +317,40 @@ fn a_forwarding_to_an_unsupported_destination_type_leaves_the_call_busy() {
         .run();
     assert_passed(&out, "the caller gets 2002's 486: the CTI forwarding is not taken");
     wait(busy, "2002 answered busy");
+    no_live_calls(&c);
+}
+
+#[test]
+fn an_agent_forwarding_always_to_an_ivr_menu_never_rings() {
+    let c = Calliope::start(&[]);
+    let carrier_port = free_port();
+    setup(&c, "forwardAlways", "6000", carrier_port);
+    let (st, menu) = c.pbx(
+        "POST",
+        "/api/ivrs",
+        json!({"name": "always", "greet_long": "tone_stream://%(800,0,440)", "timeout": 5000, "digit_len": 1}),
+    );
+    assert_eq!(st, 200, "{menu}");
+    let menu = id_of(&menu);
+    let (st, a) = c.pbx(
+        "POST",
+        &format!("/api/ivrs/{menu}/actions"),
+        json!({"ivr_menu_id": menu, "digits": "9", "action": "IVR_EXIT", "args": ""}),
+    );
+    assert_eq!(st, 200, "{a}");
+    route(&c, "context-1", "6", "FS_DEST_IVR", &menu.to_string());
+
+    // 2002 has no phone at all: the menu answers at once.
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let call = carrier_call(&c, carrier_port, &rtp);
+    let (greeting, calliope_rtp) = hear(&rtp, Duration::from_secs(2));
+    let calliope_rtp = calliope_rtp.expect("the menu answers with audio");
+    let (f, ms) = loudest_tone(&greeting, &[440.0, 1000.0]);
+    assert!(f == 440.0 && ms >= 500, "the menu's greeting: {f} Hz for {ms} ms");
+    let (mut seq, mut ts) = (1u16, 8000u32);
+    press(&rtp, calliope_rtp, b'9', &mut seq, &mut ts);
+    hung_up_by_the_program(call, "9 (IVR_EXIT)");
+    let cdrs = records(&c, 1);
+    assert!(cdrs.iter().any(|r| r["to"] == "6000"), "the record names the number forwarded to: {cdrs:?}");
     no_live_calls(&c);
 }
