@@ -82,8 +82,19 @@ pub(super) struct Forward {
     pub callee: String,
     /// The agent it reaches, if one (for the records).
     pub callee_id: Option<i64>,
-    /// A conference room instead of a dial: the caller joins it.
-    pub room: Option<crate::program::Conversation>,
+    /// A destination that runs a program instead of a dial (IVR menu,
+    /// block, application, conference room): the caller is answered by it.
+    pub program: Option<ProgramTarget>,
+}
+
+/// A routed destination that runs a program: its target and the route's
+/// free text (a conference room's settings).
+#[derive(Debug, Clone)]
+pub(super) struct ProgramTarget {
+    /// What runs.
+    pub target: crate::router::Target,
+    /// The route's `body`.
+    pub body: String,
 }
 
 /// The codecs to offer B: A's, then the other law (to transcode), in the
@@ -112,6 +123,18 @@ fn unanswered(status: u16) -> bool {
 }
 
 impl Call {
+    /// Publishes `call.forwarded`: who was called (`from`), the number
+    /// forwarded to, why (`busy`, `no_answer`) and whether a program (IVR
+    /// menu, block, application, room) takes the call.
+    fn forwarded(&self, p: &Parties, f: &Forward, status: u16) {
+        let reason = if busy(status) { "busy" } else { "no_answer" };
+        let program = f.program.is_some();
+        self.publish(
+            "call.forwarded",
+            serde_json::json!({"from": p.callee, "to": f.callee, "reason": reason, "program": program}),
+        );
+    }
+
     /// Everything from the routed INVITE to the end of the call: rings
     /// `dial` as `out` says (then `forwards`), anchoring the media.
     pub(super) async fn connect(
@@ -174,7 +197,7 @@ impl Call {
         let mut failure = Ending::new(480, "NO_ROUTE_DESTINATION");
         let mut attempt_no = 0usize;
         let mut answered = None;
-        let mut room = None;
+        let mut program = None;
         'dial: loop {
             let mut attempts = std::mem::take(&mut dial.attempts).into_iter();
             for attempt in attempts.by_ref() {
@@ -335,16 +358,18 @@ impl Call {
                 None
             };
             match forward {
-                Some(f) if f.room.is_some() => {
-                    tracing::info!(to = %f.callee, status = failure.status, "the call is forwarded to a room");
+                Some(f) if f.program.is_some() => {
+                    tracing::info!(to = %f.callee, status = failure.status, "the call is forwarded to a program");
+                    self.forwarded(p, &f, failure.status);
                     out.callee = f.callee.clone();
                     p.callee = f.callee;
                     p.callee_id = None;
-                    room = f.room;
+                    program = f.program;
                     break 'dial;
                 }
                 Some(f) if !f.dial.attempts.is_empty() => {
                     tracing::info!(to = %f.callee, status = failure.status, "the call is forwarded");
+                    self.forwarded(p, &f, failure.status);
                     out.callee = f.callee.clone();
                     p.callee = f.callee;
                     p.callee_id = f.callee_id;
@@ -354,8 +379,8 @@ impl Call {
             }
         }
         let Some((winner, answer_b)) = answered else {
-            if let Some(c) = room {
-                return self.forwarded_to_room(a, p, c).await;
+            if let Some(to) = program {
+                return self.run_forwarded(a, p, &to).await;
             }
             if let Some(ending) = self.leave_voicemail(a, p, failure).await {
                 return ending;

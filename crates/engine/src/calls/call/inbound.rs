@@ -13,7 +13,7 @@ use sip::transaction::{Peer, ServerTxId};
 use sip::{HeaderName, Request, Response, StatusCode};
 use store::Millis;
 
-use super::connect::{contact_destination, Forward, Forwards, Outgoing};
+use super::connect::{contact_destination, Forward, Forwards, Outgoing, ProgramTarget};
 use super::{target, Call, Ending, Signal};
 use crate::calls::cdr::{Cdr, CALLEE_SIDE, CALLER_SIDE};
 use crate::calls::dial::{Attempt, Dial, NextOn};
@@ -93,6 +93,22 @@ pub(super) struct Parties {
     pub application_id: Option<i64>,
     /// That application's ref.
     pub application_ref: String,
+}
+
+/// A call forwarding to `fwd`, a destination that runs a program (IVR
+/// menu, block, application, conference room): nothing to ring, the
+/// program answers. A conference destination whose room or settings are
+/// unusable is refused here, before anyone rings.
+fn program_forward(fwd: &Routed) -> Result<Forward, String> {
+    if matches!(fwd.target, Target::Conference { .. }) {
+        super::app::route_program(&fwd.target, &fwd.body, &fwd.callee)?;
+    }
+    Ok(Forward {
+        dial: Dial { attempts: Vec::new() },
+        callee: fwd.callee.clone(),
+        callee_id: None,
+        program: Some(ProgramTarget { target: fwd.target.clone(), body: fwd.body.clone() }),
+    })
 }
 
 /// The Max-Forwards a request starts with (RFC 3261 8.1.1.6).
@@ -331,27 +347,17 @@ impl Call {
             again.caller_name.clone_from(&call.caller_name);
             again.hops = routed.hops;
             match crate::router::route(snapshot, &again, self.now()) {
-                Plan::Route(fwd) if matches!(fwd.target, Target::Conference { .. }) => {
-                    match super::app::route_program(&fwd.target, &fwd.body, &fwd.callee) {
-                        Ok(c) => {
-                            let dial = Dial { attempts: Vec::new() };
-                            *slot = Some(Forward {
-                                dial,
-                                callee: fwd.callee.clone(),
-                                callee_id: None,
-                                room: Some(c),
-                            });
-                        }
-                        Err(e) => tracing::info!(to = %number, "the call forwarding's room: {e}"),
-                    }
-                }
+                Plan::Route(fwd) if super::app::runs_program(&fwd.target) => match program_forward(&fwd) {
+                    Ok(f) => *slot = Some(f),
+                    Err(e) => tracing::info!(to = %number, "the call forwarding is refused: {e}"),
+                },
                 Plan::Route(fwd) => match self.dial_for(&fwd, snapshot).await {
                     Ok(dial) => {
                         let callee_id = match fwd.target {
                             Target::Agent { agent_id, .. } => Some(agent_id),
                             _ => None,
                         };
-                        *slot = Some(Forward { dial, callee: fwd.callee.clone(), callee_id, room: None });
+                        *slot = Some(Forward { dial, callee: fwd.callee.clone(), callee_id, program: None });
                     }
                     Err(r) => {
                         tracing::info!(to = %number, "the call forwarding cannot be rung: {}", r.reason)
@@ -366,7 +372,7 @@ impl Call {
                             dial,
                             callee: number.to_owned(),
                             callee_id: Some(to.id),
-                            room: None,
+                            program: None,
                         });
                     } else {
                         tracing::info!(to = %number, "the call forwarding has no route: {}", r.reason);

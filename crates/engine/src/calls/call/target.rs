@@ -2,10 +2,12 @@
 //! registered contacts (one agent, extensions together or in turn), a SIP
 //! URI at an IP address, and (through [`Call::egress_dial`]) gateways,
 //! trunks, trunk groups and URIs naming a host. Targets that run a program
-//! (application, IVR menu, block) are run by `app/` before a dial is
-//! built, and so are conference rooms (`app/conference.rs`, which a call
-//! forwarding to one joins too); a call forwarding to a program target is
-//! refused here with 501.
+//! (application, IVR menu, block, conference room) are run by `app/`
+//! before a dial is built, for a call routed there and for a call
+//! forwarded there alike; asked to ring one (a program's dial, a placed
+//! call) they are refused here with 501. Destination types Calliope does
+//! not support (queues, CTI, distributors, multicast, timed meetings,
+//! system, last intercept: [`Target::Other`]) are refused with 501 too.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -113,15 +115,13 @@ impl Call {
             Target::Gateway { .. } | Target::Trunk { .. } | Target::TrunkGroup { .. } => {
                 self.egress_dial(routed, snapshot).await
             }
-            Target::Ivr(id) => Err(not_yet(format!("IVR menu {id}"), route_id)),
-            Target::Block(id) => Err(not_yet(format!("call flow (block) {id}"), route_id)),
-            Target::Application(id) => Err(not_yet(format!("application {id}"), route_id)),
+            Target::Ivr(id) => Err(runs_a_program(format!("IVR menu {id}"), route_id)),
+            Target::Block(id) => Err(runs_a_program(format!("call flow (block) {id}"), route_id)),
+            Target::Application(id) => Err(runs_a_program(format!("application {id}"), route_id)),
             Target::Conference { kind, room } => {
-                Err(not_yet(format!("conference {room} ({kind})"), route_id))
+                Err(runs_a_program(format!("conference {room} ({kind})"), route_id))
             }
-            Target::Other { dest_type, dest_uuid } => {
-                Err(not_yet(format!("destination {dest_type} '{dest_uuid}'"), route_id))
-            }
+            Target::Other { dest_type, dest_uuid } => Err(unsupported(dest_type, dest_uuid, route_id)),
         }
     }
 
@@ -132,14 +132,18 @@ impl Call {
     }
 }
 
-/// A 501 for a destination that runs a program or a conference.
-fn not_yet(what: String, route_id: Option<i64>) -> Reject {
-    refusal(
-        501,
-        "FACILITY_NOT_IMPLEMENTED",
-        format!("{what}: this destination cannot take calls yet"),
-        route_id,
-    )
+/// A 501 for a destination that runs a program (or a room) where only
+/// something that can be rung will do.
+fn runs_a_program(what: String, route_id: Option<i64>) -> Reject {
+    let reason = format!("{what} runs a program and cannot be rung from here");
+    refusal(501, "FACILITY_NOT_IMPLEMENTED", reason, route_id)
+}
+
+/// A 501 for a destination type Calliope does not support.
+fn unsupported(dest_type: &str, dest_uuid: &str, route_id: Option<i64>) -> Reject {
+    let named = if dest_uuid.is_empty() { String::new() } else { format!(" ('{dest_uuid}')") };
+    let reason = format!("destination type {dest_type}{named} is not supported");
+    refusal(501, "FACILITY_NOT_IMPLEMENTED", reason, route_id)
 }
 
 fn label(agents: &[(i64, &str)]) -> String {
@@ -165,5 +169,21 @@ mod tests {
         assert!(ip_destination("tel:+15551234").is_none());
         assert!(ip_destination("not a uri").is_none());
         assert!(ip_destination("").is_none());
+    }
+
+    #[test]
+    fn unsupported_destination_types_are_refused_with_a_clear_reason() {
+        let r = unsupported("FS_DEST_CTI", "7", Some(3));
+        assert_eq!((r.status, r.cause, r.route_id), (501, "FACILITY_NOT_IMPLEMENTED", Some(3)));
+        assert_eq!(r.reason, "destination type FS_DEST_CTI ('7') is not supported");
+        assert_eq!(
+            unsupported("FS_DEST_SYSTEM", "", None).reason,
+            "destination type FS_DEST_SYSTEM is not supported"
+        );
+        let r = runs_a_program("IVR menu 4".into(), None);
+        assert_eq!(
+            (r.status, r.reason.as_str()),
+            (501, "IVR menu 4 runs a program and cannot be rung from here")
+        );
     }
 }

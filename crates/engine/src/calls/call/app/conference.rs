@@ -3,39 +3,18 @@
 //! what the caller says and plays it the mix, in the leg's own codec) and
 //! the call waits there, answering SIP as always, until the member leaves
 //! (the room ended, a kick) or the caller hangs up. A call forwarded to a
-//! conference destination joins its room the same way.
+//! conference destination joins its room the same way
+//! (`Call::run_forwarded`).
 
 use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::super::inbound::{Caller, Parties};
-use super::super::{Call, Ending};
-use super::{AppChannel, Got, Opened, LEG_A};
+use super::{AppChannel, Got, LEG_A};
 use crate::conference::{Audience, ConferenceError, JoinOptions, LeaveReason, MemberFlags};
 use crate::media::MediaEvent;
-use crate::program::{Audio, ChannelError, Conversation, LeftRoom, Verb};
+use crate::program::{Audio, ChannelError, Conversation, LeftRoom};
 use crate::router::Target;
-
-impl Call {
-    /// A call forwarded (busy, no answer) to a conference destination:
-    /// answered with our media, it joins the room `c` (its PIN asked
-    /// first) as a call routed there does, and ends when it leaves.
-    pub(in crate::calls::call) async fn forwarded_to_room(
-        &mut self,
-        a: &Caller,
-        p: &mut Parties,
-        c: Conversation,
-    ) -> Ending {
-        let Opened { mut media, sdp_a, late } = match self.open_media(a, p, false).await {
-            Ok(opened) => opened,
-            Err(ending) => return ending,
-        };
-        let mut ch = AppChannel::new(self, Some(a), p, &mut media, sdp_a, late, None);
-        let outcome = crate::program::run(vec![Verb::Conversation(c)], &mut ch, &mut super::NoWebhooks).await;
-        ch.close(outcome).await
-    }
-}
 
 impl AppChannel<'_> {
     /// Joins the room `c` names and stays until the member leaves it.

@@ -6,7 +6,9 @@
 //! caller gone is [`ChannelError::HungUp`] from the step running, so the
 //! interpreter stops. An originated call runs its program the same way
 //! over the callee's answered leg ([`originated`]): answering is then a
-//! no-op and rejecting impossible. Commands from the API reach the call
+//! no-op and rejecting impossible. A call forwarded (busy, no answer) to
+//! such a target runs it the same way once its ringing ended
+//! ([`Call::run_forwarded`]). Commands from the API reach the call
 //! while any step runs ([`commands`]).
 
 use std::collections::VecDeque;
@@ -21,6 +23,7 @@ use sip::{MediaType, Method, Response, StatusCode};
 use store::{Key, Millis, Scope};
 
 use self::status::{status_sender, StatusQueue, StatusTarget};
+use super::connect::ProgramTarget;
 use super::inbound::{warning, Caller, Parties, LEG_A};
 use super::media::CallMedia;
 use super::{Call, CallEvent, Ending, Input, ProgramSource};
@@ -82,7 +85,8 @@ impl Apps {
     }
 }
 
-/// Whether `target` runs a program rather than ringing someone.
+/// Whether `target` runs a program rather than ringing someone (a call
+/// routed or forwarded there is answered by it).
 pub(super) fn runs_program(target: &Target) -> bool {
     matches!(target, Target::Application(_) | Target::Ivr(_) | Target::Block(_) | Target::Conference { .. })
 }
@@ -144,7 +148,27 @@ impl Call {
         target: &Target,
         body: &str,
     ) -> Ending {
-        let Opened { mut media, sdp_a, late } = match self.open_media(a, p, true).await {
+        self.answer_with_program(a, p, target, body, true).await
+    }
+
+    /// A call forwarded (busy, no answer) to a destination that runs a
+    /// program: A, still unanswered (or in early media), is answered by
+    /// the program, which runs as if the call had been routed there.
+    pub(super) async fn run_forwarded(&mut self, a: &Caller, p: &mut Parties, to: &ProgramTarget) -> Ending {
+        self.answer_with_program(a, p, &to.target, &to.body, false).await
+    }
+
+    /// [`Call::run_program`]; `fresh` when nothing was rung before (the
+    /// call's `call.created` and legs are put now).
+    async fn answer_with_program(
+        &mut self,
+        a: &Caller,
+        p: &mut Parties,
+        target: &Target,
+        body: &str,
+        fresh: bool,
+    ) -> Ending {
+        let Opened { mut media, sdp_a, late } = match self.open_media(a, p, fresh).await {
             Ok(opened) => opened,
             Err(ending) => return ending,
         };
