@@ -8,7 +8,8 @@
 //! in a recorded failure; `/events` carries the transfer, recording and
 //! webhook-failure events. Bad forms are refused with the field at fault.
 //! Deleting the callee's channel of a bridged call hangs that leg up as
-//! its phone would: it gets BYE, then the caller does.
+//! its phone would: it gets BYE, then the caller does; while it rings, it
+//! gets CANCEL and the caller the failure (487).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -672,4 +673,36 @@ fn deleting_the_callees_channel_hangs_up_that_leg_as_its_phone_would() {
         rows.iter().all(|r| r["hangup_cause"] == "NORMAL_CLEARING" && r["disposition"] == "ANSWERED"),
         "{rows:?}"
     );
+}
+
+#[test]
+fn deleting_a_ringing_callees_channel_cancels_it_and_fails_the_call() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_ring.xml", free_port());
+    let media = free_port().to_string();
+    let uac = Sipp::new("uac_terminated.xml", c.sip)
+        .args(&["-s", CALLEE, "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media])
+        .spawn();
+    let legs = legs_when(&c, |l| l.len() == 2 && l.iter().all(|l| l["callstate"] == "RINGING"));
+    assert_eq!(legs.len(), 2, "{legs:?}");
+    let call = legs[0]["call_uuid"].as_str().unwrap().to_owned();
+    let leg_b =
+        legs.iter().find(|l| l["uuid"] != call.as_str()).unwrap()["uuid"].as_str().unwrap().to_owned();
+    let (st, reply) = c.pbx("DELETE", &format!("/api/channels/{leg_b}"), Value::Null);
+    assert_eq!(st, 200, "{reply}");
+    wait(uas, "the ringing callee got CANCEL");
+    wait(uac, "the caller got 487");
+    let mut rows = Vec::new();
+    for _ in 0..50 {
+        rows = c.pbx_get(&format!("/api/cdrs?call_uuid={call}")).1["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if rows.len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(rows.len(), 2, "the rung leg has its record: {rows:?}");
+    assert!(rows.iter().all(|r| r["disposition"] == "NO ANSWER"), "{rows:?}");
 }
