@@ -89,6 +89,27 @@ pub enum Reply {
     File(&'static str),
 }
 
+/// The query filters a list takes besides its paging, as far as the
+/// document tells.
+#[derive(Debug, Clone, Copy)]
+pub struct Filters {
+    /// Every field of this resource filters by its value (`?src=2001`).
+    pub fields: &'static Resource,
+    /// Further parameters; one named as a field stands in its stead.
+    pub extra: &'static [QueryParam],
+}
+
+/// A query parameter of a list.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryParam {
+    /// Its name.
+    pub name: &'static str,
+    /// The type of its value.
+    pub kind: store::Kind,
+    /// What it filters on.
+    pub description: &'static str,
+}
+
 /// One documented operation.
 #[derive(Debug, Clone)]
 pub struct Operation {
@@ -104,6 +125,8 @@ pub struct Operation {
     pub reply: Reply,
     /// Whether it is served without credentials (logins).
     pub public: bool,
+    /// The query filters it takes, when it is a filtered list.
+    pub filters: Option<Filters>,
 }
 
 /// Routes under construction, with their documentation.
@@ -148,6 +171,7 @@ impl Api {
             body,
             reply: Reply::Unknown,
             public: false,
+            filters: None,
         });
         self
     }
@@ -156,6 +180,14 @@ impl Api {
     pub fn reply(mut self, reply: Reply) -> Api {
         if let Some(op) = self.operations.last_mut() {
             op.reply = reply;
+        }
+        self
+    }
+
+    /// Documents the query filters the operation registered last takes.
+    pub fn filters(mut self, filters: Filters) -> Api {
+        if let Some(op) = self.operations.last_mut() {
+            op.filters = Some(filters);
         }
         self
     }

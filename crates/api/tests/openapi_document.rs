@@ -160,3 +160,25 @@ fn recording_downloads_are_documented_as_wav_bytes() {
     assert!(ok.get("application/json").is_none(), "{op}");
     assert_eq!(op["parameters"][0]["schema"]["type"], "string", "{op}");
 }
+
+#[test]
+fn call_records_are_got_by_uuid_and_their_list_filters_are_declared() {
+    let doc = document();
+    assert!(doc["paths"]["/api/cdrs/{id}"].is_null(), "no integer id path");
+    let one = &doc["paths"]["/api/cdrs/{uuid}"]["get"]["parameters"][0];
+    assert_eq!((&one["name"], &one["schema"]["type"]), (&json!("uuid"), &json!("string")), "{one}");
+    let params = doc["paths"]["/api/cdrs"]["get"]["parameters"].as_array().unwrap();
+    let named = |name: &str| {
+        let found: Vec<&Value> = params.iter().filter(|p| p["name"] == name).collect();
+        assert_eq!(found.len(), 1, "{name} once: {params:#?}");
+        assert_eq!(found[0]["in"], "query");
+        found[0]["schema"].clone()
+    };
+    for name in ["page", "perPage", "status", "uuid", "call_uuid", "src", "dst_dialled", "hangup_cause"] {
+        assert_eq!(named(name)["type"], if name.starts_with("p") { "integer" } else { "string" }, "{name}");
+    }
+    assert_eq!(named("start_date")["format"], "date-time");
+    assert_eq!(named("end_date")["format"], "date-time", "the call's start bound, not the field");
+    assert_eq!(named("leg")["enum"], json!(["A", "B"]));
+    assert_eq!(named("route_id")["type"], "integer");
+}

@@ -2,7 +2,9 @@
 //! translates both numbers (and records) to a SIPp agent; the call's two
 //! legs are then checked field by field through the Fonoster, VoIPstudio,
 //! PBX and Vonage views: one call with both legs, the numbers as dialled
-//! and as translated, the route, the recording, times and durations.
+//! and as translated, the route, the recording, times and durations. A
+//! call refused before its callee is rung has its caller's record only; a
+//! callee rung and busy has its own.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -12,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use support::calliope::{assert_passed, free_port, Calliope, Sipp};
-use support::calls::wait;
+use support::calls::{callee, caller, calliope, wait, CALLER};
 
 /// The carrier's number as it calls.
 const CARRIER_CALLER: &str = "15551230000";
@@ -188,4 +190,46 @@ fn a_translated_recorded_call_has_two_legs_in_every_view() {
     let (st, leg) = &answers[1];
     assert_eq!((*st, &leg["uuid"], &leg["direction"]), (200, &json!(b_ref), &json!("outbound")), "{leg}");
     assert_eq!(leg["to"], json!({"type": "phone", "number": "2002"}));
+}
+
+/// The PBX rows of `/api/cdrs` once there are at least `n` (or the last seen).
+fn pbx_rows(c: &Calliope, n: usize) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = c.pbx_get("/api/cdrs?perPage=100").1["data"].as_array().cloned().unwrap_or_default();
+        if rows.len() >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    rows
+}
+
+#[test]
+fn only_legs_that_were_dialled_have_a_record() {
+    let c = calliope(&[]);
+    // A number nobody has: refused with 404 before anything is rung.
+    let media = free_port().to_string();
+    let refused = Sipp::new("uac_refused_404.xml", c.sip)
+        .args(&["-s", "2999", "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media])
+        .run();
+    assert_passed(&refused, "a number nobody has is refused with 404");
+    // A callee that is rung and busy: its leg was dialled.
+    let uas = callee(&c, "uas_busy.xml", free_port());
+    assert_passed(&caller(&c, "uac_busy.xml", &[]), "the busy callee answers 486");
+    wait(uas, "the callee was rung and said busy");
+
+    let rows = pbx_rows(&c, 3);
+    let of = |dst: &str| -> Vec<&Value> { rows.iter().filter(|r| r["dst"] == dst).collect() };
+    let refused = of("2999");
+    assert_eq!(refused.len(), 1, "the refused call has its caller's record only: {rows:#?}");
+    assert_eq!((&refused[0]["leg"], &refused[0]["src"]), (&json!("A"), &json!(CALLER)), "{rows:#?}");
+    assert_eq!(refused[0]["uuid"], refused[0]["call_uuid"], "the caller's leg is the call");
+    assert_ne!(refused[0]["hangup_cause"], "NORMAL_CLEARING", "{rows:#?}");
+    let busy = of(support::calls::CALLEE);
+    let mut legs: Vec<&Value> = busy.iter().map(|r| &r["leg"]).collect();
+    legs.sort_by_key(|l| l.as_str().map(str::to_owned));
+    assert_eq!(legs, [&json!("A"), &json!("B")], "the rung call has both legs: {rows:#?}");
+    assert!(busy.iter().all(|r| r["hangup_cause"] == "USER_BUSY"), "{rows:#?}");
+    assert_eq!(rows.len(), 3, "{rows:#?}");
 }

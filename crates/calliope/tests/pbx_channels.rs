@@ -7,6 +7,9 @@
 //! ringing, answered and hangup in order, and a receiver that is down ends
 //! in a recorded failure; `/events` carries the transfer, recording and
 //! webhook-failure events. Bad forms are refused with the field at fault.
+//! Deleting the callee's channel of a bridged call hangs that leg up as
+//! its phone would: it gets BYE, then the caller does; while it rings, it
+//! gets CANCEL and the caller the failure (487).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -611,4 +614,95 @@ fn a_post_event_url_set_through_the_api_gets_the_workspace_calls_and_failures_ar
     let (st, body) = c.pbx("PUT", "/api/settings", json!({"post_event_url": null}));
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["data"]["post_event_url"], Value::Null, "{body}");
+}
+
+/// When the first `BYE` reached the SIPp that wrote `trace` (its trace's
+/// time stamp line, which sorts as text).
+fn bye_received_at(trace: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(trace).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let at =
+        lines.iter().position(|l| l.trim_start().starts_with("BYE sip:")).unwrap_or_else(|| panic!("{text}"));
+    let stamp = lines[..at].iter().rev().find(|l| l.starts_with("----")).unwrap_or_else(|| panic!("{text}"));
+    stamp.trim_start_matches('-').trim().to_owned()
+}
+
+#[test]
+fn deleting_the_callees_channel_hangs_up_that_leg_as_its_phone_would() {
+    let c = calliope(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (trace_a, trace_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let uas = support::calls::callee_with(
+        &c,
+        "uas_answer.xml",
+        free_port(),
+        &["-trace_msg", "-message_file", trace_b.to_str().unwrap()],
+    );
+    let media = free_port().to_string();
+    let uac = Sipp::new("uac_hungup.xml", c.sip)
+        .args(&["-s", CALLEE, "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media])
+        .args(&["-trace_msg", "-message_file", trace_a.to_str().unwrap()])
+        .spawn();
+    let legs = legs_when(&c, |l| l.len() == 2 && l.iter().all(|l| l["callstate"] == "ACTIVE"));
+    assert_eq!(legs.len(), 2, "{legs:?}");
+    let call = legs[0]["call_uuid"].as_str().unwrap().to_owned();
+    let leg_b =
+        legs.iter().find(|l| l["uuid"] != call.as_str()).unwrap()["uuid"].as_str().unwrap().to_owned();
+    let (st, reply) = c.pbx("DELETE", &format!("/api/channels/{leg_b}"), Value::Null);
+    assert_eq!(st, 200, "{reply}");
+    wait(uas, "the callee got BYE");
+    wait(uac, "the caller got BYE");
+    assert!(
+        bye_received_at(&trace_b) < bye_received_at(&trace_a),
+        "B's BYE came first, then A's, as when B hangs up"
+    );
+    assert!(legs_when(&c, |l| l.is_empty()).is_empty(), "no leg is left");
+    let mut rows = Vec::new();
+    for _ in 0..50 {
+        rows = c.pbx_get(&format!("/api/cdrs?call_uuid={call}")).1["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if rows.len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r["hangup_cause"] == "NORMAL_CLEARING" && r["disposition"] == "ANSWERED"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn deleting_a_ringing_callees_channel_cancels_it_and_fails_the_call() {
+    let c = calliope(&[]);
+    let uas = callee(&c, "uas_ring.xml", free_port());
+    let media = free_port().to_string();
+    let uac = Sipp::new("uac_terminated.xml", c.sip)
+        .args(&["-s", CALLEE, "-au", CALLER, "-ap", "caller-pw", "-key", "caller", CALLER, "-mp", &media])
+        .spawn();
+    let legs = legs_when(&c, |l| l.len() == 2 && l.iter().all(|l| l["callstate"] == "RINGING"));
+    assert_eq!(legs.len(), 2, "{legs:?}");
+    let call = legs[0]["call_uuid"].as_str().unwrap().to_owned();
+    let leg_b =
+        legs.iter().find(|l| l["uuid"] != call.as_str()).unwrap()["uuid"].as_str().unwrap().to_owned();
+    let (st, reply) = c.pbx("DELETE", &format!("/api/channels/{leg_b}"), Value::Null);
+    assert_eq!(st, 200, "{reply}");
+    wait(uas, "the ringing callee got CANCEL");
+    wait(uac, "the caller got 487");
+    let mut rows = Vec::new();
+    for _ in 0..50 {
+        rows = c.pbx_get(&format!("/api/cdrs?call_uuid={call}")).1["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if rows.len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(rows.len(), 2, "the rung leg has its record: {rows:?}");
+    assert!(rows.iter().all(|r| r["disposition"] == "NO ANSWER"), "{rows:?}");
 }

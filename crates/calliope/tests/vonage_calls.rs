@@ -9,7 +9,9 @@
 //! earmuffed, transferred to a new NCCO, talked and streamed into; its
 //! status events reach the application's event_url (a real webhook
 //! server) in order. Actions given the uuid of an NCCO `connect`'s leg act
-//! on that leg (earmuffed, it hears silence; muted, its peer does).
+//! on that leg (earmuffed, it hears silence; muted, its peer does); hung up
+//! by its uuid, only that leg ends and the NCCO goes on with its next
+//! action.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod support;
@@ -455,4 +457,65 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(reply.0, 409, "talk into a finished call: {}", reply.1);
+}
+
+#[test]
+fn hanging_up_an_ncco_connect_leg_ends_that_leg_and_the_ncco_goes_on() {
+    let c = calliope(&[]);
+    // A: the callee the call is placed to (the test's socket hears it); B:
+    // agent 2003, whom its NCCO connects before a 440 Hz stream.
+    let ear_a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let uas_a = callee(&c, "uas_answer.xml", ear_a.local_addr().unwrap().port());
+    c.agent("2003", "pw-2003");
+    let uas = support::calliope::Sipp::new("uas_answer.xml", c.sip);
+    let port = uas.port;
+    let rtp_b = support::calliope::free_port().to_string();
+    let uas_b = uas
+        .args(&["-key", "rtp_port", &rtp_b, "-key", "codec", "0", "-key", "codec_name", "PCMU", "-s", "2003"])
+        .spawn();
+    let reg = support::calliope::Sipp::new("register.xml", c.sip)
+        .args(&["-s", "2003", "-au", "2003", "-ap", "pw-2003"])
+        .contact_port(port)
+        .run();
+    support::calliope::assert_passed(&reg, "agent 2003 registers");
+    let (app, key) = application(&c, "connect then stream");
+    let jwt = token(&app, &key, now(), now() + 300);
+    let ncco = json!([
+        {"action": "connect", "endpoint": [{"type": "app", "user": "2003"}]},
+        {"action": "stream", "streamUrl": ["tone_stream://%(60000,0,440)"]}
+    ]);
+    let to = json!([{"type": "phone", "number": CALLEE}]);
+    let (st, body) = voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "ncco": ncco}));
+    assert_eq!(st, 201, "{body}");
+    let uuid = body["uuid"].as_str().unwrap().to_owned();
+    let legs = legs_when(&c, |l| l.len() == 2 && l.iter().all(|x| x["callstate"] == "ACTIVE"));
+    assert_eq!(legs.len(), 2, "{legs:?}");
+    let leg_b =
+        legs.iter().find(|l| l["uuid"] != uuid.as_str()).unwrap()["uuid"].as_str().unwrap().to_owned();
+
+    // B hung up by its uuid: B gets BYE, A stays and its NCCO goes on.
+    let (st, body) = voice(&c, &jwt, "PUT", &format!("/v1/calls/{leg_b}"), json!({"action": "hangup"}));
+    assert_eq!(st, 204, "{body}");
+    wait(uas_b, "B answered the connect, then got BYE");
+    let legs = legs_when(&c, |l| l.len() == 1);
+    assert_eq!(legs.len(), 1, "A is left: {legs:?}");
+    assert_eq!((&legs[0]["uuid"], &legs[0]["callstate"]), (&json!(uuid), &json!("ACTIVE")), "{legs:?}");
+    hear(&ear_a, Duration::from_millis(300));
+    let after = hear(&ear_a, Duration::from_millis(1500));
+    assert!(tone_ms(&after, 440.0) >= 1000, "A hears the action after the connect: {} samples", after.len());
+    let mut row = Value::Null;
+    for _ in 0..50 {
+        row = c.pbx_get(&format!("/api/cdrs/{leg_b}")).1;
+        if row["leg"] == "B" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!((&row["leg"], &row["hangup_cause"]), (&json!("B"), &json!("NORMAL_CLEARING")), "{row}");
+    assert_eq!(row["call_uuid"], json!(uuid), "{row}");
+
+    // The call's own uuid hangs the call up.
+    let (st, body) = voice(&c, &jwt, "PUT", &format!("/v1/calls/{uuid}"), json!({"action": "hangup"}));
+    assert_eq!(st, 204, "{body}");
+    wait(uas_a, "A answered, heard the stream, then got BYE");
 }

@@ -8,7 +8,7 @@ pub mod schema;
 use serde_json::{json, Map, Value as Json};
 
 use crate::dialect::Dialect;
-use crate::routes::{Body, Operation, Reply};
+use crate::routes::{Body, Filters, Operation, Reply};
 
 /// The OpenAPI 3.1 document of `operations`.
 pub fn document(operations: &[Operation]) -> Json {
@@ -45,6 +45,9 @@ fn operation(op: &Operation) -> Json {
     let mut params = path_params(dialect, &op.path);
     if let Reply::Page(_) = op.reply {
         params.extend(paging_params(dialect));
+    }
+    if let Some(filters) = op.filters {
+        params.extend(filter_params(filters));
     }
     let mut item = json!({
         "summary": op.summary,
@@ -120,6 +123,20 @@ fn paging_params(dialect: Dialect) -> Vec<Json> {
             query("dir", json!({"type": "string", "enum": ["asc", "desc"]})),
         ],
     }
+}
+
+/// The query filters of a list: its extra parameters, then every field of
+/// its resource that none of them stands in for.
+fn filter_params(filters: Filters) -> Vec<Json> {
+    let extra = filters.extra.iter().map(|p| {
+        json!({"name": p.name, "in": "query", "description": p.description, "schema": schema::query_kind(p.kind)})
+    });
+    let fields =
+        filters.fields.fields.iter().filter(|f| !filters.extra.iter().any(|p| p.name == f.name)).map(|f| {
+            json!({"name": f.name, "in": "query", "description": format!("records whose {} is this", f.name),
+            "schema": schema::query_kind(f.kind)})
+        });
+    extra.chain(fields).collect()
 }
 
 fn body(body: Body) -> Option<Json> {
@@ -209,6 +226,7 @@ mod tests {
             body: Body::None,
             reply: Reply::Unknown,
             public: true,
+            filters: None,
         };
         assert_eq!(operation(&op)["security"], json!([]));
         let op = Operation { public: false, path: "/api/routes".into(), ..op };

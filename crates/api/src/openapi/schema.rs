@@ -119,6 +119,19 @@ pub fn input_object(res: &Resource, names: &[&str], casing: Casing, extra: &[Pro
     schema
 }
 
+/// A query parameter's value of `kind`, as [`crate::input::convert`]
+/// reads it from text: times as dates (`YYYY-MM-DD[ HH:MM:SS]`) or RFC 3339.
+pub fn query_kind(kind: Kind) -> Json {
+    match kind {
+        Kind::Int | Kind::Ref(_) => json!({"type": "integer"}),
+        Kind::Float => json!({"type": "number"}),
+        Kind::Bool => json!({"type": "string", "enum": ["true", "false", "1", "0"]}),
+        Kind::Enum(values) => json!({"type": "string", "enum": values}),
+        Kind::Time => json!({"type": "string", "format": "date-time"}),
+        Kind::Text | Kind::Json => json!({"type": "string"}),
+    }
+}
+
 /// What [`crate::view::value`] shows of a field of `kind` in `dialect`
 /// (the PBX shows missing text as `""`, booleans as 0 or 1).
 pub fn output_kind(dialect: Dialect, kind: Kind) -> Json {

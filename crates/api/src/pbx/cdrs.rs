@@ -7,7 +7,8 @@
 //!   up to, `YYYY-MM-DD[ HH:MM:SS]` or RFC 3339), `status` (the hangup
 //!   cause), `uuid` (a leg's id) and `call_uuid` (the call's id); an
 //!   unknown parameter is refused, never ignored;
-//! - `GET /api/cdrs/{id}`: one record by its id, or by a leg's id.
+//! - `GET /api/cdrs/{uuid}`: one record by its leg's id (the caller's leg
+//!   has the call's id), or by the record's id.
 //!
 //! Each row holds the record's fields (`src`/`dst` as translated,
 //! `src_dialled`/`dst_dialled` as dialled) with `uuid` (the leg's id),
@@ -17,7 +18,7 @@
 use axum::extract::{RawQuery, State};
 use serde_json::{json, Map, Value as Json};
 use store::schema::CDRS;
-use store::{Filter, Op, Operand, Record, Scope, Value};
+use store::{Filter, Kind, Op, Operand, Record, Scope, Value};
 
 use crate::auth::{Caller, Role};
 use crate::crud::pbx::{paging, query_pairs};
@@ -26,7 +27,7 @@ use crate::error::ApiError;
 use crate::extract::Path;
 use crate::input::{convert, parse_time};
 use crate::list::pbx_page;
-use crate::routes::{Api, Reply};
+use crate::routes::{Api, Filters, QueryParam, Reply};
 use crate::service::cdrs::leg_id;
 use crate::state::AppState;
 use crate::view::render;
@@ -34,12 +35,24 @@ use crate::view::render;
 /// The paging parameters (read by [`paging`]).
 const PAGING: &[&str] = &["page", "perPage", "sortField", "sortOrder", "searchField", "searchKey"];
 
+/// The filters of the list besides the records' fields.
+const FILTERS: &[QueryParam] = &[
+    QueryParam { name: "start_date", kind: Kind::Time, description: "calls that started at or after this" },
+    QueryParam { name: "end_date", kind: Kind::Time, description: "calls that started at or before this" },
+    QueryParam { name: "from", kind: Kind::Time, description: "start_date by another name" },
+    QueryParam { name: "to", kind: Kind::Time, description: "end_date by another name" },
+    QueryParam { name: "status", kind: Kind::Text, description: "the hangup cause (NORMAL_CLEARING...)" },
+    QueryParam { name: "uuid", kind: Kind::Text, description: "the leg's id" },
+    QueryParam { name: "call_uuid", kind: Kind::Text, description: "the call's id" },
+];
+
 /// Their routes.
 pub fn routes() -> Api {
     Api::new()
         .get("/api/cdrs", "List call records, one per leg (filters on every field)", list)
         .reply(Reply::Page(&CDRS))
-        .get("/api/cdrs/{id}", "Get a call record by id or by its leg's uuid", get_one)
+        .filters(Filters { fields: &CDRS, extra: FILTERS })
+        .get("/api/cdrs/{uuid}", "Get a call record by its leg's uuid, its call's uuid or its id", get_one)
         .reply(Reply::Record(&CDRS))
 }
 
@@ -119,7 +132,7 @@ async fn list(
     Ok(axum::Json(page.envelope(data)))
 }
 
-/// `GET /api/cdrs/{id}`: by the record's id, else by a leg's uuid.
+/// `GET /api/cdrs/{uuid}`: by the record's id, else by a leg's uuid.
 async fn get_one(
     State(state): State<AppState>,
     caller: Caller,

@@ -12,7 +12,9 @@ use super::phase::Phase;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallCommand {
     /// Hang the call up: CANCEL or a final response while it rings, BYE
-    /// on every leg once answered.
+    /// on every leg once answered. Sent for one leg other than the call's
+    /// first ([`Envelope::leg`]), only that leg ends, exactly as when its
+    /// phone hangs up (the call goes on as its program or bridge says).
     Hangup,
     /// Play a file or a `tone_stream://` spec into the call.
     Play {
@@ -204,6 +206,15 @@ impl Envelope {
     /// A command for the call's first leg.
     pub fn new(command: CallCommand, reply: oneshot::Sender<CommandResult>) -> Envelope {
         Envelope { command, leg: None, reply }
+    }
+
+    /// The leg a hang-up names, when it names one other than the call's
+    /// first: only that leg ends, as if its phone hung up.
+    pub fn leg_hangup(&self) -> Option<&str> {
+        match self.command {
+            CallCommand::Hangup => self.leg.as_deref(),
+            _ => None,
+        }
     }
 }
 

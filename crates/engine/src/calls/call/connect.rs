@@ -182,6 +182,7 @@ impl Call {
             (port_a, port_b)
         };
         self.publish("call.created", serde_json::json!({"from": p.caller, "to": p.callee}));
+        p.uuid_b = uuid::Uuid::new_v4().to_string();
         self.put_legs(a, p);
         self.publish("call.dial", serde_json::json!({"leg": p.uuid_b, "to": p.callee, "from": out.caller}));
 
@@ -379,6 +380,11 @@ impl Call {
             }
         }
         let Some((winner, answer_b)) = answered else {
+            if forks.is_empty() {
+                // No INVITE left: the callee leg was never dialled.
+                self.admission.remove_leg(&p.uuid_b);
+                p.uuid_b.clear();
+            }
             if let Some(to) = program {
                 return self.run_forwarded(a, p, &to).await;
             }

@@ -44,6 +44,14 @@ impl Call {
                     self.bye(&mut s.b).await;
                     return Ending::new(200, "NORMAL_CLEARING");
                 }
+                Input::Command(env) if env.leg_hangup().is_some_and(|l| l == s.a.uuid || l == s.b.uuid) => {
+                    // One leg hung up by its id: as when its phone hangs up.
+                    let from_a = env.leg_hangup() == Some(s.a.uuid.as_str());
+                    let _ = env.reply.send(Ok(()));
+                    let (this, other) = if from_a { (&mut s.a, &mut s.b) } else { (&mut s.b, &mut s.a) };
+                    self.bye(this).await;
+                    return self.other_side_hung_up(other).await;
+                }
                 Input::Command(env) => {
                     super::unsupported(env);
                     continue;
@@ -70,8 +78,7 @@ impl Call {
                     match request.method {
                         Method::Bye => {
                             self.respond(id, Response::for_request(&request, StatusCode::OK, None));
-                            self.bye(other).await;
-                            return Ending::new(200, "NORMAL_CLEARING");
+                            return self.other_side_hung_up(other).await;
                         }
                         Method::Invite | Method::Update if pending.is_some() => {
                             let status = StatusCode::new(491).unwrap_or(StatusCode::BUSY_HERE);

@@ -73,7 +73,8 @@ pub(super) struct Parties {
     pub kind: &'static str,
     /// The caller's leg id (the call's id).
     pub uuid_a: String,
-    /// The callee's leg id.
+    /// The callee's leg id: empty until the callee is dialled (a call
+    /// refused before has no callee leg, nor its record).
     pub uuid_b: String,
     /// When the INVITE came.
     pub start: Millis,
@@ -231,7 +232,8 @@ impl Call {
             kind: if from_trunk { "SIP_TRUNK" } else { "AGENT" },
             route_id: plan.route_id(),
             uuid_a: self.uuid(),
-            uuid_b: uuid::Uuid::new_v4().to_string(),
+            // Given once the callee is dialled (a refused call has no B leg).
+            uuid_b: String::new(),
             start: self.now(),
             answer: None,
             codec: String::new(),
@@ -436,7 +438,9 @@ impl Call {
             variables: Vec::new(),
         };
         self.admission.put_leg(leg(&p.uuid_a, "inbound", a.peer.addr.ip().to_string()));
-        self.admission.put_leg(leg(&p.uuid_b, "outbound", String::new()));
+        if !p.uuid_b.is_empty() {
+            self.admission.put_leg(leg(&p.uuid_b, "outbound", String::new()));
+        }
     }
 
     pub(super) fn finish(&mut self, p: &Parties, ending: Ending) {
@@ -469,7 +473,8 @@ impl Call {
             application_id: p.application_id,
             application_ref: p.application_ref.clone(),
         };
-        // A call without a callee leg (one that ran a program) has one record.
+        // A call without a callee leg (refused before it was dialled, or one
+        // that ran a program) has one record.
         let legs = if p.uuid_b.is_empty() {
             vec![cdr(&p.uuid_a, CALLER_SIDE)]
         } else {

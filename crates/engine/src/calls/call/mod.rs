@@ -117,9 +117,10 @@ fn refused(sw: &Switch, request: &Request, refusal: Refusal) -> Response {
 enum Input {
     /// A SIP event from the switch loop.
     Sip(CallEvent),
-    /// A hang-up command (already answered).
+    /// A hang-up command for the whole call (already answered).
     Hangup,
-    /// Another command the phase allows, to carry out and answer.
+    /// Another command the phase allows, to carry out and answer (a
+    /// hang-up naming one leg among them: see [`Envelope::leg_hangup`]).
     Command(Envelope),
     /// The phase's timer (ring timeout) fired.
     Timer,
@@ -331,7 +332,8 @@ impl Call {
                         continue;
                     }
                     match env.command {
-                        CallCommand::Hangup => {
+                        // A hang-up naming one leg is the phase's to carry out.
+                        CallCommand::Hangup if env.leg.is_none() => {
                             let _ = env.reply.send(Ok(()));
                             return Input::Hangup;
                         }

@@ -97,6 +97,13 @@ impl Call {
                 Input::Command(env) if matches!(env.command, super::CallCommand::PickUp(_)) => {
                     return Ring::PickUp(env)
                 }
+                Input::Command(env) if env.leg_hangup().is_some() => {
+                    // The ringing leg hung up by its id: its INVITEs are
+                    // cancelled, and their 487s fail it as any failure.
+                    let _ = env.reply.send(Ok(()));
+                    self.cancel_forks(forks, None);
+                    continue;
+                }
                 Input::Command(env) => {
                     super::unsupported(env);
                     continue;

@@ -1,4 +1,5 @@
-//! An answered call with two legs bridged: BYE from either side ends it;
+//! An answered call with two legs bridged: BYE from either side ends it
+//! (as does a hang-up naming either leg: that leg gets BYE first);
 //! re-INVITE and UPDATE are relayed to the other side (hold, codec
 //! change), a crossing one answered 491; INFO DTMF becomes an event; a
 //! late second answer from another fork is ACKed and sent BYE; A's answer
@@ -76,6 +77,15 @@ impl Call {
                     }
                     continue;
                 }
+                Input::Command(env) if env.leg_hangup().is_some_and(|l| l == s.a.uuid || l == s.b.uuid) => {
+                    // One leg hung up by its id: it gets BYE, then the call
+                    // goes on as when that leg's phone hangs up.
+                    let from_a = env.leg_hangup() == Some(s.a.uuid.as_str());
+                    let _ = env.reply.send(Ok(()));
+                    let (this, other) = if from_a { (&mut s.a, &mut s.b) } else { (&mut s.b, &mut s.a) };
+                    self.bye(this).await;
+                    return self.other_side_hung_up(other).await;
+                }
                 Input::Command(mut env) => {
                     // The leg a command or a listener names is the one
                     // acted on (muted, made deaf, played to, listened to).
@@ -122,8 +132,7 @@ impl Call {
                     match request.method {
                         Method::Bye => {
                             self.respond(id, Response::for_request(&request, StatusCode::OK, None));
-                            self.bye(other).await;
-                            return Ending::new(200, "NORMAL_CLEARING");
+                            return self.other_side_hung_up(other).await;
                         }
                         Method::Invite | Method::Update if pending.is_some() => {
                             // Glare: one offer at a time (RFC 3261 14.2).
@@ -246,6 +255,13 @@ impl Call {
                 _ => {}
             }
         }
+    }
+
+    /// One leg of a two-leg call hung up (its BYE, or a hang-up naming
+    /// it): the `other` gets BYE and the call ends normally.
+    pub(super) async fn other_side_hung_up(&mut self, other: &mut Leg) -> Ending {
+        self.bye(other).await;
+        Ending::new(200, "NORMAL_CLEARING")
     }
 
     /// Turns an INFO carrying DTMF into a `call.dtmf` event; the status to

@@ -4,8 +4,9 @@
 //! cancelled), ringback to the caller meanwhile, then B joins A's media
 //! session and the two are connected until one hangs up. The caller
 //! hanging up (or the call being hung up) cancels or ends B and is
-//! [`ChannelError::HungUp`]; B hanging up, or the dial's time limit, ends
-//! the dial with [`DialStatus::Completed`] and the program goes on.
+//! [`ChannelError::HungUp`]; B hanging up (or being hung up by its leg
+//! id), or the dial's time limit, ends the dial with
+//! [`DialStatus::Completed`] and the program goes on.
 
 use std::time::Duration;
 
@@ -384,6 +385,13 @@ impl AppChannel<'_> {
                 Input::Timer => {
                     self.call.bye(b).await;
                     return Ok(Bridge::TimeLimit);
+                }
+                Input::Command(env) if env.leg_hangup() == Some(b.uuid.as_str()) => {
+                    // B hung up by its id: it gets BYE, and the dial ends as
+                    // when B's phone hangs up (the program goes on).
+                    let _ = env.reply.send(Ok(()));
+                    self.call.bye(b).await;
+                    return Ok(Bridge::CalleeGone);
                 }
                 Input::Command(mut env) => {
                     // Media commands act on the leg they name: B's, else A's.
