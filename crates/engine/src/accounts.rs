@@ -85,14 +85,18 @@ impl Accounts {
         }
     }
 
+    /// Every account whose digest username is `name`, when cached (and
+    /// fresh): a lookup that needs no wait.
+    pub fn cached_by_auth_username(&self, name: &str) -> Option<Arc<Vec<Account>>> {
+        let c = self.cache.lock().ok()?;
+        let (at, found) = c.get(name)?;
+        (at.elapsed() < self.ttl).then(|| found.clone())
+    }
+
     /// Every account whose digest username is `name`.
     pub async fn by_auth_username(&self, name: &str) -> Result<Arc<Vec<Account>>, store::StoreError> {
-        if let Ok(c) = self.cache.lock() {
-            if let Some((at, found)) = c.get(name) {
-                if at.elapsed() < self.ttl {
-                    return Ok(found.clone());
-                }
-            }
+        if let Some(found) = self.cached_by_auth_username(name) {
+            return Ok(found);
         }
         let generation = self.generation.load(Ordering::SeqCst);
         let mut found = Vec::new();

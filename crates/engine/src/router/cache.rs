@@ -108,13 +108,19 @@ impl SnapshotCache {
 }
 
 impl SnapshotCache {
+    /// The index of [`SnapshotCache::sources`] when it is built: a look
+    /// that needs no wait.
+    pub fn cached_sources(&self) -> Option<Arc<SourceIndex>> {
+        self.follow();
+        self.sources.read().ok().and_then(|s| s.clone())
+    }
+
     /// The index of every workspace's trunks by source address, ACL and
     /// inbound credentials (and of numbers by workspace), built from `db`
     /// when there is none.
     pub async fn sources(&self, db: &Db) -> Result<Arc<SourceIndex>, StoreError> {
         use store::schema::{ACLS, CREDENTIALS, NUMBERS, TRUNKS};
-        self.follow();
-        if let Some(s) = self.sources.read().ok().and_then(|s| s.clone()) {
+        if let Some(s) = self.cached_sources() {
             return Ok(s);
         }
         let _building = self.building.lock().await;

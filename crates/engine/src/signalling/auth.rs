@@ -182,6 +182,22 @@ pub async fn classify_call(
     Err(failure.response)
 }
 
+/// The 407 of [`classify_call`] for an INVITE without credentials from
+/// an address no trunk claims, when that can be said without waiting (the
+/// trunks' index is built): `None` otherwise, and then the call's task
+/// classifies it. Saves a first INVITE the call task and its channel.
+pub fn challenge_now(sw: &Switch, req: &Request, source: SocketAddr) -> Option<Response> {
+    if req.head.proxy_authorization(Some(sw.config.realm.as_str())).is_some() {
+        return None;
+    }
+    let sources = sw.routing.cached_sources()?;
+    let callee = req.uri.user().unwrap_or_default();
+    if sources.lookup(source, callee).is_some() {
+        return None;
+    }
+    Some(challenge(sw, req, Challenge::Proxy, false))
+}
+
 /// Why a request was not authenticated.
 struct Failure {
     /// What to answer.
@@ -196,11 +212,83 @@ async fn check(
     kind: Challenge,
     extension: Option<&str>,
 ) -> Result<Account, Failure> {
-    let answer = |response: Response| Failure { response: Box::new(response), guess: false };
-    let forbidden = || Failure {
-        response: Box::new(Response::for_request(req, StatusCode::FORBIDDEN, Some(&sw.tag()))),
-        guess: true,
+    let (creds, admitted, now) = admit(sw, req, kind)?;
+    let accounts = match sw.accounts.by_auth_username(&creds.username).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "account lookup failed");
+            return Err(Failure::answer(Response::for_request(
+                req,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(&sw.tag()),
+            )));
+        }
     };
+    choose(sw, req, kind, extension, &Admission { creds, admitted, now }, &accounts)
+}
+
+/// [`check`] when it needs no wait: `None` when the digest user's accounts
+/// are not cached (then [`check`] looks them up).
+fn check_cached(
+    sw: &Switch,
+    req: &Request,
+    kind: Challenge,
+    extension: Option<&str>,
+) -> Option<Result<Account, Failure>> {
+    let (creds, admitted, now) = match admit(sw, req, kind) {
+        Ok(admission) => admission,
+        Err(f) => return Some(Err(f)),
+    };
+    let accounts = sw.accounts.cached_by_auth_username(&creds.username)?;
+    Some(choose(sw, req, kind, extension, &Admission { creds, admitted, now }, &accounts))
+}
+
+/// [`authenticate_from`] when it needs no wait: `None` when the accounts
+/// of the request's digest user are not cached, and only then. A request
+/// without credentials, or with credentials screened out, is answered
+/// here at once.
+pub fn authenticate_cached(
+    sw: &Switch,
+    req: &Request,
+    kind: Challenge,
+    extension: Option<&str>,
+    source: IpAddr,
+) -> Option<Verdict> {
+    Some(match check_cached(sw, req, kind, extension)? {
+        Ok(account) => Ok(account),
+        Err(Failure { response, guess }) => {
+            if guess {
+                sw.blacklist.bans.fail(source, Instant::now());
+            }
+            Err(response)
+        }
+    })
+}
+
+impl Failure {
+    /// Answer `response`, which is no wrong guess.
+    fn answer(response: Response) -> Failure {
+        Failure { response: Box::new(response), guess: false }
+    }
+}
+
+/// Credentials that passed the checks needing no account, at `now`.
+struct Admission {
+    creds: sip::digest::Credentials,
+    admitted: sip::digest::Admitted,
+    now: u64,
+}
+
+/// The request's credentials, when they may be checked against an
+/// account's password (see [`Authenticator::admit`]), else the answer: a
+/// challenge, `stale` when only the nonce expired.
+///
+/// [`Authenticator::admit`]: sip::digest::Authenticator::admit
+fn admit(
+    sw: &Switch,
+    req: &Request,
+    kind: Challenge,
+) -> Result<(sip::digest::Credentials, sip::digest::Admitted, u64), Failure> {
     let realm = sw.config.realm.as_str();
     let creds = match kind {
         Challenge::Www => req.head.authorization(Some(realm)),
@@ -208,41 +296,57 @@ async fn check(
     };
     let creds = match creds {
         Some(Ok(c)) => c,
-        None | Some(Err(_)) => return Err(answer(challenge(sw, req, kind, false))),
+        None | Some(Err(_)) => return Err(Failure::answer(challenge(sw, req, kind, false))),
     };
     let now = sw.now_ms();
-    let screened = match sw.auth.lock() {
-        Ok(a) => a.screen(&creds, now),
-        Err(_) => return Err(answer(challenge(sw, req, kind, false))),
+    let admitted = match sw.auth.lock() {
+        Ok(a) => a.admit(&creds, now),
+        Err(_) => return Err(Failure::answer(challenge(sw, req, kind, false))),
     };
-    match screened {
-        None => {}
-        Some(Outcome::Stale) => return Err(answer(challenge(sw, req, kind, true))),
-        Some(_) => return Err(answer(challenge(sw, req, kind, false))),
+    match admitted {
+        Ok(admitted) => Ok((creds, admitted, now)),
+        Err(Outcome::Stale) => Err(Failure::answer(challenge(sw, req, kind, true))),
+        Err(_) => Err(Failure::answer(challenge(sw, req, kind, false))),
     }
-    let accounts = match sw.accounts.by_auth_username(&creds.username).await {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::warn!(error = %e, "account lookup failed");
-            return Err(answer(Response::for_request(req, StatusCode::SERVICE_UNAVAILABLE, Some(&sw.tag()))));
-        }
+}
+
+/// The account among `accounts` (the digest user's) whose extension is
+/// `extension` (any when `None`) and whose password the credentials were
+/// made with.
+fn choose(
+    sw: &Switch,
+    req: &Request,
+    kind: Challenge,
+    extension: Option<&str>,
+    admission: &Admission,
+    accounts: &[Account],
+) -> Result<Account, Failure> {
+    let Admission { creds, admitted, now } = admission;
+    let forbidden = || Failure {
+        response: Box::new(Response::for_request(req, StatusCode::FORBIDDEN, Some(&sw.tag()))),
+        guess: true,
     };
-    let candidates: Vec<&Account> =
-        accounts.iter().filter(|a| extension.is_none_or(|e| a.extension == e)).collect();
-    if candidates.is_empty() {
-        return Err(forbidden());
-    }
+    let candidates = accounts.iter().filter(|a| extension.is_none_or(|e| a.extension == e));
     for account in candidates {
         let uri = digest_uri(sw, &creds.uri, &req.uri, account.domain.as_deref());
         let outcome = match sw.auth.lock() {
-            Ok(mut a) => a.verify(&creds, &req.method, &uri, Secret::Password(&account.password), now),
-            Err(_) => return Err(answer(challenge(sw, req, kind, false))),
+            Ok(mut a) => a.verify_admitted(
+                *admitted,
+                creds,
+                &req.method,
+                &uri,
+                Secret::Password(&account.password),
+                *now,
+            ),
+            Err(_) => return Err(Failure::answer(challenge(sw, req, kind, false))),
         };
         match outcome {
             Outcome::Ok if account.enabled => return Ok(account.clone()),
             Outcome::Ok => return Err(Failure { guess: false, ..forbidden() }),
-            Outcome::Stale => return Err(answer(challenge(sw, req, kind, true))),
-            Outcome::Replay | Outcome::Malformed(_) => return Err(answer(challenge(sw, req, kind, false))),
+            Outcome::Stale => return Err(Failure::answer(challenge(sw, req, kind, true))),
+            Outcome::Replay | Outcome::Malformed(_) => {
+                return Err(Failure::answer(challenge(sw, req, kind, false)))
+            }
             Outcome::BadPassword => continue,
         }
     }

@@ -2,7 +2,9 @@
 //! sockets receive and the timers, sends what it produces, and routes its
 //! events to their owners: the registrar, OPTIONS, and call tasks (by
 //! transaction and by Call-ID). Everything that waits (the store, a call)
-//! runs in its own task and talks to the loop through commands.
+//! runs in its own task and talks to the loop through commands; a
+//! REGISTER whose accounts are cached, and the 407 of a new INVITE
+//! without credentials, wait for nothing and are answered in the loop.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -152,6 +154,15 @@ pub async fn run(
     }
 }
 
+/// Counts a REGISTER's answer in the metrics.
+fn count_registration(response: &Response) {
+    crate::metrics::registration(match response.status.code() {
+        200..=299 => "ok",
+        401 | 407 => "challenged",
+        _ => "refused",
+    });
+}
+
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -280,14 +291,20 @@ impl Core {
         let in_dialog = request.head.to_tag().is_some();
         match request.method {
             Method::Register if !in_dialog => {
+                // Answered here when nothing need be waited for (no
+                // credentials, or the user's accounts cached): no task,
+                // no command back.
+                if let Some(response) = super::registrar::register_now(&self.sw, &request, peer) {
+                    count_registration(&response);
+                    if let Err(e) = self.txs.respond(now, id, response) {
+                        tracing::debug!(error = %e, "a response could not be sent");
+                    }
+                    return;
+                }
                 let (sw, cmds) = (self.sw.clone(), self.cmds.clone());
                 tokio::spawn(async move {
                     let response = super::registrar::register(&sw, &request, peer).await;
-                    crate::metrics::registration(match response.status.code() {
-                        200..=299 => "ok",
-                        401 | 407 => "challenged",
-                        _ => "refused",
-                    });
+                    count_registration(&response);
                     let _ = cmds.send(Cmd::Respond(id, response));
                 });
             }
@@ -331,6 +348,13 @@ impl Core {
                 let _ = self.txs.respond(now, id, resp);
             }
             Method::Invite if !in_dialog => {
+                // A first INVITE without credentials: its 407 needs no task.
+                if let Some(response) = super::auth::challenge_now(&self.sw, &request, peer.addr) {
+                    if let Err(e) = self.txs.respond(now, id, response) {
+                        tracing::debug!(error = %e, "a response could not be sent");
+                    }
+                    return;
+                }
                 let (tx, rx) = mpsc::unbounded_channel();
                 self.calls.insert(request.head.call_id.clone(), tx.clone());
                 self.servers.insert(id, tx.clone());

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use serde_json::json;
 use sip::{Contact, HeaderName, Request, Response, StatusCode};
 
-use super::auth::{authenticate_from, Challenge};
+use super::auth::{authenticate_cached, authenticate_from, Challenge};
 use super::Switch;
+use crate::accounts::Account;
 use crate::events::Event;
 use crate::location::{Binding, Transport};
 use sip::transaction::{Peer, Protocol};
@@ -17,21 +18,47 @@ use sip::transaction::{Peer, Protocol};
 /// Answers a REGISTER from `peer`. At most `limits.registers_in_flight`
 /// are worked on at once; past that the answer is 503 with Retry-After.
 pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
+    let Ok(_slot) = sw.registers.try_acquire() else {
+        return too_busy(sw, req, peer);
+    };
+    let Some(extension) = req.head.to.uri.user() else {
+        return Response::for_request(req, StatusCode::NOT_FOUND, Some(&sw.tag()));
+    };
+    match authenticate_from(sw, req, Challenge::Www, Some(extension), peer.addr.ip()).await {
+        Ok(account) => bind(sw, req, peer, extension, &account),
+        Err(resp) => *resp,
+    }
+}
+
+/// [`register`] when it needs no wait, as the switch loop can afford:
+/// `None` when the digest user's accounts are not cached (then call
+/// [`register`]). A REGISTER without credentials is answered here.
+pub fn register_now(sw: &Switch, req: &Request, peer: Peer) -> Option<Response> {
+    let Ok(_slot) = sw.registers.try_acquire() else {
+        return Some(too_busy(sw, req, peer));
+    };
+    let Some(extension) = req.head.to.uri.user() else {
+        return Some(Response::for_request(req, StatusCode::NOT_FOUND, Some(&sw.tag())));
+    };
+    Some(match authenticate_cached(sw, req, Challenge::Www, Some(extension), peer.addr.ip())? {
+        Ok(account) => bind(sw, req, peer, extension, &account),
+        Err(resp) => *resp,
+    })
+}
+
+/// 503 with Retry-After: too many REGISTERs in flight.
+fn too_busy(sw: &Switch, req: &Request, peer: Peer) -> Response {
+    tracing::debug!(peer = %peer.addr, "too many REGISTERs in flight: 503");
+    let mut resp = Response::for_request(req, StatusCode::SERVICE_UNAVAILABLE, Some(&sw.tag()));
+    resp.head.headers.push(HeaderName::RetryAfter, "5");
+    resp
+}
+
+/// Applies the REGISTER `req` of the authenticated `account` (its address
+/// of record's user `extension`) to the location, and answers it.
+fn bind(sw: &Switch, req: &Request, peer: Peer, extension: &str, account: &Account) -> Response {
     let tag = sw.tag();
     let reply = |status| Response::for_request(req, status, Some(&tag));
-    let Ok(_slot) = sw.registers.try_acquire() else {
-        tracing::debug!(peer = %peer.addr, "too many REGISTERs in flight: 503");
-        let mut resp = reply(StatusCode::SERVICE_UNAVAILABLE);
-        resp.head.headers.push(HeaderName::RetryAfter, "5");
-        return resp;
-    };
-    let Some(extension) = req.head.to.uri.user().map(str::to_owned) else {
-        return reply(StatusCode::NOT_FOUND);
-    };
-    let account = match authenticate_from(sw, req, Challenge::Www, Some(&extension), peer.addr.ip()).await {
-        Ok(a) => a,
-        Err(resp) => return *resp,
-    };
     let Ok(contacts) = req.head.contacts() else {
         return reply(StatusCode::BAD_REQUEST);
     };

@@ -18,7 +18,7 @@ pub use algorithm::{ha1, response, Algorithm, ResponseInput};
 pub use client::Answer;
 pub use header::{Challenge, Credentials};
 pub use nonce::{CountStatus, NonceStatus, NonceStore, NONCE_RANDOM_BYTES};
-pub use verify::{AuthConfig, Authenticator, Outcome, Secret};
+pub use verify::{Admitted, AuthConfig, Authenticator, Outcome, Secret};
 
 use thiserror::Error;
 

@@ -104,9 +104,17 @@ impl NonceStore {
 
     /// Whether `nonce` is one of ours and still fresh at `now_ms`.
     pub fn status(&self, nonce: &str, now_ms: u64) -> NonceStatus {
-        let Some(issued) = self.issued_at(nonce) else {
-            return NonceStatus::Unknown;
-        };
+        match self.issued_at(nonce) {
+            Some(issued) => self.freshness(nonce, issued, now_ms),
+            None => NonceStatus::Unknown,
+        }
+    }
+
+    /// Whether `nonce`, already known to be ours and issued at `issued_ms`
+    /// (from [`NonceStatus::Fresh`]), is still fresh at `now_ms`: the
+    /// checks of [`NonceStore::status`] but the HMAC.
+    pub fn freshness(&self, nonce: &str, issued_ms: u64, now_ms: u64) -> NonceStatus {
+        let issued = issued_ms;
         let expired = issued > now_ms || now_ms - issued > self.lifetime_ms;
         let forgotten = !self.counts.contains_key(nonce) && self.forgotten_up_to.is_some_and(|t| issued <= t);
         if expired || forgotten {

@@ -322,3 +322,30 @@ fn screening_needs_no_secret_and_stops_forged_and_stale_nonces() {
     c.realm = "elsewhere".into();
     assert_eq!(auth.screen(&c, 2_000), Some(Outcome::Malformed(DigestError::Realm)));
 }
+
+#[test]
+fn admitted_credentials_are_verified_without_their_nonce_checked_again() {
+    let mut auth =
+        Authenticator::new(REALM, SECRET, AuthConfig { nonce_lifetime_ms: 60_000, ..AuthConfig::default() });
+    let challenge = auth.challenges(1_000, rnd(1), false).remove(0);
+    let good = Secret::Password("pw");
+    let client = Client { challenge: &challenge, password: "pw", uri: "sip:calliope.example.com" };
+    let verify = |auth: &mut Authenticator, c: &Credentials, now| match auth.admit(c, now) {
+        Ok(admitted) => auth.verify_admitted(admitted, c, &Method::Register, &uri(), good, now),
+        Err(outcome) => outcome,
+    };
+    assert_eq!(verify(&mut auth, &client.creds(1), 2_000), Outcome::Ok);
+    assert_eq!(verify(&mut auth, &client.creds(1), 2_001), Outcome::Replay);
+    let wrong = Client { password: "guess", ..client };
+    assert_eq!(verify(&mut auth, &wrong.creds(2), 2_002), Outcome::BadPassword);
+    let elsewhere = Client { uri: "sip:other.example.com", ..client };
+    assert_eq!(verify(&mut auth, &elsewhere.creds(3), 2_003), Outcome::Malformed(DigestError::Uri));
+    assert_eq!(verify(&mut auth, &client.creds(4), 62_000), Outcome::Stale, "expired before admission");
+
+    // Expired between admission and verification (the account lookup).
+    let admitted = auth.admit(&client.creds(5), 60_999).expect("fresh");
+    let late = auth.verify_admitted(admitted, &client.creds(5), &Method::Register, &uri(), good, 61_001);
+    assert_eq!(late, Outcome::Stale);
+    // Verified as `verify` does.
+    assert_eq!(auth.verify(&client.creds(5), &Method::Register, &uri(), good, 3_000), Outcome::Ok);
+}

@@ -61,6 +61,18 @@ pub enum Outcome {
     Malformed(DigestError),
 }
 
+/// Credentials that passed [`Authenticator::admit`]: their nonce is this
+/// server's, issued at `issued_ms`. Only `admit` makes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    issued_ms: u64,
+}
+
+/// Whether the URI the credentials name, `named`, is `request_uri`.
+fn same_uri(named: &str, request_uri: &Uri) -> bool {
+    named == request_uri.to_string() || Uri::parse(named).is_ok_and(|u| u.equivalent(request_uri))
+}
+
 /// Issues challenges for one realm and verifies the answers.
 #[derive(Debug)]
 pub struct Authenticator {
@@ -127,13 +139,18 @@ impl Authenticator {
     /// so a server can screen credentials before it looks the user up; the
     /// `uri` is left to [`Authenticator::verify`].
     pub fn screen(&self, creds: &Credentials, now_ms: u64) -> Option<Outcome> {
-        if let Err(e) = self.fits_server(creds) {
-            return Some(Outcome::Malformed(e));
-        }
+        self.admit(creds, now_ms).err()
+    }
+
+    /// [`Authenticator::screen`], keeping what it learnt for
+    /// [`Authenticator::verify_admitted`]: `Ok` when `creds` may be checked
+    /// against the user's secret, else the verdict to answer at once.
+    pub fn admit(&self, creds: &Credentials, now_ms: u64) -> Result<Admitted, Outcome> {
+        self.fits_server(creds).map_err(Outcome::Malformed)?;
         match self.nonces.status(&creds.nonce, now_ms) {
-            NonceStatus::Fresh(_) => None,
-            NonceStatus::Stale => Some(Outcome::Stale),
-            NonceStatus::Unknown => Some(Outcome::Malformed(DigestError::Nonce)),
+            NonceStatus::Fresh(issued_ms) => Ok(Admitted { issued_ms }),
+            NonceStatus::Stale => Err(Outcome::Stale),
+            NonceStatus::Unknown => Err(Outcome::Malformed(DigestError::Nonce)),
         }
     }
 
@@ -151,6 +168,53 @@ impl Authenticator {
         if let Err(e) = self.fits(creds, request_uri) {
             return Outcome::Malformed(e);
         }
+        if !self.digest_matches(creds, method, secret) {
+            return Outcome::BadPassword;
+        }
+        let issued = match self.nonces.status(&creds.nonce, now_ms) {
+            NonceStatus::Fresh(issued) => issued,
+            NonceStatus::Stale | NonceStatus::Unknown => return Outcome::Stale,
+        };
+        self.count(creds, issued, now_ms)
+    }
+
+    /// [`Authenticator::verify`] of the credentials `admitted` came from
+    /// (by [`Authenticator::admit`], with the same `creds`), without
+    /// checking their nonce's HMAC again: the realm, algorithm, qop and
+    /// opaque were checked too, so only the URI, the digest, the nonce's
+    /// age (it may have expired since) and its count are left.
+    pub fn verify_admitted(
+        &mut self,
+        admitted: Admitted,
+        creds: &Credentials,
+        method: &Method,
+        request_uri: &Uri,
+        secret: Secret<'_>,
+        now_ms: u64,
+    ) -> Outcome {
+        if !same_uri(&creds.uri, request_uri) {
+            return Outcome::Malformed(DigestError::Uri);
+        }
+        if !self.digest_matches(creds, method, secret) {
+            return Outcome::BadPassword;
+        }
+        match self.nonces.freshness(&creds.nonce, admitted.issued_ms, now_ms) {
+            NonceStatus::Fresh(_) => self.count(creds, admitted.issued_ms, now_ms),
+            NonceStatus::Stale | NonceStatus::Unknown => Outcome::Stale,
+        }
+    }
+
+    /// Records the nonce-count of `creds`, whose nonce is fresh.
+    fn count(&mut self, creds: &Credentials, issued_ms: u64, now_ms: u64) -> Outcome {
+        match self.nonces.use_count(&creds.nonce, issued_ms, creds.nc.unwrap_or(0), now_ms) {
+            CountStatus::Accepted => Outcome::Ok,
+            CountStatus::Replay => Outcome::Replay,
+            CountStatus::Forgotten => Outcome::Stale,
+        }
+    }
+
+    /// Whether the response of `creds` is the one `secret` gives.
+    fn digest_matches(&self, creds: &Credentials, method: &Method, secret: Secret<'_>) -> bool {
         let ha1 = match secret {
             Secret::Password(p) => ha1(creds.algorithm, &creds.username, &creds.realm, p),
             Secret::Ha1(h) => h.to_ascii_lowercase(),
@@ -168,25 +232,12 @@ impl Authenticator {
             },
         );
         let given = creds.response.to_ascii_lowercase();
-        if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
-            return Outcome::BadPassword;
-        }
-        let issued = match self.nonces.status(&creds.nonce, now_ms) {
-            NonceStatus::Fresh(issued) => issued,
-            NonceStatus::Stale | NonceStatus::Unknown => return Outcome::Stale,
-        };
-        match self.nonces.use_count(&creds.nonce, issued, creds.nc.unwrap_or(0), now_ms) {
-            CountStatus::Accepted => Outcome::Ok,
-            CountStatus::Replay => Outcome::Replay,
-            CountStatus::Forgotten => Outcome::Stale,
-        }
+        bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
     }
 
     fn fits(&self, creds: &Credentials, request_uri: &Uri) -> Result<(), DigestError> {
         self.fits_server(creds)?;
-        let same_uri = creds.uri == request_uri.to_string()
-            || Uri::parse(&creds.uri).is_ok_and(|u| u.equivalent(request_uri));
-        if !same_uri {
+        if !same_uri(&creds.uri, request_uri) {
             return Err(DigestError::Uri);
         }
         Ok(())
