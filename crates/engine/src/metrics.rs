@@ -80,7 +80,10 @@ pub fn describe() {
     describe_histogram!(WEBHOOK_SECONDS, Unit::Seconds, "Webhook round trips.");
     describe_gauge!(STORE_QUEUE, "Batches waiting for the store writer.");
     describe_histogram!(STORE_BATCH_SECONDS, Unit::Seconds, "Store writer batches.");
-    describe_counter!(STORE_LOST, "Records lost because the store writer's queue was full.");
+    describe_counter!(
+        STORE_LOST,
+        "Records lost: the store writer's queue was full, or the store refused them."
+    );
     describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by status.");
     describe_counter!(EVENTS_LOST, "Events a subscriber fell too far behind to get, by subscriber.");
 }

@@ -59,4 +59,54 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// Whether the failure says nothing about the data and the same write
+    /// may succeed later: the connection or its I/O failed, the pool had
+    /// no connection in time, the database was busy, out of files, space
+    /// or memory, or (PostgreSQL) shutting down or in a serialization
+    /// conflict.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Row { source, .. } => source.is_transient(),
+            StoreError::Database(
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::WorkerCrashed,
+            ) => true,
+            StoreError::Database(sqlx::Error::Database(e)) => e.code().is_some_and(|c| transient_code(&c)),
+            _ => false,
+        }
+    }
+}
+
+/// PostgreSQL's SQLSTATEs (five characters) and SQLite's result codes
+/// (decimal, the primary code in the low byte) that mean "not now"
+/// rather than "not this".
+fn transient_code(code: &str) -> bool {
+    if code.len() != 5 {
+        let Ok(n) = code.parse::<u32>() else { return false };
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_IOERR,
+        // SQLITE_FULL, SQLITE_CANTOPEN.
+        return matches!(n & 0xff, 5 | 6 | 7 | 10 | 13 | 14);
+    }
+    // Connection exceptions, insufficient resources, operator
+    // intervention, serialization failure and deadlock.
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57")
+        || code == "40001"
+        || code == "40P01"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transient_code;
+
+    #[test]
+    fn busy_full_and_unopenable_files_are_transient_constraints_are_not() {
+        for code in ["5", "517", "14", "13", "10", "3850", "08006", "53100", "57P01", "40001", "40P01"] {
+            assert!(transient_code(code), "{code}");
+        }
+        for code in ["19", "2067", "1", "23505", "23503", "42P01", "", "x"] {
+            assert!(!transient_code(code), "{code}");
+        }
+    }
 }

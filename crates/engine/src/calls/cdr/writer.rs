@@ -3,15 +3,20 @@
 //! service's backlog, one pending write per binding). It takes whatever
 //! is waiting (up to a batch) and writes it in one transaction (CDRs: one
 //! per workspace; registrations: one for all that are pending, through
-//! [`store::Db::apply`]); when a batch fails it falls back to one record
-//! at a time so that one bad record never costs the others.
-//! A full queue is an error, counted and logged, never a silent loss; on
+//! [`store::Db::apply`]); when a batch fails for a reason that may pass
+//! (the database busy, out of files or space, its connection lost) it is
+//! tried again with growing pauses for up to [`RETRY_FOR`], and when it
+//! fails otherwise it falls back to one record at a time so that one bad
+//! record never costs the others. A record that is not written in the end
+//! is logged and counted (`calliope_store_records_lost_total`), as is a full queue:
+//! never a silent loss; on
 //! shutdown [`Writer::close`] waits until every queued record and
 //! registration is written.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use store::schema::CDRS;
 use store::{Db, Scope};
@@ -25,6 +30,11 @@ use crate::location::Backlog;
 pub const QUEUE: usize = 8192;
 /// Most calls written in one batch.
 pub const BATCH: usize = 256;
+/// How long a batch that failed for a passing reason is tried again.
+pub const RETRY_FOR: Duration = Duration::from_secs(60);
+/// The first pause before trying such a batch again (doubled each time,
+/// up to 5 s).
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
 
 /// Why records were not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -178,17 +188,32 @@ async fn write_batch(db: &Db, records: Vec<Cdr>) -> u64 {
     for (ws, group) in by_workspace {
         let now = group.iter().map(|r| r.end).max().unwrap_or_default();
         let rows: Vec<store::Values> = group.iter().map(Cdr::values).collect();
-        match db.insert_rows(&CDRS, Scope::Workspace(ws), &rows, now).await {
-            Ok(done) => written += done as u64,
-            Err(e) => {
-                tracing::warn!(error = %e, workspace = ws, "a batch of call records failed; writing them one by one");
-                for r in &group {
-                    match r.write(db).await {
-                        Ok(()) => written += 1,
-                        Err(e) => {
-                            tracing::error!(error = %e, call = %r.leg_ref, "could not write a call record")
-                        }
-                    }
+        let (started, mut pause) = (Instant::now(), FIRST_PAUSE);
+        let outcome = loop {
+            match db.insert_rows(&CDRS, Scope::Workspace(ws), &rows, now).await {
+                Ok(done) => break Ok(done as u64),
+                Err(e) if e.is_transient() && started.elapsed() < RETRY_FOR => {
+                    tracing::warn!(error = %e, workspace = ws, retry_in = ?pause, "call records could not be written yet");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        let e = match outcome {
+            Ok(done) => {
+                written += done;
+                continue;
+            }
+            Err(e) => e,
+        };
+        tracing::warn!(error = %e, workspace = ws, "a batch of call records failed; writing them one by one");
+        for r in &group {
+            match r.write(db).await {
+                Ok(()) => written += 1,
+                Err(e) => {
+                    metrics::counter!(crate::metrics::STORE_LOST).increment(1);
+                    tracing::error!(error = %e, call = %r.leg_ref, "could not write a call record")
                 }
             }
         }
