@@ -11,6 +11,14 @@ use tokio::net::TcpListener;
 
 use crate::config::{LogFormat, Settings};
 
+/// jemalloc, with its background threads purging freed pages: after a
+/// burst of calls the memory goes back to the system (the system
+/// allocator kept what a burst had taken), and its per-thread caches cost
+/// less CPU than the system allocator's arenas under load.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Calliope: a self-hostable programmable voice platform.
 #[derive(Debug, Parser)]
 #[command(version, about)]
