@@ -35,22 +35,6 @@ pub fn camel(name: &str) -> String {
     out
 }
 
-/// [`camel`] of a field name, computed once per thread and name: rendering
-/// a list asks for the same few keys for every item.
-pub fn camel_key(name: &'static str) -> String {
-    thread_local! {
-        static KEYS: std::cell::RefCell<std::collections::HashMap<&'static str, Box<str>>> =
-            std::cell::RefCell::default();
-    }
-    KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        if keys.len() > 4096 {
-            keys.clear();
-        }
-        keys.entry(name).or_insert_with(|| camel(name).into_boxed_str()).to_string()
-    })
-}
-
 impl Dialect {
     /// The dialect whose base path `path` is under (Fonoster otherwise).
     pub fn for_path(path: &str) -> Dialect {
@@ -110,19 +94,6 @@ impl Dialect {
         match response.extensions().get::<ApiError>() {
             Some(err) if self != Dialect::Fonoster => self.render(err),
             _ => response,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn camel_keys_are_camel() {
-        for name in ["domain_id", "created_at", "name", "forward_always_to"] {
-            assert_eq!(camel_key(name), camel(name));
-            assert_eq!(camel_key(name), camel(name), "from the cache");
         }
     }
 }

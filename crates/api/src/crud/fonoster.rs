@@ -9,7 +9,7 @@ use store::{Filter, Key, Kind, Record, Resource, Scope, Target, Value, Values};
 
 use super::{Cx, Rules};
 use crate::auth::{Caller, Role};
-use crate::dialect::{camel, camel_key, Dialect};
+use crate::dialect::{camel, Dialect};
 use crate::error::ApiError;
 use crate::extract::{Json as Body, Path, Query};
 use crate::input::{Casing, Input};
@@ -76,7 +76,7 @@ pub async fn view_with(
             Some(t) => json!({"ref": t.r#ref, "name": t.name}),
             None => Json::Null,
         };
-        out.insert(camel_key(f.name.strip_suffix("_id").unwrap_or(f.name)), shown);
+        out.insert(ref_name(f.name), shown);
     }
     rules.view(cx, rec, &mut out).await?;
     Ok(out)
