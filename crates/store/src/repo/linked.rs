@@ -81,18 +81,24 @@ impl Db {
         }
         let sql = select_sql(res, scope, query, &extra);
         let rows = sql.query().fetch_all(&self.reader).await?;
+        // Column names worked out once, not once per row.
+        let columns: Vec<(&'static str, String, Option<String>)> = links(res)
+            .map(|(i, field, target)| {
+                let named = target.field("name").is_some_and(|f| f.kind == Kind::Text);
+                (field, format!("link_ref_{i}"), named.then(|| format!("link_name_{i}")))
+            })
+            .collect();
         rows.iter()
             .map(|row| {
                 let rec = decode(res, row)?;
-                let mut targets = Vec::new();
-                for (i, field, target) in links(res) {
-                    let Some(r) = row.try_get::<Option<String>, _>(format!("link_ref_{i}").as_str())? else {
+                let mut targets = Vec::with_capacity(columns.len());
+                for (field, ref_column, name_column) in &columns {
+                    let Some(r) = row.try_get::<Option<String>, _>(ref_column.as_str())? else {
                         continue;
                     };
-                    let name = if target.field("name").is_some_and(|f| f.kind == Kind::Text) {
-                        row.try_get::<Option<String>, _>(format!("link_name_{i}").as_str())?
-                    } else {
-                        None
+                    let name = match name_column {
+                        Some(c) => row.try_get::<Option<String>, _>(c.as_str())?,
+                        None => None,
                     };
                     targets.push(Target { field, r#ref: r, name: name.unwrap_or_default() });
                 }
