@@ -172,25 +172,7 @@ impl Db {
     /// One page of the records that match `query`, and how many match in all.
     pub async fn list(&self, res: &Resource, scope: Scope, query: &Query) -> Result<Page, StoreError> {
         let total = self.count(res, scope, &query.filters).await?;
-        let mut filters = query.filters.clone();
-        if let Some(after) = query.after_id {
-            filters.push(Filter { column: "id", op: Op::Gt, operand: Operand::One(Value::Int(after)) });
-        }
-        let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
-        push_where(&mut sql, res, scope, &filters);
-        match query.order {
-            Some(o) => sql.text.push_str(&format!(
-                " ORDER BY {} {}, id",
-                o.column,
-                if o.descending { "DESC" } else { "ASC" }
-            )),
-            None => sql.text.push_str(" ORDER BY id"),
-        }
-        if let Some(limit) = query.limit {
-            let l = sql.arg(Value::Int(limit.min(i64::MAX as u64) as i64), Kind::Int);
-            let o = sql.arg(Value::Int(query.offset.min(i64::MAX as u64) as i64), Kind::Int);
-            sql.text.push_str(&format!(" LIMIT {l} OFFSET {o}"));
-        }
+        let sql = linked::select_sql(res, scope, query, "");
         let rows = sql.query().fetch_all(&self.reader).await?;
         let records = rows.iter().map(|r| decode(res, r)).collect::<Result<_, _>>()?;
         Ok(Page { records, total })
