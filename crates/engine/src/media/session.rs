@@ -120,6 +120,8 @@ pub struct MediaSession {
     next_id: u64,
     /// Round-robin start for polling the legs' sockets.
     next_poll: usize,
+    /// Socket wakes since the last tick.
+    packet_streak: u32,
     tick: Option<Interval>,
     last_activity_ms: u64,
     inactive_reported: bool,
@@ -142,6 +144,8 @@ enum Wake {
 
 /// Events kept when the channel is full, at most.
 const MAX_PENDING: usize = 256;
+/// Socket wakes in a row after which a due tick goes first.
+const RTP_BURST: u32 = 64;
 /// A tick this much after its time counts as late.
 const LATE_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
@@ -162,6 +166,7 @@ impl MediaSession {
             recordings: Vec::new(),
             next_id: 1,
             next_poll: 0,
+            packet_streak: 0,
             tick: None,
             last_activity_ms: 0,
             inactive_reported: false,
@@ -207,34 +212,21 @@ impl MediaSession {
         if let Poll::Ready(c) = self.commands.poll_recv(cx) {
             return Poll::Ready(Wake::Command(c));
         }
-        if let Some(t) = &mut self.tick {
-            if let Poll::Ready(at) = t.poll_tick(cx) {
-                return Poll::Ready(Wake::Tick(at));
+        // Packets that already arrived go into the jitter buffers before a
+        // tick renders, so a task that was not scheduled for a while catches
+        // up on its ticks with the audio it was sent, not with silence. A
+        // flood of packets still lets a tick through every RTP_BURST wakes.
+        if self.packet_streak >= RTP_BURST {
+            if let Some(w) = self.poll_tick(cx) {
+                return Poll::Ready(w);
             }
         }
-        let n = self.legs.len();
-        for k in 0..n {
-            let i = (self.next_poll + k) % n;
-            let Some(leg) = self.legs.get(i) else { continue };
-            let mut rb = ReadBuf::new(&mut self.buf[..]);
-            match leg.ports.rtp.poll_recv_from(cx, &mut rb) {
-                Poll::Ready(Ok(from)) => {
-                    self.next_poll = i + 1;
-                    return Poll::Ready(Wake::Rtp(i, rb.filled().len(), from));
-                }
-                // An ICMP error surfacing on the socket: poll again.
-                Poll::Ready(Err(_)) => return Poll::Ready(Wake::Nothing),
-                Poll::Pending => {}
-            }
-            let mut rb = ReadBuf::new(&mut self.buf[..]);
-            match leg.ports.rtcp.poll_recv_from(cx, &mut rb) {
-                Poll::Ready(Ok(from)) => {
-                    self.next_poll = i + 1;
-                    return Poll::Ready(Wake::Rtcp(i, from));
-                }
-                Poll::Ready(Err(_)) => return Poll::Ready(Wake::Nothing),
-                Poll::Pending => {}
-            }
+        if let Some(w) = self.poll_sockets(cx) {
+            self.packet_streak = self.packet_streak.saturating_add(1);
+            return Poll::Ready(w);
+        }
+        if let Some(w) = self.poll_tick(cx) {
+            return Poll::Ready(w);
         }
         if self.inactivity.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Wake::Inactivity);
@@ -243,6 +235,45 @@ impl MediaSession {
             return Poll::Ready(Wake::Retry);
         }
         Poll::Pending
+    }
+
+    fn poll_tick(&mut self, cx: &mut Context<'_>) -> Option<Wake> {
+        let at = match self.tick.as_mut()?.poll_tick(cx) {
+            Poll::Ready(at) => at,
+            Poll::Pending => return None,
+        };
+        self.packet_streak = 0;
+        Some(Wake::Tick(at))
+    }
+
+    /// The next RTP or RTCP packet waiting on any leg's sockets, taking the
+    /// legs in turn.
+    fn poll_sockets(&mut self, cx: &mut Context<'_>) -> Option<Wake> {
+        let n = self.legs.len();
+        for k in 0..n {
+            let i = (self.next_poll + k) % n;
+            let Some(leg) = self.legs.get(i) else { continue };
+            let mut rb = ReadBuf::new(&mut self.buf[..]);
+            match leg.ports.rtp.poll_recv_from(cx, &mut rb) {
+                Poll::Ready(Ok(from)) => {
+                    self.next_poll = i + 1;
+                    return Some(Wake::Rtp(i, rb.filled().len(), from));
+                }
+                // An ICMP error surfacing on the socket: poll again.
+                Poll::Ready(Err(_)) => return Some(Wake::Nothing),
+                Poll::Pending => {}
+            }
+            let mut rb = ReadBuf::new(&mut self.buf[..]);
+            match leg.ports.rtcp.poll_recv_from(cx, &mut rb) {
+                Poll::Ready(Ok(from)) => {
+                    self.next_poll = i + 1;
+                    return Some(Wake::Rtcp(i, from));
+                }
+                Poll::Ready(Err(_)) => return Some(Wake::Nothing),
+                Poll::Pending => {}
+            }
+        }
+        None
     }
 
     // ----- events -----
