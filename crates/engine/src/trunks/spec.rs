@@ -225,7 +225,7 @@ impl TrunkSpec {
 }
 
 /// The `ping` of a trunk's `params` (a JSON object; empty means none).
-fn ping_param(params: &str) -> Result<Option<u32>, String> {
+pub fn ping_param(params: &str) -> Result<Option<u32>, String> {
     let params = params.trim();
     if params.is_empty() {
         return Ok(None);

@@ -21,6 +21,7 @@ use crate::pbx::checked::Checked;
 use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
+use engine::trunks::spec::ping_param;
 use engine::trunks::{PingStatus, TrunkStatus};
 
 const FIELDS: &[&str] = &["name", "description", "strategy", "params"];
@@ -92,11 +93,13 @@ async fn update(
 /// shows what the pings say (`Active`/`AP` answered, `inactive`/`IP` not
 /// answering, `trying`/`TP` before the first answer) and `ping: enabled`;
 /// any other trunk's state follows its configuration: disabled when not
-/// `enabled`, inactive when it has no remote address, Active otherwise
-/// (the dispatcher flags: A active, I inactive, T trying, D disabled, P
+/// `enabled`, inactive when it has no remote address, Active otherwise. A
+/// trunk whose pings have not started yet (just created) shows `trying`.
+/// (The dispatcher flags: A active, I inactive, T trying, D disabled, P
 /// probing, X not probing).
 fn status_row(member: &Record, trunk: &Record, group: &Record, live: Option<&TrunkStatus>) -> Json {
     let host = check::host_of(trunk.text("remote_addr"));
+    let pinged = live.is_some() || matches!(ping_param(trunk.text("params")), Ok(Some(_)));
     let (status, dflags) = if trunk.int("enabled") != Some(1) {
         ("disabled", "DX")
     } else if host.is_empty() {
@@ -106,6 +109,7 @@ fn status_row(member: &Record, trunk: &Record, group: &Record, live: Option<&Tru
             Some(PingStatus::Up) => ("Active", "AP"),
             Some(PingStatus::Down) => ("inactive", "IP"),
             Some(PingStatus::Unknown) => ("trying", "TP"),
+            None if pinged => ("trying", "TP"),
             None => ("Active", "AX"),
         }
     };
@@ -129,7 +133,7 @@ fn status_row(member: &Record, trunk: &Record, group: &Record, live: Option<&Tru
         "priority": member.int("priority").unwrap_or(0).to_string(),
         "remote_addr": remote,
         "dflags": dflags,
-        "ping": if live.is_some() { "enabled" } else { "disabled" },
+        "ping": if pinged { "enabled" } else { "disabled" },
         "flags": "0",
         "attrs": attrs,
     })
