@@ -218,3 +218,37 @@ pub(crate) fn finish(err: &ApiError, body: serde_json::Value) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::calls::{OriginateError, Refusal};
+
+    #[test]
+    fn calls_refused_by_the_server_are_503_and_a_quota_429() {
+        for refusal in [Refusal::Full, Refusal::Overload, Refusal::Draining] {
+            let e = ApiError::placing(OriginateError::Refused(refusal), "to", "agent");
+            assert_eq!((e.kind.status(), e.kind.code()), (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"));
+            assert_eq!(e.retry_after, Some(refusal.retry_after().into()));
+        }
+        let e = ApiError::placing(OriginateError::NoMedia, "to", "agent");
+        assert_eq!((e.kind, e.retry_after), (ErrorKind::Unavailable, Some(5)));
+        let e = ApiError::placing(OriginateError::Refused(Refusal::Quota), "to", "agent");
+        assert_eq!(e.kind.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn every_dialect_renders_503_with_retry_after() {
+        use crate::dialect::Dialect;
+        let e = ApiError::unavailable("overloaded", 5);
+        for d in [Dialect::Fonoster, Dialect::Pbx, Dialect::Vonage, Dialect::VoipStudio] {
+            let r = d.render(&e);
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{d:?}");
+            assert_eq!(
+                r.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()),
+                Some("5"),
+                "{d:?}"
+            );
+        }
+    }
+}
