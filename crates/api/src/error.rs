@@ -26,6 +26,9 @@ pub enum ErrorKind {
     ResourceExhausted,
     /// 500: our fault; details are logged, never sent.
     Internal,
+    /// 503: the server cannot take this now (too many calls, overloaded,
+    /// stopping); try again later.
+    Unavailable,
 }
 
 impl ErrorKind {
@@ -41,6 +44,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -55,6 +59,7 @@ impl ErrorKind {
             ErrorKind::AlreadyExists => "ALREADY_EXISTS",
             ErrorKind::PayloadTooLarge | ErrorKind::ResourceExhausted => "RESOURCE_EXHAUSTED",
             ErrorKind::Internal => "INTERNAL",
+            ErrorKind::Unavailable => "UNAVAILABLE",
         }
     }
 }
@@ -77,7 +82,8 @@ pub struct ApiError {
     pub message: String,
     /// Field-level problems, for `InvalidArgument`.
     pub details: Vec<FieldError>,
-    /// Seconds until a retry may succeed, for `ResourceExhausted`.
+    /// Seconds until a retry may succeed, for `ResourceExhausted` and
+    /// `Unavailable`.
     pub retry_after: Option<u64>,
 }
 
@@ -122,6 +128,11 @@ impl ApiError {
         ApiError { retry_after, ..ApiError::new(ErrorKind::ResourceExhausted, message) }
     }
 
+    /// 503 with a `Retry-After`.
+    pub fn unavailable(message: impl Into<String>, retry_after: u64) -> ApiError {
+        ApiError { retry_after: Some(retry_after), ..ApiError::new(ErrorKind::Unavailable, message) }
+    }
+
     /// Why a call could not be placed, the same in every dialect: `field`
     /// names the destination's wire field, `missing` what was not found.
     pub fn placing(e: engine::calls::OriginateError, field: &str, missing: &str) -> ApiError {
@@ -130,7 +141,11 @@ impl ApiError {
             E::NotFound => ApiError::not_found(missing),
             E::NoRoute(_, reason) => ApiError::field(field, format!("cannot be reached: {reason}")),
             e @ (E::Unreachable | E::BadDestination(_)) => ApiError::invalid(e.to_string()),
-            e @ (E::Refused(_) | E::NoMedia) => ApiError::exhausted(e.to_string(), Some(5)),
+            e @ E::Refused(engine::calls::Refusal::Quota) => ApiError::exhausted(e.to_string(), Some(5)),
+            E::Refused(r) => {
+                ApiError::unavailable(format!("no call can be placed now: {r}"), r.retry_after().into())
+            }
+            e @ E::NoMedia => ApiError::unavailable(e.to_string(), 5),
             e @ E::Store => ApiError::internal(e),
         }
     }
@@ -202,4 +217,38 @@ pub(crate) fn finish(err: &ApiError, body: serde_json::Value) -> Response {
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::calls::{OriginateError, Refusal};
+
+    #[test]
+    fn calls_refused_by_the_server_are_503_and_a_quota_429() {
+        for refusal in [Refusal::Full, Refusal::Overload, Refusal::Draining] {
+            let e = ApiError::placing(OriginateError::Refused(refusal), "to", "agent");
+            assert_eq!((e.kind.status(), e.kind.code()), (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"));
+            assert_eq!(e.retry_after, Some(refusal.retry_after().into()));
+        }
+        let e = ApiError::placing(OriginateError::NoMedia, "to", "agent");
+        assert_eq!((e.kind, e.retry_after), (ErrorKind::Unavailable, Some(5)));
+        let e = ApiError::placing(OriginateError::Refused(Refusal::Quota), "to", "agent");
+        assert_eq!(e.kind.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn every_dialect_renders_503_with_retry_after() {
+        use crate::dialect::Dialect;
+        let e = ApiError::unavailable("overloaded", 5);
+        for d in [Dialect::Fonoster, Dialect::Pbx, Dialect::Vonage, Dialect::VoipStudio] {
+            let r = d.render(&e);
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{d:?}");
+            assert_eq!(
+                r.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()),
+                Some("5"),
+                "{d:?}"
+            );
+        }
+    }
 }

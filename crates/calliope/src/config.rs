@@ -118,6 +118,11 @@ pub struct Settings {
     /// Most live calls in all; beyond them a new INVITE gets 503 [default: 0, no limit].
     #[arg(long, env = "CALLIOPE_MAX_CALLS")]
     pub max_calls: Option<usize>,
+    /// File descriptors kept free for the store, the API and SIP: a new
+    /// call is refused (503) when fewer would be left [default: a tenth of
+    /// the limit, at least 64].
+    #[arg(long, env = "CALLIOPE_FD_RESERVE")]
+    pub fd_reserve: Option<usize>,
     /// Seconds live calls get to hang up on SIGTERM before the process exits [default: 10].
     #[arg(long, env = "CALLIOPE_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<u64>,
@@ -216,6 +221,7 @@ impl Settings {
             voicemail_max_messages,
             voicemail_max_seconds,
             max_calls,
+            fd_reserve,
             shutdown_grace,
             quotas,
             timezone,
@@ -303,6 +309,7 @@ impl Settings {
         if let Some(secs) = self.sip_tcp_idle {
             c.limits.tcp_idle = std::time::Duration::from_secs(secs.max(1));
         }
+        c.limits.fd_reserve = self.fd_reserve;
         Ok(c)
     }
 
@@ -365,8 +372,11 @@ mod tests {
 
     #[test]
     fn call_limits_come_from_the_flag_and_the_quota() {
-        let file: Settings = toml::from_str("max_calls = 20\n[quotas]\ncalls = 3\n").expect("toml");
-        assert_eq!(Settings::default().or(file).call_limits(), (20, 3));
+        let file: Settings =
+            toml::from_str("max_calls = 20\nfd_reserve = 500\n[quotas]\ncalls = 3\n").expect("toml");
+        let s = Settings::default().or(file);
+        assert_eq!(s.call_limits(), (20, 3));
+        assert_eq!(s.sip().expect("sip").limits.fd_reserve, Some(500));
         assert_eq!(Settings::default().call_limits(), (0, 0));
         assert_eq!(parse_quotas("calls=5").map(|q| q.0.get("calls").copied()), Ok(Some(5)));
     }

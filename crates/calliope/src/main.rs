@@ -1,6 +1,7 @@
 //! `calliope`: the programmable voice platform in one binary.
 
 mod config;
+mod fdlimit;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,7 +49,10 @@ fn main() -> anyhow::Result<()> {
     };
     init_logs(&settings);
     settings.rtp_range()?;
-    tokio::runtime::Runtime::new()?.block_on(serve(settings))
+    let fds = fdlimit::raise();
+    let shown = |n: Option<u64>| n.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
+    tracing::info!(limit = %shown(fds.now), was = %shown(fds.was), hard = %shown(fds.hard), "file descriptor limit");
+    tokio::runtime::Runtime::new()?.block_on(serve(settings, fds.limit()))
 }
 
 /// Starts the channel-state pushes: each workspace's stored post-event
@@ -123,7 +127,9 @@ fn init_logs(s: &Settings) {
     }
 }
 
-async fn serve(s: Settings) -> anyhow::Result<()> {
+/// Runs the server; `fd_limit` is the process's descriptor limit (`None`:
+/// unlimited), which new calls are admitted against.
+async fn serve(s: Settings, fd_limit: Option<usize>) -> anyhow::Result<()> {
     let stop = shutdown()?;
     let settings = s.api();
     let db =
@@ -150,6 +156,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     let (max_calls, per_workspace) = s.call_limits();
     state.calls.set_limits(max_calls, per_workspace);
     let mut sip_config = s.sip()?;
+    sip_config.limits.fd_limit = fd_limit;
     sip_config.time_zone = state.routing.time_zone().clone();
     sip_config.recordings = Some(state.settings.data_dir.join("recordings"));
     let sip = engine::signalling::start(

@@ -23,6 +23,10 @@ pub const CALL_SETUPS: &str = "calliope_call_setups_total";
 pub const CALLS_ENDED: &str = "calliope_calls_ended_total";
 /// Calls refused before admission (limits, draining), by reason.
 pub const CALLS_REFUSED: &str = "calliope_calls_refused_total";
+/// File descriptors in use (estimated: see `calls::descriptors`).
+pub const FDS_OPEN: &str = "calliope_fds_open";
+/// The process's file descriptor limit (soft `RLIMIT_NOFILE`).
+pub const FDS_LIMIT: &str = "calliope_fds_limit";
 /// REGISTER requests by outcome.
 pub const REGISTRATIONS: &str = "calliope_registrations_total";
 /// SIP transactions in progress.
@@ -66,6 +70,8 @@ pub fn describe() {
     describe_counter!(CALL_SETUPS, "Calls admitted: INVITEs taken and calls placed from the API.");
     describe_counter!(CALLS_ENDED, "Call legs ended, by hangup cause.");
     describe_counter!(CALLS_REFUSED, "Calls refused before admission, by reason.");
+    describe_gauge!(FDS_OPEN, "File descriptors in use: counted once a second, media sockets exactly.");
+    describe_gauge!(FDS_LIMIT, "The file descriptor limit new calls are admitted against.");
     describe_counter!(REGISTRATIONS, "REGISTER requests, by outcome.");
     describe_gauge!(TRANSACTIONS_LIVE, "SIP transactions in progress.");
     describe_gauge!(TRANSACTIONS_RETAINED, "Ended SIP server transactions kept for retransmissions.");

@@ -198,6 +198,7 @@ pub fn code(kind: ErrorKind) -> Code {
         ErrorKind::AlreadyExists => Code::AlreadyExists,
         ErrorKind::PayloadTooLarge | ErrorKind::ResourceExhausted => Code::ResourceExhausted,
         ErrorKind::Internal => Code::Internal,
+        ErrorKind::Unavailable => Code::Unavailable,
     }
 }
 
@@ -209,6 +210,7 @@ fn code_of_http(status: u16) -> Code {
         404 => Code::NotFound,
         409 => Code::AlreadyExists,
         413 | 429 => Code::ResourceExhausted,
+        503 => Code::Unavailable,
         _ => Code::Internal,
     }
 }
@@ -311,6 +313,7 @@ mod tests {
             (ErrorKind::ResourceExhausted, Code::ResourceExhausted),
             (ErrorKind::MethodNotAllowed, Code::Unimplemented),
             (ErrorKind::Internal, Code::Internal),
+            (ErrorKind::Unavailable, Code::Unavailable),
         ];
         for (kind, want) in cases {
             let status = status_of(&ApiError::new(kind, "x"));

@@ -28,7 +28,13 @@ impl Calliope {
     /// Starts the binary with `extra` flags on ports it picks itself, and
     /// learns them from its JSON log.
     pub fn start(extra: &[&str]) -> Calliope {
-        Calliope::start_in(tempfile::tempdir().unwrap(), extra)
+        Calliope::start_in(tempfile::tempdir().unwrap(), extra, &[])
+    }
+
+    /// [`Calliope::start`] run by `wrapper` (a command and its arguments
+    /// that end with the program to run, such as `prlimit --nofile=100`).
+    pub fn start_under(wrapper: &[&str], extra: &[&str]) -> Calliope {
+        Calliope::start_in(tempfile::tempdir().unwrap(), extra, wrapper)
     }
 
     /// Stops it (SIGTERM, then waits) and starts it again on the same data.
@@ -37,7 +43,7 @@ impl Calliope {
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let _ = self.child.wait();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
-        Calliope::start_in(dir, extra)
+        Calliope::start_in(dir, extra, &[])
     }
 
     /// Whether the process is still running.
@@ -45,7 +51,7 @@ impl Calliope {
         self.child.try_wait().unwrap().is_none()
     }
 
-    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Calliope {
+    fn start_in(dir: tempfile::TempDir, extra: &[&str], wrapper: &[&str]) -> Calliope {
         // A test that needs more media ports names its own range.
         let own = extra.iter().position(|a| *a == "--rtp-ports").and_then(|i| extra.get(i + 1));
         let rtp = match own.and_then(|r| r.split_once('-')) {
@@ -56,7 +62,16 @@ impl Calliope {
         // Never the default gRPC port: tests run side by side.
         let own_grpc = extra.contains(&"--grpc-addr");
         let grpc_flag: &[&str] = if own_grpc { &[] } else { &["--grpc-addr", "127.0.0.1:0"] };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_calliope"))
+        let bin = env!("CARGO_BIN_EXE_calliope");
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let mut child = command
             .arg("serve")
             .args(["--http-addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--log-format", "json"])
             .args(if own.is_some() { &[][..] } else { &default_range[..] })

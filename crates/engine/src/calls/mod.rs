@@ -1,10 +1,12 @@
 //! Calls: one task per call ([`call`]) owning its SIP legs ([`leg`]) and
 //! its media, the registry of live calls and legs with the call limits
 //! ([`registry`]), the SDP a call writes ([`sdp`]), and the call records
-//! with their writer ([`cdr`]), and what a call's B side rings ([`dial`]).
+//! with their writer ([`cdr`]), what a call's B side rings ([`dial`]), and
+//! admission by file descriptors ([`descriptors`]).
 
 pub mod call;
 pub mod cdr;
+pub mod descriptors;
 pub mod dial;
 pub mod leg;
 pub mod registry;
@@ -15,4 +17,5 @@ pub use call::{
     ListenMode, Originate, OriginateError, Phase, ProgramSource,
 };
 pub use cdr::{Cdr, Writer};
+pub use descriptors::Descriptors;
 pub use registry::{Admission, Channel, Refusal, Registry};

@@ -1,18 +1,20 @@
 //! The registry of live calls and their legs ("channels"): what
 //! `GET /api/channels` lists, where commands for a call or a leg are sent,
-//! and where the call limits are enforced (a global `--max-calls` and a
-//! per-workspace quota). A call holds an [`Admission`] for its lifetime;
+//! and where the call limits are enforced (a global `--max-calls`, a
+//! per-workspace quota and the file descriptors left: see
+//! [`Descriptors`]). A call holds an [`Admission`] for its lifetime;
 //! dropping it removes the call and its legs, so no entry outlives its
 //! task.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use super::call::{CallCommand, CallHandle, CommandError, CommandResult};
+use super::descriptors::Descriptors;
 
 /// One live leg.
 #[derive(Debug, Clone)]
@@ -66,6 +68,10 @@ pub enum Refusal {
     /// The workspace's `calls` quota is reached.
     #[error("the workspace's call quota is reached")]
     Quota,
+    /// Too few file descriptors would be left for the calls already live
+    /// (and the store, the API and SIP).
+    #[error("overloaded: too few file descriptors left")]
+    Overload,
 }
 
 impl Refusal {
@@ -75,6 +81,7 @@ impl Refusal {
             Refusal::Draining => "draining",
             Refusal::Full => "max_calls",
             Refusal::Quota => "quota",
+            Refusal::Overload => "overload",
         }
     }
 
@@ -82,7 +89,7 @@ impl Refusal {
     pub fn retry_after(self) -> u32 {
         match self {
             Refusal::Draining => 30,
-            Refusal::Full | Refusal::Quota => 5,
+            Refusal::Full | Refusal::Quota | Refusal::Overload => 5,
         }
     }
 }
@@ -110,6 +117,8 @@ pub struct Registry {
     per_workspace: AtomicUsize,
     draining: AtomicBool,
     changed: Notify,
+    /// The descriptor budget, once the SIP side has one.
+    descriptors: OnceLock<Arc<Descriptors>>,
 }
 
 /// A live call's place in the registry; dropping it removes the call and
@@ -126,6 +135,17 @@ impl Registry {
     pub fn set_limits(&self, max_calls: usize, per_workspace: usize) {
         self.max_calls.store(max_calls, Ordering::Relaxed);
         self.per_workspace.store(per_workspace, Ordering::Relaxed);
+    }
+
+    /// Refuses new calls from now on while `descriptors` has no room for
+    /// one; a second budget is ignored.
+    pub fn guard_descriptors(&self, descriptors: Arc<Descriptors>) {
+        let _ = self.descriptors.set(descriptors);
+    }
+
+    /// The descriptor budget, if one is set.
+    pub fn descriptors(&self) -> Option<&Arc<Descriptors>> {
+        self.descriptors.get()
     }
 
     /// Admits a new call with id `uuid` (its workspace, when known, is
@@ -147,6 +167,9 @@ impl Registry {
         let max = self.max_calls.load(Ordering::Relaxed);
         if max > 0 && inner.calls.len() >= max {
             return Err(Refusal::Full);
+        }
+        if self.descriptors.get().is_some_and(|d| !d.has_room(inner.calls.len())) {
+            return Err(Refusal::Overload);
         }
         if let Some(ws) = workspace_id {
             self.check_quota(&inner, ws)?;
@@ -414,6 +437,20 @@ mod tests {
         drop(b);
         assert!(reg.is_empty());
         assert_eq!(reg.calls(), 0);
+    }
+
+    #[test]
+    fn calls_are_refused_when_descriptors_run_short() {
+        let reg = Arc::new(Registry::default());
+        let ports = crate::media::PortPool::new(43300, 43310);
+        // 10 in use and 64 kept of 79: room for one call (4), not two (a
+        // live call counts 2 until its ports are bound).
+        reg.guard_descriptors(Arc::new(Descriptors::fixed(79, 64, 10, ports)));
+        let first = reg.admit("a", None).expect("room for one");
+        assert_eq!(reg.admit("b", None).err(), Some(Refusal::Overload));
+        assert_eq!(Refusal::Overload.reason(), "overload");
+        drop(first);
+        assert!(reg.admit("c", None).is_ok(), "room again once the call is gone");
     }
 
     #[tokio::test]

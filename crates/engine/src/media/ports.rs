@@ -11,6 +11,8 @@ use tokio::net::UdpSocket;
 #[derive(Debug)]
 pub struct PortPool {
     free: Mutex<VecDeque<u16>>,
+    /// How many pairs the range has.
+    pairs: usize,
 }
 
 /// A bound RTP/RTCP socket pair from the pool; the ports go back on drop.
@@ -43,13 +45,18 @@ impl PortPool {
     /// The even ports of `low..=high` whose odd neighbour is in range too.
     pub fn new(low: u16, high: u16) -> Arc<PortPool> {
         let first = low + (low % 2);
-        let free = (first..high).step_by(2).collect();
-        Arc::new(PortPool { free: Mutex::new(free) })
+        let free: VecDeque<u16> = (first..high).step_by(2).collect();
+        Arc::new(PortPool { pairs: free.len(), free: Mutex::new(free) })
     }
 
     /// How many pairs are free.
     pub fn available(&self) -> usize {
         self.free.lock().map(|f| f.len()).unwrap_or(0)
+    }
+
+    /// How many sockets the pairs handed out hold (two a pair).
+    pub fn sockets_in_use(&self) -> usize {
+        2 * self.pairs.saturating_sub(self.available())
     }
 
     /// Binds the next free pair on `ip`, skipping ports another program
@@ -81,9 +88,10 @@ mod tests {
     #[tokio::test]
     async fn pairs_are_even_and_come_back() {
         let pool = PortPool::new(41001, 41006);
-        assert_eq!(pool.available(), 2);
+        assert_eq!((pool.available(), pool.sockets_in_use()), (2, 0));
         let a = pool.bind([127, 0, 0, 1].into()).await.unwrap();
         let b = pool.bind([127, 0, 0, 1].into()).await.unwrap();
+        assert_eq!(pool.sockets_in_use(), 4);
         assert_eq!((a.port() % 2, b.port() % 2), (0, 0));
         assert!(pool.bind([127, 0, 0, 1].into()).await.is_none());
         drop(a);

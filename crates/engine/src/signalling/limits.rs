@@ -47,6 +47,13 @@ pub struct Limits {
     /// trunk, gateway or SIP URI cannot point the server at a network the
     /// operator keeps it away from.
     pub destinations: Vec<ipnet::IpNet>,
+    /// The process's file descriptor limit; `None`: descriptors are not
+    /// checked. A new call is refused (503) while the descriptors in use
+    /// would leave fewer than [`Limits::fd_reserve`] free.
+    pub fd_limit: Option<usize>,
+    /// Descriptors kept free for the store, the HTTP API and SIP; `None`:
+    /// a tenth of the limit, at least 64.
+    pub fd_reserve: Option<usize>,
 }
 
 impl Limits {
@@ -62,7 +69,7 @@ impl Default for Limits {
     /// in one message; 3 s to connect, 5 s per write, 64 queued messages;
     /// 10 contacts per address of record; 256 REGISTERs in flight; 10
     /// failures a minute ban an address for 10 minutes, 16 384 addresses
-    /// tracked; SIP sent anywhere.
+    /// tracked; SIP sent anywhere; descriptors not checked.
     fn default() -> Limits {
         Limits {
             tcp_connections: 4096,
@@ -78,6 +85,8 @@ impl Default for Limits {
             auth_failure_window: Duration::from_secs(60),
             ban: Duration::from_secs(600),
             ban_table: 16_384,
+            fd_limit: None,
+            fd_reserve: None,
             destinations: Vec::new(),
         }
     }

@@ -264,10 +264,39 @@ pub async fn start(
         mwi: crate::voicemail::Mwi::default(),
     });
     switch.reload_blacklist().await?;
+    guard_descriptors(&switch);
     tokio::spawn(core::run(switch.clone(), inbound, cmds, cmd_rx, crate::calls::call::start));
     tokio::spawn(sweep(switch.clone()));
     tokio::spawn(follow_config(switch.clone()));
     Ok(SipHandle { switch })
+}
+
+/// Has new calls refused while too few file descriptors are left, when
+/// the limit is known.
+fn guard_descriptors(sw: &Switch) {
+    let Some(limit) = sw.config.limits.fd_limit else { return };
+    let reserve =
+        sw.config.limits.fd_reserve.unwrap_or_else(|| crate::calls::descriptors::default_reserve(limit));
+    let budget = Arc::new(crate::calls::Descriptors::new(limit, reserve, sw.ports.clone()));
+    let room = limit.saturating_sub(budget.in_use(0) + reserve) / crate::calls::descriptors::PER_CALL;
+    if room == 0 {
+        tracing::warn!(
+            limit,
+            reserve,
+            in_use = budget.in_use(0),
+            "too few file descriptors: every call will be refused"
+        );
+    } else {
+        tracing::info!(
+            limit,
+            reserve,
+            in_use = budget.in_use(0),
+            calls = room,
+            "file descriptors: room for about this many calls"
+        );
+    }
+    crate::calls::descriptors::watch(&sw.calls, budget.clone());
+    sw.calls.guard_descriptors(budget);
 }
 
 /// The methods Calliope answers.
