@@ -212,6 +212,42 @@ mod tests {
         many_rows_in_few_statements_all_or_none(&db).await;
     }
 
+    /// Records a second written in batches of 512 (a writer's batch of
+    /// 256 calls) one `INSERT ... RETURNING` a row (as before) and by
+    /// multi-row statements: `cargo test -p store --lib rows_per_second
+    /// -- --ignored --nocapture`.
+    #[tokio::test]
+    #[ignore = "a measurement, not a test"]
+    async fn rows_per_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        let ws = workspace(&db).await;
+        let full = |i: usize| {
+            let mut v = cdr(i, true);
+            for c in ["leg_ref", "src_dialled", "dst_dialled", "clid", "direction", "type", "disposition"] {
+                v.push((c, "INTRA_COMPANY".into()));
+            }
+            v
+        };
+        let batch: Vec<Values> = (0..512).map(full).collect();
+        let scope = Scope::Workspace(ws);
+        let started = std::time::Instant::now();
+        for _ in 0..20 {
+            let mut tx = db.begin_write().await.unwrap();
+            for values in &batch {
+                insert_in(&mut tx, db.backend(), &CDRS, scope, values.clone(), 1).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+        let one_by_one = 20.0 * 512.0 / started.elapsed().as_secs_f64();
+        let started = std::time::Instant::now();
+        for _ in 0..20 {
+            db.insert_rows(&CDRS, scope, &batch, 1).await.unwrap();
+        }
+        let many = 20.0 * 512.0 / started.elapsed().as_secs_f64();
+        println!("records/s: one INSERT a row {one_by_one:.0}, multi-row {many:.0}");
+    }
+
     #[tokio::test]
     async fn postgres_inserts_many_rows_in_few_statements() {
         let Some(pg) = crate::test_pg::TestPg::new("rows").await else { return };
