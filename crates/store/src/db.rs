@@ -119,10 +119,16 @@ impl Db {
     }
 }
 
+/// The size the WAL file is cut back to after a checkpoint (bytes).
+const WAL_KEEP: u64 = 16 * 1024 * 1024;
+
 /// The options of a pool of up to `max` SQLite connections, each set up
 /// for WAL with `synchronous = NORMAL` (a commit is durable once the WAL
 /// is synced at a checkpoint; a power cut may lose the last commits, never
-/// corrupt the file), foreign keys and a busy timeout, plus `extra`.
+/// corrupt the file), foreign keys and a busy timeout, plus `extra`. The
+/// WAL is checkpointed every 1000 pages (SQLite's default, said here) and
+/// cut back to [`WAL_KEEP`] bytes when it starts over, so a burst of
+/// writes does not leave a large file behind.
 fn sqlite_pool(max: u32, extra: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
@@ -132,7 +138,8 @@ fn sqlite_pool(max: u32, extra: &'static str) -> AnyPoolOptions {
             Box::pin(async move {
                 let pragmas = format!(
                     "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;{extra}"
+                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
+                     PRAGMA wal_autocheckpoint = 1000; PRAGMA journal_size_limit = {WAL_KEEP};{extra}"
                 );
                 conn.execute(pragmas.as_str()).await.map(|_| ())
             })

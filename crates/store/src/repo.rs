@@ -15,6 +15,7 @@ use crate::{
 
 mod batch;
 mod linked;
+mod rows;
 mod steps;
 
 pub use batch::Change;

@@ -74,30 +74,6 @@ impl Db {
 }
 
 impl Db {
-    /// Creates one record per row, all or none, like [`Db::insert_all`],
-    /// without reading them back: for writers that need only to know they
-    /// were written (call records). Returns how many were inserted.
-    pub async fn insert_rows(
-        &self,
-        res: &Resource,
-        scope: Scope,
-        rows: &[Values],
-        now: Millis,
-    ) -> Result<usize, StoreError> {
-        self.retrying(|| async {
-            let mut tx = self.begin_write().await?;
-            for (index, values) in rows.iter().enumerate() {
-                insert_in(&mut tx, self.backend(), res, scope, values.clone(), now)
-                    .await
-                    .map_err(|e| super::row_error(index, e))?;
-            }
-            tx.commit().await?;
-            self.wrote(res.table);
-            Ok(rows.len())
-        })
-        .await
-    }
-
     /// The records that match `query` (its filters, order and limit),
     /// without counting them all as [`Db::list`] does: one statement.
     pub async fn select(
@@ -369,32 +345,6 @@ mod tests {
         }
         assert_eq!(contacts(db, ws).await, vec![("sip:a".into(), 20)], "nothing of the failed batch is kept");
         assert_eq!(db.apply(&REGISTRATIONS, &[]).await.unwrap(), 0);
-    }
-
-    #[tokio::test]
-    async fn rows_are_inserted_without_reading_back_and_selected_without_counting() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(None, dir.path()).await.unwrap();
-        let user = vec![("email", "a@b.c".into()), ("name", "a".into()), ("password_hash", "x".into())];
-        let user = db.insert(&USERS, Scope::Global, user, 0).await.unwrap().id;
-        let ws = vec![("name", "w".into()), ("access_key_id", "WO1".into()), ("owner_id", Value::Int(user))];
-        let ws = db.insert(&WORKSPACES, Scope::Global, ws, 0).await.unwrap().id;
-        let rows: Vec<Values> = (0..3)
-            .map(|i| vec![("name", format!("A{i}").into()), ("username", format!("{i}").into())])
-            .collect();
-        assert_eq!(db.insert_rows(&AGENTS, Scope::Workspace(ws), &rows, 5).await.unwrap(), 3);
-        let q = Query { filters: vec![Filter::eq("username", "1")], ..Query::default() };
-        let found = db.select(&AGENTS, Scope::Workspace(ws), &q).await.unwrap();
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].text("name"), "A1");
-        assert!(db.select(&AGENTS, Scope::Workspace(ws + 1), &q).await.unwrap().is_empty(), "scoped");
-        // All or none: a duplicate username fails the whole batch.
-        let bad = [vec![("name", "B".into()), ("username", "9".into())], rows[0].clone()];
-        match db.insert_rows(&AGENTS, Scope::Workspace(ws), &bad, 6).await {
-            Err(StoreError::Row { index, .. }) => assert_eq!(index, 1),
-            other => panic!("expected a row error, got {other:?}"),
-        }
-        assert_eq!(db.select(&AGENTS, Scope::Workspace(ws), &Query::default()).await.unwrap().len(), 3);
     }
 
     #[tokio::test]
