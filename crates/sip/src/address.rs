@@ -119,7 +119,10 @@ impl fmt::Display for NameAddr {
         if let Some(d) = &self.display {
             write!(f, "{} ", quote(d))?;
         }
-        write!(f, "<{}>{}", self.uri, self.params)
+        f.write_str("<")?;
+        fmt::Display::fmt(&self.uri, f)?;
+        f.write_str(">")?;
+        fmt::Display::fmt(&self.params, f)
     }
 }
 

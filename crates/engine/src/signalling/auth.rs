@@ -133,11 +133,13 @@ pub async fn classify_call(
         })
     };
     let realm = sw.config.realm.as_str();
-    if req.head.proxy_authorization(Some(realm)).is_none() {
+    // Parsed once here, for the check below too.
+    let Some(credentials) = req.head.proxy_authorization(Some(realm)) else {
         return by_address().ok_or_else(|| Box::new(challenge(sw, req, Challenge::Proxy, false)));
-    }
+    };
     let from_user = req.head.from.uri.user().map(str::to_owned);
-    let failure = match check(sw, req, Challenge::Proxy, from_user.as_deref()).await {
+    let failure = match check_parsed(sw, req, Challenge::Proxy, from_user.as_deref(), Some(credentials)).await
+    {
         Ok(account) => return Ok(Calling::Agent(account)),
         Err(f) => f,
     };
@@ -187,7 +189,9 @@ pub async fn classify_call(
 /// trunks' index is built): `None` otherwise, and then the call's task
 /// classifies it. Saves a first INVITE the call task and its channel.
 pub fn challenge_now(sw: &Switch, req: &Request, source: SocketAddr) -> Option<Response> {
-    if req.head.proxy_authorization(Some(sw.config.realm.as_str())).is_some() {
+    // Any Proxy-Authorization: the call task parses and checks it (one
+    // for another realm only is challenged there as it would be here).
+    if req.head.headers.get(&HeaderName::ProxyAuthorization).is_some() {
         return None;
     }
     let sources = sw.routing.cached_sources()?;
@@ -212,7 +216,19 @@ async fn check(
     kind: Challenge,
     extension: Option<&str>,
 ) -> Result<Account, Failure> {
-    let (creds, admitted, now) = admit(sw, req, kind)?;
+    check_parsed(sw, req, kind, extension, credentials_of(sw, req, kind)).await
+}
+
+/// [`check`] with the request's credentials already parsed
+/// ([`credentials_of`]).
+async fn check_parsed(
+    sw: &Arc<Switch>,
+    req: &Request,
+    kind: Challenge,
+    extension: Option<&str>,
+    credentials: Option<Result<sip::digest::Credentials, sip::digest::DigestError>>,
+) -> Result<Account, Failure> {
+    let (creds, admitted, now) = admit(sw, req, kind, credentials)?;
     let accounts = match sw.accounts.by_auth_username(&creds.username).await {
         Ok(a) => a,
         Err(e) => {
@@ -235,7 +251,7 @@ fn check_cached(
     kind: Challenge,
     extension: Option<&str>,
 ) -> Option<Result<Account, Failure>> {
-    let (creds, admitted, now) = match admit(sw, req, kind) {
+    let (creds, admitted, now) = match admit(sw, req, kind, credentials_of(sw, req, kind)) {
         Ok(admission) => admission,
         Err(f) => return Some(Err(f)),
     };
@@ -288,13 +304,9 @@ fn admit(
     sw: &Switch,
     req: &Request,
     kind: Challenge,
+    credentials: Option<Result<sip::digest::Credentials, sip::digest::DigestError>>,
 ) -> Result<(sip::digest::Credentials, sip::digest::Admitted, u64), Failure> {
-    let realm = sw.config.realm.as_str();
-    let creds = match kind {
-        Challenge::Www => req.head.authorization(Some(realm)),
-        Challenge::Proxy => req.head.proxy_authorization(Some(realm)),
-    };
-    let creds = match creds {
+    let creds = match credentials {
         Some(Ok(c)) => c,
         None | Some(Err(_)) => return Err(Failure::answer(challenge(sw, req, kind, false))),
     };
@@ -307,6 +319,19 @@ fn admit(
         Ok(admitted) => Ok((creds, admitted, now)),
         Err(Outcome::Stale) => Err(Failure::answer(challenge(sw, req, kind, true))),
         Err(_) => Err(Failure::answer(challenge(sw, req, kind, false))),
+    }
+}
+
+/// The request's credentials for our realm, in the header `kind` answers.
+fn credentials_of(
+    sw: &Switch,
+    req: &Request,
+    kind: Challenge,
+) -> Option<Result<sip::digest::Credentials, sip::digest::DigestError>> {
+    let realm = sw.config.realm.as_str();
+    match kind {
+        Challenge::Www => req.head.authorization(Some(realm)),
+        Challenge::Proxy => req.head.proxy_authorization(Some(realm)),
     }
 }
 

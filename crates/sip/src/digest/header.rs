@@ -93,7 +93,7 @@ impl Credentials {
     /// Parses an Authorization or Proxy-Authorization value. With a qop,
     /// `cnonce` and `nc` are required (RFC 7616 3.4).
     pub fn parse(value: &str) -> Result<Credentials, DigestError> {
-        let p = AuthParams::parse(value)?;
+        let mut p = AuthParams::parse(value)?;
         let nc = match p.get("nc") {
             Some(nc) if nc.len() == 8 && nc.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 Some(u32::from_str_radix(nc, 16).map_err(|_| DigestError::NonceCount)?)
@@ -101,20 +101,20 @@ impl Credentials {
             Some(_) => return Err(DigestError::NonceCount),
             None => None,
         };
-        let response = p.require("response")?;
+        let response = p.take("response")?;
         if response.is_empty() || !response.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(DigestError::Syntax);
         }
         let creds = Credentials {
-            username: p.require("username")?,
-            realm: p.require("realm")?,
-            nonce: p.require("nonce")?,
-            uri: p.require("uri")?,
+            username: p.take("username")?,
+            realm: p.take("realm")?,
+            nonce: p.take("nonce")?,
+            uri: p.take("uri")?,
             response,
             algorithm: p.get("algorithm").map_or(Ok(Algorithm::Md5), Algorithm::parse)?,
-            cnonce: p.get("cnonce").map(str::to_owned),
-            opaque: p.get("opaque").map(str::to_owned),
-            qop: p.get("qop").map(str::to_owned),
+            cnonce: p.take("cnonce").ok(),
+            opaque: p.take("opaque").ok(),
+            qop: p.take("qop").ok(),
             nc,
         };
         if creds.qop.is_some() && (creds.cnonce.is_none() || creds.nc.is_none()) {

@@ -1,5 +1,7 @@
 //! The `auth-param` list of a challenge or credentials: `Digest a=b, c="d"`.
 
+use std::borrow::Cow;
+
 use super::DigestError;
 use crate::scan::{is_token, split_outside, unquote};
 
@@ -7,27 +9,33 @@ use crate::scan::{is_token, split_outside, unquote};
 const MAX_PARAMS: usize = 32;
 
 /// A parsed `Digest` parameter list: names lower-cased, values unquoted.
-pub(crate) struct AuthParams(Vec<(String, String)>);
+pub(crate) struct AuthParams<'a>(Vec<(Cow<'a, str>, String)>);
 
-impl AuthParams {
+impl<'a> AuthParams<'a> {
     /// Parses `Digest name=value, ...`; the scheme must be Digest.
-    pub(crate) fn parse(value: &str) -> Result<AuthParams, DigestError> {
+    pub(crate) fn parse(value: &'a str) -> Result<AuthParams<'a>, DigestError> {
         let value = value.trim();
         let (scheme, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
         if !scheme.eq_ignore_ascii_case("Digest") {
             return Err(DigestError::Scheme);
         }
-        let mut params: Vec<(String, String)> = Vec::new();
+        let mut params: Vec<(Cow<'a, str>, String)> = Vec::with_capacity(12);
         for part in split_outside(rest, ',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, v) = part.split_once('=').ok_or(DigestError::Syntax)?;
-            let name = name.trim().to_ascii_lowercase();
+            let name = name.trim();
+            // Names come lower-case as a rule: copied only when not.
+            let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(name.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(name)
+            };
             let v = v.trim();
             let bare_ok = v.starts_with('"') || v.chars().all(|c| c.is_ascii_graphic() && c != '"');
             if !is_token(&name) || v.is_empty() || !bare_ok {
                 return Err(DigestError::Syntax);
             }
             if params.iter().any(|(n, _)| *n == name) {
-                return Err(DigestError::Duplicate(name));
+                return Err(DigestError::Duplicate(name.into_owned()));
             }
             if params.len() == MAX_PARAMS {
                 return Err(DigestError::Syntax);
@@ -45,5 +53,15 @@ impl AuthParams {
     /// The value of `name`, or an error naming it.
     pub(crate) fn require(&self, name: &'static str) -> Result<String, DigestError> {
         self.get(name).map(str::to_owned).ok_or(DigestError::Missing(name))
+    }
+
+    /// [`AuthParams::require`], moving the value out (a later `get` of
+    /// `name` finds it empty).
+    pub(crate) fn take(&mut self, name: &'static str) -> Result<String, DigestError> {
+        self.0
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| std::mem::take(v))
+            .ok_or(DigestError::Missing(name))
     }
 }

@@ -70,7 +70,21 @@ pub struct Admitted {
 
 /// Whether the URI the credentials name, `named`, is `request_uri`.
 fn same_uri(named: &str, request_uri: &Uri) -> bool {
-    named == request_uri.to_string() || Uri::parse(named).is_ok_and(|u| u.equivalent(request_uri))
+    writes_as(request_uri, named) || Uri::parse(named).is_ok_and(|u| u.equivalent(request_uri))
+}
+
+/// Whether `value` written out is exactly `text`: compared piece by piece
+/// as it is written, with no string made.
+fn writes_as(value: &dyn std::fmt::Display, text: &str) -> bool {
+    struct Prefix<'a>(&'a str);
+    impl std::fmt::Write for Prefix<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 = self.0.strip_prefix(s).ok_or(std::fmt::Error)?;
+            Ok(())
+        }
+    }
+    let mut rest = Prefix(text);
+    std::fmt::write(&mut rest, format_args!("{value}")).is_ok() && rest.0.is_empty()
 }
 
 /// Issues challenges for one realm and verifies the answers.
@@ -258,5 +272,22 @@ impl Authenticator {
             return Err(DigestError::Opaque);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod writes_as_tests {
+    use super::{same_uri, writes_as};
+    use crate::Uri;
+
+    #[test]
+    fn compares_what_would_be_written() {
+        let uri = Uri::parse("sip:bob@example.com:5060;transport=udp").expect("uri");
+        assert!(writes_as(&uri, "sip:bob@example.com:5060;transport=udp"));
+        assert!(!writes_as(&uri, "sip:bob@example.com:5060"));
+        assert!(!writes_as(&uri, "sip:bob@example.com:5060;transport=udpx"));
+        assert!(!writes_as(&uri, ""));
+        assert!(same_uri("sip:bob@EXAMPLE.com:5060;transport=udp", &uri));
+        assert!(!same_uri("sip:alice@example.com", &uri));
     }
 }

@@ -170,7 +170,11 @@ impl Via {
 
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SIP/2.0/{} {}{}", self.transport, self.sent_by, self.params)
+        f.write_str("SIP/2.0/")?;
+        f.write_str(self.transport.as_str())?;
+        f.write_str(" ")?;
+        fmt::Display::fmt(&self.sent_by, f)?;
+        fmt::Display::fmt(&self.params, f)
     }
 }
 

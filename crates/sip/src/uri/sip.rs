@@ -169,7 +169,8 @@ impl SipUri {
 
 impl fmt::Display for SipUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:", self.scheme.as_str())?;
+        f.write_str(self.scheme.as_str())?;
+        f.write_str(":")?;
         if let Some(user) = &self.user {
             f.write_str(user)?;
             if let Some(pw) = &self.password {
@@ -177,11 +178,11 @@ impl fmt::Display for SipUri {
             }
             f.write_str("@")?;
         }
-        write!(f, "{}", self.host)?;
+        fmt::Display::fmt(&self.host, f)?;
         if let Some(port) = self.port {
             write!(f, ":{port}")?;
         }
-        write!(f, "{}", self.params)?;
+        fmt::Display::fmt(&self.params, f)?;
         for (i, (name, value)) in self.headers.iter().enumerate() {
             write!(f, "{}{name}={value}", if i == 0 { '?' } else { '&' })?;
         }
