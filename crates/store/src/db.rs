@@ -7,8 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyPool, Database, Executor};
 
+use crate::repo::Reader;
 use crate::StoreError;
 
 /// Which database engine is behind the pool.
@@ -25,9 +29,9 @@ pub enum Backend {
 pub struct Db {
     /// Writes (and everything not a plain read); on SQLite one connection.
     pub(crate) pool: AnyPool,
-    /// Plain reads; on SQLite connections of their own, read-only; on
-    /// PostgreSQL the same pool as `pool`.
-    pub(crate) reader: AnyPool,
+    /// Plain reads, on the concrete driver: on SQLite connections of
+    /// their own, read-only; on PostgreSQL a pool beside `pool`.
+    pub(crate) reader: Reader,
     backend: Backend,
     /// Writes through this handle (and its clones) to the tables that say
     /// who may do what: see [`Db::identity_writes`].
@@ -76,9 +80,11 @@ impl Db {
                 // them. A connection to a local file does not go stale, so
                 // none is pinged before use (sqlx's `test_before_acquire`,
                 // a round trip to the connection's worker thread each time).
-                let pool = sqlite_pool(1, "").connect_with(options.clone()).await?;
-                let reader = sqlite_pool(8, " PRAGMA query_only = ON;").connect_with(options).await?;
-                (pool, reader)
+                let pool = sqlite_pool(1, "").connect_with(options).await?;
+                let reader = sqlite_pool(8, " PRAGMA query_only = ON;")
+                    .connect_with(SqliteConnectOptions::from_str(&url)?)
+                    .await?;
+                (pool, Reader::Sqlite(reader))
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -86,7 +92,14 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                (pool.clone(), pool)
+                // Reads: as many connections as the server has use for on
+                // a small machine; each keeps its prepared statements.
+                let reader = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(PgConnectOptions::from_str(&url)?)
+                    .await?;
+                (pool, Reader::Postgres(reader))
             }
         };
         Ok(Db { pool, reader, backend, identity: Arc::default() })
@@ -129,8 +142,11 @@ const WAL_KEEP: u64 = 16 * 1024 * 1024;
 /// WAL is checkpointed every 1000 pages (SQLite's default, said here) and
 /// cut back to [`WAL_KEEP`] bytes when it starts over, so a burst of
 /// writes does not leave a large file behind.
-fn sqlite_pool(max: u32, extra: &'static str) -> AnyPoolOptions {
-    AnyPoolOptions::new()
+fn sqlite_pool<DB: Database>(max: u32, extra: &'static str) -> PoolOptions<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    PoolOptions::<DB>::new()
         .max_connections(max)
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(60))

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use crate::repo::{decode, select_list_of};
+use crate::repo::{decode, select_list_of, width};
 use crate::schema::API_KEYS;
 use crate::{Db, Millis, Record, StoreError};
 
@@ -83,7 +83,7 @@ impl Db {
         match row {
             None => Ok(None),
             Some(row) => {
-                let role: Option<String> = row.try_get("creator_role")?;
+                let role = row.try_get::<Option<String>, _>(width(&API_KEYS))?;
                 Ok(Some((decode(&API_KEYS, &row)?, role)))
             }
         }

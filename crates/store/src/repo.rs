@@ -3,9 +3,7 @@
 //! reference checks. Column names come only from resource descriptions;
 //! every value is a bound parameter.
 
-use std::collections::BTreeMap;
-
-use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyConnection, Row};
 
 use crate::{
@@ -14,9 +12,14 @@ use crate::{
 };
 
 mod batch;
+mod cells;
 mod linked;
+mod read;
 mod rows;
 mod steps;
+
+pub(crate) use cells::{decode, width};
+pub(crate) use read::Reader;
 
 pub use batch::Change;
 pub use linked::Target;
@@ -46,21 +49,9 @@ impl Sql {
         self.args.push((value, kind));
         format!("${}", self.args.len())
     }
+    /// The statement with its values bound, for sqlx's `Any` (writes).
     fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.text);
-        for (value, kind) in &self.args {
-            q = match (value, kind) {
-                (Value::Int(v), _) => q.bind(*v),
-                (Value::Float(v), _) => q.bind(*v),
-                // PostgreSQL refuses NUL in text; the API refuses it on
-                // input, and a lookup with one simply matches nothing.
-                (Value::Text(v), _) => q.bind(v.replace('\0', "\u{fffd}")),
-                (Value::Null, Kind::Float) => q.bind(None::<f64>),
-                (Value::Null, Kind::Text | Kind::Json | Kind::Enum(_)) => q.bind(None::<String>),
-                (Value::Null, _) => q.bind(None::<i64>),
-            };
-        }
-        q
+        self.bound()
     }
 }
 
@@ -79,30 +70,6 @@ pub(crate) fn select_list_of(res: &Resource, alias: &str) -> String {
     }
     cols.extend(res.fields.iter().map(|f| format!("{dot}{}", f.name)));
     cols.join(", ")
-}
-
-pub(crate) fn decode(res: &Resource, row: &AnyRow) -> Result<Record, StoreError> {
-    let mut values = BTreeMap::new();
-    for f in res.fields {
-        let v = match f.kind {
-            Kind::Float => row.try_get::<Option<f64>, _>(f.name)?.map(Value::Float),
-            Kind::Text | Kind::Json | Kind::Enum(_) => {
-                row.try_get::<Option<String>, _>(f.name)?.map(Value::Text)
-            }
-            Kind::Int | Kind::Bool | Kind::Time | Kind::Ref(_) => {
-                row.try_get::<Option<i64>, _>(f.name)?.map(Value::Int)
-            }
-        };
-        values.insert(f.name, v.unwrap_or(Value::Null));
-    }
-    Ok(Record {
-        id: row.try_get("id")?,
-        r#ref: row.try_get("ref")?,
-        workspace_id: if res.scoped { row.try_get("workspace_id")? } else { None },
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        values,
-    })
 }
 
 fn column_kind(res: &Resource, column: &str) -> Kind {
@@ -174,8 +141,7 @@ impl Db {
     pub async fn list(&self, res: &Resource, scope: Scope, query: &Query) -> Result<Page, StoreError> {
         let total = self.count(res, scope, &query.filters).await?;
         let sql = linked::select_sql(res, scope, query, "");
-        let rows = sql.query().fetch_all(&self.reader).await?;
-        let records = rows.iter().map(|r| decode(res, r)).collect::<Result<_, _>>()?;
+        let records = self.reader.all(&sql, |row| decode(res, row)).await?;
         Ok(Page { records, total })
     }
 
@@ -183,7 +149,7 @@ impl Db {
     pub async fn count(&self, res: &Resource, scope: Scope, filters: &[Filter]) -> Result<u64, StoreError> {
         let mut sql = Sql::new(format!("SELECT COUNT(*) FROM {}", res.table));
         push_where(&mut sql, res, scope, filters);
-        let n: i64 = sql.query().fetch_one(&self.reader).await?.try_get(0)?;
+        let n = self.reader.first(&sql, |row| Ok(row.int(0)?)).await?.flatten().unwrap_or(0);
         Ok(n.max(0) as u64)
     }
 
@@ -200,20 +166,17 @@ impl Db {
         let mut sql = Sql::new(format!("SELECT {column} AS g, COUNT(*) AS n FROM {}", res.table));
         push_where(&mut sql, res, scope, filters);
         sql.text.push_str(&format!(" GROUP BY {column} ORDER BY {column}"));
-        let rows = sql.query().fetch_all(&self.reader).await?;
-        rows.iter()
-            .map(|row| {
+        self.reader
+            .all(&sql, |row| {
                 let v = match kind {
-                    Kind::Float => row.try_get::<Option<f64>, _>(0)?.map(Value::Float),
-                    Kind::Text | Kind::Json | Kind::Enum(_) => {
-                        row.try_get::<Option<String>, _>(0)?.map(Value::Text)
-                    }
-                    _ => row.try_get::<Option<i64>, _>(0)?.map(Value::Int),
+                    Kind::Float => row.float(0)?.map(Value::Float),
+                    Kind::Text | Kind::Json | Kind::Enum(_) => row.text(0)?.map(Value::Text),
+                    _ => row.int(0)?.map(Value::Int),
                 };
-                let n: i64 = row.try_get(1)?;
+                let n = row.int(1)?.unwrap_or(0);
                 Ok((v.unwrap_or(Value::Null), n.max(0) as u64))
             })
-            .collect()
+            .await
     }
 
     /// The first record (by id) that matches `filters`, if any.
@@ -226,8 +189,7 @@ impl Db {
         let mut sql = Sql::new(format!("SELECT {} FROM {}", select_list(res), res.table));
         push_where(&mut sql, res, scope, filters);
         sql.text.push_str(" ORDER BY id LIMIT 1");
-        let row = sql.query().fetch_optional(&self.reader).await?;
-        row.map(|r| decode(res, &r)).transpose()
+        self.reader.first(&sql, |row| decode(res, row)).await
     }
 
     /// The record with `key` in `scope`.

@@ -83,8 +83,7 @@ impl Db {
         query: &Query,
     ) -> Result<Vec<Record>, StoreError> {
         let sql = super::linked::select_sql(res, scope, query, "");
-        let rows = sql.query().fetch_all(&self.reader).await?;
-        rows.iter().map(|r| decode(res, r)).collect()
+        self.reader.all(&sql, |row| decode(res, row)).await
     }
 }
 

@@ -2,9 +2,8 @@
 //! list page or a get that shows each reference as the target's ref and
 //! name costs one statement, not one more per reference.
 
-use super::{decode, push_where, select_list, Sql};
+use super::{decode, push_where, select_list, width, Sql};
 use crate::{schema, Db, Filter, Kind, Op, Operand, Query, Record, Resource, Scope, StoreError, Value};
-use sqlx::Row;
 
 /// What one shown reference field of a record points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,30 +79,31 @@ impl Db {
             }
         }
         let sql = select_sql(res, scope, query, &extra);
-        let rows = sql.query().fetch_all(&self.reader).await?;
-        // Column names worked out once, not once per row.
-        let columns: Vec<(&'static str, String, Option<String>)> = links(res)
-            .map(|(i, field, target)| {
+        // The extra columns follow the record's, a ref and maybe a name
+        // per link: their indexes worked out once, not once per row.
+        let mut next = width(res);
+        let columns: Vec<(&'static str, usize, Option<usize>)> = links(res)
+            .map(|(_, field, target)| {
                 let named = target.field("name").is_some_and(|f| f.kind == Kind::Text);
-                (field, format!("link_ref_{i}"), named.then(|| format!("link_name_{i}")))
+                let ref_at = next;
+                next += 1 + usize::from(named);
+                (field, ref_at, named.then_some(ref_at + 1))
             })
             .collect();
-        rows.iter()
-            .map(|row| {
+        self.reader
+            .all(&sql, |row| {
                 let rec = decode(res, row)?;
                 let mut targets = Vec::with_capacity(columns.len());
-                for (field, ref_column, name_column) in &columns {
-                    let Some(r) = row.try_get::<Option<String>, _>(ref_column.as_str())? else {
-                        continue;
-                    };
-                    let name = match name_column {
-                        Some(c) => row.try_get::<Option<String>, _>(c.as_str())?,
+                for &(field, ref_at, name_at) in &columns {
+                    let Some(r) = row.text(ref_at)? else { continue };
+                    let name = match name_at {
+                        Some(i) => row.text(i)?,
                         None => None,
                     };
                     targets.push(Target { field, r#ref: r, name: name.unwrap_or_default() });
                 }
                 Ok((rec, targets))
             })
-            .collect()
+            .await
     }
 }
