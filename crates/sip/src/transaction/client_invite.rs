@@ -29,7 +29,11 @@ pub(super) enum State {
 pub(super) struct ClientInvite {
     id: ClientTxId,
     peer: Peer,
-    request: Request,
+    /// The INVITE (for its CANCEL and the ACK of a non-2xx final), until
+    /// a final response: Completed and Accepted (32 s each over UDP) need
+    /// neither, so they do not hold it.
+    request: Option<Request>,
+    /// The INVITE as sent, for timer A (Calling only).
     bytes: Vec<u8>,
     state: State,
     /// Timer A.
@@ -60,7 +64,7 @@ impl ClientInvite {
         ClientInvite {
             id,
             peer,
-            request,
+            request: Some(request),
             bytes,
             state: State::Calling,
             retransmit,
@@ -81,9 +85,9 @@ impl ClientInvite {
         self.peer
     }
 
-    /// The INVITE.
-    pub(super) fn request(&self) -> &Request {
-        &self.request
+    /// The INVITE, until a final response came.
+    pub(super) fn request(&self) -> Option<&Request> {
+        self.request.as_ref()
     }
 
     /// The next time [`ClientInvite::on_timer`] has work.
@@ -104,25 +108,28 @@ impl ClientInvite {
             State::Calling | State::Proceeding if status.is_provisional() => {
                 self.state = State::Proceeding;
                 self.retransmit = None;
+                self.bytes = Vec::new();
                 self.timeout = None;
                 out.event(Event::Response { id: self.id, response });
             }
             State::Calling | State::Proceeding if status.is_success() => {
                 self.state = State::Accepted;
-                self.retransmit = None;
+                self.forget_request();
                 self.timeout = after(now, config.long());
                 out.event(Event::Response { id: self.id, response });
             }
             State::Calling | State::Proceeding => {
-                let ack = self.request.ack_for(&response).to_bytes();
-                out.send(self.peer, &ack);
+                let ack = self.request.as_ref().map(|r| r.ack_for(&response).to_bytes());
+                self.forget_request();
+                if let Some(ack) = &ack {
+                    out.send(self.peer, ack);
+                }
                 out.event(Event::Response { id: self.id, response });
                 self.state = State::Completed;
                 if self.peer.is_reliable() {
                     return Step::Terminated;
                 }
-                self.ack = Some(ack);
-                self.retransmit = None;
+                self.ack = ack;
                 self.timeout = after(now, config.timer_d());
             }
             State::Completed => {
@@ -142,6 +149,14 @@ impl ClientInvite {
             State::Accepted => {}
         }
         Step::Continue
+    }
+
+    /// After a final response: no more retransmissions of the INVITE, and
+    /// neither it nor its bytes are needed again.
+    fn forget_request(&mut self) {
+        self.retransmit = None;
+        self.request = None;
+        self.bytes = Vec::new();
     }
 
     /// Remembers and sends the TU's ACK for the 2xx with To tag `to_tag`.

@@ -106,7 +106,9 @@ impl Transactions {
         if matches!(state, client_invite::State::Completed | client_invite::State::Accepted) {
             return Err(TransactionError::AlreadyFinal);
         }
-        let request = t.request().cancel();
+        let Some(request) = t.request().map(Request::cancel) else {
+            return Err(TransactionError::AlreadyFinal);
+        };
         let peer = t.peer();
         let key = ClientKey::of_request(&request).ok_or(TransactionError::NoBranch)?;
         if self.client_keys.contains_key(&key) {
