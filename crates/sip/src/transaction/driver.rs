@@ -14,6 +14,7 @@ use super::outbox::Outbox;
 use super::peer::{Peer, Transmit};
 use super::server_invite::ServerInvite;
 use super::server_non_invite::ServerNonInvite;
+use super::shrink::Shrink;
 use super::timers::TimerQueue;
 use super::Step;
 
@@ -182,12 +183,20 @@ impl Transactions {
 
     /// The next message to send, oldest first.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.transmits.pop_front()
+        let next = self.out.transmits.pop_front();
+        if next.is_none() {
+            self.out.transmits.shrink_when_sparse();
+        }
+        next
     }
 
     /// The next event for the TU, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.out.events.pop_front()
+        let next = self.out.events.pop_front();
+        if next.is_none() {
+            self.out.events.shrink_when_sparse();
+        }
+        next
     }
 
     /// When [`Transactions::handle_timeout`] should be called next: the
@@ -370,6 +379,7 @@ impl Transactions {
             self.retained_order.pop_front();
         }
         self.purge_timers();
+        self.shrink_servers();
     }
 
     /// Ends a finished server transaction.
@@ -383,6 +393,9 @@ impl Transactions {
             self.out.event(Event::Terminated { id: TxId::Server(id) });
         }
         self.purge_timers();
+        self.retained.shrink_when_sparse();
+        self.retained_order.shrink_when_sparse();
+        self.server_keys.shrink_when_sparse();
     }
 
     /// Pops stale entries off the top of the timer queue.
@@ -408,6 +421,8 @@ impl Transactions {
         self.client_keys.remove(&e.key);
         self.out.event(Event::Terminated { id: TxId::Client(id) });
         self.purge_timers();
+        self.clients.shrink_when_sparse();
+        self.client_keys.shrink_when_sparse();
         if let Client::Invite(t) = &e.tx {
             if let Some(cancel) = t.cancel {
                 self.drop_held_cancel(cancel);
@@ -459,5 +474,13 @@ impl Transactions {
             self.out.event(Event::Terminated { id: TxId::Server(id) });
         }
         self.purge_timers();
+        self.shrink_servers();
+    }
+
+    /// Gives back the room of the live server tables when they emptied out.
+    fn shrink_servers(&mut self) {
+        self.servers.shrink_when_sparse();
+        self.server_keys.shrink_when_sparse();
+        self.acks.shrink_when_sparse();
     }
 }

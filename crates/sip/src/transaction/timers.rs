@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
 use super::event::TxId;
+use super::shrink::Shrink;
 
 /// `now + d`, or `None` ("never") when that overflows the clock.
 pub(super) fn after(now: Instant, d: Duration) -> Option<Instant> {
@@ -76,12 +77,15 @@ impl TimerQueue {
     /// Removes the earliest entry.
     pub(super) fn pop(&mut self) {
         self.heap.pop();
+        self.heap.shrink_when_sparse();
     }
 
     /// Takes the earliest entry if it is due at `now`.
     pub(super) fn pop_due(&mut self, now: Instant) -> Option<(Instant, TxId)> {
         if self.next()? <= now {
-            self.heap.pop().map(|Reverse(entry)| entry)
+            let entry = self.heap.pop().map(|Reverse(entry)| entry);
+            self.heap.shrink_when_sparse();
+            entry
         } else {
             None
         }
