@@ -2,6 +2,8 @@
 
 mod config;
 mod fdlimit;
+#[cfg(not(target_env = "msvc"))]
+mod heap;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,17 +97,22 @@ async fn start_channel_state_push(
 }
 
 /// Installs the Prometheus recorder that every crate's metrics go to, and
-/// keeps its histograms trimmed; `None` (and a warning) if it cannot be.
+/// keeps its histograms trimmed and the heap gauges fresh (every 5 s);
+/// `None` (and a warning) if it cannot be.
 fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
         Ok(handle) => {
             engine::metrics::describe();
+            #[cfg(not(target_env = "msvc"))]
+            heap::describe();
             let upkeep = handle.clone();
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
                 loop {
                     every.tick().await;
                     upkeep.run_upkeep();
+                    #[cfg(not(target_env = "msvc"))]
+                    heap::record();
                 }
             });
             Some(handle)

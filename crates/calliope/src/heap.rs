@@ -1,0 +1,63 @@
+//! The allocator's own figures (jemalloc), as `/metrics` gauges beside
+//! RSS: what the program holds (`allocated`), the pages those allocations
+//! sit in (`active`), what jemalloc keeps resident (`resident`, active plus
+//! freed pages not yet given back, plus its metadata) and the address space
+//! it keeps mapped but gave back (`retained`). RSS far above `allocated`
+//! is the allocator keeping freed memory; `allocated` far above idle is
+//! something in the program still holding it.
+
+use metrics::{describe_gauge, gauge, Unit};
+use tikv_jemalloc_ctl::{epoch, stats, Access, AsName};
+
+/// Bytes the program has allocated and not freed.
+const ALLOCATED: &str = "calliope_heap_allocated_bytes";
+/// Bytes in the pages that hold live allocations.
+const ACTIVE: &str = "calliope_heap_active_bytes";
+/// Bytes the allocator holds resident (freed pages not yet purged included).
+const RESIDENT: &str = "calliope_heap_resident_bytes";
+/// Bytes of address space the allocator keeps mapped without holding them.
+const RETAINED: &str = "calliope_heap_retained_bytes";
+/// Bytes of the allocator's own bookkeeping.
+const METADATA: &str = "calliope_heap_metadata_bytes";
+
+/// Gives the gauges their help text and logs the allocator's settings
+/// (background threads, decay), once at start.
+pub fn describe() {
+    describe_gauge!(ALLOCATED, Unit::Bytes, "Heap bytes allocated and not freed (jemalloc).");
+    describe_gauge!(ACTIVE, Unit::Bytes, "Heap bytes in pages holding live allocations (jemalloc).");
+    describe_gauge!(RESIDENT, Unit::Bytes, "Heap bytes the allocator keeps resident (jemalloc).");
+    describe_gauge!(
+        RETAINED,
+        Unit::Bytes,
+        "Address space the allocator keeps mapped but gave back (jemalloc)."
+    );
+    describe_gauge!(METADATA, Unit::Bytes, "The allocator's own bookkeeping (jemalloc).");
+    let flag = |name: &[u8]| name.name().read().map_or_else(|e| format!("? ({e})"), |v: bool| v.to_string());
+    let ms = |name: &[u8]| name.name().read().map_or_else(|e| format!("? ({e})"), |v: isize| v.to_string());
+    tracing::info!(
+        background_threads = %flag(b"background_thread\0"),
+        dirty_decay_ms = %ms(b"arenas.dirty_decay_ms\0"),
+        muzzy_decay_ms = %ms(b"arenas.muzzy_decay_ms\0"),
+        arenas = %tikv_jemalloc_ctl::arenas::narenas::read().map_or(0, |n| n),
+        "heap allocator"
+    );
+}
+
+/// Reads the allocator's figures afresh and sets the gauges.
+pub fn record() {
+    if epoch::advance().is_err() {
+        return;
+    }
+    let figures = [
+        (ALLOCATED, stats::allocated::read()),
+        (ACTIVE, stats::active::read()),
+        (RESIDENT, stats::resident::read()),
+        (RETAINED, stats::retained::read()),
+        (METADATA, stats::metadata::read()),
+    ];
+    for (name, value) in figures {
+        if let Ok(v) = value {
+            gauge!(name).set(v as f64);
+        }
+    }
+}
