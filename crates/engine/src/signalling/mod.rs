@@ -302,11 +302,15 @@ fn guard_descriptors(sw: &Switch) {
 /// The methods Calliope answers.
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE";
 
-/// Drops lapsed registrations every few seconds and says so.
+/// Drops lapsed registrations every few seconds and says so, and the
+/// counts of expired nonces (after a burst of calls, nothing else would).
 async fn sweep(sw: Arc<Switch>) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
+        if let Ok(mut auth) = sw.auth.lock() {
+            auth.forget_expired(sw.now_ms());
+        }
         let now = sw.now_ms() as i64;
         for b in sw.location.sweep(now) {
             if !sw.location.is_registered(b.agent_id, now) {

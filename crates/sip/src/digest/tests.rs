@@ -278,6 +278,20 @@ fn tracking_is_bounded_and_forgotten_nonces_are_stale() {
 }
 
 #[test]
+fn expired_nonces_are_forgotten_without_another_use() {
+    let mut auth = Authenticator::new(REALM, SECRET, AuthConfig::default());
+    let pw = Secret::Password("pw");
+    let challenge = auth.challenges(1_000, rnd(1), false).remove(0);
+    let client = Client { challenge: &challenge, password: "pw", uri: "sip:calliope.example.com" };
+    assert_eq!(auth.verify(&client.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
+    auth.forget_expired(2_000);
+    assert_eq!(auth.nonces().tracked(), 1, "still fresh: its count is kept");
+    assert_eq!(auth.verify(&client.creds(1), &Method::Register, &uri(), pw, 2_100), Outcome::Replay);
+    auth.forget_expired(1_000 + 300_001);
+    assert_eq!(auth.nonces().tracked(), 0);
+}
+
+#[test]
 fn head_picks_credentials_for_the_realm() {
     let bytes = b"REGISTER sip:calliope.example.com SIP/2.0\r\n\
 Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKr\r\n\

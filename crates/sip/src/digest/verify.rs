@@ -126,6 +126,12 @@ impl Authenticator {
         &self.nonces
     }
 
+    /// Stops tracking the counts of nonces expired by `now_ms` (done on
+    /// every use too; this is for when no credentials come).
+    pub fn forget_expired(&mut self, now_ms: u64) {
+        self.nonces.forget_expired(now_ms);
+    }
+
     /// One challenge per configured algorithm, preferred first, sharing a
     /// nonce made from `random` at `now_ms`: the values of
     /// WWW-Authenticate (401) or Proxy-Authenticate (407) headers.
