@@ -106,7 +106,13 @@ struct Core {
     servers: HashMap<ServerTxId, Owner>,
     calls: HashMap<String, Owner>,
     start_call: CallStarter,
+    /// Routes dropped (ended calls and transactions) since [`Core::tidy`].
+    dropped: usize,
 }
+
+/// Dropped routes that make [`Core::tidy`] look at the tables at all (or a
+/// quarter of them, when more: its cost stays constant per call).
+const TIDY_EVERY: usize = 1024;
 
 /// Runs the loop until the sockets close.
 pub async fn run(
@@ -124,6 +130,7 @@ pub async fn run(
         servers: HashMap::new(),
         calls: HashMap::new(),
         start_call,
+        dropped: 0,
     };
     let unparsable = metrics::counter!(crate::metrics::SIP_UNPARSABLE);
     let live_gauge = metrics::gauge!(crate::metrics::TRANSACTIONS_LIVE);
@@ -148,6 +155,7 @@ pub async fn run(
             _ = sleep_until(deadline) => core.txs.handle_timeout(Instant::now()),
         }
         core.flush().await;
+        core.tidy();
         let live = core.txs.live();
         live_gauge.set(live as f64);
         retained_gauge.set(core.txs.len().saturating_sub(live) as f64);
@@ -171,6 +179,26 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 impl Core {
+    /// Now and then, forgets the routes to calls that ended and gives the
+    /// tables' room back. A finished transaction outlives its call by up
+    /// to 32 s, and its route holds the call's channel (and its first
+    /// block of events) all that time; nothing routed to an ended call is
+    /// delivered anyway. After a burst the tables would keep their peak
+    /// room for good.
+    fn tidy(&mut self) {
+        let routes = self.clients.len() + self.servers.len() + self.calls.len();
+        if self.dropped < TIDY_EVERY.max(routes / 4) {
+            return;
+        }
+        self.dropped = 0;
+        self.clients.retain(|_, owner| !owner.is_closed());
+        self.servers.retain(|_, owner| !owner.is_closed());
+        // Each shrinks only when its entries fill under half of it.
+        self.clients.shrink_to(self.clients.len() * 2);
+        self.servers.shrink_to(self.servers.len() * 2);
+        self.calls.shrink_to(self.calls.len() * 2);
+    }
+
     fn command(&mut self, cmd: Cmd) {
         let now = Instant::now();
         match cmd {
@@ -204,6 +232,7 @@ impl Core {
             }
             Cmd::Disown(call_id) => {
                 self.calls.remove(&call_id);
+                self.dropped += 1;
             }
             Cmd::Deliver(call_id, event) => {
                 // No owner: the event is dropped, and so is any reply
@@ -260,14 +289,13 @@ impl Core {
                     let _ = owner.send(CallEvent::Timeout(id));
                 }
             }
-            Event::Terminated { id } => match id {
-                TxId::Client(c) => {
-                    self.clients.remove(&c);
-                }
-                TxId::Server(s) => {
-                    self.servers.remove(&s);
-                }
-            },
+            Event::Terminated { id } => {
+                match id {
+                    TxId::Client(c) => self.clients.remove(&c),
+                    TxId::Server(s) => self.servers.remove(&s),
+                };
+                self.dropped += 1;
+            }
         }
     }
 
