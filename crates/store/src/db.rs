@@ -80,7 +80,11 @@ impl Db {
                 // them. A connection to a local file does not go stale, so
                 // none is pinged before use (sqlx's `test_before_acquire`,
                 // a round trip to the connection's worker thread each time).
-                let pool = sqlite_pool(1, "").connect_with(options).await?;
+                // Its statement journals stay in memory: a multi-row
+                // `INSERT` (the call records' batches) keeps one, and past
+                // 64 KiB SQLite would spill it to a temporary file, made
+                // and deleted per statement.
+                let pool = sqlite_pool(1, " PRAGMA temp_store = MEMORY;").connect_with(options).await?;
                 let reader = sqlite_pool(8, " PRAGMA query_only = ON;")
                     .connect_with(SqliteConnectOptions::from_str(&url)?)
                     .await?;

@@ -6,6 +6,7 @@
 
 pub mod call;
 pub mod cdr;
+mod channels;
 pub mod descriptors;
 pub mod dial;
 pub mod leg;

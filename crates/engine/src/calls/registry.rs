@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::call::{CallCommand, CallHandle, CommandError, CommandResult};
+use super::channels::Channels;
 use super::descriptors::Descriptors;
 
 /// One live leg.
@@ -103,7 +104,7 @@ struct Entry {
 #[derive(Debug, Default)]
 struct Inner {
     calls: HashMap<String, Entry>,
-    legs: HashMap<String, Channel>,
+    legs: Channels,
     per_workspace: HashMap<i64, usize>,
 }
 
@@ -348,16 +349,14 @@ impl Admission {
     /// Adds or replaces one of the call's legs.
     pub fn put_leg(&self, channel: Channel) {
         if let Ok(mut i) = self.registry.inner.lock() {
-            i.legs.insert(channel.uuid.clone(), channel);
+            i.legs.insert(channel);
         }
     }
 
     /// Changes every leg of the call.
     pub fn update_legs(&self, mut change: impl FnMut(&mut Channel)) {
         if let Ok(mut i) = self.registry.inner.lock() {
-            for leg in i.legs.values_mut().filter(|l| l.call_uuid == self.uuid) {
-                change(leg);
-            }
+            i.legs.update_call(&self.uuid, &mut change);
         }
     }
 
@@ -382,8 +381,7 @@ impl Drop for Admission {
                     }
                 }
             }
-            let uuid = self.uuid.clone();
-            i.legs.retain(|_, l| l.call_uuid != uuid);
+            i.legs.remove_call(&self.uuid);
         }
         self.registry.changed.notify_waiters();
     }
