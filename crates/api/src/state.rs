@@ -60,6 +60,9 @@ pub struct AppState {
     pub rooms: engine::conference::Rooms,
     /// Authenticated callers, kept briefly; cleared by every write.
     pub callers: Arc<crate::auth::cache::CallerCache>,
+    /// Rendered answers to reads, kept while the tables they read are
+    /// unchanged.
+    pub responses: Arc<crate::responses::ResponseCache>,
     /// Derives applications' webhook signing secrets (from
     /// `data_dir/webhook-signing.key`, as the switch does).
     pub webhook_secrets: Arc<engine::webhooks::SecretKeeper>,
@@ -89,6 +92,7 @@ impl AppState {
         };
         let webhook_secrets = Arc::new(engine::webhooks::SecretKeeper::open(None, &settings.data_dir)?);
         let bus = engine::events::Bus::default();
+        let responses = Arc::new(crate::responses::ResponseCache::new(settings.response_cache_bytes));
         Ok(AppState {
             sealer: Arc::new(sealer),
             routing: Arc::new(engine::router::SnapshotCache::new(tz, &bus)),
@@ -104,6 +108,7 @@ impl AppState {
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),
             callers: Arc::default(),
+            responses,
             webhook_secrets,
             metrics: None,
             post_events: Default::default(),
