@@ -28,9 +28,14 @@ pub enum StateError {
     TimeZone(String),
 }
 
-/// The API's shared state; cheap to clone.
+/// The API's shared state; cheap to clone (one reference count: every
+/// request clones it several times on its way through the layers).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares; its fields are read through the state.
+#[derive(Debug, Clone)]
+pub struct Shared {
     /// The store.
     pub db: Db,
     /// Behaviour settings.
@@ -73,7 +78,21 @@ pub struct AppState {
     pub post_events: engine::webhooks::channel_state::PostEvents,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
+    /// The shared fields to change while the state is set up (on a copy
+    /// when the state was cloned already).
+    pub fn edit(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+
     /// A workspace's own folder `kind` in the data directory (`media` for
     /// uploads, `recordings`): one workspace never reads or overwrites
     /// another's files.
@@ -93,7 +112,7 @@ impl AppState {
         let webhook_secrets = Arc::new(engine::webhooks::SecretKeeper::open(None, &settings.data_dir)?);
         let bus = engine::events::Bus::default();
         let responses = Arc::new(crate::responses::ResponseCache::new(settings.response_cache_bytes));
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             sealer: Arc::new(sealer),
             routing: Arc::new(engine::router::SnapshotCache::new(tz, &bus)),
             rooms: engine::conference::Rooms::new(bus.clone(), engine::conference::RoomsConfig::default()),
@@ -112,7 +131,7 @@ impl AppState {
             webhook_secrets,
             metrics: None,
             post_events: Default::default(),
-        })
+        })))
     }
 
     /// The current time.
