@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 mod pbx;
 pub mod ratelimit;
+pub mod responses;
 pub mod routes;
 pub mod server;
 pub mod service;

@@ -32,6 +32,10 @@ pub struct Settings {
     /// The bearer token `GET /metrics` asks for (`--metrics-token`);
     /// without one, only the local host may read the metrics.
     pub metrics_token: Option<String>,
+    /// Bytes of rendered answers to repeated reads kept in memory
+    /// (`--response-cache`, in MiB; see [`crate::responses`]); 0 turns the
+    /// cache off.
+    pub response_cache_bytes: usize,
 }
 
 impl Default for Settings {
@@ -47,6 +51,7 @@ impl Default for Settings {
             secrets_key: None,
             time_zone: None,
             metrics_token: None,
+            response_cache_bytes: 32 << 20,
         }
     }
 }

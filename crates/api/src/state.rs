@@ -28,9 +28,14 @@ pub enum StateError {
     TimeZone(String),
 }
 
-/// The API's shared state; cheap to clone.
+/// The API's shared state; cheap to clone (one reference count: every
+/// request clones it several times on its way through the layers).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares; its fields are read through the state.
+#[derive(Debug, Clone)]
+pub struct Shared {
     /// The store.
     pub db: Db,
     /// Behaviour settings.
@@ -60,6 +65,9 @@ pub struct AppState {
     pub rooms: engine::conference::Rooms,
     /// Authenticated callers, kept briefly; cleared by every write.
     pub callers: Arc<crate::auth::cache::CallerCache>,
+    /// Rendered answers to reads, kept while the tables they read are
+    /// unchanged.
+    pub responses: Arc<crate::responses::ResponseCache>,
     /// Derives applications' webhook signing secrets (from
     /// `data_dir/webhook-signing.key`, as the switch does).
     pub webhook_secrets: Arc<engine::webhooks::SecretKeeper>,
@@ -70,7 +78,21 @@ pub struct AppState {
     pub post_events: engine::webhooks::channel_state::PostEvents,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
+    /// The shared fields to change while the state is set up (on a copy
+    /// when the state was cloned already).
+    pub fn edit(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+
     /// A workspace's own folder `kind` in the data directory (`media` for
     /// uploads, `recordings`): one workspace never reads or overwrites
     /// another's files.
@@ -89,7 +111,8 @@ impl AppState {
         };
         let webhook_secrets = Arc::new(engine::webhooks::SecretKeeper::open(None, &settings.data_dir)?);
         let bus = engine::events::Bus::default();
-        Ok(AppState {
+        let responses = Arc::new(crate::responses::ResponseCache::new(settings.response_cache_bytes));
+        Ok(AppState(Arc::new(Shared {
             sealer: Arc::new(sealer),
             routing: Arc::new(engine::router::SnapshotCache::new(tz, &bus)),
             rooms: engine::conference::Rooms::new(bus.clone(), engine::conference::RoomsConfig::default()),
@@ -104,10 +127,11 @@ impl AppState {
             clock,
             keys: Arc::new(Keys::new(key.as_bytes())),
             callers: Arc::default(),
+            responses,
             webhook_secrets,
             metrics: None,
             post_events: Default::default(),
-        })
+        })))
     }
 
     /// The current time.

@@ -146,6 +146,11 @@ pub struct Settings {
     /// local host may read the metrics].
     #[arg(long, env = "CALLIOPE_METRICS_TOKEN")]
     pub metrics_token: Option<String>,
+    /// MiB of rendered answers to repeated API reads kept in memory, each
+    /// while the tables it was read from are unchanged; 0 turns the cache
+    /// off [default: 32].
+    #[arg(long, env = "CALLIOPE_RESPONSE_CACHE")]
+    pub response_cache: Option<usize>,
 }
 
 /// Quota overrides by name.
@@ -227,7 +232,8 @@ impl Settings {
             timezone,
             post_event_url,
             post_event_secret,
-            metrics_token
+            metrics_token,
+            response_cache
         )
     }
 
@@ -343,6 +349,9 @@ impl Settings {
             secrets_key: self.secrets_key.clone(),
             time_zone: self.timezone.clone(),
             metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
+            response_cache_bytes: self
+                .response_cache
+                .map_or(d.response_cache_bytes, |mib| mib.saturating_mul(1 << 20)),
         }
     }
 }

@@ -144,7 +144,7 @@ async fn serve(s: Settings, fd_limit: Option<usize>) -> anyhow::Result<()> {
     tracing::info!(backend = ?db.backend(), "store ready");
     let clock: Arc<dyn api::Clock> = Arc::new(api::SystemClock);
     let mut state = api::AppState::new(db.clone(), settings, clock.clone()).await?;
-    state.metrics = install_metrics();
+    state.edit().metrics = install_metrics();
 
     let email = s.admin_email.as_deref().unwrap_or("admin@calliope.local");
     if let Some(made) = api::service::identity::bootstrap(&state, email, s.admin_password.as_deref())
@@ -177,9 +177,9 @@ async fn serve(s: Settings, fd_limit: Option<usize>) -> anyhow::Result<()> {
     .await?;
     let _ = state.sip.set(sip.switch.clone());
     // One routing cache for calls and the API's route query.
-    state.routing = sip.switch.routing.clone();
+    state.edit().routing = sip.switch.routing.clone();
     // One set of conference rooms for calls and the API.
-    state.rooms = sip.switch.rooms.clone();
+    state.edit().rooms = sip.switch.rooms.clone();
     let gateways = engine::trunks::start(sip.switch.clone(), state.sealer.clone());
     start_channel_state_push(&state, s.post_event_url.as_deref(), s.post_event_secret.as_deref()).await?;
     let _ = state.gateways.set(gateways.clone());

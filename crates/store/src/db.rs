@@ -2,7 +2,6 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Database, Executor};
 
 use crate::repo::Reader;
+use crate::writes::Writes;
 use crate::StoreError;
 
 /// Which database engine is behind the pool.
@@ -33,9 +33,9 @@ pub struct Db {
     /// their own, read-only; on PostgreSQL a pool beside `pool`.
     pub(crate) reader: Reader,
     backend: Backend,
-    /// Writes through this handle (and its clones) to the tables that say
-    /// who may do what: see [`Db::identity_writes`].
-    identity: Arc<AtomicU64>,
+    /// Committed writes through this handle (and its clones), per table:
+    /// see [`Db::stamp`].
+    pub(crate) writes: Arc<Writes>,
 }
 
 impl Db {
@@ -106,22 +106,7 @@ impl Db {
                 (pool, Reader::Postgres(reader))
             }
         };
-        Ok(Db { pool, reader, backend, identity: Arc::default() })
-    }
-
-    /// How many writes to users, workspaces, memberships and API keys went
-    /// through this handle (or a clone) since it was opened: a cache of
-    /// who may do what is stale once this moved. Writes by another node
-    /// or process are not seen.
-    pub fn identity_writes(&self) -> u64 {
-        self.identity.load(Ordering::SeqCst)
-    }
-
-    /// Notes a committed write to `table`.
-    pub(crate) fn wrote(&self, table: &str) {
-        if matches!(table, "users" | "workspaces" | "memberships" | "api_keys") {
-            self.identity.fetch_add(1, Ordering::SeqCst);
-        }
+        Ok(Db { pool, reader, backend, writes: Arc::default() })
     }
 
     /// The engine behind this handle.

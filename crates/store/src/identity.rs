@@ -34,6 +34,7 @@ impl Db {
             .bind(value.to_owned())
             .execute(&self.pool)
             .await?;
+        self.wrote("settings");
         self.setting(key).await?.ok_or(StoreError::NotFound("setting"))
     }
 
@@ -48,6 +49,7 @@ impl Db {
         .bind(jti_hash.to_owned())
         .execute(&self.pool)
         .await?;
+        self.wrote("refresh_tokens");
         Ok(done.rows_affected() == 1)
     }
 
@@ -58,6 +60,7 @@ impl Db {
             .bind(family.to_owned())
             .execute(&self.pool)
             .await?;
+        self.wrote("refresh_tokens");
         Ok(())
     }
 
@@ -129,7 +132,9 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            self.wrote("users");
+            for table in ["users", "tokens", "refresh_tokens"] {
+                self.wrote(table);
+            }
             Ok(())
         })
         .await

@@ -19,6 +19,7 @@ mod settings;
 mod test_pg;
 mod tx;
 mod value;
+mod writes;
 
 pub use db::{Backend, Db};
 pub use error::StoreError;
@@ -27,6 +28,7 @@ pub use query::{Filter, Op, Operand, Order, Page, Query};
 pub use repo::{Change, Key, Step, Target};
 pub use resource::{Column, Field, Kind, Link, Resource, Scope};
 pub use value::{given, Record, Value, Values};
+pub use writes::Stamp;
 
 /// Milliseconds since the Unix epoch: how every time is stored.
 pub type Millis = i64;

@@ -105,6 +105,7 @@ pub(crate) async fn run(db: &Db, migrations: &[Migration]) -> Result<(), StoreEr
             .await?;
     }
     tx.commit().await?;
+    db.wrote_all();
     Ok(())
 }
 

@@ -280,7 +280,7 @@ impl Db {
             let current = get_in(&mut tx, res, scope, key).await?;
             delete_in(&mut tx, res, &current).await?;
             tx.commit().await?;
-            self.wrote(res.table);
+            self.wrote_all();
             Ok(current)
         })
         .await
@@ -304,7 +304,7 @@ impl Db {
                 delete_in(&mut tx, res, rec).await?;
             }
             tx.commit().await?;
-            self.wrote(res.table);
+            self.wrote_all();
             Ok(records.len() as u64)
         })
         .await

@@ -15,6 +15,7 @@ impl Db {
         .bind(value.to_owned())
         .execute(&self.pool)
         .await?;
+        self.wrote("settings");
         Ok(())
     }
 
@@ -24,6 +25,7 @@ impl Db {
             .bind(key.to_owned())
             .execute(&self.pool)
             .await?;
+        self.wrote("settings");
         Ok(done.rows_affected() > 0)
     }
 

@@ -2,8 +2,9 @@
 //! `201` with the whole resource, `{items, nextPageToken}` lists, and
 //! references written and shown as `{ref}` objects.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{OriginalUri, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use serde_json::{json, Map, Value as Json};
 use store::{Filter, Key, Kind, Record, Resource, Scope, Target, Value, Values};
 
@@ -14,6 +15,7 @@ use crate::error::ApiError;
 use crate::extract::{Json as Body, Path, Query};
 use crate::input::{Casing, Input};
 use crate::list::{self, FonosterPaging};
+use crate::responses::cached;
 use crate::routes::{Api, Body as Doc, Reply};
 use crate::state::AppState;
 use crate::view::render;
@@ -130,19 +132,24 @@ async fn list(
     spec: &'static FonosterSpec,
     state: AppState,
     caller: Caller,
+    uri: Uri,
     paging: FonosterPaging,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<Response, ApiError> {
     let cx = context(&state, &caller, Role::Member)?;
     let scope = cx.scope;
-    // The page and what its references point at, in one statement.
     let query = list::fonoster_query(Vec::new(), &paging)?;
-    let mut rows = state.db.select_linked(spec.res, scope, &query).await?;
-    let next = list::fonoster_next(&mut rows, &query, |(rec, _)| rec.id);
-    let mut items = Vec::with_capacity(rows.len());
-    for (rec, targets) in &rows {
-        items.push(Json::Object(view_with(&cx, spec.res, spec.rules, rec, targets).await?));
-    }
-    Ok(axum::Json(list::fonoster_envelope(items, next)))
+    let stamp = || state.db.linked_stamp(spec.res);
+    cached(&state, &caller, &uri, stamp, || async {
+        // The page and what its references point at, in one statement.
+        let mut rows = state.db.select_linked(spec.res, scope, &query).await?;
+        let next = list::fonoster_next(&mut rows, &query, |(rec, _)| rec.id);
+        let mut items = Vec::with_capacity(rows.len());
+        for (rec, targets) in &rows {
+            items.push(Json::Object(view_with(&cx, spec.res, spec.rules, rec, targets).await?));
+        }
+        Ok(list::fonoster_envelope(items, next))
+    })
+    .await
 }
 
 async fn create(
@@ -162,20 +169,25 @@ async fn get_one(
     spec: &'static FonosterSpec,
     state: AppState,
     caller: Caller,
+    uri: Uri,
     r: String,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<Response, ApiError> {
     let cx = context(&state, &caller, Role::Member)?;
     let scope = cx.scope;
-    // The record and what its references point at, in one statement.
-    let query =
-        store::Query { filters: vec![Filter::eq("ref", r)], limit: Some(1), ..store::Query::default() };
-    let (rec, targets) = state
-        .db
-        .select_linked(spec.res, scope, &query)
-        .await?
-        .pop()
-        .ok_or(store::StoreError::NotFound(spec.res.label))?;
-    Ok(axum::Json(Json::Object(view_with(&cx, spec.res, spec.rules, &rec, &targets).await?)))
+    let stamp = || state.db.linked_stamp(spec.res);
+    cached(&state, &caller, &uri, stamp, || async {
+        // The record and what its references point at, in one statement.
+        let query =
+            store::Query { filters: vec![Filter::eq("ref", r)], limit: Some(1), ..store::Query::default() };
+        let (rec, targets) = state
+            .db
+            .select_linked(spec.res, scope, &query)
+            .await?
+            .pop()
+            .ok_or(store::StoreError::NotFound(spec.res.label))?;
+        Ok(Json::Object(view_with(&cx, spec.res, spec.rules, &rec, &targets).await?))
+    })
+    .await
 }
 
 async fn update(
@@ -215,7 +227,10 @@ pub fn register(api: Api, base: &str, spec: &'static FonosterSpec) -> Api {
     api.get(
         base,
         format!("List {label}s"),
-        move |State(s): State<AppState>, c: Caller, Query(p): Query<FonosterPaging>| list(spec, s, c, p),
+        move |State(s): State<AppState>,
+              c: Caller,
+              OriginalUri(u): OriginalUri,
+              Query(p): Query<FonosterPaging>| { list(spec, s, c, u, p) },
     )
     .reply(Reply::Page(spec.res))
     .post(
@@ -228,7 +243,9 @@ pub fn register(api: Api, base: &str, spec: &'static FonosterSpec) -> Api {
     .get(
         &item,
         format!("Get a {label}"),
-        move |State(s): State<AppState>, c: Caller, Path(r): Path<String>| get_one(spec, s, c, r),
+        move |State(s): State<AppState>, c: Caller, OriginalUri(u): OriginalUri, Path(r): Path<String>| {
+            get_one(spec, s, c, u, r)
+        },
     )
     .reply(Reply::Record(spec.res))
     .put(

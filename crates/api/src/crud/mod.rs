@@ -43,7 +43,10 @@ pub trait Rules: Send + Sync {
         Ok(())
     }
 
-    /// Changes or adds to the view of `rec`.
+    /// Changes or adds to the view of `rec`. It may depend on the record
+    /// and its references only: the Fonoster generic list and get keep
+    /// what they render while the tables they read are unchanged
+    /// ([`crate::responses`]).
     async fn view(&self, _cx: &Cx<'_>, _rec: &Record, _out: &mut Map<String, Json>) -> Result<(), ApiError> {
         Ok(())
     }

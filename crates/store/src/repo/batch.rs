@@ -66,7 +66,12 @@ impl Db {
                 apply_one(&mut tx, self, res, change).await.map_err(|e| super::row_error(index, e))?;
             }
             tx.commit().await?;
-            self.wrote(res.table);
+            if referred_to(res) && changes.iter().any(|c| matches!(c, Change::Remove { .. })) {
+                // Deleted with the cascades of `delete_in`.
+                self.wrote_all();
+            } else {
+                self.wrote(res.table);
+            }
             Ok(changes.len())
         })
         .await

@@ -3,7 +3,9 @@
 //! name costs one statement, not one more per reference.
 
 use super::{decode, push_where, select_list, width, Sql};
-use crate::{schema, Db, Filter, Kind, Op, Operand, Query, Record, Resource, Scope, StoreError, Value};
+use crate::{
+    schema, Db, Filter, Kind, Op, Operand, Query, Record, Resource, Scope, Stamp, StoreError, Value,
+};
 
 /// What one shown reference field of a record points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +57,13 @@ fn links(res: &Resource) -> impl Iterator<Item = (usize, &'static str, &'static 
 }
 
 impl Db {
+    /// The writes to what [`Db::select_linked`] of `res` reads (its table
+    /// and the tables its shown references point at), as they stand now:
+    /// what it read stays good while [`Db::unchanged_since`] this.
+    pub fn linked_stamp(&self, res: &Resource) -> Stamp {
+        self.stamp(std::iter::once(res.table).chain(links(res).map(|(_, _, target)| target.table)))
+    }
+
     /// Like [`Db::select`], each record with what its shown reference
     /// fields point at (any workspace's record: the reference was checked
     /// when written), read by subqueries of the same statement.

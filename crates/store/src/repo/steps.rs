@@ -71,6 +71,12 @@ impl Db {
                 ids.push(id.map_err(|e| super::row_error(index, e))?);
             }
             tx.commit().await?;
+            for step in steps {
+                match step {
+                    Step::Insert { res, .. } | Step::Update { res, .. } => self.wrote(res.table),
+                    Step::Delete { .. } => self.wrote_all(),
+                }
+            }
             Ok(ids)
         })
         .await
