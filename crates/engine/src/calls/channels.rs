@@ -96,18 +96,8 @@ mod tests {
             workspace_id: 1,
             direction: "inbound",
             created_ms: 1,
-            name: String::new(),
             callstate: "RINGING",
-            cid_name: String::new(),
-            cid_num: String::new(),
-            ip_addr: String::new(),
-            dest: String::new(),
-            context: String::new(),
-            codec: String::new(),
-            callee_num: String::new(),
-            application: String::new(),
-            application_data: String::new(),
-            variables: Vec::new(),
+            ..Channel::default()
         }
     }
 

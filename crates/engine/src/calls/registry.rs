@@ -18,7 +18,7 @@ use super::channels::Channels;
 use super::descriptors::Descriptors;
 
 /// One live leg.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Channel {
     /// The leg's id.
     pub uuid: String,
@@ -398,18 +398,8 @@ mod tests {
             workspace_id: ws,
             direction: "inbound",
             created_ms: 1,
-            name: String::new(),
             callstate: "RINGING",
-            cid_name: String::new(),
-            cid_num: String::new(),
-            ip_addr: String::new(),
-            dest: String::new(),
-            context: String::new(),
-            codec: String::new(),
-            callee_num: String::new(),
-            application: String::new(),
-            application_data: String::new(),
-            variables: Vec::new(),
+            ..Channel::default()
         }
     }
 

@@ -333,16 +333,7 @@ mod tests {
             created_ms: 1,
             name: name.into(),
             callstate: state,
-            cid_name: String::new(),
-            cid_num: String::new(),
-            ip_addr: String::new(),
-            dest: String::new(),
-            context: String::new(),
-            codec: String::new(),
-            callee_num: String::new(),
-            application: String::new(),
-            application_data: String::new(),
-            variables: Vec::new(),
+            ..Channel::default()
         };
         let legs = vec![
             leg("a", "c1", "sip/2001@127.0.0.1", "ACTIVE"),
