@@ -20,6 +20,39 @@ const RETAINED: &str = "calliope_heap_retained_bytes";
 /// Bytes of the allocator's own bookkeeping.
 const METADATA: &str = "calliope_heap_metadata_bytes";
 
+/// How long freed pages stay before jemalloc gives them back to the
+/// system (its default is 10 s for dirty pages).
+const DIRTY_DECAY_MS: isize = 1_000;
+/// How long pages given back lazily stay counted (`MADV_FREE`): none, so
+/// that RSS shows what is held.
+const MUZZY_DECAY_MS: isize = 0;
+
+/// Makes jemalloc give freed pages back within about a second (its
+/// background threads purge), so that RSS follows the load down once it
+/// is over; for the arenas there are and those made later. Left alone
+/// when `_RJEM_MALLOC_CONF` sets a decay itself. Call it first thing.
+pub fn purge_promptly() {
+    if std::env::var("_RJEM_MALLOC_CONF").is_ok_and(|conf| conf.contains("decay_ms")) {
+        return;
+    }
+    for (kind, ms) in [("dirty", DIRTY_DECAY_MS), ("muzzy", MUZZY_DECAY_MS)] {
+        let default = format!("arenas.{kind}_decay_ms\0");
+        if let Err(e) = default.as_bytes().name().write(ms) {
+            tracing::warn!(error = %e, "could not set jemalloc's {kind} decay");
+            return;
+        }
+        let arenas = tikv_jemalloc_ctl::arenas::narenas::read().unwrap_or(0);
+        let Ok(mut each) = format!("arena.0.{kind}_decay_ms\0").as_bytes().name().mib::<[usize; 3]>() else {
+            continue;
+        };
+        for arena in 0..arenas as usize {
+            each[1] = arena;
+            // Arenas not made yet refuse it, and take the default above.
+            let _ = each.write(ms);
+        }
+    }
+}
+
 /// Gives the gauges their help text and logs the allocator's settings
 /// (background threads, decay), once at start.
 pub fn describe() {

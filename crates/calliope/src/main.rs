@@ -50,6 +50,8 @@ fn main() -> anyhow::Result<()> {
         None => settings,
     };
     init_logs(&settings);
+    #[cfg(not(target_env = "msvc"))]
+    heap::purge_promptly();
     settings.rtp_range()?;
     let fds = fdlimit::raise();
     let shown = |n: Option<u64>| n.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());

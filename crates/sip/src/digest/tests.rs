@@ -278,6 +278,37 @@ fn tracking_is_bounded_and_forgotten_nonces_are_stale() {
 }
 
 #[test]
+fn nonces_used_out_of_issue_order_keep_their_own_counts() {
+    let mut auth = Authenticator::new(REALM, SECRET, AuthConfig::default());
+    let pw = Secret::Password("pw");
+    // Issued at 1000, 1002, 1001 (and two at 1001): used newest first.
+    let issued = [(1_002, 2), (1_000, 0), (1_001, 3), (1_001, 1)];
+    let challenges: Vec<_> =
+        issued.iter().map(|&(at, r)| auth.challenges(at, rnd(r), false).remove(0)).collect();
+    let clients: Vec<_> = challenges
+        .iter()
+        .map(|c| Client { challenge: c, password: "pw", uri: "sip:calliope.example.com" })
+        .collect();
+    for c in &clients {
+        assert_eq!(auth.verify(&c.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
+    }
+    assert_eq!(auth.nonces().tracked(), 4);
+    for c in &clients {
+        assert_eq!(auth.verify(&c.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Replay);
+        assert_eq!(auth.verify(&c.creds(2), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
+    }
+    // The one issued first expires first, whatever the order of use.
+    auth.forget_expired(1_000 + 300_001);
+    assert_eq!(auth.nonces().tracked(), 3);
+    assert_eq!(
+        auth.verify(&clients[0].creds(3), &Method::Register, &uri(), pw, 1_000 + 300_001),
+        Outcome::Ok
+    );
+    auth.forget_expired(1_002 + 300_001);
+    assert_eq!(auth.nonces().tracked(), 0);
+}
+
+#[test]
 fn expired_nonces_are_forgotten_without_another_use() {
     let mut auth = Authenticator::new(REALM, SECRET, AuthConfig::default());
     let pw = Secret::Password("pw");

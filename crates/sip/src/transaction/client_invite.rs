@@ -24,6 +24,15 @@ pub(super) enum State {
     Accepted,
 }
 
+/// The TU's ACK for one 2xx, resent when that 2xx comes again.
+#[derive(Debug)]
+struct Ack2xx {
+    /// The To tag of the 2xx it acknowledges.
+    to_tag: Box<str>,
+    bytes: Box<[u8]>,
+    peer: Peer,
+}
+
 /// An INVITE client transaction.
 #[derive(Debug)]
 pub(super) struct ClientInvite {
@@ -31,8 +40,10 @@ pub(super) struct ClientInvite {
     peer: Peer,
     /// The INVITE (for its CANCEL and the ACK of a non-2xx final), until
     /// a final response: Completed and Accepted (32 s each over UDP) need
-    /// neither, so they do not hold it.
-    request: Option<Request>,
+    /// neither, so they do not hold it. Boxed, so that once it is gone
+    /// the transaction does not keep its room (a `Request` is about
+    /// 600 bytes inline).
+    request: Option<Box<Request>>,
     /// The INVITE as sent, for timer A (Calling only).
     bytes: Vec<u8>,
     state: State,
@@ -41,9 +52,10 @@ pub(super) struct ClientInvite {
     /// Timer B (Calling), D (Completed) or M (Accepted).
     timeout: Option<Instant>,
     /// The ACK of the non-2xx final, resent for each retransmission of it.
-    ack: Option<Vec<u8>>,
-    /// ACKs the TU gave for 2xx responses, by To tag, with their peer.
-    acks_2xx: Vec<(String, Vec<u8>, Peer)>,
+    ack: Option<Box<[u8]>>,
+    /// ACKs the TU gave for 2xx responses (one but for forks), kept for
+    /// timer M (32 s over UDP): only their bytes, exactly sized.
+    acks_2xx: Vec<Ack2xx>,
     /// The CANCEL for this INVITE, once the TU asked for one.
     pub(super) cancel: Option<ClientTxId>,
 }
@@ -64,7 +76,7 @@ impl ClientInvite {
         ClientInvite {
             id,
             peer,
-            request: Some(request),
+            request: Some(Box::new(request)),
             bytes,
             state: State::Calling,
             retransmit,
@@ -87,7 +99,7 @@ impl ClientInvite {
 
     /// The INVITE, until a final response came.
     pub(super) fn request(&self) -> Option<&Request> {
-        self.request.as_ref()
+        self.request.as_deref()
     }
 
     /// The next time [`ClientInvite::on_timer`] has work.
@@ -119,7 +131,7 @@ impl ClientInvite {
                 out.event(Event::Response { id: self.id, response });
             }
             State::Calling | State::Proceeding => {
-                let ack = self.request.as_ref().map(|r| r.ack_for(&response).to_bytes());
+                let ack = self.request.as_ref().map(|r| r.ack_for(&response).to_bytes().into_boxed_slice());
                 self.forget_request();
                 if let Some(ack) = &ack {
                     out.send(self.peer, ack);
@@ -141,8 +153,8 @@ impl ClientInvite {
             }
             State::Accepted if status.is_success() => {
                 let tag = response.head.to_tag().unwrap_or_default();
-                match self.acks_2xx.iter().find(|(t, _, _)| t == tag) {
-                    Some((_, ack, peer)) => out.send(*peer, ack),
+                match self.acks_2xx.iter().find(|a| &*a.to_tag == tag) {
+                    Some(a) => out.send(a.peer, &a.bytes),
                     None => out.event(Event::Response { id: self.id, response }),
                 }
             }
@@ -161,10 +173,18 @@ impl ClientInvite {
 
     /// Remembers and sends the TU's ACK for the 2xx with To tag `to_tag`.
     pub(super) fn ack_2xx(&mut self, to_tag: &str, ack: Vec<u8>, peer: Peer, out: &mut Outbox) {
-        out.send(peer, &ack);
-        match self.acks_2xx.iter_mut().find(|(t, _, _)| t == to_tag) {
-            Some(entry) => *entry = (to_tag.to_owned(), ack, peer),
-            None => self.acks_2xx.push((to_tag.to_owned(), ack, peer)),
+        let bytes = ack.into_boxed_slice();
+        out.send(peer, &bytes);
+        match self.acks_2xx.iter_mut().find(|a| &*a.to_tag == to_tag) {
+            Some(entry) => {
+                entry.bytes = bytes;
+                entry.peer = peer;
+            }
+            None => {
+                // Room for this one only: a second 2xx (a fork) is rare.
+                self.acks_2xx.reserve_exact(1);
+                self.acks_2xx.push(Ack2xx { to_tag: to_tag.into(), bytes, peer });
+            }
         }
     }
 

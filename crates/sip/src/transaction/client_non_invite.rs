@@ -111,7 +111,10 @@ impl ClientNonInvite {
                 if self.peer.is_reliable() {
                     return Step::Terminated;
                 }
+                // Timer K only absorbs retransmitted responses: the
+                // request is not sent again.
                 self.retransmit = None;
+                self.bytes = Vec::new();
                 self.timeout = after(now, config.t4);
             }
             // Held: nothing was sent, so the response is not ours to take.

@@ -53,9 +53,6 @@ pub struct Transactions {
 pub(super) struct Retained {
     pub(super) key: ServerKey,
     pub(super) peer: Peer,
-    /// What a retransmitted request gets again (non-INVITE); INVITE
-    /// retransmissions are absorbed silently.
-    pub(super) last: Option<Box<[u8]>>,
     pub(super) kind: Absorbing,
     /// When it ends (timer J, L or I).
     pub(super) until: Instant,
@@ -68,8 +65,11 @@ pub(super) struct Retained {
 /// What kind of finished transaction a [`Retained`] is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Absorbing {
-    /// A non-INVITE: retransmissions get the final response again.
-    NonInvite,
+    /// A non-INVITE: retransmissions get its final response again.
+    NonInvite {
+        /// That response (none over reliable transports).
+        last: Option<Box<[u8]>>,
+    },
     /// An INVITE: a CANCEL for it gets 200 with this To tag.
     Invite {
         /// The To tag of its final response.
@@ -320,14 +320,16 @@ impl Transactions {
         }
         let Some(e) = self.servers.get_mut(&id) else { return };
         let finished = match &mut e.tx {
-            Server::NonInvite(t) => t.finished().map(|(last, until)| (last, Absorbing::NonInvite, until)),
+            Server::NonInvite(t) => t
+                .finished()
+                .map(|(last, until)| (Absorbing::NonInvite { last: last.map(Vec::into_boxed_slice) }, until)),
             Server::Invite(t) => t.finished(&self.config).map(|(until, confirmed)| {
                 let tag = t.local_tag().map(Box::from);
-                (None, Absorbing::Invite { tag, confirmed }, until)
+                (Absorbing::Invite { tag, confirmed }, until)
             }),
         };
-        if let Some((last, kind, until)) = finished {
-            self.retain(id, last, kind, until);
+        if let Some((kind, until)) = finished {
+            self.retain(id, kind, until);
             return;
         }
         let deadline = e.tx.deadline();
@@ -343,7 +345,7 @@ impl Transactions {
     /// Replaces live server transaction `id` by what absorbing
     /// retransmissions needs until `until`; forgets the oldest finished
     /// ones past [`Config::max_retained_bytes`].
-    fn retain(&mut self, id: ServerTxId, last: Option<Vec<u8>>, kind: Absorbing, until: Instant) {
+    fn retain(&mut self, id: ServerTxId, kind: Absorbing, until: Instant) {
         let Some(e) = self.servers.remove(&id) else { return };
         self.server_bytes = self.server_bytes.saturating_sub(e.weight);
         if let Some(k) = &e.ack_key {
@@ -351,25 +353,19 @@ impl Transactions {
                 self.acks.remove(k);
             }
         }
-        let last = last.map(Vec::into_boxed_slice);
-        let tag_len = match &kind {
-            Absorbing::Invite { tag: Some(t), .. } => t.len(),
-            _ => 0,
+        let text_len = match &kind {
+            Absorbing::NonInvite { last } => last.as_ref().map_or(0, |l| l.len()),
+            Absorbing::Invite { tag, .. } => tag.as_ref().map_or(0, |t| t.len()),
         };
-        // The entry, its key's text, the response, and about as much again
-        // for the maps and the queues that index it.
-        let bytes = 2 * std::mem::size_of::<Retained>()
-            + e.key.heap_len()
-            + last.as_ref().map_or(0, |l| l.len())
-            + tag_len;
+        // The entry, its key's text, the response or tag, and about as
+        // much again for the maps and the queues that index it.
+        let bytes = 2 * std::mem::size_of::<Retained>() + e.key.heap_len() + text_len;
         if e.scheduled != Some(until) {
             self.timers.push(until, TxId::Server(id));
         }
         self.retained_bytes += bytes;
-        self.retained.insert(
-            id,
-            Retained { key: e.key, peer: e.tx.peer(), last, kind, until, internal: e.internal, bytes },
-        );
+        self.retained
+            .insert(id, Retained { key: e.key, peer: e.tx.peer(), kind, until, internal: e.internal, bytes });
         self.retained_order.push_back(id);
         while self.retained_bytes > self.config.max_retained_bytes {
             let Some(oldest) = self.retained_order.pop_front() else { break };

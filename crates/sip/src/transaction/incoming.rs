@@ -46,7 +46,7 @@ impl Transactions {
                     Server::NonInvite(t) => t.on_retransmission(&mut self.out),
                 }
             } else if let Some(r) = self.retained.get(&id) {
-                if let Some(last) = &r.last {
+                if let Absorbing::NonInvite { last: Some(last) } = &r.kind {
                     self.out.send(r.peer, last);
                 }
             }

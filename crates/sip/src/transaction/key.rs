@@ -8,10 +8,12 @@ use crate::method::Method;
 /// What identifies a server transaction: the top Via's branch and sent-by
 /// and the method (ACK counts as INVITE). Requests without an RFC 3261
 /// branch get a branch made of the fields that RFC 2543 matching compares.
+/// Its text is exactly sized (`Box<str>`): a finished transaction keeps
+/// its key, twice (its entry and the index), for 32 s.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct ServerKey {
-    branch: String,
-    sent_by: String,
+    branch: Box<str>,
+    sent_by: Box<str>,
     method: Method,
 }
 
@@ -34,17 +36,17 @@ impl ServerKey {
 
     /// The bytes its text holds.
     pub(super) fn heap_len(&self) -> usize {
-        self.branch.capacity() + self.sent_by.capacity()
+        self.branch.len() + self.sent_by.len()
     }
 
     fn with_method(request: &Request, method: Method) -> Option<ServerKey> {
         let via = request.head.top_via()?;
         let branch = if via.has_rfc3261_branch() {
-            via.branch().unwrap_or_default().to_owned()
+            via.branch().unwrap_or_default().into()
         } else {
-            legacy_branch(request, via)
+            legacy_branch(request, via).into_boxed_str()
         };
-        Some(ServerKey { branch, sent_by: sent_by(via), method })
+        Some(ServerKey { branch, sent_by: sent_by(via).into_boxed_str(), method })
     }
 }
 
@@ -72,7 +74,7 @@ fn sent_by(via: &Via) -> String {
 /// and the method (CSeq method for responses).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct ClientKey {
-    branch: String,
+    branch: Box<str>,
     method: Method,
 }
 
@@ -81,12 +83,12 @@ impl ClientKey {
     /// branch in the top Via.
     pub(super) fn of_request(request: &Request) -> Option<ClientKey> {
         let via = request.head.top_via().filter(|v| v.has_rfc3261_branch())?;
-        Some(ClientKey { branch: via.branch()?.to_owned(), method: request.method.clone() })
+        Some(ClientKey { branch: via.branch()?.into(), method: request.method.clone() })
     }
 
     /// The key of the client transaction a response belongs to.
     pub(super) fn of_response(response: &Response) -> Option<ClientKey> {
-        let branch = response.head.branch()?.to_owned();
+        let branch = response.head.branch()?.into();
         Some(ClientKey { branch, method: response.head.cseq.method.clone() })
     }
 }
@@ -95,9 +97,9 @@ impl ClientKey {
 /// both tags) and the CSeq number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct AckKey {
-    call_id: String,
-    from_tag: String,
-    to_tag: String,
+    call_id: Box<str>,
+    from_tag: Box<str>,
+    to_tag: Box<str>,
     seq: u32,
 }
 
@@ -106,9 +108,9 @@ impl AckKey {
     pub(super) fn of_response(response: &Response) -> AckKey {
         let h = &response.head;
         AckKey {
-            call_id: h.call_id.clone(),
-            from_tag: h.from_tag().unwrap_or_default().to_owned(),
-            to_tag: h.to_tag().unwrap_or_default().to_owned(),
+            call_id: h.call_id.as_str().into(),
+            from_tag: h.from_tag().unwrap_or_default().into(),
+            to_tag: h.to_tag().unwrap_or_default().into(),
             seq: h.cseq.seq,
         }
     }
@@ -117,9 +119,9 @@ impl AckKey {
     pub(super) fn of_ack(ack: &Request) -> AckKey {
         let h = &ack.head;
         AckKey {
-            call_id: h.call_id.clone(),
-            from_tag: h.from_tag().unwrap_or_default().to_owned(),
-            to_tag: h.to_tag().unwrap_or_default().to_owned(),
+            call_id: h.call_id.as_str().into(),
+            from_tag: h.from_tag().unwrap_or_default().into(),
+            to_tag: h.to_tag().unwrap_or_default().into(),
             seq: h.cseq.seq,
         }
     }
