@@ -56,6 +56,7 @@
 //! never waits on a disk read; recordings are written by a small writer
 //! task fed over a bounded queue.
 
+mod free_ports;
 pub mod latch;
 mod ports;
 pub mod stream;
@@ -72,7 +73,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use handle::{open_player, AddedLeg, MediaHandle, PlayerSource};
-pub use ports::{PortPool, Ports};
+pub use ports::{Keep, PortPool, Ports};
 pub use session::MediaSession;
 pub use tap::ChannelSource;
 
