@@ -302,7 +302,7 @@ async fn a_muted_leg_still_hears_and_a_removed_leg_gives_its_ports_back() {
 #[tokio::test]
 async fn a_late_packet_to_a_reused_port_is_not_relayed_into_the_next_call() {
     let base = 20_000 + (rand::random::<u16>() % 2000) * 10;
-    let pool = PortPool::keeping(base, base + 3, Keep { reuse_after: Duration::ZERO, ..Keep::default() });
+    let pool = PortPool::keeping(base, base + 19, Keep { reuse_after: Duration::ZERO, ..Keep::default() });
     let on_signalling_ip = |phone: &Phone| RemoteMedia {
         // What makes the hazard real: during the learning window, the
         // latch takes any source on the signalling peer's IP.
