@@ -4,7 +4,8 @@
 //! # The pieces
 //!
 //! - [`PortPool`] / [`Ports`]: the RTP port range; a leg's even/odd socket
-//!   pair, given back when dropped.
+//!   pair, given back when dropped and kept bound a while for reuse
+//!   (emptied of queued datagrams before it is handed out again).
 //! - An *endpoint* is one leg's ports, its negotiated codec (0 PCMU,
 //!   8 PCMA) and telephone-event type, and where its peer is. The peer is
 //!   learnt without being hijackable ([`latch`]): the SDP address until
