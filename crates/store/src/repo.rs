@@ -133,7 +133,7 @@ fn key_filter(key: &Key) -> Filter {
 }
 
 fn new_ref() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::new_uuid().to_string()
 }
 
 impl Db {

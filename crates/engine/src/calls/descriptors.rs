@@ -71,22 +71,26 @@ impl Descriptors {
     }
 
     /// Descriptors in use, estimated with `calls` live calls: the base
-    /// plus the media sockets, or two a call if that is more (calls just
-    /// admitted have not bound their ports yet).
+    /// plus the media sockets in use, or two a call if that is more (calls
+    /// just admitted have not bound their ports yet), plus the idle pairs
+    /// the port pool keeps for reuse.
     pub fn in_use(&self, calls: usize) -> usize {
         let media = self.ports.sockets_in_use().max(calls.saturating_mul(2));
-        self.base.load(Ordering::Relaxed).saturating_add(media)
+        self.base.load(Ordering::Relaxed).saturating_add(media).saturating_add(self.ports.sockets_idle())
     }
 
-    /// Whether one more call fits with `calls` live, the reserve kept.
+    /// Whether one more call fits with `calls` live, the reserve kept;
+    /// idle pairs are closed to make room if that is enough.
     pub fn has_room(&self, calls: usize) -> bool {
-        self.in_use(calls).saturating_add(PER_CALL).saturating_add(self.reserve) <= self.limit
+        let needed = self.in_use(calls).saturating_add(PER_CALL).saturating_add(self.reserve);
+        let short = needed.saturating_sub(self.limit);
+        short == 0 || (short <= self.ports.sockets_idle() && self.ports.close_idle(short) >= short)
     }
 
     /// Counts the base again (a no-op where `/proc/self/fd` is missing).
     pub fn recount(&self) {
         if let Some(open) = count_open() {
-            let media = self.ports.sockets_in_use();
+            let media = self.ports.sockets_in_use() + self.ports.sockets_idle();
             self.base.store(open.saturating_sub(media), Ordering::Relaxed);
         }
     }
@@ -164,6 +168,25 @@ mod tests {
         assert_eq!(d.in_use(0), before + 2);
         assert_eq!(d.in_use(10), before + 20, "two a live call when more than the bound ones");
         drop(pair);
+        assert_eq!(d.in_use(0), before + 2, "kept bound for reuse");
+        assert!(d.has_room(0));
+        assert_eq!(ports.close_idle(2), 2);
         assert_eq!(d.in_use(0), before);
+    }
+
+    #[tokio::test]
+    async fn idle_pairs_are_closed_to_make_room() {
+        let ports = PortPool::new(43220, 43240);
+        // 20 in use and 64 kept of 90: 6 left, room for one call unbound.
+        let d = Descriptors::fixed(90, 64, 20, ports.clone());
+        let ip = [127, 0, 0, 1].into();
+        let call = [ports.bind(ip).await.unwrap(), ports.bind(ip).await.unwrap()];
+        assert!(!d.has_room(1));
+        drop(call);
+        assert_eq!(ports.sockets_idle(), 4);
+        assert!(d.has_room(0), "an idle pair is closed to make room");
+        assert_eq!(ports.sockets_idle(), 2, "one, as many as needed");
+        assert!(!d.has_room(2));
+        assert_eq!(ports.sockets_idle(), 2, "none closed when that would not be enough");
     }
 }

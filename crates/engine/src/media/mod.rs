@@ -4,7 +4,8 @@
 //! # The pieces
 //!
 //! - [`PortPool`] / [`Ports`]: the RTP port range; a leg's even/odd socket
-//!   pair, given back when dropped.
+//!   pair, given back when dropped and kept bound a while for reuse
+//!   (emptied of queued datagrams before it is handed out again).
 //! - An *endpoint* is one leg's ports, its negotiated codec (0 PCMU,
 //!   8 PCMA) and telephone-event type, and where its peer is. The peer is
 //!   learnt without being hijackable ([`latch`]): the SDP address until
@@ -56,6 +57,7 @@
 //! never waits on a disk read; recordings are written by a small writer
 //! task fed over a bounded queue.
 
+mod free_ports;
 pub mod latch;
 mod ports;
 pub mod stream;
@@ -72,7 +74,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use handle::{open_player, AddedLeg, MediaHandle, PlayerSource};
-pub use ports::{PortPool, Ports};
+pub use ports::{Keep, PortPool, Ports};
 pub use session::MediaSession;
 pub use tap::ChannelSource;
 

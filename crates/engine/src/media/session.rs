@@ -94,7 +94,7 @@ impl Leg {
 
     fn send(&self, packet: &[u8]) {
         let Some(to) = self.target() else { return };
-        match self.ports.rtp.try_send_to(packet, to) {
+        match self.ports.rtp().try_send_to(packet, to) {
             Ok(_) => {
                 LegStats::bump(&self.stats.rtp_out);
                 MEDIA.sent.increment(1);
@@ -254,7 +254,7 @@ impl MediaSession {
             let i = (self.next_poll + k) % n;
             let Some(leg) = self.legs.get(i) else { continue };
             let mut rb = ReadBuf::new(&mut self.buf[..]);
-            match leg.ports.rtp.poll_recv_from(cx, &mut rb) {
+            match leg.ports.rtp().poll_recv_from(cx, &mut rb) {
                 Poll::Ready(Ok(from)) => {
                     self.next_poll = i + 1;
                     return Some(Wake::Rtp(i, rb.filled().len(), from));
@@ -264,7 +264,7 @@ impl MediaSession {
                 Poll::Pending => {}
             }
             let mut rb = ReadBuf::new(&mut self.buf[..]);
-            match leg.ports.rtcp.poll_recv_from(cx, &mut rb) {
+            match leg.ports.rtcp().poll_recv_from(cx, &mut rb) {
                 Poll::Ready(Ok(from)) => {
                     self.next_poll = i + 1;
                     return Some(Wake::Rtcp(i, from));

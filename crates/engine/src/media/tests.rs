@@ -298,3 +298,47 @@ async fn a_muted_leg_still_hears_and_a_removed_leg_gives_its_ports_back() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(pool.available(), 5, "ending the session frees every port");
 }
+
+#[tokio::test]
+async fn a_late_packet_to_a_reused_port_is_not_relayed_into_the_next_call() {
+    let base = 20_000 + (rand::random::<u16>() % 2000) * 10;
+    let pool = PortPool::keeping(base, base + 19, Keep { reuse_after: Duration::ZERO, ..Keep::default() });
+    let on_signalling_ip = |phone: &Phone| RemoteMedia {
+        // What makes the hazard real: during the learning window, the
+        // latch takes any source on the signalling peer's IP.
+        signalling_ip: Some(phone.addr().ip()),
+        ..remote(phone, 0, None)
+    };
+    let (mut a1, b1) = (Phone::new().await, Phone::new().await);
+    let (media, _events) = MediaSession::start(SessionConfig::default());
+    let pa = media.add_leg(LegId(1), ports(&pool).await).await.unwrap().port;
+    let pb = media.add_leg(LegId(2), ports(&pool).await).await.unwrap().port;
+    media.set_remote(LegId(1), on_signalling_ip(&a1)).await.unwrap();
+    media.set_remote(LegId(2), on_signalling_ip(&b1)).await.unwrap();
+    media.connect(LegId(1), LegId(2)).await.unwrap();
+    a1.send(0, &[1; 160], pa).await;
+    b1.recv().await;
+    media.remove_leg(LegId(1)).await.unwrap();
+    media.remove_leg(LegId(2)).await.unwrap();
+    assert_eq!(pool.sockets_idle(), 4);
+
+    // Call 1's caller goes on sending after its call ended.
+    a1.send(0, &[1; 160], pa).await;
+    a1.send(0, &[1; 160], pa).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let (mut a2, b2) = (Phone::new().await, Phone::new().await);
+    let (media, _events) = MediaSession::start(SessionConfig::default());
+    let la = media.add_leg(LegId(1), ports(&pool).await).await.unwrap();
+    let lb = media.add_leg(LegId(2), ports(&pool).await).await.unwrap();
+    assert_eq!((la.port, lb.port), (pa, pb), "the same sockets, reused");
+    media.set_remote(LegId(1), on_signalling_ip(&a2)).await.unwrap();
+    media.set_remote(LegId(2), on_signalling_ip(&b2)).await.unwrap();
+    media.connect(LegId(1), LegId(2)).await.unwrap();
+    assert_eq!(b2.recv_within(300).await, None, "call 1's packets are not heard in call 2");
+    a2.send(0, &[2; 160], pa).await;
+    let got = b2.recv().await;
+    assert_eq!(parse(&got).unwrap().payload, &[2; 160][..], "call 2's caller is");
+    assert_eq!(LegStats::get(&la.stats.rtp_in), 1);
+    assert_eq!(LegStats::get(&la.stats.strangers), 0, "not even counted as strangers in call 2");
+}

@@ -308,6 +308,7 @@ async fn sweep(sw: Arc<Switch>) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
+        sw.ports.tidy();
         if let Ok(mut auth) = sw.auth.lock() {
             auth.forget_expired(sw.now_ms());
         }
