@@ -49,13 +49,6 @@ impl Sql {
         self.args.push((value, kind));
         format!("${}", self.args.len())
     }
-    /// Adds a parameter and returns an anonymous placeholder (`?`), bound
-    /// by position: for SQLite only, and only where the placeholders come
-    /// in the text in the order of their values.
-    fn anonymous_arg(&mut self, value: Value, kind: Kind) -> String {
-        self.args.push((value, kind));
-        "?".to_owned()
-    }
     /// The statement with its values bound, for sqlx's `Any` (writes).
     fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
         self.bound()

@@ -113,27 +113,30 @@ async fn insert_many(
     let cols = columns(res, scope, first);
     let kinds = first.iter().map(|(name, _)| field_kind(res, name)).collect::<Result<Vec<Kind>, _>>()?;
     let mut sql = Sql::new("");
-    let mut tuples = Vec::with_capacity(rows.len());
+    sql.args.reserve(rows.len() * cols.len());
     for values in rows {
-        let mut row = vec![
-            (Value::Text(new_ref()), Kind::Text),
-            (Value::Int(now), Kind::Int),
-            (Value::Int(now), Kind::Int),
-        ];
+        sql.args.push((Value::Text(new_ref()), Kind::Text));
+        sql.args.push((Value::Int(now), Kind::Int));
+        sql.args.push((Value::Int(now), Kind::Int));
         if let (Scope::Workspace(ws), true) = (scope, res.scoped) {
-            row.push((Value::Int(ws), Kind::Int));
+            sql.args.push((Value::Int(ws), Kind::Int));
         }
-        row.extend(values.iter().zip(&kinds).map(|((_, value), kind)| (value.clone(), *kind)));
-        let params: Vec<String> = match backend {
-            Backend::Sqlite => row.into_iter().map(|(value, kind)| sql.anonymous_arg(value, kind)).collect(),
-            Backend::Postgres => row.into_iter().map(|(value, kind)| sql.arg(value, kind)).collect(),
-        };
-        tuples.push(format!("({})", params.join(", ")));
+        sql.args.extend(values.iter().zip(&kinds).map(|((_, value), kind)| (value.clone(), *kind)));
     }
     let insert = format!("INSERT INTO {} ({}) VALUES ", res.table, cols.join(", "));
     sql.text = match backend {
-        Backend::Sqlite => tuples.iter().map(|t| format!("{insert}{t};")).collect(),
-        Backend::Postgres => format!("{insert}{}", tuples.join(", ")),
+        Backend::Sqlite => {
+            let one = format!("{insert}({});", vec!["?"; cols.len()].join(", "));
+            one.repeat(rows.len())
+        }
+        Backend::Postgres => {
+            let tuple = |row: usize| {
+                let params: Vec<String> =
+                    (1..=cols.len()).map(|col| format!("${}", row * cols.len() + col)).collect();
+                format!("({})", params.join(", "))
+            };
+            format!("{insert}{}", (0..rows.len()).map(tuple).collect::<Vec<_>>().join(", "))
+        }
     };
     sql.query().execute(&mut *conn).await?;
     Ok(())
