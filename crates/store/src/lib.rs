@@ -18,7 +18,7 @@ mod settings;
 #[cfg(test)]
 mod test_pg;
 mod tx;
-mod uuid_v4;
+mod uuids;
 mod value;
 mod writes;
 
@@ -28,7 +28,7 @@ pub use migrate::{latest_version, MIGRATIONS};
 pub use query::{Filter, Op, Operand, Order, Page, Query};
 pub use repo::{Change, Key, Step, Target};
 pub use resource::{Column, Field, Kind, Link, Resource, Scope};
-pub use uuid_v4::new_uuid;
+pub use uuids::new_uuid;
 pub use value::{given, Record, Value, Values};
 pub use writes::Stamp;
 

@@ -132,6 +132,7 @@ fn key_filter(key: &Key) -> Filter {
     }
 }
 
+/// A new record's ref: a time-ordered UUID ([`crate::new_uuid`]).
 fn new_ref() -> String {
     crate::new_uuid().to_string()
 }

@@ -20,3 +20,8 @@ pub use call::{
 pub use cdr::{Cdr, Writer};
 pub use descriptors::Descriptors;
 pub use registry::{Admission, Channel, Refusal, Registry};
+
+/// A new call or leg id: a time-ordered UUID ([`store::new_uuid`]).
+pub fn new_call_id() -> String {
+    store::new_uuid().to_string()
+}

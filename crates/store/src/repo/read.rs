@@ -28,6 +28,7 @@ impl Sql {
         i64: Encode<'q, DB> + Type<DB>,
         f64: Encode<'q, DB> + Type<DB>,
         String: Encode<'q, DB> + Type<DB>,
+        &'q str: Encode<'q, DB> + Type<DB>,
         Option<i64>: Encode<'q, DB> + Type<DB>,
         Option<f64>: Encode<'q, DB> + Type<DB>,
         Option<String>: Encode<'q, DB> + Type<DB>,
@@ -37,7 +38,9 @@ impl Sql {
             q = match (value, kind) {
                 (Value::Int(v), _) => q.bind(*v),
                 (Value::Float(v), _) => q.bind(*v),
-                (Value::Text(v), _) => q.bind(v.replace('\0', "\u{fffd}")),
+                // A NUL byte is refused by PostgreSQL and cuts SQLite's text.
+                (Value::Text(v), _) if v.contains('\0') => q.bind(v.replace('\0', "\u{fffd}")),
+                (Value::Text(v), _) => q.bind(v.as_str()),
                 (Value::Null, Kind::Float) => q.bind(None::<f64>),
                 (Value::Null, Kind::Text | Kind::Json | Kind::Enum(_)) => q.bind(None::<String>),
                 (Value::Null, _) => q.bind(None::<i64>),

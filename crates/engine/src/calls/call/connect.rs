@@ -182,7 +182,7 @@ impl Call {
             (port_a, port_b)
         };
         self.publish("call.created", serde_json::json!({"from": p.caller, "to": p.callee}));
-        p.uuid_b = store::new_uuid().to_string();
+        p.uuid_b = crate::calls::new_call_id();
         self.put_legs(a, p);
         self.publish("call.dial", serde_json::json!({"leg": p.uuid_b, "to": p.callee, "from": out.caller}));
 

@@ -84,7 +84,7 @@ pub fn start(
                 return;
             }
         };
-        let uuid = store::new_uuid().to_string();
+        let uuid = crate::calls::new_call_id();
         let admission = match sw.calls.admit(&uuid, Some(who.workspace_id())) {
             Ok(a) => a,
             Err(refusal) => {

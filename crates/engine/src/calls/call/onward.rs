@@ -107,7 +107,7 @@ impl Call {
             return self.onward_failed(&mut a, &data, 503, "the media session failed").await;
         };
         let other = if codec_a == Codec::Pcma { Codec::Pcmu } else { Codec::Pcma };
-        let b_uuid = store::new_uuid().to_string();
+        let b_uuid = crate::calls::new_call_id();
         let mut forks: Vec<Fork> = Vec::new();
         for (uri, peer, account) in targets.clone() {
             let ip = self.media_ip(peer.addr);

@@ -120,7 +120,7 @@ pub enum OriginateError {
 /// Places a call and returns its handle at once; the call rings, and
 /// once answered is parked until hung up (by command, or by the callee).
 pub async fn originate(sw: &Arc<Switch>, o: Originate) -> Result<CallHandle, OriginateError> {
-    let uuid = store::new_uuid().to_string();
+    let uuid = crate::calls::new_call_id();
     let admission = sw.calls.admit(&uuid, Some(o.workspace_id))?;
     let (handle, mailbox) = CallHandle::new(uuid);
     let (me, events) = mpsc::unbounded_channel();

@@ -112,7 +112,7 @@ impl AppChannel<'_> {
                 return Ok(nothing(DialStatus::Failed));
             }
         };
-        let uuid_b = store::new_uuid().to_string();
+        let uuid_b = crate::calls::new_call_id();
         self.list_leg(&uuid_b, &placing.out.callee);
         let mut leg = BLeg {
             uuid: uuid_b.clone(),
