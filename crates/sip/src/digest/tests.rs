@@ -139,6 +139,14 @@ fn uri() -> Uri {
     Uri::parse("sip:calliope.example.com").expect("uri")
 }
 
+/// A client with password "pw" answering each challenge.
+fn clients_of(challenges: &[Challenge]) -> Vec<Client<'_>> {
+    challenges
+        .iter()
+        .map(|c| Client { challenge: c, password: "pw", uri: "sip:calliope.example.com" })
+        .collect()
+}
+
 #[test]
 fn register_flow_ok_replay_stale_bad_password() {
     for algorithm in [Algorithm::Md5, Algorithm::Sha256, Algorithm::Md5Sess, Algorithm::Sha256Sess] {
@@ -258,10 +266,7 @@ fn tracking_is_bounded_and_forgotten_nonces_are_stale() {
     let pw = Secret::Password("pw");
     let challenges: Vec<_> =
         (0..3u8).map(|i| auth.challenges(1_000 + u64::from(i), rnd(i), false).remove(0)).collect();
-    let clients: Vec<_> = challenges
-        .iter()
-        .map(|c| Client { challenge: c, password: "pw", uri: "sip:calliope.example.com" })
-        .collect();
+    let clients = clients_of(&challenges);
     for c in &clients {
         assert_eq!(auth.verify(&c.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
     }
@@ -285,10 +290,7 @@ fn nonces_used_out_of_issue_order_keep_their_own_counts() {
     let issued = [(1_002, 2), (1_000, 0), (1_001, 3), (1_001, 1)];
     let challenges: Vec<_> =
         issued.iter().map(|&(at, r)| auth.challenges(at, rnd(r), false).remove(0)).collect();
-    let clients: Vec<_> = challenges
-        .iter()
-        .map(|c| Client { challenge: c, password: "pw", uri: "sip:calliope.example.com" })
-        .collect();
+    let clients = clients_of(&challenges);
     for c in &clients {
         assert_eq!(auth.verify(&c.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
     }
