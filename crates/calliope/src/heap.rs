@@ -20,6 +20,10 @@ const RETAINED: &str = "calliope_heap_retained_bytes";
 /// Bytes of the allocator's own bookkeeping.
 const METADATA: &str = "calliope_heap_metadata_bytes";
 
+/// The environment variable jemalloc reads its settings from: being the
+/// process's `malloc` (unprefixed), it reads the usual one.
+const CONF_VAR: &str = "MALLOC_CONF";
+
 /// How long freed pages stay before jemalloc gives them back to the
 /// system (its default is 10 s for dirty pages).
 const DIRTY_DECAY_MS: isize = 1_000;
@@ -30,9 +34,9 @@ const MUZZY_DECAY_MS: isize = 0;
 /// Makes jemalloc give freed pages back within about a second (its
 /// background threads purge), so that RSS follows the load down once it
 /// is over; for the arenas there are and those made later. Left alone
-/// when `_RJEM_MALLOC_CONF` sets a decay itself. Call it first thing.
+/// when `MALLOC_CONF` sets a decay itself. Call it first thing.
 pub fn purge_promptly() {
-    if std::env::var("_RJEM_MALLOC_CONF").is_ok_and(|conf| conf.contains("decay_ms")) {
+    if std::env::var(CONF_VAR).is_ok_and(|conf| conf.contains("decay_ms")) {
         return;
     }
     for (kind, ms) in [("dirty", DIRTY_DECAY_MS), ("muzzy", MUZZY_DECAY_MS)] {
@@ -92,5 +96,27 @@ pub fn record() {
         if let Ok(v) = value {
             gauge!(name).set(v as f64);
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use tikv_jemalloc_ctl::{Access, AsName};
+
+    /// Bytes this thread has allocated through jemalloc since it started.
+    fn allocated_here() -> u64 {
+        b"thread.allocated\0".name().read().unwrap()
+    }
+
+    #[test]
+    fn c_code_allocates_from_jemalloc() {
+        // glibc's `opendir` takes a buffer of 32 KiB from `malloc`; Rust's
+        // side of `read_dir` only a few bytes.
+        let before = allocated_here();
+        let dir = std::fs::read_dir(".").unwrap();
+        let after = allocated_here();
+        drop(dir);
+        assert!(after - before >= 16 * 1024, "C's malloc is not jemalloc: {} bytes", after - before);
     }
 }

@@ -85,7 +85,13 @@ impl Db {
                 // 64 KiB SQLite would spill it to a temporary file, made
                 // and deleted per statement.
                 let pool = sqlite_pool(1, " PRAGMA temp_store = MEMORY;").connect_with(options).await?;
+                // Reads: up to 8 connections under load, each with its own
+                // worker thread and page cache; once idle for
+                // `READER_IDLE` all but one close, so that what a burst
+                // of reads took goes with it.
                 let reader = sqlite_pool(8, " PRAGMA query_only = ON;")
+                    .min_connections(1)
+                    .idle_timeout(READER_IDLE)
                     .connect_with(SqliteConnectOptions::from_str(&url)?)
                     .await?;
                 (pool, Reader::Sqlite(reader))
@@ -121,6 +127,11 @@ impl Db {
     }
 }
 
+/// How long a SQLite read connection beyond the first stays open unused
+/// (sqlx checks every `READER_IDLE`, so it closes within twice that);
+/// a second in this crate's tests.
+const READER_IDLE: Duration = Duration::from_secs(if cfg!(test) { 1 } else { 10 });
+
 /// The size the WAL file is cut back to after a checkpoint (bytes).
 const WAL_KEEP: u64 = 16 * 1024 * 1024;
 
@@ -149,4 +160,28 @@ where
                 conn.execute(pragmas.as_str()).await.map(|_| ())
             })
         })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{Db, READER_IDLE};
+    use crate::repo::Reader;
+
+    #[tokio::test]
+    async fn idle_sqlite_read_connections_close_but_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        let Reader::Sqlite(pool) = &db.reader else { panic!("SQLite reads go to a SQLite pool") };
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(pool.acquire().await.unwrap());
+        }
+        drop(held);
+        assert_eq!(pool.size(), 4, "a burst of reads opened connections");
+        tokio::time::sleep(READER_IDLE * 3).await;
+        assert_eq!(pool.size(), 1, "all but one closed once idle");
+        let row: (i64,) = sqlx::query_as("SELECT 1").fetch_one(pool).await.unwrap();
+        assert_eq!(row.0, 1, "the one left still reads");
+    }
 }
