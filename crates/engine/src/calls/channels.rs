@@ -2,11 +2,15 @@
 //! them, so that what a call does to its own legs (a state change, the
 //! codec, its end) costs the size of that call, not a scan of every leg
 //! live: under load each call did that several times over thousands of
-//! legs.
+//! legs. Both maps give back the room a burst of calls grew them to once
+//! they are mostly empty.
 
 use std::collections::HashMap;
 
 use super::registry::Channel;
+
+/// Capacity below which a map keeps its room however empty it gets.
+const SHRINK_FLOOR: usize = 1024;
 
 /// The legs, by id and by call.
 #[derive(Debug, Default)]
@@ -46,6 +50,7 @@ impl Channels {
         if let Some(old) = self.by_uuid.remove(uuid) {
             self.unindex(&old.call_uuid, uuid);
         }
+        self.shrink_when_sparse();
     }
 
     /// Applies `change` to every leg of call `call`.
@@ -73,6 +78,21 @@ impl Channels {
         for id in self.by_call.remove(call).unwrap_or_default() {
             self.by_uuid.remove(&id);
         }
+        self.shrink_when_sparse();
+    }
+
+    /// Shrinks each map to twice its entries when under a quarter of its
+    /// room is used (past [`SHRINK_FLOOR`]): a shrink moves fewer entries
+    /// than the removals since the map was last that full, so the cost
+    /// per removal stays constant.
+    fn shrink_when_sparse(&mut self) {
+        fn shrink<V>(map: &mut HashMap<String, V>) {
+            if map.capacity() > SHRINK_FLOOR && map.len() < map.capacity() / 4 {
+                map.shrink_to(map.len() * 2);
+            }
+        }
+        shrink(&mut self.by_uuid);
+        shrink(&mut self.by_call);
     }
 
     fn unindex(&mut self, call: &str, uuid: &str) {
@@ -141,5 +161,23 @@ mod tests {
         assert_eq!(states(&c), vec![("b".into(), "other".into(), "RINGING")]);
         c.remove_call("other");
         assert_eq!(c.len(), 0);
+    }
+
+    #[test]
+    fn the_maps_give_back_the_room_of_a_burst() {
+        let mut c = Channels::default();
+        for i in 0..10_000 {
+            c.insert(leg(&format!("a{i}"), &format!("call{i}")));
+            c.insert(leg(&format!("b{i}"), &format!("call{i}")));
+        }
+        let peak = (c.by_uuid.capacity(), c.by_call.capacity());
+        for i in 0..9_990 {
+            c.remove(&format!("a{i}"));
+            c.remove_call(&format!("call{i}"));
+        }
+        assert_eq!(c.len(), 20);
+        assert!(c.by_uuid.capacity() <= 1024 && c.by_uuid.capacity() < peak.0 / 8, "{peak:?}");
+        assert!(c.by_call.capacity() <= 1024 && c.by_call.capacity() < peak.1 / 8, "{peak:?}");
+        assert!(c.get("a9995").is_some() && c.get("b9999").is_some(), "the rest kept");
     }
 }
