@@ -100,6 +100,7 @@ pub mod mwi;
 mod params;
 mod scan;
 pub mod sdp;
+mod shrink;
 mod status;
 pub mod transaction;
 pub mod uri;

@@ -2,13 +2,16 @@
 //! by an HMAC (so no state is kept per challenge), expired after a
 //! lifetime, and with their nonce-counts tracked against replay.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::shrink::Shrink;
 
 /// Bytes of caller-given randomness in each nonce.
 pub const NONCE_RANDOM_BYTES: usize = 16;
@@ -47,10 +50,13 @@ pub enum CountStatus {
 /// nonce-count that does not increase. Tracking is bounded: past
 /// `max_tracked` nonces the oldest are forgotten, and any untracked nonce
 /// issued no later than a forgotten one counts as stale. A used nonce is
-/// kept as its issue time and random bytes (24 bytes, in one ordered map
-/// that gives its room back as it empties), not as its text: at 1000
-/// calls a second the 100 000 tracked nonces of a burst would otherwise
-/// hold about 25 MB for their 300 s.
+/// kept as its issue time and random bytes (24 bytes), not as its text: at
+/// 1000 calls a second the 100 000 tracked nonces of a burst would
+/// otherwise hold about 25 MB for their 300 s. Counts and expiry order
+/// live in two contiguous tables (a hash map and a heap) that give their
+/// room back as they empty: a tree's nodes, allocated one by one among a
+/// load's short-lived objects, would pin the allocator's pages long after
+/// the load.
 ///
 /// Time is whatever millisecond clock the caller uses for `now_ms`
 /// (wall-clock milliseconds survive a restart when the secret does).
@@ -60,8 +66,10 @@ pub struct NonceStore {
     keyed: Hmac<Sha256>,
     lifetime_ms: u64,
     max_tracked: usize,
-    /// The last count of each used nonce, oldest issued first.
-    counts: BTreeMap<Used, u32>,
+    /// The last count of each used nonce.
+    counts: HashMap<Used, u32>,
+    /// The same nonces, oldest issued on top: what expires or is forgotten next.
+    by_issue: BinaryHeap<Reverse<Used>>,
     forgotten_up_to: Option<u64>,
 }
 
@@ -92,7 +100,8 @@ impl NonceStore {
             keyed,
             lifetime_ms,
             max_tracked: max_tracked.max(1),
-            counts: BTreeMap::new(),
+            counts: HashMap::new(),
+            by_issue: BinaryHeap::new(),
             forgotten_up_to: None,
         }
     }
@@ -149,13 +158,14 @@ impl NonceStore {
             return CountStatus::Forgotten;
         }
         while self.counts.len() >= self.max_tracked {
-            let Some(((issued, _), _)) = self.counts.pop_first() else { break };
+            let Some(issued) = self.pop_oldest() else { break };
             self.forgotten_up_to = Some(self.forgotten_up_to.map_or(issued, |t| t.max(issued)));
         }
         if self.forgotten_up_to.is_some_and(|t| issued_ms <= t) {
             return CountStatus::Forgotten;
         }
         self.counts.insert(key, nc);
+        self.by_issue.push(Reverse(key));
         CountStatus::Accepted
     }
 
@@ -167,12 +177,21 @@ impl NonceStore {
     /// Stops tracking the nonces that expired by `now_ms` (their counts
     /// no longer matter: an expired nonce is stale whatever its count).
     pub fn forget_expired(&mut self, now_ms: u64) {
-        while let Some(((issued, _), _)) = self.counts.first_key_value() {
+        while let Some(Reverse((issued, _))) = self.by_issue.peek() {
             if now_ms.saturating_sub(*issued) <= self.lifetime_ms {
                 break;
             }
-            self.counts.pop_first();
+            self.pop_oldest();
         }
+        self.counts.shrink_when_sparse();
+        self.by_issue.shrink_when_sparse();
+    }
+
+    /// Stops tracking the nonce issued first; gives its issue time.
+    fn pop_oldest(&mut self) -> Option<u64> {
+        let Reverse(key) = self.by_issue.pop()?;
+        self.counts.remove(&key);
+        Some(key.0)
     }
 
     fn issued_at(&self, nonce: &str) -> Option<u64> {
@@ -208,4 +227,26 @@ fn used(nonce: &str, issued_ms: u64) -> Option<Used> {
     }
     let random = raw.get(8..8 + NONCE_RANDOM_BYTES)?.try_into().ok()?;
     Some((issued_ms, random))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_used_nonces_gives_its_room_back_as_they_expire() {
+        let mut store = NonceStore::new(b"secret", 300_000, 100_000);
+        for i in 0..50_000u32 {
+            let mut random = [0u8; NONCE_RANDOM_BYTES];
+            random[..4].copy_from_slice(&i.to_be_bytes());
+            let issued = u64::from(i);
+            let nonce = store.issue(issued, random);
+            assert_eq!(store.use_count(&nonce, issued, 1, issued), CountStatus::Accepted);
+        }
+        assert!(store.counts.capacity() >= 50_000 && store.by_issue.capacity() >= 50_000);
+        store.forget_expired(300_000 + 50_000);
+        assert_eq!(store.tracked(), 0);
+        assert!(store.counts.capacity() <= 2048, "{}", store.counts.capacity());
+        assert!(store.by_issue.capacity() <= 2048, "{}", store.by_issue.capacity());
+    }
 }

@@ -14,9 +14,9 @@ use super::outbox::Outbox;
 use super::peer::{Peer, Transmit};
 use super::server_invite::ServerInvite;
 use super::server_non_invite::ServerNonInvite;
-use super::shrink::Shrink;
 use super::timers::TimerQueue;
 use super::Step;
+use crate::shrink::Shrink;
 
 /// Every transaction of one endpoint, driven by its caller: feed it
 /// messages ([`Transactions::handle_message`]), time

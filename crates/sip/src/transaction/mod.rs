@@ -117,7 +117,6 @@ mod outgoing;
 mod peer;
 mod server_invite;
 mod server_non_invite;
-mod shrink;
 mod timers;
 
 pub use config::Config;

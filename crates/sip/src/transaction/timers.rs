@@ -6,7 +6,7 @@ use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
 use super::event::TxId;
-use super::shrink::Shrink;
+use crate::shrink::Shrink;
 
 /// `now + d`, or `None` ("never") when that overflows the clock.
 pub(super) fn after(now: Instant, d: Duration) -> Option<Instant> {
