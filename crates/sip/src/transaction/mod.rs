@@ -110,6 +110,8 @@ mod config;
 mod driver;
 mod error;
 mod event;
+mod expiry;
+mod hashed;
 mod incoming;
 mod key;
 mod outbox;

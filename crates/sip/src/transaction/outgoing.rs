@@ -32,6 +32,7 @@ impl Transactions {
             return Err(TransactionError::Ack);
         }
         let key = ClientKey::of_request(&request).ok_or(TransactionError::NoBranch)?;
+        let key = self.keys.of(&key);
         if self.client_keys.contains_key(&key) {
             return Err(TransactionError::DuplicateBranch);
         }
@@ -48,8 +49,8 @@ impl Transactions {
         Ok(id)
     }
 
-    fn insert_client(&mut self, id: ClientTxId, key: ClientKey, tx: Client) {
-        self.client_keys.insert(key.clone(), id);
+    fn insert_client(&mut self, id: ClientTxId, key: u64, tx: Client) {
+        self.client_keys.insert(key, id);
         self.clients.insert(id, ClientEntry { tx, key, scheduled: None });
         self.after_client(id, Step::Continue);
     }
@@ -111,6 +112,7 @@ impl Transactions {
         };
         let peer = t.peer();
         let key = ClientKey::of_request(&request).ok_or(TransactionError::NoBranch)?;
+        let key = self.keys.of(&key);
         if self.client_keys.contains_key(&key) {
             return Err(TransactionError::DuplicateBranch);
         }
