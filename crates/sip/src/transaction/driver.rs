@@ -12,6 +12,7 @@ use super::event::{ClientTxId, Event, ServerTxId, TxId};
 use super::expiry::{Expiry, Length};
 use super::hashed::{ByHash, KeyHasher};
 use super::key::AckKey;
+use super::last_response::Resend;
 use super::outbox::Outbox;
 use super::peer::{Peer, Transmit};
 use super::server_invite::ServerInvite;
@@ -85,7 +86,7 @@ pub(super) enum Absorbing {
     /// A non-INVITE: retransmissions get its final response again.
     NonInvite {
         /// That response (none over reliable transports).
-        last: Option<Box<[u8]>>,
+        last: Option<Resend>,
     },
     /// An INVITE: a CANCEL for it gets 200 with this To tag.
     Invite {
@@ -97,12 +98,13 @@ pub(super) enum Absorbing {
     },
 }
 
-/// A client transaction of either kind.
+/// A client transaction of either kind, boxed: the table then holds a
+/// pointer a slot, and its empty slots (half of its room, give or take)
+/// cost that much and no more. An accepted INVITE stays 32 s (timer M).
 #[derive(Debug)]
 pub(super) enum Client {
-    /// Boxed: it keeps its INVITE for building ACK and CANCEL.
     Invite(Box<ClientInvite>),
-    NonInvite(ClientNonInvite),
+    NonInvite(Box<ClientNonInvite>),
 }
 
 /// A server transaction of either kind.
@@ -348,9 +350,7 @@ impl Transactions {
         }
         let Some(e) = self.servers.get_mut(&id) else { return };
         let finished = match &mut e.tx {
-            Server::NonInvite(t) => t
-                .finished()
-                .map(|(last, until)| (Absorbing::NonInvite { last: last.map(Vec::into_boxed_slice) }, until)),
+            Server::NonInvite(t) => t.finished().map(|(last, until)| (Absorbing::NonInvite { last }, until)),
             Server::Invite(t) => t.finished(&self.config).map(|(until, confirmed)| {
                 let tag = t.local_tag().map(Box::from);
                 (Absorbing::Invite { tag, confirmed }, until)
@@ -499,5 +499,21 @@ impl Transactions {
         self.servers.shrink_when_sparse();
         self.server_keys.shrink_when_sparse();
         self.acks.shrink_when_sparse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    use super::*;
+
+    /// The tables keep their entries inline, empty slots included: what
+    /// stays 32 s (finished server transactions, accepted INVITE clients)
+    /// must be small there.
+    #[test]
+    fn table_entries_are_small() {
+        assert!(size_of::<Retained>() <= 72, "{}", size_of::<Retained>());
+        assert!(size_of::<ClientEntry>() <= 40, "{}", size_of::<ClientEntry>());
     }
 }

@@ -47,7 +47,7 @@ impl Transactions {
                 }
             } else if let Some(r) = self.retained.get(&id) {
                 if let Absorbing::NonInvite { last: Some(last) } = &r.kind {
-                    self.out.send(r.peer, last);
+                    self.out.send(r.peer, &last.for_retransmission(&request));
                 }
             }
             self.after_server(id, Step::Continue);

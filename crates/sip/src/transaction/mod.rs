@@ -114,6 +114,7 @@ mod expiry;
 mod hashed;
 mod incoming;
 mod key;
+mod last_response;
 mod outbox;
 mod outgoing;
 mod peer;

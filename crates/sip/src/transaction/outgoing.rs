@@ -43,7 +43,14 @@ impl Transactions {
         let tx = if request.method == Method::Invite {
             Client::Invite(Box::new(ClientInvite::start(now, id, request, peer, &self.config, &mut self.out)))
         } else {
-            Client::NonInvite(ClientNonInvite::start(now, id, &request, peer, &self.config, &mut self.out))
+            Client::NonInvite(Box::new(ClientNonInvite::start(
+                now,
+                id,
+                &request,
+                peer,
+                &self.config,
+                &mut self.out,
+            )))
         };
         self.insert_client(id, key, tx);
         Ok(id)
@@ -125,7 +132,7 @@ impl Transactions {
         if let Some(Client::Invite(t)) = self.clients.get_mut(&invite).map(|e| &mut e.tx) {
             t.cancel = Some(id);
         }
-        self.insert_client(id, key, Client::NonInvite(tx));
+        self.insert_client(id, key, Client::NonInvite(Box::new(tx)));
         Ok(id)
     }
 
