@@ -12,7 +12,7 @@ use super::event::{ClientTxId, Event, ServerTxId, TxId};
 use super::expiry::{Expiry, Length};
 use super::hashed::{ByHash, KeyHasher};
 use super::key::AckKey;
-use super::last_response::Resend;
+use super::last_response::LastResponse;
 use super::outbox::Outbox;
 use super::peer::{Peer, Transmit};
 use super::server_invite::ServerInvite;
@@ -65,6 +65,10 @@ pub(super) struct Retained {
     pub(super) kind: Absorbing,
     /// A CANCEL the layer answered itself: its end is not reported.
     pub(super) internal: bool,
+    /// An INVITE whose non-2xx final was ACKed (Confirmed): later ACKs are
+    /// absorbed. Otherwise (Accepted) ACKs go to the TU. (Here and not in
+    /// [`Absorbing::Invite`], where it would cost 8 bytes an entry.)
+    pub(super) confirmed: bool,
 }
 
 impl Retained {
@@ -73,8 +77,8 @@ impl Retained {
     /// index and the queue.
     fn bytes(&self) -> usize {
         let text = match &self.kind {
-            Absorbing::NonInvite { last } => last.as_ref().map_or(0, |l| l.len()),
-            Absorbing::Invite { tag, .. } => tag.as_ref().map_or(0, |t| t.len()),
+            Absorbing::NonInvite { last } => last.len(),
+            Absorbing::Invite { tag } => tag.as_ref().map_or(0, |t| t.len()),
         };
         2 * std::mem::size_of::<Retained>() + text
     }
@@ -85,16 +89,13 @@ impl Retained {
 pub(super) enum Absorbing {
     /// A non-INVITE: retransmissions get its final response again.
     NonInvite {
-        /// That response (none over reliable transports).
-        last: Option<Resend>,
+        /// That response.
+        last: LastResponse,
     },
     /// An INVITE: a CANCEL for it gets 200 with this To tag.
     Invite {
         /// The To tag of its final response.
         tag: Option<Box<str>>,
-        /// The ACK of its non-2xx final came (Confirmed): later ACKs are
-        /// absorbed. Otherwise (Accepted) ACKs go to the TU.
-        confirmed: bool,
     },
 }
 
@@ -350,14 +351,16 @@ impl Transactions {
         }
         let Some(e) = self.servers.get_mut(&id) else { return };
         let finished = match &mut e.tx {
-            Server::NonInvite(t) => t.finished().map(|(last, until)| (Absorbing::NonInvite { last }, until)),
+            Server::NonInvite(t) => {
+                t.finished().map(|(last, until)| (Absorbing::NonInvite { last }, until, false))
+            }
             Server::Invite(t) => t.finished(&self.config).map(|(until, confirmed)| {
                 let tag = t.local_tag().map(Box::from);
-                (Absorbing::Invite { tag, confirmed }, until)
+                (Absorbing::Invite { tag }, until, confirmed)
             }),
         };
-        if let Some((kind, until)) = finished {
-            self.retain(id, kind, until);
+        if let Some((kind, until, confirmed)) = finished {
+            self.retain(id, kind, until, confirmed);
             return;
         }
         let deadline = e.tx.deadline();
@@ -373,7 +376,7 @@ impl Transactions {
     /// Replaces live server transaction `id` by what absorbing
     /// retransmissions needs until `until`; forgets those nearest their
     /// end past [`Config::max_retained_bytes`].
-    fn retain(&mut self, id: ServerTxId, kind: Absorbing, until: Instant) {
+    fn retain(&mut self, id: ServerTxId, kind: Absorbing, until: Instant, confirmed: bool) {
         let Some(e) = self.servers.remove(&id) else { return };
         self.server_bytes = self.server_bytes.saturating_sub(e.weight);
         if let Some(k) = &e.ack_key {
@@ -381,11 +384,8 @@ impl Transactions {
                 self.acks.remove(k);
             }
         }
-        let length = match kind {
-            Absorbing::Invite { confirmed: true, .. } => Length::Short,
-            _ => Length::Long,
-        };
-        let retained = Retained { key: e.key, peer: e.tx.peer(), kind, internal: e.internal };
+        let length = if confirmed { Length::Short } else { Length::Long };
+        let retained = Retained { key: e.key, peer: e.tx.peer(), kind, internal: e.internal, confirmed };
         self.retained_bytes += retained.bytes();
         self.retained.insert(id, retained);
         self.ends.push(length, until, id);

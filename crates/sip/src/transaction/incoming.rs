@@ -46,7 +46,7 @@ impl Transactions {
                     Server::NonInvite(t) => t.on_retransmission(&mut self.out),
                 }
             } else if let Some(r) = self.retained.get(&id) {
-                if let Absorbing::NonInvite { last: Some(last) } = &r.kind {
+                if let Absorbing::NonInvite { last } = &r.kind {
                     self.out.send(r.peer, &last.for_retransmission(&request));
                 }
             }
@@ -87,9 +87,9 @@ impl Transactions {
     /// stopping the retransmission of that 2xx.
     fn handle_ack(&mut self, now: Instant, key: u64, ack: Request, peer: Peer) {
         if let Some(&id) = self.server_keys.get(&key) {
-            match self.retained.get(&id).map(|r| &r.kind) {
-                Some(Absorbing::Invite { confirmed: true, .. }) => return,
-                Some(Absorbing::Invite { confirmed: false, .. }) => {
+            match self.retained.get(&id) {
+                Some(r) if matches!(r.kind, Absorbing::Invite { .. }) && r.confirmed => return,
+                Some(r) if matches!(r.kind, Absorbing::Invite { .. }) => {
                     self.out.event(Event::Ack { request: ack, peer });
                     return;
                 }
@@ -136,7 +136,7 @@ impl Transactions {
                 (t.state() == server_invite::State::Proceeding).then_some(id),
             )),
             _ => match self.retained.get(&id).map(|r| &r.kind) {
-                Some(Absorbing::Invite { tag, .. }) => Some((tag.as_deref().map(str::to_owned), None)),
+                Some(Absorbing::Invite { tag }) => Some((tag.as_deref().map(str::to_owned), None)),
                 _ => None,
             },
         });

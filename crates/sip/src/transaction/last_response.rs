@@ -9,49 +9,15 @@
 use crate::message::{Request, Response};
 use crate::status::StatusCode;
 
-/// What a finished non-INVITE server transaction resends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Resend {
-    /// The response as it was sent (when it is not laid out as the
-    /// writer lays responses out).
-    Whole(Box<[u8]>),
-    /// The response without its echoed lines.
-    Echoing(LastResponse),
-}
-
-impl Resend {
-    /// Keeps `response`, written as `written`.
-    pub(super) fn new(response: &Response, written: &[u8]) -> Resend {
-        match LastResponse::new(response, written) {
-            Some(last) => Resend::Echoing(last),
-            None => Resend::Whole(written.into()),
-        }
-    }
-
-    /// Bytes held.
-    pub(super) fn len(&self) -> usize {
-        match self {
-            Resend::Whole(bytes) => bytes.len(),
-            Resend::Echoing(last) => last.len(),
-        }
-    }
-
-    /// The response for `request`, a retransmission of the one it answered.
-    pub(super) fn for_retransmission(&self, request: &Request) -> Vec<u8> {
-        match self {
-            Resend::Whole(bytes) => bytes.to_vec(),
-            Resend::Echoing(last) => last.for_retransmission(request),
-        }
-    }
-}
-
-/// A response with its echoed lines cut out.
+/// A response with its echoed lines cut out (or, when it is not laid
+/// out as the writer lays responses out, whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct LastResponse {
     /// The status line, the lines after the echoed ones (other headers,
     /// Content-Length, the blank line and the body), then the To tag.
     bytes: Box<[u8]>,
-    /// Where the echoed lines were (after the status line).
+    /// Where the echoed lines were (after the status line); [`WHOLE`]
+    /// when `bytes` is the response as it was sent.
     cut: u32,
     /// The To tag's length, at the end of `bytes`.
     tag_len: u16,
@@ -60,9 +26,16 @@ pub(super) struct LastResponse {
 
 impl LastResponse {
     /// Keeps `response`, written as `written`, without its echoed lines.
-    /// `None` when it does not look as the writer writes (then the caller
-    /// keeps `written` whole).
-    pub(super) fn new(response: &Response, written: &[u8]) -> Option<LastResponse> {
+    pub(super) fn new(response: &Response, written: &[u8]) -> LastResponse {
+        LastResponse::without_echo(response, written).unwrap_or_else(|| LastResponse {
+            bytes: written.into(),
+            cut: WHOLE,
+            tag_len: 0,
+            status: response.status,
+        })
+    }
+
+    fn without_echo(response: &Response, written: &[u8]) -> Option<LastResponse> {
         let (start, end) = echoed_span(written, response.head.via.len())?;
         let tag = response.head.to_tag().unwrap_or_default();
         let mut bytes = Vec::with_capacity(written.len() - (end - start) + tag.len());
@@ -71,7 +44,7 @@ impl LastResponse {
         bytes.extend_from_slice(tag.as_bytes());
         Some(LastResponse {
             bytes: bytes.into_boxed_slice(),
-            cut: u32::try_from(start).ok()?,
+            cut: u32::try_from(start).ok().filter(|&c| c != WHOLE)?,
             tag_len: u16::try_from(tag.len()).ok()?,
             status: response.status,
         })
@@ -85,6 +58,9 @@ impl LastResponse {
     /// The response again, for `request`, a retransmission of the one it
     /// answered: its echoed lines written from `request`.
     pub(super) fn for_retransmission(&self, request: &Request) -> Vec<u8> {
+        if self.cut == WHOLE {
+            return self.bytes.to_vec();
+        }
         let cut = self.cut as usize;
         let (kept, tag) = self.bytes.split_at(self.bytes.len() - usize::from(self.tag_len));
         let tag = std::str::from_utf8(tag).ok().filter(|t| !t.is_empty());
@@ -97,6 +73,9 @@ impl LastResponse {
         out
     }
 }
+
+/// [`LastResponse::cut`] of a response kept whole.
+const WHOLE: u32 = u32::MAX;
 
 /// Where the echoed lines of a written message are: after the start line,
 /// its `vias` Via lines and the From, To, Call-ID and CSeq lines, in the
@@ -139,7 +118,7 @@ Content-Length: 0\r\n\r\n";
             .with_header(HeaderName::Contact, "<sip:alice@192.0.2.1:5070>;expires=3600")
             .with_header(HeaderName::Date, "Fri, 04 Dec 2026 19:00:00 GMT");
         let written = ok.to_bytes();
-        let last = LastResponse::new(&ok, &written).expect("the writer's layout");
+        let last = LastResponse::new(&ok, &written);
         assert_eq!(last.for_retransmission(&register), written);
         assert!(last.len() < written.len() / 2, "{} of {}", last.len(), written.len());
         // With a body, and to a request with a To tag (in a dialog).
@@ -151,7 +130,10 @@ Content-Length: 0\r\n\r\n";
         let mut ok = Response::for_request(&bye, StatusCode::OK, Some("ignored"));
         ok.body = b"v=0\r\n".to_vec();
         let written = ok.to_bytes();
-        let last = LastResponse::new(&ok, &written).expect("the writer's layout");
+        let last = LastResponse::new(&ok, &written);
         assert_eq!(last.for_retransmission(&bye), written);
+        // Bytes not laid out so (no line breaks) are kept whole.
+        let odd = LastResponse::new(&ok, b"SIP/2.0 200 OK");
+        assert_eq!(odd.for_retransmission(&bye), b"SIP/2.0 200 OK");
     }
 }

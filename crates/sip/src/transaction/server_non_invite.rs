@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::config::Config;
 use super::error::TransactionError;
-use super::last_response::Resend;
+use super::last_response::LastResponse;
 use super::outbox::Outbox;
 use super::peer::Peer;
 use super::timers::{after, due};
@@ -31,7 +31,7 @@ pub(super) struct ServerNonInvite {
     /// The last provisional response.
     last: Option<Vec<u8>>,
     /// The final response, once sent over UDP, for retransmissions.
-    kept: Option<Resend>,
+    kept: Option<LastResponse>,
     /// Timer J.
     timeout: Option<Instant>,
 }
@@ -61,9 +61,9 @@ impl ServerNonInvite {
 
     /// Once its final response is sent (on UDP): that response and when
     /// timer J ends the transaction; all it has left to do is resend it.
-    pub(super) fn finished(&mut self) -> Option<(Option<Resend>, Instant)> {
+    pub(super) fn finished(&mut self) -> Option<(LastResponse, Instant)> {
         match (self.state, self.timeout) {
-            (State::Completed, Some(until)) => Some((self.kept.take(), until)),
+            (State::Completed, Some(until)) => Some((self.kept.take()?, until)),
             _ => None,
         }
     }
@@ -91,7 +91,7 @@ impl ServerNonInvite {
             return Ok(Step::Terminated);
         }
         self.last = None;
-        self.kept = Some(Resend::new(response, &bytes));
+        self.kept = Some(LastResponse::new(response, &bytes));
         self.timeout = after(now, config.long());
         Ok(Step::Continue)
     }
