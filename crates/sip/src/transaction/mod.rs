@@ -62,8 +62,10 @@
 //!   nothing left to do but absorb retransmissions (a non-INVITE's final
 //!   sent over UDP, until timer J; an INVITE's 2xx ACKed, until timer L,
 //!   when the layer retransmits 2xx; an INVITE's non-2xx ACKed, until
-//!   timer I), it is replaced by its key, its peer, the last response of a
-//!   non-INVITE and the To tag of an INVITE. It ends and is reported ended
+//!   timer I), it is replaced by its key (a keyed 64-bit hash: every table
+//!   indexes transactions so), its peer, the last response of a
+//!   non-INVITE (without the lines that echo the request: a retransmission
+//!   brings them again) and the To tag of an INVITE. It ends and is reported ended
 //!   ([`Event::Terminated`]) when it did before; [`Transactions::respond`]
 //!   on it is [`TransactionError::AlreadyFinal`]. Finished transactions do
 //!   not count against the live limits below but against
