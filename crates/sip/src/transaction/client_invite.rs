@@ -24,13 +24,38 @@ pub(super) enum State {
     Accepted,
 }
 
-/// The TU's ACK for one 2xx, resent when that 2xx comes again.
+/// The TU's ACK for one 2xx, resent when that 2xx comes again: one
+/// allocation, exactly sized, for the ACK and the To tag of the 2xx.
 #[derive(Debug)]
 struct Ack2xx {
-    /// The To tag of the 2xx it acknowledges.
-    to_tag: Box<str>,
+    /// The ACK, then the To tag.
     bytes: Box<[u8]>,
+    /// The To tag's length, at the end of `bytes`.
+    tag_len: usize,
     peer: Peer,
+}
+
+impl Ack2xx {
+    fn new(to_tag: &str, ack: Vec<u8>, peer: Peer) -> Ack2xx {
+        let mut bytes = ack;
+        bytes.reserve_exact(to_tag.len());
+        bytes.extend_from_slice(to_tag.as_bytes());
+        Ack2xx { bytes: bytes.into_boxed_slice(), tag_len: to_tag.len(), peer }
+    }
+
+    fn split(&self) -> (&[u8], &[u8]) {
+        self.bytes.split_at(self.bytes.len() - self.tag_len)
+    }
+
+    /// The ACK.
+    fn ack(&self) -> &[u8] {
+        self.split().0
+    }
+
+    /// Whether it acknowledges the 2xx with To tag `to_tag`.
+    fn acknowledges(&self, to_tag: &str) -> bool {
+        self.split().1 == to_tag.as_bytes()
+    }
 }
 
 /// An INVITE client transaction.
@@ -45,7 +70,7 @@ pub(super) struct ClientInvite {
     /// 600 bytes inline).
     request: Option<Box<Request>>,
     /// The INVITE as sent, for timer A (Calling only).
-    bytes: Vec<u8>,
+    bytes: Box<[u8]>,
     state: State,
     /// Timer A.
     retransmit: Option<Retransmit>,
@@ -55,7 +80,7 @@ pub(super) struct ClientInvite {
     ack: Option<Box<[u8]>>,
     /// ACKs the TU gave for 2xx responses (one but for forks), kept for
     /// timer M (32 s over UDP): only their bytes, exactly sized.
-    acks_2xx: Vec<Ack2xx>,
+    acks_2xx: Box<[Ack2xx]>,
     /// The CANCEL for this INVITE, once the TU asked for one.
     pub(super) cancel: Option<ClientTxId>,
 }
@@ -70,7 +95,7 @@ impl ClientInvite {
         config: &Config,
         out: &mut Outbox,
     ) -> ClientInvite {
-        let bytes = request.to_bytes();
+        let bytes = request.to_bytes().into_boxed_slice();
         out.send(peer, &bytes);
         let retransmit = if peer.is_reliable() { None } else { Retransmit::start(now, config.t1) };
         ClientInvite {
@@ -82,7 +107,7 @@ impl ClientInvite {
             retransmit,
             timeout: after(now, config.long()),
             ack: None,
-            acks_2xx: Vec::new(),
+            acks_2xx: Box::default(),
             cancel: None,
         }
     }
@@ -120,7 +145,7 @@ impl ClientInvite {
             State::Calling | State::Proceeding if status.is_provisional() => {
                 self.state = State::Proceeding;
                 self.retransmit = None;
-                self.bytes = Vec::new();
+                self.bytes = Box::default();
                 self.timeout = None;
                 out.event(Event::Response { id: self.id, response });
             }
@@ -153,8 +178,8 @@ impl ClientInvite {
             }
             State::Accepted if status.is_success() => {
                 let tag = response.head.to_tag().unwrap_or_default();
-                match self.acks_2xx.iter().find(|a| &*a.to_tag == tag) {
-                    Some(a) => out.send(a.peer, &a.bytes),
+                match self.acks_2xx.iter().find(|a| a.acknowledges(tag)) {
+                    Some(a) => out.send(a.peer, a.ack()),
                     None => out.event(Event::Response { id: self.id, response }),
                 }
             }
@@ -168,22 +193,21 @@ impl ClientInvite {
     fn forget_request(&mut self) {
         self.retransmit = None;
         self.request = None;
-        self.bytes = Vec::new();
+        self.bytes = Box::default();
     }
 
     /// Remembers and sends the TU's ACK for the 2xx with To tag `to_tag`.
     pub(super) fn ack_2xx(&mut self, to_tag: &str, ack: Vec<u8>, peer: Peer, out: &mut Outbox) {
-        let bytes = ack.into_boxed_slice();
-        out.send(peer, &bytes);
-        match self.acks_2xx.iter_mut().find(|a| &*a.to_tag == to_tag) {
-            Some(entry) => {
-                entry.bytes = bytes;
-                entry.peer = peer;
-            }
+        out.send(peer, &ack);
+        let entry = Ack2xx::new(to_tag, ack, peer);
+        match self.acks_2xx.iter_mut().find(|a| a.acknowledges(to_tag)) {
+            Some(old) => *old = entry,
             None => {
-                // Room for this one only: a second 2xx (a fork) is rare.
-                self.acks_2xx.reserve_exact(1);
-                self.acks_2xx.push(Ack2xx { to_tag: to_tag.into(), bytes, peer });
+                // Exactly sized: a second 2xx (a fork) is rare.
+                let mut acks = std::mem::take(&mut self.acks_2xx).into_vec();
+                acks.reserve_exact(1);
+                acks.push(entry);
+                self.acks_2xx = acks.into_boxed_slice();
             }
         }
     }
