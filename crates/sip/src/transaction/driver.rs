@@ -47,7 +47,9 @@ pub struct Transactions {
     /// The estimated bytes held by live server transactions.
     pub(super) server_bytes: usize,
     /// Finished server transactions that absorb retransmissions.
-    pub(super) retained: HashMap<ServerTxId, Retained>,
+    /// (Boxed: the table's empty slots, about half of its room, then cost
+    /// a pointer each, not an entry.)
+    pub(super) retained: HashMap<ServerTxId, Box<Retained>>,
     /// When they end, earliest first (ids already gone are skipped).
     ends: Expiry,
     /// The estimated bytes they hold.
@@ -387,7 +389,7 @@ impl Transactions {
         let length = if confirmed { Length::Short } else { Length::Long };
         let retained = Retained { key: e.key, peer: e.tx.peer(), kind, internal: e.internal, confirmed };
         self.retained_bytes += retained.bytes();
-        self.retained.insert(id, retained);
+        self.retained.insert(id, Box::new(retained));
         self.ends.push(length, until, id);
         while self.retained_bytes > self.config.max_retained_bytes {
             let Some((_, first)) = self.ends.pop() else { break };
