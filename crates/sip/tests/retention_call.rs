@@ -176,5 +176,8 @@ fn a_finished_call_leaves_little_behind() {
     assert!(layer.is_empty());
     let left = live() - before;
     assert!(left < 512 * 1024, "the tables gave their room back: {left} B left");
-    assert!(all < 4_000, "{all} B a call");
+    // 4 036 and 3 887 before the keys were hashed, the responses cut and
+    // the tables boxed (jemalloc's size classes, release and debug alike).
+    assert!(all < 2_100, "{all} B a call with all five");
+    assert!(average < 1_800.0, "{average:.0} B a call on average");
 }
