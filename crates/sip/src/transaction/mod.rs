@@ -65,11 +65,12 @@
 //!   timer I), it is replaced by its key (a keyed 64-bit hash: every table
 //!   indexes transactions so), its peer, the last response of a
 //!   non-INVITE (without the lines that echo the request: a retransmission
-//!   brings them again) and the To tag of an INVITE. It ends and is reported ended
-//!   ([`Event::Terminated`]) when it did before; [`Transactions::respond`]
-//!   on it is [`TransactionError::AlreadyFinal`]. Finished transactions do
-//!   not count against the live limits below but against
-//!   [`Config::max_retained_bytes`], past which the oldest are forgotten.
+//!   brings them again) and the To tag of an INVITE. It ends and is
+//!   reported ended ([`Event::Terminated`]) when it did before;
+//!   [`Transactions::respond`] on it is [`TransactionError::AlreadyFinal`].
+//!   Finished transactions do not count against the live limits below but
+//!   against [`Config::max_retained_bytes`], past which those nearest
+//!   their end are forgotten.
 //! - **Limits**: at most [`Config::max_transactions`] live, and server
 //!   transactions holding at most [`Config::max_server_bytes`] (estimated
 //!   from the headers their responses echo); beyond either, requests
