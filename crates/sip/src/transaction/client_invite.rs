@@ -58,22 +58,27 @@ impl Ack2xx {
     }
 }
 
+/// What an INVITE client transaction needs until a final response, in
+/// one allocation: Completed and Accepted (32 s each over UDP) need none
+/// of it, so they keep a null pointer instead of its room.
+#[derive(Debug)]
+struct Pending {
+    /// The INVITE (for its CANCEL and the ACK of a non-2xx final).
+    request: Request,
+    /// The INVITE as sent, for timer A (Calling only).
+    bytes: Box<[u8]>,
+    /// Timer A.
+    retransmit: Option<Retransmit>,
+}
+
 /// An INVITE client transaction.
 #[derive(Debug)]
 pub(super) struct ClientInvite {
     id: ClientTxId,
     peer: Peer,
-    /// The INVITE (for its CANCEL and the ACK of a non-2xx final), until
-    /// a final response: Completed and Accepted (32 s each over UDP) need
-    /// neither, so they do not hold it. Boxed, so that once it is gone
-    /// the transaction does not keep its room (a `Request` is about
-    /// 600 bytes inline).
-    request: Option<Box<Request>>,
-    /// The INVITE as sent, for timer A (Calling only).
-    bytes: Box<[u8]>,
+    /// The INVITE and its retransmissions, until a final response.
+    pending: Option<Box<Pending>>,
     state: State,
-    /// Timer A.
-    retransmit: Option<Retransmit>,
     /// Timer B (Calling), D (Completed) or M (Accepted).
     timeout: Option<Instant>,
     /// The ACK of the non-2xx final, resent for each retransmission of it.
@@ -101,10 +106,8 @@ impl ClientInvite {
         ClientInvite {
             id,
             peer,
-            request: Some(Box::new(request)),
-            bytes,
+            pending: Some(Box::new(Pending { request, bytes, retransmit })),
             state: State::Calling,
-            retransmit,
             timeout: after(now, config.long()),
             ack: None,
             acks_2xx: Box::default(),
@@ -124,12 +127,12 @@ impl ClientInvite {
 
     /// The INVITE, until a final response came.
     pub(super) fn request(&self) -> Option<&Request> {
-        self.request.as_deref()
+        self.pending.as_ref().map(|p| &p.request)
     }
 
     /// The next time [`ClientInvite::on_timer`] has work.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        earliest(self.retransmit.map(|r| r.at), self.timeout)
+        earliest(self.pending.as_ref().and_then(|p| p.retransmit).map(|r| r.at), self.timeout)
     }
 
     /// A response matched this transaction.
@@ -144,8 +147,10 @@ impl ClientInvite {
         match self.state {
             State::Calling | State::Proceeding if status.is_provisional() => {
                 self.state = State::Proceeding;
-                self.retransmit = None;
-                self.bytes = Box::default();
+                if let Some(p) = &mut self.pending {
+                    p.retransmit = None;
+                    p.bytes = Box::default();
+                }
                 self.timeout = None;
                 out.event(Event::Response { id: self.id, response });
             }
@@ -156,7 +161,7 @@ impl ClientInvite {
                 out.event(Event::Response { id: self.id, response });
             }
             State::Calling | State::Proceeding => {
-                let ack = self.request.as_ref().map(|r| r.ack_for(&response).to_bytes().into_boxed_slice());
+                let ack = self.request().map(|r| r.ack_for(&response).to_bytes().into_boxed_slice());
                 self.forget_request();
                 if let Some(ack) = &ack {
                     out.send(self.peer, ack);
@@ -191,9 +196,7 @@ impl ClientInvite {
     /// After a final response: no more retransmissions of the INVITE, and
     /// neither it nor its bytes are needed again.
     fn forget_request(&mut self) {
-        self.retransmit = None;
-        self.request = None;
-        self.bytes = Box::default();
+        self.pending = None;
     }
 
     /// Remembers and sends the TU's ACK for the 2xx with To tag `to_tag`.
@@ -220,11 +223,25 @@ impl ClientInvite {
             }
             return Step::Terminated;
         }
-        if let Some(r) = self.retransmit.filter(|r| r.at <= now) {
-            out.send(self.peer, &self.bytes);
-            // Timer A doubles without a cap; timer B ends it.
-            self.retransmit = r.backoff(now, None);
+        if let Some(p) = &mut self.pending {
+            if let Some(r) = p.retransmit.filter(|r| r.at <= now) {
+                out.send(self.peer, &p.bytes);
+                // Timer A doubles without a cap; timer B ends it.
+                p.retransmit = r.backoff(now, None);
+            }
         }
         Step::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An accepted INVITE stays 32 s (timer M) with nothing pending: what
+    /// it keeps inline must fit jemalloc's 128-byte class.
+    #[test]
+    fn an_invite_without_its_request_is_small() {
+        assert!(std::mem::size_of::<ClientInvite>() <= 128, "{}", std::mem::size_of::<ClientInvite>());
     }
 }
