@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::ack_2xx::Ack2xx;
 use super::config::Config;
 use super::event::{ClientTxId, Event, TxId};
 use super::outbox::Outbox;
@@ -22,40 +23,6 @@ pub(super) enum State {
     Completed,
     /// A 2xx came: every 2xx is for the TU until timer M.
     Accepted,
-}
-
-/// The TU's ACK for one 2xx, resent when that 2xx comes again: one
-/// allocation, exactly sized, for the ACK and the To tag of the 2xx.
-#[derive(Debug)]
-struct Ack2xx {
-    /// The ACK, then the To tag.
-    bytes: Box<[u8]>,
-    /// The To tag's length, at the end of `bytes`.
-    tag_len: usize,
-    peer: Peer,
-}
-
-impl Ack2xx {
-    fn new(to_tag: &str, ack: Vec<u8>, peer: Peer) -> Ack2xx {
-        let mut bytes = ack;
-        bytes.reserve_exact(to_tag.len());
-        bytes.extend_from_slice(to_tag.as_bytes());
-        Ack2xx { bytes: bytes.into_boxed_slice(), tag_len: to_tag.len(), peer }
-    }
-
-    fn split(&self) -> (&[u8], &[u8]) {
-        self.bytes.split_at(self.bytes.len() - self.tag_len)
-    }
-
-    /// The ACK.
-    fn ack(&self) -> &[u8] {
-        self.split().0
-    }
-
-    /// Whether it acknowledges the 2xx with To tag `to_tag`.
-    fn acknowledges(&self, to_tag: &str) -> bool {
-        self.split().1 == to_tag.as_bytes()
-    }
 }
 
 /// What an INVITE client transaction needs until a final response, in
@@ -84,7 +51,7 @@ pub(super) struct ClientInvite {
     /// The ACK of the non-2xx final, resent for each retransmission of it.
     ack: Option<Box<[u8]>>,
     /// ACKs the TU gave for 2xx responses (one but for forks), kept for
-    /// timer M (32 s over UDP): only their bytes, exactly sized.
+    /// timer M (32 s over UDP) without what a retransmitted 2xx brings.
     acks_2xx: Box<[Ack2xx]>,
     /// The CANCEL for this INVITE, once the TU asked for one.
     pub(super) cancel: Option<ClientTxId>,
@@ -183,8 +150,9 @@ impl ClientInvite {
             }
             State::Accepted if status.is_success() => {
                 let tag = response.head.to_tag().unwrap_or_default();
-                match self.acks_2xx.iter().find(|a| a.acknowledges(tag)) {
-                    Some(a) => out.send(a.peer, a.ack()),
+                let ack = self.acks_2xx.iter().find(|a| a.acknowledges(tag));
+                match ack.and_then(|a| Some((a.peer, a.for_retransmission(&response)?))) {
+                    Some((peer, ack)) => out.send(peer, &ack),
                     None => out.event(Event::Response { id: self.id, response }),
                 }
             }
@@ -200,9 +168,10 @@ impl ClientInvite {
     }
 
     /// Remembers and sends the TU's ACK for the 2xx with To tag `to_tag`.
-    pub(super) fn ack_2xx(&mut self, to_tag: &str, ack: Vec<u8>, peer: Peer, out: &mut Outbox) {
-        out.send(peer, &ack);
-        let entry = Ack2xx::new(to_tag, ack, peer);
+    pub(super) fn ack_2xx(&mut self, to_tag: &str, ack: &Request, peer: Peer, out: &mut Outbox) {
+        let written = ack.to_bytes();
+        out.send(peer, &written);
+        let entry = Ack2xx::new(to_tag, ack, &written, peer);
         match self.acks_2xx.iter_mut().find(|a| a.acknowledges(to_tag)) {
             Some(old) => *old = entry,
             None => {

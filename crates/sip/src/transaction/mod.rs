@@ -107,6 +107,7 @@
 //! assert_eq!(layer.poll_timeout(), Some(now + 64 * layer.config().t1));
 //! ```
 
+mod ack_2xx;
 mod client_invite;
 mod client_non_invite;
 mod config;

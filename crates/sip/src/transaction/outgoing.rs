@@ -152,7 +152,7 @@ impl Transactions {
             return Err(TransactionError::NotAccepted);
         }
         let tag = ack.head.to_tag().unwrap_or_default().to_owned();
-        t.ack_2xx(&tag, ack.to_bytes(), peer, &mut self.out);
+        t.ack_2xx(&tag, &ack, peer, &mut self.out);
         Ok(())
     }
 
