@@ -38,6 +38,20 @@ struct Pending {
     retransmit: Option<Retransmit>,
 }
 
+/// The ACKs an INVITE client transaction resends: those of Completed
+/// and Accepted in one field, as they never go together (which keeps an
+/// accepted transaction in jemalloc's 112-byte class).
+#[derive(Debug, Default)]
+enum Acks {
+    #[default]
+    None,
+    /// The ACK of the non-2xx final, resent for each retransmission of it.
+    Final(Box<[u8]>),
+    /// ACKs the TU gave for 2xx responses (one but for forks), kept for
+    /// timer M (32 s over UDP) without what a retransmitted 2xx brings.
+    Success(Box<[Ack2xx]>),
+}
+
 /// An INVITE client transaction.
 #[derive(Debug)]
 pub(super) struct ClientInvite {
@@ -48,11 +62,8 @@ pub(super) struct ClientInvite {
     state: State,
     /// Timer B (Calling), D (Completed) or M (Accepted).
     timeout: Option<Instant>,
-    /// The ACK of the non-2xx final, resent for each retransmission of it.
-    ack: Option<Box<[u8]>>,
-    /// ACKs the TU gave for 2xx responses (one but for forks), kept for
-    /// timer M (32 s over UDP) without what a retransmitted 2xx brings.
-    acks_2xx: Box<[Ack2xx]>,
+    /// The ACKs it resends (Completed or Accepted).
+    acks: Acks,
     /// The CANCEL for this INVITE, once the TU asked for one.
     pub(super) cancel: Option<ClientTxId>,
 }
@@ -76,8 +87,7 @@ impl ClientInvite {
             pending: Some(Box::new(Pending { request, bytes, retransmit })),
             state: State::Calling,
             timeout: after(now, config.long()),
-            ack: None,
-            acks_2xx: Box::default(),
+            acks: Acks::None,
             cancel: None,
         }
     }
@@ -138,19 +148,23 @@ impl ClientInvite {
                 if self.peer.is_reliable() {
                     return Step::Terminated;
                 }
-                self.ack = ack;
+                self.acks = ack.map_or(Acks::None, Acks::Final);
                 self.timeout = after(now, config.timer_d());
             }
             State::Completed => {
                 if status.is_final() && !status.is_success() {
-                    if let Some(ack) = &self.ack {
+                    if let Acks::Final(ack) = &self.acks {
                         out.send(self.peer, ack);
                     }
                 }
             }
             State::Accepted if status.is_success() => {
                 let tag = response.head.to_tag().unwrap_or_default();
-                let ack = self.acks_2xx.iter().find(|a| a.acknowledges(tag));
+                let acks: &[Ack2xx] = match &self.acks {
+                    Acks::Success(acks) => acks,
+                    _ => &[],
+                };
+                let ack = acks.iter().find(|a| a.acknowledges(tag));
                 match ack.and_then(|a| Some((a.peer, a.for_retransmission(&response)?))) {
                     Some((peer, ack)) => out.send(peer, &ack),
                     None => out.event(Event::Response { id: self.id, response }),
@@ -172,16 +186,19 @@ impl ClientInvite {
         let written = ack.to_bytes();
         out.send(peer, &written);
         let entry = Ack2xx::new(to_tag, ack, &written, peer);
-        match self.acks_2xx.iter_mut().find(|a| a.acknowledges(to_tag)) {
+        let mut acks = match std::mem::take(&mut self.acks) {
+            Acks::Success(acks) => acks.into_vec(),
+            _ => Vec::new(),
+        };
+        match acks.iter_mut().find(|a| a.acknowledges(to_tag)) {
             Some(old) => *old = entry,
             None => {
                 // Exactly sized: a second 2xx (a fork) is rare.
-                let mut acks = std::mem::take(&mut self.acks_2xx).into_vec();
                 acks.reserve_exact(1);
                 acks.push(entry);
-                self.acks_2xx = acks.into_boxed_slice();
             }
         }
+        self.acks = Acks::Success(acks.into_boxed_slice());
     }
 
     /// Runs the timers due at `now`.
@@ -208,9 +225,9 @@ mod tests {
     use super::*;
 
     /// An accepted INVITE stays 32 s (timer M) with nothing pending: what
-    /// it keeps inline must fit jemalloc's 128-byte class.
+    /// it keeps inline must fit jemalloc's 112-byte class.
     #[test]
     fn an_invite_without_its_request_is_small() {
-        assert!(std::mem::size_of::<ClientInvite>() <= 128, "{}", std::mem::size_of::<ClientInvite>());
+        assert!(std::mem::size_of::<ClientInvite>() <= 112, "{}", std::mem::size_of::<ClientInvite>());
     }
 }
