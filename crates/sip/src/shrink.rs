@@ -5,7 +5,7 @@
 //! the life of the process.
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
 /// Capacity below which a table is left as it is.
 const FLOOR: usize = 1024;
@@ -23,7 +23,7 @@ fn sparse(len: usize, capacity: usize) -> bool {
     capacity > FLOOR && len < capacity / 4
 }
 
-impl<K: Eq + Hash, V> Shrink for HashMap<K, V> {
+impl<K: Eq + Hash, V, S: BuildHasher> Shrink for HashMap<K, V, S> {
     fn shrink_when_sparse(&mut self) {
         if sparse(self.len(), self.capacity()) {
             self.shrink_to(self.len() * 2);

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::ack_2xx::Ack2xx;
 use super::config::Config;
 use super::event::{ClientTxId, Event, TxId};
 use super::outbox::Outbox;
@@ -24,13 +25,31 @@ pub(super) enum State {
     Accepted,
 }
 
-/// The TU's ACK for one 2xx, resent when that 2xx comes again.
+/// What an INVITE client transaction needs until a final response, in
+/// one allocation: Completed and Accepted (32 s each over UDP) need none
+/// of it, so they keep a null pointer instead of its room.
 #[derive(Debug)]
-struct Ack2xx {
-    /// The To tag of the 2xx it acknowledges.
-    to_tag: Box<str>,
+struct Pending {
+    /// The INVITE (for its CANCEL and the ACK of a non-2xx final).
+    request: Request,
+    /// The INVITE as sent, for timer A (Calling only).
     bytes: Box<[u8]>,
-    peer: Peer,
+    /// Timer A.
+    retransmit: Option<Retransmit>,
+}
+
+/// The ACKs an INVITE client transaction resends: those of Completed
+/// and Accepted in one field, as they never go together (which keeps an
+/// accepted transaction in jemalloc's 112-byte class).
+#[derive(Debug, Default)]
+enum Acks {
+    #[default]
+    None,
+    /// The ACK of the non-2xx final, resent for each retransmission of it.
+    Final(Box<[u8]>),
+    /// ACKs the TU gave for 2xx responses (one but for forks), kept for
+    /// timer M (32 s over UDP) without what a retransmitted 2xx brings.
+    Success(Box<[Ack2xx]>),
 }
 
 /// An INVITE client transaction.
@@ -38,24 +57,13 @@ struct Ack2xx {
 pub(super) struct ClientInvite {
     id: ClientTxId,
     peer: Peer,
-    /// The INVITE (for its CANCEL and the ACK of a non-2xx final), until
-    /// a final response: Completed and Accepted (32 s each over UDP) need
-    /// neither, so they do not hold it. Boxed, so that once it is gone
-    /// the transaction does not keep its room (a `Request` is about
-    /// 600 bytes inline).
-    request: Option<Box<Request>>,
-    /// The INVITE as sent, for timer A (Calling only).
-    bytes: Vec<u8>,
+    /// The INVITE and its retransmissions, until a final response.
+    pending: Option<Box<Pending>>,
     state: State,
-    /// Timer A.
-    retransmit: Option<Retransmit>,
     /// Timer B (Calling), D (Completed) or M (Accepted).
     timeout: Option<Instant>,
-    /// The ACK of the non-2xx final, resent for each retransmission of it.
-    ack: Option<Box<[u8]>>,
-    /// ACKs the TU gave for 2xx responses (one but for forks), kept for
-    /// timer M (32 s over UDP): only their bytes, exactly sized.
-    acks_2xx: Vec<Ack2xx>,
+    /// The ACKs it resends (Completed or Accepted).
+    acks: Acks,
     /// The CANCEL for this INVITE, once the TU asked for one.
     pub(super) cancel: Option<ClientTxId>,
 }
@@ -70,19 +78,16 @@ impl ClientInvite {
         config: &Config,
         out: &mut Outbox,
     ) -> ClientInvite {
-        let bytes = request.to_bytes();
+        let bytes = request.to_bytes().into_boxed_slice();
         out.send(peer, &bytes);
         let retransmit = if peer.is_reliable() { None } else { Retransmit::start(now, config.t1) };
         ClientInvite {
             id,
             peer,
-            request: Some(Box::new(request)),
-            bytes,
+            pending: Some(Box::new(Pending { request, bytes, retransmit })),
             state: State::Calling,
-            retransmit,
             timeout: after(now, config.long()),
-            ack: None,
-            acks_2xx: Vec::new(),
+            acks: Acks::None,
             cancel: None,
         }
     }
@@ -99,12 +104,12 @@ impl ClientInvite {
 
     /// The INVITE, until a final response came.
     pub(super) fn request(&self) -> Option<&Request> {
-        self.request.as_deref()
+        self.pending.as_ref().map(|p| &p.request)
     }
 
     /// The next time [`ClientInvite::on_timer`] has work.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        earliest(self.retransmit.map(|r| r.at), self.timeout)
+        earliest(self.pending.as_ref().and_then(|p| p.retransmit).map(|r| r.at), self.timeout)
     }
 
     /// A response matched this transaction.
@@ -119,8 +124,10 @@ impl ClientInvite {
         match self.state {
             State::Calling | State::Proceeding if status.is_provisional() => {
                 self.state = State::Proceeding;
-                self.retransmit = None;
-                self.bytes = Vec::new();
+                if let Some(p) = &mut self.pending {
+                    p.retransmit = None;
+                    p.bytes = Box::default();
+                }
                 self.timeout = None;
                 out.event(Event::Response { id: self.id, response });
             }
@@ -131,7 +138,7 @@ impl ClientInvite {
                 out.event(Event::Response { id: self.id, response });
             }
             State::Calling | State::Proceeding => {
-                let ack = self.request.as_ref().map(|r| r.ack_for(&response).to_bytes().into_boxed_slice());
+                let ack = self.request().map(|r| r.ack_for(&response).to_bytes().into_boxed_slice());
                 self.forget_request();
                 if let Some(ack) = &ack {
                     out.send(self.peer, ack);
@@ -141,20 +148,25 @@ impl ClientInvite {
                 if self.peer.is_reliable() {
                     return Step::Terminated;
                 }
-                self.ack = ack;
+                self.acks = ack.map_or(Acks::None, Acks::Final);
                 self.timeout = after(now, config.timer_d());
             }
             State::Completed => {
                 if status.is_final() && !status.is_success() {
-                    if let Some(ack) = &self.ack {
+                    if let Acks::Final(ack) = &self.acks {
                         out.send(self.peer, ack);
                     }
                 }
             }
             State::Accepted if status.is_success() => {
                 let tag = response.head.to_tag().unwrap_or_default();
-                match self.acks_2xx.iter().find(|a| &*a.to_tag == tag) {
-                    Some(a) => out.send(a.peer, &a.bytes),
+                let acks: &[Ack2xx] = match &self.acks {
+                    Acks::Success(acks) => acks,
+                    _ => &[],
+                };
+                let ack = acks.iter().find(|a| a.acknowledges(tag));
+                match ack.and_then(|a| Some((a.peer, a.for_retransmission(&response)?))) {
+                    Some((peer, ack)) => out.send(peer, &ack),
                     None => out.event(Event::Response { id: self.id, response }),
                 }
             }
@@ -166,26 +178,27 @@ impl ClientInvite {
     /// After a final response: no more retransmissions of the INVITE, and
     /// neither it nor its bytes are needed again.
     fn forget_request(&mut self) {
-        self.retransmit = None;
-        self.request = None;
-        self.bytes = Vec::new();
+        self.pending = None;
     }
 
     /// Remembers and sends the TU's ACK for the 2xx with To tag `to_tag`.
-    pub(super) fn ack_2xx(&mut self, to_tag: &str, ack: Vec<u8>, peer: Peer, out: &mut Outbox) {
-        let bytes = ack.into_boxed_slice();
-        out.send(peer, &bytes);
-        match self.acks_2xx.iter_mut().find(|a| &*a.to_tag == to_tag) {
-            Some(entry) => {
-                entry.bytes = bytes;
-                entry.peer = peer;
-            }
+    pub(super) fn ack_2xx(&mut self, to_tag: &str, ack: &Request, peer: Peer, out: &mut Outbox) {
+        let written = ack.to_bytes();
+        out.send(peer, &written);
+        let entry = Ack2xx::new(to_tag, ack, &written, peer);
+        let mut acks = match std::mem::take(&mut self.acks) {
+            Acks::Success(acks) => acks.into_vec(),
+            _ => Vec::new(),
+        };
+        match acks.iter_mut().find(|a| a.acknowledges(to_tag)) {
+            Some(old) => *old = entry,
             None => {
-                // Room for this one only: a second 2xx (a fork) is rare.
-                self.acks_2xx.reserve_exact(1);
-                self.acks_2xx.push(Ack2xx { to_tag: to_tag.into(), bytes, peer });
+                // Exactly sized: a second 2xx (a fork) is rare.
+                acks.reserve_exact(1);
+                acks.push(entry);
             }
         }
+        self.acks = Acks::Success(acks.into_boxed_slice());
     }
 
     /// Runs the timers due at `now`.
@@ -196,11 +209,25 @@ impl ClientInvite {
             }
             return Step::Terminated;
         }
-        if let Some(r) = self.retransmit.filter(|r| r.at <= now) {
-            out.send(self.peer, &self.bytes);
-            // Timer A doubles without a cap; timer B ends it.
-            self.retransmit = r.backoff(now, None);
+        if let Some(p) = &mut self.pending {
+            if let Some(r) = p.retransmit.filter(|r| r.at <= now) {
+                out.send(self.peer, &p.bytes);
+                // Timer A doubles without a cap; timer B ends it.
+                p.retransmit = r.backoff(now, None);
+            }
         }
         Step::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An accepted INVITE stays 32 s (timer M) with nothing pending: what
+    /// it keeps inline must fit jemalloc's 112-byte class.
+    #[test]
+    fn an_invite_without_its_request_is_small() {
+        assert!(std::mem::size_of::<ClientInvite>() <= 112, "{}", std::mem::size_of::<ClientInvite>());
     }
 }

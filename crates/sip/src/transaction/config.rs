@@ -44,8 +44,9 @@ pub struct Config {
     pub max_server_bytes: usize,
     /// Most bytes that finished server transactions may hold while they
     /// absorb retransmissions (timer J, L, or I): each keeps only its key,
-    /// its peer and its last response (see the module docs). Past it the
-    /// oldest are forgotten first, so under a burst retransmissions are
+    /// its peer and its last response (see the module docs). Past it
+    /// those nearest their end are forgotten first, so under a burst
+    /// retransmissions are
     /// absorbed for less than 64*T1 instead of new requests being refused.
     /// They do not count against [`Config::max_transactions`].
     pub max_retained_bytes: usize,

@@ -2,19 +2,22 @@
 //! queues, with the polling half of the API. Inputs live in `incoming.rs`
 //! (from the network) and `outgoing.rs` (from the TU).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use super::client_invite::{self, ClientInvite};
 use super::client_non_invite::{self, ClientNonInvite};
 use super::config::Config;
 use super::event::{ClientTxId, Event, ServerTxId, TxId};
-use super::key::{AckKey, ClientKey, ServerKey};
+use super::expiry::{Expiry, Length};
+use super::hashed::{ByHash, KeyHasher};
+use super::key::AckKey;
+use super::last_response::LastResponse;
 use super::outbox::Outbox;
 use super::peer::{Peer, Transmit};
 use super::server_invite::ServerInvite;
 use super::server_non_invite::ServerNonInvite;
-use super::timers::TimerQueue;
+use super::timers::{earliest, TimerQueue};
 use super::Step;
 use crate::shrink::Shrink;
 
@@ -30,8 +33,13 @@ pub struct Transactions {
     next_id: u64,
     pub(super) clients: HashMap<ClientTxId, ClientEntry>,
     pub(super) servers: HashMap<ServerTxId, ServerEntry>,
-    pub(super) client_keys: HashMap<ClientKey, ClientTxId>,
-    pub(super) server_keys: HashMap<ServerKey, ServerTxId>,
+    /// Hashes the keys of the two indexes below.
+    pub(super) keys: KeyHasher,
+    /// Client transactions by the keyed hash of their [`super::key::ClientKey`].
+    pub(super) client_keys: ByHash<ClientTxId>,
+    /// Server transactions, live and finished, by the keyed hash of their
+    /// [`super::key::ServerKey`].
+    pub(super) server_keys: ByHash<ServerTxId>,
     /// Server INVITE transactions whose 2xx waits for its ACK.
     pub(super) acks: HashMap<AckKey, ServerTxId>,
     timers: TimerQueue,
@@ -39,27 +47,43 @@ pub struct Transactions {
     /// The estimated bytes held by live server transactions.
     pub(super) server_bytes: usize,
     /// Finished server transactions that absorb retransmissions.
-    pub(super) retained: HashMap<ServerTxId, Retained>,
-    /// Their ids, oldest first (ids already gone are skipped).
-    retained_order: VecDeque<ServerTxId>,
+    /// (Boxed: the table's empty slots, about half of its room, then cost
+    /// a pointer each, not an entry.)
+    pub(super) retained: HashMap<ServerTxId, Box<Retained>>,
+    /// When they end, earliest first (ids already gone are skipped).
+    ends: Expiry,
     /// The estimated bytes they hold.
     retained_bytes: usize,
 }
 
 /// A server transaction that has made its last decision and only absorbs
 /// retransmissions until its end: no state machine, no request, only what
-/// that needs.
+/// that needs. Its end (timer J, L or I) is in the layer's [`Expiry`].
 #[derive(Debug)]
 pub(super) struct Retained {
-    pub(super) key: ServerKey,
+    /// The keyed hash of its key (its entry in `server_keys`).
+    pub(super) key: u64,
     pub(super) peer: Peer,
     pub(super) kind: Absorbing,
-    /// When it ends (timer J, L or I).
-    pub(super) until: Instant,
     /// A CANCEL the layer answered itself: its end is not reported.
     pub(super) internal: bool,
-    /// What it counts against [`Config::max_retained_bytes`].
-    bytes: usize,
+    /// An INVITE whose non-2xx final was ACKed (Confirmed): later ACKs are
+    /// absorbed. Otherwise (Accepted) ACKs go to the TU. (Here and not in
+    /// [`Absorbing::Invite`], where it would cost 8 bytes an entry.)
+    pub(super) confirmed: bool,
+}
+
+impl Retained {
+    /// What it counts against [`Config::max_retained_bytes`]: the entry,
+    /// its response or tag, and about as much again as the entry for the
+    /// index and the queue.
+    fn bytes(&self) -> usize {
+        let text = match &self.kind {
+            Absorbing::NonInvite { last } => last.len(),
+            Absorbing::Invite { tag } => tag.as_ref().map_or(0, |t| t.len()),
+        };
+        2 * std::mem::size_of::<Retained>() + text
+    }
 }
 
 /// What kind of finished transaction a [`Retained`] is.
@@ -67,25 +91,23 @@ pub(super) struct Retained {
 pub(super) enum Absorbing {
     /// A non-INVITE: retransmissions get its final response again.
     NonInvite {
-        /// That response (none over reliable transports).
-        last: Option<Box<[u8]>>,
+        /// That response.
+        last: LastResponse,
     },
     /// An INVITE: a CANCEL for it gets 200 with this To tag.
     Invite {
         /// The To tag of its final response.
         tag: Option<Box<str>>,
-        /// The ACK of its non-2xx final came (Confirmed): later ACKs are
-        /// absorbed. Otherwise (Accepted) ACKs go to the TU.
-        confirmed: bool,
     },
 }
 
-/// A client transaction of either kind.
+/// A client transaction of either kind, boxed: the table then holds a
+/// pointer a slot, and its empty slots (half of its room, give or take)
+/// cost that much and no more. An accepted INVITE stays 32 s (timer M).
 #[derive(Debug)]
 pub(super) enum Client {
-    /// Boxed: it keeps its INVITE for building ACK and CANCEL.
     Invite(Box<ClientInvite>),
-    NonInvite(ClientNonInvite),
+    NonInvite(Box<ClientNonInvite>),
 }
 
 /// A server transaction of either kind.
@@ -99,7 +121,8 @@ pub(super) enum Server {
 #[derive(Debug)]
 pub(super) struct ClientEntry {
     pub(super) tx: Client,
-    pub(super) key: ClientKey,
+    /// The keyed hash of its key.
+    pub(super) key: u64,
     pub(super) scheduled: Option<Instant>,
 }
 
@@ -107,7 +130,8 @@ pub(super) struct ClientEntry {
 #[derive(Debug)]
 pub(super) struct ServerEntry {
     pub(super) tx: Server,
-    pub(super) key: ServerKey,
+    /// The keyed hash of its key.
+    pub(super) key: u64,
     /// The ACK this transaction's 2xx waits for.
     pub(super) ack_key: Option<AckKey>,
     /// A CANCEL transaction the layer answers itself: the TU never sees
@@ -164,14 +188,15 @@ impl Transactions {
             next_id: 0,
             clients: HashMap::new(),
             servers: HashMap::new(),
-            client_keys: HashMap::new(),
-            server_keys: HashMap::new(),
+            keys: KeyHasher::default(),
+            client_keys: ByHash::default(),
+            server_keys: ByHash::default(),
             acks: HashMap::new(),
             timers: TimerQueue::default(),
             out: Outbox::default(),
             server_bytes: 0,
             retained: HashMap::new(),
-            retained_order: VecDeque::new(),
+            ends: Expiry::default(),
             retained_bytes: 0,
         }
     }
@@ -202,7 +227,7 @@ impl Transactions {
     /// When [`Transactions::handle_timeout`] should be called next: the
     /// earliest deadline of a live transaction.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
+        earliest(self.timers.next(), self.ends.next())
     }
 
     /// Runs every timer due at `now`: retransmissions, 100 Trying,
@@ -210,11 +235,23 @@ impl Transactions {
     pub fn handle_timeout(&mut self, now: Instant) {
         // Take the due entries first, so that a timer re-armed at `now`
         // waits for the next call instead of looping here.
+        // (The flag: the end of a finished server transaction.)
         let mut due = Vec::new();
-        while let Some(entry) = self.timers.pop_due(now) {
-            due.push(entry);
+        while let Some((at, id)) = self.timers.pop_due(now) {
+            due.push((at, id, false));
         }
-        for (at, id) in due {
+        while let Some((at, id)) = self.ends.pop_due(now) {
+            due.push((at, TxId::Server(id), true));
+        }
+        // In deadline order, as one queue would give them.
+        due.sort_unstable();
+        for (at, id, end) in due {
+            if end {
+                if let TxId::Server(id) = id {
+                    self.remove_retained(id);
+                }
+                continue;
+            }
             match id {
                 TxId::Client(id) => {
                     let Some(e) = self.clients.get_mut(&id).filter(|e| e.scheduled == Some(at)) else {
@@ -228,10 +265,6 @@ impl Transactions {
                     self.after_client(id, step);
                 }
                 TxId::Server(id) => {
-                    if self.retained.get(&id).is_some_and(|r| r.until == at) {
-                        self.remove_retained(id);
-                        continue;
-                    }
                     let Some(e) = self.servers.get_mut(&id).filter(|e| e.scheduled == Some(at)) else {
                         continue;
                     };
@@ -282,7 +315,7 @@ impl Transactions {
     /// Queued deadlines, stale ones included (for tests of boundedness).
     #[doc(hidden)]
     pub fn queued_timers(&self) -> usize {
-        self.timers.len()
+        self.timers.len() + self.ends.len()
     }
 
     pub(super) fn next_client_id(&mut self) -> ClientTxId {
@@ -320,16 +353,16 @@ impl Transactions {
         }
         let Some(e) = self.servers.get_mut(&id) else { return };
         let finished = match &mut e.tx {
-            Server::NonInvite(t) => t
-                .finished()
-                .map(|(last, until)| (Absorbing::NonInvite { last: last.map(Vec::into_boxed_slice) }, until)),
+            Server::NonInvite(t) => {
+                t.finished().map(|(last, until)| (Absorbing::NonInvite { last }, until, false))
+            }
             Server::Invite(t) => t.finished(&self.config).map(|(until, confirmed)| {
                 let tag = t.local_tag().map(Box::from);
-                (Absorbing::Invite { tag, confirmed }, until)
+                (Absorbing::Invite { tag }, until, confirmed)
             }),
         };
-        if let Some((kind, until)) = finished {
-            self.retain(id, kind, until);
+        if let Some((kind, until, confirmed)) = finished {
+            self.retain(id, kind, until, confirmed);
             return;
         }
         let deadline = e.tx.deadline();
@@ -343,9 +376,9 @@ impl Transactions {
     }
 
     /// Replaces live server transaction `id` by what absorbing
-    /// retransmissions needs until `until`; forgets the oldest finished
-    /// ones past [`Config::max_retained_bytes`].
-    fn retain(&mut self, id: ServerTxId, kind: Absorbing, until: Instant) {
+    /// retransmissions needs until `until`; forgets those nearest their
+    /// end past [`Config::max_retained_bytes`].
+    fn retain(&mut self, id: ServerTxId, kind: Absorbing, until: Instant, confirmed: bool) {
         let Some(e) = self.servers.remove(&id) else { return };
         self.server_bytes = self.server_bytes.saturating_sub(e.weight);
         if let Some(k) = &e.ack_key {
@@ -353,26 +386,14 @@ impl Transactions {
                 self.acks.remove(k);
             }
         }
-        let text_len = match &kind {
-            Absorbing::NonInvite { last } => last.as_ref().map_or(0, |l| l.len()),
-            Absorbing::Invite { tag, .. } => tag.as_ref().map_or(0, |t| t.len()),
-        };
-        // The entry, its key's text, the response or tag, and about as
-        // much again for the maps and the queues that index it.
-        let bytes = 2 * std::mem::size_of::<Retained>() + e.key.heap_len() + text_len;
-        if e.scheduled != Some(until) {
-            self.timers.push(until, TxId::Server(id));
-        }
-        self.retained_bytes += bytes;
-        self.retained
-            .insert(id, Retained { key: e.key, peer: e.tx.peer(), kind, until, internal: e.internal, bytes });
-        self.retained_order.push_back(id);
+        let length = if confirmed { Length::Short } else { Length::Long };
+        let retained = Retained { key: e.key, peer: e.tx.peer(), kind, internal: e.internal, confirmed };
+        self.retained_bytes += retained.bytes();
+        self.retained.insert(id, Box::new(retained));
+        self.ends.push(length, until, id);
         while self.retained_bytes > self.config.max_retained_bytes {
-            let Some(oldest) = self.retained_order.pop_front() else { break };
-            self.remove_retained(oldest);
-        }
-        while self.retained_order.front().is_some_and(|id| !self.retained.contains_key(id)) {
-            self.retained_order.pop_front();
+            let Some((_, first)) = self.ends.pop() else { break };
+            self.remove_retained(first);
         }
         self.purge_timers();
         self.shrink_servers();
@@ -381,7 +402,7 @@ impl Transactions {
     /// Ends a finished server transaction.
     pub(super) fn remove_retained(&mut self, id: ServerTxId) {
         let Some(r) = self.retained.remove(&id) else { return };
-        self.retained_bytes = self.retained_bytes.saturating_sub(r.bytes);
+        self.retained_bytes = self.retained_bytes.saturating_sub(r.bytes());
         if self.server_keys.get(&r.key) == Some(&id) {
             self.server_keys.remove(&r.key);
         }
@@ -390,7 +411,6 @@ impl Transactions {
         }
         self.purge_timers();
         self.retained.shrink_when_sparse();
-        self.retained_order.shrink_when_sparse();
         self.server_keys.shrink_when_sparse();
     }
 
@@ -399,15 +419,18 @@ impl Transactions {
         while let Some((at, id)) = self.timers.peek() {
             let live = match id {
                 TxId::Client(c) => self.clients.get(&c).is_some_and(|e| e.scheduled == Some(at)),
-                TxId::Server(s) => {
-                    self.servers.get(&s).is_some_and(|e| e.scheduled == Some(at))
-                        || self.retained.get(&s).is_some_and(|r| r.until == at)
-                }
+                TxId::Server(s) => self.servers.get(&s).is_some_and(|e| e.scheduled == Some(at)),
             };
             if live {
-                return;
+                break;
             }
             self.timers.pop();
+        }
+        while let Some((_, id)) = self.ends.peek() {
+            if self.retained.contains_key(&id) {
+                break;
+            }
+            self.ends.pop();
         }
     }
 
@@ -478,5 +501,21 @@ impl Transactions {
         self.servers.shrink_when_sparse();
         self.server_keys.shrink_when_sparse();
         self.acks.shrink_when_sparse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    use super::*;
+
+    /// The tables keep their entries inline, empty slots included: what
+    /// stays 32 s (finished server transactions, accepted INVITE clients)
+    /// must be small there.
+    #[test]
+    fn table_entries_are_small() {
+        assert!(size_of::<Retained>() <= 72, "{}", size_of::<Retained>());
+        assert!(size_of::<ClientEntry>() <= 40, "{}", size_of::<ClientEntry>());
     }
 }

@@ -33,7 +33,7 @@ impl Transactions {
 
     fn handle_request(&mut self, now: Instant, mut request: Request, peer: Peer) {
         // Without a Via there is nowhere to answer: drop.
-        let Some(key) = ServerKey::of_request(&request) else { return };
+        let Some(key) = ServerKey::of_request(&request).map(|k| self.keys.of(&k)) else { return };
         stamp_via(&mut request, peer);
         if request.method == Method::Ack {
             self.handle_ack(now, key, request, peer);
@@ -46,8 +46,8 @@ impl Transactions {
                     Server::NonInvite(t) => t.on_retransmission(&mut self.out),
                 }
             } else if let Some(r) = self.retained.get(&id) {
-                if let Absorbing::NonInvite { last: Some(last) } = &r.kind {
-                    self.out.send(r.peer, last);
+                if let Absorbing::NonInvite { last } = &r.kind {
+                    self.out.send(r.peer, &last.for_retransmission(&request));
                 }
             }
             self.after_server(id, Step::Continue);
@@ -76,8 +76,8 @@ impl Transactions {
         self.out.event(Event::Request { id, request, peer });
     }
 
-    fn insert_server(&mut self, id: ServerTxId, key: ServerKey, tx: Server, internal: bool, weight: usize) {
-        self.server_keys.insert(key.clone(), id);
+    fn insert_server(&mut self, id: ServerTxId, key: u64, tx: Server, internal: bool, weight: usize) {
+        self.server_keys.insert(key, id);
         self.servers.insert(id, ServerEntry { tx, key, ack_key: None, internal, weight, scheduled: None });
         self.after_server(id, Step::Continue);
     }
@@ -85,11 +85,11 @@ impl Transactions {
     /// An ACK: absorbed by the INVITE transaction whose non-2xx it
     /// acknowledges, otherwise (an ACK for a 2xx) given to the TU, after
     /// stopping the retransmission of that 2xx.
-    fn handle_ack(&mut self, now: Instant, key: ServerKey, ack: Request, peer: Peer) {
+    fn handle_ack(&mut self, now: Instant, key: u64, ack: Request, peer: Peer) {
         if let Some(&id) = self.server_keys.get(&key) {
-            match self.retained.get(&id).map(|r| &r.kind) {
-                Some(Absorbing::Invite { confirmed: true, .. }) => return,
-                Some(Absorbing::Invite { confirmed: false, .. }) => {
+            match self.retained.get(&id) {
+                Some(r) if matches!(r.kind, Absorbing::Invite { .. }) && r.confirmed => return,
+                Some(r) if matches!(r.kind, Absorbing::Invite { .. }) => {
                     self.out.event(Event::Ack { request: ack, peer });
                     return;
                 }
@@ -125,8 +125,10 @@ impl Transactions {
     /// layer: 200 when it matches an INVITE server transaction (and
     /// [`Event::Cancel`] when that one has no final response yet), 481
     /// when it matches none (RFC 3261 9.2).
-    fn handle_cancel(&mut self, now: Instant, key: ServerKey, cancel: Request, peer: Peer) {
-        let invite_id = ServerKey::invite_of_cancel(&cancel).and_then(|k| self.server_keys.get(&k)).copied();
+    fn handle_cancel(&mut self, now: Instant, key: u64, cancel: Request, peer: Peer) {
+        let invite_id = ServerKey::invite_of_cancel(&cancel)
+            .and_then(|k| self.server_keys.get(&self.keys.of(&k)))
+            .copied();
         // The INVITE's To tag, and whether it still waits for a final.
         let invite = invite_id.and_then(|id| match self.servers.get(&id).map(|e| &e.tx) {
             Some(Server::Invite(t)) => Some((
@@ -134,7 +136,7 @@ impl Transactions {
                 (t.state() == server_invite::State::Proceeding).then_some(id),
             )),
             _ => match self.retained.get(&id).map(|r| &r.kind) {
-                Some(Absorbing::Invite { tag, .. }) => Some((tag.as_deref().map(str::to_owned), None)),
+                Some(Absorbing::Invite { tag }) => Some((tag.as_deref().map(str::to_owned), None)),
                 _ => None,
             },
         });
@@ -163,7 +165,7 @@ impl Transactions {
     }
 
     fn handle_response(&mut self, now: Instant, response: Response, peer: Peer) {
-        let Some(key) = ClientKey::of_response(&response) else { return };
+        let Some(key) = ClientKey::of_response(&response).map(|k| self.keys.of(&k)) else { return };
         let Some(&id) = self.client_keys.get(&key) else {
             if response.status.is_success() && response.head.cseq.method == Method::Invite {
                 self.out.event(Event::StrayResponse { response, peer });

@@ -8,8 +8,8 @@ use crate::method::Method;
 /// What identifies a server transaction: the top Via's branch and sent-by
 /// and the method (ACK counts as INVITE). Requests without an RFC 3261
 /// branch get a branch made of the fields that RFC 2543 matching compares.
-/// Its text is exactly sized (`Box<str>`): a finished transaction keeps
-/// its key, twice (its entry and the index), for 32 s.
+/// The tables index it by its keyed hash (see `hashed.rs`), so it lives
+/// only while a message is matched.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct ServerKey {
     branch: Box<str>,
@@ -32,11 +32,6 @@ impl ServerKey {
     /// 9.2: the same matching, with the method INVITE).
     pub(super) fn invite_of_cancel(cancel: &Request) -> Option<ServerKey> {
         ServerKey::with_method(cancel, Method::Invite)
-    }
-
-    /// The bytes its text holds.
-    pub(super) fn heap_len(&self) -> usize {
-        self.branch.len() + self.sent_by.len()
     }
 
     fn with_method(request: &Request, method: Method) -> Option<ServerKey> {

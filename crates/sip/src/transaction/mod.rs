@@ -62,12 +62,15 @@
 //!   nothing left to do but absorb retransmissions (a non-INVITE's final
 //!   sent over UDP, until timer J; an INVITE's 2xx ACKed, until timer L,
 //!   when the layer retransmits 2xx; an INVITE's non-2xx ACKed, until
-//!   timer I), it is replaced by its key, its peer, the last response of a
-//!   non-INVITE and the To tag of an INVITE. It ends and is reported ended
-//!   ([`Event::Terminated`]) when it did before; [`Transactions::respond`]
-//!   on it is [`TransactionError::AlreadyFinal`]. Finished transactions do
-//!   not count against the live limits below but against
-//!   [`Config::max_retained_bytes`], past which the oldest are forgotten.
+//!   timer I), it is replaced by its key (a keyed 64-bit hash: every table
+//!   indexes transactions so), its peer, the last response of a
+//!   non-INVITE (without the lines that echo the request: a retransmission
+//!   brings them again) and the To tag of an INVITE. It ends and is
+//!   reported ended ([`Event::Terminated`]) when it did before;
+//!   [`Transactions::respond`] on it is [`TransactionError::AlreadyFinal`].
+//!   Finished transactions do not count against the live limits below but
+//!   against [`Config::max_retained_bytes`], past which those nearest
+//!   their end are forgotten.
 //! - **Limits**: at most [`Config::max_transactions`] live, and server
 //!   transactions holding at most [`Config::max_server_bytes`] (estimated
 //!   from the headers their responses echo); beyond either, requests
@@ -104,14 +107,18 @@
 //! assert_eq!(layer.poll_timeout(), Some(now + 64 * layer.config().t1));
 //! ```
 
+mod ack_2xx;
 mod client_invite;
 mod client_non_invite;
 mod config;
 mod driver;
 mod error;
 mod event;
+mod expiry;
+mod hashed;
 mod incoming;
 mod key;
+mod last_response;
 mod outbox;
 mod outgoing;
 mod peer;

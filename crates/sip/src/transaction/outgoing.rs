@@ -32,6 +32,7 @@ impl Transactions {
             return Err(TransactionError::Ack);
         }
         let key = ClientKey::of_request(&request).ok_or(TransactionError::NoBranch)?;
+        let key = self.keys.of(&key);
         if self.client_keys.contains_key(&key) {
             return Err(TransactionError::DuplicateBranch);
         }
@@ -42,14 +43,21 @@ impl Transactions {
         let tx = if request.method == Method::Invite {
             Client::Invite(Box::new(ClientInvite::start(now, id, request, peer, &self.config, &mut self.out)))
         } else {
-            Client::NonInvite(ClientNonInvite::start(now, id, &request, peer, &self.config, &mut self.out))
+            Client::NonInvite(Box::new(ClientNonInvite::start(
+                now,
+                id,
+                &request,
+                peer,
+                &self.config,
+                &mut self.out,
+            )))
         };
         self.insert_client(id, key, tx);
         Ok(id)
     }
 
-    fn insert_client(&mut self, id: ClientTxId, key: ClientKey, tx: Client) {
-        self.client_keys.insert(key.clone(), id);
+    fn insert_client(&mut self, id: ClientTxId, key: u64, tx: Client) {
+        self.client_keys.insert(key, id);
         self.clients.insert(id, ClientEntry { tx, key, scheduled: None });
         self.after_client(id, Step::Continue);
     }
@@ -111,6 +119,7 @@ impl Transactions {
         };
         let peer = t.peer();
         let key = ClientKey::of_request(&request).ok_or(TransactionError::NoBranch)?;
+        let key = self.keys.of(&key);
         if self.client_keys.contains_key(&key) {
             return Err(TransactionError::DuplicateBranch);
         }
@@ -123,7 +132,7 @@ impl Transactions {
         if let Some(Client::Invite(t)) = self.clients.get_mut(&invite).map(|e| &mut e.tx) {
             t.cancel = Some(id);
         }
-        self.insert_client(id, key, Client::NonInvite(tx));
+        self.insert_client(id, key, Client::NonInvite(Box::new(tx)));
         Ok(id)
     }
 
@@ -143,7 +152,7 @@ impl Transactions {
             return Err(TransactionError::NotAccepted);
         }
         let tag = ack.head.to_tag().unwrap_or_default().to_owned();
-        t.ack_2xx(&tag, ack.to_bytes(), peer, &mut self.out);
+        t.ack_2xx(&tag, &ack, peer, &mut self.out);
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::config::Config;
 use super::error::TransactionError;
+use super::last_response::LastResponse;
 use super::outbox::Outbox;
 use super::peer::Peer;
 use super::timers::{after, due};
@@ -27,7 +28,10 @@ pub(super) enum State {
 pub(super) struct ServerNonInvite {
     peer: Peer,
     state: State,
+    /// The last provisional response.
     last: Option<Vec<u8>>,
+    /// The final response, once sent over UDP, for retransmissions.
+    kept: Option<LastResponse>,
     /// Timer J.
     timeout: Option<Instant>,
 }
@@ -35,7 +39,7 @@ pub(super) struct ServerNonInvite {
 impl ServerNonInvite {
     /// A transaction for a new request, in Trying.
     pub(super) fn new(peer: Peer) -> ServerNonInvite {
-        ServerNonInvite { peer, state: State::Trying, last: None, timeout: None }
+        ServerNonInvite { peer, state: State::Trying, last: None, kept: None, timeout: None }
     }
 
     /// The peer the request came from.
@@ -57,9 +61,9 @@ impl ServerNonInvite {
 
     /// Once its final response is sent (on UDP): that response and when
     /// timer J ends the transaction; all it has left to do is resend it.
-    pub(super) fn finished(&mut self) -> Option<(Option<Vec<u8>>, Instant)> {
+    pub(super) fn finished(&mut self) -> Option<(LastResponse, Instant)> {
         match (self.state, self.timeout) {
-            (State::Completed, Some(until)) => Some((self.last.take(), until)),
+            (State::Completed, Some(until)) => Some((self.kept.take()?, until)),
             _ => None,
         }
     }
@@ -77,8 +81,8 @@ impl ServerNonInvite {
         }
         let bytes = response.to_bytes();
         out.send(self.peer, &bytes);
-        self.last = Some(bytes);
         if response.status.is_provisional() {
+            self.last = Some(bytes);
             self.state = State::Proceeding;
             return Ok(Step::Continue);
         }
@@ -86,6 +90,8 @@ impl ServerNonInvite {
         if self.peer.is_reliable() {
             return Ok(Step::Terminated);
         }
+        self.last = None;
+        self.kept = Some(LastResponse::new(response, &bytes));
         self.timeout = after(now, config.long());
         Ok(Step::Continue)
     }
