@@ -113,5 +113,6 @@ pub use message::{
 };
 pub use method::Method;
 pub use params::{Param, Params};
+pub use shrink::Shrink;
 pub use status::StatusCode;
 pub use uri::{Host, HostPort, SipUri, TelUri, Uri};

@@ -2,7 +2,7 @@
 //! grows the transaction tables (tens of thousands of entries over the 32 s
 //! that finished transactions stay) and the used nonces (300 s) to its
 //! peak; without this they would keep that capacity, and the memory, for
-//! the life of the process.
+//! the life of the process. The engine's tables use it too.
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash};
@@ -11,7 +11,7 @@ use std::hash::{BuildHasher, Hash};
 const FLOOR: usize = 1024;
 
 /// A table that can halve its room when mostly empty.
-pub(crate) trait Shrink {
+pub trait Shrink {
     /// Shrinks to twice the entries when fewer than a quarter of the room
     /// is used (and the room is past [`FLOOR`]): each shrink follows at
     /// least as many removals as it moves entries, so the cost stays

@@ -7,10 +7,9 @@
 
 use std::collections::HashMap;
 
-use super::registry::Channel;
+use sip::Shrink;
 
-/// Capacity below which a map keeps its room however empty it gets.
-const SHRINK_FLOOR: usize = 1024;
+use super::registry::Channel;
 
 /// The legs, by id and by call.
 #[derive(Debug, Default)]
@@ -81,18 +80,9 @@ impl Channels {
         self.shrink_when_sparse();
     }
 
-    /// Shrinks each map to twice its entries when under a quarter of its
-    /// room is used (past [`SHRINK_FLOOR`]): a shrink moves fewer entries
-    /// than the removals since the map was last that full, so the cost
-    /// per removal stays constant.
     fn shrink_when_sparse(&mut self) {
-        fn shrink<V>(map: &mut HashMap<String, V>) {
-            if map.capacity() > SHRINK_FLOOR && map.len() < map.capacity() / 4 {
-                map.shrink_to(map.len() * 2);
-            }
-        }
-        shrink(&mut self.by_uuid);
-        shrink(&mut self.by_call);
+        self.by_uuid.shrink_when_sparse();
+        self.by_call.shrink_when_sparse();
     }
 
     fn unindex(&mut self, call: &str, uuid: &str) {
