@@ -128,34 +128,105 @@ const MOST_VALUES: usize = 16_000;
 /// power of two, as one batch with anonymous parameters (`?`, which sqlx
 /// binds in order), and how many changes it makes.
 fn upsert_chunk(res: &Resource, changes: &[Change]) -> Result<Option<(Sql, usize)>, StoreError> {
-    let mut statements: Vec<Sql> = Vec::new();
-    for change in changes.iter().take(MOST_ROWS) {
-        let Change::Upsert { scope, on, values, now } = change else { break };
-        if !upsert_fits(res, values) {
-            break;
-        }
-        let sql = upsert_sql(res, *scope, on, values, *now)?;
-        let per_row = sql.args.len().max(1);
-        if statements.first().is_some_and(|first| first.text != sql.text)
-            || (statements.len() + 1) * per_row > MOST_VALUES
-        {
-            break;
-        }
-        statements.push(sql);
-    }
-    if statements.len() < 2 {
+    let fitting = |c: &Change| matches!(c, Change::Upsert { values, .. } if upsert_fits(res, values));
+    let Some(first) = changes.first().filter(|c| fitting(c)) else { return Ok(None) };
+    let same = changes.iter().take(MOST_ROWS).take_while(|c| fitting(c) && same_shape(res, first, c)).count();
+    if same < 2 {
         return Ok(None);
     }
-    let n = 1 << statements.len().ilog2();
-    let Some(one) = statements.first().and_then(|s| anonymous(&s.text, s.args.len())) else {
+    // The statement is written once, from the first change; the others
+    // give their values only.
+    let Change::Upsert { scope, on, values, now } = first else { return Ok(None) };
+    let sql = upsert_sql(res, *scope, on, values, *now)?;
+    let per_row = sql.args.len().max(1);
+    let n = 1 << same.min((MOST_VALUES / per_row).max(1)).ilog2();
+    if n < 2 {
         return Ok(None);
-    };
+    }
+    let Some(one) = anonymous(&sql.text, per_row) else { return Ok(None) };
     let mut batch = Sql::new(format!("{one};").repeat(n));
-    batch.args.reserve(n * statements[0].args.len());
-    for s in statements.into_iter().take(n) {
-        batch.args.extend(s.args);
+    batch.args.reserve(n * per_row);
+    batch.args.extend(sql.args);
+    for change in changes.iter().take(n).skip(1) {
+        let Change::Upsert { scope, values, now, .. } = change else { return Ok(None) };
+        batch.args.extend(upsert_args(res, *scope, values, *now)?);
     }
     Ok(Some((batch, n)))
+}
+
+/// Whether upserts `a` and `b` make the same statement ([`upsert_sql`])
+/// with other values: the same fields in the same order, the same kind of
+/// scope, and the same references left empty.
+fn same_shape(res: &Resource, a: &Change, b: &Change) -> bool {
+    let (
+        Change::Upsert { scope: scope_a, on: on_a, values: a, .. },
+        Change::Upsert { scope: scope_b, on: on_b, values: b, .. },
+    ) = (a, b)
+    else {
+        return false;
+    };
+    let is_ref = |name: &str| matches!(res.field(name).map(|f| f.kind), Some(Kind::Ref(_)));
+    matches!((scope_a, scope_b), (Scope::Global, Scope::Global) | (Scope::Workspace(_), Scope::Workspace(_)))
+        && on_a == on_b
+        && a.len() == b.len()
+        && a.iter().zip(b).all(|((na, va), (nb, vb))| {
+            na == nb && (!is_ref(na) || matches!(va, Value::Null) == matches!(vb, Value::Null))
+        })
+}
+
+/// The values [`upsert_sql`] binds, in the same order, without writing
+/// its statement.
+fn upsert_args(
+    res: &Resource,
+    scope: Scope,
+    values: &Values,
+    now: Millis,
+) -> Result<Vec<(Value, Kind)>, StoreError> {
+    let mut args = Vec::with_capacity(values.len() + 8);
+    args.extend([
+        (Value::Text(new_ref()), Kind::Text),
+        (Value::Int(now), Kind::Int),
+        (Value::Int(now), Kind::Int),
+    ]);
+    if let (Scope::Workspace(ws), true) = (scope, res.scoped) {
+        args.push((Value::Int(ws), Kind::Int));
+    }
+    for (name, value) in values {
+        args.push((value.clone(), field_kind(res, name)?));
+    }
+    for (name, value) in values {
+        let Some((target, id)) = referenced(res, name, value)? else { continue };
+        if let (Scope::Workspace(ws), true) = (scope, target.scoped) {
+            args.push((Value::Int(ws), Kind::Int));
+        }
+        args.push((Value::Int(id), Kind::Int));
+    }
+    Ok(args)
+}
+
+/// The record that reference field `name` of `res` names by `value`:
+/// its resource and id; `None` when the field is no reference or empty.
+fn referenced(
+    res: &Resource,
+    name: &str,
+    value: &Value,
+) -> Result<Option<(&'static Resource, i64)>, StoreError> {
+    let Some(Kind::Ref(table)) = res.field(name).map(|f| f.kind) else { return Ok(None) };
+    let target =
+        schema::by_table(table).ok_or_else(|| StoreError::Config(format!("unknown table {table}")))?;
+    let id = match value {
+        Value::Null => return Ok(None),
+        Value::Int(id) => Some(*id),
+        Value::Text(t) => t.trim().parse::<i64>().ok(),
+        Value::Float(_) => None,
+    };
+    match id {
+        Some(id) => Ok(Some((target, id))),
+        None => Err(StoreError::DanglingRef {
+            field: res.field(name).map_or("", |f| f.name),
+            target: target.label,
+        }),
+    }
 }
 
 /// `text` with its numbered placeholders `$1` to `$count` made anonymous
@@ -326,21 +397,7 @@ fn upsert_sql(
     }
     let mut conds = vec!["1 = 1".to_owned()];
     for (name, value) in values {
-        let Some(Kind::Ref(table)) = res.field(name).map(|f| f.kind) else { continue };
-        let target =
-            schema::by_table(table).ok_or_else(|| StoreError::Config(format!("unknown table {table}")))?;
-        let id = match value {
-            Value::Null => continue,
-            Value::Int(id) => Some(*id),
-            Value::Text(t) => t.trim().parse::<i64>().ok(),
-            Value::Float(_) => None,
-        };
-        let Some(id) = id else {
-            return Err(StoreError::DanglingRef {
-                field: res.field(name).map_or("", |f| f.name),
-                target: target.label,
-            });
-        };
+        let Some((target, id)) = referenced(res, name, value)? else { continue };
         let mut exists = Sql {
             text: format!("EXISTS (SELECT 1 FROM {}", target.table),
             args: std::mem::take(&mut sql.args),
@@ -481,6 +538,42 @@ mod tests {
         assert_eq!(anonymous("SELECT $1, $10", 2), None, "out of order");
         assert_eq!(anonymous("SELECT $1, $2", 3), None, "one missing");
         assert_eq!(anonymous("SELECT '$', $1", 1), None, "a dollar that is no placeholder");
+    }
+
+    #[test]
+    fn an_upsert_binds_what_its_statement_names() {
+        let shapes = [
+            put(7, 3, "sip:a", 10, true),
+            put(7, 3, "sip:a", 10, true),
+            Change::Upsert {
+                scope: Scope::Workspace(7),
+                on: &["agent_id", "contact"],
+                values: vec![("agent_id", Value::Text(" 3".into())), ("contact", "sip:b".into())],
+                now: 5,
+            },
+            Change::Upsert {
+                scope: Scope::Global,
+                on: &["agent_id", "contact"],
+                values: vec![("agent_id", Value::Null), ("contact", "sip:c".into())],
+                now: 6,
+            },
+        ];
+        for change in &shapes {
+            let Change::Upsert { scope, on, values, now } = change else { unreachable!() };
+            let sql = upsert_sql(&REGISTRATIONS, *scope, on, values, *now).unwrap();
+            let args = upsert_args(&REGISTRATIONS, *scope, values, *now).unwrap();
+            // All but the new record's ref, which is random.
+            assert_eq!(sql.args[1..], args[1..], "{change:?}");
+        }
+        assert!(same_shape(&REGISTRATIONS, &shapes[0], &shapes[1]));
+        assert!(same_shape(&REGISTRATIONS, &shapes[0], &put(8, 4, "sip:z", 99, true)), "other values");
+        assert!(!same_shape(&REGISTRATIONS, &shapes[0], &shapes[2]), "other fields");
+        let mut empty_ref = shapes[2].clone();
+        if let Change::Upsert { values, .. } = &mut empty_ref {
+            values[0].1 = Value::Null;
+        }
+        assert!(!same_shape(&REGISTRATIONS, &shapes[2], &empty_ref), "a reference left empty");
+        assert!(!same_shape(&REGISTRATIONS, &shapes[0], &put(7, 3, "sip:a", 10, false)), "no upsert");
     }
 
     #[tokio::test]
