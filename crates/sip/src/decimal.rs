@@ -9,7 +9,8 @@ use std::net::Ipv4Addr;
 /// Writes `n` in decimal.
 pub(crate) fn write_u32(w: &mut impl Write, n: u32) -> fmt::Result {
     let mut buf = [0u8; 10];
-    w.write_str(digits(n, &mut buf))
+    let start = digits(n, &mut buf);
+    w.write_str(ascii(buf.get(start..).unwrap_or_default()))
 }
 
 /// Writes `a` as dotted decimal, as `Ipv4Addr`'s `Display` does.
@@ -18,36 +19,37 @@ pub(crate) fn write_ipv4(w: &mut impl Write, a: Ipv4Addr) -> fmt::Result {
     let mut len = 0;
     for (i, octet) in a.octets().into_iter().enumerate() {
         if i > 0 {
-            if let Some(b) = out.get_mut(len) {
-                *b = b'.';
-            }
+            out[len] = b'.';
             len += 1;
         }
         let mut buf = [0u8; 10];
-        for &d in digits(u32::from(octet), &mut buf).as_bytes() {
-            if let Some(b) = out.get_mut(len) {
-                *b = d;
-            }
+        let start = digits(u32::from(octet), &mut buf);
+        for &d in buf.get(start..).unwrap_or_default() {
+            out[len] = d;
             len += 1;
         }
     }
-    w.write_str(std::str::from_utf8(out.get(..len).unwrap_or_default()).unwrap_or_default())
+    w.write_str(ascii(out.get(..len).unwrap_or_default()))
 }
 
-/// `n`'s decimal digits, written at the end of `buf`.
-fn digits(mut n: u32, buf: &mut [u8; 10]) -> &str {
+/// Writes `n`'s decimal digits at the end of `buf`; returns where they
+/// begin.
+fn digits(mut n: u32, buf: &mut [u8; 10]) -> usize {
     let mut start = buf.len();
-    loop {
+    while start > 0 {
         start -= 1;
-        if let Some(b) = buf.get_mut(start) {
-            *b = b'0' + (n % 10) as u8;
-        }
+        buf[start] = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 || start == 0 {
+        if n == 0 {
             break;
         }
     }
-    std::str::from_utf8(buf.get(start..).unwrap_or_default()).unwrap_or_default()
+    start
+}
+
+/// The digits and dots written above, as text (they are ASCII).
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]
