@@ -295,14 +295,14 @@ impl Write {
             Write::Put(b) => {
                 let values = vec![
                     ("agent_id", Value::Int(b.agent_id)),
-                    ("aor", b.aor.as_str().into()),
-                    ("contact", b.contact.as_str().into()),
-                    ("source", b.source.to_string().into()),
+                    ("aor", Value::Text(b.aor)),
+                    ("contact", Value::Text(b.contact)),
+                    ("source", Value::Text(b.source.to_string())),
                     ("transport", b.transport.as_str().into()),
                     ("expires_at", Value::Int(b.expires_at)),
-                    ("call_id", b.call_id.as_str().into()),
+                    ("call_id", Value::Text(b.call_id)),
                     ("cseq", Value::Int(b.cseq as i64)),
-                    ("user_agent", b.user_agent.as_str().into()),
+                    ("user_agent", Value::Text(b.user_agent)),
                 ];
                 // One statement: `registrations` is unique on (agent_id, contact).
                 Change::Upsert {

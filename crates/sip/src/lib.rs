@@ -90,6 +90,7 @@
 //! ```
 
 mod address;
+mod decimal;
 pub mod dialog;
 pub mod digest;
 mod error;

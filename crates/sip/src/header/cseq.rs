@@ -30,7 +30,8 @@ impl CSeq {
 
 impl fmt::Display for CSeq {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ", self.seq)?;
+        crate::decimal::write_u32(f, self.seq)?;
+        f.write_str(" ")?;
         f.write_str(self.method.as_str())
     }
 }

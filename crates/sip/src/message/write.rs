@@ -40,8 +40,9 @@ pub(super) fn status_line(w: &mut dyn Write, status: StatusCode, reason: &str) -
 /// the parser holds a parsed value to, so that whatever it accepts writes
 /// out within the same limits.
 pub(super) fn line_len(name: &str, value: &dyn std::fmt::Display) -> usize {
-    let mut count = Counter(0);
-    let _ = write!(count, "{name}: {value}");
+    // The name and ": " are counted, not formatted.
+    let mut count = Counter(name.len() + 2);
+    let _ = write!(count, "{value}");
     count.0
 }
 

@@ -72,7 +72,7 @@ impl fmt::Display for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Host::Domain(d) => f.write_str(d),
-            Host::V4(a) => write!(f, "{a}"),
+            Host::V4(a) => crate::decimal::write_ipv4(f, *a),
             Host::V6(a) => write!(f, "[{a}]"),
         }
     }
@@ -110,7 +110,8 @@ impl fmt::Display for HostPort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.host, f)?;
         if let Some(p) = self.port {
-            write!(f, ":{p}")?;
+            f.write_str(":")?;
+            crate::decimal::write_u32(f, u32::from(p))?;
         }
         Ok(())
     }

@@ -180,7 +180,8 @@ impl fmt::Display for SipUri {
         }
         fmt::Display::fmt(&self.host, f)?;
         if let Some(port) = self.port {
-            write!(f, ":{port}")?;
+            f.write_str(":")?;
+            crate::decimal::write_u32(f, u32::from(port))?;
         }
         fmt::Display::fmt(&self.params, f)?;
         for (i, (name, value)) in self.headers.iter().enumerate() {

@@ -11,7 +11,8 @@
 //! is logged and counted (`calliope_store_records_lost_total`), as is a full queue:
 //! never a silent loss; on
 //! shutdown [`Writer::close`] waits until every queued record and
-//! registration is written.
+//! registration is written. Under load, writes are at least [`GATHER`]
+//! apart, so that each commits what came meanwhile.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +36,11 @@ pub const RETRY_FOR: Duration = Duration::from_secs(60);
 /// The first pause before trying such a batch again (doubled each time,
 /// up to 5 s).
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
+/// Least time from the end of one write to the start of the next, unless
+/// a full batch of call records waits: under load what arrives meanwhile
+/// goes in one transaction (and a binding refreshed meanwhile is written
+/// once), instead of a commit for every few records.
+pub const GATHER: Duration = Duration::from_millis(20);
 
 /// Why records were not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -136,7 +142,13 @@ async fn run(
     written: std::sync::Arc<AtomicU64>,
     registrations: std::sync::Arc<AtomicU64>,
 ) {
+    let mut last_write: Option<Instant> = None;
     loop {
+        if let Some(at) = last_write {
+            if rx.len() < BATCH {
+                tokio::time::sleep_until((at + GATHER).into()).await;
+            }
+        }
         let registered = async {
             match &backlog {
                 Some(b) => b.ready().await,
@@ -152,6 +164,7 @@ async fn run(
                     crate::metrics::store_batch("registrations", started.elapsed());
                     registrations.fetch_add(n as u64, Ordering::Relaxed);
                 }
+                last_write = Some(Instant::now());
                 continue;
             }
         };
@@ -170,6 +183,7 @@ async fn run(
         let n = write_batch(&db, records).await;
         crate::metrics::store_batch("cdrs", started.elapsed());
         written.fetch_add(n, Ordering::Relaxed);
+        last_write = Some(Instant::now());
     }
     if let Some(b) = &backlog {
         let n = b.write(&db).await;
@@ -340,6 +354,57 @@ mod tests {
         assert_eq!(writer.registrations(), 2);
         let again = crate::location::Location::load(db, 2).await.unwrap();
         assert_eq!(again.lookup(agent, 2).len(), 2, "both bindings are in the store");
+    }
+
+    #[tokio::test]
+    async fn writes_under_load_are_gathered() {
+        let (db, _dir, ws) = db().await;
+        let agent = db
+            .insert(
+                &store::schema::AGENTS,
+                Scope::Workspace(ws),
+                vec![("name", "A".into()), ("username", "3001".into())],
+                0,
+            )
+            .await
+            .unwrap()
+            .id;
+        let location = crate::location::Location::load(db.clone(), 0).await.unwrap();
+        let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
+        let put = |port: u16| {
+            location.put(crate::location::Binding {
+                workspace_id: ws,
+                agent_id: agent,
+                aor: "sip:3001@calliope".into(),
+                contact: format!("sip:3001@127.0.0.1:{port}"),
+                source: format!("127.0.0.1:{port}").parse().unwrap(),
+                transport: crate::location::Transport::Udp,
+                registered_at: 1,
+                expires_at: 10_000_000,
+                call_id: "c".into(),
+                cseq: 1,
+                user_agent: String::new(),
+            })
+        };
+        let written = |n: u64| {
+            let writer = &writer;
+            async move {
+                while writer.registrations() < n {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                Instant::now()
+            }
+        };
+        put(5070);
+        let first = written(1).await;
+        put(5072);
+        let second = written(2).await;
+        assert!(
+            second - first >= GATHER - Duration::from_millis(2),
+            "the next write waited {:?}",
+            second - first
+        );
+        writer.close().await;
     }
 
     #[tokio::test]
