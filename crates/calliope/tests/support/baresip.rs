@@ -105,28 +105,44 @@ pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).expect("free UDP port")
 }
 
-/// A port P for baresip's `sip_listen`: UDP P, TCP P and TCP P+1 (which
-/// baresip 1.0.0 also binds) all free.
+/// A port P for baresip's `sip_listen` or SIPp's `-p` and `-mp`: UDP P,
+/// TCP P and TCP P+1 (which baresip 1.0.0 also binds) and UDP P+2 (SIPp's
+/// video port, beside its audio port P) all free.
 pub fn free_sip_port() -> u16 {
     loop {
         let port = free_udp_port();
-        if port < u16::MAX && tcp_free(port) && tcp_free(port + 1) {
+        if port < u16::MAX - 2 && tcp_free(port) && tcp_free(port + 1) && udp_free(port + 2) {
             return port;
         }
     }
 }
 
+/// Where media port ranges are taken from: below the kernel's ephemeral
+/// ports (32768 and up on Linux), which every port-0 pick above and every
+/// client socket get. A range is free when picked but bound only later (a
+/// call's media, pairs kept for reuse); from here, no other pick of this
+/// test run can take a port of it meanwhile.
+const RANGE_PORTS: std::ops::Range<u16> = 10_000..32_000;
+
 /// `len` consecutive free UDP ports on 127.0.0.1 starting at an even port,
 /// as an inclusive range for `rtp_ports`.
 pub fn free_udp_range(len: u16) -> (u16, u16) {
     assert!(len >= 2, "an RTP range needs an RTP and an RTCP port");
+    let span = RANGE_PORTS.end - RANGE_PORTS.start - len;
     loop {
-        let base = free_udp_port() & !1;
-        let Some(last) = base.checked_add(len - 1) else { continue };
-        if base >= 1024 && (base..=last).all(udp_free) {
+        let offset = u16::try_from(random() % u64::from(span)).expect("below the span");
+        let base = (RANGE_PORTS.start + offset) & !1;
+        let last = base + len - 1;
+        if (base..=last).all(udp_free) {
             return (base, last);
         }
     }
+}
+
+/// A random number (std's per-process random hash keys).
+fn random() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0u8)
 }
 
 fn tcp_free(port: u16) -> bool {
