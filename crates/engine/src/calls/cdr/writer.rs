@@ -288,6 +288,29 @@ mod tests {
         (db, dir, ws)
     }
 
+    /// A new agent "3001" in workspace `ws`: its id.
+    async fn agent(db: &Db, ws: i64) -> i64 {
+        let fields = vec![("name", "A".into()), ("username", "3001".into())];
+        db.insert(&store::schema::AGENTS, Scope::Workspace(ws), fields, 0).await.unwrap().id
+    }
+
+    /// A UDP binding of agent `agent_id` at 127.0.0.1:`port`.
+    fn binding(ws: i64, agent_id: i64, port: u16) -> crate::location::Binding {
+        crate::location::Binding {
+            workspace_id: ws,
+            agent_id,
+            aor: "sip:3001@calliope".into(),
+            contact: format!("sip:3001@127.0.0.1:{port}"),
+            source: format!("127.0.0.1:{port}").parse().unwrap(),
+            transport: crate::location::Transport::Udp,
+            registered_at: 1,
+            expires_at: 10_000_000,
+            call_id: "c".into(),
+            cseq: 1,
+            user_agent: String::new(),
+        }
+    }
+
     #[tokio::test]
     async fn close_writes_everything_queued() {
         let (db, _dir, ws) = db().await;
@@ -323,32 +346,11 @@ mod tests {
     #[tokio::test]
     async fn registrations_queued_before_close_are_written() {
         let (db, _dir, ws) = db().await;
-        let agent = db
-            .insert(
-                &store::schema::AGENTS,
-                Scope::Workspace(ws),
-                vec![("name", "A".into()), ("username", "3001".into())],
-                0,
-            )
-            .await
-            .unwrap()
-            .id;
+        let agent = agent(&db, ws).await;
         let location = crate::location::Location::load(db.clone(), 0).await.unwrap();
         let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
         for port in [5070, 5072] {
-            location.put(crate::location::Binding {
-                workspace_id: ws,
-                agent_id: agent,
-                aor: "sip:3001@calliope".into(),
-                contact: format!("sip:3001@127.0.0.1:{port}"),
-                source: format!("127.0.0.1:{port}").parse().unwrap(),
-                transport: crate::location::Transport::Udp,
-                registered_at: 1,
-                expires_at: 10_000_000,
-                call_id: "c".into(),
-                cseq: 1,
-                user_agent: String::new(),
-            });
+            location.put(binding(ws, agent, port));
         }
         writer.close().await;
         assert_eq!(writer.registrations(), 2);
@@ -359,33 +361,10 @@ mod tests {
     #[tokio::test]
     async fn writes_under_load_are_gathered() {
         let (db, _dir, ws) = db().await;
-        let agent = db
-            .insert(
-                &store::schema::AGENTS,
-                Scope::Workspace(ws),
-                vec![("name", "A".into()), ("username", "3001".into())],
-                0,
-            )
-            .await
-            .unwrap()
-            .id;
+        let agent = agent(&db, ws).await;
         let location = crate::location::Location::load(db.clone(), 0).await.unwrap();
         let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
-        let put = |port: u16| {
-            location.put(crate::location::Binding {
-                workspace_id: ws,
-                agent_id: agent,
-                aor: "sip:3001@calliope".into(),
-                contact: format!("sip:3001@127.0.0.1:{port}"),
-                source: format!("127.0.0.1:{port}").parse().unwrap(),
-                transport: crate::location::Transport::Udp,
-                registered_at: 1,
-                expires_at: 10_000_000,
-                call_id: "c".into(),
-                cseq: 1,
-                user_agent: String::new(),
-            })
-        };
+        let put = |port: u16| location.put(binding(ws, agent, port));
         let written = |n: u64| {
             let writer = &writer;
             async move {
@@ -410,36 +389,14 @@ mod tests {
     #[tokio::test]
     async fn a_batch_of_registrations_is_one_write_and_a_bad_one_costs_no_other() {
         let (db, _dir, ws) = db().await;
-        let agent = db
-            .insert(
-                &store::schema::AGENTS,
-                Scope::Workspace(ws),
-                vec![("name", "A".into()), ("username", "3001".into())],
-                0,
-            )
-            .await
-            .unwrap()
-            .id;
+        let agent = agent(&db, ws).await;
         let location = crate::location::Location::load(db.clone(), 0).await.unwrap();
-        let binding = |agent_id: i64, port: u16| crate::location::Binding {
-            workspace_id: ws,
-            agent_id,
-            aor: "sip:3001@calliope".into(),
-            contact: format!("sip:3001@127.0.0.1:{port}"),
-            source: format!("127.0.0.1:{port}").parse().unwrap(),
-            transport: crate::location::Transport::Udp,
-            registered_at: 1,
-            expires_at: 10_000_000,
-            call_id: "c".into(),
-            cseq: 1,
-            user_agent: String::new(),
-        };
         for port in 6000..6100 {
-            location.put(binding(agent, port));
+            location.put(binding(ws, agent, port));
         }
         // An agent that is not in the store: the batch fails, the writer
         // falls back to one write at a time, and only this one is lost.
-        location.put(binding(agent + 1000, 7000));
+        location.put(binding(ws, agent + 1000, 7000));
         let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
         writer.close().await;
         assert_eq!(writer.registrations(), 101, "every queued change was taken");
@@ -449,7 +406,7 @@ mod tests {
         // A second batch of refreshes and removals, now without a bad one.
         let location = crate::location::Location::load(db.clone(), 2).await.unwrap();
         for port in 6000..6050 {
-            let mut b = binding(agent, port);
+            let mut b = binding(ws, agent, port);
             b.expires_at = 20_000_000;
             location.put(b);
         }
