@@ -8,6 +8,7 @@
 
 use std::hash::{Hash, Hasher};
 
+use super::last_response::line_span;
 use super::peer::Peer;
 use crate::message::{Request, Response};
 
@@ -96,10 +97,7 @@ impl Ack2xx {
 /// Where the From, To and Call-ID lines of a written message are: after
 /// the start line and its `vias` Via lines, in the writer's order.
 fn dialog_lines(written: &[u8], vias: usize) -> Option<(usize, usize)> {
-    let mut ends = written.windows(2).enumerate().filter(|(_, w)| *w == b"\r\n").map(|(i, _)| i + 2);
-    let start = ends.nth(vias)?;
-    let end = ends.nth(2)?;
-    Some((start, end))
+    line_span(written, vias + 1, 3)
 }
 
 fn hash(bytes: &[u8]) -> u64 {

@@ -81,9 +81,18 @@ const WHOLE: u32 = u32::MAX;
 /// its `vias` Via lines and the From, To, Call-ID and CSeq lines, in the
 /// writer's order.
 fn echoed_span(written: &[u8], vias: usize) -> Option<(usize, usize)> {
+    line_span(written, 1, vias + 4)
+}
+
+/// The bytes of lines `first..first + count` of a written message (line 0
+/// is its start line), ends of line included; `count` is at least 1.
+pub(super) fn line_span(written: &[u8], first: usize, count: usize) -> Option<(usize, usize)> {
     let mut ends = written.windows(2).enumerate().filter(|(_, w)| *w == b"\r\n").map(|(i, _)| i + 2);
-    let start = ends.next()?;
-    let end = ends.nth(vias + 3)?;
+    let start = match first {
+        0 => 0,
+        n => ends.nth(n - 1)?,
+    };
+    let end = ends.nth(count.checked_sub(1)?)?;
     Some((start, end))
 }
 
