@@ -7,6 +7,13 @@
 //! loud enough, within the twist limits of each other, clearly above the
 //! other tones of their group, and together carry most of the block's
 //! energy (which rules out speech, music and noise).
+//!
+//! Audio that never arrived (a lost packet, a stream running late) is not
+//! silence: [`DtmfDetector::process_missing`] holds a press over such a gap
+//! instead of hearing a release, so a press cut by a short gap is reported
+//! once. A gap longer than `max_gap_ms` releases it, so a press followed by
+//! a lost stream does not stay down forever; the price is that two presses
+//! of the same key whose pause was entirely lost count as one.
 
 use crate::dtmf::digit::{COLS, ROWS};
 use crate::dtmf::Digit;
@@ -50,6 +57,9 @@ pub struct DetectorConfig {
     pub min_blocks: u32,
     /// Consecutive blocks without it before the same key can be reported again.
     pub release_blocks: u32,
+    /// The longest gap of missing audio a press (or a press about to be
+    /// reported) is held over, in ms; a longer gap releases it.
+    pub max_gap_ms: u32,
 }
 
 impl Default for DetectorConfig {
@@ -63,6 +73,7 @@ impl Default for DetectorConfig {
             min_tone_share: 0.6,
             min_blocks: 2,
             release_blocks: 1,
+            max_gap_ms: 100,
         }
     }
 }
@@ -79,6 +90,10 @@ pub struct DtmfDetector {
     candidate_blocks: u32,
     active: Option<Digit>,
     missing_blocks: u32,
+    /// Samples missing since the last real ones.
+    gap: u64,
+    /// The gap that releases a press, in samples.
+    max_gap: u64,
 }
 
 impl DtmfDetector {
@@ -97,12 +112,17 @@ impl DtmfDetector {
             candidate_blocks: 0,
             active: None,
             missing_blocks: 0,
+            gap: 0,
+            max_gap: u64::from(rate) * u64::from(config.max_gap_ms) / 1000,
         }
     }
 
     /// Feeds samples; returns the presses that became certain in them.
     pub fn process(&mut self, samples: &[i16]) -> Vec<Digit> {
         let mut found = Vec::new();
+        if !samples.is_empty() {
+            self.gap = 0;
+        }
         for &s in samples {
             self.block.push(f32::from(s));
             if self.block.len() == self.block_len {
@@ -114,6 +134,22 @@ impl DtmfDetector {
             }
         }
         found
+    }
+
+    /// Takes the place of `samples` samples that never arrived (whatever
+    /// stood in for them: concealment, silence). The block in progress is
+    /// dropped, since a hole in it would blur its tones; the press state is
+    /// held, unless the gap has now lasted more than `max_gap_ms`: then a
+    /// press, and a digit seen but not yet reported, are released.
+    pub fn process_missing(&mut self, samples: usize) {
+        self.block.clear();
+        self.gap = self.gap.saturating_add(samples as u64);
+        if self.gap > self.max_gap {
+            self.active = None;
+            self.candidate = None;
+            self.candidate_blocks = 0;
+            self.missing_blocks = 0;
+        }
     }
 
     /// The digit the current block holds, if any.
@@ -229,6 +265,60 @@ mod tests {
             s.extend(silence(8000, off_ms));
         }
         s
+    }
+
+    /// Like `detect`, but the 20 ms frames in `missing` never arrived: the
+    /// detector is told so (`heard_as_silence` false) or, as before it knew,
+    /// is fed silence in their place.
+    fn detect_with_gap(samples: &[i16], missing: std::ops::Range<usize>, heard_as_silence: bool) -> String {
+        let mut d = DtmfDetector::default();
+        let mut found = Vec::new();
+        for (i, f) in samples.chunks(160).enumerate() {
+            if !missing.contains(&i) {
+                found.extend(d.process(f));
+            } else if heard_as_silence {
+                found.extend(d.process(&[0; 160]));
+            } else {
+                d.process_missing(f.len());
+            }
+        }
+        found.iter().map(|d| d.as_char()).collect()
+    }
+
+    #[test]
+    fn a_press_cut_by_missing_frames_is_reported_once() {
+        // "1" from 30 to 230 ms, "9" after; frames 5 and 6 (100..140 ms)
+        // of the "1" are lost.
+        let s = keys("19", 200, 100, 7000.0);
+        assert_eq!(detect_with_gap(&s, 5..7, false), "19");
+        assert_eq!(detect_with_gap(&s, 5..6, false), "19");
+        // Heard as silence, the gap was a release and a new press: the flake.
+        assert_eq!(detect_with_gap(&s, 5..7, true), "119");
+        // A digit seen once before the gap and once after is still a press.
+        assert_eq!(detect_with_gap(&keys("5", 100, 100, 7000.0), 3..5, false), "5");
+    }
+
+    #[test]
+    fn a_gap_longer_than_the_limit_releases_the_press() {
+        // "4" from 30 to 430 ms; frames 5.. lost for 100 ms (held) or
+        // 120 ms (released: the rest of the tone is a new press).
+        let s = keys("4", 400, 100, 7000.0);
+        assert_eq!(detect_with_gap(&s, 5..10, false), "4");
+        assert_eq!(detect_with_gap(&s, 5..11, false), "44");
+        // A press followed by a lost stream does not stay down: the same
+        // key after a long silence of the line is a new press.
+        let mut d = DtmfDetector::default();
+        let tone = keys("4", 100, 0, 7000.0);
+        let mut got: Vec<Digit> = tone.chunks(160).flat_map(|f| d.process(f)).collect();
+        for _ in 0..50 {
+            d.process_missing(160);
+        }
+        got.extend(tone.chunks(160).flat_map(|f| d.process(f)));
+        assert_eq!(got.iter().map(|d| d.as_char()).collect::<String>(), "44");
+        // Any count is taken.
+        d.process_missing(usize::MAX);
+        d.process_missing(usize::MAX);
+        assert!(d.process(&[]).is_empty());
     }
 
     #[test]

@@ -8,6 +8,11 @@
 //! not end it). The threshold follows the noise floor: it is at least
 //! `floor_margin` times the running RMS of the quiet frames, so steady
 //! line noise is not taken for a voice.
+//!
+//! A frame that never arrived (a lost packet, a stream running late) is
+//! not a quiet one: [`VoiceDetector::process_missing`] holds the state over
+//! up to `max_gap_frames` of them in a row, and counts the rest as quiet,
+//! so speech still ends after its hangover when the stream stops.
 
 use crate::frame::{Frame, FRAME_MS};
 
@@ -23,11 +28,14 @@ pub struct VadConfig {
     pub hangover_frames: u32,
     /// How far above the noise floor a frame must be to count as loud.
     pub floor_margin: f64,
+    /// Missing frames in a row held over (5: 100 ms); later ones count as
+    /// quiet.
+    pub max_gap_frames: u32,
 }
 
 impl Default for VadConfig {
     fn default() -> Self {
-        Self { threshold: 300.0, start_frames: 3, hangover_frames: 25, floor_margin: 3.0 }
+        Self { threshold: 300.0, start_frames: 3, hangover_frames: 25, floor_margin: 3.0, max_gap_frames: 5 }
     }
 }
 
@@ -51,12 +59,14 @@ pub struct VoiceDetector {
     noise: f64,
     /// Frames since the last loud one.
     since_voice: u64,
+    /// Missing frames in a row.
+    gap_frames: u32,
 }
 
 impl VoiceDetector {
     /// A detector with `config`.
     pub fn new(config: VadConfig) -> Self {
-        Self { config, speaking: false, loud_run: 0, quiet_run: 0, noise: 0.0, since_voice: 0 }
+        Self { config, speaking: false, loud_run: 0, quiet_run: 0, noise: 0.0, since_voice: 0, gap_frames: 0 }
     }
 
     /// Whether speech is going on.
@@ -71,19 +81,38 @@ impl VoiceDetector {
 
     /// Takes the next frame; reports a change of state.
     pub fn process(&mut self, frame: &Frame) -> Option<VadEvent> {
+        self.gap_frames = 0;
         let ms = crate::frame::energy(frame);
         let floor = self.noise.sqrt() * self.config.floor_margin;
         let loud = ms.sqrt() > self.config.threshold.max(floor);
+        if !loud {
+            // Follow the floor slowly (about a second).
+            self.noise = if self.noise == 0.0 { ms } else { self.noise * 0.95 + ms * 0.05 };
+        }
+        self.step(loud)
+    }
+
+    /// Takes the place of a frame that never arrived (whatever stood in for
+    /// it: concealment, silence): holds the state for up to
+    /// `max_gap_frames` in a row, then counts as a quiet frame (leaving the
+    /// noise floor alone).
+    pub fn process_missing(&mut self) -> Option<VadEvent> {
+        if self.gap_frames < self.config.max_gap_frames {
+            self.gap_frames += 1;
+            return None;
+        }
+        self.step(false)
+    }
+
+    fn step(&mut self, loud: bool) -> Option<VadEvent> {
         if loud {
-            self.loud_run += 1;
+            self.loud_run = self.loud_run.saturating_add(1);
             self.quiet_run = 0;
             self.since_voice = 0;
         } else {
             self.loud_run = 0;
-            self.quiet_run += 1;
-            self.since_voice += 1;
-            // Follow the floor slowly (about a second).
-            self.noise = if self.noise == 0.0 { ms } else { self.noise * 0.95 + ms * 0.05 };
+            self.quiet_run = self.quiet_run.saturating_add(1);
+            self.since_voice = self.since_voice.saturating_add(1);
         }
         if !self.speaking && self.loud_run >= self.config.start_frames.max(1) {
             self.speaking = true;
@@ -168,5 +197,43 @@ mod tests {
         }
         assert_eq!(v.silence_ms(), 400);
         assert!(!v.is_speaking());
+    }
+
+    /// The events of `frames`, `None` standing for a frame that never came.
+    fn run_with_gaps(frames: &[Option<Frame>]) -> Vec<(usize, VadEvent)> {
+        let mut v = VoiceDetector::default();
+        let mut events = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let e = match f {
+                Some(f) => v.process(f),
+                None => v.process_missing(),
+            };
+            events.extend(e.map(|e| (i, e)));
+        }
+        events
+    }
+
+    #[test]
+    fn missing_frames_are_held_over_not_heard_as_silence() {
+        let loud: Frame = frames_of(&beep(8000, 200.0, 20, 6000.0)).next().unwrap();
+        let quiet = crate::frame::SILENT_FRAME;
+        // Two loud frames, two missing, one loud: three loud in a row.
+        let mut f = vec![None; 10];
+        f.extend([Some(loud), Some(loud), None, None, Some(loud)]);
+        assert_eq!(run_with_gaps(&f), [(14, VadEvent::SpeechStarted)]);
+        // Speaking; 24 quiet frames, a gap of 5, one quiet: 25 quiet.
+        f.extend(vec![Some(quiet); 24]);
+        f.extend([None; 5]);
+        f.push(Some(quiet));
+        assert_eq!(run_with_gaps(&f)[1..], [(f.len() - 1, VadEvent::SpeechEnded)]);
+        // Speaking, then the stream stops: 5 missing frames are held, the
+        // next 25 end the speech.
+        let mut f = vec![Some(loud); 3];
+        f.extend([None; 40]);
+        assert_eq!(run_with_gaps(&f), [(2, VadEvent::SpeechStarted), (32, VadEvent::SpeechEnded)]);
+        // Heard as silence, a gap of 2 broke the start.
+        let mut v = VoiceDetector::default();
+        let events: Vec<_> = [loud, loud, quiet, quiet, loud].iter().filter_map(|f| v.process(f)).collect();
+        assert!(events.is_empty());
     }
 }
