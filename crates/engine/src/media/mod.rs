@@ -31,8 +31,10 @@
 //! presses are queued ([`MediaHandle::send_dtmf`]), RFC 4733 events. What a leg *says*
 //! is decoded into linear PCM through a small jitter buffer whenever
 //! something listens to it (a recording, in-band DTMF or voice detection), while it
-//! keeps being relayed; [`MediaHandle::tap`] hands that voice to another
-//! task every tick, and a [`ChannelSource`] plays frames another task
+//! keeps being relayed. Where its audio did not arrive in time (a lost
+//! packet, a stream running late), recordings and taps get silence while
+//! the detectors hold their state (`listen`). [`MediaHandle::tap`] hands
+//! that voice to another task every tick, and a [`ChannelSource`] plays frames another task
 //! sends (the pieces a conference room, speech recognition or a media
 //! stream are built from). So the session switches between relay and
 //! processing per leg and mid-call without a gap: relay is the fast path
@@ -65,6 +67,7 @@ pub mod stream;
 mod decode;
 mod dtmf_out;
 mod handle;
+mod listen;
 pub(crate) mod recording;
 pub(crate) mod session;
 mod tap;

@@ -18,9 +18,10 @@ use tokio::io::ReadBuf;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 
-use super::decode::Decoder;
+use super::decode::{Decoded, Decoder};
 use super::dtmf_out::DtmfOut;
 use super::latch::{Latch, Verdict};
+use super::listen::listen;
 use super::recording::Recording;
 use super::stream::OutStream;
 use super::tap::MAX_TAPS;
@@ -617,14 +618,15 @@ impl MediaSession {
         let mut voice = Vec::new();
         let mut taps_closed = false;
         for l in &mut self.legs {
-            l.said = match &mut l.decoder {
+            let decoded = match &mut l.decoder {
                 Some(d) => d.frame(now),
-                None => SILENT_FRAME,
+                None => Decoded { frame: SILENT_FRAME, concealed: true },
             };
-            if let Some(det) = &mut l.inband {
-                digits.extend(det.process(&l.said).into_iter().map(|d| (l.id, d)));
-            }
-            if let Some(e) = l.vad.as_mut().and_then(|v| v.process(&l.said)) {
+            // Detectors skip concealed frames; everything else hears them.
+            l.said = decoded.frame;
+            let (found, event) = listen(&decoded, l.inband.as_mut(), l.vad.as_mut());
+            digits.extend(found.into_iter().map(|d| (l.id, d)));
+            if let Some(e) = event {
                 voice.push((l.id, e == VadEvent::SpeechStarted));
             }
             if l.muted {
