@@ -133,6 +133,7 @@ impl Default for VoiceDetector {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::frame::frames_of;

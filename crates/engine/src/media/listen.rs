@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(hear(&audio, lost, true).0, "55", "heard as silence");
         // The stream stops in the middle of the press: released, and the
         // same key afterwards is a new press.
-        let stopped = |k| (k < 7 || k > 30).then_some(k * 20);
+        let stopped = |k| (!(7..=30).contains(&k)).then_some(k * 20);
         let mut audio = silence(8000, 60);
         audio.extend(dtmf_tone(8000, Digit::from_char('5').unwrap(), 800, 7000.0));
         assert_eq!(hear(&audio, stopped, false).0, "55");
