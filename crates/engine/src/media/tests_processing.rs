@@ -41,9 +41,10 @@ async fn speak_ahead(phone: &mut Phone, law: Law, samples: &[i16], to: u16, lead
     }
 }
 
-/// Packets a test phone sends ahead of the clock (60 ms): with the jitter
-/// buffer's 40 ms and the detectors holding over 100 ms of missing audio,
-/// the test's thread may stall 200 ms in a press and it is still one press.
+/// Packets a test phone sends ahead of the clock (60 ms): the session
+/// plays them while the sender is stalled, and the detectors hold over
+/// 100 ms of missing audio, so the test's thread may stall 160 ms in a
+/// press and it is still one press.
 const LEAD: usize = 3;
 
 /// Everything `phone` receives until `ms` of quiet, as parsed packets'
@@ -189,6 +190,32 @@ async fn in_band_dtmf_is_detected_once_per_press() {
     }
     assert_eq!(keys, "19#");
     assert!(tokio::time::timeout(Duration::from_millis(300), events.recv()).await.is_err());
+}
+
+#[tokio::test]
+async fn a_press_is_one_press_when_the_stream_stalls_in_its_middle() {
+    // What CI saw: the thread running the phone and the session stalls in
+    // the middle of a press. The session's overdue ticks find nothing to
+    // play; the phone then sends what it owes, too late for them.
+    let (media, mut events, mut a, pa, _b, _pb, _legs) = call().await;
+    media.detect_dtmf(LegId(1), true).await.unwrap();
+    let mut audio = silence(8000, 60);
+    audio.extend(dtmf_tone(8000, Digit::from_char('5').unwrap(), 300, 7000.0));
+    audio.extend(silence(8000, 100));
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for (k, chunk) in audio.chunks(160).enumerate() {
+        tick.tick().await;
+        a.send(Law::Alaw.payload_type(), &Law::Alaw.encode_slice(chunk), pa).await;
+        if k == 9 {
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+    assert_eq!(
+        next_event(&mut events).await,
+        MediaEvent::Dtmf { leg: LegId(1), digit: Digit::from_char('5').unwrap(), source: DtmfSource::InBand }
+    );
+    let more = tokio::time::timeout(Duration::from_millis(300), events.recv()).await;
+    assert!(more.is_err(), "one press: {more:?}");
 }
 
 #[tokio::test]
