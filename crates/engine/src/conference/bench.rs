@@ -8,11 +8,12 @@ use tokio::sync::{mpsc, oneshot};
 use super::room::{Command, NewMember, Room};
 use super::{Audience, LeaveReason, MemberFlags};
 use crate::events::Bus;
+use crate::media::Decoded;
 
 /// A room of members whose voices the caller supplies each tick.
 pub struct BenchRoom {
     room: Room,
-    voices: Vec<mpsc::Sender<Frame>>,
+    voices: Vec<mpsc::Sender<Decoded>>,
     feeds: Vec<mpsc::Receiver<Frame>>,
     _left: Vec<oneshot::Receiver<LeaveReason>>,
 }
@@ -56,7 +57,7 @@ impl BenchRoom {
     /// Every member says `frame` (what their sessions would hand over).
     pub fn speak(&mut self, frame: &Frame) {
         for v in &self.voices {
-            let _ = v.try_send(*frame);
+            let _ = v.try_send(Decoded { frame: *frame, concealed: false });
         }
     }
 

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::events::{Bus, Event};
 use crate::media::recording::Recording;
-use crate::media::{LegId, MediaEvent, PlayerSource, RecordMode, RecordSpec, RecordingId};
+use crate::media::{Decoded, LegId, MediaEvent, PlayerSource, RecordMode, RecordSpec, RecordingId};
 
 /// Frames a member's voice may queue before the oldest are dropped (the
 /// member's session and the room tick on their own clocks).
@@ -46,7 +46,7 @@ pub(super) struct NewMember {
     pub flags: MemberFlags,
     pub audience: Audience,
     pub call_id: Option<String>,
-    pub voice: mpsc::Receiver<Frame>,
+    pub voice: mpsc::Receiver<Decoded>,
     pub feed: mpsc::Sender<Frame>,
     pub enter: Option<ToneSource>,
     pub exit: Option<ToneSource>,
@@ -74,7 +74,7 @@ struct Member {
     flags: MemberFlags,
     audience: Audience,
     call_id: Option<String>,
-    voice: mpsc::Receiver<Frame>,
+    voice: mpsc::Receiver<Decoded>,
     feed: mpsc::Sender<Frame>,
     exit: Option<ToneSource>,
     left: Option<oneshot::Sender<LeaveReason>>,
@@ -378,7 +378,7 @@ impl Room {
         self.inputs.clear();
         for m in &mut self.members {
             let frame = match m.voice.try_recv() {
-                Ok(f) => Some(f),
+                Ok(d) => Some(d.frame),
                 Err(mpsc::error::TryRecvError::Empty) => None,
                 Err(mpsc::error::TryRecvError::Disconnected) => {
                     m.gone = true;

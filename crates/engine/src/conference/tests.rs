@@ -15,7 +15,9 @@ use tokio::sync::mpsc;
 
 use super::*;
 use crate::events::Bus;
-use crate::media::{LegId, MediaEvent, MediaHandle, MediaSession, PortPool, RemoteMedia, SessionConfig};
+use crate::media::{
+    Decoded, LegId, MediaEvent, MediaHandle, MediaSession, PortPool, RemoteMedia, SessionConfig,
+};
 
 const WS: i64 = 7;
 
@@ -394,8 +396,8 @@ async fn a_stalled_member_never_stalls_the_room() {
     let mut got = 0;
     let start = tokio::time::Instant::now();
     while start.elapsed() < Duration::from_millis(600) {
-        let _ = voices[0].0.try_send([1000; 160]);
-        let _ = voices[1].0.try_send([-2000; 160]);
+        let _ = voices[0].0.try_send(Decoded { frame: [1000; 160], concealed: false });
+        let _ = voices[1].0.try_send(Decoded { frame: [-2000; 160], concealed: false });
         if let Ok(Some(f)) = tokio::time::timeout(Duration::from_millis(40), feeds[0].recv()).await {
             got += 1;
             assert!(f.iter().all(|&s| s == 0 || s == -2000), "member 1 hears member 2 only");

@@ -17,11 +17,14 @@ const MAX_WAITING: usize = 800;
 /// Packets the jitter buffer holds.
 const CAPACITY: usize = 16;
 
-/// One tick's frame of a leg's audio.
+/// One tick's frame of a leg's audio, as the detectors and taps get it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Decoded {
+pub struct Decoded {
+    /// The samples (concealment or silence where audio is missing).
     pub frame: Frame,
-    /// Some of it never arrived: the frame stands in for missing audio.
+    /// Some of it never arrived: the frame stands in for missing audio, so
+    /// a detector holds its state rather than hear it (audio consumers
+    /// play or record it as is).
     pub concealed: bool,
 }
 

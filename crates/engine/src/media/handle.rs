@@ -127,9 +127,10 @@ impl MediaHandle {
 
     /// Hands the leg's decoded voice (what it says, silence when muted) to
     /// `tx` every 20 ms, until `tx`'s receiver is dropped; a full channel
-    /// loses that frame. At most 4 taps per leg. To feed a leg from
-    /// another task, play a [`super::ChannelSource`] to it.
-    pub async fn tap(&self, leg: LegId, tx: mpsc::Sender<media::frame::Frame>) -> Result<(), MediaError> {
+    /// loses that frame. Each frame says whether it stands in for missing
+    /// audio, for a consumer that runs a detector. At most 4 taps per leg.
+    /// To feed a leg from another task, play a [`super::ChannelSource`] to it.
+    pub async fn tap(&self, leg: LegId, tx: mpsc::Sender<super::Decoded>) -> Result<(), MediaError> {
         self.ask(|reply| Command::Tap { leg, tx, reply }).await
     }
 

@@ -76,6 +76,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub use decode::Decoded;
 pub use handle::{open_player, AddedLeg, MediaHandle, PlayerSource};
 pub use ports::{Keep, PortPool, Ports};
 pub use session::MediaSession;

@@ -49,7 +49,7 @@ pub(crate) enum Command {
     DetectDtmf { leg: LegId, on: bool, reply: Reply<()> },
     DetectVoice { leg: LegId, on: bool, reply: Reply<()> },
     SendDtmf { leg: LegId, digits: Vec<Digit>, duration_ms: u32, reply: Reply<()> },
-    Tap { leg: LegId, tx: mpsc::Sender<Frame>, reply: Reply<()> },
+    Tap { leg: LegId, tx: mpsc::Sender<Decoded>, reply: Reply<()> },
     Mute { leg: LegId, on: bool, reply: Reply<()> },
     Deaf { leg: LegId, on: bool, reply: Reply<()> },
     RemoveLeg { leg: LegId, reply: Reply<()> },
@@ -73,7 +73,7 @@ struct Leg {
     player: Option<(PlaybackId, BoxSource)>,
     dtmf_out: DtmfOut,
     /// Where its decoded voice goes every tick.
-    taps: Vec<mpsc::Sender<Frame>>,
+    taps: Vec<mpsc::Sender<Decoded>>,
     decoder: Option<Decoder>,
     inband: Option<DtmfDetector>,
     vad: Option<VoiceDetector>,
@@ -632,8 +632,10 @@ impl MediaSession {
             if l.muted {
                 l.said = SILENT_FRAME;
             }
+            // A muted leg's silence is no missing audio.
+            let tapped = Decoded { frame: l.said, concealed: decoded.concealed && !l.muted };
             let before = l.taps.len();
-            l.taps.retain(|t| !matches!(t.try_send(l.said), Err(mpsc::error::TrySendError::Closed(_))));
+            l.taps.retain(|t| !matches!(t.try_send(tapped), Err(mpsc::error::TrySendError::Closed(_))));
             taps_closed |= l.taps.len() != before;
         }
         for (leg, digit) in digits {

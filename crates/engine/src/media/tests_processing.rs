@@ -262,19 +262,26 @@ async fn rfc4733_presses_are_sent_in_the_legs_stream() {
 #[tokio::test]
 async fn a_tap_hears_a_leg_and_a_channel_source_speaks_to_it() {
     let (media, mut events, mut a, pa, _b, _pb, _legs) = call().await;
-    let (tx, mut voice) = tokio::sync::mpsc::channel(64);
+    let (tx, mut voice) = tokio::sync::mpsc::channel(128);
     media.tap(LegId(1), tx).await.unwrap();
     let (feed, source) = ChannelSource::new(8);
     let id = media.play(LegId(1), Box::new(source)).await.unwrap();
-    // A says 600 Hz; the tap gets it, decoded.
-    speak(&mut a, Law::Alaw, &beep(8000, 600.0, 400, 8000.0), pa).await;
+    // A says 600 Hz; the tap gets it, decoded. Then A stops.
+    speak_ahead(&mut a, Law::Alaw, &beep(8000, 600.0, 400, 8000.0), pa, LEAD).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     // The tap gives a frame every tick, voice or not: take what is there.
     let mut heard = Vec::new();
     while let Ok(f) = voice.try_recv() {
-        heard.extend_from_slice(&f);
+        heard.push(f);
     }
-    let loud: Vec<i16> = heard.chunks(160).filter(|f| level(f, 600.0) > 2000.0).flatten().copied().collect();
-    assert!(loud.len() >= 15 * 160, "the tap heard A's 20 frames: {} loud samples", loud.len());
+    let loud = |d: &&Decoded| level(&d.frame, 600.0) > 2000.0;
+    let voiced = heard.iter().filter(loud).count();
+    assert!(voiced >= 15, "the tap heard A's 20 frames: {voiced} loud");
+    // What A said is flagged as audio; the ticks after A stopped stand in
+    // for audio that never came, and say so.
+    assert!(heard.iter().filter(loud).all(|d| !d.concealed));
+    let after = heard.iter().rposition(|d| loud(&d)).unwrap() + 1;
+    assert!(heard[after..].iter().any(|d| d.concealed), "{} frames after A stopped", heard.len() - after);
     // Frames fed to the channel reach A; dropping the feeder ends the playback.
     let tone = beep(8000, 1200.0, 200, 8000.0);
     for f in media::frame::frames_of(&tone) {

@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::connect::{self, Limits, Socket};
 use super::protocol::{BargeIn, Inbound, Protocol, Rate, Stats};
-use crate::media::{ChannelSource, LegId, MediaHandle};
+use crate::media::{ChannelSource, Decoded, LegId, MediaHandle};
 
 /// Frames of the socket's audio queued for the caller at most (30 s);
 /// more are dropped and counted.
@@ -195,7 +195,7 @@ impl<'m> Stream<'m> {
         let (out, out_rx) = mpsc::channel::<Message>(OUT_QUEUE);
         let mut writer = tokio::spawn(write_all(sink, out_rx));
         let _ = out.try_send(Message::text(first));
-        let (tap_tx, mut tap) = mpsc::channel::<Frame>(TAP_QUEUE);
+        let (tap_tx, mut tap) = mpsc::channel::<Decoded>(TAP_QUEUE);
         if let Err(e) = self.media.tap(self.leg, tap_tx).await {
             return self.finish(out, writer, "CALL_ENDED", Some(e.to_string())).await;
         }
@@ -204,9 +204,10 @@ impl<'m> Stream<'m> {
         }
         let ended = loop {
             tokio::select! {
-                frame = tap.recv() => match frame {
-                    Some(frame) => {
-                        let bytes = protocol.caller_audio(&frame);
+                heard = tap.recv() => match heard {
+                    // The socket gets the audio as played, concealment too.
+                    Some(heard) => {
+                        let bytes = protocol.caller_audio(&heard.frame);
                         if out.try_send(Message::binary(bytes)).is_ok() {
                             protocol.stats.frames_sent += 1;
                         } else {

@@ -19,7 +19,7 @@ use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
 use super::media::CallMedia;
 use super::{Call, CallCommand, CommandError, CommandResult};
 use crate::calls::registry::Channel;
-use crate::media::{ChannelSource, LegId};
+use crate::media::{ChannelSource, Decoded, LegId};
 
 /// Frames that may wait in each channel between the calls (each 20 ms).
 const DEPTH: usize = 8;
@@ -87,9 +87,9 @@ pub struct Heard {
 #[derive(Debug)]
 pub struct ListenFeed {
     /// Where the agent's voice goes.
-    agent: mpsc::Sender<Frame>,
+    agent: mpsc::Sender<Decoded>,
     /// Where its partner's voice goes.
-    other: mpsc::Sender<Frame>,
+    other: mpsc::Sender<Decoded>,
     /// What the agent is to hear (whisper, barge).
     to_agent: Option<ChannelSource>,
     /// What the other party is to hear (barge).
@@ -248,22 +248,22 @@ fn split(
 /// tap in, the mixes out.
 struct Mixer {
     mode: ListenMode,
-    agent: mpsc::Receiver<Frame>,
-    other: mpsc::Receiver<Frame>,
-    voice: Option<mpsc::Receiver<Frame>>,
+    agent: mpsc::Receiver<Decoded>,
+    other: mpsc::Receiver<Decoded>,
+    voice: Option<mpsc::Receiver<Decoded>>,
     to_listener: mpsc::Sender<Frame>,
     to_agent: Option<mpsc::Sender<Frame>>,
     to_other: Option<mpsc::Sender<Frame>>,
 }
 
 /// The next frame of a tap (silence when none waits); `None` once its
-/// sender is gone.
-fn next(rx: &mut mpsc::Receiver<Frame>) -> Option<Frame> {
+/// sender is gone. Concealed frames are mixed as they are.
+fn next(rx: &mut mpsc::Receiver<Decoded>) -> Option<Frame> {
     while rx.len() > KEEP {
         let _ = rx.try_recv();
     }
     match rx.try_recv() {
-        Ok(f) => Some(f),
+        Ok(d) => Some(d.frame),
         Err(TryRecvError::Empty) => Some(SILENT_FRAME),
         Err(TryRecvError::Disconnected) => None,
     }
@@ -363,8 +363,8 @@ mod tests {
             to_other: None,
         };
         let task = tokio::spawn(mixer.run());
-        agent_tx.send(f(7)).await.expect("agent");
-        other_tx.send(f(8)).await.expect("other");
+        agent_tx.send(Decoded { frame: f(7), concealed: false }).await.expect("agent");
+        other_tx.send(Decoded { frame: f(8), concealed: false }).await.expect("other");
         let mut first = SILENT_FRAME;
         while first == SILENT_FRAME {
             first = tokio::time::timeout(Duration::from_secs(5), heard.recv())

@@ -20,6 +20,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::{millis, AppChannel, Got, LEG_A};
+use crate::media::Decoded;
 use crate::program::{ChannelError, Input as Heard, Listen};
 use crate::speech::SpeechError;
 
@@ -49,8 +50,8 @@ const EAR_FRAMES: usize = 25;
 /// input after the interruption has the utterance from its start.
 #[derive(Debug)]
 pub(super) struct Ear {
-    frames: mpsc::Receiver<Frame>,
-    recent: VecDeque<Frame>,
+    frames: mpsc::Receiver<Decoded>,
+    recent: VecDeque<Decoded>,
 }
 
 impl Ear {
@@ -111,9 +112,13 @@ impl Utterance {
         self.started
     }
 
-    /// Takes the next frame of the caller's voice.
-    pub(super) fn push(&mut self, frame: &Frame) -> Progress {
-        let event = self.vad.process(frame);
+    /// Takes the next frame of the caller's voice. A frame that stands in
+    /// for missing audio is kept but not heard: the voice detector holds
+    /// over it (up to 100 ms), so a packet or two lost in a pause does not
+    /// end the utterance early.
+    pub(super) fn push(&mut self, heard: &Decoded) -> Progress {
+        let frame = &heard.frame;
+        let event = if heard.concealed { self.vad.process_missing() } else { self.vad.process(frame) };
         if !self.started {
             self.preroll.push_back(*frame);
             if self.preroll.len() > PREROLL_FRAMES {
@@ -260,21 +265,66 @@ mod tests {
         f
     }
 
+    fn real(frame: Frame) -> Decoded {
+        Decoded { frame, concealed: false }
+    }
+
+    /// What the session taps when a packet is missing: a frame of silence
+    /// flagged as standing in for it.
+    const MISSING: Decoded = Decoded { frame: [0; FRAME_SAMPLES], concealed: true };
+
+    /// Speech, a 220 ms pause, then 100 ms of audio that never arrived
+    /// (`gap`), then speech again, with an utterance ended by 300 ms of
+    /// quiet: the progress after each frame.
+    fn pause_with_a_gap(gap: Decoded) -> Vec<Progress> {
+        let mut u = Utterance::new(Some(Duration::from_millis(300)), None);
+        let (loud, silent) = (real(tone(8000.0)), real([0; FRAME_SAMPLES]));
+        let frames = [(loud, 25), (silent, 11), (gap, 5), (loud, 10)];
+        frames.iter().flat_map(|(f, n)| std::iter::repeat_n(*f, *n)).map(|f| u.push(&f)).collect()
+    }
+
+    #[test]
+    fn missing_audio_in_a_pause_does_not_end_the_utterance() {
+        let progress = pause_with_a_gap(MISSING);
+        assert!(progress[3..].iter().all(|p| *p == Progress::Speaking), "{progress:?}");
+        // Heard as silence (as before the tap said which frames were
+        // missing), the same gap ends it: 220 + 100 ms of quiet.
+        let heard_as_silence = pause_with_a_gap(real(MISSING.frame));
+        assert_eq!(
+            heard_as_silence.iter().position(|p| *p == Progress::Done),
+            Some(25 + 15 - 1),
+            "the 15th quiet frame"
+        );
+    }
+
+    #[test]
+    fn a_stream_that_stops_still_ends_the_utterance() {
+        let mut u = Utterance::new(Some(Duration::from_millis(300)), None);
+        for _ in 0..25 {
+            u.push(&real(tone(8000.0)));
+        }
+        let held = (1..100).find(|_| u.push(&MISSING) == Progress::Done).unwrap_or(0);
+        // 100 ms held over, then 300 ms counted as quiet.
+        assert_eq!(held, 5 + 15);
+        // The missing audio is kept as it came (silence) for the recogniser.
+        assert_eq!(u.into_samples().len(), (25 + 20) * FRAME_SAMPLES);
+    }
+
     #[test]
     fn quiet_is_waiting_and_voice_then_silence_ends_the_utterance() {
         let mut u = Utterance::new(Some(Duration::from_millis(400)), None);
         let silent = [0i16; FRAME_SAMPLES];
         for _ in 0..50 {
-            assert_eq!(u.push(&silent), Progress::Waiting);
+            assert_eq!(u.push(&real(silent)), Progress::Waiting);
         }
         assert!(!u.started());
         let loud = tone(8000.0);
-        let mut progress: Vec<Progress> = (0..25).map(|_| u.push(&loud)).collect();
+        let mut progress: Vec<Progress> = (0..25).map(|_| u.push(&real(loud))).collect();
         assert!(u.started());
         assert_eq!(progress.last(), Some(&Progress::Speaking));
         progress.clear();
         let mut quiet_frames = 0;
-        while u.push(&silent) != Progress::Done {
+        while u.push(&real(silent)) != Progress::Done {
             quiet_frames += 1;
             assert!(quiet_frames < 100, "silence ends it");
         }
@@ -290,7 +340,7 @@ mod tests {
     fn an_utterance_stops_at_its_longest() {
         let mut u = Utterance::new(None, Some(Duration::from_millis(500)));
         let loud = tone(8000.0);
-        let frames = (1..200).find(|_| u.push(&loud) == Progress::Done).unwrap_or(0);
+        let frames = (1..200).find(|_| u.push(&real(loud)) == Progress::Done).unwrap_or(0);
         assert!((20..=30).contains(&frames), "about 500 ms: {frames} frames");
         assert_eq!(u.into_samples().len(), 25 * FRAME_SAMPLES);
     }
