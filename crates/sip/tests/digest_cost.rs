@@ -9,7 +9,9 @@
 //!
 //! Run by default, it checks a small batch is all accepted.
 
-use sip::digest::{Algorithm, Answer, AuthConfig, Authenticator, Credentials, Outcome, Secret, NONCE_RANDOM_BYTES};
+use sip::digest::{
+    Algorithm, Answer, AuthConfig, Authenticator, Credentials, Outcome, Secret, NONCE_RANDOM_BYTES,
+};
 use sip::{Method, Uri};
 
 const REALM: &str = "calliope.example.com";
@@ -49,9 +51,14 @@ fn run(checks: usize, verify: bool) -> usize {
         .iter()
         .filter(|creds| {
             let outcome = match auth.admit(creds, now) {
-                Ok(admitted) => {
-                    auth.verify_admitted(admitted, creds, &Method::Register, &uri, Secret::Password("s3cret"), now)
-                }
+                Ok(admitted) => auth.verify_admitted(
+                    admitted,
+                    creds,
+                    &Method::Register,
+                    &uri,
+                    Secret::Password("s3cret"),
+                    now,
+                ),
                 Err(outcome) => outcome,
             };
             outcome == Outcome::Ok
