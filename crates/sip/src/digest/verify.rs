@@ -4,7 +4,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::algorithm::{ha1, response, ResponseInput};
+use super::algorithm::{hex_response, ResponseInput};
 use super::nonce::{CountStatus, Issued, NonceStatus, NonceStore, NONCE_RANDOM_BYTES};
 use super::{Algorithm, Challenge, Credentials, DigestError};
 use crate::method::Method;
@@ -237,14 +237,24 @@ impl Authenticator {
         }
     }
 
-    /// Whether the response of `creds` is the one `secret` gives.
+    /// Whether the response of `creds` is the one `secret` gives: its
+    /// hashes made and compared on the stack.
     fn digest_matches(&self, creds: &Credentials, method: &Method, secret: Secret<'_>) -> bool {
+        let (computed, lowered);
         let ha1 = match secret {
-            Secret::Password(p) => ha1(creds.algorithm, &creds.username, &creds.realm, p),
-            Secret::Ha1(h) => h.to_ascii_lowercase(),
+            Secret::Password(p) => {
+                let parts = [creds.username.as_bytes(), creds.realm.as_bytes(), p.as_bytes()];
+                computed = creds.algorithm.hex_hash(&parts);
+                computed.as_bytes()
+            }
+            Secret::Ha1(h) if h.bytes().any(|b| b.is_ascii_uppercase()) => {
+                lowered = h.to_ascii_lowercase();
+                lowered.as_bytes()
+            }
+            Secret::Ha1(h) => h.as_bytes(),
         };
-        let expected = response(
-            &ha1,
+        let expected = hex_response(
+            ha1,
             &ResponseInput {
                 algorithm: creds.algorithm,
                 nonce: &creds.nonce,
@@ -255,8 +265,16 @@ impl Authenticator {
                 uri: &creds.uri,
             },
         );
-        let given = creds.response.to_ascii_lowercase();
-        bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
+        let expected = expected.as_bytes();
+        let given = creds.response.as_bytes();
+        if given.len() != expected.len() {
+            return false;
+        }
+        let mut lowered = [0u8; 64];
+        for (l, g) in lowered.iter_mut().zip(given) {
+            *l = g.to_ascii_lowercase();
+        }
+        bool::from(expected.ct_eq(lowered.get(..given.len()).unwrap_or_default()))
     }
 
     fn fits(&self, creds: &Credentials, request_uri: &Uri) -> Result<(), DigestError> {
