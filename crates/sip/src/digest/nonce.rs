@@ -16,6 +16,8 @@ pub const NONCE_RANDOM_BYTES: usize = 16;
 
 /// The most slots a store's table takes (2^26: 256 MiB).
 const MAX_SLOTS: usize = 1 << 26;
+/// A slot no nonce used yet: any tag, no count seen (not 0, see [`NonceStore::new`]).
+const UNUSED: u32 = 0xffff_0000;
 const MAC_BYTES: usize = 16;
 /// Issue time (8), epoch (4), sequence number (8), randomness: what the MAC covers.
 const BODY_BYTES: usize = 8 + 4 + 8 + NONCE_RANDOM_BYTES;
@@ -130,8 +132,10 @@ impl NonceStore {
             lifetime_ms,
             epoch,
             next_seq: AtomicU64::new(0),
-            // Zeroed memory: its pages cost nothing until used.
-            counts: vec![0u32; slots].into_boxed_slice(),
+            // Written through (not zeroed memory the kernel maps as it is
+            // touched): the table is resident from the start, so that a load
+            // adds nothing to the process's memory.
+            counts: vec![UNUSED; slots].into_boxed_slice(),
             slot_bits: slots.trailing_zeros(),
         }
     }
