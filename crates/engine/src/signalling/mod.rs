@@ -232,7 +232,6 @@ pub async fn start(
         // Nonces from before a restart are stale: their counts are gone.
         epoch: rand::random(),
         algorithms: config.digest_algorithms.clone(),
-        ..AuthConfig::default()
     };
     let auth = Authenticator::new(&config.realm, secret.as_bytes(), auth_config);
     let location = Location::load(db.clone(), clock.now()).await?;
