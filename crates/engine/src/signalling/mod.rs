@@ -37,6 +37,10 @@ pub struct Config {
     pub realm: String,
     /// How long a nonce stays fresh.
     pub nonce_lifetime: Duration,
+    /// How many of the nonces issued last have their nonce-counts checked
+    /// (a table of four bytes per slot, allocated at start); an older nonce
+    /// is stale and challenged anew.
+    pub nonce_slots: usize,
     /// The digest algorithms offered, preferred first.
     pub digest_algorithms: Vec<sip::digest::Algorithm>,
     /// Registration lifetime when the REGISTER names none, in seconds.
@@ -72,6 +76,7 @@ impl Config {
             public_ip: None,
             realm: "calliope".into(),
             nonce_lifetime: Duration::from_secs(300),
+            nonce_slots: sip::digest::AuthConfig::default().nonce_slots,
             digest_algorithms: vec![sip::digest::Algorithm::Md5, sip::digest::Algorithm::Sha256],
             default_expires: 3600,
             min_expires: 60,
@@ -223,8 +228,10 @@ pub async fn start(
     let secret = db.setting_or_insert("sip_nonce_key", &hex::encode(rand::random::<[u8; 32]>())).await?;
     let auth_config = AuthConfig {
         nonce_lifetime_ms: config.nonce_lifetime.as_millis() as u64,
+        nonce_slots: config.nonce_slots,
+        // Nonces from before a restart are stale: their counts are gone.
+        epoch: rand::random(),
         algorithms: config.digest_algorithms.clone(),
-        ..AuthConfig::default()
     };
     let auth = Authenticator::new(&config.realm, secret.as_bytes(), auth_config);
     let location = Location::load(db.clone(), clock.now()).await?;
@@ -302,16 +309,12 @@ fn guard_descriptors(sw: &Switch) {
 /// The methods Calliope answers.
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE";
 
-/// Drops lapsed registrations every few seconds and says so, and the
-/// counts of expired nonces (after a burst of calls, nothing else would).
+/// Drops lapsed registrations every few seconds and says so.
 async fn sweep(sw: Arc<Switch>) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
         sw.ports.tidy();
-        if let Ok(mut auth) = sw.auth.lock() {
-            auth.forget_expired(sw.now_ms());
-        }
         let now = sw.now_ms() as i64;
         for b in sw.location.sweep(now) {
             if !sw.location.is_registered(b.agent_id, now) {

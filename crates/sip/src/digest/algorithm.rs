@@ -46,19 +46,55 @@ impl Algorithm {
 
     /// The lowercase hex hash of the parts joined by `:`.
     pub fn hash(self, parts: &[&[u8]]) -> String {
-        fn run<D: sha2::Digest>(mut d: D, parts: &[&[u8]]) -> String {
+        self.hex_hash(parts).as_str().to_owned()
+    }
+
+    /// [`Algorithm::hash`], on the stack.
+    pub(crate) fn hex_hash(self, parts: &[&[u8]]) -> HexHash {
+        fn run<D: sha2::Digest>(mut d: D, parts: &[&[u8]]) -> HexHash {
             for (i, p) in parts.iter().enumerate() {
                 if i > 0 {
                     d.update(b":");
                 }
                 d.update(p);
             }
-            hex::encode(d.finalize())
+            HexHash::of(&d.finalize())
         }
         match self {
             Algorithm::Md5 | Algorithm::Md5Sess => run(Md5::new(), parts),
             Algorithm::Sha256 | Algorithm::Sha256Sess => run(Sha256::new(), parts),
         }
+    }
+}
+
+/// A hash of at most 32 bytes written in lowercase hex, without a heap
+/// allocation.
+#[derive(Clone, Copy)]
+pub(crate) struct HexHash {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl HexHash {
+    fn of(hash: &[u8]) -> HexHash {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = HexHash { buf: [0; 64], len: 0 };
+        for (&b, pair) in hash.iter().zip(out.buf.chunks_exact_mut(2)) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
+            out.len += 2;
+        }
+        out
+    }
+
+    /// The hex digits.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// The hex digits, as text.
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 }
 
@@ -99,21 +135,26 @@ pub struct ResponseInput<'a> {
 /// `H(HA1':nonce:H(method:uri))` without qop, where `HA1'` is
 /// `H(HA1:nonce:cnonce)` for `-sess` algorithms and `HA1` otherwise.
 pub fn response(ha1: &str, input: &ResponseInput<'_>) -> String {
+    hex_response(ha1.as_bytes(), input).as_str().to_owned()
+}
+
+/// [`response`], on the stack.
+pub(crate) fn hex_response(ha1: &[u8], input: &ResponseInput<'_>) -> HexHash {
     let alg = input.algorithm;
     let cnonce = input.cnonce.unwrap_or("");
     let session_ha1;
     let ha1 = if alg.is_session() {
-        session_ha1 = alg.hash(&[ha1.as_bytes(), input.nonce.as_bytes(), cnonce.as_bytes()]);
-        &session_ha1
+        session_ha1 = alg.hex_hash(&[ha1, input.nonce.as_bytes(), cnonce.as_bytes()]);
+        session_ha1.as_bytes()
     } else {
         ha1
     };
-    let ha2 = alg.hash(&[input.method.as_bytes(), input.uri.as_bytes()]);
+    let ha2 = alg.hex_hash(&[input.method.as_bytes(), input.uri.as_bytes()]);
     match input.qop {
         Some(qop) => {
-            let nc = format!("{:08x}", input.nc.unwrap_or(0));
-            alg.hash(&[
-                ha1.as_bytes(),
+            let nc = HexHash::of(&input.nc.unwrap_or(0).to_be_bytes());
+            alg.hex_hash(&[
+                ha1,
                 input.nonce.as_bytes(),
                 nc.as_bytes(),
                 cnonce.as_bytes(),
@@ -121,6 +162,6 @@ pub fn response(ha1: &str, input: &ResponseInput<'_>) -> String {
                 ha2.as_bytes(),
             ])
         }
-        None => alg.hash(&[ha1.as_bytes(), input.nonce.as_bytes(), ha2.as_bytes()]),
+        None => alg.hex_hash(&[ha1, input.nonce.as_bytes(), ha2.as_bytes()]),
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! - [`Authenticator`] issues challenges ([`Challenge`], one per algorithm)
 //!   and verifies [`Credentials`] into an [`Outcome`].
-//! - [`NonceStore`] makes self-validating nonces from caller-given random
-//!   bytes and time, expires them, and tracks nonce-counts against replay.
+//! - [`NonceStore`] makes self-validating, numbered nonces from
+//!   caller-given random bytes and time, expires them, and checks
+//!   nonce-counts against replay in a table of fixed size.
 //! - [`ha1`] and [`response`] are the hash computations; [`Answer`] makes
 //!   client credentials.
 
@@ -17,7 +18,7 @@ mod verify;
 pub use algorithm::{ha1, response, Algorithm, ResponseInput};
 pub use client::Answer;
 pub use header::{Challenge, Credentials};
-pub use nonce::{CountStatus, NonceStatus, NonceStore, NONCE_RANDOM_BYTES};
+pub use nonce::{CountStatus, Issued, NonceStatus, NonceStore, NONCE_RANDOM_BYTES};
 pub use verify::{Admitted, AuthConfig, Authenticator, Outcome, Secret};
 
 use thiserror::Error;

@@ -107,10 +107,9 @@ fn challenges_one_per_algorithm() {
     }
     assert!(cs[0].to_string().starts_with(r#"Digest realm="calliope.example.com", nonce=""#));
     assert!(cs[0].to_string().contains(r#"stale=TRUE, algorithm=SHA-256, qop="auth""#));
-    // Same inputs, same nonce; the store keeps nothing per challenge.
-    assert_eq!(auth.challenges(1_000, rnd(1), false)[0].nonce, cs[0].nonce);
-    assert_ne!(auth.challenges(1_000, rnd(2), false)[0].nonce, cs[0].nonce);
-    assert_eq!(auth.nonces().tracked(), 0);
+    // Numbered: the same inputs make another nonce.
+    assert_ne!(auth.challenges(1_000, rnd(1), false)[0].nonce, cs[0].nonce);
+    assert_eq!(auth.nonces().slots(), 1 << 20);
 }
 
 struct Client<'a> {
@@ -261,25 +260,35 @@ fn credentials_that_do_not_fit_are_malformed() {
 
 #[test]
 fn tracking_is_bounded_and_forgotten_nonces_are_stale() {
-    let config = AuthConfig { max_tracked_nonces: 2, ..AuthConfig::default() };
+    let config = AuthConfig { nonce_slots: 2, ..AuthConfig::default() };
     let mut auth = Authenticator::new(REALM, SECRET, config);
     let pw = Secret::Password("pw");
     let challenges: Vec<_> =
         (0..3u8).map(|i| auth.challenges(1_000 + u64::from(i), rnd(i), false).remove(0)).collect();
     let clients = clients_of(&challenges);
-    for c in &clients {
-        assert_eq!(auth.verify(&c.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
-    }
-    assert_eq!(auth.nonces().tracked(), 2);
-    // The oldest was forgotten: its next use is answered stale, never accepted twice.
+    assert_eq!(auth.verify(&clients[1].creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
+    assert_eq!(auth.verify(&clients[2].creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
+    // Two slots, three nonces: the first is stale, used or not, never accepted twice.
     assert_eq!(auth.verify(&clients[0].creds(1), &Method::Register, &uri(), pw, 2_100), Outcome::Stale);
-    assert_eq!(auth.verify(&clients[0].creds(2), &Method::Register, &uri(), pw, 2_100), Outcome::Stale);
     assert_eq!(auth.verify(&clients[2].creds(2), &Method::Register, &uri(), pw, 2_100), Outcome::Ok);
-    // Expired entries are dropped as time passes.
-    let later = auth.challenges(900_000, rnd(9), false).remove(0);
-    let client = Client { challenge: &later, password: "pw", uri: "sip:calliope.example.com" };
-    assert_eq!(auth.verify(&client.creds(1), &Method::Register, &uri(), pw, 900_001), Outcome::Ok);
-    assert_eq!(auth.nonces().tracked(), 1);
+    let next = auth.challenges(2_200, rnd(9), false).remove(0);
+    assert_eq!(auth.verify(&clients[1].creds(2), &Method::Register, &uri(), pw, 2_200), Outcome::Stale);
+    assert_eq!(auth.verify(&clients[1].creds(1), &Method::Register, &uri(), pw, 2_200), Outcome::Stale);
+    let client = Client { challenge: &next, password: "pw", uri: "sip:calliope.example.com" };
+    assert_eq!(auth.verify(&client.creds(1), &Method::Register, &uri(), pw, 2_201), Outcome::Ok);
+    assert_eq!(auth.verify(&client.creds(1), &Method::Register, &uri(), pw, 2_201), Outcome::Replay);
+}
+
+#[test]
+fn a_restart_makes_earlier_nonces_stale() {
+    let before = Authenticator::new(REALM, SECRET, AuthConfig { epoch: 1, ..AuthConfig::default() });
+    let mut after = Authenticator::new(REALM, SECRET, AuthConfig { epoch: 2, ..AuthConfig::default() });
+    let challenge = before.challenges(1_000, rnd(1), false).remove(0);
+    let _ = after.challenges(1_000, rnd(1), false);
+    let client = Client { challenge: &challenge, password: "pw", uri: "sip:calliope.example.com" };
+    let pw = Secret::Password("pw");
+    assert_eq!(after.screen(&client.creds(1), 1_100), Some(Outcome::Stale));
+    assert_eq!(after.verify(&client.creds(1), &Method::Register, &uri(), pw, 1_100), Outcome::Stale);
 }
 
 #[test]
@@ -294,34 +303,30 @@ fn nonces_used_out_of_issue_order_keep_their_own_counts() {
     for c in &clients {
         assert_eq!(auth.verify(&c.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
     }
-    assert_eq!(auth.nonces().tracked(), 4);
     for c in &clients {
         assert_eq!(auth.verify(&c.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Replay);
         assert_eq!(auth.verify(&c.creds(2), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
     }
     // The one issued first expires first, whatever the order of use.
-    auth.forget_expired(1_000 + 300_001);
-    assert_eq!(auth.nonces().tracked(), 3);
-    assert_eq!(
-        auth.verify(&clients[0].creds(3), &Method::Register, &uri(), pw, 1_000 + 300_001),
-        Outcome::Ok
-    );
-    auth.forget_expired(1_002 + 300_001);
-    assert_eq!(auth.nonces().tracked(), 0);
+    let now = 1_000 + 300_001;
+    assert_eq!(auth.verify(&clients[1].creds(3), &Method::Register, &uri(), pw, now), Outcome::Stale);
+    assert_eq!(auth.verify(&clients[0].creds(3), &Method::Register, &uri(), pw, now), Outcome::Ok);
+    let now = 1_002 + 300_001;
+    for c in &clients {
+        assert_eq!(auth.verify(&c.creds(4), &Method::Register, &uri(), pw, now), Outcome::Stale);
+    }
 }
 
 #[test]
-fn expired_nonces_are_forgotten_without_another_use() {
+fn counts_are_kept_until_the_nonce_expires() {
     let mut auth = Authenticator::new(REALM, SECRET, AuthConfig::default());
     let pw = Secret::Password("pw");
     let challenge = auth.challenges(1_000, rnd(1), false).remove(0);
     let client = Client { challenge: &challenge, password: "pw", uri: "sip:calliope.example.com" };
     assert_eq!(auth.verify(&client.creds(1), &Method::Register, &uri(), pw, 2_000), Outcome::Ok);
-    auth.forget_expired(2_000);
-    assert_eq!(auth.nonces().tracked(), 1, "still fresh: its count is kept");
-    assert_eq!(auth.verify(&client.creds(1), &Method::Register, &uri(), pw, 2_100), Outcome::Replay);
-    auth.forget_expired(1_000 + 300_001);
-    assert_eq!(auth.nonces().tracked(), 0);
+    let now = 1_000 + 300_000;
+    assert_eq!(auth.verify(&client.creds(1), &Method::Register, &uri(), pw, now), Outcome::Replay);
+    assert_eq!(auth.verify(&client.creds(2), &Method::Register, &uri(), pw, now + 1), Outcome::Stale);
 }
 
 #[test]

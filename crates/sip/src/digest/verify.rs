@@ -4,8 +4,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::algorithm::{ha1, response, ResponseInput};
-use super::nonce::{CountStatus, NonceStatus, NonceStore, NONCE_RANDOM_BYTES};
+use super::algorithm::{hex_response, ResponseInput};
+use super::nonce::{CountStatus, Issued, NonceStatus, NonceStore, NONCE_RANDOM_BYTES};
 use super::{Algorithm, Challenge, Credentials, DigestError};
 use crate::method::Method;
 use crate::uri::Uri;
@@ -15,18 +15,26 @@ use crate::uri::Uri;
 pub struct AuthConfig {
     /// How long a nonce stays fresh, in milliseconds.
     pub nonce_lifetime_ms: u64,
-    /// How many used nonces to track for nonce-count checks.
-    pub max_tracked_nonces: usize,
+    /// How many of the nonces issued last have their nonce-counts checked:
+    /// the slots of the table (a power of two, four bytes each), allocated
+    /// once. An older nonce is stale (a new challenge with `stale=true`).
+    pub nonce_slots: usize,
+    /// Tells this process's nonces from those of another with the same
+    /// secret (or of this one before a restart), which are stale: a new
+    /// value for each process (random, say).
+    pub epoch: u32,
     /// The algorithms offered, preferred first (one challenge each).
     pub algorithms: Vec<Algorithm>,
 }
 
 impl Default for AuthConfig {
-    /// Five-minute nonces, 100 000 tracked, SHA-256 then MD5 (RFC 8760 8.1).
+    /// Five-minute nonces, the last 2^20 tracked (4 MiB), epoch 0, SHA-256
+    /// then MD5 (RFC 8760 8.1).
     fn default() -> AuthConfig {
         AuthConfig {
             nonce_lifetime_ms: 300_000,
-            max_tracked_nonces: 100_000,
+            nonce_slots: 1 << 20,
+            epoch: 0,
             algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
         }
     }
@@ -62,10 +70,10 @@ pub enum Outcome {
 }
 
 /// Credentials that passed [`Authenticator::admit`]: their nonce is this
-/// server's, issued at `issued_ms`. Only `admit` makes one.
+/// server's, read once. Only `admit` makes one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Admitted {
-    issued_ms: u64,
+    issued: Issued,
 }
 
 /// Whether the URI the credentials name, `named`, is `request_uri`.
@@ -98,7 +106,8 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// An authenticator for `realm` whose nonces and opaque value are keyed
-    /// by `secret` (keep it across restarts to keep nonces valid).
+    /// by `secret` (keep it across restarts to keep the opaque value; the
+    /// nonces of another epoch are stale either way).
     pub fn new(realm: &str, secret: &[u8], config: AuthConfig) -> Authenticator {
         let opaque = Hmac::<Sha256>::new_from_slice(secret)
             .map(|mut m| {
@@ -112,7 +121,7 @@ impl Authenticator {
             realm: realm.to_owned(),
             opaque,
             algorithms,
-            nonces: NonceStore::new(secret, config.nonce_lifetime_ms, config.max_tracked_nonces),
+            nonces: NonceStore::new(secret, config.nonce_lifetime_ms, config.nonce_slots, config.epoch),
         }
     }
 
@@ -124,12 +133,6 @@ impl Authenticator {
     /// The nonce store (for inspection).
     pub fn nonces(&self) -> &NonceStore {
         &self.nonces
-    }
-
-    /// Stops tracking the counts of nonces expired by `now_ms` (done on
-    /// every use too; this is for when no credentials come).
-    pub fn forget_expired(&mut self, now_ms: u64) {
-        self.nonces.forget_expired(now_ms);
     }
 
     /// One challenge per configured algorithm, preferred first, sharing a
@@ -168,7 +171,7 @@ impl Authenticator {
     pub fn admit(&self, creds: &Credentials, now_ms: u64) -> Result<Admitted, Outcome> {
         self.fits_server(creds).map_err(Outcome::Malformed)?;
         match self.nonces.status(&creds.nonce, now_ms) {
-            NonceStatus::Fresh(issued_ms) => Ok(Admitted { issued_ms }),
+            NonceStatus::Fresh(issued) => Ok(Admitted { issued }),
             NonceStatus::Stale => Err(Outcome::Stale),
             NonceStatus::Unknown => Err(Outcome::Malformed(DigestError::Nonce)),
         }
@@ -195,14 +198,15 @@ impl Authenticator {
             NonceStatus::Fresh(issued) => issued,
             NonceStatus::Stale | NonceStatus::Unknown => return Outcome::Stale,
         };
-        self.count(creds, issued, now_ms)
+        self.count(creds, issued)
     }
 
     /// [`Authenticator::verify`] of the credentials `admitted` came from
     /// (by [`Authenticator::admit`], with the same `creds`), without
-    /// checking their nonce's HMAC again: the realm, algorithm, qop and
-    /// opaque were checked too, so only the URI, the digest, the nonce's
-    /// age (it may have expired since) and its count are left.
+    /// decoding their nonce or checking its HMAC again: the realm,
+    /// algorithm, qop and opaque were checked too, so only the URI, the
+    /// digest, the nonce's age and window (it may have left either since)
+    /// and its count are left.
     pub fn verify_admitted(
         &mut self,
         admitted: Admitted,
@@ -218,29 +222,39 @@ impl Authenticator {
         if !self.digest_matches(creds, method, secret) {
             return Outcome::BadPassword;
         }
-        match self.nonces.freshness(&creds.nonce, admitted.issued_ms, now_ms) {
-            NonceStatus::Fresh(_) => self.count(creds, admitted.issued_ms, now_ms),
+        match self.nonces.freshness(admitted.issued, now_ms) {
+            NonceStatus::Fresh(issued) => self.count(creds, issued),
             NonceStatus::Stale | NonceStatus::Unknown => Outcome::Stale,
         }
     }
 
-    /// Records the nonce-count of `creds`, whose nonce is fresh.
-    fn count(&mut self, creds: &Credentials, issued_ms: u64, now_ms: u64) -> Outcome {
-        match self.nonces.use_count(&creds.nonce, issued_ms, creds.nc.unwrap_or(0), now_ms) {
+    /// Records the nonce-count of `creds`, whose nonce `issued` is fresh.
+    fn count(&mut self, creds: &Credentials, issued: Issued) -> Outcome {
+        match self.nonces.use_count(issued, creds.nc.unwrap_or(0)) {
             CountStatus::Accepted => Outcome::Ok,
             CountStatus::Replay => Outcome::Replay,
             CountStatus::Forgotten => Outcome::Stale,
         }
     }
 
-    /// Whether the response of `creds` is the one `secret` gives.
+    /// Whether the response of `creds` is the one `secret` gives: its
+    /// hashes made and compared on the stack.
     fn digest_matches(&self, creds: &Credentials, method: &Method, secret: Secret<'_>) -> bool {
+        let (computed, lowered);
         let ha1 = match secret {
-            Secret::Password(p) => ha1(creds.algorithm, &creds.username, &creds.realm, p),
-            Secret::Ha1(h) => h.to_ascii_lowercase(),
+            Secret::Password(p) => {
+                let parts = [creds.username.as_bytes(), creds.realm.as_bytes(), p.as_bytes()];
+                computed = creds.algorithm.hex_hash(&parts);
+                computed.as_bytes()
+            }
+            Secret::Ha1(h) if h.bytes().any(|b| b.is_ascii_uppercase()) => {
+                lowered = h.to_ascii_lowercase();
+                lowered.as_bytes()
+            }
+            Secret::Ha1(h) => h.as_bytes(),
         };
-        let expected = response(
-            &ha1,
+        let expected = hex_response(
+            ha1,
             &ResponseInput {
                 algorithm: creds.algorithm,
                 nonce: &creds.nonce,
@@ -251,8 +265,16 @@ impl Authenticator {
                 uri: &creds.uri,
             },
         );
-        let given = creds.response.to_ascii_lowercase();
-        bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
+        let expected = expected.as_bytes();
+        let given = creds.response.as_bytes();
+        if given.len() != expected.len() {
+            return false;
+        }
+        let mut lowered = [0u8; 64];
+        for (l, g) in lowered.iter_mut().zip(given) {
+            *l = g.to_ascii_lowercase();
+        }
+        bool::from(expected.ct_eq(lowered.get(..given.len()).unwrap_or_default()))
     }
 
     fn fits(&self, creds: &Credentials, request_uri: &Uri) -> Result<(), DigestError> {
