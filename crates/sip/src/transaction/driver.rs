@@ -9,7 +9,7 @@ use super::client_invite::{self, ClientInvite};
 use super::client_non_invite::{self, ClientNonInvite};
 use super::config::Config;
 use super::event::{ClientTxId, Event, ServerTxId, TxId};
-use super::expiry::{Expiry, Length};
+use super::finished::{Entry, Finished, Length};
 use super::hashed::{ByHash, KeyHasher};
 use super::key::AckKey;
 use super::last_response::LastResponse;
@@ -46,47 +46,12 @@ pub struct Transactions {
     pub(super) out: Outbox,
     /// The estimated bytes held by live server transactions.
     pub(super) server_bytes: usize,
-    /// Finished server transactions that absorb retransmissions.
-    /// (Boxed: the table's empty slots, about half of its room, then cost
-    /// a pointer each, not an entry.)
-    pub(super) retained: HashMap<ServerTxId, Box<Retained>>,
-    /// When they end, earliest first (ids already gone are skipped).
-    ends: Expiry,
-    /// The estimated bytes they hold.
-    retained_bytes: usize,
+    /// Finished server transactions that absorb retransmissions, by the
+    /// keyed hash of their key (not in `server_keys`), with their ends.
+    pub(super) finished: Finished,
 }
 
-/// A server transaction that has made its last decision and only absorbs
-/// retransmissions until its end: no state machine, no request, only what
-/// that needs. Its end (timer J, L or I) is in the layer's [`Expiry`].
-#[derive(Debug)]
-pub(super) struct Retained {
-    /// The keyed hash of its key (its entry in `server_keys`).
-    pub(super) key: u64,
-    pub(super) peer: Peer,
-    pub(super) kind: Absorbing,
-    /// A CANCEL the layer answered itself: its end is not reported.
-    pub(super) internal: bool,
-    /// An INVITE whose non-2xx final was ACKed (Confirmed): later ACKs are
-    /// absorbed. Otherwise (Accepted) ACKs go to the TU. (Here and not in
-    /// [`Absorbing::Invite`], where it would cost 8 bytes an entry.)
-    pub(super) confirmed: bool,
-}
-
-impl Retained {
-    /// What it counts against [`Config::max_retained_bytes`]: the entry,
-    /// its response or tag, and about as much again as the entry for the
-    /// index and the queue.
-    fn bytes(&self) -> usize {
-        let text = match &self.kind {
-            Absorbing::NonInvite { last } => last.len(),
-            Absorbing::Invite { tag } => tag.as_ref().map_or(0, |t| t.len()),
-        };
-        2 * std::mem::size_of::<Retained>() + text
-    }
-}
-
-/// What kind of finished transaction a [`Retained`] is.
+/// What a finished server transaction absorbs retransmissions with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Absorbing {
     /// A non-INVITE: retransmissions get its final response again.
@@ -195,9 +160,7 @@ impl Transactions {
             timers: TimerQueue::default(),
             out: Outbox::default(),
             server_bytes: 0,
-            retained: HashMap::new(),
-            ends: Expiry::default(),
-            retained_bytes: 0,
+            finished: Finished::default(),
         }
     }
 
@@ -227,7 +190,7 @@ impl Transactions {
     /// When [`Transactions::handle_timeout`] should be called next: the
     /// earliest deadline of a live transaction.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        earliest(self.timers.next(), self.ends.next())
+        earliest(self.timers.next(), self.finished.next())
     }
 
     /// Runs every timer due at `now`: retransmissions, 100 Trying,
@@ -235,20 +198,21 @@ impl Transactions {
     pub fn handle_timeout(&mut self, now: Instant) {
         // Take the due entries first, so that a timer re-armed at `now`
         // waits for the next call instead of looping here.
-        // (The flag: the end of a finished server transaction.)
+        // (The flag: the end of a finished server transaction, whose end
+        // is reported, already gone.)
         let mut due = Vec::new();
         while let Some((at, id)) = self.timers.pop_due(now) {
-            due.push((at, id, false));
+            due.push((at, id, None));
         }
-        while let Some((at, id)) = self.ends.pop_due(now) {
-            due.push((at, TxId::Server(id), true));
+        while let Some((at, ended)) = self.finished.pop_due(now) {
+            due.push((at, TxId::Server(ended.id), Some(!ended.internal)));
         }
         // In deadline order, as one queue would give them.
         due.sort_unstable();
         for (at, id, end) in due {
-            if end {
-                if let TxId::Server(id) = id {
-                    self.remove_retained(id);
+            if let Some(reported) = end {
+                if reported {
+                    self.out.event(Event::Terminated { id });
                 }
                 continue;
             }
@@ -288,7 +252,7 @@ impl Transactions {
     /// Number of transactions, client and server, finished server ones
     /// that still absorb retransmissions included.
     pub fn len(&self) -> usize {
-        self.live() + self.retained.len()
+        self.live() + self.finished.len()
     }
 
     /// True when no transaction is left, not even a finished one.
@@ -302,20 +266,30 @@ impl Transactions {
         self.clients.len() + self.servers.len()
     }
 
+    /// Whether transaction `id` is live: it may still report more than
+    /// its end (a finished server transaction reports nothing else, but
+    /// for the ACKs of an accepted INVITE, which go by their Call-ID).
+    pub fn is_live(&self, id: TxId) -> bool {
+        match id {
+            TxId::Client(c) => self.clients.contains_key(&c),
+            TxId::Server(s) => self.servers.contains_key(&s),
+        }
+    }
+
     /// Number of finished server transactions that absorb retransmissions.
     pub fn retained(&self) -> usize {
-        self.retained.len()
+        self.finished.len()
     }
 
     /// Estimated bytes they hold (see [`Config::max_retained_bytes`]).
     pub fn retained_bytes(&self) -> usize {
-        self.retained_bytes
+        self.finished.bytes()
     }
 
     /// Queued deadlines, stale ones included (for tests of boundedness).
     #[doc(hidden)]
     pub fn queued_timers(&self) -> usize {
-        self.timers.len() + self.ends.len()
+        self.timers.len() + self.finished.len()
     }
 
     pub(super) fn next_client_id(&mut self) -> ClientTxId {
@@ -386,32 +360,28 @@ impl Transactions {
                 self.acks.remove(k);
             }
         }
+        if self.server_keys.get(&e.key) == Some(&id) {
+            self.server_keys.remove(&e.key);
+        }
         let length = if confirmed { Length::Short } else { Length::Long };
-        let retained = Retained { key: e.key, peer: e.tx.peer(), kind, internal: e.internal, confirmed };
-        self.retained_bytes += retained.bytes();
-        self.retained.insert(id, Box::new(retained));
-        self.ends.push(length, until, id);
-        while self.retained_bytes > self.config.max_retained_bytes {
-            let Some((_, first)) = self.ends.pop() else { break };
-            self.remove_retained(first);
+        let entry = Entry { key: e.key, id, peer: e.tx.peer(), kind: &kind, internal: e.internal, confirmed };
+        self.finished.insert(entry, length, until);
+        while self.finished.bytes() > self.config.max_retained_bytes {
+            let Some(first) = self.finished.pop_first() else { break };
+            if !first.internal {
+                self.out.event(Event::Terminated { id: TxId::Server(first.id) });
+            }
         }
         self.purge_timers();
         self.shrink_servers();
     }
 
-    /// Ends a finished server transaction.
-    pub(super) fn remove_retained(&mut self, id: ServerTxId) {
-        let Some(r) = self.retained.remove(&id) else { return };
-        self.retained_bytes = self.retained_bytes.saturating_sub(r.bytes());
-        if self.server_keys.get(&r.key) == Some(&id) {
-            self.server_keys.remove(&r.key);
+    /// Ends the finished server transaction of key `key` before its end.
+    pub(super) fn remove_finished(&mut self, key: u64) {
+        let Some(ended) = self.finished.remove(key) else { return };
+        if !ended.internal {
+            self.out.event(Event::Terminated { id: TxId::Server(ended.id) });
         }
-        if !r.internal {
-            self.out.event(Event::Terminated { id: TxId::Server(id) });
-        }
-        self.purge_timers();
-        self.retained.shrink_when_sparse();
-        self.server_keys.shrink_when_sparse();
     }
 
     /// Pops stale entries off the top of the timer queue.
@@ -425,12 +395,6 @@ impl Transactions {
                 break;
             }
             self.timers.pop();
-        }
-        while let Some((_, id)) = self.ends.peek() {
-            if self.retained.contains_key(&id) {
-                break;
-            }
-            self.ends.pop();
         }
     }
 
@@ -515,7 +479,6 @@ mod tests {
     /// must be small there.
     #[test]
     fn table_entries_are_small() {
-        assert!(size_of::<Retained>() <= 72, "{}", size_of::<Retained>());
         assert!(size_of::<ClientEntry>() <= 40, "{}", size_of::<ClientEntry>());
     }
 }

@@ -62,8 +62,9 @@
 //!   nothing left to do but absorb retransmissions (a non-INVITE's final
 //!   sent over UDP, until timer J; an INVITE's 2xx ACKed, until timer L,
 //!   when the layer retransmits 2xx; an INVITE's non-2xx ACKed, until
-//!   timer I), it is replaced by its key (a keyed 64-bit hash: every table
-//!   indexes transactions so), its peer, the last response of a
+//!   timer I), it is replaced by one record in a log of 16 KiB chunks
+//!   (`finished.rs`): its key (a keyed 64-bit hash: every table indexes
+//!   transactions so), id, end and peer, the last response of a
 //!   non-INVITE (without the lines that echo the request: a retransmission
 //!   brings them again) and the To tag of an INVITE. It ends and is
 //!   reported ended ([`Event::Terminated`]) when it did before;
@@ -114,7 +115,7 @@ mod config;
 mod driver;
 mod error;
 mod event;
-mod expiry;
+mod finished;
 mod hashed;
 mod incoming;
 mod key;

@@ -72,8 +72,9 @@ impl Transactions {
         id: ServerTxId,
         response: Response,
     ) -> Result<(), TransactionError> {
-        if self.retained.get(&id).is_some_and(|r| !r.internal) {
-            // Finished: only retransmissions are absorbed now.
+        if !self.servers.contains_key(&id) && self.finished.records().any(|r| r.id == id && !r.internal) {
+            // Finished: only retransmissions are absorbed now. (A scan, but
+            // only for a TU that answers twice.)
             return Err(TransactionError::AlreadyFinal);
         }
         let e =
@@ -166,16 +167,31 @@ impl Transactions {
     /// error): every transaction with that peer ends with
     /// [`Event::TransportError`] (RFC 3261 17.1.4, 17.2.4).
     pub fn handle_transport_error(&mut self, peer: Peer) {
-        let mut ids: Vec<TxId> = self
+        // Finished server transactions with their keys, to find them again.
+        let mut ids: Vec<(TxId, Option<u64>)> = self
             .clients
             .iter()
             .filter(|(_, e)| e.tx.peer() == peer)
-            .map(|(id, _)| TxId::Client(*id))
-            .chain(self.servers.iter().filter(|(_, e)| e.tx.peer() == peer).map(|(id, _)| TxId::Server(*id)))
-            .chain(self.retained.iter().filter(|(_, r)| r.peer == peer).map(|(id, _)| TxId::Server(*id)))
+            .map(|(id, _)| (TxId::Client(*id), None))
+            .chain(
+                self.servers
+                    .iter()
+                    .filter(|(_, e)| e.tx.peer() == peer)
+                    .map(|(id, _)| (TxId::Server(*id), None)),
+            )
+            .chain(
+                self.finished.records().filter(|r| r.peer == peer).map(|r| (TxId::Server(r.id), Some(r.key))),
+            )
             .collect();
         ids.sort();
-        for id in ids {
+        for (id, finished) in ids {
+            if let Some(key) = finished {
+                if self.finished.get(key).is_some_and(|r| !r.internal) {
+                    self.out.event(Event::TransportError { id });
+                }
+                self.remove_finished(key);
+                continue;
+            }
             match id {
                 TxId::Client(c) => {
                     if self.clients.contains_key(&c) {
@@ -184,13 +200,10 @@ impl Transactions {
                     }
                 }
                 TxId::Server(s) => {
-                    if self.servers.get(&s).is_some_and(|e| !e.internal)
-                        || self.retained.get(&s).is_some_and(|r| !r.internal)
-                    {
+                    if self.servers.get(&s).is_some_and(|e| !e.internal) {
                         self.out.event(Event::TransportError { id });
                     }
                     self.remove_server(s);
-                    self.remove_retained(s);
                 }
             }
         }
