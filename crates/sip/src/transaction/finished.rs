@@ -1,8 +1,9 @@
-//! Finished server transactions, kept compactly until their end: each is
+//! Finished transactions, kept compactly until their end: each is
 //! one record appended to a log of 16 KiB chunks, and an entry (keyed hash
 //! to place) in one index. A record holds the transaction's id, key, end,
-//! peer and what absorbing retransmissions needs (the To tag of an INVITE,
-//! the last response of a non-INVITE): about 40 bytes and its text, no
+//! peer and what absorbing retransmissions needs (the To tag of an INVITE
+//! server, the last response of a non-INVITE server, the ACKs of an
+//! accepted INVITE client): about 40 bytes and its text, no
 //! allocation of its own. Transactions end in the order they finished
 //! (timer J or L, 64*T1; timer I, T4: one log per length), so a log is
 //! read from its front as time passes and a chunk is freed whole once
@@ -12,8 +13,8 @@ use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::time::{Duration, Instant};
 
+use super::ack_2xx::KeptAck;
 use super::driver::Absorbing;
-use super::event::ServerTxId;
 use super::hashed::ByHash;
 use super::last_response::Kept;
 use super::peer::{Peer, Protocol};
@@ -33,8 +34,7 @@ const INTERNAL: u8 = 1;
 const CONFIRMED: u8 = 1 << 1;
 const NON_INVITE: u8 = 1 << 2;
 const TAGGED: u8 = 1 << 3;
-const V6: u8 = 1 << 4;
-const PROTOCOL_SHIFT: u8 = 5;
+const ACKED: u8 = 1 << 4;
 
 /// Which log a record goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +45,8 @@ pub(super) enum Length {
     Long,
 }
 
-/// Finished server transactions by the keyed hash of their key, with their
-/// ends. See the [module docs](self).
+/// Finished transactions (of one side) by the keyed hash of their key,
+/// with their ends. See the [module docs](self).
 #[derive(Debug, Default)]
 pub(super) struct Finished {
     /// Where each live record is.
@@ -84,7 +84,9 @@ struct Log {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Record<'a> {
     pub(super) key: u64,
-    pub(super) id: ServerTxId,
+    /// The number of its [`super::ServerTxId`] or [`super::ClientTxId`].
+    pub(super) id: u64,
+    pub(super) end: Instant,
     pub(super) peer: Peer,
     /// A CANCEL the layer answered itself: its end is not reported.
     pub(super) internal: bool,
@@ -100,12 +102,31 @@ pub(super) enum Kind<'a> {
     Invite { tag: Option<&'a str> },
     /// A non-INVITE: retransmissions get this response again.
     NonInvite { last: Kept<'a> },
+    /// An accepted INVITE client: retransmissions of the 2xx these
+    /// acknowledge get them again.
+    Acked { acks: Acks<'a> },
+}
+
+/// The ACKs of an accepted INVITE client, read in place.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Acks<'a>(&'a [u8]);
+
+impl<'a> Acks<'a> {
+    /// Each of them.
+    pub(super) fn iter(self) -> impl Iterator<Item = KeptAck<'a>> {
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            let (ack, after) = KeptAck::decode(rest)?;
+            rest = after;
+            Some(ack)
+        })
+    }
 }
 
 /// An ended record: the transaction's id and whether its end is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Ended {
-    pub(super) id: ServerTxId,
+    pub(super) id: u64,
     pub(super) internal: bool,
 }
 
@@ -113,7 +134,7 @@ pub(super) struct Ended {
 #[derive(Debug)]
 pub(super) struct Entry<'a> {
     pub(super) key: u64,
-    pub(super) id: ServerTxId,
+    pub(super) id: u64,
     pub(super) peer: Peer,
     pub(super) kind: &'a Absorbing,
     pub(super) internal: bool,
@@ -259,7 +280,7 @@ impl Finished {
         let start = place.offset as usize;
         let len = u32::from_le_bytes(chunk.get(start..start + 4)?.try_into().ok()?) as usize;
         let bytes = chunk.get(start..start.checked_add(len)?)?;
-        Some((decode(bytes)?, len))
+        Some((decode(bytes, self.epoch?)?, len))
     }
 
     fn record_len(&self, place: Place) -> usize {
@@ -269,11 +290,7 @@ impl Finished {
 
 /// Writes `entry`, ending at `end`, with a length to fill in first.
 fn encode(entry: &Entry<'_>, end: i64, out: &mut Vec<u8>) {
-    let mut flags = match entry.peer.protocol {
-        Protocol::Udp => 0,
-        Protocol::Tcp => 1,
-        Protocol::Tls => 2,
-    } << PROTOCOL_SHIFT;
+    let mut flags = 0;
     if entry.internal {
         flags |= INTERNAL;
     }
@@ -284,16 +301,31 @@ fn encode(entry: &Entry<'_>, end: i64, out: &mut Vec<u8>) {
         Absorbing::NonInvite { .. } => flags |= NON_INVITE,
         Absorbing::Invite { tag: Some(_) } => flags |= TAGGED,
         Absorbing::Invite { tag: None } => {}
-    }
-    if entry.peer.addr.is_ipv6() {
-        flags |= V6;
+        Absorbing::Acked { .. } => flags |= ACKED,
     }
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(&entry.key.to_le_bytes());
-    out.extend_from_slice(&entry.id.0.to_le_bytes());
+    out.extend_from_slice(&entry.id.to_le_bytes());
     out.extend_from_slice(&end.to_le_bytes());
     out.push(flags);
-    match entry.peer.addr {
+    put_peer(entry.peer, out);
+    match entry.kind {
+        Absorbing::NonInvite { last } => last.encode(out),
+        Absorbing::Invite { tag } => out.extend_from_slice(tag.as_deref().unwrap_or_default().as_bytes()),
+        Absorbing::Acked { acks } => acks.iter().for_each(|a| a.encode(out)),
+    }
+}
+
+/// Appends `peer`: a byte for its protocol and family, the address, the
+/// port.
+pub(super) fn put_peer(peer: Peer, out: &mut Vec<u8>) {
+    let protocol = match peer.protocol {
+        Protocol::Udp => 0,
+        Protocol::Tcp => 1,
+        Protocol::Tls => 2,
+    };
+    out.push(protocol << 1 | u8::from(peer.addr.is_ipv6()));
+    match peer.addr {
         SocketAddr::V4(a) => out.extend_from_slice(&a.ip().octets()),
         SocketAddr::V6(a) => {
             out.extend_from_slice(&a.ip().octets());
@@ -301,39 +333,47 @@ fn encode(entry: &Entry<'_>, end: i64, out: &mut Vec<u8>) {
             out.extend_from_slice(&a.scope_id().to_le_bytes());
         }
     }
-    out.extend_from_slice(&entry.peer.addr.port().to_le_bytes());
-    match entry.kind {
-        Absorbing::NonInvite { last } => last.encode(out),
-        Absorbing::Invite { tag } => out.extend_from_slice(tag.as_deref().unwrap_or_default().as_bytes()),
-    }
+    out.extend_from_slice(&peer.addr.port().to_le_bytes());
 }
 
-/// Reads a record [`encode`] wrote (`None` when it is not one).
-fn decode(bytes: &[u8]) -> Option<Record<'_>> {
-    let u64_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
-    let key = u64_at(4)?;
-    let id = ServerTxId(u64_at(12)?);
-    let flags = *bytes.get(HEAD - 1)?;
-    let protocol = match flags >> PROTOCOL_SHIFT {
+/// Reads what [`put_peer`] wrote at the start of `bytes`, and its length.
+pub(super) fn get_peer(bytes: &[u8]) -> Option<(Peer, usize)> {
+    let first = *bytes.first()?;
+    let protocol = match first >> 1 {
         0 => Protocol::Udp,
         1 => Protocol::Tcp,
         _ => Protocol::Tls,
     };
-    let (addr, rest) = if flags & V6 != 0 {
-        let b = bytes.get(HEAD..HEAD + 26)?;
+    if first & 1 != 0 {
+        let b = bytes.get(1..27)?;
         let ip: [u8; 16] = b[..16].try_into().ok()?;
         let flowinfo = u32::from_le_bytes(b[16..20].try_into().ok()?);
         let scope = u32::from_le_bytes(b[20..24].try_into().ok()?);
         let port = u16::from_le_bytes(b[24..26].try_into().ok()?);
-        (SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, flowinfo, scope)), &bytes[HEAD + 26..])
+        let addr = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, flowinfo, scope));
+        Some((Peer { addr, protocol }, 27))
     } else {
-        let b = bytes.get(HEAD..HEAD + 6)?;
+        let b = bytes.get(1..7)?;
         let ip: [u8; 4] = b[..4].try_into().ok()?;
         let port = u16::from_le_bytes(b[4..6].try_into().ok()?);
-        (SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port)), &bytes[HEAD + 6..])
-    };
+        Some((Peer { addr: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port)), protocol }, 7))
+    }
+}
+
+/// Reads a record [`encode`] wrote (`None` when it is not one), its end
+/// counted from `epoch`.
+fn decode(bytes: &[u8], epoch: Instant) -> Option<Record<'_>> {
+    let u64_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
+    let key = u64_at(4)?;
+    let id = u64_at(12)?;
+    let end = at_nanos(epoch, u64_at(20)? as i64);
+    let flags = *bytes.get(HEAD - 1)?;
+    let (peer, used) = get_peer(bytes.get(HEAD..)?)?;
+    let rest = bytes.get(HEAD + used..)?;
     let kind = if flags & NON_INVITE != 0 {
         Kind::NonInvite { last: Kept::decode(rest)? }
+    } else if flags & ACKED != 0 {
+        Kind::Acked { acks: Acks(rest) }
     } else if flags & TAGGED != 0 {
         Kind::Invite { tag: Some(std::str::from_utf8(rest).ok()?) }
     } else {
@@ -342,7 +382,8 @@ fn decode(bytes: &[u8]) -> Option<Record<'_>> {
     Some(Record {
         key,
         id,
-        peer: Peer { addr, protocol },
+        end,
+        peer,
         internal: flags & INTERNAL != 0,
         confirmed: flags & CONFIRMED != 0,
         kind,
@@ -372,7 +413,7 @@ mod tests {
     use super::*;
 
     fn entry(key: u64, peer: Peer, kind: &Absorbing) -> Entry<'_> {
-        Entry { key, id: ServerTxId(key + 100), peer, kind, internal: false, confirmed: false }
+        Entry { key, id: key + 100, peer, kind, internal: false, confirmed: false }
     }
 
     #[test]
@@ -394,20 +435,20 @@ mod tests {
         }
         assert_eq!(f.len(), 1_993);
         let r = f.get(1).expect("one");
-        assert_eq!((r.id, r.peer, r.internal, r.confirmed), (ServerTxId(101), v4, false, false));
+        assert_eq!((r.id, r.end, r.peer, r.internal, r.confirmed), (101, at(32_000), v4, false, false));
         assert!(matches!(r.kind, Kind::Invite { tag: Some("t1") }));
         let r = f.get(2).expect("two");
         assert_eq!((r.peer, r.internal, r.confirmed), (v6, true, true));
         assert!(matches!(r.kind, Kind::Invite { tag: None }));
         assert!(f.logs[1].chunks.len() > 1);
         // A forgotten record is skipped when its turn comes.
-        assert_eq!(f.remove(10), Some(Ended { id: ServerTxId(110), internal: false }));
+        assert_eq!(f.remove(10), Some(Ended { id: 110, internal: false }));
         assert!(f.get(10).is_none());
         assert_eq!(f.next(), Some(at(5_000)));
         assert_eq!(f.pop_due(at(4_999)), None);
-        assert_eq!(f.pop_due(at(40_000)), Some((at(5_000), Ended { id: ServerTxId(102), internal: true })));
-        assert_eq!(f.pop_due(at(40_000)).map(|(t, e)| (t, e.id)), Some((at(32_000), ServerTxId(101))));
-        assert_eq!(f.pop_due(at(40_000)).map(|(t, e)| (t, e.id)), Some((at(32_000), ServerTxId(103))));
+        assert_eq!(f.pop_due(at(40_000)), Some((at(5_000), Ended { id: 102, internal: true })));
+        assert_eq!(f.pop_due(at(40_000)).map(|(t, e)| (t, e.id)), Some((at(32_000), 101)));
+        assert_eq!(f.pop_due(at(40_000)).map(|(t, e)| (t, e.id)), Some((at(32_000), 103)));
         let rest = std::iter::from_fn(|| f.pop_due(at(40_000))).count();
         assert_eq!(rest, 1_989);
         assert_eq!((f.len(), f.bytes()), (0, 0));

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::client_invite;
 use super::driver::{Client, ClientEntry, Server, ServerEntry, Transactions};
-use super::event::{Event, ServerTxId};
+use super::event::{ClientTxId, Event, ServerTxId};
 use super::finished::Kind;
 use super::key::{AckKey, ClientKey, ServerKey};
 use super::peer::Peer;
@@ -169,6 +169,19 @@ impl Transactions {
     fn handle_response(&mut self, now: Instant, response: Response, peer: Peer) {
         let Some(key) = ClientKey::of_response(&response).map(|k| self.keys.of(&k)) else { return };
         let Some(&id) = self.client_keys.get(&key) else {
+            if let Some(r) = self.finished_clients.get(key) {
+                let Kind::Acked { acks } = r.kind else { return };
+                if !response.status.is_success() {
+                    return;
+                }
+                let tag = response.head.to_tag().unwrap_or_default();
+                let ack = acks.iter().find(|a| a.acknowledges(tag));
+                match ack.and_then(|a| Some((a.peer, a.for_retransmission(&response)?))) {
+                    Some((peer, ack)) => self.out.send(peer, &ack),
+                    None => self.out.event(Event::Response { id: ClientTxId(r.id), response }),
+                }
+                return;
+            }
             if response.status.is_success() && response.head.cseq.method == Method::Invite {
                 self.out.event(Event::StrayResponse { response, peer });
             }

@@ -47,7 +47,9 @@
 //! - **2xx to INVITE, client side**: every 2xx (retransmissions and other
 //!   forks included) reaches the TU, which ACKs it through
 //!   [`Transactions::ack_2xx`]; retransmissions of an ACKed 2xx are then
-//!   answered with the same ACK by the layer. Non-2xx finals are ACKed by
+//!   answered with the same ACK by the layer (once the TU ACKed, the
+//!   transaction is a record of its ACKs in a log, as finished server
+//!   transactions below, and still counts as live). Non-2xx finals are ACKed by
 //!   the layer (same branch, RFC 3261 17.1.1.3). A 2xx that comes after
 //!   timer M is an [`Event::StrayResponse`]. In Proceeding, an INVITE
 //!   client transaction has no timeout: the TU cancels unanswered calls.
