@@ -288,9 +288,10 @@ impl Core {
                 // transaction reports (the layer ACKs a non-2xx itself).
                 let last = response.status.is_final()
                     && !(response.status.is_success() && response.head.cseq.method == Method::Invite);
-                let owner = match last {
-                    true => self.clients.remove(&id).inspect(|_| self.dropped += 1),
-                    false => self.clients.get(&id).cloned(),
+                let owner = if last {
+                    self.clients.remove(&id).inspect(|_| self.dropped += 1)
+                } else {
+                    self.clients.get(&id).cloned()
                 };
                 // Its route went when the 2xx it answers was ACKed.
                 let owner = owner.or_else(|| self.calls.get(&response.head.call_id).cloned());
