@@ -179,12 +179,13 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 impl Core {
-    /// Now and then, forgets the routes to calls that ended and gives the
-    /// tables' room back. A finished transaction outlives its call by up
-    /// to 32 s, and its route holds the call's channel (and its first
-    /// block of events) all that time; nothing routed to an ended call is
-    /// delivered anyway. After a burst the tables would keep their peak
-    /// room for good.
+    /// Now and then, forgets the routes to calls that ended and those of
+    /// server transactions that finished (an INVITE's once its ACK came),
+    /// and gives the tables' room back. A route holds the call's channel
+    /// (and its first block of events); nothing routed to an ended call is
+    /// delivered anyway, and a finished transaction reports nothing but
+    /// its end. After a burst the tables would keep their peak room for
+    /// good.
     fn tidy(&mut self) {
         let routes = self.clients.len() + self.servers.len() + self.calls.len();
         if self.dropped < TIDY_EVERY.max(routes / 4) {
@@ -192,7 +193,8 @@ impl Core {
         }
         self.dropped = 0;
         self.clients.retain(|_, owner| !owner.is_closed());
-        self.servers.retain(|_, owner| !owner.is_closed());
+        let txs = &self.txs;
+        self.servers.retain(|id, owner| !owner.is_closed() && txs.is_live(TxId::Server(*id)));
         // Each shrinks only when its entries fill under half of it.
         self.clients.shrink_to(self.clients.len() * 2);
         self.servers.shrink_to(self.servers.len() * 2);
@@ -203,8 +205,14 @@ impl Core {
         let now = Instant::now();
         match cmd {
             Cmd::Respond(id, response) => {
+                // After a final response a non-INVITE transaction tells its
+                // owner nothing more: its route goes now.
+                let done = response.status.is_final() && response.head.cseq.method != Method::Invite;
                 if let Err(e) = self.txs.respond(now, id, response) {
                     tracing::debug!(error = %e, "a response could not be sent");
+                }
+                if done && self.servers.remove(&id).is_some() {
+                    self.dropped += 1;
                 }
             }
             Cmd::Send { request, peer, owner, reply } => {
@@ -224,6 +232,11 @@ impl Core {
             Cmd::Ack(id, ack, peer) => {
                 if self.txs.ack_2xx(id, ack.clone(), peer).is_err() {
                     self.txs.send_stateless(ack, peer);
+                }
+                // The layer answers that 2xx's retransmissions; another 2xx
+                // (a fork) finds the call by its Call-ID (see `route`).
+                if self.clients.remove(&id).is_some() {
+                    self.dropped += 1;
                 }
             }
             Cmd::Stateless(message, peer) => self.txs.send_stateless(message, peer),
@@ -271,7 +284,18 @@ impl Core {
                 }
             }
             Event::Response { id, response } => {
-                if let Some(owner) = self.clients.get(&id) {
+                // A final response but an INVITE's 2xx is the last the
+                // transaction reports (the layer ACKs a non-2xx itself).
+                let last = response.status.is_final()
+                    && !(response.status.is_success() && response.head.cseq.method == Method::Invite);
+                let owner = if last {
+                    self.clients.remove(&id).inspect(|_| self.dropped += 1)
+                } else {
+                    self.clients.get(&id).cloned()
+                };
+                // Its route went when the 2xx it answers was ACKed.
+                let owner = owner.or_else(|| self.calls.get(&response.head.call_id).cloned());
+                if let Some(owner) = owner {
                     let _ = owner.send(CallEvent::Response(id, Box::new(response)));
                 }
             }

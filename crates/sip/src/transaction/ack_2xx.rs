@@ -8,13 +8,14 @@
 
 use std::hash::{Hash, Hasher};
 
+use super::finished::{get_peer, put_peer};
 use super::last_response::line_span;
 use super::peer::Peer;
 use crate::message::{Request, Response};
 
 /// One ACK, kept in one allocation, exactly sized, with the To tag of
 /// the 2xx it acknowledges.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Ack2xx {
     /// The ACK without the cut lines, then the To tag.
     bytes: Box<[u8]>,
@@ -25,6 +26,19 @@ pub(super) struct Ack2xx {
     cut: u16,
     /// The To tag's length, at the end of `bytes`.
     tag_len: u16,
+}
+
+/// `acks` with `ack` in place of the one for the same To tag, or added
+/// (exactly sized: a second 2xx, a fork, is rare).
+pub(super) fn with_ack(mut acks: Vec<Ack2xx>, ack: Ack2xx) -> Box<[Ack2xx]> {
+    match acks.iter_mut().find(|a| a.split_tag() == ack.split_tag()) {
+        Some(old) => *old = ack,
+        None => {
+            acks.reserve_exact(1);
+            acks.push(ack);
+        }
+    }
+    acks.into_boxed_slice()
 }
 
 /// [`Ack2xx::cut`] of an ACK kept whole.
@@ -56,18 +70,103 @@ impl Ack2xx {
         Ack2xx { bytes: bytes.into_boxed_slice(), lines, peer, cut, tag_len }
     }
 
-    fn split(&self) -> (&[u8], &[u8]) {
-        self.bytes.split_at(self.bytes.len() - usize::from(self.tag_len))
+    fn view(&self) -> KeptAck<'_> {
+        KeptAck {
+            bytes: &self.bytes,
+            lines: self.lines,
+            peer: self.peer,
+            cut: self.cut,
+            tag_len: self.tag_len,
+        }
     }
 
     /// Whether it acknowledges the 2xx with To tag `to_tag`.
     pub(super) fn acknowledges(&self, to_tag: &str) -> bool {
-        self.split().1 == to_tag.as_bytes()
+        self.view().acknowledges(to_tag)
+    }
+
+    fn split_tag(&self) -> &[u8] {
+        self.view().split().1
     }
 
     /// The ACK again, for `response`, a retransmission of the 2xx it
     /// acknowledges: `None` when that 2xx's From, To and Call-ID lines
     /// are not the ones cut out.
+    pub(super) fn for_retransmission(&self, response: &Response) -> Option<Vec<u8>> {
+        self.view().for_retransmission(response)
+    }
+
+    /// Appends it to `out` as [`KeptAck::decode`] reads it back.
+    pub(super) fn encode(&self, out: &mut Vec<u8>) {
+        let len = u32::try_from(ACK_HEAD + self.bytes.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&len.to_le_bytes());
+        put_peer(self.peer, out);
+        out.extend_from_slice(&self.lines.to_le_bytes());
+        out.extend_from_slice(&self.cut.to_le_bytes());
+        out.extend_from_slice(&self.tag_len.to_le_bytes());
+        out.extend_from_slice(&self.bytes);
+    }
+
+    /// Bytes held.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// The fixed part of an encoded [`Ack2xx`] (its peer aside): length,
+/// hash, cut and tag length.
+const ACK_HEAD: usize = 4 + 8 + 2 + 2;
+
+/// An [`Ack2xx`] read in place from the bytes [`Ack2xx::encode`] wrote.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct KeptAck<'a> {
+    bytes: &'a [u8],
+    lines: u64,
+    pub(super) peer: Peer,
+    cut: u16,
+    tag_len: u16,
+}
+
+impl<'a> KeptAck<'a> {
+    /// Reads the ACK at the start of `encoded`, and what follows it.
+    pub(super) fn decode(encoded: &'a [u8]) -> Option<(KeptAck<'a>, &'a [u8])> {
+        let len = u32::from_le_bytes(encoded.get(..4)?.try_into().ok()?) as usize;
+        let (peer, used) = get_peer(encoded.get(4..)?)?;
+        let at = 4 + used;
+        let head = encoded.get(at..at + ACK_HEAD - 4)?;
+        let lines = u64::from_le_bytes(head[..8].try_into().ok()?);
+        let cut = u16::from_le_bytes(head[8..10].try_into().ok()?);
+        let tag_len = u16::from_le_bytes(head[10..12].try_into().ok()?);
+        let start = at + ACK_HEAD - 4;
+        let end = start.checked_add(len.checked_sub(ACK_HEAD)?)?;
+        let bytes = encoded.get(start..end)?;
+        let sound = usize::from(tag_len) <= bytes.len()
+            && (cut == WHOLE || usize::from(cut) <= bytes.len() - usize::from(tag_len));
+        sound.then_some((KeptAck { bytes, lines, peer, cut, tag_len }, &encoded[end..]))
+    }
+
+    /// It again, owned.
+    pub(super) fn to_owned(self) -> Ack2xx {
+        Ack2xx {
+            bytes: self.bytes.into(),
+            lines: self.lines,
+            peer: self.peer,
+            cut: self.cut,
+            tag_len: self.tag_len,
+        }
+    }
+
+    fn split(&self) -> (&'a [u8], &'a [u8]) {
+        self.bytes.split_at(self.bytes.len() - usize::from(self.tag_len))
+    }
+
+    /// See [`Ack2xx::acknowledges`].
+    pub(super) fn acknowledges(&self, to_tag: &str) -> bool {
+        self.split().1 == to_tag.as_bytes()
+    }
+
+    /// See [`Ack2xx::for_retransmission`].
     pub(super) fn for_retransmission(&self, response: &Response) -> Option<Vec<u8>> {
         let kept = self.split().0;
         if self.cut == WHOLE {
@@ -85,12 +184,6 @@ impl Ack2xx {
         out.extend_from_slice(lines);
         out.extend_from_slice(&kept[cut..]);
         Some(out)
-    }
-
-    /// Bytes held.
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.bytes.len()
     }
 }
 
@@ -142,6 +235,12 @@ Content-Length: 0\r\n\r\n";
         let kept = Ack2xx::new("b7", &ack, &written, peer);
         assert!(kept.acknowledges("b7") && !kept.acknowledges("b8"));
         assert_eq!(kept.for_retransmission(&ok), Some(written.clone()));
+        let mut encoded = Vec::new();
+        kept.encode(&mut encoded);
+        encoded.push(7);
+        let (read, rest) = KeptAck::decode(&encoded).expect("decodes");
+        assert_eq!((read.peer, rest), (peer, &[7][..]));
+        assert_eq!(read.to_owned().for_retransmission(&ok), Some(written.clone()));
         assert!(kept.len() < written.len() * 2 / 3, "{} of {}", kept.len(), written.len());
         // A 2xx whose lines differ cannot rebuild it.
         let mut other = ok.clone();

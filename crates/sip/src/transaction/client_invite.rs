@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::ack_2xx::Ack2xx;
+use super::ack_2xx::{with_ack, Ack2xx};
 use super::config::Config;
 use super::event::{ClientTxId, Event, TxId};
 use super::outbox::Outbox;
@@ -186,19 +186,22 @@ impl ClientInvite {
         let written = ack.to_bytes();
         out.send(peer, &written);
         let entry = Ack2xx::new(to_tag, ack, &written, peer);
-        let mut acks = match std::mem::take(&mut self.acks) {
+        let acks = match std::mem::take(&mut self.acks) {
             Acks::Success(acks) => acks.into_vec(),
             _ => Vec::new(),
         };
-        match acks.iter_mut().find(|a| a.acknowledges(to_tag)) {
-            Some(old) => *old = entry,
-            None => {
-                // Exactly sized: a second 2xx (a fork) is rare.
-                acks.reserve_exact(1);
-                acks.push(entry);
-            }
+        self.acks = Acks::Success(with_ack(acks, entry));
+    }
+
+    /// Once the TU ACKed a 2xx: its ACKs and the end of timer M, taken out
+    /// for a compact record, when nothing else is left (no CANCEL of its own).
+    pub(super) fn take_acked(&mut self) -> Option<(Instant, Box<[Ack2xx]>)> {
+        let ready = self.state == State::Accepted && self.cancel.is_none() && self.timeout.is_some();
+        if !ready || !matches!(self.acks, Acks::Success(_)) {
+            return None;
         }
-        self.acks = Acks::Success(acks.into_boxed_slice());
+        let Acks::Success(acks) = std::mem::take(&mut self.acks) else { return None };
+        Some((self.timeout?, acks))
     }
 
     /// Runs the timers due at `now`.

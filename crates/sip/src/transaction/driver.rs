@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use super::ack_2xx::Ack2xx;
 use super::client_invite::{self, ClientInvite};
 use super::client_non_invite::{self, ClientNonInvite};
 use super::config::Config;
 use super::event::{ClientTxId, Event, ServerTxId, TxId};
-use super::expiry::{Expiry, Length};
+use super::finished::{Entry, Finished, Length};
 use super::hashed::{ByHash, KeyHasher};
 use super::key::AckKey;
 use super::last_response::LastResponse;
@@ -46,47 +47,17 @@ pub struct Transactions {
     pub(super) out: Outbox,
     /// The estimated bytes held by live server transactions.
     pub(super) server_bytes: usize,
-    /// Finished server transactions that absorb retransmissions.
-    /// (Boxed: the table's empty slots, about half of its room, then cost
-    /// a pointer each, not an entry.)
-    pub(super) retained: HashMap<ServerTxId, Box<Retained>>,
-    /// When they end, earliest first (ids already gone are skipped).
-    ends: Expiry,
-    /// The estimated bytes they hold.
-    retained_bytes: usize,
+    /// Finished server transactions that absorb retransmissions, by the
+    /// keyed hash of their key (not in `server_keys`), with their ends.
+    pub(super) finished: Finished,
+    /// Accepted INVITE client transactions whose 2xx the TU ACKed, by the
+    /// keyed hash of their key (not in `client_keys`), until timer M.
+    pub(super) finished_clients: Finished,
+    /// The keys of those, by id (they still count as live).
+    pub(super) accepted: HashMap<ClientTxId, u64>,
 }
 
-/// A server transaction that has made its last decision and only absorbs
-/// retransmissions until its end: no state machine, no request, only what
-/// that needs. Its end (timer J, L or I) is in the layer's [`Expiry`].
-#[derive(Debug)]
-pub(super) struct Retained {
-    /// The keyed hash of its key (its entry in `server_keys`).
-    pub(super) key: u64,
-    pub(super) peer: Peer,
-    pub(super) kind: Absorbing,
-    /// A CANCEL the layer answered itself: its end is not reported.
-    pub(super) internal: bool,
-    /// An INVITE whose non-2xx final was ACKed (Confirmed): later ACKs are
-    /// absorbed. Otherwise (Accepted) ACKs go to the TU. (Here and not in
-    /// [`Absorbing::Invite`], where it would cost 8 bytes an entry.)
-    pub(super) confirmed: bool,
-}
-
-impl Retained {
-    /// What it counts against [`Config::max_retained_bytes`]: the entry,
-    /// its response or tag, and about as much again as the entry for the
-    /// index and the queue.
-    fn bytes(&self) -> usize {
-        let text = match &self.kind {
-            Absorbing::NonInvite { last } => last.len(),
-            Absorbing::Invite { tag } => tag.as_ref().map_or(0, |t| t.len()),
-        };
-        2 * std::mem::size_of::<Retained>() + text
-    }
-}
-
-/// What kind of finished transaction a [`Retained`] is.
+/// What a finished server transaction absorbs retransmissions with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Absorbing {
     /// A non-INVITE: retransmissions get its final response again.
@@ -98,6 +69,12 @@ pub(super) enum Absorbing {
     Invite {
         /// The To tag of its final response.
         tag: Option<Box<str>>,
+    },
+    /// An accepted INVITE client: the 2xx these ACKs acknowledge get them
+    /// again.
+    Acked {
+        /// The TU's ACKs.
+        acks: Box<[Ack2xx]>,
     },
 }
 
@@ -195,9 +172,9 @@ impl Transactions {
             timers: TimerQueue::default(),
             out: Outbox::default(),
             server_bytes: 0,
-            retained: HashMap::new(),
-            ends: Expiry::default(),
-            retained_bytes: 0,
+            finished: Finished::default(),
+            finished_clients: Finished::default(),
+            accepted: HashMap::new(),
         }
     }
 
@@ -227,7 +204,7 @@ impl Transactions {
     /// When [`Transactions::handle_timeout`] should be called next: the
     /// earliest deadline of a live transaction.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        earliest(self.timers.next(), self.ends.next())
+        earliest(earliest(self.timers.next(), self.finished.next()), self.finished_clients.next())
     }
 
     /// Runs every timer due at `now`: retransmissions, 100 Trying,
@@ -235,20 +212,29 @@ impl Transactions {
     pub fn handle_timeout(&mut self, now: Instant) {
         // Take the due entries first, so that a timer re-armed at `now`
         // waits for the next call instead of looping here.
-        // (The flag: the end of a finished server transaction.)
+        // (The flag: the end of a finished server transaction, whose end
+        // is reported, already gone.)
         let mut due = Vec::new();
         while let Some((at, id)) = self.timers.pop_due(now) {
-            due.push((at, id, false));
+            due.push((at, id, None));
         }
-        while let Some((at, id)) = self.ends.pop_due(now) {
-            due.push((at, TxId::Server(id), true));
+        while let Some((at, ended)) = self.finished.pop_due(now) {
+            due.push((at, TxId::Server(ServerTxId(ended.id)), Some(!ended.internal)));
+        }
+        while let Some((at, ended)) = self.finished_clients.pop_due(now) {
+            let id = ClientTxId(ended.id);
+            self.accepted.remove(&id);
+            due.push((at, TxId::Client(id), Some(true)));
+        }
+        if due.iter().any(|d| matches!(d, (_, TxId::Client(_), Some(_)))) {
+            self.accepted.shrink_when_sparse();
         }
         // In deadline order, as one queue would give them.
         due.sort_unstable();
         for (at, id, end) in due {
-            if end {
-                if let TxId::Server(id) = id {
-                    self.remove_retained(id);
+            if let Some(reported) = end {
+                if reported {
+                    self.out.event(Event::Terminated { id });
                 }
                 continue;
             }
@@ -288,7 +274,7 @@ impl Transactions {
     /// Number of transactions, client and server, finished server ones
     /// that still absorb retransmissions included.
     pub fn len(&self) -> usize {
-        self.live() + self.retained.len()
+        self.live() + self.finished.len()
     }
 
     /// True when no transaction is left, not even a finished one.
@@ -299,23 +285,33 @@ impl Transactions {
     /// Number of live transactions (what [`Config::max_transactions`]
     /// limits): client transactions and server ones not yet finished.
     pub fn live(&self) -> usize {
-        self.clients.len() + self.servers.len()
+        self.clients.len() + self.accepted.len() + self.servers.len()
+    }
+
+    /// Whether transaction `id` is live: it may still report more than
+    /// its end (a finished server transaction reports nothing else, but
+    /// for the ACKs of an accepted INVITE, which go by their Call-ID).
+    pub fn is_live(&self, id: TxId) -> bool {
+        match id {
+            TxId::Client(c) => self.clients.contains_key(&c) || self.accepted.contains_key(&c),
+            TxId::Server(s) => self.servers.contains_key(&s),
+        }
     }
 
     /// Number of finished server transactions that absorb retransmissions.
     pub fn retained(&self) -> usize {
-        self.retained.len()
+        self.finished.len()
     }
 
     /// Estimated bytes they hold (see [`Config::max_retained_bytes`]).
     pub fn retained_bytes(&self) -> usize {
-        self.retained_bytes
+        self.finished.bytes()
     }
 
     /// Queued deadlines, stale ones included (for tests of boundedness).
     #[doc(hidden)]
     pub fn queued_timers(&self) -> usize {
-        self.timers.len() + self.ends.len()
+        self.timers.len() + self.finished.len() + self.finished_clients.len()
     }
 
     pub(super) fn next_client_id(&mut self) -> ClientTxId {
@@ -386,32 +382,71 @@ impl Transactions {
                 self.acks.remove(k);
             }
         }
-        let length = if confirmed { Length::Short } else { Length::Long };
-        let retained = Retained { key: e.key, peer: e.tx.peer(), kind, internal: e.internal, confirmed };
-        self.retained_bytes += retained.bytes();
-        self.retained.insert(id, Box::new(retained));
-        self.ends.push(length, until, id);
-        while self.retained_bytes > self.config.max_retained_bytes {
-            let Some((_, first)) = self.ends.pop() else { break };
-            self.remove_retained(first);
+        if self.server_keys.get(&e.key) == Some(&id) {
+            self.server_keys.remove(&e.key);
         }
+        let length = if confirmed { Length::Short } else { Length::Long };
+        let entry =
+            Entry { key: e.key, id: id.0, peer: e.tx.peer(), kind: &kind, internal: e.internal, confirmed };
+        self.finished.insert(entry, length, until);
+        self.keep_within_budget();
         self.purge_timers();
         self.shrink_servers();
     }
 
-    /// Ends a finished server transaction.
-    pub(super) fn remove_retained(&mut self, id: ServerTxId) {
-        let Some(r) = self.retained.remove(&id) else { return };
-        self.retained_bytes = self.retained_bytes.saturating_sub(r.bytes());
-        if self.server_keys.get(&r.key) == Some(&id) {
-            self.server_keys.remove(&r.key);
-        }
-        if !r.internal {
-            self.out.event(Event::Terminated { id: TxId::Server(id) });
-        }
+    /// Replaces INVITE client transaction `id`, once its 2xx ACKed and
+    /// nothing else left, by a record of its ACKs until timer M.
+    pub(super) fn finish_client(&mut self, id: ClientTxId) {
+        let Some(e) = self.clients.get_mut(&id) else { return };
+        let Client::Invite(t) = &mut e.tx else { return };
+        let Some((until, acks)) = t.take_acked() else { return };
+        let (key, peer) = (e.key, t.peer());
+        self.clients.remove(&id);
+        self.client_keys.remove(&key);
+        let kind = Absorbing::Acked { acks };
+        let entry = Entry { key, id: id.0, peer, kind: &kind, internal: false, confirmed: false };
+        self.finished_clients.insert(entry, Length::Long, until);
+        self.accepted.insert(id, key);
+        self.keep_within_budget();
         self.purge_timers();
-        self.retained.shrink_when_sparse();
-        self.server_keys.shrink_when_sparse();
+        self.clients.shrink_when_sparse();
+        self.client_keys.shrink_when_sparse();
+    }
+
+    /// Forgets the finished transactions nearest their end while they hold
+    /// more than [`Config::max_retained_bytes`].
+    fn keep_within_budget(&mut self) {
+        while self.finished.bytes() + self.finished_clients.bytes() > self.config.max_retained_bytes {
+            let server_first = match (self.finished.next(), self.finished_clients.next()) {
+                (Some(s), Some(c)) => s <= c,
+                (s, _) => s.is_some(),
+            };
+            if server_first {
+                let Some(first) = self.finished.pop_first() else { break };
+                if !first.internal {
+                    self.out.event(Event::Terminated { id: TxId::Server(ServerTxId(first.id)) });
+                }
+            } else {
+                let Some(first) = self.finished_clients.pop_first() else { break };
+                self.accepted.remove(&ClientTxId(first.id));
+                self.out.event(Event::Terminated { id: TxId::Client(ClientTxId(first.id)) });
+            }
+        }
+    }
+
+    /// Ends the finished server transaction of key `key` before its end.
+    pub(super) fn remove_finished(&mut self, key: u64) {
+        let Some(ended) = self.finished.remove(key) else { return };
+        if !ended.internal {
+            self.out.event(Event::Terminated { id: TxId::Server(ServerTxId(ended.id)) });
+        }
+    }
+
+    /// Ends the finished client transaction of key `key` before its end.
+    pub(super) fn remove_finished_client(&mut self, key: u64) {
+        let Some(ended) = self.finished_clients.remove(key) else { return };
+        self.accepted.remove(&ClientTxId(ended.id));
+        self.out.event(Event::Terminated { id: TxId::Client(ClientTxId(ended.id)) });
     }
 
     /// Pops stale entries off the top of the timer queue.
@@ -425,12 +460,6 @@ impl Transactions {
                 break;
             }
             self.timers.pop();
-        }
-        while let Some((_, id)) = self.ends.peek() {
-            if self.retained.contains_key(&id) {
-                break;
-            }
-            self.ends.pop();
         }
     }
 
@@ -515,7 +544,75 @@ mod tests {
     /// must be small there.
     #[test]
     fn table_entries_are_small() {
-        assert!(size_of::<Retained>() <= 72, "{}", size_of::<Retained>());
         assert!(size_of::<ClientEntry>() <= 40, "{}", size_of::<ClientEntry>());
+    }
+
+    fn parse(text: &str) -> crate::Message {
+        crate::parse_message(text.replace('\n', "\r\n").as_bytes()).expect("parses")
+    }
+
+    fn message(method: &str, to_tag: &str, branch: &str) -> crate::Message {
+        parse(&format!(
+            "{method} sip:bob@192.0.2.2 SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\n\
+From: <sip:alice@example.com>;tag=f1\nTo: <sip:bob@example.com>{to_tag}\nCall-ID: c1\n\
+CSeq: 1 {method}\nContent-Length: 0\n\n"
+        ))
+    }
+
+    fn ok(tag: &str) -> crate::Message {
+        parse(&format!(
+            "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKinv\n\
+From: <sip:alice@example.com>;tag=f1\nTo: <sip:bob@example.com>;tag={tag}\nCall-ID: c1\n\
+CSeq: 1 INVITE\nContact: <sip:bob@192.0.2.2>\nContent-Length: 0\n\n"
+        ))
+    }
+
+    /// An ACKed INVITE client is a record: a fork's 2xx still reaches the
+    /// TU and its ACK joins the record; both 2xx get their ACK again.
+    #[test]
+    fn an_acked_invite_client_takes_a_fork_and_answers_both() {
+        use crate::message::{Message, Request};
+        let now = Instant::now();
+        let peer = Peer::udp("192.0.2.2:5060".parse().expect("addr"));
+        let mut layer = Transactions::default();
+        let Message::Request(invite) = message("INVITE", "", "z9hG4bKinv") else { panic!() };
+        let id = layer.send_request(now, invite, peer).expect("send");
+        let ack = |tag: &str| -> Request {
+            let Message::Request(r) = message("ACK", &format!(";tag={tag}"), "z9hG4bKack") else { panic!() };
+            r
+        };
+        layer.handle_message(now, ok("b1"), peer);
+        layer.ack_2xx(id, ack("b1"), peer).expect("ack");
+        assert!(layer.clients.is_empty() && layer.accepted.len() == 1, "a record now");
+        assert_eq!((layer.live(), layer.is_live(TxId::Client(id))), (1, true));
+        assert_eq!(layer.cancel(now, id), Err(crate::transaction::TransactionError::AlreadyFinal));
+        while layer.poll_event().is_some() {}
+        while layer.poll_transmit().is_some() {}
+        // A fork: to the TU, then ACKed into the record.
+        layer.handle_message(now, ok("b2"), peer);
+        assert!(matches!(layer.poll_event(), Some(Event::Response { id: i, .. }) if i == id));
+        layer.ack_2xx(id, ack("b2"), peer).expect("ack the fork");
+        while layer.poll_transmit().is_some() {}
+        for tag in ["b1", "b2"] {
+            layer.handle_message(now, ok(tag), peer);
+            assert!(layer.poll_event().is_none(), "an ACKed 2xx is not reported again");
+            let again = layer.poll_transmit().expect("the ACK again");
+            assert_eq!(again.bytes, ack(tag).to_bytes());
+        }
+        // Timer M ends it, reported.
+        layer.handle_timeout(now + 64 * layer.config().t1);
+        assert_eq!(layer.poll_event(), Some(Event::Terminated { id: TxId::Client(id) }));
+        assert!(layer.is_empty() && layer.accepted.is_empty());
+        // A transport error ends a record at once.
+        let Message::Request(invite) = message("INVITE", "", "z9hG4bKinv") else { panic!() };
+        let id = layer.send_request(now, invite, peer).expect("send");
+        layer.handle_message(now, ok("b1"), peer);
+        layer.ack_2xx(id, ack("b1"), peer).expect("ack");
+        while layer.poll_event().is_some() {}
+        layer.handle_transport_error(peer);
+        let events: Vec<_> = std::iter::from_fn(|| layer.poll_event()).collect();
+        let id = TxId::Client(id);
+        assert_eq!(events, [Event::TransportError { id }, Event::Terminated { id }]);
+        assert!(layer.is_empty());
     }
 }

@@ -4,8 +4,9 @@
 use std::time::Instant;
 
 use super::client_invite;
-use super::driver::{Absorbing, Client, ClientEntry, Server, ServerEntry, Transactions};
-use super::event::{Event, ServerTxId};
+use super::driver::{Client, ClientEntry, Server, ServerEntry, Transactions};
+use super::event::{ClientTxId, Event, ServerTxId};
+use super::finished::Kind;
 use super::key::{AckKey, ClientKey, ServerKey};
 use super::peer::Peer;
 use super::server_invite::{self, ServerInvite};
@@ -45,12 +46,14 @@ impl Transactions {
                     Server::Invite(t) => t.on_retransmission(&mut self.out),
                     Server::NonInvite(t) => t.on_retransmission(&mut self.out),
                 }
-            } else if let Some(r) = self.retained.get(&id) {
-                if let Absorbing::NonInvite { last } = &r.kind {
-                    self.out.send(r.peer, &last.for_retransmission(&request));
-                }
             }
             self.after_server(id, Step::Continue);
+            return;
+        }
+        if let Some(r) = self.finished.get(key) {
+            if let Kind::NonInvite { last } = r.kind {
+                self.out.send(r.peer, &last.for_retransmission(&request));
+            }
             return;
         }
         // A CANCEL frees resources: it is answered even at the limit.
@@ -86,15 +89,15 @@ impl Transactions {
     /// acknowledges, otherwise (an ACK for a 2xx) given to the TU, after
     /// stopping the retransmission of that 2xx.
     fn handle_ack(&mut self, now: Instant, key: u64, ack: Request, peer: Peer) {
-        if let Some(&id) = self.server_keys.get(&key) {
-            match self.retained.get(&id) {
-                Some(r) if matches!(r.kind, Absorbing::Invite { .. }) && r.confirmed => return,
-                Some(r) if matches!(r.kind, Absorbing::Invite { .. }) => {
-                    self.out.event(Event::Ack { request: ack, peer });
-                    return;
-                }
-                _ => {}
+        match self.finished.get(key) {
+            Some(r) if matches!(r.kind, Kind::Invite { .. }) && r.confirmed => return,
+            Some(r) if matches!(r.kind, Kind::Invite { .. }) => {
+                self.out.event(Event::Ack { request: ack, peer });
+                return;
             }
+            _ => {}
+        }
+        if let Some(&id) = self.server_keys.get(&key) {
             if let Some(e) = self.servers.get_mut(&id) {
                 if let Server::Invite(t) = &mut e.tx {
                     let (step, for_tu) = t.on_ack(now, &self.config);
@@ -126,20 +129,19 @@ impl Transactions {
     /// [`Event::Cancel`] when that one has no final response yet), 481
     /// when it matches none (RFC 3261 9.2).
     fn handle_cancel(&mut self, now: Instant, key: u64, cancel: Request, peer: Peer) {
-        let invite_id = ServerKey::invite_of_cancel(&cancel)
-            .and_then(|k| self.server_keys.get(&self.keys.of(&k)))
-            .copied();
+        let invite_key = ServerKey::invite_of_cancel(&cancel).map(|k| self.keys.of(&k));
+        let invite_id = invite_key.and_then(|k| self.server_keys.get(&k)).copied();
         // The INVITE's To tag, and whether it still waits for a final.
-        let invite = invite_id.and_then(|id| match self.servers.get(&id).map(|e| &e.tx) {
-            Some(Server::Invite(t)) => Some((
+        let invite = match invite_id.and_then(|id| self.servers.get(&id).map(|e| (id, &e.tx))) {
+            Some((id, Server::Invite(t))) => Some((
                 t.local_tag().map(str::to_owned),
                 (t.state() == server_invite::State::Proceeding).then_some(id),
             )),
-            _ => match self.retained.get(&id).map(|r| &r.kind) {
-                Some(Absorbing::Invite { tag }) => Some((tag.as_deref().map(str::to_owned), None)),
+            _ => match invite_key.and_then(|k| self.finished.get(k)).map(|r| r.kind) {
+                Some(Kind::Invite { tag }) => Some((tag.map(str::to_owned), None)),
                 _ => None,
             },
-        });
+        };
         let (status, tag, cancels) = match invite {
             Some((tag, cancels)) => (StatusCode::OK, tag.unwrap_or_else(|| derived_tag(&cancel)), cancels),
             None => (StatusCode::CALL_DOES_NOT_EXIST, derived_tag(&cancel), None),
@@ -167,6 +169,19 @@ impl Transactions {
     fn handle_response(&mut self, now: Instant, response: Response, peer: Peer) {
         let Some(key) = ClientKey::of_response(&response).map(|k| self.keys.of(&k)) else { return };
         let Some(&id) = self.client_keys.get(&key) else {
+            if let Some(r) = self.finished_clients.get(key) {
+                let Kind::Acked { acks } = r.kind else { return };
+                if !response.status.is_success() {
+                    return;
+                }
+                let tag = response.head.to_tag().unwrap_or_default();
+                let ack = acks.iter().find(|a| a.acknowledges(tag));
+                match ack.and_then(|a| Some((a.peer, a.for_retransmission(&response)?))) {
+                    Some((peer, ack)) => self.out.send(peer, &ack),
+                    None => self.out.event(Event::Response { id: ClientTxId(r.id), response }),
+                }
+                return;
+            }
             if response.status.is_success() && response.head.cseq.method == Method::Invite {
                 self.out.event(Event::StrayResponse { response, peer });
             }

@@ -51,8 +51,49 @@ impl LastResponse {
     }
 
     /// Bytes held.
-    pub(super) fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.bytes.len()
+    }
+
+    /// The response again, for `request`, as a [`Kept`] read back from
+    /// [`LastResponse::encode`] gives it.
+    #[cfg(test)]
+    fn for_retransmission(&self, request: &Request) -> Vec<u8> {
+        let mut encoded = Vec::new();
+        self.encode(&mut encoded);
+        Kept::decode(&encoded).expect("decodes").for_retransmission(request)
+    }
+
+    /// Appends it to `out` as [`Kept::decode`] reads it back.
+    pub(super) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.cut.to_le_bytes());
+        out.extend_from_slice(&self.tag_len.to_le_bytes());
+        out.extend_from_slice(&self.status.code().to_le_bytes());
+        out.extend_from_slice(&self.bytes);
+    }
+}
+
+/// A [`LastResponse`] read in place from the bytes
+/// [`LastResponse::encode`] wrote.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Kept<'a> {
+    bytes: &'a [u8],
+    cut: u32,
+    tag_len: u16,
+    status: StatusCode,
+}
+
+impl<'a> Kept<'a> {
+    /// Reads what [`LastResponse::encode`] wrote (`None` when it is not that).
+    pub(super) fn decode(encoded: &'a [u8]) -> Option<Kept<'a>> {
+        let cut = u32::from_le_bytes(encoded.get(..4)?.try_into().ok()?);
+        let tag_len = u16::from_le_bytes(encoded.get(4..6)?.try_into().ok()?);
+        let status = StatusCode::new(u16::from_le_bytes(encoded.get(6..8)?.try_into().ok()?)).ok()?;
+        let bytes = encoded.get(8..)?;
+        let sound = usize::from(tag_len) <= bytes.len()
+            && (cut == WHOLE || cut as usize <= bytes.len() - usize::from(tag_len));
+        sound.then_some(Kept { bytes, cut, tag_len, status })
     }
 
     /// The response again, for `request`, a retransmission of the one it

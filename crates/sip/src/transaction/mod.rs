@@ -47,7 +47,9 @@
 //! - **2xx to INVITE, client side**: every 2xx (retransmissions and other
 //!   forks included) reaches the TU, which ACKs it through
 //!   [`Transactions::ack_2xx`]; retransmissions of an ACKed 2xx are then
-//!   answered with the same ACK by the layer. Non-2xx finals are ACKed by
+//!   answered with the same ACK by the layer (once the TU ACKed, the
+//!   transaction is a record of its ACKs in a log, as finished server
+//!   transactions below, and still counts as live). Non-2xx finals are ACKed by
 //!   the layer (same branch, RFC 3261 17.1.1.3). A 2xx that comes after
 //!   timer M is an [`Event::StrayResponse`]. In Proceeding, an INVITE
 //!   client transaction has no timeout: the TU cancels unanswered calls.
@@ -62,8 +64,9 @@
 //!   nothing left to do but absorb retransmissions (a non-INVITE's final
 //!   sent over UDP, until timer J; an INVITE's 2xx ACKed, until timer L,
 //!   when the layer retransmits 2xx; an INVITE's non-2xx ACKed, until
-//!   timer I), it is replaced by its key (a keyed 64-bit hash: every table
-//!   indexes transactions so), its peer, the last response of a
+//!   timer I), it is replaced by one record in a log of 16 KiB chunks
+//!   (`finished.rs`): its key (a keyed 64-bit hash: every table indexes
+//!   transactions so), id, end and peer, the last response of a
 //!   non-INVITE (without the lines that echo the request: a retransmission
 //!   brings them again) and the To tag of an INVITE. It ends and is
 //!   reported ended ([`Event::Terminated`]) when it did before;
@@ -114,7 +117,7 @@ mod config;
 mod driver;
 mod error;
 mod event;
-mod expiry;
+mod finished;
 mod hashed;
 mod incoming;
 mod key;

@@ -3,11 +3,13 @@
 
 use std::time::Instant;
 
+use super::ack_2xx::{with_ack, Ack2xx, KeptAck};
 use super::client_invite::{self, ClientInvite};
 use super::client_non_invite::ClientNonInvite;
-use super::driver::{Client, ClientEntry, Server, Transactions};
+use super::driver::{Absorbing, Client, ClientEntry, Server, Transactions};
 use super::error::TransactionError;
 use super::event::{ClientTxId, Event, ServerTxId, TxId};
+use super::finished::{Entry, Kind, Length};
 use super::key::{AckKey, ClientKey};
 use super::peer::Peer;
 use super::Step;
@@ -72,8 +74,9 @@ impl Transactions {
         id: ServerTxId,
         response: Response,
     ) -> Result<(), TransactionError> {
-        if self.retained.get(&id).is_some_and(|r| !r.internal) {
-            // Finished: only retransmissions are absorbed now.
+        if !self.servers.contains_key(&id) && self.finished.records().any(|r| r.id == id.0 && !r.internal) {
+            // Finished: only retransmissions are absorbed now. (A scan, but
+            // only for a TU that answers twice.)
             return Err(TransactionError::AlreadyFinal);
         }
         let e =
@@ -105,6 +108,9 @@ impl Transactions {
     /// final response comes first, the held CANCEL ends unsent. Asking
     /// twice returns the same CANCEL.
     pub fn cancel(&mut self, now: Instant, invite: ClientTxId) -> Result<ClientTxId, TransactionError> {
+        if self.accepted.contains_key(&invite) {
+            return Err(TransactionError::AlreadyFinal);
+        }
         let e = self.clients.get(&invite).ok_or(TransactionError::UnknownTransaction)?;
         let Client::Invite(t) = &e.tx else { return Err(TransactionError::NotInvite) };
         if let Some(cancel) = t.cancel.filter(|c| self.clients.contains_key(c)) {
@@ -146,6 +152,10 @@ impl Transactions {
         if ack.method != Method::Ack {
             return Err(TransactionError::NotAck);
         }
+        if let Some(&key) = self.accepted.get(&id) {
+            self.ack_finished(id, key, &ack, peer);
+            return Ok(());
+        }
         let e = self.clients.get_mut(&id).ok_or(TransactionError::UnknownTransaction)?;
         let Client::Invite(t) = &mut e.tx else { return Err(TransactionError::NotInvite) };
         if t.state() != client_invite::State::Accepted {
@@ -153,7 +163,24 @@ impl Transactions {
         }
         let tag = ack.head.to_tag().unwrap_or_default().to_owned();
         t.ack_2xx(&tag, &ack, peer, &mut self.out);
+        self.finish_client(id);
         Ok(())
+    }
+
+    /// [`Transactions::ack_2xx`] for an INVITE whose record holds ACKs
+    /// already (another 2xx, a fork): a new record with this one too.
+    fn ack_finished(&mut self, id: ClientTxId, key: u64, ack: &Request, peer: Peer) {
+        let written = ack.to_bytes();
+        self.out.send(peer, &written);
+        let Some(r) = self.finished_clients.get(key) else { return };
+        let Kind::Acked { acks } = r.kind else { return };
+        let tag = ack.head.to_tag().unwrap_or_default();
+        let acks =
+            with_ack(acks.iter().map(KeptAck::to_owned).collect(), Ack2xx::new(tag, ack, &written, peer));
+        let (end, tx_peer) = (r.end, r.peer);
+        let kind = Absorbing::Acked { acks };
+        let entry = Entry { key, id: id.0, peer: tx_peer, kind: &kind, internal: false, confirmed: false };
+        self.finished_clients.insert(entry, Length::Long, end);
     }
 
     /// Sends a message outside any transaction (an ACK for a stray 2xx, a
@@ -166,16 +193,50 @@ impl Transactions {
     /// error): every transaction with that peer ends with
     /// [`Event::TransportError`] (RFC 3261 17.1.4, 17.2.4).
     pub fn handle_transport_error(&mut self, peer: Peer) {
-        let mut ids: Vec<TxId> = self
+        // Finished transactions with their keys, to find them again.
+        let mut ids: Vec<(TxId, Option<u64>)> = self
             .clients
             .iter()
             .filter(|(_, e)| e.tx.peer() == peer)
-            .map(|(id, _)| TxId::Client(*id))
-            .chain(self.servers.iter().filter(|(_, e)| e.tx.peer() == peer).map(|(id, _)| TxId::Server(*id)))
-            .chain(self.retained.iter().filter(|(_, r)| r.peer == peer).map(|(id, _)| TxId::Server(*id)))
+            .map(|(id, _)| (TxId::Client(*id), None))
+            .chain(
+                self.servers
+                    .iter()
+                    .filter(|(_, e)| e.tx.peer() == peer)
+                    .map(|(id, _)| (TxId::Server(*id), None)),
+            )
+            .chain(
+                self.finished
+                    .records()
+                    .filter(|r| r.peer == peer)
+                    .map(|r| (TxId::Server(ServerTxId(r.id)), Some(r.key))),
+            )
+            .chain(
+                self.finished_clients
+                    .records()
+                    .filter(|r| r.peer == peer)
+                    .map(|r| (TxId::Client(ClientTxId(r.id)), Some(r.key))),
+            )
             .collect();
         ids.sort();
-        for id in ids {
+        for (id, finished) in ids {
+            match (id, finished) {
+                (TxId::Server(_), Some(key)) => {
+                    if self.finished.get(key).is_some_and(|r| !r.internal) {
+                        self.out.event(Event::TransportError { id });
+                    }
+                    self.remove_finished(key);
+                    continue;
+                }
+                (TxId::Client(_), Some(key)) => {
+                    if self.finished_clients.get(key).is_some() {
+                        self.out.event(Event::TransportError { id });
+                    }
+                    self.remove_finished_client(key);
+                    continue;
+                }
+                _ => {}
+            }
             match id {
                 TxId::Client(c) => {
                     if self.clients.contains_key(&c) {
@@ -184,13 +245,10 @@ impl Transactions {
                     }
                 }
                 TxId::Server(s) => {
-                    if self.servers.get(&s).is_some_and(|e| !e.internal)
-                        || self.retained.get(&s).is_some_and(|r| !r.internal)
-                    {
+                    if self.servers.get(&s).is_some_and(|e| !e.internal) {
                         self.out.event(Event::TransportError { id });
                     }
                     self.remove_server(s);
-                    self.remove_retained(s);
                 }
             }
         }

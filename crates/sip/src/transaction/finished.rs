@@ -1,0 +1,457 @@
+//! Finished transactions, kept compactly until their end: each is
+//! one record appended to a log of 16 KiB chunks, and an entry (keyed hash
+//! to place) in one index. A record holds the transaction's id, key, end,
+//! peer and what absorbing retransmissions needs (the To tag of an INVITE
+//! server, the last response of a non-INVITE server, the ACKs of an
+//! accepted INVITE client): about 40 bytes and its text, no
+//! allocation of its own. Transactions end in the order they finished
+//! (timer J or L, 64*T1; timer I, T4: one log per length), so a log is
+//! read from its front as time passes and a chunk is freed whole once
+//! read, instead of one small allocation at a time all over the heap.
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::time::{Duration, Instant};
+
+use super::ack_2xx::KeptAck;
+use super::driver::Absorbing;
+use super::hashed::ByHash;
+use super::last_response::Kept;
+use super::peer::{Peer, Protocol};
+use crate::shrink::Shrink;
+
+/// Room of a chunk (a record longer than that gets a chunk of its size).
+const CHUNK: usize = 16 * 1024;
+
+/// What a record counts against the byte budget beside its own bytes: its
+/// index entry, give or take the index's empty room.
+const INDEX_ENTRY: usize = 24;
+
+/// The fixed part of a record: length, key, id, end, flags.
+const HEAD: usize = 4 + 8 + 8 + 8 + 1;
+
+const INTERNAL: u8 = 1;
+const CONFIRMED: u8 = 1 << 1;
+const NON_INVITE: u8 = 1 << 2;
+const TAGGED: u8 = 1 << 3;
+const ACKED: u8 = 1 << 4;
+
+/// Which log a record goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Length {
+    /// Timer I (T4).
+    Short,
+    /// Timers J and L (64*T1).
+    Long,
+}
+
+/// Finished transactions (of one side) by the keyed hash of their key,
+/// with their ends. See the [module docs](self).
+#[derive(Debug, Default)]
+pub(super) struct Finished {
+    /// Where each live record is.
+    index: ByHash<Place>,
+    /// The logs of [`Length::Short`] and [`Length::Long`] records.
+    logs: [Log; 2],
+    /// What record ends count from (the first end given).
+    epoch: Option<Instant>,
+    /// Estimated bytes held by live records.
+    bytes: usize,
+}
+
+/// Where a record is: its log, its chunk's number in that log and its
+/// offset there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Place {
+    log: u8,
+    chunk: u32,
+    offset: u32,
+}
+
+/// Records in the order they came, in chunks, read from the front.
+#[derive(Debug, Default)]
+struct Log {
+    chunks: VecDeque<Vec<u8>>,
+    /// The number of `chunks[0]` (numbers grow by one a chunk).
+    first: u32,
+    /// The offset of the next unread record in `chunks[0]`.
+    read: usize,
+    /// The end of the last record written: ends never go back in a log.
+    last_end: Option<i64>,
+}
+
+/// A finished server transaction, read in place.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Record<'a> {
+    pub(super) key: u64,
+    /// The number of its [`super::ServerTxId`] or [`super::ClientTxId`].
+    pub(super) id: u64,
+    pub(super) end: Instant,
+    pub(super) peer: Peer,
+    /// A CANCEL the layer answered itself: its end is not reported.
+    pub(super) internal: bool,
+    /// An INVITE whose non-2xx final was ACKed: later ACKs are absorbed.
+    pub(super) confirmed: bool,
+    pub(super) kind: Kind<'a>,
+}
+
+/// What a [`Record`] absorbs retransmissions with.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Kind<'a> {
+    /// An INVITE: a CANCEL for it gets 200 with this To tag.
+    Invite { tag: Option<&'a str> },
+    /// A non-INVITE: retransmissions get this response again.
+    NonInvite { last: Kept<'a> },
+    /// An accepted INVITE client: retransmissions of the 2xx these
+    /// acknowledge get them again.
+    Acked { acks: Acks<'a> },
+}
+
+/// The ACKs of an accepted INVITE client, read in place.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Acks<'a>(&'a [u8]);
+
+impl<'a> Acks<'a> {
+    /// Each of them.
+    pub(super) fn iter(self) -> impl Iterator<Item = KeptAck<'a>> {
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            let (ack, after) = KeptAck::decode(rest)?;
+            rest = after;
+            Some(ack)
+        })
+    }
+}
+
+/// An ended record: the transaction's id and whether its end is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Ended {
+    pub(super) id: u64,
+    pub(super) internal: bool,
+}
+
+/// How a record of a transaction ending at `at` is kept.
+#[derive(Debug)]
+pub(super) struct Entry<'a> {
+    pub(super) key: u64,
+    pub(super) id: u64,
+    pub(super) peer: Peer,
+    pub(super) kind: &'a Absorbing,
+    pub(super) internal: bool,
+    pub(super) confirmed: bool,
+}
+
+impl Finished {
+    /// Number of live records.
+    pub(super) fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Estimated bytes held (records and index entries).
+    pub(super) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Keeps `entry` until `at` in the log of `length` (or until the end of
+    /// the last record of that log, when later); a record with the same
+    /// key is replaced.
+    pub(super) fn insert(&mut self, entry: Entry<'_>, length: Length, at: Instant) {
+        let epoch = *self.epoch.get_or_insert(at);
+        let log_number = length as usize;
+        let log = &mut self.logs[log_number];
+        let end = nanos_since(epoch, at).max(log.last_end.unwrap_or(i64::MIN));
+        log.last_end = Some(end);
+        let mut record = Vec::with_capacity(HEAD + 32);
+        encode(&entry, end, &mut record);
+        let len = record.len();
+        let Ok(len32) = u32::try_from(len) else { return };
+        record[..4].copy_from_slice(&len32.to_le_bytes());
+        let fits = log.chunks.back().is_some_and(|c| c.capacity() - c.len() >= len);
+        if !fits {
+            log.chunks.push_back(Vec::with_capacity(CHUNK.max(len)));
+        }
+        let chunk_number = log.first.wrapping_add(log.chunks.len() as u32 - 1);
+        let Some(chunk) = log.chunks.back_mut() else { return };
+        let Ok(offset) = u32::try_from(chunk.len()) else { return };
+        chunk.extend_from_slice(&record);
+        let place = Place { log: log_number as u8, chunk: chunk_number, offset };
+        if let Some(old) = self.index.insert(entry.key, place) {
+            self.bytes = self.bytes.saturating_sub(self.record_len(old));
+        }
+        self.bytes += len + INDEX_ENTRY;
+    }
+
+    /// The live record of key `key`.
+    pub(super) fn get(&self, key: u64) -> Option<Record<'_>> {
+        self.index.get(&key).and_then(|&p| self.at(p)).map(|(r, _)| r)
+    }
+
+    /// Forgets the record of key `key` before its end (its bytes stay in
+    /// its chunk until the log is read past them).
+    pub(super) fn remove(&mut self, key: u64) -> Option<Ended> {
+        let place = self.index.remove(&key)?;
+        let (record, len) = self.at(place)?;
+        let ended = Ended { id: record.id, internal: record.internal };
+        self.bytes = self.bytes.saturating_sub(len + INDEX_ENTRY);
+        self.index.shrink_when_sparse();
+        Some(ended)
+    }
+
+    /// The earliest end of a record at the front of a log (one already
+    /// forgotten, too).
+    pub(super) fn next(&self) -> Option<Instant> {
+        let epoch = self.epoch?;
+        (0..self.logs.len()).filter_map(|l| self.front(l)).map(|(_, end)| at_nanos(epoch, end)).min()
+    }
+
+    /// Ends the earliest live record if it ends by `now`, with when it
+    /// ended; forgotten records met on the way are skipped.
+    pub(super) fn pop_due(&mut self, now: Instant) -> Option<(Instant, Ended)> {
+        let epoch = self.epoch?;
+        let due = nanos_since(epoch, now);
+        loop {
+            let (log, end) = (0..self.logs.len())
+                .filter_map(|l| self.front(l).map(|(_, end)| (l, end)))
+                .min_by_key(|x| x.1)?;
+            if end > due {
+                return None;
+            }
+            if let Some(ended) = self.pop_front(log) {
+                return Some((at_nanos(epoch, end), ended));
+            }
+        }
+    }
+
+    /// Ends the live record that ends first, whenever that is.
+    pub(super) fn pop_first(&mut self) -> Option<Ended> {
+        loop {
+            let (log, _) = (0..self.logs.len())
+                .filter_map(|l| self.front(l).map(|(_, end)| (l, end)))
+                .min_by_key(|x| x.1)?;
+            if let Some(ended) = self.pop_front(log) {
+                return Some(ended);
+            }
+        }
+    }
+
+    /// Every live record, in no particular order (a scan: for the rare
+    /// questions by id or peer).
+    pub(super) fn records(&self) -> impl Iterator<Item = Record<'_>> + '_ {
+        self.index.values().filter_map(|&p| self.at(p)).map(|(r, _)| r)
+    }
+
+    /// The place of the unread record at the front of log `log`, and its end.
+    fn front(&self, log: usize) -> Option<(Place, i64)> {
+        let l = &self.logs[log];
+        let chunk = l.chunks.front()?;
+        let head = chunk.get(l.read..l.read + HEAD)?;
+        let end = i64::from_le_bytes(head[20..28].try_into().ok()?);
+        let place = Place { log: log as u8, chunk: l.first, offset: u32::try_from(l.read).ok()? };
+        Some((place, end))
+    }
+
+    /// Reads past the front record of log `log`; ends it when it is live.
+    fn pop_front(&mut self, log: usize) -> Option<Ended> {
+        let (place, _) = self.front(log)?;
+        let record = self.at(place).map(|(r, len)| (r.key, Ended { id: r.id, internal: r.internal }, len));
+        let ended = match record {
+            Some((key, ended, len)) if self.index.get(&key) == Some(&place) => {
+                self.index.remove(&key);
+                self.index.shrink_when_sparse();
+                self.bytes = self.bytes.saturating_sub(len + INDEX_ENTRY);
+                Some(ended)
+            }
+            _ => None,
+        };
+        let l = &mut self.logs[log];
+        l.read = l.read.saturating_add(record.map_or(usize::MAX, |(_, _, len)| len));
+        if l.chunks.front().is_none_or(|c| l.read >= c.len()) {
+            l.chunks.pop_front();
+            l.first = l.first.wrapping_add(1);
+            l.read = 0;
+        }
+        ended
+    }
+
+    /// The record at `place`, and its length.
+    fn at(&self, place: Place) -> Option<(Record<'_>, usize)> {
+        let log = self.logs.get(usize::from(place.log))?;
+        let chunk = log.chunks.get(place.chunk.wrapping_sub(log.first) as usize)?;
+        let start = place.offset as usize;
+        let len = u32::from_le_bytes(chunk.get(start..start + 4)?.try_into().ok()?) as usize;
+        let bytes = chunk.get(start..start.checked_add(len)?)?;
+        Some((decode(bytes, self.epoch?)?, len))
+    }
+
+    fn record_len(&self, place: Place) -> usize {
+        self.at(place).map_or(0, |(_, len)| len + INDEX_ENTRY)
+    }
+}
+
+/// Writes `entry`, ending at `end`, with a length to fill in first.
+fn encode(entry: &Entry<'_>, end: i64, out: &mut Vec<u8>) {
+    let mut flags = 0;
+    if entry.internal {
+        flags |= INTERNAL;
+    }
+    if entry.confirmed {
+        flags |= CONFIRMED;
+    }
+    match entry.kind {
+        Absorbing::NonInvite { .. } => flags |= NON_INVITE,
+        Absorbing::Invite { tag: Some(_) } => flags |= TAGGED,
+        Absorbing::Invite { tag: None } => {}
+        Absorbing::Acked { .. } => flags |= ACKED,
+    }
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&entry.key.to_le_bytes());
+    out.extend_from_slice(&entry.id.to_le_bytes());
+    out.extend_from_slice(&end.to_le_bytes());
+    out.push(flags);
+    put_peer(entry.peer, out);
+    match entry.kind {
+        Absorbing::NonInvite { last } => last.encode(out),
+        Absorbing::Invite { tag } => out.extend_from_slice(tag.as_deref().unwrap_or_default().as_bytes()),
+        Absorbing::Acked { acks } => acks.iter().for_each(|a| a.encode(out)),
+    }
+}
+
+/// Appends `peer`: a byte for its protocol and family, the address, the
+/// port.
+pub(super) fn put_peer(peer: Peer, out: &mut Vec<u8>) {
+    let protocol = match peer.protocol {
+        Protocol::Udp => 0,
+        Protocol::Tcp => 1,
+        Protocol::Tls => 2,
+    };
+    out.push(protocol << 1 | u8::from(peer.addr.is_ipv6()));
+    match peer.addr {
+        SocketAddr::V4(a) => out.extend_from_slice(&a.ip().octets()),
+        SocketAddr::V6(a) => {
+            out.extend_from_slice(&a.ip().octets());
+            out.extend_from_slice(&a.flowinfo().to_le_bytes());
+            out.extend_from_slice(&a.scope_id().to_le_bytes());
+        }
+    }
+    out.extend_from_slice(&peer.addr.port().to_le_bytes());
+}
+
+/// Reads what [`put_peer`] wrote at the start of `bytes`, and its length.
+pub(super) fn get_peer(bytes: &[u8]) -> Option<(Peer, usize)> {
+    let first = *bytes.first()?;
+    let protocol = match first >> 1 {
+        0 => Protocol::Udp,
+        1 => Protocol::Tcp,
+        _ => Protocol::Tls,
+    };
+    if first & 1 != 0 {
+        let b = bytes.get(1..27)?;
+        let ip: [u8; 16] = b[..16].try_into().ok()?;
+        let flowinfo = u32::from_le_bytes(b[16..20].try_into().ok()?);
+        let scope = u32::from_le_bytes(b[20..24].try_into().ok()?);
+        let port = u16::from_le_bytes(b[24..26].try_into().ok()?);
+        let addr = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, flowinfo, scope));
+        Some((Peer { addr, protocol }, 27))
+    } else {
+        let b = bytes.get(1..7)?;
+        let ip: [u8; 4] = b[..4].try_into().ok()?;
+        let port = u16::from_le_bytes(b[4..6].try_into().ok()?);
+        Some((Peer { addr: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port)), protocol }, 7))
+    }
+}
+
+/// Reads a record [`encode`] wrote (`None` when it is not one), its end
+/// counted from `epoch`.
+fn decode(bytes: &[u8], epoch: Instant) -> Option<Record<'_>> {
+    let u64_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
+    let key = u64_at(4)?;
+    let id = u64_at(12)?;
+    let end = at_nanos(epoch, u64_at(20)? as i64);
+    let flags = *bytes.get(HEAD - 1)?;
+    let (peer, used) = get_peer(bytes.get(HEAD..)?)?;
+    let rest = bytes.get(HEAD + used..)?;
+    let kind = if flags & NON_INVITE != 0 {
+        Kind::NonInvite { last: Kept::decode(rest)? }
+    } else if flags & ACKED != 0 {
+        Kind::Acked { acks: Acks(rest) }
+    } else if flags & TAGGED != 0 {
+        Kind::Invite { tag: Some(std::str::from_utf8(rest).ok()?) }
+    } else {
+        Kind::Invite { tag: None }
+    };
+    Some(Record {
+        key,
+        id,
+        end,
+        peer,
+        internal: flags & INTERNAL != 0,
+        confirmed: flags & CONFIRMED != 0,
+        kind,
+    })
+}
+
+/// `at` as signed nanoseconds from `epoch`.
+fn nanos_since(epoch: Instant, at: Instant) -> i64 {
+    match at.checked_duration_since(epoch) {
+        Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+        None => i64::try_from(epoch.duration_since(at).as_nanos()).map_or(i64::MIN, |n| -n),
+    }
+}
+
+/// The instant `nanos` from `epoch`.
+fn at_nanos(epoch: Instant, nanos: i64) -> Instant {
+    let d = Duration::from_nanos(nanos.unsigned_abs());
+    if nanos >= 0 {
+        epoch.checked_add(d).unwrap_or(epoch)
+    } else {
+        epoch.checked_sub(d).unwrap_or(epoch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: u64, peer: Peer, kind: &Absorbing) -> Entry<'_> {
+        Entry { key, id: key + 100, peer, kind, internal: false, confirmed: false }
+    }
+
+    #[test]
+    fn records_read_back_and_end_in_order_then_free_their_chunks() {
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        let v4 = Peer::udp("192.0.2.1:5060".parse().expect("addr"));
+        let v6 = Peer { addr: "[2001:db8::1]:5061".parse().expect("addr"), protocol: Protocol::Tls };
+        let tagged = Absorbing::Invite { tag: Some("t1".into()) };
+        let bare = Absorbing::Invite { tag: None };
+        let mut f = Finished::default();
+        f.insert(entry(1, v4, &tagged), Length::Long, at(32_000));
+        f.insert(Entry { confirmed: true, internal: true, ..entry(2, v6, &bare) }, Length::Short, at(5_000));
+        // An end earlier than the last of its log waits for it.
+        f.insert(entry(3, v4, &bare), Length::Long, at(31_000));
+        // Enough records for several chunks.
+        for k in 10..2_000 {
+            f.insert(entry(k, v4, &tagged), Length::Long, at(33_000));
+        }
+        assert_eq!(f.len(), 1_993);
+        let r = f.get(1).expect("one");
+        assert_eq!((r.id, r.end, r.peer, r.internal, r.confirmed), (101, at(32_000), v4, false, false));
+        assert!(matches!(r.kind, Kind::Invite { tag: Some("t1") }));
+        let r = f.get(2).expect("two");
+        assert_eq!((r.peer, r.internal, r.confirmed), (v6, true, true));
+        assert!(matches!(r.kind, Kind::Invite { tag: None }));
+        assert!(f.logs[1].chunks.len() > 1);
+        // A forgotten record is skipped when its turn comes.
+        assert_eq!(f.remove(10), Some(Ended { id: 110, internal: false }));
+        assert!(f.get(10).is_none());
+        assert_eq!(f.next(), Some(at(5_000)));
+        assert_eq!(f.pop_due(at(4_999)), None);
+        assert_eq!(f.pop_due(at(40_000)), Some((at(5_000), Ended { id: 102, internal: true })));
+        assert_eq!(f.pop_due(at(40_000)).map(|(t, e)| (t, e.id)), Some((at(32_000), 101)));
+        assert_eq!(f.pop_due(at(40_000)).map(|(t, e)| (t, e.id)), Some((at(32_000), 103)));
+        let rest = std::iter::from_fn(|| f.pop_due(at(40_000))).count();
+        assert_eq!(rest, 1_989);
+        assert_eq!((f.len(), f.bytes()), (0, 0));
+        assert!(f.logs.iter().all(|l| l.chunks.is_empty()), "every chunk freed");
+    }
+}
