@@ -6,6 +6,9 @@
 //! is the allocator keeping freed memory; `allocated` far above idle is
 //! something in the program still holding it.
 
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
 use metrics::{describe_gauge, gauge, Unit};
 use tikv_jemalloc_ctl::{epoch, stats, Access, AsName};
 
@@ -54,6 +57,29 @@ pub fn purge_promptly() {
             // Arenas not made yet refuse it, and take the default above.
             let _ = each.write(ms);
         }
+    }
+}
+
+/// How often, at most, a runtime worker hands its cache back (see
+/// [`hand_back_cache`]).
+const HAND_BACK_EVERY: Duration = Duration::from_secs(1);
+
+/// Hands this thread's cache of freed blocks (jemalloc's tcache) back to
+/// the arenas, unless it did so less than [`HAND_BACK_EVERY`] ago. For the
+/// runtime's workers as they park: a thread only trims its cache as it
+/// allocates, so a worker left idle after a load keeps up to hundreds of
+/// freed blocks of each size, and each keeps the slab it came from from
+/// being reused or given back. Disabling the cache empties it.
+pub fn hand_back_cache() {
+    thread_local!(static LAST: Cell<Option<Instant>> = const { Cell::new(None) });
+    let now = Instant::now();
+    if LAST.get().is_some_and(|last| now.duration_since(last) < HAND_BACK_EVERY) {
+        return;
+    }
+    LAST.set(Some(now));
+    let enabled = b"thread.tcache.enabled\0".name();
+    if enabled.write(false).is_ok() {
+        let _ = enabled.write(true);
     }
 }
 
@@ -118,5 +144,36 @@ mod tests {
         let after = allocated_here();
         drop(dir);
         assert!(after - before >= 16 * 1024, "C's malloc is not jemalloc: {} bytes", after - before);
+    }
+
+    #[test]
+    fn a_parked_worker_hands_its_cache_back() {
+        std::thread::spawn(|| {
+            // An arena of this thread's own, so that its figures are this
+            // thread's cache alone.
+            let arena: u32 = b"arenas.create\0".name().read().unwrap();
+            b"thread.arena\0".name().write(arena).unwrap();
+            let cached = || {
+                tikv_jemalloc_ctl::epoch::advance().unwrap();
+                let stat = format!("stats.arenas.{arena}.tcache_bytes\0");
+                let bytes: usize = stat.as_bytes().name().read().unwrap();
+                bytes
+            };
+            // What a burst leaves: blocks freed on this thread stay in its
+            // cache.
+            let blocks: Vec<Box<[u8; 320]>> = (0..1000).map(|_| Box::new([1; 320])).collect();
+            drop(blocks);
+            let before = cached();
+            assert!(before >= 16 * 320, "the freed blocks are cached: {before} bytes");
+            super::hand_back_cache();
+            assert_eq!(cached(), 0, "handed back ({before} bytes before)");
+            // Again at once: not before `HAND_BACK_EVERY`.
+            let blocks: Vec<Box<[u8; 320]>> = (0..1000).map(|_| Box::new([1; 320])).collect();
+            drop(blocks);
+            super::hand_back_cache();
+            assert!(cached() > 0, "handed back again too soon");
+        })
+        .join()
+        .unwrap();
     }
 }

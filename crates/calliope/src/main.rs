@@ -56,7 +56,11 @@ fn main() -> anyhow::Result<()> {
     let fds = fdlimit::raise();
     let shown = |n: Option<u64>| n.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
     tracing::info!(limit = %shown(fds.now), was = %shown(fds.was), hard = %shown(fds.hard), "file descriptor limit");
-    tokio::runtime::Runtime::new()?.block_on(serve(settings, fds.limit()))
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    #[cfg(not(target_env = "msvc"))]
+    runtime.on_thread_park(heap::hand_back_cache);
+    runtime.build()?.block_on(serve(settings, fds.limit()))
 }
 
 /// Starts the channel-state pushes: each workspace's stored post-event
