@@ -213,3 +213,32 @@ fn httpdate(ms: i64) -> String {
         date.clone()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_date_is_written_again_each_second() {
+        assert_eq!(httpdate(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(httpdate(784_111_777_999), "Sun, 06 Nov 1994 08:49:37 GMT", "the same second");
+        assert_eq!(httpdate(784_111_778_000), "Sun, 06 Nov 1994 08:49:38 GMT", "the next");
+        assert_eq!(httpdate(784_111_777_500), "Sun, 06 Nov 1994 08:49:37 GMT", "and back");
+    }
+
+    #[test]
+    fn contacts_count_once_and_leave_with_expires_zero() {
+        let existing = vec![("sip:a".to_owned(), false), ("sip:b".to_owned(), false)];
+        let ask = |v: &[(&str, Option<u32>)]| -> Vec<(String, Option<u32>)> {
+            v.iter().map(|(u, e)| ((*u).to_owned(), *e)).collect()
+        };
+        assert!(!too_many(&ask(&[("sip:a", None)]), &existing, Some(60), 2), "a refresh adds none");
+        assert!(too_many(&ask(&[("sip:c", None)]), &existing, Some(60), 2), "a third");
+        assert!(!too_many(&ask(&[("sip:c", None), ("sip:c", None)]), &[], Some(60), 1), "the same twice");
+        assert!(
+            !too_many(&ask(&[("sip:a", Some(0)), ("sip:c", None)]), &existing, Some(60), 2),
+            "one leaves"
+        );
+        assert!(!too_many(&ask(&[("sip:c", None)]), &existing, Some(0), 2), "expires 0 adds none");
+    }
+}
