@@ -170,9 +170,21 @@ impl Location {
         found
     }
 
+    /// What `f` makes of the agent's bindings valid at `now`, newest first,
+    /// seen in place: [`Location::lookup`] without copying them. `f` runs
+    /// under the location's lock, so it must be short.
+    pub fn with_bindings<R>(&self, agent_id: i64, now: Millis, f: impl FnOnce(&[&Binding]) -> R) -> R {
+        let Ok(map) = self.bindings.lock() else { return f(&[]) };
+        let mut found: Vec<&Binding> =
+            map.get(&agent_id).map(|v| v.iter().filter(|b| b.expires_at > now).collect()).unwrap_or_default();
+        found.sort_by_key(|b| std::cmp::Reverse(b.expires_at));
+        f(&found)
+    }
+
     /// Whether the agent has any valid binding at `now`.
     pub fn is_registered(&self, agent_id: i64, now: Millis) -> bool {
-        !self.lookup(agent_id, now).is_empty()
+        let Ok(map) = self.bindings.lock() else { return false };
+        map.get(&agent_id).is_some_and(|v| v.iter().any(|b| b.expires_at > now))
     }
 
     /// Adds or refreshes `binding` (same agent and contact URI).

@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "agent supervisors",
         sql: include_str!("migrations/0011_agent_supervisor.sql"),
     },
+    Migration {
+        version: 12,
+        name: "registrations without an expiry index",
+        sql: include_str!("migrations/0012_registrations_no_expiry_index.sql"),
+    },
 ];
 
 /// The schema version this build expects.

@@ -66,46 +66,52 @@ fn bind(sw: &Switch, req: &Request, peer: Peer, extension: &str, account: &Accou
         return reply(StatusCode::BAD_REQUEST);
     };
     let now = sw.now_ms() as i64;
-    let before = sw.location.is_registered(account.agent_id, now);
+    let agent_id = account.agent_id;
+    let before = sw.location.is_registered(agent_id, now);
     let aor = format!("sip:{}@{}", extension, sw.config.realm);
     let wildcard = contacts.iter().any(|c| matches!(c, Contact::Wildcard));
     if wildcard {
         if contacts.len() > 1 || header_expires != Some(0) {
             return reply(StatusCode::BAD_REQUEST);
         }
-        for b in sw.location.lookup(account.agent_id, now) {
+        for b in sw.location.lookup(agent_id, now) {
             sw.location.remove(b.workspace_id, b.agent_id, &b.contact);
         }
     }
-    let existing = sw.location.lookup(account.agent_id, now);
+    // Each contact's URI, written once, and its own expiry.
+    let asked: Vec<(String, Option<u32>)> =
+        contacts.iter().filter_map(Contact::addr).map(|c| (c.uri.to_string(), c.expires())).collect();
+    // The valid bindings' contacts, each with whether this REGISTER is
+    // older than (or the same as) the one that made it.
+    let existing: Vec<(String, bool)> = sw.location.with_bindings(agent_id, now, |bindings| {
+        let stale = |b: &Binding| b.call_id == req.head.call_id && b.cseq >= req.head.cseq.seq;
+        bindings.iter().map(|b| (b.contact.clone(), stale(b))).collect()
+    });
     let max = sw.config.limits.contacts_per_aor;
-    if too_many(&contacts, &existing, header_expires, max) {
-        tracing::debug!(agent = account.agent_id, max, "REGISTER refused: too many contacts");
+    if too_many(&asked, &existing, header_expires, max) {
+        tracing::debug!(agent = agent_id, max, "REGISTER refused: too many contacts");
         let mut resp = reply(StatusCode::SERVICE_UNAVAILABLE);
         resp.reason = "Too Many Registered Contacts".into();
         return resp;
     }
-    for contact in contacts.iter().filter_map(Contact::addr) {
-        let uri = contact.uri.to_string();
-        let expires = contact.expires().or(header_expires).unwrap_or(sw.config.default_expires);
+    for (uri, own_expires) in asked {
+        let expires = own_expires.or(header_expires).unwrap_or(sw.config.default_expires);
         if expires != 0 && expires < sw.config.min_expires {
             let mut resp = reply(StatusCode::INTERVAL_TOO_BRIEF);
             resp.head.headers.push(HeaderName::MinExpires, sw.config.min_expires.to_string());
             return resp;
         }
-        if let Some(old) = existing.iter().find(|b| b.contact == uri) {
-            if old.call_id == req.head.call_id && old.cseq >= req.head.cseq.seq {
-                return reply(StatusCode::SERVER_INTERNAL_ERROR);
-            }
+        if existing.iter().find(|(contact, _)| *contact == uri).is_some_and(|(_, stale)| *stale) {
+            return reply(StatusCode::SERVER_INTERNAL_ERROR);
         }
         if expires == 0 {
-            sw.location.remove(account.workspace_id, account.agent_id, &uri);
+            sw.location.remove(account.workspace_id, agent_id, &uri);
             continue;
         }
         let expires = expires.min(sw.config.max_expires);
         let binding = Binding {
             workspace_id: account.workspace_id,
-            agent_id: account.agent_id,
+            agent_id,
             aor: aor.clone(),
             contact: uri,
             source: peer.addr,
@@ -123,58 +129,116 @@ fn bind(sw: &Switch, req: &Request, peer: Peer, extension: &str, account: &Accou
             return resp;
         }
     }
-    let current = sw.location.lookup(account.agent_id, now);
-    let data = |bindings: &[Binding]| {
+    // The Contact headers of the answer, one per valid binding, and their
+    // contacts when the agent has just come (for the event).
+    let (lines, came) = sw.location.with_bindings(agent_id, now, |bindings| {
+        let lines: Vec<String> = bindings
+            .iter()
+            .map(|b| {
+                let secs = ((b.expires_at - now).max(0) + 999) / 1000;
+                format!("<{}>;expires={secs}", b.contact)
+            })
+            .collect();
+        let came = (!before).then(|| bindings.iter().map(|b| b.contact.clone()).collect::<Vec<_>>());
+        (lines, came)
+    });
+    let data = |contacts: Vec<String>| {
         json!({
             "agentRef": account.agent_ref,
             "username": account.extension,
-            "contacts": bindings.iter().map(|b| b.contact.clone()).collect::<Vec<_>>(),
+            "contacts": contacts,
         })
     };
-    match (before, current.is_empty()) {
-        (false, false) => sw.publish(Event {
+    match (before, lines.is_empty(), came) {
+        (false, false, Some(contacts)) => sw.publish(Event {
             name: "agent.registered",
             workspace_id: account.workspace_id,
             at: now,
-            data: data(&current),
+            data: data(contacts),
         }),
-        (true, true) => sw.publish(Event {
+        (true, true, _) => sw.publish(Event {
             name: "agent.unregistered",
             workspace_id: account.workspace_id,
             at: now,
-            data: data(&existing),
+            data: data(existing.into_iter().map(|(contact, _)| contact).collect()),
         }),
         _ => {}
     }
     let mut resp = reply(StatusCode::OK);
-    for b in &current {
-        let secs = ((b.expires_at - now).max(0) + 999) / 1000;
-        resp.head.headers.push(HeaderName::Contact, format!("<{}>;expires={secs}", b.contact));
+    for line in lines {
+        resp.head.headers.push(HeaderName::Contact, line);
     }
     resp.head.headers.push(HeaderName::Date, httpdate(now));
     resp
 }
 
-/// Whether applying `contacts` to the `existing` bindings would leave more
-/// than `max` of them.
-fn too_many(contacts: &[Contact], existing: &[Binding], header_expires: Option<u32>, max: usize) -> bool {
-    let mut after: std::collections::HashSet<&str> = existing.iter().map(|b| b.contact.as_str()).collect();
-    let mut added: Vec<String> = Vec::new();
-    for c in contacts.iter().filter_map(Contact::addr) {
-        let uri = c.uri.to_string();
-        if c.expires().or(header_expires) == Some(0) {
-            after.remove(uri.as_str());
+/// Whether applying the `asked` contacts (URI, own expiry) to the
+/// `existing` bindings' contacts would leave more than `max` of them.
+fn too_many(
+    asked: &[(String, Option<u32>)],
+    existing: &[(String, bool)],
+    header_expires: Option<u32>,
+    max: usize,
+) -> bool {
+    let mut after: Vec<&str> = existing.iter().map(|(c, _)| c.as_str()).collect();
+    after.sort_unstable();
+    after.dedup();
+    let mut added: Vec<&str> = Vec::new();
+    for (uri, own_expires) in asked {
+        let uri = uri.as_str();
+        if own_expires.or(header_expires) == Some(0) {
+            after.retain(|a| *a != uri);
             added.retain(|a| *a != uri);
-        } else if !after.contains(uri.as_str()) && !added.contains(&uri) {
+        } else if !after.contains(&uri) && !added.contains(&uri) {
             added.push(uri);
         }
     }
     after.len() + added.len() > max
 }
 
-/// An RFC 1123 date, as the Date header wants.
+/// An RFC 1123 date, as the Date header wants. It changes once a second,
+/// so each thread keeps the last one written.
 fn httpdate(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
-        .unwrap_or_default()
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let secs = ms.div_euclid(1000);
+    LAST.with_borrow_mut(|(at, date)| {
+        if *at != secs {
+            *date = jiff::Timestamp::from_second(secs)
+                .map(|t| t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
+                .unwrap_or_default();
+            *at = secs;
+        }
+        date.clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_date_is_written_again_each_second() {
+        assert_eq!(httpdate(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(httpdate(784_111_777_999), "Sun, 06 Nov 1994 08:49:37 GMT", "the same second");
+        assert_eq!(httpdate(784_111_778_000), "Sun, 06 Nov 1994 08:49:38 GMT", "the next");
+        assert_eq!(httpdate(784_111_777_500), "Sun, 06 Nov 1994 08:49:37 GMT", "and back");
+    }
+
+    #[test]
+    fn contacts_count_once_and_leave_with_expires_zero() {
+        let existing = vec![("sip:a".to_owned(), false), ("sip:b".to_owned(), false)];
+        let ask = |v: &[(&str, Option<u32>)]| -> Vec<(String, Option<u32>)> {
+            v.iter().map(|(u, e)| ((*u).to_owned(), *e)).collect()
+        };
+        assert!(!too_many(&ask(&[("sip:a", None)]), &existing, Some(60), 2), "a refresh adds none");
+        assert!(too_many(&ask(&[("sip:c", None)]), &existing, Some(60), 2), "a third");
+        assert!(!too_many(&ask(&[("sip:c", None), ("sip:c", None)]), &[], Some(60), 1), "the same twice");
+        assert!(
+            !too_many(&ask(&[("sip:a", Some(0)), ("sip:c", None)]), &existing, Some(60), 2),
+            "one leaves"
+        );
+        assert!(!too_many(&ask(&[("sip:c", None)]), &existing, Some(0), 2), "expires 0 adds none");
+    }
 }
