@@ -147,7 +147,8 @@ impl Finished {
         self.index.len()
     }
 
-    /// Estimated bytes held (records and index entries).
+    /// Estimated bytes held: the records still in the logs (forgotten ones
+    /// too) and the live ones' index entries.
     pub(super) fn bytes(&self) -> usize {
         self.bytes
     }
@@ -175,10 +176,12 @@ impl Finished {
         let Ok(offset) = u32::try_from(chunk.len()) else { return };
         chunk.extend_from_slice(&record);
         let place = Place { log: log_number as u8, chunk: chunk_number, offset };
-        if let Some(old) = self.index.insert(entry.key, place) {
-            self.bytes = self.bytes.saturating_sub(self.record_len(old));
+        // A replaced record's bytes stay counted until the log is read
+        // past them: only its index entry goes.
+        if self.index.insert(entry.key, place).is_none() {
+            self.bytes += INDEX_ENTRY;
         }
-        self.bytes += len + INDEX_ENTRY;
+        self.bytes += len;
     }
 
     /// The live record of key `key`.
@@ -187,12 +190,13 @@ impl Finished {
     }
 
     /// Forgets the record of key `key` before its end (its bytes stay in
-    /// its chunk until the log is read past them).
+    /// its chunk, and counted, until the log is read past them: so that
+    /// forgetting never lets the logs outgrow the budget).
     pub(super) fn remove(&mut self, key: u64) -> Option<Ended> {
         let place = self.index.remove(&key)?;
-        let (record, len) = self.at(place)?;
+        let (record, _) = self.at(place)?;
         let ended = Ended { id: record.id, internal: record.internal };
-        self.bytes = self.bytes.saturating_sub(len + INDEX_ENTRY);
+        self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
         self.index.shrink_when_sparse();
         Some(ended)
     }
@@ -255,14 +259,15 @@ impl Finished {
         let (place, _) = self.front(log)?;
         let record = self.at(place).map(|(r, len)| (r.key, Ended { id: r.id, internal: r.internal }, len));
         let ended = match record {
-            Some((key, ended, len)) if self.index.get(&key) == Some(&place) => {
+            Some((key, ended, _)) if self.index.get(&key) == Some(&place) => {
                 self.index.remove(&key);
                 self.index.shrink_when_sparse();
-                self.bytes = self.bytes.saturating_sub(len + INDEX_ENTRY);
+                self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
                 Some(ended)
             }
             _ => None,
         };
+        self.bytes = self.bytes.saturating_sub(record.map_or(0, |(_, _, len)| len));
         let l = &mut self.logs[log];
         l.read = l.read.saturating_add(record.map_or(usize::MAX, |(_, _, len)| len));
         if l.chunks.front().is_none_or(|c| l.read >= c.len()) {
@@ -281,10 +286,6 @@ impl Finished {
         let len = u32::from_le_bytes(chunk.get(start..start + 4)?.try_into().ok()?) as usize;
         let bytes = chunk.get(start..start.checked_add(len)?)?;
         Some((decode(bytes, self.epoch?)?, len))
-    }
-
-    fn record_len(&self, place: Place) -> usize {
-        self.at(place).map_or(0, |(_, len)| len + INDEX_ENTRY)
     }
 }
 
@@ -451,6 +452,28 @@ mod tests {
         assert_eq!(f.pop_due(at(40_000)).map(|(t, e)| (t, e.id)), Some((at(32_000), 103)));
         let rest = std::iter::from_fn(|| f.pop_due(at(40_000))).count();
         assert_eq!(rest, 1_989);
+        assert_eq!((f.len(), f.bytes()), (0, 0));
+        assert!(f.logs.iter().all(|l| l.chunks.is_empty()), "every chunk freed");
+    }
+
+    /// Forgotten and replaced records stay counted until their chunk is
+    /// read past: forgetting (a peer's connection closing, a fork's ACK)
+    /// never lets the logs hold more than the budget says.
+    #[test]
+    fn forgotten_records_count_until_their_chunk_goes() {
+        let t0 = Instant::now();
+        let v4 = Peer::udp("192.0.2.1:5060".parse().expect("addr"));
+        let bare = Absorbing::Invite { tag: None };
+        let mut f = Finished::default();
+        f.insert(entry(1, v4, &bare), Length::Long, t0);
+        let one = f.bytes();
+        f.remove(1);
+        assert_eq!((f.len(), f.bytes()), (0, one - INDEX_ENTRY), "its record is still in the log");
+        f.insert(entry(2, v4, &bare), Length::Long, t0);
+        f.insert(entry(2, v4, &bare), Length::Long, t0);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f.bytes(), 3 * (one - INDEX_ENTRY) + INDEX_ENTRY, "three records, one index entry");
+        assert_eq!(f.pop_due(t0).map(|(_, e)| e.id), Some(102));
         assert_eq!((f.len(), f.bytes()), (0, 0));
         assert!(f.logs.iter().all(|l| l.chunks.is_empty()), "every chunk freed");
     }
