@@ -2,21 +2,26 @@
 //! in memory for the switch and written behind to the store, so that
 //! registrations survive a restart.
 //!
-//! The writes wait in a map with one entry per binding (agent and contact)
-//! until the writer task (`calls::cdr::Writer`, which also writes the
-//! call records and finishes both on shutdown) takes them: a binding
-//! refreshed again before its last write reached the store is written
-//! once, with its latest state. So the
-//! backlog never outgrows the number of bindings when REGISTERs come
-//! faster than the store takes them, and the store lags by one pass at most.
+//! A change marks its binding (agent and contact) as behind the store; the
+//! writer task (`calls::cdr::Writer`, which also writes the call records
+//! and finishes both on shutdown) writes each marked binding once, with
+//! its state at that moment. A new binding, one reached another way, and a
+//! removal are written by the writer's next pass; a refresh that only
+//! extends a binding waits for a pass at most [`WRITE_BACK`] later (the
+//! write-back of Kamailio's and OpenSIPS's usrloc), so that refreshes cost
+//! no wake-up of their own and are written together. A crash loses at
+//! most that long of expiry extensions, never a binding; a graceful stop
+//! writes everything. The backlog never outgrows the number of bindings.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use store::schema::REGISTRATIONS;
 use store::{Change, Db, Filter, Millis, Op, Operand, Query, Scope, Value};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 /// How a contact is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,51 +88,90 @@ impl Binding {
     }
 }
 
-enum Write {
-    Put(Binding),
-    Remove { agent_id: i64, workspace_id: i64, contact: String },
+/// How long a refresh may wait for the store: a REGISTER that only
+/// extends a binding the store already holds (same address of record,
+/// source, transport and device) is written by a pass at most this long
+/// after it, with the other refreshes queued meanwhile.
+pub const WRITE_BACK: Duration = Duration::from_secs(1);
+
+/// The bindings whose row in the store is behind, with what the writer
+/// needs to know about them.
+#[derive(Debug, Default)]
+struct Dirty {
+    /// Per agent: its bindings' workspace and contact.
+    keys: HashMap<i64, Vec<(i64, String)>>,
+    /// Whether one of them is new, changed or removed: written at once.
+    urgent: bool,
+    /// When the oldest refresh waiting was queued, if one is.
+    since: Option<Instant>,
 }
 
-impl std::fmt::Debug for Write {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Write")
-    }
-}
-
-/// Writes not yet in the store: the latest one per (agent, contact).
+/// The bindings to write, and the wake-ups of the writer.
 #[derive(Debug, Default)]
 struct Pending {
-    writes: Mutex<HashMap<(i64, String), Write>>,
+    dirty: Mutex<Dirty>,
     wake: Notify,
-    /// Held while writes taken from the queue are being made.
+    /// Held while the writes taken from `dirty` are being made.
     writing: tokio::sync::Mutex<()>,
 }
 
 impl Pending {
-    /// Queues `write`, replacing an older one for the same binding.
-    fn push(&self, agent_id: i64, contact: String, write: Write) {
-        if let Ok(mut w) = self.writes.lock() {
-            w.insert((agent_id, contact), write);
+    /// Marks the agent's binding for `contact` as behind the store: to be
+    /// written by the next pass when `urgent`, else within [`WRITE_BACK`].
+    /// Wakes the writer only when that makes a pass due sooner.
+    fn mark(&self, workspace_id: i64, agent_id: i64, contact: &str, urgent: bool) {
+        let Ok(mut dirty) = self.dirty.lock() else { return };
+        let keys = dirty.keys.entry(agent_id).or_default();
+        if !keys.iter().any(|(_, c)| c == contact) {
+            keys.push((workspace_id, contact.to_owned()));
         }
-        self.wake.notify_one();
+        let wake = if urgent {
+            !std::mem::replace(&mut dirty.urgent, true)
+        } else {
+            dirty.since.is_none() && {
+                dirty.since = Some(Instant::now());
+                true
+            }
+        };
+        drop(dirty);
+        if wake {
+            self.wake.notify_one();
+        }
     }
 
-    /// Everything queued, leaving the queue empty.
-    fn take(&self) -> HashMap<(i64, String), Write> {
-        self.writes.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+    /// Every binding marked, leaving none.
+    fn take(&self) -> HashMap<i64, Vec<(i64, String)>> {
+        let Ok(mut dirty) = self.dirty.lock() else { return HashMap::new() };
+        dirty.urgent = false;
+        dirty.since = None;
+        std::mem::take(&mut dirty.keys)
     }
+
+    /// When a pass is due: now when a binding is urgent, else [`WRITE_BACK`]
+    /// after the oldest refresh; `None` when nothing waits.
+    fn due(&self) -> Option<Instant> {
+        let dirty = self.dirty.lock().ok()?;
+        if dirty.urgent {
+            return Some(Instant::now());
+        }
+        dirty.since.map(|at| at + WRITE_BACK)
+    }
+}
+
+/// The bindings and their writes, shared by the location and its writer.
+#[derive(Debug, Default)]
+struct Shared {
+    bindings: Mutex<HashMap<i64, Vec<Binding>>>,
+    pending: Pending,
 }
 
 /// Every agent's bindings.
 #[derive(Debug)]
-pub struct Location {
-    bindings: Mutex<HashMap<i64, Vec<Binding>>>,
-    pending: Arc<Pending>,
-}
+pub struct Location(Arc<Shared>);
 
 impl Location {
-    /// The bindings still valid at `now`, read from the store, and a
-    /// writer task that keeps the store up to date.
+    /// The bindings still valid at `now`, read from the store; their
+    /// changes wait in the [`Location::backlog`] for the writer task.
     pub async fn load(db: Db, now: Millis) -> Result<Location, store::StoreError> {
         let query = Query {
             filters: vec![Filter {
@@ -155,13 +199,12 @@ impl Location {
             };
             bindings.entry(binding.agent_id).or_default().push(binding);
         }
-        let pending = Arc::new(Pending::default());
-        Ok(Location { bindings: Mutex::new(bindings), pending })
+        Ok(Location(Arc::new(Shared { bindings: Mutex::new(bindings), pending: Pending::default() })))
     }
 
     /// The agent's bindings valid at `now`, newest first.
     pub fn lookup(&self, agent_id: i64, now: Millis) -> Vec<Binding> {
-        let Ok(map) = self.bindings.lock() else { return Vec::new() };
+        let Ok(map) = self.0.bindings.lock() else { return Vec::new() };
         let mut found: Vec<Binding> = map
             .get(&agent_id)
             .map(|v| v.iter().filter(|b| b.expires_at > now).cloned().collect())
@@ -174,7 +217,7 @@ impl Location {
     /// seen in place: [`Location::lookup`] without copying them. `f` runs
     /// under the location's lock, so it must be short.
     pub fn with_bindings<R>(&self, agent_id: i64, now: Millis, f: impl FnOnce(&[&Binding]) -> R) -> R {
-        let Ok(map) = self.bindings.lock() else { return f(&[]) };
+        let Ok(map) = self.0.bindings.lock() else { return f(&[]) };
         let mut found: Vec<&Binding> =
             map.get(&agent_id).map(|v| v.iter().filter(|b| b.expires_at > now).collect()).unwrap_or_default();
         found.sort_by_key(|b| std::cmp::Reverse(b.expires_at));
@@ -183,44 +226,48 @@ impl Location {
 
     /// Whether the agent has any valid binding at `now`.
     pub fn is_registered(&self, agent_id: i64, now: Millis) -> bool {
-        let Ok(map) = self.bindings.lock() else { return false };
+        let Ok(map) = self.0.bindings.lock() else { return false };
         map.get(&agent_id).is_some_and(|v| v.iter().any(|b| b.expires_at > now))
     }
 
     /// Adds or refreshes `binding` (same agent and contact URI).
     pub fn put(&self, binding: Binding) {
-        if let Ok(mut map) = self.bindings.lock() {
-            let list = map.entry(binding.agent_id).or_default();
-            list.retain(|b| b.contact != binding.contact);
-            list.push(binding.clone());
-        }
-        self.pending.push(binding.agent_id, binding.contact.clone(), Write::Put(binding));
+        self.put_capped(binding, usize::MAX);
     }
 
     /// [`Location::put`] unless the agent already has `max` other valid
-    /// bindings; returns whether it was put.
+    /// bindings; returns whether it was put. A refresh (see
+    /// [`WRITE_BACK`]) reaches the store within that bound, anything else
+    /// with the writer's next pass.
     pub fn put_capped(&self, binding: Binding, max: usize) -> bool {
-        if let Ok(mut map) = self.bindings.lock() {
-            let list = map.entry(binding.agent_id).or_default();
-            let others = list
-                .iter()
-                .filter(|b| b.contact != binding.contact && b.expires_at > binding.registered_at)
-                .count();
-            if others >= max {
-                return false;
-            }
-            list.retain(|b| b.contact != binding.contact);
-            list.push(binding.clone());
-        } else {
+        let (workspace_id, agent_id) = (binding.workspace_id, binding.agent_id);
+        let Ok(mut map) = self.0.bindings.lock() else { return false };
+        let list = map.entry(agent_id).or_default();
+        let others = list
+            .iter()
+            .filter(|b| b.contact != binding.contact && b.expires_at > binding.registered_at)
+            .count();
+        if others >= max {
             return false;
         }
-        self.pending.push(binding.agent_id, binding.contact.clone(), Write::Put(binding));
+        let (refresh, at) = match list.iter().position(|b| b.contact == binding.contact) {
+            Some(at) => {
+                let refresh = is_refresh(&list[at], &binding);
+                list[at] = binding;
+                (refresh, at)
+            }
+            None => {
+                list.push(binding);
+                (false, list.len() - 1)
+            }
+        };
+        self.0.pending.mark(workspace_id, agent_id, &list[at].contact, !refresh);
         true
     }
 
     /// Removes the agent's binding for `contact`; returns whether there was one.
     pub fn remove(&self, workspace_id: i64, agent_id: i64, contact: &str) -> bool {
-        let removed = match self.bindings.lock() {
+        let removed = match self.0.bindings.lock() {
             Ok(mut map) => {
                 let list = map.entry(agent_id).or_default();
                 let before = list.len();
@@ -229,21 +276,20 @@ impl Location {
             }
             Err(_) => false,
         };
-        let write = Write::Remove { agent_id, workspace_id, contact: contact.to_owned() };
-        self.pending.push(agent_id, contact.to_owned(), write);
+        self.0.pending.mark(workspace_id, agent_id, contact, true);
         removed
     }
 
-    /// The queued writes, for the writer task that owns the store's
-    /// writes (`calls::cdr::Writer`).
+    /// The bindings waiting to be written, for the writer task that owns
+    /// the store's writes (`calls::cdr::Writer`).
     pub fn backlog(&self) -> Backlog {
-        Backlog(self.pending.clone())
+        Backlog(self.0.clone())
     }
 
     /// Drops every binding that lapsed by `now` and returns them.
     pub fn sweep(&self, now: Millis) -> Vec<Binding> {
         let mut gone = Vec::new();
-        if let Ok(mut map) = self.bindings.lock() {
+        if let Ok(mut map) = self.0.bindings.lock() {
             for list in map.values_mut() {
                 let (keep, lapsed): (Vec<Binding>, Vec<Binding>) =
                     list.drain(..).partition(|b| b.expires_at > now);
@@ -253,44 +299,84 @@ impl Location {
             map.retain(|_, v| !v.is_empty());
         }
         for b in &gone {
-            let write = Write::Remove {
-                agent_id: b.agent_id,
-                workspace_id: b.workspace_id,
-                contact: b.contact.clone(),
-            };
-            self.pending.push(b.agent_id, b.contact.clone(), write);
+            self.0.pending.mark(b.workspace_id, b.agent_id, &b.contact, true);
         }
         gone
     }
 }
 
+/// Whether `new` only extends `old` in the store's eyes: a binding still
+/// valid, reached the same way, by the same device. Its Call-ID and CSeq
+/// may move with the expiry.
+fn is_refresh(old: &Binding, new: &Binding) -> bool {
+    old.expires_at > new.registered_at
+        && old.source == new.source
+        && old.transport == new.transport
+        && old.workspace_id == new.workspace_id
+        && old.aor == new.aor
+        && old.user_agent == new.user_agent
+}
+
 /// The registrations waiting to be written; the writer task takes them.
 #[derive(Debug, Clone)]
-pub struct Backlog(Arc<Pending>);
+pub struct Backlog(Arc<Shared>);
 
 impl Backlog {
-    /// Resolves when a change was queued since the last write.
+    /// Resolves when a pass is due: at once after a new, changed or
+    /// removed binding, [`WRITE_BACK`] after the first refresh otherwise.
     pub async fn ready(&self) {
-        self.0.wake.notified().await;
+        loop {
+            let notified = self.0.pending.wake.notified();
+            match self.0.pending.due() {
+                Some(at) if at <= Instant::now() => return,
+                Some(at) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep_until(at.into()) => return,
+                    }
+                }
+                None => notified.await,
+            }
+        }
     }
 
-    /// Writes every queued change; returns how many.
+    /// Writes every binding that is behind the store, with its state now
+    /// (its removal when it is gone); returns how many.
     pub async fn write(&self, db: &Db) -> usize {
-        let _pass = self.0.writing.lock().await;
-        let writes = self.0.take();
-        let n = writes.len();
-        write_all(db, writes).await;
+        let _pass = self.0.pending.writing.lock().await;
+        let keys = self.0.pending.take();
+        let changes = self.changes(keys);
+        let n = changes.len();
+        write_all(db, changes).await;
         n
+    }
+
+    /// The store changes that bring the bindings named by `keys` up to date.
+    fn changes(&self, keys: HashMap<i64, Vec<(i64, String)>>) -> Vec<Change> {
+        let Ok(map) = self.0.bindings.lock() else { return Vec::new() };
+        let mut changes = Vec::with_capacity(keys.values().map(Vec::len).sum());
+        for (agent_id, contacts) in keys {
+            let list = map.get(&agent_id);
+            for (workspace_id, contact) in contacts {
+                changes.push(match list.and_then(|l| l.iter().find(|b| b.contact == contact)) {
+                    Some(b) => upsert(b),
+                    None => Change::Remove {
+                        scope: Scope::Workspace(workspace_id),
+                        filters: vec![Filter::eq("agent_id", agent_id), Filter::eq("contact", contact)],
+                    },
+                });
+            }
+        }
+        changes
     }
 }
 
-/// Writes `writes` in one transaction; when that fails, one at a time so
+/// Writes `changes` in one transaction; when that fails, one at a time so
 /// that one bad write never costs the others.
-async fn write_all(db: &Db, writes: HashMap<(i64, String), Write>) {
-    if writes.is_empty() {
+async fn write_all(db: &Db, changes: Vec<Change>) {
+    if changes.is_empty() {
         return;
     }
-    let changes: Vec<Change> = writes.into_values().map(|w| w.change()).collect();
     let Err(e) = db.apply(&REGISTRATIONS, &changes).await else { return };
     tracing::warn!(error = %e, count = changes.len(), "a batch of registrations failed; writing them one by one");
     for change in changes {
@@ -300,35 +386,25 @@ async fn write_all(db: &Db, writes: HashMap<(i64, String), Write>) {
     }
 }
 
-impl Write {
-    /// The store change that makes this write.
-    fn change(self) -> Change {
-        match self {
-            Write::Put(b) => {
-                let values = vec![
-                    ("agent_id", Value::Int(b.agent_id)),
-                    ("aor", Value::Text(b.aor)),
-                    ("contact", Value::Text(b.contact)),
-                    ("source", Value::Text(b.source.to_string())),
-                    ("transport", b.transport.as_str().into()),
-                    ("expires_at", Value::Int(b.expires_at)),
-                    ("call_id", Value::Text(b.call_id)),
-                    ("cseq", Value::Int(b.cseq as i64)),
-                    ("user_agent", Value::Text(b.user_agent)),
-                ];
-                // One statement: `registrations` is unique on (agent_id, contact).
-                Change::Upsert {
-                    scope: Scope::Workspace(b.workspace_id),
-                    on: &["agent_id", "contact"],
-                    values,
-                    now: b.registered_at,
-                }
-            }
-            Write::Remove { agent_id, workspace_id, contact } => Change::Remove {
-                scope: Scope::Workspace(workspace_id),
-                filters: vec![Filter::eq("agent_id", agent_id), Filter::eq("contact", contact)],
-            },
-        }
+/// The store change that writes binding `b`: one statement, as
+/// `registrations` is unique on (agent_id, contact).
+fn upsert(b: &Binding) -> Change {
+    let values = vec![
+        ("agent_id", Value::Int(b.agent_id)),
+        ("aor", Value::Text(b.aor.clone())),
+        ("contact", Value::Text(b.contact.clone())),
+        ("source", Value::Text(b.source.to_string())),
+        ("transport", b.transport.as_str().into()),
+        ("expires_at", Value::Int(b.expires_at)),
+        ("call_id", Value::Text(b.call_id.clone())),
+        ("cseq", Value::Int(b.cseq as i64)),
+        ("user_agent", Value::Text(b.user_agent.clone())),
+    ];
+    Change::Upsert {
+        scope: Scope::Workspace(b.workspace_id),
+        on: &["agent_id", "contact"],
+        values,
+        now: b.registered_at,
     }
 }
 
@@ -353,28 +429,67 @@ mod tests {
         }
     }
 
-    #[test]
-    fn queued_writes_keep_the_latest_per_binding() {
-        let pending = Pending::default();
-        let mut first = binding("sip:1001@127.0.0.1:5080", "127.0.0.1:5080");
-        first.expires_at = 10;
-        let mut second = first.clone();
-        second.expires_at = 20;
-        let other = binding("sip:1001@127.0.0.1:5090", "127.0.0.1:5090");
-        pending.push(1, first.contact.clone(), Write::Put(first));
-        pending.push(1, other.contact.clone(), Write::Put(other.clone()));
-        pending.push(1, second.contact.clone(), Write::Put(second.clone()));
-        let remove = Write::Remove { agent_id: 1, workspace_id: 1, contact: other.contact.clone() };
-        pending.push(1, other.contact.clone(), remove);
+    fn location() -> Location {
+        Location(Arc::new(Shared::default()))
+    }
 
-        let writes = pending.take();
-        assert_eq!(writes.len(), 2, "one write per binding");
-        match writes.get(&(1, second.contact.clone())) {
-            Some(Write::Put(b)) => assert_eq!(b.expires_at, 20, "the refresh replaced the first write"),
-            w => panic!("expected the latest put, got {w:?}"),
-        }
-        assert!(matches!(writes.get(&(1, other.contact)), Some(Write::Remove { .. })));
-        assert!(pending.take().is_empty(), "taking empties the queue");
+    /// The changes a pass would write now, leaving none.
+    fn taken(loc: &Location) -> Vec<Change> {
+        let backlog = loc.backlog();
+        backlog.changes(loc.0.pending.take())
+    }
+
+    fn expires_of(change: &Change) -> Option<i64> {
+        let Change::Upsert { values, .. } = change else { return None };
+        values.iter().find(|(n, _)| *n == "expires_at").and_then(|(_, v)| match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_refresh_waits_for_the_write_back_and_the_rest_is_written_at_once() {
+        let loc = location();
+        let mut first = binding("sip:1001@127.0.0.1:5080", "127.0.0.1:5080");
+        first.expires_at = 10_000;
+        loc.put(first.clone());
+        let due = loc.0.pending.due().unwrap();
+        assert!(due <= Instant::now(), "a new binding is due at once");
+        assert_eq!(taken(&loc).len(), 1);
+        assert!(loc.0.pending.due().is_none(), "nothing waits after a pass");
+
+        let mut refresh = first.clone();
+        refresh.registered_at = 1_000;
+        refresh.expires_at = 20_000;
+        refresh.call_id = "another".into();
+        refresh.cseq = 7;
+        loc.put(refresh.clone());
+        let due = loc.0.pending.due().unwrap();
+        assert!(due > Instant::now() + WRITE_BACK / 2, "a refresh waits for the write-back pass");
+        refresh.expires_at = 30_000;
+        loc.put(refresh.clone());
+        let changes = taken(&loc);
+        assert_eq!(changes.len(), 1, "refreshes of one binding are written once");
+        assert_eq!(expires_of(&changes[0]), Some(30_000), "with its latest expiry");
+
+        let mut moved = refresh.clone();
+        moved.source = "127.0.0.1:6000".parse().unwrap();
+        loc.put(moved.clone());
+        assert!(loc.0.pending.due().unwrap() <= Instant::now(), "a new source is written at once");
+        taken(&loc);
+
+        let mut lapsed = moved;
+        lapsed.registered_at = 40_000;
+        lapsed.expires_at = 50_000;
+        loc.put(lapsed);
+        assert!(loc.0.pending.due().unwrap() <= Instant::now(), "so is a binding that had lapsed");
+        taken(&loc);
+
+        loc.put(refresh.clone());
+        assert!(loc.remove(1, 1, &refresh.contact));
+        assert!(loc.0.pending.due().unwrap() <= Instant::now(), "a removal is written at once");
+        let changes = taken(&loc);
+        assert!(matches!(changes.as_slice(), [Change::Remove { .. }]), "the latest state: gone");
     }
 
     #[test]

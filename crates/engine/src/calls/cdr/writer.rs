@@ -1,6 +1,7 @@
 //! The CDR and registration writer: one task owns the writes of call
 //! records, fed by a bounded queue, and of registrations (the location
-//! service's backlog, one pending write per binding). It takes whatever
+//! service's backlog, one pending write per binding, due at once or, for
+//! refreshes, within `location::WRITE_BACK`). It takes whatever
 //! is waiting (up to a batch) and writes it in one transaction (CDRs: one
 //! per workspace; registrations: one for all that are pending, through
 //! [`store::Db::apply`]); when a batch fails for a reason that may pass
@@ -356,6 +357,66 @@ mod tests {
         assert_eq!(writer.registrations(), 2);
         let again = crate::location::Location::load(db, 2).await.unwrap();
         assert_eq!(again.lookup(agent, 2).len(), 2, "both bindings are in the store");
+    }
+
+    /// The store's expiry of the agent's only binding, as a restart reads it.
+    async fn stored_expiry(db: &Db, agent: i64) -> Option<i64> {
+        let again = crate::location::Location::load(db.clone(), 2).await.unwrap();
+        again.lookup(agent, 2).first().map(|b| b.expires_at)
+    }
+
+    #[tokio::test]
+    async fn a_new_binding_is_written_at_once_and_a_refresh_within_the_write_back() {
+        use crate::location::WRITE_BACK;
+        let (db, _dir, ws) = db().await;
+        let agent = agent(&db, ws).await;
+        let location = crate::location::Location::load(db.clone(), 0).await.unwrap();
+        let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
+        let written = |n: u64, within: Duration| {
+            let writer = &writer;
+            async move {
+                let started = Instant::now();
+                while writer.registrations() < n && started.elapsed() < within {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                writer.registrations() >= n
+            }
+        };
+        location.put(binding(ws, agent, 5070));
+        assert!(written(1, WRITE_BACK / 4).await, "a new binding is written at once");
+        assert_eq!(stored_expiry(&db, agent).await, Some(10_000_000));
+
+        let mut refresh = binding(ws, agent, 5070);
+        refresh.registered_at = 2;
+        refresh.expires_at = 20_000_000;
+        let refreshed = Instant::now();
+        location.put(refresh);
+        tokio::time::sleep(WRITE_BACK / 4).await;
+        assert_eq!(writer.registrations(), 1, "a refresh waits");
+        assert_eq!(stored_expiry(&db, agent).await, Some(10_000_000));
+        assert!(written(2, 2 * WRITE_BACK).await, "a refresh is written within the write-back");
+        assert!(refreshed.elapsed() >= WRITE_BACK - Duration::from_millis(5), "{:?}", refreshed.elapsed());
+        assert_eq!(stored_expiry(&db, agent).await, Some(20_000_000));
+        writer.close().await;
+    }
+
+    #[tokio::test]
+    async fn close_writes_the_refreshes_waiting_and_a_restart_reads_them() {
+        let (db, _dir, ws) = db().await;
+        let agent = agent(&db, ws).await;
+        let location = crate::location::Location::load(db.clone(), 0).await.unwrap();
+        let writer = Writer::start(db.clone(), 8, Some(location.backlog()));
+        location.put(binding(ws, agent, 5070));
+        while writer.registrations() < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut refresh = binding(ws, agent, 5070);
+        refresh.registered_at = 2;
+        refresh.expires_at = 30_000_000;
+        location.put(refresh);
+        writer.close().await;
+        assert_eq!(writer.registrations(), 2);
+        assert_eq!(stored_expiry(&db, agent).await, Some(30_000_000), "the refresh is in the store");
     }
 
     #[tokio::test]
