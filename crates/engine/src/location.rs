@@ -332,7 +332,7 @@ impl Backlog {
                 Some(at) => {
                     tokio::select! {
                         _ = notified => {}
-                        _ = tokio::time::sleep_until(at.into()) => return,
+                        _ = tokio::time::sleep_until(at) => return,
                     }
                 }
                 None => notified.await,
