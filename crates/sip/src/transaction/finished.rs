@@ -24,8 +24,9 @@ use crate::shrink::Shrink;
 const CHUNK: usize = 16 * 1024;
 
 /// What a record counts against the byte budget beside its own bytes: its
-/// index entry, give or take the index's empty room.
-const INDEX_ENTRY: usize = 24;
+/// index entry (key and place, 16 bytes), give or take the index's empty
+/// room.
+const INDEX_ENTRY: usize = 16;
 
 /// The fixed part of a record: length, key, id, end, flags.
 const HEAD: usize = 4 + 8 + 8 + 8 + 1;
@@ -59,13 +60,31 @@ pub(super) struct Finished {
     bytes: usize,
 }
 
-/// Where a record is: its log, its chunk's number in that log and its
-/// offset there.
+/// Where a record is: its chunk's number in its log, and its offset there
+/// with the log's number in the top bit (8 bytes: an index entry is 16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Place {
-    log: u8,
     chunk: u32,
-    offset: u32,
+    log_and_offset: u32,
+}
+
+/// The bit of [`Place::log_and_offset`] that says [`Length::Long`].
+const LONG_LOG: u32 = 1 << 31;
+
+impl Place {
+    /// `None` when `offset` does not fit in 31 bits.
+    fn new(log: usize, chunk: u32, offset: usize) -> Option<Place> {
+        let offset = u32::try_from(offset).ok().filter(|&o| o < LONG_LOG)?;
+        Some(Place { chunk, log_and_offset: if log == 0 { offset } else { offset | LONG_LOG } })
+    }
+
+    fn log(self) -> usize {
+        usize::from(self.log_and_offset & LONG_LOG != 0)
+    }
+
+    fn offset(self) -> usize {
+        (self.log_and_offset & !LONG_LOG) as usize
+    }
 }
 
 /// Records in the order they came, in chunks, read from the front.
@@ -173,9 +192,8 @@ impl Finished {
         }
         let chunk_number = log.first.wrapping_add(log.chunks.len() as u32 - 1);
         let Some(chunk) = log.chunks.back_mut() else { return };
-        let Ok(offset) = u32::try_from(chunk.len()) else { return };
+        let Some(place) = Place::new(log_number, chunk_number, chunk.len()) else { return };
         chunk.extend_from_slice(&record);
-        let place = Place { log: log_number as u8, chunk: chunk_number, offset };
         // A replaced record's bytes stay counted until the log is read
         // past them: only its index entry goes.
         if self.index.insert(entry.key, place).is_none() {
@@ -250,7 +268,7 @@ impl Finished {
         let chunk = l.chunks.front()?;
         let head = chunk.get(l.read..l.read + HEAD)?;
         let end = i64::from_le_bytes(head[20..28].try_into().ok()?);
-        let place = Place { log: log as u8, chunk: l.first, offset: u32::try_from(l.read).ok()? };
+        let place = Place::new(log, l.first, l.read)?;
         Some((place, end))
     }
 
@@ -280,9 +298,9 @@ impl Finished {
 
     /// The record at `place`, and its length.
     fn at(&self, place: Place) -> Option<(Record<'_>, usize)> {
-        let log = self.logs.get(usize::from(place.log))?;
+        let log = self.logs.get(place.log())?;
         let chunk = log.chunks.get(place.chunk.wrapping_sub(log.first) as usize)?;
-        let start = place.offset as usize;
+        let start = place.offset();
         let len = u32::from_le_bytes(chunk.get(start..start + 4)?.try_into().ok()?) as usize;
         let bytes = chunk.get(start..start.checked_add(len)?)?;
         Some((decode(bytes, self.epoch?)?, len))
@@ -454,6 +472,15 @@ mod tests {
         assert_eq!(rest, 1_989);
         assert_eq!((f.len(), f.bytes()), (0, 0));
         assert!(f.logs.iter().all(|l| l.chunks.is_empty()), "every chunk freed");
+    }
+
+    #[test]
+    fn an_index_entry_is_16_bytes_and_a_place_reads_back() {
+        assert_eq!(std::mem::size_of::<(u64, Place)>(), INDEX_ENTRY);
+        let p = Place::new(1, 7, 16_000).expect("fits");
+        assert_eq!((p.log(), p.chunk, p.offset()), (1, 7, 16_000));
+        assert_eq!(Place::new(0, 0, 5).map(Place::log), Some(0));
+        assert!(Place::new(0, 0, 1 << 31).is_none());
     }
 
     /// Forgotten and replaced records stay counted until their chunk is
