@@ -126,16 +126,17 @@ pub(super) enum Kind<'a> {
     Acked { acks: Acks<'a> },
 }
 
-/// The ACKs of an accepted INVITE client, read in place.
+/// The ACKs of an accepted INVITE client, read in place, with the
+/// transaction's peer (theirs unless they name their own).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Acks<'a>(&'a [u8]);
+pub(super) struct Acks<'a>(&'a [u8], Peer);
 
 impl<'a> Acks<'a> {
     /// Each of them.
     pub(super) fn iter(self) -> impl Iterator<Item = KeptAck<'a>> {
-        let mut rest = self.0;
+        let (mut rest, peer) = (self.0, self.1);
         std::iter::from_fn(move || {
-            let (ack, after) = KeptAck::decode(rest)?;
+            let (ack, after) = KeptAck::decode(rest, peer)?;
             rest = after;
             Some(ack)
         })
@@ -331,7 +332,7 @@ fn encode(entry: &Entry<'_>, end: i64, out: &mut Vec<u8>) {
     match entry.kind {
         Absorbing::NonInvite { last } => last.encode(out),
         Absorbing::Invite { tag } => out.extend_from_slice(tag.as_deref().unwrap_or_default().as_bytes()),
-        Absorbing::Acked { acks } => acks.iter().for_each(|a| a.encode(out)),
+        Absorbing::Acked { acks } => acks.iter().for_each(|a| a.encode(entry.peer, out)),
     }
 }
 
@@ -392,7 +393,7 @@ fn decode(bytes: &[u8], epoch: Instant) -> Option<Record<'_>> {
     let kind = if flags & NON_INVITE != 0 {
         Kind::NonInvite { last: Kept::decode(rest)? }
     } else if flags & ACKED != 0 {
-        Kind::Acked { acks: Acks(rest) }
+        Kind::Acked { acks: Acks(rest, peer) }
     } else if flags & TAGGED != 0 {
         Kind::Invite { tag: Some(std::str::from_utf8(rest).ok()?) }
     } else {
