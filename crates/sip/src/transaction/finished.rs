@@ -3,7 +3,7 @@
 //! to place) in one index. A record holds the transaction's id, key, end,
 //! peer and what absorbing retransmissions needs (the To tag of an INVITE
 //! server, the last response of a non-INVITE server, the ACKs of an
-//! accepted INVITE client): about 40 bytes and its text, no
+//! accepted INVITE client): about 30 bytes and its text, no
 //! allocation of its own. Transactions end in the order they finished
 //! (timer J or L, 64*T1; timer I, T4: one log per length), so a log is
 //! read from its front as time passes and a chunk is freed whole once
