@@ -188,7 +188,10 @@ fn a_finished_call_leaves_little_behind() {
     // ACK cut and the tables boxed (jemalloc's size classes, release and
     // debug alike); 1 621 and 1 385 before finished transactions (server
     // ones, then ACKed INVITE clients) went to logs of records: 1 256 and
-    // 1 113, then 1 093 and 753.
-    assert!(all < 1_150, "{all} B a call with all five");
-    assert!(average < 800.0, "{average:.0} B a call on average");
+    // 1 113, then 1 093 and 753; 888 and 556 once index entries took 16
+    // bytes, kept responses and ACKs lost what the request or the 2xx
+    // brings again (status line, Content-Length, CSeq, the Via's start)
+    // and records counted ids and ends from their chunk's.
+    assert!(all < 950, "{all} B a call with all five");
+    assert!(average < 600.0, "{average:.0} B a call on average");
 }

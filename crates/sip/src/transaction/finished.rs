@@ -3,7 +3,7 @@
 //! to place) in one index. A record holds the transaction's id, key, end,
 //! peer and what absorbing retransmissions needs (the To tag of an INVITE
 //! server, the last response of a non-INVITE server, the ACKs of an
-//! accepted INVITE client): about 40 bytes and its text, no
+//! accepted INVITE client): about 30 bytes and its text, no
 //! allocation of its own. Transactions end in the order they finished
 //! (timer J or L, 64*T1; timer I, T4: one log per length), so a log is
 //! read from its front as time passes and a chunk is freed whole once
@@ -24,11 +24,18 @@ use crate::shrink::Shrink;
 const CHUNK: usize = 16 * 1024;
 
 /// What a record counts against the byte budget beside its own bytes: its
-/// index entry, give or take the index's empty room.
-const INDEX_ENTRY: usize = 24;
+/// index entry (key and place, 16 bytes), give or take the index's empty
+/// room.
+const INDEX_ENTRY: usize = 16;
 
-/// The fixed part of a record: length, key, id, end, flags.
-const HEAD: usize = 4 + 8 + 8 + 8 + 1;
+/// The fixed part of a record: length, key, id and end (from its chunk's
+/// base), flags.
+const HEAD: usize = 4 + 8 + 4 + 4 + 1;
+
+/// What a chunk starts with: the end and the id its records count from
+/// (a record's id within ±2^31 of it, its end within 2^32 µs after it, or
+/// the record starts a chunk of its own).
+const CHUNK_HEAD: usize = 8 + 8;
 
 const INTERNAL: u8 = 1;
 const CONFIRMED: u8 = 1 << 1;
@@ -59,13 +66,31 @@ pub(super) struct Finished {
     bytes: usize,
 }
 
-/// Where a record is: its log, its chunk's number in that log and its
-/// offset there.
+/// Where a record is: its chunk's number in its log, and its offset there
+/// with the log's number in the top bit (8 bytes: an index entry is 16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Place {
-    log: u8,
     chunk: u32,
-    offset: u32,
+    log_and_offset: u32,
+}
+
+/// The bit of [`Place::log_and_offset`] that says [`Length::Long`].
+const LONG_LOG: u32 = 1 << 31;
+
+impl Place {
+    /// `None` when `offset` does not fit in 31 bits.
+    fn new(log: usize, chunk: u32, offset: usize) -> Option<Place> {
+        let offset = u32::try_from(offset).ok().filter(|&o| o < LONG_LOG)?;
+        Some(Place { chunk, log_and_offset: if log == 0 { offset } else { offset | LONG_LOG } })
+    }
+
+    fn log(self) -> usize {
+        usize::from(self.log_and_offset & LONG_LOG != 0)
+    }
+
+    fn offset(self) -> usize {
+        (self.log_and_offset & !LONG_LOG) as usize
+    }
 }
 
 /// Records in the order they came, in chunks, read from the front.
@@ -74,7 +99,8 @@ struct Log {
     chunks: VecDeque<Vec<u8>>,
     /// The number of `chunks[0]` (numbers grow by one a chunk).
     first: u32,
-    /// The offset of the next unread record in `chunks[0]`.
+    /// The offset of the next unread record in `chunks[0]` (past its
+    /// [`CHUNK_HEAD`]).
     read: usize,
     /// The end of the last record written: ends never go back in a log.
     last_end: Option<i64>,
@@ -107,16 +133,17 @@ pub(super) enum Kind<'a> {
     Acked { acks: Acks<'a> },
 }
 
-/// The ACKs of an accepted INVITE client, read in place.
+/// The ACKs of an accepted INVITE client, read in place, with the
+/// transaction's peer (theirs unless they name their own).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Acks<'a>(&'a [u8]);
+pub(super) struct Acks<'a>(&'a [u8], Peer);
 
 impl<'a> Acks<'a> {
     /// Each of them.
     pub(super) fn iter(self) -> impl Iterator<Item = KeptAck<'a>> {
-        let mut rest = self.0;
+        let (mut rest, peer) = (self.0, self.1);
         std::iter::from_fn(move || {
-            let (ack, after) = KeptAck::decode(rest)?;
+            let (ack, after) = KeptAck::decode(rest, peer)?;
             rest = after;
             Some(ack)
         })
@@ -163,19 +190,35 @@ impl Finished {
         let end = nanos_since(epoch, at).max(log.last_end.unwrap_or(i64::MIN));
         log.last_end = Some(end);
         let mut record = Vec::with_capacity(HEAD + 32);
-        encode(&entry, end, &mut record);
+        encode(&entry, &mut record);
         let len = record.len();
         let Ok(len32) = u32::try_from(len) else { return };
         record[..4].copy_from_slice(&len32.to_le_bytes());
-        let fits = log.chunks.back().is_some_and(|c| c.capacity() - c.len() >= len);
-        if !fits {
-            log.chunks.push_back(Vec::with_capacity(CHUNK.max(len)));
-        }
+        let in_back = log
+            .chunks
+            .back()
+            .filter(|c| c.capacity() - c.len() >= len)
+            .and_then(|c| Base::of(c)?.relative(entry.id, end).map(|r| (Base::of(c), r)));
+        let (base, (id_delta, end_micros)) = match in_back {
+            Some((Some(base), relative)) => (base, relative),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK.max(CHUNK_HEAD + len));
+                chunk.extend_from_slice(&end.to_le_bytes());
+                chunk.extend_from_slice(&entry.id.to_le_bytes());
+                if log.chunks.is_empty() {
+                    log.read = CHUNK_HEAD;
+                }
+                log.chunks.push_back(chunk);
+                (Base { end, id: entry.id }, (0, 0))
+            }
+        };
+        record[12..16].copy_from_slice(&id_delta.to_le_bytes());
+        record[16..20].copy_from_slice(&end_micros.to_le_bytes());
+        log.last_end = Some(base.end_at(end_micros));
         let chunk_number = log.first.wrapping_add(log.chunks.len() as u32 - 1);
         let Some(chunk) = log.chunks.back_mut() else { return };
-        let Ok(offset) = u32::try_from(chunk.len()) else { return };
+        let Some(place) = Place::new(log_number, chunk_number, chunk.len()) else { return };
         chunk.extend_from_slice(&record);
-        let place = Place { log: log_number as u8, chunk: chunk_number, offset };
         // A replaced record's bytes stay counted until the log is read
         // past them: only its index entry goes.
         if self.index.insert(entry.key, place).is_none() {
@@ -249,8 +292,8 @@ impl Finished {
         let l = &self.logs[log];
         let chunk = l.chunks.front()?;
         let head = chunk.get(l.read..l.read + HEAD)?;
-        let end = i64::from_le_bytes(head[20..28].try_into().ok()?);
-        let place = Place { log: log as u8, chunk: l.first, offset: u32::try_from(l.read).ok()? };
+        let end = Base::of(chunk)?.end_at(u32::from_le_bytes(head[16..20].try_into().ok()?));
+        let place = Place::new(log, l.first, l.read)?;
         Some((place, end))
     }
 
@@ -273,24 +316,62 @@ impl Finished {
         if l.chunks.front().is_none_or(|c| l.read >= c.len()) {
             l.chunks.pop_front();
             l.first = l.first.wrapping_add(1);
-            l.read = 0;
+            l.read = CHUNK_HEAD;
         }
         ended
     }
 
     /// The record at `place`, and its length.
     fn at(&self, place: Place) -> Option<(Record<'_>, usize)> {
-        let log = self.logs.get(usize::from(place.log))?;
+        let log = self.logs.get(place.log())?;
         let chunk = log.chunks.get(place.chunk.wrapping_sub(log.first) as usize)?;
-        let start = place.offset as usize;
+        let start = place.offset();
         let len = u32::from_le_bytes(chunk.get(start..start + 4)?.try_into().ok()?) as usize;
         let bytes = chunk.get(start..start.checked_add(len)?)?;
-        Some((decode(bytes, self.epoch?)?, len))
+        Some((decode(bytes, Base::of(chunk)?, self.epoch?)?, len))
     }
 }
 
-/// Writes `entry`, ending at `end`, with a length to fill in first.
-fn encode(entry: &Entry<'_>, end: i64, out: &mut Vec<u8>) {
+/// What the records of a chunk count their ids and ends from.
+#[derive(Debug, Clone, Copy)]
+struct Base {
+    /// Nanoseconds from the epoch.
+    end: i64,
+    id: u64,
+}
+
+impl Base {
+    /// The base at the start of `chunk`.
+    fn of(chunk: &[u8]) -> Option<Base> {
+        let end = i64::from_le_bytes(chunk.get(..8)?.try_into().ok()?);
+        let id = u64::from_le_bytes(chunk.get(8..16)?.try_into().ok()?);
+        Some(Base { end, id })
+    }
+
+    /// Id `id` and end `end` from this base: the id's difference and the
+    /// end's whole microseconds after it (rounded up, so that no record
+    /// ends early); `None` when either does not fit.
+    fn relative(self, id: u64, end: i64) -> Option<(i32, u32)> {
+        let id_delta = i32::try_from(id.wrapping_sub(self.id) as i64).ok()?;
+        let after = end.checked_sub(self.end).filter(|&d| d >= 0)?;
+        let micros = u32::try_from(after.checked_add(999)? / 1000).ok()?;
+        Some((id_delta, micros))
+    }
+
+    /// The end `micros` microseconds after this base.
+    fn end_at(self, micros: u32) -> i64 {
+        self.end.saturating_add(i64::from(micros) * 1000)
+    }
+
+    /// The id `delta` from this base.
+    fn id_at(self, delta: i32) -> u64 {
+        self.id.wrapping_add(i64::from(delta) as u64)
+    }
+}
+
+/// Writes `entry` with its length, id and end to fill in (from its
+/// chunk's [`Base`]).
+fn encode(entry: &Entry<'_>, out: &mut Vec<u8>) {
     let mut flags = 0;
     if entry.internal {
         flags |= INTERNAL;
@@ -306,14 +387,13 @@ fn encode(entry: &Entry<'_>, end: i64, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(&entry.key.to_le_bytes());
-    out.extend_from_slice(&entry.id.to_le_bytes());
-    out.extend_from_slice(&end.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
     out.push(flags);
     put_peer(entry.peer, out);
     match entry.kind {
         Absorbing::NonInvite { last } => last.encode(out),
         Absorbing::Invite { tag } => out.extend_from_slice(tag.as_deref().unwrap_or_default().as_bytes()),
-        Absorbing::Acked { acks } => acks.iter().for_each(|a| a.encode(out)),
+        Absorbing::Acked { acks } => acks.iter().for_each(|a| a.encode(entry.peer, out)),
     }
 }
 
@@ -361,20 +441,19 @@ pub(super) fn get_peer(bytes: &[u8]) -> Option<(Peer, usize)> {
     }
 }
 
-/// Reads a record [`encode`] wrote (`None` when it is not one), its end
-/// counted from `epoch`.
-fn decode(bytes: &[u8], epoch: Instant) -> Option<Record<'_>> {
-    let u64_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
-    let key = u64_at(4)?;
-    let id = u64_at(12)?;
-    let end = at_nanos(epoch, u64_at(20)? as i64);
+/// Reads a record [`encode`] wrote (`None` when it is not one) in a chunk
+/// of base `base`, its end counted from `epoch`.
+fn decode(bytes: &[u8], base: Base, epoch: Instant) -> Option<Record<'_>> {
+    let key = u64::from_le_bytes(bytes.get(4..12)?.try_into().ok()?);
+    let id = base.id_at(i32::from_le_bytes(bytes.get(12..16)?.try_into().ok()?));
+    let end = at_nanos(epoch, base.end_at(u32::from_le_bytes(bytes.get(16..20)?.try_into().ok()?)));
     let flags = *bytes.get(HEAD - 1)?;
     let (peer, used) = get_peer(bytes.get(HEAD..)?)?;
     let rest = bytes.get(HEAD + used..)?;
     let kind = if flags & NON_INVITE != 0 {
         Kind::NonInvite { last: Kept::decode(rest)? }
     } else if flags & ACKED != 0 {
-        Kind::Acked { acks: Acks(rest) }
+        Kind::Acked { acks: Acks(rest, peer) }
     } else if flags & TAGGED != 0 {
         Kind::Invite { tag: Some(std::str::from_utf8(rest).ok()?) }
     } else {
@@ -453,6 +532,38 @@ mod tests {
         let rest = std::iter::from_fn(|| f.pop_due(at(40_000))).count();
         assert_eq!(rest, 1_989);
         assert_eq!((f.len(), f.bytes()), (0, 0));
+        assert!(f.logs.iter().all(|l| l.chunks.is_empty()), "every chunk freed");
+    }
+
+    #[test]
+    fn an_index_entry_is_16_bytes_and_a_place_reads_back() {
+        assert_eq!(std::mem::size_of::<(u64, Place)>(), INDEX_ENTRY);
+        let p = Place::new(1, 7, 16_000).expect("fits");
+        assert_eq!((p.log(), p.chunk, p.offset()), (1, 7, 16_000));
+        assert_eq!(Place::new(0, 0, 5).map(Place::log), Some(0));
+        assert!(Place::new(0, 0, 1 << 31).is_none());
+    }
+
+    /// Ids and ends far from those of the chunk's first record start a
+    /// chunk of their own, and read back exactly.
+    #[test]
+    fn far_ids_and_ends_start_a_chunk() {
+        let t0 = Instant::now();
+        let v4 = Peer::udp("192.0.2.1:5060".parse().expect("addr"));
+        let bare = Absorbing::Invite { tag: None };
+        let mut f = Finished::default();
+        let far = [(1, 0), (5, 1), (1 << 40, 2), (2, 3), (3, 2 * 3_600_000), (4, 2 * 3_600_001)];
+        for (i, &(id, ms)) in far.iter().enumerate() {
+            let e = Entry { id, ..entry(i as u64, v4, &bare) };
+            f.insert(e, Length::Long, t0 + Duration::from_millis(ms));
+        }
+        assert_eq!(f.logs[1].chunks.len(), 4);
+        for (i, &(id, ms)) in far.iter().enumerate() {
+            let r = f.get(i as u64).expect("there");
+            assert_eq!((r.id, r.end), (id, t0 + Duration::from_millis(ms)));
+        }
+        let ids: Vec<_> = std::iter::from_fn(|| f.pop_first()).map(|e| e.id).collect();
+        assert_eq!(ids, far.map(|(id, _)| id));
         assert!(f.logs.iter().all(|l| l.chunks.is_empty()), "every chunk freed");
     }
 

@@ -1,53 +1,71 @@
 //! The final response of a finished non-INVITE server transaction, kept
 //! for timer J (32 s over UDP) without what its request's retransmission
-//! brings again: the Via, From, To, Call-ID and CSeq lines, which a
-//! response echoes from its request (about two thirds of a 200 to a BYE).
-//! A retransmission gets them back from itself: the same bytes as the
-//! first time when the TU built the response with
+//! lets the layer write again: the Via, From, To, Call-ID and CSeq lines,
+//! which a response echoes from its request, the status line when its
+//! reason phrase is the usual one, and Content-Length, written from the
+//! body. What is left is its other header lines, its body and its To tag:
+//! for a 200 to a BYE, the To tag alone. A retransmission gets the same
+//! bytes as the first time when the TU built the response with
 //! [`Response::for_request`], as the engine does.
 
+use std::io::Write;
+
+use super::varint;
 use crate::message::{Request, Response};
 use crate::status::StatusCode;
 
-/// A response with its echoed lines cut out (or, when it is not laid
-/// out as the writer lays responses out, whole).
+/// A response with what its request brings again cut out (or, when it is
+/// not laid out as the writer lays responses out, whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct LastResponse {
-    /// The status line, the lines after the echoed ones (other headers,
-    /// Content-Length, the blank line and the body), then the To tag.
+    /// [`Layout::Whole`]: the response as sent. [`Layout::Cut`]: the
+    /// status line unless it is the usual one, the other header lines, the
+    /// body, then the To tag.
     bytes: Box<[u8]>,
-    /// Where the echoed lines were (after the status line); [`WHOLE`]
-    /// when `bytes` is the response as it was sent.
-    cut: u32,
-    /// The To tag's length, at the end of `bytes`.
-    tag_len: u16,
+    layout: Layout,
     status: StatusCode,
 }
 
+/// How the bytes of a kept response are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// As sent.
+    Whole,
+    /// Cut: the lengths of the status line kept (0 when it is the usual
+    /// one), of the body and of the To tag.
+    Cut { status_line: usize, body: usize, tag: usize },
+}
+
 impl LastResponse {
-    /// Keeps `response`, written as `written`, without its echoed lines.
+    /// Keeps `response`, written as `written`, without what its request
+    /// brings again.
     pub(super) fn new(response: &Response, written: &[u8]) -> LastResponse {
-        LastResponse::without_echo(response, written).unwrap_or_else(|| LastResponse {
+        LastResponse::cut(response, written).unwrap_or_else(|| LastResponse {
             bytes: written.into(),
-            cut: WHOLE,
-            tag_len: 0,
+            layout: Layout::Whole,
             status: response.status,
         })
     }
 
-    fn without_echo(response: &Response, written: &[u8]) -> Option<LastResponse> {
+    fn cut(response: &Response, written: &[u8]) -> Option<LastResponse> {
         let (start, end) = echoed_span(written, response.head.via.len())?;
-        let tag = response.head.to_tag().unwrap_or_default();
-        let mut bytes = Vec::with_capacity(written.len() - (end - start) + tag.len());
-        bytes.extend_from_slice(written.get(..start)?);
-        bytes.extend_from_slice(written.get(end..)?);
-        bytes.extend_from_slice(tag.as_bytes());
-        Some(LastResponse {
-            bytes: bytes.into_boxed_slice(),
-            cut: u32::try_from(start).ok().filter(|&c| c != WHOLE)?,
-            tag_len: u16::try_from(tag.len()).ok()?,
-            status: response.status,
-        })
+        let status_line = if is_usual_status_line(&written[..start], response.status) { 0 } else { start };
+        let rest = &written[end..];
+        let body = &response.body[..];
+        let (tail, tail_len) = content_length(body.len())?;
+        let others = rest.len().checked_sub(tail_len + body.len())?;
+        let sound = rest[others..others + tail_len] == tail[..tail_len] && &rest[others + tail_len..] == body;
+        if !sound {
+            return None;
+        }
+        let tag = response.head.to_tag().unwrap_or_default().as_bytes();
+        let mut bytes = Vec::with_capacity(status_line + others + body.len() + tag.len());
+        bytes.extend_from_slice(&written[..status_line]);
+        bytes.extend_from_slice(&rest[..others]);
+        bytes.extend_from_slice(body);
+        bytes.extend_from_slice(tag);
+        let layout = Layout::Cut { status_line, body: body.len(), tag: tag.len() };
+        Some(LastResponse { bytes: bytes.into_boxed_slice(), layout, status: response.status })
     }
 
     /// Bytes held.
@@ -65,11 +83,16 @@ impl LastResponse {
         Kept::decode(&encoded).expect("decodes").for_retransmission(request)
     }
 
-    /// Appends it to `out` as [`Kept::decode`] reads it back.
+    /// Appends it to `out` as [`Kept::decode`] reads it back: a byte for
+    /// the layout, the status code, the lengths of a cut one, the bytes.
     pub(super) fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.cut.to_le_bytes());
-        out.extend_from_slice(&self.tag_len.to_le_bytes());
+        out.push(u8::from(self.layout != Layout::Whole));
         out.extend_from_slice(&self.status.code().to_le_bytes());
+        if let Layout::Cut { status_line, body, tag } = self.layout {
+            varint::put(status_line, out);
+            varint::put(body, out);
+            varint::put(tag, out);
+        }
         out.extend_from_slice(&self.bytes);
     }
 }
@@ -79,44 +102,75 @@ impl LastResponse {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Kept<'a> {
     bytes: &'a [u8],
-    cut: u32,
-    tag_len: u16,
+    layout: Layout,
     status: StatusCode,
 }
 
 impl<'a> Kept<'a> {
     /// Reads what [`LastResponse::encode`] wrote (`None` when it is not that).
     pub(super) fn decode(encoded: &'a [u8]) -> Option<Kept<'a>> {
-        let cut = u32::from_le_bytes(encoded.get(..4)?.try_into().ok()?);
-        let tag_len = u16::from_le_bytes(encoded.get(4..6)?.try_into().ok()?);
-        let status = StatusCode::new(u16::from_le_bytes(encoded.get(6..8)?.try_into().ok()?)).ok()?;
-        let bytes = encoded.get(8..)?;
-        let sound = usize::from(tag_len) <= bytes.len()
-            && (cut == WHOLE || cut as usize <= bytes.len() - usize::from(tag_len));
-        sound.then_some(Kept { bytes, cut, tag_len, status })
+        let (&cut, rest) = encoded.split_first()?;
+        let status = StatusCode::new(u16::from_le_bytes(rest.get(..2)?.try_into().ok()?)).ok()?;
+        let rest = rest.get(2..)?;
+        if cut == 0 {
+            return Some(Kept { bytes: rest, layout: Layout::Whole, status });
+        }
+        let (status_line, rest) = varint::get(rest)?;
+        let (body, rest) = varint::get(rest)?;
+        let (tag, bytes) = varint::get(rest)?;
+        let sound = status_line.checked_add(body)?.checked_add(tag)? <= bytes.len();
+        sound.then_some(Kept { bytes, layout: Layout::Cut { status_line, body, tag }, status })
     }
 
     /// The response again, for `request`, a retransmission of the one it
-    /// answered: its echoed lines written from `request`.
+    /// answered: what was cut out written again from `request`.
     pub(super) fn for_retransmission(&self, request: &Request) -> Vec<u8> {
-        if self.cut == WHOLE {
+        let Layout::Cut { status_line, body, tag } = self.layout else {
             return self.bytes.to_vec();
-        }
-        let cut = self.cut as usize;
-        let (kept, tag) = self.bytes.split_at(self.bytes.len() - usize::from(self.tag_len));
+        };
+        let (own_status_line, rest) = self.bytes.split_at(status_line);
+        let (rest, tag) = rest.split_at(rest.len() - tag);
+        let (others, body) = rest.split_at(rest.len() - body);
         let tag = std::str::from_utf8(tag).ok().filter(|t| !t.is_empty());
         let echo = Response::for_request(request, self.status, tag).to_bytes();
-        let echoed = echoed_span(&echo, request.head.via.len()).and_then(|(s, e)| echo.get(s..e));
-        let mut out = Vec::with_capacity(kept.len() + echoed.map_or(0, <[u8]>::len));
-        out.extend_from_slice(&kept[..cut]);
-        out.extend_from_slice(echoed.unwrap_or_default());
-        out.extend_from_slice(&kept[cut..]);
+        let (start, end) = echoed_span(&echo, request.head.via.len()).unwrap_or((0, 0));
+        let status_line = if own_status_line.is_empty() { &echo[..start] } else { own_status_line };
+        let (tail, tail_len) = content_length(body.len()).unwrap_or(([0; TAIL], 0));
+        let mut out =
+            Vec::with_capacity(status_line.len() + end - start + others.len() + tail_len + body.len());
+        out.extend_from_slice(status_line);
+        out.extend_from_slice(&echo[start..end]);
+        out.extend_from_slice(others);
+        out.extend_from_slice(&tail[..tail_len]);
+        out.extend_from_slice(body);
         out
     }
 }
 
-/// [`LastResponse::cut`] of a response kept whole.
-const WHOLE: u32 = u32::MAX;
+/// Room for [`content_length`]'s lines.
+const TAIL: usize = 48;
+
+/// The Content-Length line the writer writes for a body of `len` bytes,
+/// and the blank line after it, in a buffer, and their length.
+fn content_length(len: usize) -> Option<([u8; TAIL], usize)> {
+    let mut buf = [0; TAIL];
+    let mut w = &mut buf[..];
+    write!(w, "Content-Length: {len}\r\n\r\n").ok()?;
+    let used = TAIL - w.len();
+    Some((buf, used))
+}
+
+/// Whether `line` is the status line [`Response::new`] gives `status`,
+/// its end of line included.
+fn is_usual_status_line(line: &[u8], status: StatusCode) -> bool {
+    let mut buf = [0; 128];
+    let mut w = &mut buf[..];
+    if write!(w, "SIP/2.0 {} {}\r\n", status.code(), status.reason()).is_err() {
+        return false;
+    }
+    let used = 128 - w.len();
+    line == &buf[..used]
+}
 
 /// Where the echoed lines of a written message are: after the start line,
 /// its `vias` Via lines and the From, To, Call-ID and CSeq lines, in the
@@ -185,5 +239,61 @@ Content-Length: 0\r\n\r\n";
         // Bytes not laid out so (no line breaks) are kept whole.
         let odd = LastResponse::new(&ok, b"SIP/2.0 200 OK");
         assert_eq!(odd.for_retransmission(&bye), b"SIP/2.0 200 OK");
+    }
+
+    /// The Bye of a call: its 200 is its To tag and nothing else.
+    #[test]
+    fn a_200_to_a_bye_keeps_its_tag_alone() {
+        let bye = request(
+            &REGISTER
+                .replace("REGISTER", "BYE")
+                .replace("alice@example.com>\r\nCall", "alice@example.com>;tag=5d2e8a9c01f4\r\nCall"),
+        );
+        let ok = Response::for_request(&bye, StatusCode::OK, Some("5d2e8a9c01f4"));
+        let written = ok.to_bytes();
+        let last = LastResponse::new(&ok, &written);
+        assert_eq!(last.len(), "5d2e8a9c01f4".len());
+        assert_eq!(last.for_retransmission(&bye), written);
+        let mut encoded = Vec::new();
+        last.encode(&mut encoded);
+        assert!(encoded.len() <= 6 + last.len(), "{} bytes encoded", encoded.len());
+    }
+
+    /// OPTIONS, REGISTER challenged, an unusual reason phrase, bodies of
+    /// every size: the same bytes again each time.
+    #[test]
+    fn other_headers_reasons_and_bodies_come_back_as_they_were() {
+        let options = request(&REGISTER.replace("REGISTER", "OPTIONS"));
+        let ok = Response::for_request(&options, StatusCode::OK, Some("a1"))
+            .with_header(HeaderName::Allow, "INVITE, ACK, CANCEL, BYE, OPTIONS")
+            .with_header(HeaderName::Accept, "application/sdp");
+        let register = request(REGISTER);
+        let mut challenge = Response::for_request(&register, StatusCode::new(401).expect("401"), Some("a2"))
+            .with_header(
+                HeaderName::WwwAuthenticate,
+                "Digest realm=\"calliope\", nonce=\"abc\", qop=\"auth\"",
+            );
+        challenge.reason = "Who are you".into();
+        let mut busy = Response::for_request(&options, StatusCode::new(486).expect("486"), None);
+        busy.body = vec![b'x'; 300];
+        let mut empty_reason =
+            Response::for_request(&register, StatusCode::new(603).expect("603"), Some("a3"));
+        empty_reason.reason = String::new();
+        for (response, request) in
+            [(ok, &options), (challenge, &register), (busy, &options), (empty_reason, &register)]
+        {
+            let written = response.to_bytes();
+            let last = LastResponse::new(&response, &written);
+            assert!(matches!(last.layout, Layout::Cut { .. }), "{}", response.status);
+            assert_eq!(last.for_retransmission(request), written, "{}", response.status);
+            assert!(last.len() < written.len() / 2 + 300, "{}", response.status);
+        }
+        // An encoding cut short, or lengths past its end, read as nothing.
+        let mut encoded = Vec::new();
+        LastResponse::new(&Response::for_request(&options, StatusCode::OK, Some("a1")), b"x\r\n")
+            .encode(&mut encoded);
+        assert!(Kept::decode(&encoded).is_some());
+        assert!(Kept::decode(&[1, 200, 0, 5, 0, 0]).is_none());
+        assert!(Kept::decode(&[1, 200]).is_none());
     }
 }

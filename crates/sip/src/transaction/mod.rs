@@ -128,6 +128,7 @@ mod peer;
 mod server_invite;
 mod server_non_invite;
 mod timers;
+mod varint;
 
 pub use config::Config;
 pub use driver::Transactions;
