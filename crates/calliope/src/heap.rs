@@ -7,6 +7,7 @@
 //! something in the program still holding it.
 
 use std::cell::Cell;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use metrics::{describe_gauge, gauge, Unit};
@@ -83,6 +84,56 @@ pub fn hand_back_cache() {
     }
 }
 
+/// How far the heap's allocated bytes must fall below their highest
+/// reading since the last purge for [`Settle`] to purge: a load ending,
+/// not the ups and downs under load or at idle.
+const SETTLE_FALL: usize = 8 << 20;
+
+/// Follows the heap's allocated bytes (each [`record`]) and, when they
+/// fall by a quarter and at least [`SETTLE_FALL`] from their highest
+/// reading since the last purge, gives every arena's freed pages back at
+/// once. The decay gives them back too, but only as its curve and the
+/// background threads' wake-ups allow: after a load some stay. Once per
+/// fall, never under a steady load.
+#[derive(Debug, Default)]
+pub struct Settle {
+    high: usize,
+}
+
+impl Settle {
+    /// Takes a reading of allocated bytes; purges (and says so) when the
+    /// heap fell.
+    pub fn observe(&mut self, allocated: usize) -> bool {
+        if allocated >= self.high {
+            self.high = allocated;
+            return false;
+        }
+        if self.high - allocated < SETTLE_FALL.max(self.high / 4) {
+            return false;
+        }
+        purge_all();
+        self.high = allocated;
+        true
+    }
+}
+
+/// Purges every arena's dirty pages now: a dirty decay of 0 purges
+/// them as it is set (jemalloc's `arena.<i>.purge` takes no value, which
+/// the safe `mallctl` wrappers cannot call), then the decay goes back.
+fn purge_all() {
+    let arenas = tikv_jemalloc_ctl::arenas::narenas::read().unwrap_or(0);
+    let Ok(mut each) = b"arena.0.dirty_decay_ms\0".name().mib::<[usize; 3]>() else {
+        return;
+    };
+    for arena in 0..arenas as usize {
+        each[1] = arena;
+        let Ok(ms): Result<isize, _> = each.read() else { continue };
+        if ms > 0 && each.write(0isize).is_ok() {
+            let _ = each.write(ms);
+        }
+    }
+}
+
 /// Gives the gauges their help text and logs the allocator's settings
 /// (background threads, decay), once at start.
 pub fn describe() {
@@ -106,11 +157,43 @@ pub fn describe() {
     );
 }
 
-/// Reads the allocator's figures afresh and sets the gauges.
-pub fn record() {
-    if epoch::advance().is_err() {
+/// The environment variable naming where [`write_stats_on_request`]
+/// writes (a path prefix).
+const STATS_VAR: &str = "CALLIOPE_HEAP_STATS";
+
+/// Writes jemalloc's full statistics (`malloc_stats_print`: bins, slabs,
+/// thread caches, decay) to `PREFIX.TAG.txt` when a file `PREFIX.now`
+/// holding TAG appears, PREFIX being `CALLIOPE_HEAP_STATS` (unset:
+/// nothing); checked with each [`record`]. For finding where memory sits;
+/// `benches/sip/run`'s soak asks at idle and after the load.
+fn write_stats_on_request() {
+    static PREFIX: OnceLock<Option<String>> = OnceLock::new();
+    let Some(prefix) = PREFIX.get_or_init(|| std::env::var(STATS_VAR).ok()) else {
         return;
+    };
+    let request = format!("{prefix}.now");
+    let Ok(tag) = std::fs::read_to_string(&request) else {
+        return;
+    };
+    let _ = std::fs::remove_file(&request);
+    let tag: String = tag.trim().chars().filter(char::is_ascii_alphanumeric).collect();
+    match std::fs::File::create(format!("{prefix}.{tag}.txt")) {
+        Ok(file) => {
+            if let Err(e) = tikv_jemalloc_ctl::stats_print::stats_print(file, Default::default()) {
+                tracing::warn!(error = %e, "could not write the heap statistics");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not write the heap statistics"),
     }
+}
+
+/// Reads the allocator's figures afresh and sets the gauges; returns the
+/// bytes allocated.
+pub fn record() -> Option<usize> {
+    if epoch::advance().is_err() {
+        return None;
+    }
+    write_stats_on_request();
     let figures = [
         (ALLOCATED, stats::allocated::read()),
         (ACTIVE, stats::active::read()),
@@ -118,11 +201,13 @@ pub fn record() {
         (RETAINED, stats::retained::read()),
         (METADATA, stats::metadata::read()),
     ];
+    let allocated = figures[0].1.as_ref().ok().copied();
     for (name, value) in figures {
         if let Ok(v) = value {
             gauge!(name).set(v as f64);
         }
     }
+    allocated
 }
 
 #[cfg(test)]
@@ -144,6 +229,46 @@ mod tests {
         let after = allocated_here();
         drop(dir);
         assert!(after - before >= 16 * 1024, "C's malloc is not jemalloc: {} bytes", after - before);
+    }
+
+    #[test]
+    fn a_fall_of_the_heap_purges_once() {
+        const MIB: usize = 1 << 20;
+        let mut settle = super::Settle::default();
+        assert!(!settle.observe(40 * MIB));
+        assert!(!settle.observe(100 * MIB), "rising");
+        assert!(!settle.observe(80 * MIB), "a fifth down: the ups and downs of a load");
+        assert!(settle.observe(70 * MIB), "down by 30 MiB, more than a quarter");
+        assert!(!settle.observe(65 * MIB), "once per fall");
+        assert!(settle.observe(45 * MIB), "down by a quarter again");
+        assert!(!settle.observe(40 * MIB), "less than 8 MiB down: idle's ups and downs");
+    }
+
+    #[test]
+    fn purging_gives_freed_pages_back() {
+        std::thread::spawn(|| {
+            let arena: u32 = b"arenas.create\0".name().read().unwrap();
+            b"thread.arena\0".name().write(arena).unwrap();
+            let dirty = || {
+                tikv_jemalloc_ctl::epoch::advance().unwrap();
+                let stat = format!("stats.arenas.{arena}.pdirty\0");
+                let pages: usize = stat.as_bytes().name().read().unwrap();
+                pages
+            };
+            let decay = format!("arena.{arena}.dirty_decay_ms\0");
+            decay.as_bytes().name().write(60_000isize).unwrap();
+            // Large blocks, past the thread cache: freed, their pages
+            // stay dirty for the decay's minute.
+            let blocks: Vec<Vec<u8>> = (0..16).map(|_| vec![1; 1 << 20]).collect();
+            drop(blocks);
+            assert!(dirty() > 0, "freed pages are kept");
+            super::purge_all();
+            assert_eq!(dirty(), 0, "purged");
+            let ms: isize = decay.as_bytes().name().read().unwrap();
+            assert_eq!(ms, 60_000, "the decay is back");
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

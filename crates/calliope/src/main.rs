@@ -103,7 +103,8 @@ async fn start_channel_state_push(
 }
 
 /// Installs the Prometheus recorder that every crate's metrics go to, and
-/// keeps its histograms trimmed and the heap gauges fresh (every 5 s);
+/// keeps its histograms trimmed and the heap gauges fresh (every 5 s;
+/// the heap's freed pages are purged when it falls, see `heap::Settle`);
 /// `None` (and a warning) if it cannot be.
 fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
@@ -114,11 +115,15 @@ fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
             let upkeep = handle.clone();
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+                #[cfg(not(target_env = "msvc"))]
+                let mut settle = heap::Settle::default();
                 loop {
                     every.tick().await;
                     upkeep.run_upkeep();
                     #[cfg(not(target_env = "msvc"))]
-                    heap::record();
+                    if let Some(allocated) = heap::record() {
+                        settle.observe(allocated);
+                    }
                 }
             });
             Some(handle)

@@ -1,7 +1,10 @@
 //! The SIP accounts of agents: who may register and call, with what
 //! password, found by digest username or by extension. Cached briefly so
 //! that a registration storm does not become a query storm; any change to
-//! the configuration clears the cache.
+//! the configuration clears the cache. An entry refreshed to what it
+//! already held keeps its first copy: one made during a load would outlive
+//! it, each piece pinning a page of the allocator among short-lived
+//! allocations (fragmentation that stays after the load).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -117,6 +120,13 @@ impl Accounts {
             if self.generation.load(Ordering::SeqCst) != generation {
                 return Ok(found);
             }
+            if let Some((at, cached)) = c.get_mut(name) {
+                *at = Instant::now();
+                if **cached != *found {
+                    *cached = found.clone();
+                }
+                return Ok(cached.clone());
+            }
             if c.len() > MAX_CACHED {
                 c.clear();
             }
@@ -150,6 +160,13 @@ impl Accounts {
         // its bump: what a change made stale is never cached.
         if let Ok(mut c) = self.agents.lock() {
             if self.generation.load(Ordering::SeqCst) != generation {
+                return Ok(found);
+            }
+            if let Some((at, cached)) = c.get_mut(&key) {
+                *at = Instant::now();
+                if *cached != found {
+                    cached.clone_from(&found);
+                }
                 return Ok(found);
             }
             if c.len() > MAX_CACHED {
@@ -229,5 +246,38 @@ mod tests {
         accounts.invalidate();
         assert_eq!(accounts.by_extension(ws, "3001").await.unwrap(), None);
         assert_eq!(accounts.by_extension(ws, "3002").await.unwrap().map(|r| r.id), Some(other.id));
+    }
+
+    #[tokio::test]
+    async fn a_refresh_that_finds_the_same_keeps_the_first_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(None, dir.path()).await.unwrap();
+        let user = vec![("email", "a@b.c".into()), ("name", "a".into()), ("password_hash", "x".into())];
+        let user = db.insert(&USERS, Scope::Global, user, 0).await.unwrap().id;
+        let ws = vec![("name", "w".into()), ("access_key_id", "WO1".into()), ("owner_id", Value::Int(user))];
+        let ws = db.insert(&WORKSPACES, Scope::Global, ws, 0).await.unwrap().id;
+        let sealer = Arc::new(Sealer::new(None, dir.path()).unwrap());
+        let cred = vec![
+            ("name", "c".into()),
+            ("username", "alice".into()),
+            ("password_enc", sealer.seal("secret").unwrap().into()),
+        ];
+        let cred = db.insert(&CREDENTIALS, Scope::Workspace(ws), cred, 0).await.unwrap();
+        let agent =
+            vec![("name", "A".into()), ("username", "3001".into()), ("credentials_id", Value::Int(cred.id))];
+        db.insert(&AGENTS, Scope::Workspace(ws), agent, 0).await.unwrap();
+        // Every lookup is a refresh.
+        let accounts = Accounts::new(db.clone(), sealer, Duration::ZERO);
+
+        let first = accounts.by_auth_username("alice").await.unwrap();
+        assert_eq!(first.len(), 1);
+        let again = accounts.by_auth_username("alice").await.unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "unchanged: the first copy is kept");
+
+        let change = vec![("context", "other".into())];
+        db.update(&AGENTS, Scope::Workspace(ws), &Key::Id(first[0].agent_id), change, 1).await.unwrap();
+        let changed = accounts.by_auth_username("alice").await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &changed), "changed: the new copy replaces it");
+        assert_eq!(changed[0].context, "other");
     }
 }
