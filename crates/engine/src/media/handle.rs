@@ -42,6 +42,17 @@ impl MediaHandle {
         rx.await.map_err(|_| MediaError::Closed)?
     }
 
+    /// Queues a command without waiting for its answer: the session carries
+    /// out commands in order, so the next one finds it done; a failure is
+    /// only logged (by the session). Saves the caller a wake-up.
+    async fn tell<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, MediaError>>) -> Command,
+    ) -> Result<(), MediaError> {
+        let (reply, _) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| MediaError::Closed)
+    }
+
     /// Sends a command without waiting (for the synchronous bridge wrapper).
     pub(crate) fn try_command(&self, c: Command) -> Result<(), MediaError> {
         self.tx.try_send(c).map_err(|_| MediaError::Closed)
@@ -55,6 +66,28 @@ impl MediaHandle {
         let s = stats.clone();
         self.ask(|reply| Command::AddLeg { leg, ports, stats: s, reply }).await?;
         Ok(AddedLeg { port, stats })
+    }
+
+    /// [`MediaHandle::add_leg`] without waiting for the session: for a
+    /// leg the session cannot refuse (a new id, with room for it).
+    pub async fn add_leg_queued(&self, leg: LegId, ports: Ports) -> Result<AddedLeg, MediaError> {
+        let port = ports.port();
+        let stats = Arc::new(LegStats::default());
+        let s = stats.clone();
+        self.tell(|reply| Command::AddLeg { leg, ports, stats: s, reply }).await?;
+        Ok(AddedLeg { port, stats })
+    }
+
+    /// [`MediaHandle::set_remote`] without waiting for the session (a
+    /// refusal is only logged).
+    pub async fn set_remote_queued(&self, leg: LegId, remote: RemoteMedia) -> Result<(), MediaError> {
+        self.tell(|reply| Command::SetRemote { leg, remote, reply }).await
+    }
+
+    /// [`MediaHandle::connect`] without waiting for the session (a refusal
+    /// is only logged).
+    pub async fn connect_queued(&self, a: LegId, b: LegId) -> Result<(), MediaError> {
+        self.tell(|reply| Command::Connect { a, b, reply }).await
     }
 
     /// Sets or replaces what the leg's SDP says (after an offer/answer or

@@ -329,14 +329,16 @@ impl MediaSession {
 
     fn command(&mut self, c: Command) {
         match c {
+            // These three may be queued without anyone waiting for the
+            // answer (`MediaHandle::*_queued`): a failure is logged then.
             Command::AddLeg { leg, ports, stats, reply } => {
-                let _ = reply.send(self.add_leg(leg, ports, stats));
+                unanswered("add a leg", reply.send(self.add_leg(leg, ports, stats)));
             }
             Command::SetRemote { leg, remote, reply } => {
-                let _ = reply.send(self.set_remote(leg, remote));
+                unanswered("set a leg's remote", reply.send(self.set_remote(leg, remote)));
             }
             Command::Connect { a, b, reply } => {
-                let _ = reply.send(self.connect(a, b));
+                unanswered("connect two legs", reply.send(self.connect(a, b)));
             }
             Command::Disconnect { leg, reply } => {
                 let _ = reply.send(self.disconnect(leg));
@@ -882,6 +884,13 @@ fn rewrite_header(packet: &mut [u8], marker: bool, pt: u8, seq: u16, ts: u32, ss
 }
 
 /// Encodes and sends one frame the session made to `leg`.
+/// Logs the failure of a command whose sender no longer waits for it.
+fn unanswered(what: &str, sent: Result<(), Result<(), MediaError>>) {
+    if let Err(Err(e)) = sent {
+        tracing::debug!(error = %e, "the media session could not {what}");
+    }
+}
+
 fn send_frame(leg: &mut Leg, frame: &Frame, now: u64, buf: &mut Vec<u8>) {
     let Some(remote) = leg.remote else { return };
     let frame = if leg.deaf { &SILENT_FRAME } else { frame };

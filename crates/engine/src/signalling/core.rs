@@ -114,6 +114,10 @@ struct Core {
 /// quarter of them, when more: its cost stays constant per call).
 const TIDY_EVERY: usize = 1024;
 
+/// Queued commands and messages taken after the first of a turn of the
+/// loop, at most (timers wait for the turn's end).
+const TURN_BATCH: usize = 32;
+
 /// Runs the loop until the sockets close.
 pub async fn run(
     sw: Arc<Switch>,
@@ -143,18 +147,26 @@ pub async fn run(
             biased;
             Some(cmd) = cmd_rx.recv() => core.command(cmd),
             msg = inbound.recv() => match msg {
-                Some(Inbound { peer, bytes }) => match sip::parse_message(&bytes) {
-                    Ok(message) => core.txs.handle_message(Instant::now(), message, peer),
-                    Err(e) => {
-                        unparsable.increment(1);
-                        tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message")
-                    }
-                },
+                Some(msg) => core.inbound(msg, &unparsable),
                 None => return,
             },
             _ = sleep_until(deadline) => core.txs.handle_timeout(Instant::now()),
         }
         core.flush().await;
+        // What is queued already is taken in the same turn, in the same
+        // order (commands first), each flushed as above: a turn of the
+        // select costs a timer and wakers, and the calls' commands come
+        // several at a time.
+        for _ in 0..TURN_BATCH {
+            if let Ok(cmd) = cmd_rx.try_recv() {
+                core.command(cmd);
+            } else if let Ok(msg) = inbound.try_recv() {
+                core.inbound(msg, &unparsable);
+            } else {
+                break;
+            }
+            core.flush().await;
+        }
         core.tidy();
         let live = core.txs.live();
         live_gauge.set(live as f64);
@@ -199,6 +211,19 @@ impl Core {
         self.clients.shrink_to(self.clients.len() * 2);
         self.servers.shrink_to(self.servers.len() * 2);
         self.calls.shrink_to(self.calls.len() * 2);
+    }
+
+    /// A datagram or stream message from the transports, to the
+    /// transaction layer.
+    fn inbound(&mut self, msg: Inbound, unparsable: &metrics::Counter) {
+        let Inbound { peer, bytes } = msg;
+        match sip::parse_message(&bytes) {
+            Ok(message) => self.txs.handle_message(Instant::now(), message, peer),
+            Err(e) => {
+                unparsable.increment(1);
+                tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message")
+            }
+        }
     }
 
     fn command(&mut self, cmd: Cmd) {

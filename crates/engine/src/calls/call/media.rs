@@ -26,19 +26,28 @@ pub(crate) struct CallMedia {
     pub recording: Option<RecordingId>,
     ports: HashMap<LegId, u16>,
     codecs: HashMap<LegId, u8>,
+    /// The session's limit on legs.
+    max_legs: usize,
 }
 
 impl CallMedia {
     /// A session ending itself after `inactivity` without RTP.
     pub fn start(inactivity: Option<Duration>) -> CallMedia {
         let config = SessionConfig { inactivity, ..SessionConfig::default() };
+        let max_legs = config.max_legs;
         let (handle, events) = MediaSession::start(config);
-        CallMedia { handle, events, recording: None, ports: HashMap::new(), codecs: HashMap::new() }
+        CallMedia { handle, events, recording: None, ports: HashMap::new(), codecs: HashMap::new(), max_legs }
     }
 
-    /// Adds a leg's ports; returns its RTP port.
+    /// Adds a leg's ports; returns its RTP port. A leg this session never
+    /// had, with room for it (legs are only added here), cannot be refused:
+    /// its command is queued without waiting for the session.
     pub async fn add(&mut self, leg: LegId, ports: Ports) -> Result<u16, MediaError> {
-        let added = self.handle.add_leg(leg, ports).await?;
+        let added = if !self.ports.contains_key(&leg) && self.ports.len() < self.max_legs {
+            self.handle.add_leg_queued(leg, ports).await?
+        } else {
+            self.handle.add_leg(leg, ports).await?
+        };
         self.ports.insert(leg, added.port);
         Ok(added.port)
     }
@@ -59,14 +68,16 @@ impl CallMedia {
             direction: direction_of(direction),
             ..RemoteMedia::new(media.remote, media.codec)
         };
-        if let Err(e) = self.handle.set_remote(leg, remote).await {
+        // Not waited for: the session logs a refusal.
+        if let Err(e) = self.handle.set_remote_queued(leg, remote).await {
             tracing::debug!(error = %e, "the media session refused a leg's SDP");
         }
     }
 
-    /// Each of the two legs hears the other.
+    /// Each of the two legs hears the other (not waited for: the session
+    /// logs a refusal).
     pub async fn connect(&self, a: LegId, b: LegId) {
-        if let Err(e) = self.handle.connect(a, b).await {
+        if let Err(e) = self.handle.connect_queued(a, b).await {
             tracing::debug!(error = %e, "the media session could not connect two legs");
         }
     }
