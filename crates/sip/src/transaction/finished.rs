@@ -9,13 +9,14 @@
 //! read from its front as time passes and a chunk is freed whole once
 //! read, instead of one small allocation at a time all over the heap.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::time::{Duration, Instant};
 
 use super::ack_2xx::KeptAck;
 use super::driver::Absorbing;
-use super::hashed::ByHash;
+use super::hashed::Prehashed;
 use super::last_response::Kept;
 use super::peer::{Peer, Protocol};
 use crate::shrink::Shrink;
@@ -24,9 +25,9 @@ use crate::shrink::Shrink;
 const CHUNK: usize = 16 * 1024;
 
 /// What a record counts against the byte budget beside its own bytes: its
-/// index entry (key and place, 16 bytes), give or take the index's empty
+/// index entry (key and place, 12 bytes), give or take the index's empty
 /// room.
-const INDEX_ENTRY: usize = 16;
+const INDEX_ENTRY: usize = 12;
 
 /// The fixed part of a record: length, key, id and end (from its chunk's
 /// base), flags.
@@ -57,7 +58,7 @@ pub(super) enum Length {
 #[derive(Debug, Default)]
 pub(super) struct Finished {
     /// Where each live record is.
-    index: ByHash<Place>,
+    index: HashMap<IndexKey, Place, BuildHasherDefault<Prehashed>>,
     /// The logs of [`Length::Short`] and [`Length::Long`] records.
     logs: [Log; 2],
     /// What record ends count from (the first end given).
@@ -66,30 +67,58 @@ pub(super) struct Finished {
     bytes: usize,
 }
 
-/// Where a record is: its chunk's number in its log, and its offset there
-/// with the log's number in the top bit (8 bytes: an index entry is 16).
+/// Where a record is, in 32 bits: its log's number (top bit), its chunk's
+/// number in that log (modulo 2^17: far more chunks than the byte budget
+/// ever keeps), and its offset there (below [`CHUNK`]: a longer record
+/// starts a chunk of its own, at [`CHUNK_HEAD`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Place {
-    chunk: u32,
-    log_and_offset: u32,
-}
+struct Place(u32);
 
-/// The bit of [`Place::log_and_offset`] that says [`Length::Long`].
+/// The bit of a [`Place`] that says [`Length::Long`].
 const LONG_LOG: u32 = 1 << 31;
 
+/// Bits of a [`Place`]'s offset.
+const OFFSET_BITS: u32 = 14;
+
+/// Mask of a [`Place`]'s chunk number (once shifted down).
+const CHUNK_MASK: u32 = (1 << (31 - OFFSET_BITS)) - 1;
+
 impl Place {
-    /// `None` when `offset` does not fit in 31 bits.
+    /// `None` when `offset` does not fit in [`OFFSET_BITS`].
     fn new(log: usize, chunk: u32, offset: usize) -> Option<Place> {
-        let offset = u32::try_from(offset).ok().filter(|&o| o < LONG_LOG)?;
-        Some(Place { chunk, log_and_offset: if log == 0 { offset } else { offset | LONG_LOG } })
+        let offset = u32::try_from(offset).ok().filter(|&o| o < 1 << OFFSET_BITS)?;
+        let log = if log == 0 { 0 } else { LONG_LOG };
+        Some(Place(log | (chunk & CHUNK_MASK) << OFFSET_BITS | offset))
     }
 
     fn log(self) -> usize {
-        usize::from(self.log_and_offset & LONG_LOG != 0)
+        usize::from(self.0 & LONG_LOG != 0)
+    }
+
+    /// The chunk's number modulo 2^17.
+    fn chunk(self) -> u32 {
+        (self.0 >> OFFSET_BITS) & CHUNK_MASK
     }
 
     fn offset(self) -> usize {
-        (self.log_and_offset & !LONG_LOG) as usize
+        (self.0 & ((1 << OFFSET_BITS) - 1)) as usize
+    }
+}
+
+/// A key in the index: its keyed hash as two halves, so that an entry is
+/// 12 bytes (4-aligned), not 16.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IndexKey([u32; 2]);
+
+impl IndexKey {
+    fn of(key: u64) -> IndexKey {
+        IndexKey([key as u32, (key >> 32) as u32])
+    }
+}
+
+impl Hash for IndexKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.0[0]) | u64::from(self.0[1]) << 32);
     }
 }
 
@@ -221,7 +250,7 @@ impl Finished {
         chunk.extend_from_slice(&record);
         // A replaced record's bytes stay counted until the log is read
         // past them: only its index entry goes.
-        if self.index.insert(entry.key, place).is_none() {
+        if self.index.insert(IndexKey::of(entry.key), place).is_none() {
             self.bytes += INDEX_ENTRY;
         }
         self.bytes += len;
@@ -229,14 +258,14 @@ impl Finished {
 
     /// The live record of key `key`.
     pub(super) fn get(&self, key: u64) -> Option<Record<'_>> {
-        self.index.get(&key).and_then(|&p| self.at(p)).map(|(r, _)| r)
+        self.index.get(&IndexKey::of(key)).and_then(|&p| self.at(p)).map(|(r, _)| r)
     }
 
     /// Forgets the record of key `key` before its end (its bytes stay in
     /// its chunk, and counted, until the log is read past them: so that
     /// forgetting never lets the logs outgrow the budget).
     pub(super) fn remove(&mut self, key: u64) -> Option<Ended> {
-        let place = self.index.remove(&key)?;
+        let place = self.index.remove(&IndexKey::of(key))?;
         let (record, _) = self.at(place)?;
         let ended = Ended { id: record.id, internal: record.internal };
         self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
@@ -302,8 +331,8 @@ impl Finished {
         let (place, _) = self.front(log)?;
         let record = self.at(place).map(|(r, len)| (r.key, Ended { id: r.id, internal: r.internal }, len));
         let ended = match record {
-            Some((key, ended, _)) if self.index.get(&key) == Some(&place) => {
-                self.index.remove(&key);
+            Some((key, ended, _)) if self.index.get(&IndexKey::of(key)) == Some(&place) => {
+                self.index.remove(&IndexKey::of(key));
                 self.index.shrink_when_sparse();
                 self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
                 Some(ended)
@@ -324,7 +353,7 @@ impl Finished {
     /// The record at `place`, and its length.
     fn at(&self, place: Place) -> Option<(Record<'_>, usize)> {
         let log = self.logs.get(place.log())?;
-        let chunk = log.chunks.get(place.chunk.wrapping_sub(log.first) as usize)?;
+        let chunk = log.chunks.get((place.chunk().wrapping_sub(log.first) & CHUNK_MASK) as usize)?;
         let start = place.offset();
         let len = u32::from_le_bytes(chunk.get(start..start + 4)?.try_into().ok()?) as usize;
         let bytes = chunk.get(start..start.checked_add(len)?)?;
@@ -536,12 +565,15 @@ mod tests {
     }
 
     #[test]
-    fn an_index_entry_is_16_bytes_and_a_place_reads_back() {
-        assert_eq!(std::mem::size_of::<(u64, Place)>(), INDEX_ENTRY);
+    fn an_index_entry_is_12_bytes_and_a_place_reads_back() {
+        assert_eq!(std::mem::size_of::<(IndexKey, Place)>(), INDEX_ENTRY);
         let p = Place::new(1, 7, 16_000).expect("fits");
-        assert_eq!((p.log(), p.chunk, p.offset()), (1, 7, 16_000));
+        assert_eq!((p.log(), p.chunk(), p.offset()), (1, 7, 16_000));
+        let q = Place::new(0, CHUNK_MASK + 3, 16_383).expect("fits");
+        assert_eq!((q.log(), q.chunk(), q.offset()), (0, 2, 16_383), "chunk numbers wrap");
         assert_eq!(Place::new(0, 0, 5).map(Place::log), Some(0));
-        assert!(Place::new(0, 0, 1 << 31).is_none());
+        assert!(Place::new(0, 0, 1 << 14).is_none());
+        assert_eq!(IndexKey::of(u64::MAX - 5), IndexKey([u32::MAX - 5, u32::MAX]));
     }
 
     /// Ids and ends far from those of the chunk's first record start a
