@@ -256,9 +256,10 @@ impl Finished {
         self.bytes += len;
     }
 
-    /// The live record of key `key`.
+    /// The live record of key `key` (checked against the record itself, so
+    /// that a place that outlived its chunk is a miss, never another's).
     pub(super) fn get(&self, key: u64) -> Option<Record<'_>> {
-        self.index.get(&IndexKey::of(key)).and_then(|&p| self.at(p)).map(|(r, _)| r)
+        self.index.get(&IndexKey::of(key)).and_then(|&p| self.at(p)).map(|(r, _)| r).filter(|r| r.key == key)
     }
 
     /// Forgets the record of key `key` before its end (its bytes stay in
