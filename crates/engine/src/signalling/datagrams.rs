@@ -4,10 +4,6 @@
 //! room (tokio's readiness is cleared then, so `readable`/`writable` wait
 //! for the next change).
 
-// The two Linux calls need raw pointers into buffers owned here; every
-// `unsafe` block says why it is sound.
-#![allow(unsafe_code)]
-
 use std::io;
 use std::net::SocketAddr;
 
@@ -74,116 +70,53 @@ pub fn try_send(udp: &UdpSocket, datagrams: &[(SocketAddr, Vec<u8>)]) -> io::Res
 
 #[cfg(target_os = "linux")]
 fn recv(udp: &UdpSocket, buf: &mut [u8], got: &mut Vec<(usize, SocketAddr)>) -> io::Result<()> {
+    use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+    use std::io::IoSliceMut;
     use std::os::fd::AsRawFd;
-    // SAFETY: all-zero is a valid value of these plain C structs.
-    let mut names: [libc::sockaddr_storage; BATCH] = unsafe { std::mem::zeroed() };
-    // SAFETY: as above (null pointers, zero lengths).
-    let mut iovs: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
-    let slots = buf.chunks_mut(DATAGRAM).take(BATCH);
-    let mut n = 0;
-    for (((slot, iov), hdr), name) in slots.zip(iovs.iter_mut()).zip(hdrs.iter_mut()).zip(names.iter_mut()) {
-        iov.iov_base = slot.as_mut_ptr().cast();
-        iov.iov_len = slot.len();
-        hdr.msg_hdr.msg_iov = iov;
-        hdr.msg_hdr.msg_iovlen = 1;
-        hdr.msg_hdr.msg_name = (name as *mut libc::sockaddr_storage).cast();
-        hdr.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        n += 1;
-    }
     let fd = udp.as_raw_fd();
-    let count = udp.try_io(tokio::io::Interest::READABLE, || loop {
-        // SAFETY: the first `n` headers point at `n` live iovecs, each at
-        // its own slot of `buf`, and at `n` address buffers of the size
-        // given; all outlive the call, and the kernel writes no more than
-        // the lengths say. The socket is non-blocking.
-        let r = unsafe { libc::recvmmsg(fd, hdrs.as_mut_ptr(), n as _, 0, std::ptr::null_mut()) };
-        if r >= 0 {
-            return Ok(r as usize);
+    udp.try_io(tokio::io::Interest::READABLE, || {
+        let mut slots: Vec<[IoSliceMut<'_>; 1]> =
+            buf.chunks_mut(DATAGRAM).take(BATCH).map(|slot| [IoSliceMut::new(slot)]).collect();
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(slots.len(), None);
+        let received = recvmmsg(fd, &mut headers, slots.iter_mut(), MsgFlags::empty(), None)?;
+        for datagram in received {
+            // A datagram cut to fit (none here: slots hold the largest) or
+            // from an address family we do not speak is dropped.
+            if datagram.flags.contains(MsgFlags::MSG_TRUNC) {
+                continue;
+            }
+            if let Some(addr) = datagram.address.as_ref().and_then(socket_addr) {
+                got.push((datagram.bytes, addr));
+            }
         }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    })?;
-    for (hdr, name) in hdrs.iter().zip(names.iter()).take(count) {
-        // A datagram cut to fit (none here: slots hold the largest) or
-        // from an address family we do not speak is dropped.
-        if hdr.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
-            continue;
-        }
-        if let Some(addr) = socket_addr(name, hdr.msg_hdr.msg_namelen) {
-            got.push((hdr.msg_len as usize, addr));
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
-/// The address the kernel wrote into `name`.
+/// The sender's address as the standard library spells it.
 #[cfg(target_os = "linux")]
-fn socket_addr(name: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketAddr> {
-    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
-    let len = len as usize;
-    match libc::c_int::from(name.ss_family) {
-        libc::AF_INET if len >= std::mem::size_of::<libc::sockaddr_in>() => {
-            // SAFETY: the family says the storage holds a `sockaddr_in`;
-            // `sockaddr_storage` is larger than it and aligned for it.
-            let a = unsafe { &*(name as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
-            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
-            Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(a.sin_port))))
-        }
-        libc::AF_INET6 if len >= std::mem::size_of::<libc::sockaddr_in6>() => {
-            // SAFETY: as above, for `sockaddr_in6`.
-            let a = unsafe { &*(name as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
-            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
-            Some(SocketAddr::V6(SocketAddrV6::new(
-                ip,
-                u16::from_be(a.sin6_port),
-                a.sin6_flowinfo,
-                a.sin6_scope_id,
-            )))
-        }
-        _ => None,
+fn socket_addr(addr: &nix::sys::socket::SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = addr.as_sockaddr_in() {
+        return Some(SocketAddr::V4((*v4).into()));
     }
+    addr.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into()))
 }
 
 #[cfg(target_os = "linux")]
 fn send(udp: &UdpSocket, datagrams: &[(SocketAddr, Vec<u8>)]) -> io::Result<usize> {
+    use nix::sys::socket::{sendmmsg, ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage};
+    use std::io::IoSlice;
     use std::os::fd::AsRawFd;
     let datagrams = datagrams.get(..BATCH).unwrap_or(datagrams);
-    let names: Vec<socket2::SockAddr> =
-        datagrams.iter().map(|(addr, _)| socket2::SockAddr::from(*addr)).collect();
-    // SAFETY: all-zero is a valid value of these plain C structs.
-    let mut iovs: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
-    for ((((_, bytes), name), iov), hdr) in
-        datagrams.iter().zip(&names).zip(iovs.iter_mut()).zip(hdrs.iter_mut())
-    {
-        // The kernel only reads through these pointers.
-        iov.iov_base = bytes.as_ptr().cast_mut().cast();
-        iov.iov_len = bytes.len();
-        hdr.msg_hdr.msg_iov = iov;
-        hdr.msg_hdr.msg_iovlen = 1;
-        hdr.msg_hdr.msg_name = name.as_ptr().cast_mut().cast();
-        hdr.msg_hdr.msg_namelen = name.len();
-    }
-    let n = datagrams.len();
+    let slices: Vec<[IoSlice<'_>; 1]> = datagrams.iter().map(|(_, bytes)| [IoSlice::new(bytes)]).collect();
+    let addrs: Vec<Option<SockaddrStorage>> =
+        datagrams.iter().map(|(addr, _)| Some(SockaddrStorage::from(*addr))).collect();
     let fd = udp.as_raw_fd();
-    udp.try_io(tokio::io::Interest::WRITABLE, || loop {
-        // SAFETY: the first `n` headers point at live iovecs over the
-        // datagrams' bytes and at their encoded addresses, all of which
-        // outlive the call; `sendmmsg` reads them and writes only the
-        // headers' `msg_len`. The socket is non-blocking.
-        let r = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), n as _, 0) };
-        if r >= 0 {
-            return Ok(r as usize);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
+    udp.try_io(tokio::io::Interest::WRITABLE, || {
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(slices.len(), None);
+        let none: [ControlMessage<'_>; 0] = [];
+        let sent = sendmmsg(fd, &mut headers, &slices, &addrs, none, MsgFlags::empty())?;
+        Ok(sent.count())
     })
 }
 
