@@ -7,6 +7,7 @@
 //! without credentials, wait for nothing and are answered in the loop.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,6 +17,7 @@ use sip::transaction::{
 use sip::{HeaderName, Message, Method, Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
+use super::datagrams::BATCH;
 use super::transport::Inbound;
 use super::Switch;
 
@@ -108,15 +110,14 @@ struct Core {
     start_call: CallStarter,
     /// Routes dropped (ended calls and transactions) since [`Core::tidy`].
     dropped: usize,
+    unparsable: metrics::Counter,
+    /// Datagrams to send together at the end of the loop's turn.
+    held: Vec<(SocketAddr, Vec<u8>)>,
 }
 
 /// Dropped routes that make [`Core::tidy`] look at the tables at all (or a
 /// quarter of them, when more: its cost stays constant per call).
 const TIDY_EVERY: usize = 1024;
-
-/// Queued commands and messages taken after the first of a turn of the
-/// loop, at most (timers wait for the turn's end).
-const TURN_BATCH: usize = 32;
 
 /// Runs the loop until the sockets close.
 pub async fn run(
@@ -135,8 +136,9 @@ pub async fn run(
         calls: HashMap::new(),
         start_call,
         dropped: 0,
+        unparsable: metrics::counter!(crate::metrics::SIP_UNPARSABLE),
+        held: Vec::with_capacity(BATCH),
     };
-    let unparsable = metrics::counter!(crate::metrics::SIP_UNPARSABLE);
     let live_gauge = metrics::gauge!(crate::metrics::TRANSACTIONS_LIVE);
     let retained_gauge = metrics::gauge!(crate::metrics::TRANSACTIONS_RETAINED);
     loop {
@@ -147,26 +149,25 @@ pub async fn run(
             biased;
             Some(cmd) = cmd_rx.recv() => core.command(cmd),
             msg = inbound.recv() => match msg {
-                Some(msg) => core.inbound(msg, &unparsable),
+                Some(msg) => core.receive(msg),
                 None => return,
             },
             _ = sleep_until(deadline) => core.txs.handle_timeout(Instant::now()),
         }
-        core.flush().await;
-        // What is queued already is taken in the same turn, in the same
-        // order (commands first), each flushed as above: a turn of the
-        // select costs a timer and wakers, and the calls' commands come
-        // several at a time.
-        for _ in 0..TURN_BATCH {
+        core.flush();
+        // What else waits already is taken in the same wake-up, commands
+        // first, and the datagrams it answers leave together.
+        for _ in 1..BATCH {
             if let Ok(cmd) = cmd_rx.try_recv() {
                 core.command(cmd);
             } else if let Ok(msg) = inbound.try_recv() {
-                core.inbound(msg, &unparsable);
+                core.receive(msg);
             } else {
                 break;
             }
-            core.flush().await;
+            core.flush();
         }
+        core.sw.transports.send_held(&mut core.held);
         core.tidy();
         let live = core.txs.live();
         live_gauge.set(live as f64);
@@ -211,19 +212,6 @@ impl Core {
         self.clients.shrink_to(self.clients.len() * 2);
         self.servers.shrink_to(self.servers.len() * 2);
         self.calls.shrink_to(self.calls.len() * 2);
-    }
-
-    /// A datagram or stream message from the transports, to the
-    /// transaction layer.
-    fn inbound(&mut self, msg: Inbound, unparsable: &metrics::Counter) {
-        let Inbound { peer, bytes } = msg;
-        match sip::parse_message(&bytes) {
-            Ok(message) => self.txs.handle_message(Instant::now(), message, peer),
-            Err(e) => {
-                unparsable.increment(1);
-                tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message")
-            }
-        }
     }
 
     fn command(&mut self, cmd: Cmd) {
@@ -282,16 +270,29 @@ impl Core {
         }
     }
 
-    async fn flush(&mut self) {
+    /// Feeds a received message to the transaction layer.
+    fn receive(&mut self, Inbound { peer, bytes }: Inbound) {
+        match sip::parse_message(&bytes) {
+            Ok(message) => self.txs.handle_message(Instant::now(), message, peer),
+            Err(e) => {
+                self.unparsable.increment(1);
+                tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message")
+            }
+        }
+    }
+
+    /// Sends (or holds, datagrams) what the layer produced and routes its
+    /// events.
+    fn flush(&mut self) {
         while let Some(t) = self.txs.poll_transmit() {
-            self.sw.transports.send(t.peer, t.bytes);
+            self.sw.transports.send_or_hold(t.peer, t.bytes, &mut self.held);
         }
         while let Some(event) = self.txs.poll_event() {
             self.route(event);
         }
         // Routing may have queued responses (OPTIONS, 481).
         while let Some(t) = self.txs.poll_transmit() {
-            self.sw.transports.send(t.peer, t.bytes);
+            self.sw.transports.send_or_hold(t.peer, t.bytes, &mut self.held);
         }
     }
 

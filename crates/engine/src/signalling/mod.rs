@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bans;
 pub mod core;
+pub mod datagrams;
 pub mod limits;
 pub mod registrar;
 pub mod transport;

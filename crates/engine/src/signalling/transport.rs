@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
 use super::bans::Bans;
+use super::datagrams::{self, BATCH};
 use super::limits::Limits;
 use crate::ipblock::{self, Rule};
 use crate::location::Transport;
@@ -222,6 +223,8 @@ const QUEUE: usize = 16_384;
 /// How many bytes of received messages may wait for the switch: without
 /// it, a flood of 64 KiB datagrams could fill the queue with 1 GiB.
 const INBOUND_BYTES: usize = 32 << 20;
+/// The UDP socket's receive and send buffers asked for, in bytes.
+const UDP_BUFFER: usize = 8 << 20;
 /// How many datagrams may wait for a busy UDP socket.
 const UDP_OUT_QUEUE: usize = 4096;
 
@@ -288,16 +291,56 @@ impl Transports {
         match peer.protocol {
             Protocol::Udp => match self.udp.try_send_to(&bytes, peer.addr) {
                 Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    if self.udp_out.try_send((peer.addr, bytes)).is_err() {
-                        bump(&self.counters.udp_dropped);
-                        tracing::debug!(peer = %peer.addr, "UDP send queue full: a message was dropped");
-                    }
-                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => self.queue_datagram(peer.addr, bytes),
                 Err(e) => tracing::debug!(peer = %peer.addr, error = %e, "UDP send failed"),
             },
             _ => self.send_tcp(peer.addr, bytes),
         }
+    }
+
+    /// Leaves a datagram to the UDP writer (the socket is full).
+    fn queue_datagram(&self, addr: SocketAddr, bytes: Vec<u8>) {
+        if self.udp_out.try_send((addr, bytes)).is_err() {
+            bump(&self.counters.udp_dropped);
+            tracing::debug!(peer = %addr, "UDP send queue full: a message was dropped");
+        }
+    }
+
+    /// As [`Transports::send`], but a datagram is only added to `held`,
+    /// for [`Transports::send_held`] to send with the others.
+    pub fn send_or_hold(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>, held: &mut Vec<(SocketAddr, Vec<u8>)>) {
+        if !self.limits.may_send_to(peer.addr.ip()) {
+            bump(&self.counters.refused);
+            tracing::warn!(peer = %peer.addr, "SIP to an address outside --sip-destinations was dropped");
+            return;
+        }
+        match peer.protocol {
+            Protocol::Udp => held.push((peer.addr, bytes)),
+            _ => self.send_tcp(peer.addr, bytes),
+        }
+    }
+
+    /// Sends the datagrams `held`, in order and together (up to
+    /// [`BATCH`] a system call), and empties it. Those that find the
+    /// socket full wait in the UDP writer's queue (dropped and counted
+    /// when that is full too).
+    pub fn send_held(&self, held: &mut Vec<(SocketAddr, Vec<u8>)>) {
+        let mut sent = 0;
+        while let Some(rest) = held.get(sent..).filter(|r| !r.is_empty()) {
+            match datagrams::try_send(&self.udp, rest) {
+                Ok(n) => sent += n.max(1),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    let peer = rest.first().map(|d| d.0);
+                    tracing::debug!(?peer, error = %e, "UDP send failed");
+                    sent += 1;
+                }
+            }
+        }
+        for (addr, bytes) in held.drain(sent.min(held.len())..) {
+            self.queue_datagram(addr, bytes);
+        }
+        held.clear();
     }
 
     fn send_tcp(self: &Arc<Self>, addr: SocketAddr, bytes: Vec<u8>) {
@@ -517,6 +560,11 @@ async fn bind_pair(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)
     let mut tries = if addr.port() == 0 { 20 } else { 1 };
     loop {
         let udp = UdpSocket::bind(addr).await?;
+        // Room for bursts while the switch is busy (the system may grant
+        // less: net.core.rmem_max / wmem_max).
+        let sock = socket2::SockRef::from(&udp);
+        let _ = sock.set_recv_buffer_size(UDP_BUFFER);
+        let _ = sock.set_send_buffer_size(UDP_BUFFER);
         match TcpListener::bind(udp.local_addr()?).await {
             Ok(tcp) => return Ok((udp, tcp)),
             Err(e) if tries <= 1 => return Err(e),
@@ -525,42 +573,72 @@ async fn bind_pair(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)
     }
 }
 
-/// Sends the datagrams that found the socket busy.
+/// Sends the datagrams that found the socket busy, together when several
+/// wait.
 async fn udp_writer(udp: Arc<UdpSocket>, mut queue: mpsc::Receiver<(SocketAddr, Vec<u8>)>) {
-    while let Some((addr, bytes)) = queue.recv().await {
-        if let Err(e) = udp.send_to(&bytes, addr).await {
-            tracing::debug!(peer = %addr, error = %e, "UDP send failed");
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        let mut sent = 0;
+        while let Some(rest) = batch.get(sent..).filter(|r| !r.is_empty()) {
+            if udp.writable().await.is_err() {
+                return;
+            }
+            match datagrams::try_send(&udp, rest) {
+                Ok(n) => sent += n.max(1),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    let peer = rest.first().map(|d| d.0);
+                    tracing::debug!(?peer, error = %e, "UDP send failed");
+                    sent += 1;
+                }
+            }
         }
+        batch.clear();
     }
 }
 
+/// Receives datagrams, many a system call, and queues them for the switch
+/// (one wake-up of it per batch at most).
 async fn udp_loop(t: Arc<Transports>) {
-    let mut buf = vec![0u8; 65_535];
+    let mut batch = datagrams::Received::new();
     loop {
-        let (n, addr) = match t.udp.recv_from(&mut buf).await {
-            Ok(r) => r,
+        if t.udp.readable().await.is_err() {
+            return;
+        }
+        match batch.try_recv(&t.udp) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
             Err(e) => {
                 // ICMP errors from earlier sends surface here on some systems.
                 tracing::trace!(error = %e, "UDP receive error");
                 continue;
             }
-        };
-        if t.blacklist.blocks(addr, t.local.port(), Transport::Udp) {
-            continue;
         }
-        let bytes = buf.get(..n).unwrap_or_default();
+        for (addr, bytes) in batch.iter() {
+            t.take_datagram(addr, bytes);
+        }
+    }
+}
+
+impl Transports {
+    /// Queues a received datagram for the switch unless its source is
+    /// blocked, it is a keep-alive, or there is no room.
+    fn take_datagram(&self, addr: SocketAddr, bytes: &[u8]) {
+        if self.blacklist.blocks(addr, self.local.port(), Transport::Udp) {
+            return;
+        }
         // Keep-alives (CRLF) carry no message.
         if bytes.iter().all(|b| matches!(b, b'\r' | b'\n' | 0)) {
-            continue;
+            return;
         }
         let peer = Peer::udp(addr);
-        let Some(bytes) = Received::take(bytes, &t.pending) else {
-            bump(&t.counters.udp_dropped);
+        let Some(bytes) = Received::take(bytes, &self.pending) else {
+            bump(&self.counters.udp_dropped);
             tracing::warn!("SIP receive budget spent: a datagram was dropped");
-            continue;
+            return;
         };
-        if t.inbound.try_send(Inbound { peer, bytes }).is_err() {
-            bump(&t.counters.udp_dropped);
+        if self.inbound.try_send(Inbound { peer, bytes }).is_err() {
+            bump(&self.counters.udp_dropped);
             tracing::warn!("SIP queue full: a datagram was dropped");
         }
     }
