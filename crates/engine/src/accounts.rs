@@ -217,14 +217,20 @@ mod tests {
     use store::schema::{USERS, WORKSPACES};
     use store::Value;
 
-    #[tokio::test]
-    async fn callees_are_cached_until_the_configuration_changes() {
+    /// A fresh store with one user and one workspace (its id).
+    async fn workspace() -> (tempfile::TempDir, Db, i64) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(None, dir.path()).await.unwrap();
         let user = vec![("email", "a@b.c".into()), ("name", "a".into()), ("password_hash", "x".into())];
         let user = db.insert(&USERS, Scope::Global, user, 0).await.unwrap().id;
         let ws = vec![("name", "w".into()), ("access_key_id", "WO1".into()), ("owner_id", Value::Int(user))];
         let ws = db.insert(&WORKSPACES, Scope::Global, ws, 0).await.unwrap().id;
+        (dir, db, ws)
+    }
+
+    #[tokio::test]
+    async fn callees_are_cached_until_the_configuration_changes() {
+        let (dir, db, ws) = workspace().await;
         let agent = vec![("name", "A".into()), ("username", "3001".into())];
         let agent = db.insert(&AGENTS, Scope::Workspace(ws), agent, 0).await.unwrap();
         let sealer = Arc::new(Sealer::new(None, dir.path()).unwrap());
@@ -250,12 +256,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refresh_that_finds_the_same_keeps_the_first_copy() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(None, dir.path()).await.unwrap();
-        let user = vec![("email", "a@b.c".into()), ("name", "a".into()), ("password_hash", "x".into())];
-        let user = db.insert(&USERS, Scope::Global, user, 0).await.unwrap().id;
-        let ws = vec![("name", "w".into()), ("access_key_id", "WO1".into()), ("owner_id", Value::Int(user))];
-        let ws = db.insert(&WORKSPACES, Scope::Global, ws, 0).await.unwrap().id;
+        let (dir, db, ws) = workspace().await;
         let sealer = Arc::new(Sealer::new(None, dir.path()).unwrap());
         let cred = vec![
             ("name", "c".into()),
