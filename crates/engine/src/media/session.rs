@@ -883,7 +883,6 @@ fn rewrite_header(packet: &mut [u8], marker: bool, pt: u8, seq: u16, ts: u32, ss
     }
 }
 
-/// Encodes and sends one frame the session made to `leg`.
 /// Logs the failure of a command whose sender no longer waits for it.
 fn unanswered(what: &str, sent: Result<(), Result<(), MediaError>>) {
     if let Err(Err(e)) = sent {
@@ -891,6 +890,7 @@ fn unanswered(what: &str, sent: Result<(), Result<(), MediaError>>) {
     }
 }
 
+/// Encodes and sends one frame the session made to `leg`.
 fn send_frame(leg: &mut Leg, frame: &Frame, now: u64, buf: &mut Vec<u8>) {
     let Some(remote) = leg.remote else { return };
     let frame = if leg.deaf { &SILENT_FRAME } else { frame };
