@@ -1,14 +1,21 @@
 //! The TU's ACK for a 2xx, kept by an accepted INVITE client for timer M
-//! (32 s over UDP) without what each retransmission of that 2xx carries
-//! again, as the dialog builds the ACK from the same values: its From, To
-//! and Call-ID lines, its CSeq line (the 2xx's, ACK for INVITE) and the
-//! start of its Via line up to the branch's magic cookie (the 2xx's top
-//! Via is the INVITE's, sent from the same place). About two thirds of
-//! it. A hash of what was cut out checks that the 2xx brings back the very
-//! same bytes; when it does not, the ACK cannot be rebuilt, and the 2xx
-//! goes to the TU as one it has not ACKed does.
+//! (32 s over UDP) as little more than what a retransmission of that 2xx
+//! cannot give back. The dialog builds the ACK from the 2xx: its
+//! Request-URI is the 2xx's Contact, its Route lines the 2xx's
+//! Record-Route reversed (a dialog's first INVITE), its From, To and
+//! Call-ID lines and its CSeq number the 2xx's, its Via the INVITE's (the
+//! 2xx's top Via) up to the branch's magic cookie; `Max-Forwards: 70` and
+//! `Content-Length` are written again from a flag and the body. What is
+//! kept: the rest of the branch (hex packed two digits a byte), the rest of
+//! the Via line unless it is `;rport`, the other header lines (credentials),
+//! the body, a hash of the To tag and a keyed hash of all the bytes taken
+//! from the 2xx. A retransmitted 2xx rebuilds the ACK only when it gives
+//! back bytes with that very hash; when it does not, the 2xx goes to the
+//! TU as one it has not ACKed does.
 
-use std::hash::Hasher;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
 
 use super::finished::{get_peer, put_peer};
 use super::last_response::line_span;
@@ -16,36 +23,40 @@ use super::peer::Peer;
 use super::varint;
 use crate::message::{Request, Response};
 
-/// One ACK, kept in one allocation, exactly sized, with the To tag of
-/// the 2xx it acknowledges.
+/// One ACK, kept in one allocation, exactly sized: what
+/// [`Ack2xx::encode`] writes after its flags and peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Ack2xx {
-    /// The ACK without the cut bytes, then the To tag.
-    bytes: Box<[u8]>,
-    /// The hash of the cut bytes.
-    lines: u64,
+    rest: Box<[u8]>,
+    /// The flags, [`OWN_PEER`] aside.
+    flags: u8,
     pub(super) peer: Peer,
-    /// Where the bytes were cut; `None` when the ACK is kept as sent.
-    cut: Option<Cut>,
-    /// The To tag's length, at the end of `bytes`.
-    tag_len: usize,
 }
 
-/// Where an ACK's bytes were cut, as offsets in what was kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cut {
-    /// The start of the Via line.
-    via_at: usize,
-    /// The length of the Via line's start that was cut.
-    via_len: usize,
-    /// Where the From, To, Call-ID and CSeq lines were.
-    lines_at: usize,
-}
+/// Flags: cut (else kept as sent), a peer of its own, the request line
+/// from the 2xx's Contact, Route lines from its Record-Route,
+/// `Max-Forwards: 70` after CSeq, the Via ending `;rport`, the branch hex
+/// packed.
+const CUT: u8 = 1;
+const OWN_PEER: u8 = 1 << 1;
+const URI: u8 = 1 << 2;
+const ROUTES: u8 = 1 << 3;
+const MAX_FORWARDS: u8 = 1 << 4;
+const RPORT: u8 = 1 << 5;
+const HEX: u8 = 1 << 6;
+
+/// What an ACK's CSeq line ends with, and the INVITE's it comes from.
+const ACK_CSEQ: &[u8] = b"ACK\r\n";
+const INVITE_CSEQ: &[u8] = b"INVITE\r\n";
+/// The branch's magic cookie, the end of the Via line's start that is cut.
+const COOKIE: &[u8] = b"z9hG4bK";
+const MAX_FORWARDS_LINE: &[u8] = b"Max-Forwards: 70\r\n";
+const RPORT_END: &[u8] = b";rport\r\n";
 
 /// `acks` with `ack` in place of the one for the same To tag, or added
 /// (exactly sized: a second 2xx, a fork, is rare).
 pub(super) fn with_ack(mut acks: Vec<Ack2xx>, ack: Ack2xx) -> Box<[Ack2xx]> {
-    match acks.iter_mut().find(|a| a.split_tag() == ack.split_tag()) {
+    match acks.iter_mut().find(|a| a.view().tag_hash() == ack.view().tag_hash()) {
         Some(old) => *old = ack,
         None => {
             acks.reserve_exact(1);
@@ -55,94 +66,180 @@ pub(super) fn with_ack(mut acks: Vec<Ack2xx>, ack: Ack2xx) -> Box<[Ack2xx]> {
     acks.into_boxed_slice()
 }
 
-/// What an ACK's CSeq line ends with, and the INVITE's it comes from.
-const ACK_CSEQ: &[u8] = b"ACK\r\n";
-const INVITE_CSEQ: &[u8] = b"INVITE\r\n";
-
-/// The branch's magic cookie, the end of the Via line's start that is cut.
-const COOKIE: &[u8] = b"z9hG4bK";
-
-/// The bytes of a written message that a kept ACK cuts out: the start of
-/// the top Via line (up to the magic cookie when the message is the ACK,
-/// `via_len` bytes when it is the 2xx), the From, To and Call-ID lines,
-/// and the CSeq line without its method.
-struct Cuttable<'a> {
-    via: (usize, usize),
-    lines: (usize, usize),
-    cseq: &'a [u8],
+/// The process's random SipHash key: nobody outside can craft a 2xx whose
+/// bytes collide with an ACK's.
+fn keyed() -> impl Hasher {
+    static KEY: OnceLock<RandomState> = OnceLock::new();
+    KEY.get_or_init(RandomState::new).build_hasher()
 }
 
-impl<'a> Cuttable<'a> {
-    /// Those of an ACK written as `written` with `vias` Via lines.
-    fn of_ack(written: &'a [u8], vias: usize) -> Option<Cuttable<'a>> {
-        let (via_start, via_end) = line_span(written, 1, 1)?;
-        let via_line = &written[via_start..via_end];
-        let via_len =
-            via_line.windows(COOKIE.len()).position(|w| w == COOKIE).map_or(0, |at| at + COOKIE.len());
-        let (lines, cseq) = dialog_lines(written, vias)?;
-        let cseq = written[cseq.0..cseq.1].strip_suffix(ACK_CSEQ)?;
-        let via = (via_start, via_start + via_len);
-        (vias > 0 && via.1 <= lines.0).then_some(Cuttable { via, lines, cseq })
+fn tag_hash(tag: &[u8]) -> u32 {
+    let mut h = keyed();
+    h.write(tag);
+    h.finish() as u32
+}
+
+/// The bytes an ACK takes from its 2xx, in order, each hashed with its
+/// length so that no two ways of cutting hash alike.
+#[derive(Default)]
+struct Taken(Vec<Vec<u8>>);
+
+impl Taken {
+    fn add(&mut self, piece: &[u8]) {
+        self.0.push(piece.to_vec());
     }
 
-    /// Those of a 2xx written as `written` with `vias` Via lines, for an
-    /// ACK that cut `via_len` bytes of its Via line.
-    fn of_2xx(written: &'a [u8], vias: usize, via_len: usize) -> Option<Cuttable<'a>> {
-        let (via_start, via_end) = line_span(written, 1, 1)?;
-        let via = (via_start, via_start + via_len);
-        if via.1 > via_end {
-            return None;
+    fn hash(&self) -> u64 {
+        let mut h = keyed();
+        for piece in &self.0 {
+            h.write_usize(piece.len());
+            h.write(piece);
         }
-        let (lines, cseq) = dialog_lines(written, vias)?;
-        let cseq = written[cseq.0..cseq.1].strip_suffix(INVITE_CSEQ)?;
-        (vias > 0 && via.1 <= lines.0).then_some(Cuttable { via, lines, cseq })
-    }
-
-    /// The hash of the bytes cut, from `written`, as an ACK has them.
-    fn hash(&self, written: &[u8]) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        h.write(&written[self.via.0..self.via.1]);
-        h.write(&written[self.lines.0..self.lines.1]);
-        h.write(self.cseq);
-        h.write(ACK_CSEQ);
         h.finish()
     }
 }
 
+/// An ACK as written, split: `taken` from the 2xx, the rest kept.
+struct Split<'a> {
+    flags: u8,
+    taken: Taken,
+    via_len: usize,
+    request_line: &'a [u8],
+    branch: &'a [u8],
+    via_rest: &'a [u8],
+    others: &'a [u8],
+    body: &'a [u8],
+}
+
+/// The end of a line as the writer ends the header, `Content-Length` from
+/// the body.
+fn content_length(body: usize) -> Vec<u8> {
+    format!("Content-Length: {body}\r\n\r\n").into_bytes()
+}
+
+/// Splits `written`, the bytes of `ack`; `routes`: its Route lines are
+/// the 2xx's Record-Route reversed (the dialog's first INVITE).
+fn split<'a>(ack: &'a Request, written: &'a [u8], routes: bool) -> Option<Split<'a>> {
+    if ack.head.via.len() != 1 {
+        return None;
+    }
+    let mut flags = CUT;
+    let mut taken = Taken::default();
+    // A strict router first puts a router in the Request-URI and the
+    // remote target last in Route (without `lr`); loose ones all have it.
+    let strict = ack.head.routes().ok()?.iter().any(|r| r.uri.as_sip().is_some_and(|u| !u.lr()));
+    let (_, line_end) = line_span(written, 0, 1)?;
+    let mut request_line = &written[..line_end];
+    if !strict {
+        taken.add(request_line);
+        request_line = &[];
+        flags |= URI;
+    }
+    let (via_start, via_end) = line_span(written, 1, 1)?;
+    let via_line = &written[via_start..via_end];
+    let via_len = via_line.windows(COOKIE.len()).position(|w| w == COOKIE)? + COOKIE.len();
+    taken.add(&via_line[..via_len]);
+    let after = &via_line[via_len..];
+    let branch_len = after.iter().position(|b| b";,\r \t".contains(b)).unwrap_or(after.len());
+    let (branch, mut via_rest) = after.split_at(branch_len);
+    if is_hex(branch) {
+        flags |= HEX;
+    }
+    if via_rest == RPORT_END {
+        flags |= RPORT;
+        via_rest = &[];
+    }
+    let (lines, cseq) = dialog_lines(written, 1)?;
+    let number = written[cseq.0..cseq.1].strip_suffix(ACK_CSEQ)?;
+    taken.add(&written[lines.0..lines.1]);
+    taken.add(number);
+    let mut at = cseq.1;
+    if written[at..].starts_with(MAX_FORWARDS_LINE) {
+        flags |= MAX_FORWARDS;
+        at += MAX_FORWARDS_LINE.len();
+    }
+    if routes && !strict {
+        let count = ack.head.headers.get_all(&crate::header::HeaderName::Route).count();
+        let span = if count == 0 { Some(at) } else { line_span(&written[at..], 0, count).map(|s| at + s.1) };
+        if let Some(end) = span.filter(|&end| route_lines(&written[at..end])) {
+            taken.add(&written[at..end]);
+            flags |= ROUTES;
+            at = end;
+        }
+    }
+    let body = &ack.body[..];
+    let tail = [content_length(body.len()).as_slice(), body].concat();
+    let others = written[at..].strip_suffix(tail.as_slice())?;
+    Some(Split { flags, taken, via_len, request_line, branch, via_rest, others, body })
+}
+
+/// Whether `lines` are all Route lines.
+fn route_lines(lines: &[u8]) -> bool {
+    lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()).all(|l| l.starts_with(b"Route: "))
+}
+
+/// Lower-case hex digits (what a random branch is made of), none or more.
+fn is_hex(s: &[u8]) -> bool {
+    s.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
+fn nibble(b: u8) -> u8 {
+    if b.is_ascii_digit() {
+        b - b'0'
+    } else {
+        b - b'a' + 10
+    }
+}
+
+fn put_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    varint::put(bytes.len(), out);
+    out.extend_from_slice(bytes);
+}
+
+fn get_bytes(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = varint::get(bytes)?;
+    Some((rest.get(..len)?, rest.get(len..)?))
+}
+
 impl Ack2xx {
-    /// Keeps `ack`, written as `written`, for the 2xx with To tag `to_tag`.
-    pub(super) fn new(to_tag: &str, ack: &Request, written: &[u8], peer: Peer) -> Ack2xx {
-        let tag = to_tag.as_bytes();
-        let cuttable = Cuttable::of_ack(written, ack.head.via.len());
-        let mut bytes = Vec::with_capacity(written.len() + tag.len());
-        let (cut, lines) = match &cuttable {
-            Some(c) => {
-                bytes.extend_from_slice(&written[..c.via.0]);
-                bytes.extend_from_slice(&written[c.via.1..c.lines.0]);
-                // The CSeq line goes as a whole: it follows the Call-ID line.
-                let cseq_end = c.lines.1 + c.cseq.len() + ACK_CSEQ.len();
-                bytes.extend_from_slice(&written[cseq_end..]);
-                let via_len = c.via.1 - c.via.0;
-                (Some(Cut { via_at: c.via.0, via_len, lines_at: c.lines.0 - via_len }), c.hash(written))
+    /// Keeps `ack`, written as `written`, for the 2xx with To tag
+    /// `to_tag`; `routes`: its Route lines are that 2xx's Record-Route
+    /// reversed (an ACK of a dialog's first INVITE).
+    pub(super) fn new(to_tag: &str, ack: &Request, written: &[u8], peer: Peer, routes: bool) -> Ack2xx {
+        let mut rest = Vec::with_capacity(written.len());
+        rest.extend_from_slice(&tag_hash(to_tag.as_bytes()).to_le_bytes());
+        let flags = match split(ack, written, routes) {
+            Some(s) => {
+                rest.extend_from_slice(&s.taken.hash().to_le_bytes());
+                varint::put(s.via_len, &mut rest);
+                if s.flags & URI == 0 {
+                    put_bytes(s.request_line, &mut rest);
+                }
+                varint::put(s.branch.len(), &mut rest);
+                if s.flags & HEX != 0 {
+                    rest.extend(
+                        s.branch.chunks(2).map(|p| nibble(p[0]) << 4 | p.get(1).map_or(0, |&b| nibble(b))),
+                    );
+                } else {
+                    rest.extend_from_slice(s.branch);
+                }
+                if s.flags & RPORT == 0 {
+                    put_bytes(s.via_rest, &mut rest);
+                }
+                put_bytes(s.others, &mut rest);
+                rest.extend_from_slice(s.body);
+                s.flags
             }
             None => {
-                bytes.extend_from_slice(written);
-                (None, 0)
+                rest.extend_from_slice(written);
+                0
             }
         };
-        bytes.extend_from_slice(tag);
-        bytes.shrink_to_fit();
-        Ack2xx { bytes: bytes.into_boxed_slice(), lines, peer, cut, tag_len: tag.len() }
+        Ack2xx { rest: rest.into_boxed_slice(), flags, peer }
     }
 
     fn view(&self) -> KeptAck<'_> {
-        KeptAck {
-            bytes: &self.bytes,
-            lines: self.lines,
-            peer: self.peer,
-            cut: self.cut,
-            tag_len: self.tag_len,
-        }
+        KeptAck { rest: &self.rest, flags: self.flags, peer: self.peer }
     }
 
     /// Whether it acknowledges the 2xx with To tag `to_tag`.
@@ -150,66 +247,39 @@ impl Ack2xx {
         self.view().acknowledges(to_tag)
     }
 
-    fn split_tag(&self) -> &[u8] {
-        self.view().split().1
-    }
-
     /// The ACK again, for `response`, a retransmission of the 2xx it
-    /// acknowledges: `None` when that 2xx does not bring back the bytes
-    /// cut out.
+    /// acknowledges: `None` when that 2xx does not give back the bytes
+    /// taken from it.
     pub(super) fn for_retransmission(&self, response: &Response) -> Option<Vec<u8>> {
         self.view().for_retransmission(response)
     }
 
     /// Appends it to `out` as [`KeptAck::decode`] reads it back, for a
     /// transaction with peer `tx_peer` (its own peer is written only when
-    /// it differs): flags, its peer, the length of the rest, then the
-    /// hash and the cut's offsets (when cut), the tag's length and the
-    /// bytes.
+    /// it differs): flags, its peer, the length of the rest, the rest.
     pub(super) fn encode(&self, tx_peer: Peer, out: &mut Vec<u8>) {
-        let mut flags = 0;
-        if self.cut.is_some() {
-            flags |= CUT;
-        }
         if self.peer != tx_peer {
-            flags |= OWN_PEER;
-            out.push(flags);
+            out.push(self.flags | OWN_PEER);
             put_peer(self.peer, out);
         } else {
-            out.push(flags);
+            out.push(self.flags);
         }
-        let mut rest = Vec::with_capacity(8 + 4 * 3 + self.bytes.len());
-        if let Some(c) = self.cut {
-            rest.extend_from_slice(&self.lines.to_le_bytes());
-            varint::put(c.via_at, &mut rest);
-            varint::put(c.via_len, &mut rest);
-            varint::put(c.lines_at, &mut rest);
-        }
-        varint::put(self.tag_len, &mut rest);
-        rest.extend_from_slice(&self.bytes);
-        varint::put(rest.len(), out);
-        out.extend_from_slice(&rest);
+        put_bytes(&self.rest, out);
     }
 
     /// Bytes held.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.bytes.len()
+        self.rest.len()
     }
 }
-
-/// [`Ack2xx::encode`]'s flags: cut, and a peer of its own.
-const CUT: u8 = 1;
-const OWN_PEER: u8 = 1 << 1;
 
 /// An [`Ack2xx`] read in place from the bytes [`Ack2xx::encode`] wrote.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct KeptAck<'a> {
-    bytes: &'a [u8],
-    lines: u64,
+    rest: &'a [u8],
+    flags: u8,
     pub(super) peer: Peer,
-    cut: Option<Cut>,
-    tag_len: usize,
 }
 
 impl<'a> KeptAck<'a> {
@@ -223,65 +293,92 @@ impl<'a> KeptAck<'a> {
             peer = own;
             rest = rest.get(used..)?;
         }
-        let (len, rest) = varint::get(rest)?;
-        let (mut this, after) = (rest.get(..len)?, rest.get(len..)?);
-        let mut lines = 0;
-        let mut cut = None;
-        if flags & CUT != 0 {
-            lines = u64::from_le_bytes(this.get(..8)?.try_into().ok()?);
-            let (via_at, r) = varint::get(this.get(8..)?)?;
-            let (via_len, r) = varint::get(r)?;
-            let (lines_at, r) = varint::get(r)?;
-            this = r;
-            cut = Some(Cut { via_at, via_len, lines_at });
-        }
-        let (tag_len, bytes) = varint::get(this)?;
-        let kept = bytes.len().checked_sub(tag_len)?;
-        let sound = cut.is_none_or(|c| c.via_at <= c.lines_at && c.lines_at <= kept);
-        sound.then_some((KeptAck { bytes, lines, peer, cut, tag_len }, after))
+        let (this, after) = get_bytes(rest)?;
+        let least = if flags & CUT != 0 { 4 + 8 } else { 4 };
+        (this.len() >= least).then_some((KeptAck { rest: this, flags: flags & !OWN_PEER, peer }, after))
     }
 
     /// It again, owned.
     pub(super) fn to_owned(self) -> Ack2xx {
-        Ack2xx {
-            bytes: self.bytes.into(),
-            lines: self.lines,
-            peer: self.peer,
-            cut: self.cut,
-            tag_len: self.tag_len,
-        }
+        Ack2xx { rest: self.rest.into(), flags: self.flags, peer: self.peer }
     }
 
-    fn split(&self) -> (&'a [u8], &'a [u8]) {
-        self.bytes.split_at(self.bytes.len() - self.tag_len)
+    fn tag_hash(&self) -> &'a [u8] {
+        self.rest.get(..4).unwrap_or_default()
     }
 
     /// See [`Ack2xx::acknowledges`].
     pub(super) fn acknowledges(&self, to_tag: &str) -> bool {
-        self.split().1 == to_tag.as_bytes()
+        self.tag_hash() == tag_hash(to_tag.as_bytes()).to_le_bytes()
     }
 
     /// See [`Ack2xx::for_retransmission`].
     pub(super) fn for_retransmission(&self, response: &Response) -> Option<Vec<u8>> {
-        let kept = self.split().0;
-        let Some(cut) = self.cut else {
+        let kept = self.rest.get(4..)?;
+        if self.flags & CUT == 0 {
             return Some(kept.to_vec());
-        };
+        }
+        let flags = self.flags;
+        let hash = u64::from_le_bytes(kept.get(..8)?.try_into().ok()?);
+        let (via_len, mut rest) = varint::get(kept.get(8..)?)?;
+        let mut request_line = Vec::new();
+        if flags & URI == 0 {
+            let (line, r) = get_bytes(rest)?;
+            request_line.extend_from_slice(line);
+            rest = r;
+        }
+        let (branch_len, r) = varint::get(rest)?;
+        let packed = if flags & HEX != 0 { branch_len.div_ceil(2) } else { branch_len };
+        let (branch, r) = (r.get(..packed)?, r.get(packed..)?);
+        let (via_end, r) = if flags & RPORT != 0 { (RPORT_END, r) } else { get_bytes(r)? };
+        let (others, body) = get_bytes(r)?;
+
+        // What the 2xx gives back.
         let written = response.to_bytes();
-        let from = Cuttable::of_2xx(&written, response.head.via.len(), cut.via_len)?;
-        if from.hash(&written) != self.lines {
+        let mut taken = Taken::default();
+        if flags & URI != 0 {
+            let contact = response.head.contacts().ok()?;
+            let uri = contact.iter().find_map(|c| c.addr())?;
+            request_line = format!("ACK {} SIP/2.0\r\n", uri.uri).into_bytes();
+            taken.add(&request_line);
+        }
+        let (via_start, via_stop) = line_span(&written, 1, 1)?;
+        let via = written.get(via_start..via_start + via_len).filter(|_| via_start + via_len <= via_stop)?;
+        taken.add(via);
+        let (lines, cseq) = dialog_lines(&written, response.head.via.len())?;
+        let number = written[cseq.0..cseq.1].strip_suffix(INVITE_CSEQ)?;
+        taken.add(&written[lines.0..lines.1]);
+        taken.add(number);
+        let mut routes = Vec::new();
+        if flags & ROUTES != 0 {
+            for route in response.head.record_routes().ok()?.iter().rev() {
+                routes.extend_from_slice(format!("Route: {route}\r\n").as_bytes());
+            }
+            taken.add(&routes);
+        }
+        if taken.hash() != hash {
             return None;
         }
-        let (via, lines) = (&written[from.via.0..from.via.1], &written[from.lines.0..from.lines.1]);
-        let mut out =
-            Vec::with_capacity(kept.len() + via.len() + lines.len() + from.cseq.len() + ACK_CSEQ.len());
-        out.extend_from_slice(kept.get(..cut.via_at)?);
+
+        let mut out = request_line;
         out.extend_from_slice(via);
-        out.extend_from_slice(kept.get(cut.via_at..cut.lines_at)?);
-        out.extend_from_slice(lines);
-        out.extend_from_slice(from.cseq);
+        if flags & HEX != 0 {
+            let digits = branch.iter().flat_map(|b| [b >> 4, b & 0xf]).take(branch_len);
+            out.extend(digits.map(|d| if d < 10 { b'0' + d } else { b'a' + d - 10 }));
+        } else {
+            out.extend_from_slice(branch);
+        }
+        out.extend_from_slice(via_end);
+        out.extend_from_slice(&written[lines.0..lines.1]);
+        out.extend_from_slice(number);
         out.extend_from_slice(ACK_CSEQ);
-        out.extend_from_slice(kept.get(cut.lines_at..)?);
+        if flags & MAX_FORWARDS != 0 {
+            out.extend_from_slice(MAX_FORWARDS_LINE);
+        }
+        out.extend_from_slice(&routes);
+        out.extend_from_slice(others);
+        out.extend_from_slice(&content_length(body.len()));
+        out.extend_from_slice(body);
         Some(out)
     }
 }
@@ -296,69 +393,4 @@ fn dialog_lines(written: &[u8], vias: usize) -> Option<((usize, usize), (usize, 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::message::parse_message;
-    use crate::Message;
-
-    fn parse(text: &str) -> Message {
-        parse_message(text.as_bytes()).expect("parses")
-    }
-
-    const OK: &str = "SIP/2.0 200 OK\r\n\
-Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKinv1\r\n\
-From: <sip:alice@example.com>;tag=f1\r\n\
-To: <sip:bob@example.com>;tag=b7\r\n\
-Call-ID: call-1@192.0.2.9\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:bob@192.0.2.20:5080>\r\n\
-Content-Length: 0\r\n\r\n";
-
-    const ACK: &str = "ACK sip:bob@192.0.2.20:5080 SIP/2.0\r\n\
-Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKack1\r\n\
-From: <sip:alice@example.com>;tag=f1\r\n\
-To: <sip:bob@example.com>;tag=b7\r\n\
-Call-ID: call-1@192.0.2.9\r\n\
-CSeq: 1 ACK\r\n\
-Max-Forwards: 70\r\n\
-Content-Length: 0\r\n\r\n";
-
-    #[test]
-    fn a_retransmitted_2xx_gets_the_same_ack_from_a_third_of_it() {
-        let (Message::Request(ack), Message::Response(ok)) = (parse(ACK), parse(OK)) else { panic!() };
-        let peer = Peer::udp("192.0.2.20:5080".parse().expect("addr"));
-        let written = ack.to_bytes();
-        let kept = Ack2xx::new("b7", &ack, &written, peer);
-        assert!(kept.acknowledges("b7") && !kept.acknowledges("b8"));
-        assert_eq!(kept.for_retransmission(&ok), Some(written.clone()));
-        // Read back, with the transaction's peer or a peer of its own.
-        let other_peer = Peer::udp("192.0.2.21:5080".parse().expect("addr"));
-        for tx_peer in [peer, other_peer] {
-            let mut encoded = Vec::new();
-            kept.encode(tx_peer, &mut encoded);
-            encoded.push(7);
-            let (read, rest) = KeptAck::decode(&encoded, tx_peer).expect("decodes");
-            assert_eq!((read.peer, rest), (peer, &[7][..]));
-            assert_eq!(read.to_owned().for_retransmission(&ok), Some(written.clone()));
-            assert_eq!(read.to_owned(), kept);
-            assert!(KeptAck::decode(&encoded[..encoded.len() - 2], tx_peer).is_none(), "cut short");
-        }
-        assert!(kept.len() < written.len() * 2 / 5, "{} of {}", kept.len(), written.len());
-        // A 2xx whose Via differs before the branch cannot rebuild it.
-        let mut other = ok.clone();
-        other.head.via[0] =
-            crate::header::Via::parse("SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKinv1").expect("via");
-        assert_eq!(kept.for_retransmission(&other), None);
-        // Nor one with another CSeq number.
-        let mut other = ok.clone();
-        other.head.cseq.seq = 2;
-        assert_eq!(kept.for_retransmission(&other), None);
-        // A 2xx whose lines differ cannot rebuild it.
-        let mut other = ok.clone();
-        other.head.call_id = "call-2@192.0.2.9".into();
-        assert_eq!(kept.for_retransmission(&other), None);
-        // Bytes not laid out so (no line breaks) are kept whole.
-        let odd = Ack2xx::new("b7", &ack, b"ACK", peer);
-        assert_eq!(odd.for_retransmission(&ok), Some(b"ACK".to_vec()));
-    }
-}
+mod tests;

@@ -66,6 +66,9 @@ pub(super) struct ClientInvite {
     acks: Acks,
     /// The CANCEL for this INVITE, once the TU asked for one.
     pub(super) cancel: Option<ClientTxId>,
+    /// The INVITE was sent in a dialog (a To tag): the route set of its
+    /// ACK is not the 2xx's Record-Route.
+    in_dialog: bool,
 }
 
 impl ClientInvite {
@@ -80,6 +83,7 @@ impl ClientInvite {
     ) -> ClientInvite {
         let bytes = request.to_bytes().into_boxed_slice();
         out.send(peer, &bytes);
+        let in_dialog = request.head.to_tag().is_some();
         let retransmit = if peer.is_reliable() { None } else { Retransmit::start(now, config.t1) };
         ClientInvite {
             id,
@@ -89,6 +93,7 @@ impl ClientInvite {
             timeout: after(now, config.long()),
             acks: Acks::None,
             cancel: None,
+            in_dialog,
         }
     }
 
@@ -185,7 +190,7 @@ impl ClientInvite {
     pub(super) fn ack_2xx(&mut self, to_tag: &str, ack: &Request, peer: Peer, out: &mut Outbox) {
         let written = ack.to_bytes();
         out.send(peer, &written);
-        let entry = Ack2xx::new(to_tag, ack, &written, peer);
+        let entry = Ack2xx::new(to_tag, ack, &written, peer, !self.in_dialog);
         let acks = match std::mem::take(&mut self.acks) {
             Acks::Success(acks) => acks.into_vec(),
             _ => Vec::new(),

@@ -175,8 +175,10 @@ impl Transactions {
         let Some(r) = self.finished_clients.get(key) else { return };
         let Kind::Acked { acks } = r.kind else { return };
         let tag = ack.head.to_tag().unwrap_or_default();
-        let acks =
-            with_ack(acks.iter().map(KeptAck::to_owned).collect(), Ack2xx::new(tag, ack, &written, peer));
+        let acks = with_ack(
+            acks.iter().map(KeptAck::to_owned).collect(),
+            Ack2xx::new(tag, ack, &written, peer, false),
+        );
         let (end, tx_peer) = (r.end, r.peer);
         let kind = Absorbing::Acked { acks };
         let entry = Entry { key, id: id.0, peer: tx_peer, kind: &kind, internal: false, confirmed: false };
