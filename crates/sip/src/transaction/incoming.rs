@@ -73,7 +73,7 @@ impl Transactions {
         let tx = if request.method == Method::Invite {
             Server::Invite(ServerInvite::new(now, id, &request, peer, &self.config, &mut self.out))
         } else {
-            Server::NonInvite(ServerNonInvite::new(peer))
+            Server::NonInvite(ServerNonInvite::new(peer, request.head.to_tag().is_some()))
         };
         self.insert_server(id, key, tx, false, weight);
         self.out.event(Event::Request { id, request, peer });
@@ -155,7 +155,7 @@ impl Transactions {
             return;
         }
         let id = self.next_server_id();
-        let mut tx = ServerNonInvite::new(peer);
+        let mut tx = ServerNonInvite::new(peer, cancel.head.to_tag().is_some());
         let step = tx.respond(now, &response, &self.config, &mut self.out);
         if step != Ok(Step::Terminated) {
             self.server_bytes += weight;

@@ -3,8 +3,9 @@
 //! lets the layer write again: the Via, From, To, Call-ID and CSeq lines,
 //! which a response echoes from its request, the status line when its
 //! reason phrase is the usual one, and Content-Length, written from the
-//! body. What is left is its other header lines, its body and its To tag:
-//! for a 200 to a BYE, the To tag alone. A retransmission gets the same
+//! body. What is left is its other header lines, its body and its To tag
+//! unless the request had one (the response echoes it): for a 200 to a BYE,
+//! two bytes of status code and flags. A retransmission gets the same
 //! bytes as the first time when the TU built the response with
 //! [`Response::for_request`], as the engine does.
 
@@ -38,16 +39,16 @@ enum Layout {
 
 impl LastResponse {
     /// Keeps `response`, written as `written`, without what its request
-    /// brings again.
-    pub(super) fn new(response: &Response, written: &[u8]) -> LastResponse {
-        LastResponse::cut(response, written).unwrap_or_else(|| LastResponse {
+    /// brings again (its To tag too when `tagged`, the request's To had one).
+    pub(super) fn new(response: &Response, written: &[u8], tagged: bool) -> LastResponse {
+        LastResponse::cut(response, written, tagged).unwrap_or_else(|| LastResponse {
             bytes: written.into(),
             layout: Layout::Whole,
             status: response.status,
         })
     }
 
-    fn cut(response: &Response, written: &[u8]) -> Option<LastResponse> {
+    fn cut(response: &Response, written: &[u8], tagged: bool) -> Option<LastResponse> {
         let (start, end) = echoed_span(written, response.head.via.len())?;
         let status_line = if is_usual_status_line(&written[..start], response.status) { 0 } else { start };
         let rest = &written[end..];
@@ -58,7 +59,8 @@ impl LastResponse {
         if !sound {
             return None;
         }
-        let tag = response.head.to_tag().unwrap_or_default().as_bytes();
+        // A tag the request had is echoed from it (`Response::for_request`).
+        let tag = if tagged { &[] } else { response.head.to_tag().unwrap_or_default().as_bytes() };
         let mut bytes = Vec::with_capacity(status_line + others + body.len() + tag.len());
         bytes.extend_from_slice(&written[..status_line]);
         bytes.extend_from_slice(&rest[..others]);
@@ -83,19 +85,40 @@ impl LastResponse {
         Kept::decode(&encoded).expect("decodes").for_retransmission(request)
     }
 
-    /// Appends it to `out` as [`Kept::decode`] reads it back: a byte for
-    /// the layout, the status code, the lengths of a cut one, the bytes.
+    /// Appends it to `out` as [`Kept::decode`] reads it back: the status
+    /// code and the layout's flags in two bytes, the lengths of a cut one
+    /// (but those that are 0, as flags say), the bytes.
     pub(super) fn encode(&self, out: &mut Vec<u8>) {
-        out.push(u8::from(self.layout != Layout::Whole));
-        out.extend_from_slice(&self.status.code().to_le_bytes());
+        let mut head = self.status.code();
         if let Layout::Cut { status_line, body, tag } = self.layout {
-            varint::put(status_line, out);
-            varint::put(body, out);
-            varint::put(tag, out);
+            head |= CUT;
+            if status_line == 0 && body == 0 {
+                head |= PLAIN;
+            }
+            if tag == 0 {
+                head |= UNTAGGED;
+            }
+        }
+        out.extend_from_slice(&head.to_le_bytes());
+        if let Layout::Cut { status_line, body, tag } = self.layout {
+            if head & PLAIN == 0 {
+                varint::put(status_line, out);
+                varint::put(body, out);
+            }
+            if tag != 0 {
+                varint::put(tag, out);
+            }
         }
         out.extend_from_slice(&self.bytes);
     }
 }
+
+/// [`LastResponse::encode`]'s first two bytes: the status code (below
+/// 1000), then flags: cut; no status line and no body kept; no tag kept.
+const CODE: u16 = (1 << 10) - 1;
+const CUT: u16 = 1 << 15;
+const PLAIN: u16 = 1 << 14;
+const UNTAGGED: u16 = 1 << 13;
 
 /// A [`LastResponse`] read in place from the bytes
 /// [`LastResponse::encode`] wrote.
@@ -109,15 +132,20 @@ pub(super) struct Kept<'a> {
 impl<'a> Kept<'a> {
     /// Reads what [`LastResponse::encode`] wrote (`None` when it is not that).
     pub(super) fn decode(encoded: &'a [u8]) -> Option<Kept<'a>> {
-        let (&cut, rest) = encoded.split_first()?;
-        let status = StatusCode::new(u16::from_le_bytes(rest.get(..2)?.try_into().ok()?)).ok()?;
-        let rest = rest.get(2..)?;
-        if cut == 0 {
+        let head = u16::from_le_bytes(encoded.get(..2)?.try_into().ok()?);
+        let status = StatusCode::new(head & CODE).ok()?;
+        let rest = encoded.get(2..)?;
+        if head & CUT == 0 {
             return Some(Kept { bytes: rest, layout: Layout::Whole, status });
         }
-        let (status_line, rest) = varint::get(rest)?;
-        let (body, rest) = varint::get(rest)?;
-        let (tag, bytes) = varint::get(rest)?;
+        let (status_line, body, rest) = if head & PLAIN != 0 {
+            (0, 0, rest)
+        } else {
+            let (status_line, rest) = varint::get(rest)?;
+            let (body, rest) = varint::get(rest)?;
+            (status_line, body, rest)
+        };
+        let (tag, bytes) = if head & UNTAGGED != 0 { (0, rest) } else { varint::get(rest)? };
         let sound = status_line.checked_add(body)?.checked_add(tag)? <= bytes.len();
         sound.then_some(Kept { bytes, layout: Layout::Cut { status_line, body, tag }, status })
     }
@@ -222,7 +250,7 @@ Content-Length: 0\r\n\r\n";
             .with_header(HeaderName::Contact, "<sip:alice@192.0.2.1:5070>;expires=3600")
             .with_header(HeaderName::Date, "Fri, 04 Dec 2026 19:00:00 GMT");
         let written = ok.to_bytes();
-        let last = LastResponse::new(&ok, &written);
+        let last = LastResponse::new(&ok, &written, false);
         assert_eq!(last.for_retransmission(&register), written);
         assert!(last.len() < written.len() / 2, "{} of {}", last.len(), written.len());
         // With a body, and to a request with a To tag (in a dialog).
@@ -234,16 +262,18 @@ Content-Length: 0\r\n\r\n";
         let mut ok = Response::for_request(&bye, StatusCode::OK, Some("ignored"));
         ok.body = b"v=0\r\n".to_vec();
         let written = ok.to_bytes();
-        let last = LastResponse::new(&ok, &written);
-        assert_eq!(last.for_retransmission(&bye), written);
+        for tagged in [false, true] {
+            let last = LastResponse::new(&ok, &written, tagged);
+            assert_eq!(last.for_retransmission(&bye), written);
+        }
         // Bytes not laid out so (no line breaks) are kept whole.
-        let odd = LastResponse::new(&ok, b"SIP/2.0 200 OK");
+        let odd = LastResponse::new(&ok, b"SIP/2.0 200 OK", true);
         assert_eq!(odd.for_retransmission(&bye), b"SIP/2.0 200 OK");
     }
 
-    /// The Bye of a call: its 200 is its To tag and nothing else.
+    /// The Bye of a call: its 200 is its status code and nothing else.
     #[test]
-    fn a_200_to_a_bye_keeps_its_tag_alone() {
+    fn a_200_to_a_bye_keeps_nothing_but_its_status() {
         let bye = request(
             &REGISTER
                 .replace("REGISTER", "BYE")
@@ -251,12 +281,12 @@ Content-Length: 0\r\n\r\n";
         );
         let ok = Response::for_request(&bye, StatusCode::OK, Some("5d2e8a9c01f4"));
         let written = ok.to_bytes();
-        let last = LastResponse::new(&ok, &written);
-        assert_eq!(last.len(), "5d2e8a9c01f4".len());
+        let last = LastResponse::new(&ok, &written, true);
+        assert_eq!(last.len(), 0);
         assert_eq!(last.for_retransmission(&bye), written);
         let mut encoded = Vec::new();
         last.encode(&mut encoded);
-        assert!(encoded.len() <= 6 + last.len(), "{} bytes encoded", encoded.len());
+        assert_eq!(encoded.len(), 2);
     }
 
     /// OPTIONS, REGISTER challenged, an unusual reason phrase, bodies of
@@ -283,17 +313,19 @@ Content-Length: 0\r\n\r\n";
             [(ok, &options), (challenge, &register), (busy, &options), (empty_reason, &register)]
         {
             let written = response.to_bytes();
-            let last = LastResponse::new(&response, &written);
+            let last = LastResponse::new(&response, &written, false);
             assert!(matches!(last.layout, Layout::Cut { .. }), "{}", response.status);
             assert_eq!(last.for_retransmission(request), written, "{}", response.status);
             assert!(last.len() < written.len() / 2 + 300, "{}", response.status);
         }
         // An encoding cut short, or lengths past its end, read as nothing.
         let mut encoded = Vec::new();
-        LastResponse::new(&Response::for_request(&options, StatusCode::OK, Some("a1")), b"x\r\n")
+        LastResponse::new(&Response::for_request(&options, StatusCode::OK, Some("a1")), b"x\r\n", false)
             .encode(&mut encoded);
         assert!(Kept::decode(&encoded).is_some());
-        assert!(Kept::decode(&[1, 200, 0, 5, 0, 0]).is_none());
-        assert!(Kept::decode(&[1, 200]).is_none());
+        assert!(Kept::decode(&[200, 0x80, 0, 5, 0]).is_none(), "a body past the end");
+        assert!(Kept::decode(&[200, 0x80 | 0x20, 0]).is_none(), "lengths missing");
+        assert!(Kept::decode(&[0, 0x80]).is_none(), "no status code");
+        assert!(Kept::decode(&[200]).is_none());
     }
 }

@@ -34,12 +34,14 @@ pub(super) struct ServerNonInvite {
     kept: Option<LastResponse>,
     /// Timer J.
     timeout: Option<Instant>,
+    /// The request had a To tag (which its responses echo).
+    tagged: bool,
 }
 
 impl ServerNonInvite {
-    /// A transaction for a new request, in Trying.
-    pub(super) fn new(peer: Peer) -> ServerNonInvite {
-        ServerNonInvite { peer, state: State::Trying, last: None, kept: None, timeout: None }
+    /// A transaction for a new request (`tagged`: with a To tag), in Trying.
+    pub(super) fn new(peer: Peer, tagged: bool) -> ServerNonInvite {
+        ServerNonInvite { peer, state: State::Trying, last: None, kept: None, timeout: None, tagged }
     }
 
     /// The peer the request came from.
@@ -91,7 +93,7 @@ impl ServerNonInvite {
             return Ok(Step::Terminated);
         }
         self.last = None;
-        self.kept = Some(LastResponse::new(response, &bytes));
+        self.kept = Some(LastResponse::new(response, &bytes, self.tagged));
         self.timeout = after(now, config.long());
         Ok(Step::Continue)
     }
