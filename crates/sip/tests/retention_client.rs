@@ -100,7 +100,9 @@ fn accepted_invite_clients_hold_their_ack_not_their_invite() {
     // A retransmitted 200 gets the same ACK again from the layer.
     let peer = Peer::udp("127.0.0.1:5070".parse().expect("addr"));
     let invite = invite(7);
-    let ok = Response::for_request(&invite, StatusCode::OK, Some("callee-00000007"));
+    let mut ok = Response::for_request(&invite, StatusCode::OK, Some("callee-00000007"));
+    // The same 200: its Contact is the ACK's Request-URI.
+    ok.head.headers.push(HeaderName::Contact, "<sip:20000@127.0.0.1:5070>");
     layer.handle_message(start, Message::Response(ok), peer);
     assert!(layer.poll_event().is_none(), "an ACKed 2xx is not reported again");
     let resent = layer.poll_transmit().expect("the ACK again");
