@@ -203,7 +203,10 @@ fn a_finished_call_leaves_little_behind() {
     // 1 113, then 1 093 and 753; 888 and 556 once index entries took 16
     // bytes, kept responses and ACKs lost what the request or the 2xx
     // brings again (status line, Content-Length, CSeq, the Via's start)
-    // and records counted ids and ends from their chunk's.
-    assert!(all < 950, "{all} B a call with all five");
-    assert!(average < 600.0, "{average:.0} B a call on average");
+    // and records counted ids and ends from their chunk's; with the ACK
+    // as the engine builds it 789, 396 (three) and 457, then 665, 272 and
+    // 333 once the ACK came from the 2xx and the BYE's 200 lost its tag.
+    assert!(all < 750, "{all} B a call with all five");
+    assert!(long <= 300, "{long} B a call with three");
+    assert!(average < 400.0, "{average:.0} B a call on average");
 }

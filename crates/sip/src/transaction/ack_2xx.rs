@@ -13,7 +13,7 @@
 //! back bytes with that very hash; when it does not, the 2xx goes to the
 //! TU as one it has not ACKed does.
 
-use std::collections::hash_map::RandomState;
+use std::collections::hash_map::{DefaultHasher, RandomState};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 
@@ -68,7 +68,7 @@ pub(super) fn with_ack(mut acks: Vec<Ack2xx>, ack: Ack2xx) -> Box<[Ack2xx]> {
 
 /// The process's random SipHash key: nobody outside can craft a 2xx whose
 /// bytes collide with an ACK's.
-fn keyed() -> impl Hasher {
+fn keyed() -> DefaultHasher {
     static KEY: OnceLock<RandomState> = OnceLock::new();
     KEY.get_or_init(RandomState::new).build_hasher()
 }
@@ -79,23 +79,24 @@ fn tag_hash(tag: &[u8]) -> u32 {
     h.finish() as u32
 }
 
-/// The bytes an ACK takes from its 2xx, in order, each hashed with its
-/// length so that no two ways of cutting hash alike.
-#[derive(Default)]
-struct Taken(Vec<Vec<u8>>);
+/// The keyed hash of the bytes an ACK takes from its 2xx, in order, each
+/// with its length so that no two ways of cutting hash alike.
+struct Taken(DefaultHasher);
+
+impl Default for Taken {
+    fn default() -> Taken {
+        Taken(keyed())
+    }
+}
 
 impl Taken {
     fn add(&mut self, piece: &[u8]) {
-        self.0.push(piece.to_vec());
+        self.0.write_usize(piece.len());
+        self.0.write(piece);
     }
 
     fn hash(&self) -> u64 {
-        let mut h = keyed();
-        for piece in &self.0 {
-            h.write_usize(piece.len());
-            h.write(piece);
-        }
-        h.finish()
+        self.0.finish()
     }
 }
 
@@ -111,8 +112,8 @@ struct Split<'a> {
     body: &'a [u8],
 }
 
-/// The end of a line as the writer ends the header, `Content-Length` from
-/// the body.
+/// How the writer ends a header: `Content-Length` from the body, then a
+/// blank line.
 fn content_length(body: usize) -> Vec<u8> {
     format!("Content-Length: {body}\r\n\r\n").into_bytes()
 }
