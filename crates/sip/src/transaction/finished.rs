@@ -8,26 +8,28 @@
 //! (timer J or L, 64*T1; timer I, T4: one log per length), so a log is
 //! read from its front as time passes and a chunk is freed whole once
 //! read, instead of one small allocation at a time all over the heap.
+//! The index holds places only (4 bytes and hashbrown's control byte a
+//! slot): a key is read from its record, found by its keyed hash.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::time::{Duration, Instant};
 
 use super::ack_2xx::KeptAck;
+use hashbrown::hash_table::Entry as Slot;
+use hashbrown::HashTable;
+
 use super::driver::Absorbing;
-use super::hashed::Prehashed;
 use super::last_response::Kept;
 use super::peer::{Peer, Protocol};
-use crate::shrink::Shrink;
 
 /// Room of a chunk (a record longer than that gets a chunk of its size).
 const CHUNK: usize = 16 * 1024;
 
 /// What a record counts against the byte budget beside its own bytes: its
-/// index entry (key and place, 12 bytes), give or take the index's empty
-/// room.
-const INDEX_ENTRY: usize = 12;
+/// index slot (a 4-byte place and its control byte), give or take the
+/// index's empty room.
+const INDEX_ENTRY: usize = 5;
 
 /// The fixed part of a record: length, key, id and end (from its chunk's
 /// base), flags.
@@ -57,8 +59,9 @@ pub(super) enum Length {
 /// with their ends. See the [module docs](self).
 #[derive(Debug, Default)]
 pub(super) struct Finished {
-    /// Where each live record is.
-    index: HashMap<IndexKey, Place, BuildHasherDefault<Prehashed>>,
+    /// Where each live record is, by its key's hash (the key itself is
+    /// read from the record).
+    index: HashTable<Place>,
     /// The logs of [`Length::Short`] and [`Length::Long`] records.
     logs: [Log; 2],
     /// What record ends count from (the first end given).
@@ -102,23 +105,6 @@ impl Place {
 
     fn offset(self) -> usize {
         (self.0 & ((1 << OFFSET_BITS) - 1)) as usize
-    }
-}
-
-/// A key in the index: its keyed hash as two halves, so that an entry is
-/// 12 bytes (4-aligned), not 16.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct IndexKey([u32; 2]);
-
-impl IndexKey {
-    fn of(key: u64) -> IndexKey {
-        IndexKey([key as u32, (key >> 32) as u32])
-    }
-}
-
-impl Hash for IndexKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(u64::from(self.0[0]) | u64::from(self.0[1]) << 32);
     }
 }
 
@@ -250,8 +236,13 @@ impl Finished {
         chunk.extend_from_slice(&record);
         // A replaced record's bytes stay counted until the log is read
         // past them: only its index entry goes.
-        if self.index.insert(IndexKey::of(entry.key), place).is_none() {
-            self.bytes += INDEX_ENTRY;
+        let (logs, key) = (&self.logs, entry.key);
+        match self.index.entry(key, |&p| key_at(logs, p) == Some(key), |&p| key_at(logs, p).unwrap_or(0)) {
+            Slot::Occupied(mut o) => *o.get_mut() = place,
+            Slot::Vacant(v) => {
+                v.insert(place);
+                self.bytes += INDEX_ENTRY;
+            }
         }
         self.bytes += len;
     }
@@ -259,19 +250,20 @@ impl Finished {
     /// The live record of key `key` (checked against the record itself, so
     /// that a place that outlived its chunk is a miss, never another's).
     pub(super) fn get(&self, key: u64) -> Option<Record<'_>> {
-        self.index.get(&IndexKey::of(key)).and_then(|&p| self.at(p)).map(|(r, _)| r).filter(|r| r.key == key)
+        let &place = self.index.find(key, |&p| key_at(&self.logs, p) == Some(key))?;
+        self.at(place).map(|(r, _)| r).filter(|r| r.key == key)
     }
 
     /// Forgets the record of key `key` before its end (its bytes stay in
     /// its chunk, and counted, until the log is read past them: so that
     /// forgetting never lets the logs outgrow the budget).
     pub(super) fn remove(&mut self, key: u64) -> Option<Ended> {
-        let place = self.index.remove(&IndexKey::of(key))?;
-        let (record, _) = self.at(place)?;
-        let ended = Ended { id: record.id, internal: record.internal };
+        let logs = &self.logs;
+        let (place, _) = self.index.find_entry(key, |&p| key_at(logs, p) == Some(key)).ok()?.remove();
         self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
-        self.index.shrink_when_sparse();
-        Some(ended)
+        self.shrink_when_sparse();
+        let (record, _) = self.at(place)?;
+        Some(Ended { id: record.id, internal: record.internal })
     }
 
     /// The earliest end of a record at the front of a log (one already
@@ -314,7 +306,7 @@ impl Finished {
     /// Every live record, in no particular order (a scan: for the rare
     /// questions by id or peer).
     pub(super) fn records(&self) -> impl Iterator<Item = Record<'_>> + '_ {
-        self.index.values().filter_map(|&p| self.at(p)).map(|(r, _)| r)
+        self.index.iter().filter_map(|&p| self.at(p)).map(|(r, _)| r)
     }
 
     /// The place of the unread record at the front of log `log`, and its end.
@@ -331,15 +323,18 @@ impl Finished {
     fn pop_front(&mut self, log: usize) -> Option<Ended> {
         let (place, _) = self.front(log)?;
         let record = self.at(place).map(|(r, len)| (r.key, Ended { id: r.id, internal: r.internal }, len));
-        let ended = match record {
-            Some((key, ended, _)) if self.index.get(&IndexKey::of(key)) == Some(&place) => {
-                self.index.remove(&IndexKey::of(key));
-                self.index.shrink_when_sparse();
-                self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
-                Some(ended)
-            }
-            _ => None,
-        };
+        // Live when the index still places its key here (not forgotten,
+        // not replaced by a later record).
+        let live = record
+            .and_then(|(key, ended, _)| Some((self.index.find_entry(key, |&p| p == place).ok()?, ended)));
+        let ended = live.map(|(slot, ended)| {
+            slot.remove();
+            ended
+        });
+        if ended.is_some() {
+            self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
+            self.shrink_when_sparse();
+        }
         self.bytes = self.bytes.saturating_sub(record.map_or(0, |(_, _, len)| len));
         let l = &mut self.logs[log];
         l.read = l.read.saturating_add(record.map_or(usize::MAX, |(_, _, len)| len));
@@ -351,15 +346,36 @@ impl Finished {
         ended
     }
 
+    /// Halves the index's room when mostly empty (see
+    /// [`crate::shrink::sparse`]).
+    fn shrink_when_sparse(&mut self) {
+        if crate::shrink::sparse(self.index.len(), self.index.capacity()) {
+            let logs = &self.logs;
+            self.index.shrink_to(self.index.len() * 2, |&p| key_at(logs, p).unwrap_or(0));
+        }
+    }
+
     /// The record at `place`, and its length.
     fn at(&self, place: Place) -> Option<(Record<'_>, usize)> {
-        let log = self.logs.get(place.log())?;
-        let chunk = log.chunks.get((place.chunk().wrapping_sub(log.first) & CHUNK_MASK) as usize)?;
+        let chunk = chunk_at(&self.logs, place)?;
         let start = place.offset();
         let len = u32::from_le_bytes(chunk.get(start..start + 4)?.try_into().ok()?) as usize;
         let bytes = chunk.get(start..start.checked_add(len)?)?;
         Some((decode(bytes, Base::of(chunk)?, self.epoch?)?, len))
     }
+}
+
+/// The chunk `place` is in, while its log holds it.
+fn chunk_at(logs: &[Log; 2], place: Place) -> Option<&Vec<u8>> {
+    let log = logs.get(place.log())?;
+    log.chunks.get((place.chunk().wrapping_sub(log.first) & CHUNK_MASK) as usize)
+}
+
+/// The key of the record at `place` (what the index finds it by).
+fn key_at(logs: &[Log; 2], place: Place) -> Option<u64> {
+    let start = place.offset();
+    let bytes = chunk_at(logs, place)?.get(start + 4..start + 12)?;
+    Some(u64::from_le_bytes(bytes.try_into().ok()?))
 }
 
 /// What the records of a chunk count their ids and ends from.
@@ -566,15 +582,14 @@ mod tests {
     }
 
     #[test]
-    fn an_index_entry_is_12_bytes_and_a_place_reads_back() {
-        assert_eq!(std::mem::size_of::<(IndexKey, Place)>(), INDEX_ENTRY);
+    fn an_index_slot_is_5_bytes_and_a_place_reads_back() {
+        assert_eq!(std::mem::size_of::<Place>() + 1, INDEX_ENTRY);
         let p = Place::new(1, 7, 16_000).expect("fits");
         assert_eq!((p.log(), p.chunk(), p.offset()), (1, 7, 16_000));
         let q = Place::new(0, CHUNK_MASK + 3, 16_383).expect("fits");
         assert_eq!((q.log(), q.chunk(), q.offset()), (0, 2, 16_383), "chunk numbers wrap");
         assert_eq!(Place::new(0, 0, 5).map(Place::log), Some(0));
         assert!(Place::new(0, 0, 1 << 14).is_none());
-        assert_eq!(IndexKey::of(u64::MAX - 5), IndexKey([u32::MAX - 5, u32::MAX]));
     }
 
     /// Ids and ends far from those of the chunk's first record start a
