@@ -62,6 +62,8 @@ pub(super) struct Finished {
     /// Where each live record is, by its key's hash (the key itself is
     /// read from the record).
     index: HashTable<Place>,
+    /// The same places by transaction id, when asked for ([`Finished::by_id`]).
+    ids: Option<HashTable<Place>>,
     /// The logs of [`Length::Short`] and [`Length::Long`] records.
     logs: [Log; 2],
     /// What record ends count from (the first end given).
@@ -184,6 +186,11 @@ pub(super) struct Entry<'a> {
 }
 
 impl Finished {
+    /// Finished transactions found by their id too ([`Finished::key_of`]).
+    pub(super) fn by_id() -> Finished {
+        Finished { ids: Some(HashTable::new()), ..Finished::default() }
+    }
+
     /// Number of live records.
     pub(super) fn len(&self) -> usize {
         self.index.len()
@@ -237,14 +244,30 @@ impl Finished {
         // A replaced record's bytes stay counted until the log is read
         // past them: only its index entry goes.
         let (logs, key) = (&self.logs, entry.key);
-        match self.index.entry(key, |&p| key_at(logs, p) == Some(key), |&p| key_at(logs, p).unwrap_or(0)) {
-            Slot::Occupied(mut o) => *o.get_mut() = place,
-            Slot::Vacant(v) => {
-                v.insert(place);
-                self.bytes += INDEX_ENTRY;
+        let replaced =
+            match self.index.entry(key, |&p| key_at(logs, p) == Some(key), |&p| key_at(logs, p).unwrap_or(0))
+            {
+                Slot::Occupied(mut o) => Some(std::mem::replace(o.get_mut(), place)),
+                Slot::Vacant(v) => {
+                    v.insert(place);
+                    self.bytes += INDEX_ENTRY;
+                    None
+                }
+            };
+        self.bytes += len;
+        if let Some(old) = replaced {
+            self.unplace_id(old);
+        }
+        let (logs, id) = (&self.logs, entry.id);
+        if let Some(ids) = &mut self.ids {
+            let hasher = |&p: &Place| id_at(logs, p).map_or(0, id_hash);
+            match ids.entry(id_hash(id), |&p| id_at(logs, p) == Some(id), hasher) {
+                Slot::Occupied(mut o) => *o.get_mut() = place,
+                Slot::Vacant(v) => {
+                    v.insert(place);
+                }
             }
         }
-        self.bytes += len;
     }
 
     /// The live record of key `key` (checked against the record itself, so
@@ -261,6 +284,7 @@ impl Finished {
         let logs = &self.logs;
         let (place, _) = self.index.find_entry(key, |&p| key_at(logs, p) == Some(key)).ok()?.remove();
         self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
+        self.unplace_id(place);
         self.shrink_when_sparse();
         let (record, _) = self.at(place)?;
         Some(Ended { id: record.id, internal: record.internal })
@@ -333,6 +357,7 @@ impl Finished {
         });
         if ended.is_some() {
             self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
+            self.unplace_id(place);
             self.shrink_when_sparse();
         }
         self.bytes = self.bytes.saturating_sub(record.map_or(0, |(_, _, len)| len));
@@ -346,12 +371,31 @@ impl Finished {
         ended
     }
 
-    /// Halves the index's room when mostly empty (see
+    /// The key of the live record of transaction `id` (only when found
+    /// [`Finished::by_id`]).
+    pub(super) fn key_of(&self, id: u64) -> Option<u64> {
+        let &place = self.ids.as_ref()?.find(id_hash(id), |&p| id_at(&self.logs, p) == Some(id))?;
+        key_at(&self.logs, place)
+    }
+
+    /// Takes `place` out of the index by id, if any (while its chunk is
+    /// still there).
+    fn unplace_id(&mut self, place: Place) {
+        let Some(id) = id_at(&self.logs, place) else { return };
+        if let Some(Ok(slot)) = self.ids.as_mut().map(|ids| ids.find_entry(id_hash(id), |&p| p == place)) {
+            slot.remove();
+        }
+    }
+
+    /// Halves the indexes' room when mostly empty (see
     /// [`crate::shrink::sparse`]).
     fn shrink_when_sparse(&mut self) {
+        let logs = &self.logs;
         if crate::shrink::sparse(self.index.len(), self.index.capacity()) {
-            let logs = &self.logs;
             self.index.shrink_to(self.index.len() * 2, |&p| key_at(logs, p).unwrap_or(0));
+        }
+        if let Some(ids) = self.ids.as_mut().filter(|ids| crate::shrink::sparse(ids.len(), ids.capacity())) {
+            ids.shrink_to(ids.len() * 2, |&p| id_at(logs, p).map_or(0, id_hash));
         }
     }
 
@@ -376,6 +420,19 @@ fn key_at(logs: &[Log; 2], place: Place) -> Option<u64> {
     let start = place.offset();
     let bytes = chunk_at(logs, place)?.get(start + 4..start + 12)?;
     Some(u64::from_le_bytes(bytes.try_into().ok()?))
+}
+
+/// The transaction id of the record at `place`.
+fn id_at(logs: &[Log; 2], place: Place) -> Option<u64> {
+    let chunk = chunk_at(logs, place)?;
+    let start = place.offset();
+    let delta = i32::from_le_bytes(chunk.get(start + 12..start + 16)?.try_into().ok()?);
+    Some(Base::of(chunk)?.id_at(delta))
+}
+
+/// A transaction id (a counter) spread over a hash's bits.
+fn id_hash(id: u64) -> u64 {
+    id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// What the records of a chunk count their ids and ends from.
@@ -590,6 +647,29 @@ mod tests {
         assert_eq!((q.log(), q.chunk(), q.offset()), (0, 2, 16_383), "chunk numbers wrap");
         assert_eq!(Place::new(0, 0, 5).map(Place::log), Some(0));
         assert!(Place::new(0, 0, 1 << 14).is_none());
+    }
+
+    /// Records found by id too: replaced, forgotten and ended ones go.
+    #[test]
+    fn records_by_id_follow_the_index() {
+        let t0 = Instant::now();
+        let v4 = Peer::udp("192.0.2.1:5060".parse().expect("addr"));
+        let bare = Absorbing::Invite { tag: None };
+        let mut f = Finished::by_id();
+        for k in 1..=3_000 {
+            f.insert(entry(k, v4, &bare), Length::Long, t0 + Duration::from_millis(k));
+        }
+        assert_eq!((f.key_of(101), f.key_of(3_100), f.key_of(5_000)), (Some(1), Some(3_000), None));
+        f.insert(entry(2, v4, &bare), Length::Long, t0 + Duration::from_millis(4_000));
+        assert_eq!(f.key_of(102), Some(2), "replaced: the new record");
+        assert_eq!(f.remove(3).map(|e| e.id), Some(103));
+        assert_eq!(f.key_of(103), None, "forgotten");
+        assert_eq!(f.pop_first().map(|e| e.id), Some(101));
+        assert_eq!(f.key_of(101), None, "ended");
+        let rest: Vec<_> = std::iter::from_fn(|| f.pop_first()).map(|e| e.id).collect();
+        assert_eq!((rest.len(), rest.last()), (2_998, Some(&102)));
+        assert!(f.ids.as_ref().is_some_and(|ids| ids.is_empty()));
+        assert_eq!(Finished::default().key_of(101), None, "no index by id");
     }
 
     /// Ids and ends far from those of the chunk's first record start a
