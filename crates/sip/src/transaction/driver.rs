@@ -56,6 +56,10 @@ pub struct Transactions {
     pub(super) finished_clients: Finished,
 }
 
+/// Stale timer entries left in the queue beyond twice the transactions
+/// before they are swept all at once.
+const STALE_TIMERS: usize = 1024;
+
 /// What a finished server transaction absorbs retransmissions with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Absorbing {
@@ -441,15 +445,23 @@ impl Transactions {
 
     /// Pops stale entries off the top of the timer queue.
     fn purge_timers(&mut self) {
+        let (clients, servers) = (&self.clients, &self.servers);
+        let live = |at: Instant, id: TxId| match id {
+            TxId::Client(c) => clients.get(&c).is_some_and(|e| e.scheduled == Some(at)),
+            TxId::Server(s) => servers.get(&s).is_some_and(|e| e.scheduled == Some(at)),
+        };
         while let Some((at, id)) = self.timers.peek() {
-            let live = match id {
-                TxId::Client(c) => self.clients.get(&c).is_some_and(|e| e.scheduled == Some(at)),
-                TxId::Server(s) => self.servers.get(&s).is_some_and(|e| e.scheduled == Some(at)),
-            };
-            if live {
+            if live(at, id) {
                 break;
             }
             self.timers.pop();
+        }
+        // A transaction that finished or moved its deadline leaves its
+        // entry behind, 32 s for timers B, F and H: once the entries are
+        // more than twice the transactions, the stale ones all go (a
+        // pass over the queue, after at least as many new entries).
+        if self.timers.len() > 2 * (clients.len() + servers.len()) + STALE_TIMERS {
+            self.timers.retain(live);
         }
     }
 
