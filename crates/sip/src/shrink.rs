@@ -19,7 +19,9 @@ pub trait Shrink {
     fn shrink_when_sparse(&mut self);
 }
 
-fn sparse(len: usize, capacity: usize) -> bool {
+/// Whether a table of `len` entries in `capacity` should shrink (see
+/// [`Shrink::shrink_when_sparse`]).
+pub(crate) fn sparse(len: usize, capacity: usize) -> bool {
     capacity > FLOOR && len < capacity / 4
 }
 

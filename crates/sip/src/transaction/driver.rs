@@ -51,11 +51,14 @@ pub struct Transactions {
     /// keyed hash of their key (not in `server_keys`), with their ends.
     pub(super) finished: Finished,
     /// Accepted INVITE client transactions whose 2xx the TU ACKed, by the
-    /// keyed hash of their key (not in `client_keys`), until timer M.
+    /// keyed hash of their key (not in `client_keys`) and by id (they
+    /// still count as live), until timer M.
     pub(super) finished_clients: Finished,
-    /// The keys of those, by id (they still count as live).
-    pub(super) accepted: HashMap<ClientTxId, u64>,
 }
+
+/// Stale timer entries left in the queue beyond twice the transactions
+/// before they are swept all at once.
+const STALE_TIMERS: usize = 1024;
 
 /// What a finished server transaction absorbs retransmissions with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,8 +176,7 @@ impl Transactions {
             out: Outbox::default(),
             server_bytes: 0,
             finished: Finished::default(),
-            finished_clients: Finished::default(),
-            accepted: HashMap::new(),
+            finished_clients: Finished::by_id(),
         }
     }
 
@@ -222,12 +224,7 @@ impl Transactions {
             due.push((at, TxId::Server(ServerTxId(ended.id)), Some(!ended.internal)));
         }
         while let Some((at, ended)) = self.finished_clients.pop_due(now) {
-            let id = ClientTxId(ended.id);
-            self.accepted.remove(&id);
-            due.push((at, TxId::Client(id), Some(true)));
-        }
-        if due.iter().any(|d| matches!(d, (_, TxId::Client(_), Some(_)))) {
-            self.accepted.shrink_when_sparse();
+            due.push((at, TxId::Client(ClientTxId(ended.id)), Some(true)));
         }
         // In deadline order, as one queue would give them.
         due.sort_unstable();
@@ -285,7 +282,7 @@ impl Transactions {
     /// Number of live transactions (what [`Config::max_transactions`]
     /// limits): client transactions and server ones not yet finished.
     pub fn live(&self) -> usize {
-        self.clients.len() + self.accepted.len() + self.servers.len()
+        self.clients.len() + self.finished_clients.len() + self.servers.len()
     }
 
     /// Whether transaction `id` is live: it may still report more than
@@ -293,7 +290,7 @@ impl Transactions {
     /// for the ACKs of an accepted INVITE, which go by their Call-ID).
     pub fn is_live(&self, id: TxId) -> bool {
         match id {
-            TxId::Client(c) => self.clients.contains_key(&c) || self.accepted.contains_key(&c),
+            TxId::Client(c) => self.clients.contains_key(&c) || self.finished_clients.key_of(c.0).is_some(),
             TxId::Server(s) => self.servers.contains_key(&s),
         }
     }
@@ -406,7 +403,6 @@ impl Transactions {
         let kind = Absorbing::Acked { acks };
         let entry = Entry { key, id: id.0, peer, kind: &kind, internal: false, confirmed: false };
         self.finished_clients.insert(entry, Length::Long, until);
-        self.accepted.insert(id, key);
         self.keep_within_budget();
         self.purge_timers();
         self.clients.shrink_when_sparse();
@@ -428,7 +424,6 @@ impl Transactions {
                 }
             } else {
                 let Some(first) = self.finished_clients.pop_first() else { break };
-                self.accepted.remove(&ClientTxId(first.id));
                 self.out.event(Event::Terminated { id: TxId::Client(ClientTxId(first.id)) });
             }
         }
@@ -445,21 +440,28 @@ impl Transactions {
     /// Ends the finished client transaction of key `key` before its end.
     pub(super) fn remove_finished_client(&mut self, key: u64) {
         let Some(ended) = self.finished_clients.remove(key) else { return };
-        self.accepted.remove(&ClientTxId(ended.id));
         self.out.event(Event::Terminated { id: TxId::Client(ClientTxId(ended.id)) });
     }
 
     /// Pops stale entries off the top of the timer queue.
     fn purge_timers(&mut self) {
+        let (clients, servers) = (&self.clients, &self.servers);
+        let live = |at: Instant, id: TxId| match id {
+            TxId::Client(c) => clients.get(&c).is_some_and(|e| e.scheduled == Some(at)),
+            TxId::Server(s) => servers.get(&s).is_some_and(|e| e.scheduled == Some(at)),
+        };
         while let Some((at, id)) = self.timers.peek() {
-            let live = match id {
-                TxId::Client(c) => self.clients.get(&c).is_some_and(|e| e.scheduled == Some(at)),
-                TxId::Server(s) => self.servers.get(&s).is_some_and(|e| e.scheduled == Some(at)),
-            };
-            if live {
+            if live(at, id) {
                 break;
             }
             self.timers.pop();
+        }
+        // A transaction that finished or moved its deadline leaves its
+        // entry behind, 32 s for timers B, F and H: once the entries are
+        // more than twice the transactions, the stale ones all go (a
+        // pass over the queue, after at least as many new entries).
+        if self.timers.len() > 2 * (clients.len() + servers.len()) + STALE_TIMERS {
+            self.timers.retain(live);
         }
     }
 
@@ -583,7 +585,7 @@ CSeq: 1 INVITE\nContact: <sip:bob@192.0.2.2>\nContent-Length: 0\n\n"
         };
         layer.handle_message(now, ok("b1"), peer);
         layer.ack_2xx(id, ack("b1"), peer).expect("ack");
-        assert!(layer.clients.is_empty() && layer.accepted.len() == 1, "a record now");
+        assert!(layer.clients.is_empty() && layer.finished_clients.len() == 1, "a record now");
         assert_eq!((layer.live(), layer.is_live(TxId::Client(id))), (1, true));
         assert_eq!(layer.cancel(now, id), Err(crate::transaction::TransactionError::AlreadyFinal));
         while layer.poll_event().is_some() {}
@@ -602,7 +604,7 @@ CSeq: 1 INVITE\nContact: <sip:bob@192.0.2.2>\nContent-Length: 0\n\n"
         // Timer M ends it, reported.
         layer.handle_timeout(now + 64 * layer.config().t1);
         assert_eq!(layer.poll_event(), Some(Event::Terminated { id: TxId::Client(id) }));
-        assert!(layer.is_empty() && layer.accepted.is_empty());
+        assert!(layer.is_empty() && layer.finished_clients.len() == 0);
         // A transport error ends a record at once.
         let Message::Request(invite) = message("INVITE", "", "z9hG4bKinv") else { panic!() };
         let id = layer.send_request(now, invite, peer).expect("send");

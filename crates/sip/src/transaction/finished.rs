@@ -8,26 +8,28 @@
 //! (timer J or L, 64*T1; timer I, T4: one log per length), so a log is
 //! read from its front as time passes and a chunk is freed whole once
 //! read, instead of one small allocation at a time all over the heap.
+//! The index holds places only (4 bytes and hashbrown's control byte a
+//! slot): a key is read from its record, found by its keyed hash.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::time::{Duration, Instant};
 
 use super::ack_2xx::KeptAck;
+use hashbrown::hash_table::Entry as Slot;
+use hashbrown::HashTable;
+
 use super::driver::Absorbing;
-use super::hashed::Prehashed;
 use super::last_response::Kept;
 use super::peer::{Peer, Protocol};
-use crate::shrink::Shrink;
 
 /// Room of a chunk (a record longer than that gets a chunk of its size).
 const CHUNK: usize = 16 * 1024;
 
 /// What a record counts against the byte budget beside its own bytes: its
-/// index entry (key and place, 12 bytes), give or take the index's empty
-/// room.
-const INDEX_ENTRY: usize = 12;
+/// index slot (a 4-byte place and its control byte), give or take the
+/// index's empty room.
+const INDEX_ENTRY: usize = 5;
 
 /// The fixed part of a record: length, key, id and end (from its chunk's
 /// base), flags.
@@ -57,8 +59,11 @@ pub(super) enum Length {
 /// with their ends. See the [module docs](self).
 #[derive(Debug, Default)]
 pub(super) struct Finished {
-    /// Where each live record is.
-    index: HashMap<IndexKey, Place, BuildHasherDefault<Prehashed>>,
+    /// Where each live record is, by its key's hash (the key itself is
+    /// read from the record).
+    index: HashTable<Place>,
+    /// The same places by transaction id, when asked for ([`Finished::by_id`]).
+    ids: Option<HashTable<Place>>,
     /// The logs of [`Length::Short`] and [`Length::Long`] records.
     logs: [Log; 2],
     /// What record ends count from (the first end given).
@@ -102,23 +107,6 @@ impl Place {
 
     fn offset(self) -> usize {
         (self.0 & ((1 << OFFSET_BITS) - 1)) as usize
-    }
-}
-
-/// A key in the index: its keyed hash as two halves, so that an entry is
-/// 12 bytes (4-aligned), not 16.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct IndexKey([u32; 2]);
-
-impl IndexKey {
-    fn of(key: u64) -> IndexKey {
-        IndexKey([key as u32, (key >> 32) as u32])
-    }
-}
-
-impl Hash for IndexKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(u64::from(self.0[0]) | u64::from(self.0[1]) << 32);
     }
 }
 
@@ -198,6 +186,11 @@ pub(super) struct Entry<'a> {
 }
 
 impl Finished {
+    /// Finished transactions found by their id too ([`Finished::key_of`]).
+    pub(super) fn by_id() -> Finished {
+        Finished { ids: Some(HashTable::new()), ..Finished::default() }
+    }
+
     /// Number of live records.
     pub(super) fn len(&self) -> usize {
         self.index.len()
@@ -250,28 +243,51 @@ impl Finished {
         chunk.extend_from_slice(&record);
         // A replaced record's bytes stay counted until the log is read
         // past them: only its index entry goes.
-        if self.index.insert(IndexKey::of(entry.key), place).is_none() {
-            self.bytes += INDEX_ENTRY;
-        }
+        let (logs, key) = (&self.logs, entry.key);
+        let replaced =
+            match self.index.entry(key, |&p| key_at(logs, p) == Some(key), |&p| key_at(logs, p).unwrap_or(0))
+            {
+                Slot::Occupied(mut o) => Some(std::mem::replace(o.get_mut(), place)),
+                Slot::Vacant(v) => {
+                    v.insert(place);
+                    self.bytes += INDEX_ENTRY;
+                    None
+                }
+            };
         self.bytes += len;
+        if let Some(old) = replaced {
+            self.unplace_id(old);
+        }
+        let (logs, id) = (&self.logs, entry.id);
+        if let Some(ids) = &mut self.ids {
+            let hasher = |&p: &Place| id_at(logs, p).map_or(0, id_hash);
+            match ids.entry(id_hash(id), |&p| id_at(logs, p) == Some(id), hasher) {
+                Slot::Occupied(mut o) => *o.get_mut() = place,
+                Slot::Vacant(v) => {
+                    v.insert(place);
+                }
+            }
+        }
     }
 
     /// The live record of key `key` (checked against the record itself, so
     /// that a place that outlived its chunk is a miss, never another's).
     pub(super) fn get(&self, key: u64) -> Option<Record<'_>> {
-        self.index.get(&IndexKey::of(key)).and_then(|&p| self.at(p)).map(|(r, _)| r).filter(|r| r.key == key)
+        let &place = self.index.find(key, |&p| key_at(&self.logs, p) == Some(key))?;
+        self.at(place).map(|(r, _)| r).filter(|r| r.key == key)
     }
 
     /// Forgets the record of key `key` before its end (its bytes stay in
     /// its chunk, and counted, until the log is read past them: so that
     /// forgetting never lets the logs outgrow the budget).
     pub(super) fn remove(&mut self, key: u64) -> Option<Ended> {
-        let place = self.index.remove(&IndexKey::of(key))?;
-        let (record, _) = self.at(place)?;
-        let ended = Ended { id: record.id, internal: record.internal };
+        let logs = &self.logs;
+        let (place, _) = self.index.find_entry(key, |&p| key_at(logs, p) == Some(key)).ok()?.remove();
         self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
-        self.index.shrink_when_sparse();
-        Some(ended)
+        self.unplace_id(place);
+        self.shrink_when_sparse();
+        let (record, _) = self.at(place)?;
+        Some(Ended { id: record.id, internal: record.internal })
     }
 
     /// The earliest end of a record at the front of a log (one already
@@ -314,7 +330,7 @@ impl Finished {
     /// Every live record, in no particular order (a scan: for the rare
     /// questions by id or peer).
     pub(super) fn records(&self) -> impl Iterator<Item = Record<'_>> + '_ {
-        self.index.values().filter_map(|&p| self.at(p)).map(|(r, _)| r)
+        self.index.iter().filter_map(|&p| self.at(p)).map(|(r, _)| r)
     }
 
     /// The place of the unread record at the front of log `log`, and its end.
@@ -331,15 +347,19 @@ impl Finished {
     fn pop_front(&mut self, log: usize) -> Option<Ended> {
         let (place, _) = self.front(log)?;
         let record = self.at(place).map(|(r, len)| (r.key, Ended { id: r.id, internal: r.internal }, len));
-        let ended = match record {
-            Some((key, ended, _)) if self.index.get(&IndexKey::of(key)) == Some(&place) => {
-                self.index.remove(&IndexKey::of(key));
-                self.index.shrink_when_sparse();
-                self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
-                Some(ended)
-            }
-            _ => None,
-        };
+        // Live when the index still places its key here (not forgotten,
+        // not replaced by a later record).
+        let live = record
+            .and_then(|(key, ended, _)| Some((self.index.find_entry(key, |&p| p == place).ok()?, ended)));
+        let ended = live.map(|(slot, ended)| {
+            slot.remove();
+            ended
+        });
+        if ended.is_some() {
+            self.bytes = self.bytes.saturating_sub(INDEX_ENTRY);
+            self.unplace_id(place);
+            self.shrink_when_sparse();
+        }
         self.bytes = self.bytes.saturating_sub(record.map_or(0, |(_, _, len)| len));
         let l = &mut self.logs[log];
         l.read = l.read.saturating_add(record.map_or(usize::MAX, |(_, _, len)| len));
@@ -351,15 +371,68 @@ impl Finished {
         ended
     }
 
+    /// The key of the live record of transaction `id` (only when found
+    /// [`Finished::by_id`]).
+    pub(super) fn key_of(&self, id: u64) -> Option<u64> {
+        let &place = self.ids.as_ref()?.find(id_hash(id), |&p| id_at(&self.logs, p) == Some(id))?;
+        key_at(&self.logs, place)
+    }
+
+    /// Takes `place` out of the index by id, if any (while its chunk is
+    /// still there).
+    fn unplace_id(&mut self, place: Place) {
+        let Some(id) = id_at(&self.logs, place) else { return };
+        if let Some(Ok(slot)) = self.ids.as_mut().map(|ids| ids.find_entry(id_hash(id), |&p| p == place)) {
+            slot.remove();
+        }
+    }
+
+    /// Halves the indexes' room when mostly empty (see
+    /// [`crate::shrink::sparse`]).
+    fn shrink_when_sparse(&mut self) {
+        let logs = &self.logs;
+        if crate::shrink::sparse(self.index.len(), self.index.capacity()) {
+            self.index.shrink_to(self.index.len() * 2, |&p| key_at(logs, p).unwrap_or(0));
+        }
+        if let Some(ids) = self.ids.as_mut().filter(|ids| crate::shrink::sparse(ids.len(), ids.capacity())) {
+            ids.shrink_to(ids.len() * 2, |&p| id_at(logs, p).map_or(0, id_hash));
+        }
+    }
+
     /// The record at `place`, and its length.
     fn at(&self, place: Place) -> Option<(Record<'_>, usize)> {
-        let log = self.logs.get(place.log())?;
-        let chunk = log.chunks.get((place.chunk().wrapping_sub(log.first) & CHUNK_MASK) as usize)?;
+        let chunk = chunk_at(&self.logs, place)?;
         let start = place.offset();
         let len = u32::from_le_bytes(chunk.get(start..start + 4)?.try_into().ok()?) as usize;
         let bytes = chunk.get(start..start.checked_add(len)?)?;
         Some((decode(bytes, Base::of(chunk)?, self.epoch?)?, len))
     }
+}
+
+/// The chunk `place` is in, while its log holds it.
+fn chunk_at(logs: &[Log; 2], place: Place) -> Option<&Vec<u8>> {
+    let log = logs.get(place.log())?;
+    log.chunks.get((place.chunk().wrapping_sub(log.first) & CHUNK_MASK) as usize)
+}
+
+/// The key of the record at `place` (what the index finds it by).
+fn key_at(logs: &[Log; 2], place: Place) -> Option<u64> {
+    let start = place.offset();
+    let bytes = chunk_at(logs, place)?.get(start + 4..start + 12)?;
+    Some(u64::from_le_bytes(bytes.try_into().ok()?))
+}
+
+/// The transaction id of the record at `place`.
+fn id_at(logs: &[Log; 2], place: Place) -> Option<u64> {
+    let chunk = chunk_at(logs, place)?;
+    let start = place.offset();
+    let delta = i32::from_le_bytes(chunk.get(start + 12..start + 16)?.try_into().ok()?);
+    Some(Base::of(chunk)?.id_at(delta))
+}
+
+/// A transaction id (a counter) spread over a hash's bits.
+fn id_hash(id: u64) -> u64 {
+    id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// What the records of a chunk count their ids and ends from.
@@ -566,15 +639,37 @@ mod tests {
     }
 
     #[test]
-    fn an_index_entry_is_12_bytes_and_a_place_reads_back() {
-        assert_eq!(std::mem::size_of::<(IndexKey, Place)>(), INDEX_ENTRY);
+    fn an_index_slot_is_5_bytes_and_a_place_reads_back() {
+        assert_eq!(std::mem::size_of::<Place>() + 1, INDEX_ENTRY);
         let p = Place::new(1, 7, 16_000).expect("fits");
         assert_eq!((p.log(), p.chunk(), p.offset()), (1, 7, 16_000));
         let q = Place::new(0, CHUNK_MASK + 3, 16_383).expect("fits");
         assert_eq!((q.log(), q.chunk(), q.offset()), (0, 2, 16_383), "chunk numbers wrap");
         assert_eq!(Place::new(0, 0, 5).map(Place::log), Some(0));
         assert!(Place::new(0, 0, 1 << 14).is_none());
-        assert_eq!(IndexKey::of(u64::MAX - 5), IndexKey([u32::MAX - 5, u32::MAX]));
+    }
+
+    /// Records found by id too: replaced, forgotten and ended ones go.
+    #[test]
+    fn records_by_id_follow_the_index() {
+        let t0 = Instant::now();
+        let v4 = Peer::udp("192.0.2.1:5060".parse().expect("addr"));
+        let bare = Absorbing::Invite { tag: None };
+        let mut f = Finished::by_id();
+        for k in 1..=3_000 {
+            f.insert(entry(k, v4, &bare), Length::Long, t0 + Duration::from_millis(k));
+        }
+        assert_eq!((f.key_of(101), f.key_of(3_100), f.key_of(5_000)), (Some(1), Some(3_000), None));
+        f.insert(entry(2, v4, &bare), Length::Long, t0 + Duration::from_millis(4_000));
+        assert_eq!(f.key_of(102), Some(2), "replaced: the new record");
+        assert_eq!(f.remove(3).map(|e| e.id), Some(103));
+        assert_eq!(f.key_of(103), None, "forgotten");
+        assert_eq!(f.pop_first().map(|e| e.id), Some(101));
+        assert_eq!(f.key_of(101), None, "ended");
+        let rest: Vec<_> = std::iter::from_fn(|| f.pop_first()).map(|e| e.id).collect();
+        assert_eq!((rest.len(), rest.last()), (2_998, Some(&102)));
+        assert!(f.ids.as_ref().is_some_and(|ids| ids.is_empty()));
+        assert_eq!(Finished::default().key_of(101), None, "no index by id");
     }
 
     /// Ids and ends far from those of the chunk's first record start a

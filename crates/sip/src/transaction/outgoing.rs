@@ -108,7 +108,7 @@ impl Transactions {
     /// final response comes first, the held CANCEL ends unsent. Asking
     /// twice returns the same CANCEL.
     pub fn cancel(&mut self, now: Instant, invite: ClientTxId) -> Result<ClientTxId, TransactionError> {
-        if self.accepted.contains_key(&invite) {
+        if self.finished_clients.key_of(invite.0).is_some() {
             return Err(TransactionError::AlreadyFinal);
         }
         let e = self.clients.get(&invite).ok_or(TransactionError::UnknownTransaction)?;
@@ -152,7 +152,7 @@ impl Transactions {
         if ack.method != Method::Ack {
             return Err(TransactionError::NotAck);
         }
-        if let Some(&key) = self.accepted.get(&id) {
+        if let Some(key) = self.finished_clients.key_of(id.0) {
             self.ack_finished(id, key, &ack, peer);
             return Ok(());
         }

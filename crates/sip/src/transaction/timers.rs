@@ -91,6 +91,12 @@ impl TimerQueue {
         }
     }
 
+    /// Keeps the entries `keep` says yes to, and gives back the room.
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(Instant, TxId) -> bool) {
+        self.heap.retain(|Reverse((at, id))| keep(*at, *id));
+        self.heap.shrink_when_sparse();
+    }
+
     /// Number of entries, stale ones included.
     pub(super) fn len(&self) -> usize {
         self.heap.len()
