@@ -104,9 +104,10 @@ async fn start_channel_state_push(
 
 /// Installs the Prometheus recorder that every crate's metrics go to, and
 /// keeps its histograms trimmed and the heap gauges fresh (every 5 s;
-/// the heap's freed pages are purged when it falls, see `heap::Settle`);
+/// when the heap falls, its freed pages are purged, see `heap::Settle`,
+/// and `db`'s idle SQLite connections give their page caches back);
 /// `None` (and a warning) if it cannot be.
-fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+fn install_metrics(db: store::Db) -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
         Ok(handle) => {
             engine::metrics::describe();
@@ -121,8 +122,8 @@ fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
                     every.tick().await;
                     upkeep.run_upkeep();
                     #[cfg(not(target_env = "msvc"))]
-                    if let Some(allocated) = heap::record() {
-                        settle.observe(allocated);
+                    if heap::record().is_some_and(|allocated| settle.observe(allocated)) {
+                        db.release_memory().await;
                     }
                 }
             });
@@ -155,7 +156,7 @@ async fn serve(s: Settings, fd_limit: Option<usize>) -> anyhow::Result<()> {
     tracing::info!(backend = ?db.backend(), "store ready");
     let clock: Arc<dyn api::Clock> = Arc::new(api::SystemClock);
     let mut state = api::AppState::new(db.clone(), settings, clock.clone()).await?;
-    state.edit().metrics = install_metrics();
+    state.edit().metrics = install_metrics(db.clone());
 
     let email = s.admin_email.as_deref().unwrap_or("admin@calliope.local");
     if let Some(made) = api::service::identity::bootstrap(&state, email, s.admin_password.as_deref())

@@ -9,6 +9,7 @@
 mod db;
 mod error;
 pub mod identity;
+mod memory;
 mod migrate;
 mod query;
 mod repo;

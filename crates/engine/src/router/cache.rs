@@ -62,8 +62,12 @@ impl SnapshotCache {
         }
     }
 
-    /// Reads the events waiting; drops everything on a change.
-    fn follow(&self) {
+    /// Reads the events waiting; drops everything on a change. Also for
+    /// the switch's sweep: the bus keeps each event until every
+    /// subscriber has read it, and this one reads only on lookups, so
+    /// after a load the events of its last calls would stay unread (and
+    /// held) until the next call.
+    pub fn follow(&self) {
         let Ok(mut events) = self.events.lock() else { return };
         let mut changed = false;
         loop {
@@ -189,5 +193,17 @@ mod tests {
         }
         cache.follow();
         assert_eq!(cached(&cache), 0, "a lagged receiver may have missed a change: drop all");
+    }
+
+    #[test]
+    fn events_are_let_go_once_followed() {
+        let bus = Bus::new(16);
+        let cache = SnapshotCache::new(TimeZone::UTC, &bus);
+        let mut other = bus.subscribe();
+        bus.publish(event("call.answered"));
+        let seen = other.try_recv().unwrap();
+        assert_eq!(Arc::strong_count(&seen), 2, "the bus keeps it for the cache");
+        cache.follow();
+        assert_eq!(Arc::strong_count(&seen), 1, "read by every subscriber: the bus let it go");
     }
 }

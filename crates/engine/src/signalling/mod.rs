@@ -310,12 +310,14 @@ fn guard_descriptors(sw: &Switch) {
 /// The methods Calliope answers.
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE";
 
-/// Drops lapsed registrations every few seconds and says so.
+/// Drops lapsed registrations every few seconds and says so; lets the
+/// routing cache read the events published since its last lookup.
 async fn sweep(sw: Arc<Switch>) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
         sw.ports.tidy();
+        sw.routing.follow();
         let now = sw.now_ms() as i64;
         for b in sw.location.sweep(now) {
             if !sw.location.is_registered(b.agent_id, now) {
