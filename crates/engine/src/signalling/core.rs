@@ -47,6 +47,9 @@ pub enum CallEvent {
     Stray(Box<Response>, Peer),
     /// A transaction got no answer in time (or its ACK never came).
     Timeout(TxId),
+    /// The loop refused to start client transaction `0` (sent without a
+    /// reply channel): as if it timed out at once.
+    Unsent(ClientTxId),
     /// Another call asks for the leg a `Replaces` names (attended
     /// transfer).
     Join(Box<crate::calls::call::Join>),
@@ -64,14 +67,17 @@ pub enum Cmd {
     Respond(ServerTxId, Response),
     /// Send a request in a new client transaction owned by `owner`.
     Send {
+        /// Its id, reserved from [`super::Switch::tx_ids`].
+        id: ClientTxId,
         /// The request, with our Via on top.
         request: Request,
         /// Where to.
         peer: Peer,
         /// Who gets its responses.
         owner: Owner,
-        /// The transaction id, or why not.
-        reply: oneshot::Sender<Result<ClientTxId, TransactionError>>,
+        /// Whether it started; without one, a refusal reaches `owner` as
+        /// [`CallEvent::Unsent`].
+        reply: Option<oneshot::Sender<Result<(), TransactionError>>>,
     },
     /// CANCEL an INVITE client transaction.
     Cancel(ClientTxId),
@@ -127,9 +133,10 @@ pub async fn run(
     mut cmd_rx: mpsc::UnboundedReceiver<Cmd>,
     start_call: CallStarter,
 ) {
+    let txs = Transactions::with_ids(TxConfig::default(), sw.tx_ids.clone());
     let mut core = Core {
         sw,
-        txs: Transactions::new(TxConfig::default()),
+        txs,
         cmds,
         clients: HashMap::new(),
         servers: HashMap::new(),
@@ -228,12 +235,23 @@ impl Core {
                     self.dropped += 1;
                 }
             }
-            Cmd::Send { request, peer, owner, reply } => {
-                let result = self.txs.send_request(now, request, peer);
-                if let Ok(id) = result {
-                    self.clients.insert(id, owner);
+            Cmd::Send { id, request, peer, owner, reply } => {
+                let result = self.txs.send_request_as(now, id, request, peer);
+                match (&result, reply) {
+                    (Ok(()), reply) => {
+                        self.clients.insert(id, owner);
+                        if let Some(reply) = reply {
+                            let _ = reply.send(result);
+                        }
+                    }
+                    (Err(_), Some(reply)) => {
+                        let _ = reply.send(result);
+                    }
+                    (Err(e), None) => {
+                        tracing::debug!(error = %e, "a request could not be sent");
+                        let _ = owner.send(CallEvent::Unsent(id));
+                    }
                 }
-                let _ = reply.send(result);
             }
             Cmd::Cancel(id) => {
                 if let Ok(cancel) = self.txs.cancel(now, id) {

@@ -123,6 +123,9 @@ pub struct Switch {
     pub clock: Arc<dyn Clock>,
     /// The switch loop's command channel (for calls started from the API).
     pub core: tokio::sync::mpsc::UnboundedSender<core::Cmd>,
+    /// The transaction layer's ids: a task names its request's client
+    /// transaction ([`core::Cmd::Send`]) without waiting for the loop.
+    pub tx_ids: sip::transaction::TxIds,
     /// Room for REGISTERs being worked on (`limits.registers_in_flight`).
     pub registers: tokio::sync::Semaphore,
     /// The routing snapshots and the index of trunks by source, shared
@@ -269,6 +272,7 @@ pub async fn start(
         calls,
         clock,
         core: cmds.clone(),
+        tx_ids: sip::transaction::TxIds::new(),
         mwi: crate::voicemail::Mwi::default(),
     });
     switch.reload_blacklist().await?;

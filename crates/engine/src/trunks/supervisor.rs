@@ -430,10 +430,11 @@ impl Supervisor {
 
     async fn send(&self, request: Request, peer: Peer) -> Result<ClientTxId, String> {
         let (reply, answer) = oneshot::channel();
-        let cmd = Cmd::Send { request, peer, owner: self.owner.clone(), reply };
+        let id = self.sw.tx_ids.client();
+        let cmd = Cmd::Send { id, request, peer, owner: self.owner.clone(), reply: Some(reply) };
         self.sw.core.send(cmd).map_err(|_| "the SIP side is stopped".to_owned())?;
         match answer.await {
-            Ok(Ok(tx)) => Ok(tx),
+            Ok(Ok(())) => Ok(id),
             Ok(Err(e)) => Err(format!("cannot send: {e}")),
             Err(_) => Err("the SIP side is stopped".to_owned()),
         }

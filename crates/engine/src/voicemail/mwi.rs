@@ -200,8 +200,7 @@ fn notify_in(s: &Subscription, state: SubscriptionState, summary: &MessageSummar
 fn send(sw: &Switch, request: Request, peer: Peer) {
     let request = request.with_via(via(sw, peer));
     let (owner, _) = tokio::sync::mpsc::unbounded_channel();
-    let (reply, _) = tokio::sync::oneshot::channel();
-    let _ = sw.core.send(Cmd::Send { request, peer, owner, reply });
+    let _ = sw.core.send(Cmd::Send { id: sw.tx_ids.client(), request, peer, owner, reply: None });
 }
 
 fn via(sw: &Switch, peer: Peer) -> Via {

@@ -12,6 +12,7 @@ use super::config::Config;
 use super::event::{ClientTxId, Event, ServerTxId, TxId};
 use super::finished::{Entry, Finished, Length};
 use super::hashed::{ByHash, KeyHasher};
+use super::ids::TxIds;
 use super::key::AckKey;
 use super::last_response::LastResponse;
 use super::outbox::Outbox;
@@ -31,7 +32,7 @@ use crate::shrink::Shrink;
 #[derive(Debug)]
 pub struct Transactions {
     pub(super) config: Config,
-    next_id: u64,
+    ids: TxIds,
     pub(super) clients: HashMap<ClientTxId, ClientEntry>,
     pub(super) servers: HashMap<ServerTxId, ServerEntry>,
     /// Hashes the keys of the two indexes below.
@@ -163,9 +164,16 @@ impl Default for Transactions {
 impl Transactions {
     /// No transactions yet.
     pub fn new(config: Config) -> Transactions {
+        Transactions::with_ids(config, TxIds::new())
+    }
+
+    /// No transactions yet; ids come from `ids`, which the TU may share to
+    /// reserve client transaction ids itself
+    /// ([`Transactions::send_request_as`]).
+    pub fn with_ids(config: Config, ids: TxIds) -> Transactions {
         Transactions {
             config: config.sanitized(),
-            next_id: 0,
+            ids,
             clients: HashMap::new(),
             servers: HashMap::new(),
             keys: KeyHasher::default(),
@@ -311,14 +319,17 @@ impl Transactions {
         self.timers.len() + self.finished.len() + self.finished_clients.len()
     }
 
+    /// The source of this layer's ids (shared, not copied).
+    pub fn ids(&self) -> TxIds {
+        self.ids.clone()
+    }
+
     pub(super) fn next_client_id(&mut self) -> ClientTxId {
-        self.next_id += 1;
-        ClientTxId(self.next_id)
+        self.ids.client()
     }
 
     pub(super) fn next_server_id(&mut self) -> ServerTxId {
-        self.next_id += 1;
-        ServerTxId(self.next_id)
+        self.ids.server()
     }
 
     /// After a client transaction moved: end it, or queue its deadline.

@@ -37,6 +37,10 @@ pub enum TransactionError {
     /// Accepted state has ended): there is nothing to ACK through it.
     #[error("the INVITE transaction has no 2xx to acknowledge")]
     NotAccepted,
+    /// The id given to `Transactions::send_request_as` names a live
+    /// transaction already.
+    #[error("a transaction with this id is live already")]
+    IdInUse,
     /// [`super::Config::max_transactions`] transactions are live.
     #[error("too many transactions")]
     TooManyTransactions,

@@ -119,6 +119,7 @@ mod error;
 mod event;
 mod finished;
 mod hashed;
+mod ids;
 mod incoming;
 mod key;
 mod last_response;
@@ -134,6 +135,7 @@ pub use config::Config;
 pub use driver::Transactions;
 pub use error::TransactionError;
 pub use event::{ClientTxId, Event, ServerTxId, TxId};
+pub use ids::TxIds;
 pub use peer::{Peer, Protocol, Transmit};
 
 /// What a state machine tells the driver after an input.

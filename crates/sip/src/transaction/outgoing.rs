@@ -30,6 +30,23 @@ impl Transactions {
         request: Request,
         peer: Peer,
     ) -> Result<ClientTxId, TransactionError> {
+        let id = self.next_client_id();
+        self.send_request_as(now, id, request, peer).map(|()| id)
+    }
+
+    /// [`Transactions::send_request`] under id `id`, which the TU reserved
+    /// from [`Transactions::ids`] (each once): it knows the id without
+    /// waiting for the layer, and learns of a refusal here.
+    pub fn send_request_as(
+        &mut self,
+        now: Instant,
+        id: ClientTxId,
+        request: Request,
+        peer: Peer,
+    ) -> Result<(), TransactionError> {
+        if self.clients.contains_key(&id) || self.accepted.contains_key(&id) {
+            return Err(TransactionError::IdInUse);
+        }
         if request.method == Method::Ack {
             return Err(TransactionError::Ack);
         }
@@ -41,7 +58,6 @@ impl Transactions {
         if self.live() >= self.config.max_transactions {
             return Err(TransactionError::TooManyTransactions);
         }
-        let id = self.next_client_id();
         let tx = if request.method == Method::Invite {
             Client::Invite(Box::new(ClientInvite::start(now, id, request, peer, &self.config, &mut self.out)))
         } else {
@@ -55,7 +71,7 @@ impl Transactions {
             )))
         };
         self.insert_client(id, key, tx);
-        Ok(id)
+        Ok(())
     }
 
     fn insert_client(&mut self, id: ClientTxId, key: u64, tx: Client) {

@@ -218,10 +218,9 @@ impl Call {
                         continue;
                     };
                     tracing::debug!(uri = %d.uri, peer = %d.peer, attempt = %attempt.label, "forking");
-                    if let Some(mut fork) = self.fork(request, d.peer, d.account.clone()).await {
-                        fork.attempt = attempt_no;
-                        forks.push(fork);
-                    }
+                    let mut fork = self.fork(request, d.peer, d.account.clone());
+                    fork.attempt = attempt_no;
+                    forks.push(fork);
                 }
                 attempt_no += 1;
                 if forks.len() == first {

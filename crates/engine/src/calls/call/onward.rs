@@ -113,9 +113,7 @@ impl Call {
             let ip = self.media_ip(peer.addr);
             let offer = sdp::offer(&local(ip, port, vec![codec_a, other], Direction::SendRecv, 1));
             let Some(request) = self.originate_invite(&o.caller_id, uri, peer, &offer) else { continue };
-            if let Some(f) = self.fork(request, peer, account).await {
-                forks.push(f);
-            }
+            forks.push(self.fork(request, peer, account));
         }
         if forks.is_empty() {
             return self.onward_failed(&mut a, &data, 480, "no destination could be called").await;

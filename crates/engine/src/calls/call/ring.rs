@@ -64,16 +64,12 @@ pub(super) enum Ring {
 }
 
 impl Call {
-    /// Sends `request` to `peer` as a new fork.
-    pub(super) async fn fork(
-        &mut self,
-        request: Request,
-        peer: Peer,
-        account: Option<Account>,
-    ) -> Option<Fork> {
+    /// Sends `request` to `peer` as a new fork, without waiting for the
+    /// switch loop: if it refuses the INVITE, [`Call::ring`] fails the fork.
+    pub(super) fn fork(&mut self, request: Request, peer: Peer, account: Option<Account>) -> Fork {
         self.own(request.head.call_id.clone());
-        let id = self.send(request.clone(), peer).await?;
-        Some(Fork { id, request, peer, failed: None, account, authorized: false, attempt: 0 })
+        let id = self.send_now(request.clone(), peer);
+        Fork { id, request, peer, failed: None, account, authorized: false, attempt: 0 }
     }
 
     /// Waits for the next thing that matters while `forks` ring, until
@@ -125,6 +121,13 @@ impl Call {
                 CallEvent::Timeout(TxId::Client(id)) => {
                     if let Some(f) = forks.iter_mut().find(|f| f.id == id && f.live()) {
                         f.failed = Some(408);
+                    }
+                }
+                CallEvent::Unsent(id) => {
+                    // Refused by the loop (too many transactions): as a
+                    // destination with nothing to ring.
+                    if let Some(f) = forks.iter_mut().find(|f| f.id == id && f.live()) {
+                        f.failed = Some(480);
                     }
                 }
                 CallEvent::Request { id, request, .. } if request.method == Method::Info => {

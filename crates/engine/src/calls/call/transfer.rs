@@ -147,9 +147,7 @@ impl Call {
             let Some(request) = self.transfer_invite(&from_user, extension, &b.contact, peer, &offer) else {
                 continue;
             };
-            if let Some(f) = self.fork(request, peer, None).await {
-                forks.push(f);
-            }
+            forks.push(self.fork(request, peer, None));
         }
         if forks.is_empty() {
             return Reached::Failed(480, "Temporarily Unavailable");

@@ -232,10 +232,9 @@ impl AppChannel<'_> {
                     tracing::debug!(uri = %d.uri, "cannot call this destination");
                     continue;
                 };
-                if let Some(mut fork) = self.call.fork(request, d.peer, d.account.clone()).await {
-                    fork.attempt = attempt_no;
-                    forks.push(fork);
-                }
+                let mut fork = self.call.fork(request, d.peer, d.account.clone());
+                fork.attempt = attempt_no;
+                forks.push(fork);
             }
             if forks.len() == first {
                 tracing::info!(attempt = %attempt.label, "nothing to ring");
