@@ -44,7 +44,7 @@ impl Transactions {
         request: Request,
         peer: Peer,
     ) -> Result<(), TransactionError> {
-        if self.clients.contains_key(&id) || self.accepted.contains_key(&id) {
+        if self.is_live(TxId::Client(id)) {
             return Err(TransactionError::IdInUse);
         }
         if request.method == Method::Ack {
