@@ -44,7 +44,7 @@ impl Transactions {
         request: Request,
         peer: Peer,
     ) -> Result<(), TransactionError> {
-        if self.clients.contains_key(&id) || self.finished_clients.key_of(id.0).is_some() {
+        if self.is_live(TxId::Client(id)) {
             return Err(TransactionError::IdInUse);
         }
         if request.method == Method::Ack {
