@@ -22,6 +22,7 @@ pub mod secrets;
 pub mod signalling;
 pub mod speech;
 pub mod streams;
+pub mod throttle;
 pub mod trunks;
 pub mod voicemail;
 pub mod webhooks;

@@ -13,12 +13,13 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 
 pub use super::free_ports::Keep;
 use super::free_ports::{FreePorts, Next};
+use crate::throttle::Throttle;
 
 /// Datagrams discarded from a socket before a reuse, at most; a socket
 /// still receiving after that many is closed instead.
@@ -28,7 +29,12 @@ const MAX_DRAINED: usize = 256;
 #[derive(Debug)]
 pub struct PortPool {
     free: Mutex<FreePorts<Pair>>,
+    /// The warning that the range is exhausted (calls are refused 503).
+    exhausted: Throttle,
 }
+
+/// At most one "exhausted" warning in this long.
+const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// A bound RTP/RTCP socket pair.
 #[derive(Debug)]
@@ -119,7 +125,10 @@ impl PortPool {
 
     /// The same, released pairs kept as `keep` says.
     pub fn keeping(low: u16, high: u16, keep: Keep) -> Arc<PortPool> {
-        Arc::new(PortPool { free: Mutex::new(FreePorts::new(low, high, keep)) })
+        Arc::new(PortPool {
+            free: Mutex::new(FreePorts::new(low, high, keep)),
+            exhausted: Throttle::new(WARN_EVERY),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, FreePorts<Pair>> {
@@ -172,7 +181,15 @@ impl PortPool {
                         }
                     }
                 }
-                Next::Exhausted => return None,
+                Next::Exhausted => {
+                    if let Some(held) = self.exhausted.allow(Instant::now()) {
+                        tracing::warn!(
+                            refused_before = held,
+                            "RTP port range exhausted: calls needing media are refused (widen the range)"
+                        );
+                    }
+                    return None;
+                }
             }
         }
     }

@@ -29,6 +29,7 @@ use super::datagrams::{self, BATCH};
 use super::limits::Limits;
 use crate::ipblock::{self, Rule};
 use crate::location::Transport;
+use crate::throttle::Throttle;
 
 /// One received message.
 #[derive(Debug)]
@@ -634,12 +635,18 @@ impl Transports {
         let peer = Peer::udp(addr);
         let Some(bytes) = Received::take(bytes, &self.pending) else {
             bump(&self.counters.udp_dropped);
-            tracing::warn!("SIP receive budget spent: a datagram was dropped");
+            static SPENT: Throttle = Throttle::new(Duration::from_secs(10));
+            if let Some(held) = SPENT.allow(Instant::now()) {
+                tracing::warn!(dropped_before = held, "SIP receive budget spent: a datagram was dropped");
+            }
             return;
         };
         if self.inbound.try_send(Inbound { peer, bytes }).is_err() {
             bump(&self.counters.udp_dropped);
-            tracing::warn!("SIP queue full: a datagram was dropped");
+            static FULL: Throttle = Throttle::new(Duration::from_secs(10));
+            if let Some(held) = FULL.allow(Instant::now()) {
+                tracing::warn!(dropped_before = held, "SIP queue full: a datagram was dropped");
+            }
         }
     }
 }
