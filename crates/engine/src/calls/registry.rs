@@ -9,13 +9,14 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
 use super::call::{CallCommand, CallHandle, CommandError, CommandResult};
 use super::channels::Channels;
 use super::descriptors::Descriptors;
+use crate::throttle::Throttle;
 
 /// One live leg.
 #[derive(Debug, Clone, Default)]
@@ -170,6 +171,14 @@ impl Registry {
             return Err(Refusal::Full);
         }
         if self.descriptors.get().is_some_and(|d| !d.has_room(inner.calls.len())) {
+            static SHORT: Throttle = Throttle::new(Duration::from_secs(10));
+            if let Some(held) = SHORT.allow(Instant::now()) {
+                tracing::warn!(
+                    live = inner.calls.len(),
+                    refused_before = held,
+                    "too few file descriptors left: new calls refused (raise the open-files limit)"
+                );
+            }
             return Err(Refusal::Overload);
         }
         if let Some(ws) = workspace_id {
