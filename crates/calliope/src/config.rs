@@ -76,6 +76,14 @@ pub struct Settings {
     /// Seconds after which an idle SIP TCP connection is closed [default: 300].
     #[arg(long, env = "CALLIOPE_SIP_TCP_IDLE")]
     pub sip_tcp_idle: Option<u64>,
+    /// SIP switch loops sharing the transactions by Call-ID, 1 to 16
+    /// [default: one a core, at most 16].
+    #[arg(long, env = "CALLIOPE_SIP_SHARDS")]
+    pub sip_shards: Option<usize>,
+    /// The key of the hash that maps Call-IDs to SIP shards (for tests and
+    /// benchmarks that must know where a Call-ID goes) [default: random].
+    #[arg(long, env = "CALLIOPE_SIP_SHARD_KEY", hide = true)]
+    pub sip_shard_key: Option<u64>,
     /// Seconds without RTP after which a call is ended [default: 60].
     #[arg(long, env = "CALLIOPE_RTP_TIMEOUT")]
     pub rtp_timeout: Option<u64>,
@@ -212,6 +220,8 @@ impl Settings {
             sip_max_contacts,
             sip_auth_failures,
             sip_tcp_idle,
+            sip_shards,
+            sip_shard_key,
             rtp_timeout,
             admin_email,
             admin_password,
@@ -315,6 +325,13 @@ impl Settings {
         if let Some(secs) = self.sip_tcp_idle {
             c.limits.tcp_idle = std::time::Duration::from_secs(secs.max(1));
         }
+        if let Some(n) = self.sip_shards {
+            if !(1..=engine::signalling::shards::MAX).contains(&n) {
+                bail!("sip_shards: {n} is not between 1 and {}", engine::signalling::shards::MAX);
+            }
+            c.shards = n;
+        }
+        c.shard_key = self.sip_shard_key.map(|k| [k, 0]);
         c.limits.fd_reserve = self.fd_reserve;
         Ok(c)
     }

@@ -293,15 +293,38 @@ fn phone(c: &Calliope, user: &str, password: &str, scenario: &str) -> (std::proc
     (child, ear)
 }
 
+/// Sharded switches whose hash key the tests know.
+const SHARDED: &[&str] = &["--sip-shards", "4", "--sip-shard-key", "15"];
+
+/// Two Call-IDs starting with `base` that the switch of [`SHARDED`] puts
+/// in different shards.
+fn in_two_shards(base: &str) -> (String, String) {
+    let picker = engine::signalling::shards::Picker::keyed(4, [15, 0]);
+    let first = format!("{base}-1");
+    let second = (0..).map(|i| format!("{base}-2-{i}")).find(|id| picker.of(id) != picker.of(&first)).unwrap();
+    (first, second)
+}
+
 #[test]
 fn attended_transfer_joins_the_two_far_ends() {
     let c = calliope(&[]);
+    let id1 = format!("alice-bob-{}", std::process::id());
+    let id2 = format!("alice-carol-{}", std::process::id());
+    attended_transfer(c, &id1, &id2);
+}
+
+#[test]
+fn attended_transfer_works_across_shards() {
+    let (id1, id2) = in_two_shards(&format!("alice-{}", std::process::id()));
+    attended_transfer(calliope(SHARDED), &id1, &id2);
+}
+
+fn attended_transfer(c: Calliope, id1: &str, id2: &str) {
+    let (id1, id2) = (id1.to_owned(), id2.to_owned());
     let (bob, bob_ear) = phone(&c, CALLEE, "callee-pw", "uas_xfer_transferee.xml");
     let (carol, carol_ear) = phone(&c, TARGET, "target-pw", "uas_xfer_target.xml");
 
     let mut alice = Alice::new(c.sip);
-    let id1 = format!("alice-bob-{}", std::process::id());
-    let id2 = format!("alice-carol-{}", std::process::id());
     let (bob_tag, _) = alice.call(CALLEE, &id1, "a1");
     // Alice puts Bob on hold, then calls Carol.
     assert_eq!(alice.hold((CALLEE, &id1, "a1", &bob_tag), 3), 200, "Bob is held");
@@ -387,14 +410,25 @@ fn a_replaces_naming_no_live_dialog_fails_with_a_notify_and_the_call_goes_on() {
 
 #[test]
 fn an_invite_with_replaces_takes_over_a_leg_and_unknown_ones_get_481() {
-    let c = calliope(&[]);
+    let id1 = format!("alice-bob-{}", std::process::id());
+    let id2 = format!("dave-{}", std::process::id());
+    take_over(calliope(&[]), &id1, &id2);
+}
+
+#[test]
+fn an_invite_with_replaces_takes_over_a_leg_in_another_shard() {
+    let (id1, id2) = in_two_shards(&format!("alice-dave-{}", std::process::id()));
+    take_over(calliope(SHARDED), &id1, &id2);
+}
+
+/// Dave's INVITE (Call-ID `id2`) with `Replaces` takes over the leg of
+/// Alice's call (Call-ID `id1`) to Bob.
+fn take_over(c: Calliope, id1: &str, id2: &str) {
     let (bob, bob_ear) = phone(&c, CALLEE, "callee-pw", "uas_answer.xml");
     let mut alice = Alice::new(c.sip);
-    let id1 = format!("alice-bob-{}", std::process::id());
-    let (bob_tag, alice_port) = alice.call(CALLEE, &id1, "a1");
+    let (bob_tag, alice_port) = alice.call(CALLEE, id1, "a1");
 
     let mut dave = Alice::new(c.sip);
-    let id2 = format!("dave-{}", std::process::id());
     let unknown = "Replaces: nosuchcall;to-tag=x;from-tag=y\r\n";
     let (status, _) = dave.invite(CALLEE, &format!("{id2}-x"), "d0", unknown);
     assert_eq!(status, 481, "no call owns the dialog");
@@ -404,16 +438,16 @@ fn an_invite_with_replaces_takes_over_a_leg_and_unknown_ones_get_481() {
     assert_eq!(refused.status.code(), 481, "a mismatched tag: {refused:?}");
 
     let header = format!("Replaces: {id1};to-tag={bob_tag};from-tag=a1\r\n");
-    let (first, ok) = dave.invite(CALLEE, &id2, "d1", &header);
+    let (first, ok) = dave.invite(CALLEE, id2, "d1", &header);
     assert_eq!(first, 407, "taking a leg over needs credentials");
     assert_eq!(ok.status.code(), 200, "{ok:?}");
     let sdp = String::from_utf8_lossy(&ok.body).into_owned();
     assert!(sdp.contains(&format!("m=audio {alice_port} ")), "Dave gets Alice's endpoint: {sdp}");
     let theirs = ok.head.to_tag().unwrap().to_owned();
     let t = c.sip;
-    dave.ack_2xx(CALLEE, &id2, "d1", &theirs);
-    alice.collect(Duration::from_secs(5), |got| bye_for(got, &id1));
-    assert!(bye_for(&alice.got, &id1), "the replaced leg got BYE");
+    dave.ack_2xx(CALLEE, id2, "d1", &theirs);
+    alice.collect(Duration::from_secs(5), |got| bye_for(got, id1));
+    assert!(bye_for(&alice.got, id1), "the replaced leg got BYE");
 
     // Dave speaks where Alice did; Bob hears him.
     let to_bob = thread::scope(|s| {
@@ -427,7 +461,7 @@ fn an_invite_with_replaces_takes_over_a_leg_and_unknown_ones_get_481() {
         "BYE sip:calliope@{t} SIP/2.0\r\n{via}\r\nFrom: <sip:{CALLER}@{t}>;tag=d1\r\nTo: <sip:{CALLEE}@{t}>;tag={theirs}\r\n\
          Call-ID: {id2}\r\nCSeq: 3 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
     ));
-    let bye_ok = dave.response(&id2, Duration::from_secs(5)).expect("an answer to the BYE");
+    let bye_ok = dave.response(id2, Duration::from_secs(5)).expect("an answer to the BYE");
     assert_eq!(bye_ok.status.code(), 200);
     wait(bob, "Bob talked to Dave and got the BYE when Dave hung up");
 }

@@ -1,4 +1,5 @@
-//! The switch loop: one task owns the transaction layer, feeds it what the
+//! The switch loop: one task per shard ([`super::shards`]) owns the
+//! transaction layer of the Call-IDs of its shard, feeds it what the
 //! sockets receive and the timers, sends what it produces, and routes its
 //! events to their owners: the registrar, OPTIONS, and call tasks (by
 //! transaction and by Call-ID). Everything that waits (the store, a call)
@@ -12,12 +13,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sip::transaction::{
-    ClientTxId, Config as TxConfig, Event, Peer, ServerTxId, TransactionError, Transactions, TxId,
+    ClientTxId, Config as TxConfig, Event, Peer, ServerTxId, TransactionError, Transactions, TxId, TxIds,
 };
 use sip::{HeaderName, Message, Method, Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
 use super::datagrams::BATCH;
+use super::shards::{CallTables, Cores};
 use super::transport::Inbound;
 use super::Switch;
 
@@ -67,7 +69,7 @@ pub enum Cmd {
     Respond(ServerTxId, Response),
     /// Send a request in a new client transaction owned by `owner`.
     Send {
-        /// Its id, reserved from [`super::Switch::tx_ids`].
+        /// Its id, reserved with [`Cores::client_id`].
         id: ClientTxId,
         /// The request, with our Via on top.
         request: Request,
@@ -94,25 +96,21 @@ pub enum Cmd {
 }
 
 /// How new calls are started: given the switch, the INVITE's transaction,
-/// the request, its sender, the loop's command channel and the receiving
-/// end of the call's own events.
-pub type CallStarter = fn(
-    Arc<Switch>,
-    ServerTxId,
-    Request,
-    Peer,
-    mpsc::UnboundedSender<Cmd>,
-    Owner,
-    mpsc::UnboundedReceiver<CallEvent>,
-);
+/// the request, its sender, the loops' commands and the receiving end of
+/// the call's own events.
+pub type CallStarter =
+    fn(Arc<Switch>, ServerTxId, Request, Peer, Cores, Owner, mpsc::UnboundedReceiver<CallEvent>);
 
 struct Core {
     sw: Arc<Switch>,
+    /// This loop's shard.
+    shard: usize,
     txs: Transactions,
-    cmds: mpsc::UnboundedSender<Cmd>,
+    cmds: Cores,
     clients: HashMap<ClientTxId, Owner>,
     servers: HashMap<ServerTxId, Owner>,
-    calls: HashMap<String, Owner>,
+    /// Every shard's calls by Call-ID: this loop writes its own.
+    calls: Arc<CallTables>,
     start_call: CallStarter,
     /// Routes dropped (ended calls and transactions) since [`Core::tidy`].
     dropped: usize,
@@ -125,29 +123,48 @@ struct Core {
 /// quarter of them, when more: its cost stays constant per call).
 const TIDY_EVERY: usize = 1024;
 
-/// Runs the loop until the sockets close.
-pub async fn run(
-    sw: Arc<Switch>,
-    mut inbound: mpsc::Receiver<Inbound>,
-    cmds: mpsc::UnboundedSender<Cmd>,
-    mut cmd_rx: mpsc::UnboundedReceiver<Cmd>,
-    start_call: CallStarter,
-) {
-    let txs = Transactions::with_ids(TxConfig::default(), sw.tx_ids.clone());
+/// What one shard's loop is given.
+#[derive(Debug)]
+pub struct Shard {
+    /// Which shard.
+    pub shard: usize,
+    /// The messages the sockets received for it.
+    pub inbound: mpsc::Receiver<Inbound>,
+    /// Its commands ([`Cores::send`]).
+    pub cmds: mpsc::UnboundedReceiver<Cmd>,
+    /// Its transaction ids, shared with [`Cores::client_id`].
+    pub ids: TxIds,
+    /// Every shard's calls.
+    pub calls: Arc<CallTables>,
+}
+
+/// Runs one shard's loop until the sockets close.
+pub async fn run(sw: Arc<Switch>, shard: Shard, start_call: CallStarter) {
+    let Shard { shard, mut inbound, cmds: mut cmd_rx, ids, calls } = shard;
+    // The layer's caps are the switch's: each shard has its share.
+    let n = sw.core.picker().count();
+    let mut config = TxConfig::default();
+    config.max_transactions = (config.max_transactions / n).max(1);
+    config.max_server_bytes = (config.max_server_bytes / n).max(1);
+    config.max_retained_bytes = (config.max_retained_bytes / n).max(1);
+    let txs = Transactions::with_ids(config, ids);
     let mut core = Core {
+        cmds: sw.core.clone(),
         sw,
+        shard,
         txs,
-        cmds,
         clients: HashMap::new(),
         servers: HashMap::new(),
-        calls: HashMap::new(),
+        calls,
         start_call,
         dropped: 0,
         unparsable: metrics::counter!(crate::metrics::SIP_UNPARSABLE),
         held: Vec::with_capacity(BATCH),
     };
+    // Summed over the shards: each adds what changed in its own.
     let live_gauge = metrics::gauge!(crate::metrics::TRANSACTIONS_LIVE);
     let retained_gauge = metrics::gauge!(crate::metrics::TRANSACTIONS_RETAINED);
+    let (mut live_was, mut retained_was) = (0usize, 0usize);
     loop {
         let deadline = core.txs.poll_timeout();
         tokio::select! {
@@ -177,8 +194,12 @@ pub async fn run(
         core.sw.transports.send_held(&mut core.held);
         core.tidy();
         let live = core.txs.live();
-        live_gauge.set(live as f64);
-        retained_gauge.set(core.txs.len().saturating_sub(live) as f64);
+        let retained = core.txs.len().saturating_sub(live);
+        if (live, retained) != (live_was, retained_was) {
+            live_gauge.increment(live as f64 - live_was as f64);
+            retained_gauge.increment(retained as f64 - retained_was as f64);
+            (live_was, retained_was) = (live, retained);
+        }
     }
 }
 
@@ -207,7 +228,8 @@ impl Core {
     /// its end. After a burst the tables would keep their peak room for
     /// good.
     fn tidy(&mut self) {
-        let routes = self.clients.len() + self.servers.len() + self.calls.len();
+        let mut calls = self.calls.of(self.shard);
+        let routes = self.clients.len() + self.servers.len() + calls.len();
         if self.dropped < TIDY_EVERY.max(routes / 4) {
             return;
         }
@@ -218,7 +240,8 @@ impl Core {
         // Each shrinks only when its entries fill under half of it.
         self.clients.shrink_to(self.clients.len() * 2);
         self.servers.shrink_to(self.servers.len() * 2);
-        self.calls.shrink_to(self.calls.len() * 2);
+        let n = calls.len();
+        calls.shrink_to(n * 2);
     }
 
     fn command(&mut self, cmd: Cmd) {
@@ -272,29 +295,42 @@ impl Core {
             }
             Cmd::Stateless(message, peer) => self.txs.send_stateless(message, peer),
             Cmd::Own(call_id, owner) => {
-                self.calls.insert(call_id, owner);
+                self.calls.of(self.shard).insert(call_id, owner);
             }
             Cmd::Disown(call_id) => {
-                self.calls.remove(&call_id);
+                self.calls.of(self.shard).remove(&call_id);
                 self.dropped += 1;
             }
             Cmd::Deliver(call_id, event) => {
                 // No owner: the event is dropped, and so is any reply
                 // channel in it, which the sender sees.
-                if let Some(owner) = self.calls.get(&call_id) {
+                if let Some(owner) = self.call(&call_id) {
                     let _ = owner.send(event);
                 }
             }
         }
     }
 
-    /// Feeds a received message to the transaction layer.
-    fn receive(&mut self, Inbound { peer, bytes }: Inbound) {
-        match sip::parse_message(&bytes) {
-            Ok(message) => self.txs.handle_message(Instant::now(), message, peer),
+    /// The call task that owns Call-ID `call_id` in this shard.
+    fn call(&self, call_id: &str) -> Option<Owner> {
+        self.calls.of(self.shard).get(call_id).cloned()
+    }
+
+    /// Feeds a received message to the transaction layer, or hands it to
+    /// the shard of its Call-ID when the receiver could not tell it.
+    fn receive(&mut self, inbound: Inbound) {
+        match sip::parse_message(&inbound.bytes) {
+            Ok(message) => {
+                let shard = self.sw.core.picker().of(&message.head().call_id);
+                if shard != self.shard {
+                    self.sw.transports.forward(shard, inbound);
+                    return;
+                }
+                self.txs.handle_message(Instant::now(), message, inbound.peer)
+            }
             Err(e) => {
                 self.unparsable.increment(1);
-                tracing::debug!(peer = %peer.addr, error = %e, "dropped an unparsable SIP message")
+                tracing::debug!(peer = %inbound.peer.addr, error = %e, "dropped an unparsable SIP message")
             }
         }
     }
@@ -318,7 +354,7 @@ impl Core {
         match event {
             Event::Request { id, request, peer } => self.request(id, request, peer),
             Event::Ack { request, .. } => {
-                if let Some(owner) = self.calls.get(&request.head.call_id) {
+                if let Some(owner) = self.call(&request.head.call_id) {
                     let _ = owner.send(CallEvent::Ack(Box::new(request)));
                 }
             }
@@ -338,13 +374,13 @@ impl Core {
                     self.clients.get(&id).cloned()
                 };
                 // Its route went when the 2xx it answers was ACKed.
-                let owner = owner.or_else(|| self.calls.get(&response.head.call_id).cloned());
+                let owner = owner.or_else(|| self.call(&response.head.call_id));
                 if let Some(owner) = owner {
                     let _ = owner.send(CallEvent::Response(id, Box::new(response)));
                 }
             }
             Event::StrayResponse { response, peer } => {
-                if let Some(owner) = self.calls.get(&response.head.call_id) {
+                if let Some(owner) = self.call(&response.head.call_id) {
                     let _ = owner.send(CallEvent::Stray(Box::new(response), peer));
                 }
             }
@@ -369,7 +405,7 @@ impl Core {
 
     fn request(&mut self, id: ServerTxId, request: Request, peer: Peer) {
         let now = Instant::now();
-        let request = match self.calls.get(&request.head.call_id).cloned() {
+        let request = match self.call(&request.head.call_id) {
             Some(owner) => match owner.send(CallEvent::Request { id, request: Box::new(request), peer }) {
                 Ok(()) => {
                     self.servers.insert(id, owner);
@@ -377,7 +413,7 @@ impl Core {
                 }
                 // The call ended: its Call-ID is free again.
                 Err(mpsc::error::SendError(CallEvent::Request { request, .. })) => {
-                    self.calls.remove(&request.head.call_id);
+                    self.calls.of(self.shard).remove(&request.head.call_id);
                     *request
                 }
                 Err(_) => return,
@@ -418,14 +454,18 @@ impl Core {
                 if !in_dialog
                     && request.head.headers.get(&crate::calls::call::replaces_header()).is_some() =>
             {
-                // RFC 3891: the call that owns the named dialog decides;
-                // none owns it: 481.
+                // RFC 3891: the call that owns the named dialog decides
+                // (in whichever shard its Call-ID is); none owns it: 481.
+                // The INVITE's transaction stays in this shard.
                 let named = request
                     .head
                     .headers
                     .get(&crate::calls::call::replaces_header())
                     .and_then(crate::calls::call::Replaces::parse)
-                    .and_then(|r| self.calls.get(&r.call_id).cloned());
+                    .and_then(|r| {
+                        let shard = self.sw.core.picker().of(&r.call_id);
+                        self.calls.of(shard).get(&r.call_id).cloned()
+                    });
                 let request = match named {
                     Some(owner) => {
                         match owner.send(CallEvent::Request { id, request: Box::new(request), peer }) {
@@ -452,7 +492,7 @@ impl Core {
                     return;
                 }
                 let (tx, rx) = mpsc::unbounded_channel();
-                self.calls.insert(request.head.call_id.clone(), tx.clone());
+                self.calls.of(self.shard).insert(request.head.call_id.clone(), tx.clone());
                 self.servers.insert(id, tx.clone());
                 (self.start_call)(self.sw.clone(), id, request, peer, self.cmds.clone(), tx, rx);
             }

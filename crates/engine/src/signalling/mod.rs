@@ -7,6 +7,7 @@ pub mod core;
 pub mod datagrams;
 pub mod limits;
 pub mod registrar;
+pub mod shards;
 pub mod transport;
 
 use std::net::{IpAddr, SocketAddr};
@@ -67,6 +68,12 @@ pub struct Config {
     pub recordings: Option<std::path::PathBuf>,
     /// The caps on every voicemail box.
     pub voicemail: crate::voicemail::Limits,
+    /// How many switch loops share the transactions, by Call-ID (1 to
+    /// [`shards::MAX`]; one a core by default).
+    pub shards: usize,
+    /// The key of the hash that maps Call-IDs to shards: random when not
+    /// given ([`shards::Picker::keyed`]).
+    pub shard_key: Option<[u64; 2]>,
 }
 
 impl Config {
@@ -90,6 +97,8 @@ impl Config {
             time_zone: jiff::tz::TimeZone::system(),
             recordings: None,
             voicemail: crate::voicemail::Limits::default(),
+            shards: shards::default_count(),
+            shard_key: None,
         }
     }
 }
@@ -121,11 +130,10 @@ pub struct Switch {
     pub cdrs: Writer,
     /// The time.
     pub clock: Arc<dyn Clock>,
-    /// The switch loop's command channel (for calls started from the API).
-    pub core: tokio::sync::mpsc::UnboundedSender<core::Cmd>,
-    /// The transaction layer's ids: a task names its request's client
-    /// transaction ([`core::Cmd::Send`]) without waiting for the loop.
-    pub tx_ids: sip::transaction::TxIds,
+    /// The switch loops' commands, each to its shard; a task names its
+    /// request's client transaction ([`shards::Cores::client_id`],
+    /// [`core::Cmd::Send`]) without waiting for a loop.
+    pub core: shards::Cores,
     /// Room for REGISTERs being worked on (`limits.registers_in_flight`).
     pub registers: tokio::sync::Semaphore,
     /// The routing snapshots and the index of trunks by source, shared
@@ -240,11 +248,19 @@ pub async fn start(
     let auth = Authenticator::new(&config.realm, secret.as_bytes(), auth_config);
     let location = Location::load(db.clone(), clock.now()).await?;
     let blacklist = Arc::new(Blacklist::new(&config.limits));
-    let (transports, inbound) = Transports::bind(config.addr, blacklist.clone(), config.limits.clone())
-        .await
-        .map_err(|e| StartError::Bind(config.addr, e))?;
-    tracing::info!(addr = %transports.local_addr(), "SIP listening on UDP and TCP");
-    let (cmds, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let picker = match config.shard_key {
+        Some(key) => shards::Picker::keyed(config.shards, key),
+        None => shards::Picker::new(config.shards),
+    };
+    let (transports, inbound) =
+        Transports::bind(config.addr, blacklist.clone(), config.limits.clone(), picker.clone())
+            .await
+            .map_err(|e| StartError::Bind(config.addr, e))?;
+    tracing::info!(addr = %transports.local_addr(), shards = picker.count(), "SIP listening on UDP and TCP");
+    let n = picker.count();
+    let ids: Vec<_> = (0..n).map(|s| sip::transaction::TxIds::sharded(s, n)).collect();
+    let (cmds, cmd_rx): (Vec<_>, Vec<_>) = (0..n).map(|_| tokio::sync::mpsc::unbounded_channel()).unzip();
+    let cores = shards::Cores::new(picker, cmds, ids.clone());
     let db_for_cdrs = db.clone();
     let backlog = location.backlog();
     let routing = Arc::new(crate::router::SnapshotCache::new(config.time_zone.clone(), &bus));
@@ -271,13 +287,16 @@ pub async fn start(
         cdrs: Writer::start(db_for_cdrs, crate::calls::cdr::writer::QUEUE, Some(backlog)),
         calls,
         clock,
-        core: cmds.clone(),
-        tx_ids: sip::transaction::TxIds::new(),
+        core: cores,
         mwi: crate::voicemail::Mwi::default(),
     });
     switch.reload_blacklist().await?;
     guard_descriptors(&switch);
-    tokio::spawn(core::run(switch.clone(), inbound, cmds, cmd_rx, crate::calls::call::start));
+    let calls = shards::CallTables::new(n);
+    for (shard, ((inbound, cmds), ids)) in inbound.into_iter().zip(cmd_rx).zip(ids).enumerate() {
+        let shard = core::Shard { shard, inbound, cmds, ids, calls: calls.clone() };
+        tokio::spawn(core::run(switch.clone(), shard, crate::calls::call::start));
+    }
     tokio::spawn(sweep(switch.clone()));
     tokio::spawn(follow_config(switch.clone()));
     Ok(SipHandle { switch })

@@ -1,7 +1,8 @@
 //! SIP over UDP and TCP: one UDP socket and one TCP listener on the SIP
 //! address, many TCP connections. Packets from blacklisted or banned
 //! sources are dropped before anything reads them; the rest arrive as whole
-//! messages (datagrams, or messages cut from a stream) on one channel.
+//! messages (datagrams, or messages cut from a stream) on the channel of
+//! the switch shard their Call-ID belongs to.
 //!
 //! Sending never waits: [`Transports::send`] hands a message to the
 //! socket or to its connection's bounded queue and returns, so a slow or
@@ -27,6 +28,7 @@ use tokio::sync::mpsc;
 use super::bans::Bans;
 use super::datagrams::{self, BATCH};
 use super::limits::Limits;
+use super::shards::Picker;
 use crate::ipblock::{self, Rule};
 use crate::location::Transport;
 use crate::throttle::Throttle;
@@ -209,7 +211,10 @@ pub struct Transports {
     udp_out: mpsc::Sender<(SocketAddr, Vec<u8>)>,
     local: SocketAddr,
     table: Mutex<Table>,
-    inbound: mpsc::Sender<Inbound>,
+    /// Each switch shard's received messages.
+    inbound: Vec<mpsc::Sender<Inbound>>,
+    /// Which shard a message goes to.
+    picker: Picker,
     /// Bytes received and not yet dropped by the switch.
     pending: Arc<AtomicUsize>,
     blacklist: Arc<Blacklist>,
@@ -219,7 +224,7 @@ pub struct Transports {
     epoch: Instant,
 }
 
-/// How many received messages may wait for the switch.
+/// How many received messages may wait for each switch shard.
 const QUEUE: usize = 16_384;
 /// How many bytes of received messages may wait for the switch: without
 /// it, a flood of 64 KiB datagrams could fill the queue with 1 GiB.
@@ -230,15 +235,17 @@ const UDP_BUFFER: usize = 8 << 20;
 const UDP_OUT_QUEUE: usize = 4096;
 
 impl Transports {
-    /// Binds UDP and TCP on `addr` and starts receiving.
+    /// Binds UDP and TCP on `addr` and starts receiving: what each of
+    /// `picker`'s shards receives comes on its own channel.
     pub async fn bind(
         addr: SocketAddr,
         blacklist: Arc<Blacklist>,
         limits: Limits,
-    ) -> std::io::Result<(Arc<Transports>, mpsc::Receiver<Inbound>)> {
+        picker: Picker,
+    ) -> std::io::Result<(Arc<Transports>, Vec<mpsc::Receiver<Inbound>>)> {
         let (udp, tcp) = bind_pair(addr).await?;
         let local = udp.local_addr()?;
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let (tx, rx) = (0..picker.count()).map(|_| mpsc::channel(QUEUE)).unzip();
         let (udp_out, udp_out_rx) = mpsc::channel(UDP_OUT_QUEUE);
         let udp = Arc::new(udp);
         let transports = Arc::new(Transports {
@@ -247,6 +254,7 @@ impl Transports {
             local,
             table: Mutex::new(Table::default()),
             inbound: tx,
+            picker,
             pending: Arc::new(AtomicUsize::new(0)),
             blacklist,
             limits,
@@ -262,6 +270,22 @@ impl Transports {
     /// The address the sockets are bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    /// The channel of the shard of message `bytes`.
+    fn inbound_for(&self, bytes: &[u8]) -> Option<&mpsc::Sender<Inbound>> {
+        self.inbound.get(self.picker.of_raw(bytes))
+    }
+
+    /// Queues a message a shard received for shard `shard` (its Call-ID's,
+    /// which the receiver could not read); dropped and counted when that
+    /// shard's queue is full.
+    pub fn forward(&self, shard: usize, message: Inbound) {
+        let Some(queue) = self.inbound.get(shard) else { return };
+        if queue.try_send(message).is_err() {
+            bump(&self.counters.udp_dropped);
+            tracing::debug!("SIP queue full: a forwarded message was dropped");
+        }
     }
 
     /// What was dropped or refused so far, and the connections open now.
@@ -496,7 +520,8 @@ impl Transports {
                                 None => tokio::time::sleep(Duration::from_millis(10)).await,
                             }
                         };
-                        if self.inbound.send(Inbound { peer, bytes }).await.is_err() {
+                        let Some(queue) = self.inbound_for(&bytes) else { break 'read };
+                        if queue.send(Inbound { peer, bytes }).await.is_err() {
                             break 'read;
                         }
                     }
@@ -633,6 +658,8 @@ impl Transports {
             return;
         }
         let peer = Peer::udp(addr);
+        let shard = self.picker.of_raw(bytes);
+        let Some(queue) = self.inbound.get(shard) else { return };
         let Some(bytes) = Received::take(bytes, &self.pending) else {
             bump(&self.counters.udp_dropped);
             static SPENT: Throttle = Throttle::new(Duration::from_secs(10));
@@ -641,11 +668,11 @@ impl Transports {
             }
             return;
         };
-        if self.inbound.try_send(Inbound { peer, bytes }).is_err() {
+        if queue.try_send(Inbound { peer, bytes }).is_err() {
             bump(&self.counters.udp_dropped);
             static FULL: Throttle = Throttle::new(Duration::from_secs(10));
             if let Some(held) = FULL.allow(Instant::now()) {
-                tracing::warn!(dropped_before = held, "SIP queue full: a datagram was dropped");
+                tracing::warn!(dropped_before = held, shard, "SIP queue full: a datagram was dropped");
             }
         }
     }
@@ -716,10 +743,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_peer_that_never_reads_costs_a_bounded_queue_and_never_blocks_send() {
-        let (t, _rx) =
-            Transports::bind("127.0.0.1:0".parse().unwrap(), Arc::new(Blacklist::default()), limits())
-                .await
-                .unwrap();
+        let (t, _rx) = Transports::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(Blacklist::default()),
+            limits(),
+            Picker::new(1),
+        )
+        .await
+        .unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let started = Instant::now();

@@ -430,7 +430,7 @@ impl Supervisor {
 
     async fn send(&self, request: Request, peer: Peer) -> Result<ClientTxId, String> {
         let (reply, answer) = oneshot::channel();
-        let id = self.sw.tx_ids.client();
+        let id = self.sw.core.client_id(&request.head.call_id);
         let cmd = Cmd::Send { id, request, peer, owner: self.owner.clone(), reply: Some(reply) };
         self.sw.core.send(cmd).map_err(|_| "the SIP side is stopped".to_owned())?;
         match answer.await {

@@ -200,7 +200,8 @@ fn notify_in(s: &Subscription, state: SubscriptionState, summary: &MessageSummar
 fn send(sw: &Switch, request: Request, peer: Peer) {
     let request = request.with_via(via(sw, peer));
     let (owner, _) = tokio::sync::mpsc::unbounded_channel();
-    let _ = sw.core.send(Cmd::Send { id: sw.tx_ids.client(), request, peer, owner, reply: None });
+    let id = sw.core.client_id(&request.head.call_id);
+    let _ = sw.core.send(Cmd::Send { id, request, peer, owner, reply: None });
 }
 
 fn via(sw: &Switch, peer: Peer) -> Via {

@@ -54,6 +54,7 @@ use super::registry::{Admission, Refusal};
 use crate::events::Event;
 use crate::media::MediaEvent;
 use crate::signalling::core::{CallEvent, Cmd, Owner};
+use crate::signalling::shards::Cores;
 use crate::signalling::Switch;
 
 /// How long a callee may ring before the call is given up, by default.
@@ -71,7 +72,7 @@ pub fn start(
     id: ServerTxId,
     invite: Request,
     peer: Peer,
-    cmds: mpsc::UnboundedSender<Cmd>,
+    cmds: Cores,
     me: Owner,
     events: mpsc::UnboundedReceiver<CallEvent>,
 ) {
@@ -163,7 +164,7 @@ impl Ending {
 #[derive(Debug)]
 pub(crate) struct Call {
     sw: Arc<Switch>,
-    cmds: mpsc::UnboundedSender<Cmd>,
+    cmds: Cores,
     me: Owner,
     events: mpsc::UnboundedReceiver<CallEvent>,
     mailbox: mpsc::Receiver<Envelope>,
@@ -183,7 +184,7 @@ pub(crate) struct Call {
 impl Call {
     fn new(
         sw: Arc<Switch>,
-        cmds: mpsc::UnboundedSender<Cmd>,
+        cmds: Cores,
         me: Owner,
         events: mpsc::UnboundedReceiver<CallEvent>,
         mailbox: mpsc::Receiver<Envelope>,
@@ -276,7 +277,7 @@ impl Call {
     /// to say whether it started.
     async fn send(&self, request: Request, peer: Peer) -> Option<ClientTxId> {
         let (reply, rx) = oneshot::channel();
-        let id = self.sw.tx_ids.client();
+        let id = self.sw.core.client_id(&request.head.call_id);
         let _ = self.cmds.send(Cmd::Send { id, request, peer, owner: self.me.clone(), reply: Some(reply) });
         rx.await.ok()?.ok().map(|()| id)
     }
@@ -284,7 +285,7 @@ impl Call {
     /// Sends `request` in a new client transaction without waiting: its
     /// id at once; if the loop refuses it, [`CallEvent::Unsent`] follows.
     fn send_now(&self, request: Request, peer: Peer) -> ClientTxId {
-        let id = self.sw.tx_ids.client();
+        let id = self.sw.core.client_id(&request.head.call_id);
         let _ = self.cmds.send(Cmd::Send { id, request, peer, owner: self.me.clone(), reply: None });
         id
     }
