@@ -126,6 +126,11 @@ impl CallTables {
     }
 }
 
+/// Why a command was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the SIP switch is stopped")]
+pub struct Stopped;
+
 /// The switch loops, as the tasks that talk to them see them: one queue
 /// of commands, routed to the shard each belongs to. Clones share it.
 #[derive(Debug, Clone)]
@@ -161,8 +166,9 @@ impl Cores {
     }
 
     /// Hands `cmd` to the loop of its shard: that of its transaction, or
-    /// of its Call-ID. Fails (giving it back) when the loops stopped.
-    pub fn send(&self, cmd: Cmd) -> Result<(), mpsc::error::SendError<Cmd>> {
+    /// of its Call-ID. Fails when the loops stopped (`cmd` is dropped, and
+    /// with it any reply channel in it).
+    pub fn send(&self, cmd: Cmd) -> Result<(), Stopped> {
         let n = self.0.picker.count();
         let shard = match &cmd {
             Cmd::Respond(id, _) => id.shard(n),
@@ -171,8 +177,8 @@ impl Cores {
             Cmd::Own(call_id, _) | Cmd::Disown(call_id) | Cmd::Deliver(call_id, _) => self.0.picker.of(call_id),
         };
         match self.0.cmds.get(shard).or_else(|| self.0.cmds.first()) {
-            Some(tx) => tx.send(cmd),
-            None => Err(mpsc::error::SendError(cmd)),
+            Some(tx) => tx.send(cmd).map_err(|_| Stopped),
+            None => Err(Stopped),
         }
     }
 }
