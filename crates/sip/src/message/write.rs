@@ -64,7 +64,7 @@ fn finish(mut text: String, head: &Head, body: &[u8]) -> Vec<u8> {
     }
     line(&mut text, "From", &head.from);
     line(&mut text, "To", &head.to);
-    line(&mut text, "Call-ID", &head.call_id);
+    text_line(&mut text, "Call-ID", &head.call_id);
     line(&mut text, "CSeq", &head.cseq);
     // The typed headers come from their fields only, Content-Length from the body.
     let typed = |n: &HeaderName| {
@@ -79,9 +79,14 @@ fn finish(mut text: String, head: &Head, body: &[u8]) -> Vec<u8> {
         )
     };
     for h in head.headers.iter().filter(|h| !typed(&h.name)) {
-        line(&mut text, h.name.as_str(), &h.value);
+        text_line(&mut text, h.name.as_str(), &h.value);
     }
-    line(&mut text, "Content-Length", &body.len());
+    text.push_str("Content-Length: ");
+    let _ = match u32::try_from(body.len()) {
+        Ok(n) => crate::decimal::write_u32(&mut text, n),
+        Err(_) => write!(text, "{}", body.len()),
+    };
+    text.push_str("\r\n");
     text.push_str("\r\n");
     let mut out = text.into_bytes();
     out.extend_from_slice(body);
@@ -98,11 +103,26 @@ fn line(text: &mut String, name: &str, value: &dyn std::fmt::Display) {
     text.push_str("\r\n");
 }
 
+/// [`line`] for a text value: pushed, not formatted.
+fn text_line(text: &mut String, name: &str, value: &str) {
+    let start = text.len();
+    text.reserve(name.len() + value.len() + 4);
+    text.push_str(name);
+    text.push_str(": ");
+    text.push_str(value);
+    no_breaks_from(text, start);
+    text.push_str("\r\n");
+}
+
 /// Replaces CR and LF after `start` with spaces. The common case, no break
 /// at all, is a scan of bytes (CR and LF are ASCII, so never part of
 /// another character's encoding).
 fn no_breaks_from(text: &mut String, start: usize) {
-    let has_break = text.as_bytes().get(start..).is_some_and(|l| l.iter().any(|&b| b == b'\r' || b == b'\n'));
+    // One pass without early exit, which the compiler vectorises.
+    let has_break = text
+        .as_bytes()
+        .get(start..)
+        .is_some_and(|l| l.iter().fold(false, |found, &b| found | (b == b'\r') | (b == b'\n')));
     if has_break {
         let cleaned: String = text
             .get(start..)
