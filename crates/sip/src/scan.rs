@@ -174,6 +174,21 @@ pub(crate) fn quote(s: &str) -> String {
     out
 }
 
+/// Writes `s` as [`quote`] makes it, without a `String` of its own.
+pub(crate) fn write_quoted(w: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    w.write_char('"')?;
+    let mut rest = s;
+    // `"` and `\` are ASCII: the text between them is written whole.
+    while let Some(at) = rest.bytes().position(|b| b == b'"' || b == b'\\') {
+        w.write_str(rest.get(..at).unwrap_or(""))?;
+        w.write_char('\\')?;
+        w.write_str(rest.get(at..=at).unwrap_or(""))?;
+        rest = rest.get(at + 1..).unwrap_or("");
+    }
+    w.write_str(rest)?;
+    w.write_char('"')
+}
+
 /// Removes surrounding quotes (and escapes) when `s` is a quoted string;
 /// returns other text unchanged.
 pub(crate) fn unquote(s: &str) -> Result<String, ParseError> {
@@ -233,6 +248,11 @@ mod tests {
         assert_eq!(s, r#"a "b" \c"#);
         assert_eq!(rest, " <x>");
         assert_eq!(quote(&s), r#""a \"b\" \\c""#);
+        for text in [s.as_str(), "", "plain", "\"", "\\", "é\"ü\\"] {
+            let mut written = String::new();
+            write_quoted(&mut written, text).expect("writes");
+            assert_eq!(written, quote(text), "{text}");
+        }
         assert!(take_quoted(r#""open"#).is_err());
         assert!(take_quoted(r#""ends in escape\"#).is_err());
     }
