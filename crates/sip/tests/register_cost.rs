@@ -75,7 +75,7 @@ fn run(n: usize) -> usize {
         }
         // SIPp's answer.
         let answer = Answer {
-            username: &req.head.from.uri.user().unwrap_or_default().to_owned(),
+            username: req.head.from.uri.user().unwrap_or_default(),
             password: "pw",
             method: &Method::Register,
             uri: "sip:127.0.0.1:5060",
