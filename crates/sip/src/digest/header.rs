@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::params::AuthParams;
 use super::{Algorithm, DigestError};
-use crate::scan::quote;
+use crate::scan::{quote, write_quoted};
 
 /// A `Digest` challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,9 +49,14 @@ impl Challenge {
 
 impl fmt::Display for Challenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Digest realm={}, nonce={}", quote(&self.realm), quote(&self.nonce))?;
+        // Quoted as written: no `String` per value (one 401 per REGISTER).
+        f.write_str("Digest realm=")?;
+        write_quoted(f, &self.realm)?;
+        f.write_str(", nonce=")?;
+        write_quoted(f, &self.nonce)?;
         if let Some(o) = &self.opaque {
-            write!(f, ", opaque={}", quote(o))?;
+            f.write_str(", opaque=")?;
+            write_quoted(f, o)?;
         }
         if self.stale {
             f.write_str(", stale=TRUE")?;

@@ -192,6 +192,49 @@ const KNOWN: &[(HeaderName, &str, Option<u8>, bool)] = &[
     (HeaderName::WwwAuthenticate, "WWW-Authenticate", None, false),
 ];
 
+/// Slots of [`known_index`]'s open-addressed table (a power of two, over
+/// four times [`KNOWN`]'s length, so probes are short).
+const SLOTS: usize = 256;
+
+/// Where a name would sit in the table: from its length and its first and
+/// last bytes, any case.
+fn slot_of(name: &[u8]) -> usize {
+    let (first, last) = match name {
+        [first, .., last] => (first.to_ascii_lowercase(), last.to_ascii_lowercase()),
+        [only] => (only.to_ascii_lowercase(), 0),
+        [] => (0, 0),
+    };
+    (name.len().wrapping_mul(31) ^ usize::from(first).wrapping_mul(7) ^ usize::from(last).wrapping_mul(131))
+        % SLOTS
+}
+
+/// The position in [`KNOWN`] of the full name `s`, any case: a table
+/// built once, then a hash of three bytes and one comparison as a rule
+/// (a linear search compared the name with most of the 58).
+fn known_index(s: &str) -> Option<usize> {
+    static TABLE: std::sync::OnceLock<[u8; SLOTS]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        // Each slot holds a position in KNOWN plus one; 0 is empty.
+        let mut table = [0u8; SLOTS];
+        for (i, k) in KNOWN.iter().enumerate() {
+            let mut at = slot_of(k.1.as_bytes());
+            while table[at] != 0 {
+                at = (at + 1) % SLOTS;
+            }
+            table[at] = u8::try_from(i + 1).unwrap_or(0);
+        }
+        table
+    });
+    let mut at = slot_of(s.as_bytes());
+    loop {
+        let i = usize::from(*table.get(at)?).checked_sub(1)?;
+        if KNOWN.get(i).is_some_and(|k| k.1.eq_ignore_ascii_case(s)) {
+            return Some(i);
+        }
+        at = (at + 1) % SLOTS;
+    }
+}
+
 impl HeaderName {
     /// Longest header name accepted, in bytes.
     pub const MAX_LEN: usize = 128;
@@ -204,7 +247,7 @@ impl HeaderName {
                 return Ok(name.clone());
             }
         }
-        if let Some((name, ..)) = KNOWN.iter().find(|k| k.1.eq_ignore_ascii_case(s)) {
+        if let Some((name, ..)) = known_index(s).and_then(|i| KNOWN.get(i)) {
             return Ok(name.clone());
         }
         if is_token(s) && s.len() <= HeaderName::MAX_LEN {
@@ -331,6 +374,20 @@ mod tests {
             assert_eq!(HeaderName::parse(k.1).expect("parses").as_str(), k.1);
         }
         assert!(HeaderName::Other("X-A".into()).entry().is_none());
+    }
+
+    #[test]
+    fn known_names_are_found_in_any_case_and_others_are_not() {
+        assert!(KNOWN.len() * 4 <= SLOTS);
+        for k in KNOWN {
+            let upper = HeaderName::parse(&k.1.to_ascii_uppercase()).expect("parses");
+            let lower = HeaderName::parse(&k.1.to_ascii_lowercase()).expect("parses");
+            assert_eq!(upper.as_str(), k.1);
+            assert_eq!(lower.as_str(), k.1);
+        }
+        for other in ["X-Calliope", "Contacts", "Via-", "Fro", "Expire", "Call-IE", "WWW-Authenticatf"] {
+            assert!(matches!(HeaderName::parse(other), Ok(HeaderName::Other(_))), "{other}");
+        }
     }
 
     #[test]
