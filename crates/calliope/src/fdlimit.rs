@@ -2,6 +2,18 @@
 //! raised to the hard one at start, since every anchored call holds four
 //! sockets and the default soft limit (often 1024) runs out long before
 //! the hard one.
+//!
+//! The hard limit is left as it is, even when the process could raise it
+//! (root, `CAP_SYS_RESOURCE`, up to `fs.nr_open`): it is the ceiling the
+//! operator set (systemd's `LimitNOFILE=`, `prlimit`, a container's
+//! `--ulimit`), and a server lifting it would make that setting useless,
+//! to those who run it as root most of all (`tests/overload.rs` runs it
+//! under `prlimit --nofile=116:116` as root, to see calls refused). Under
+//! a hard limit too low for the load, calls are refused with 503 and
+//! Retry-After and a warning names the limit; the fix is the
+//! service's: `LimitNOFILE=1048576` in its unit, as FreeSWITCH's has (the
+//! kernel grows a process's table only as descriptors are opened, so a
+//! high limit costs nothing idle). `benches/sip/run` starts Calliope so.
 
 use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 

@@ -29,10 +29,18 @@ pub struct Event {
 #[derive(Debug, Clone)]
 pub struct Bus {
     tx: broadcast::Sender<Arc<Event>>,
+    /// The configuration changes alone ([`crate::signalling::CONFIG_CHANGED`]),
+    /// for those that follow nothing else: they are not woken, nor do they
+    /// read, for each of the calls' events.
+    config: broadcast::Sender<Arc<Event>>,
 }
 
 /// Events the bus keeps for subscribers that are behind.
 pub const CAPACITY: usize = 65_536;
+
+/// Configuration changes kept for their subscribers (fewer when the bus
+/// keeps fewer events); one that falls further behind reloads anyway.
+pub const CONFIG_CAPACITY: usize = 64;
 
 impl Default for Bus {
     fn default() -> Bus {
@@ -43,16 +51,29 @@ impl Default for Bus {
 impl Bus {
     /// A bus that keeps up to `capacity` events for slow subscribers.
     pub fn new(capacity: usize) -> Bus {
-        Bus { tx: broadcast::channel(capacity.max(1)).0 }
+        Bus {
+            tx: broadcast::channel(capacity.max(1)).0,
+            config: broadcast::channel(capacity.clamp(1, CONFIG_CAPACITY)).0,
+        }
     }
 
     /// Sends `event` to the current subscribers, if any.
     pub fn publish(&self, event: Event) {
-        let _ = self.tx.send(Arc::new(event));
+        let event = Arc::new(event);
+        if event.name == crate::signalling::CONFIG_CHANGED {
+            let _ = self.config.send(event.clone());
+        }
+        let _ = self.tx.send(event);
     }
 
     /// A stream of the events published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
+    }
+
+    /// A stream of the configuration changes published from now on, and
+    /// nothing else.
+    pub fn config_changes(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.config.subscribe()
     }
 }

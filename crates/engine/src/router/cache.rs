@@ -14,9 +14,10 @@ use super::sources::SourceIndex;
 use crate::events::{Bus, Event};
 use crate::signalling::CONFIG_CHANGED;
 
-/// Snapshots by workspace. Every lookup first reads the events published
-/// since the last one: a configuration change (or a lagged receiver, which
-/// may have missed one) drops every snapshot, so the next call rebuilds.
+/// Snapshots by workspace. Every lookup first reads the configuration
+/// changes published since the last one ([`Bus::config_changes`], not the
+/// calls' events): a change (or a lagged receiver, which may have missed
+/// one) drops every snapshot, so the next call rebuilds.
 /// The API publishes the change before it answers the write, so a request
 /// that follows a write always sees it. One build runs at a time: calls
 /// that miss together wait for it rather than each reading every table.
@@ -40,7 +41,7 @@ impl SnapshotCache {
             tz,
             snapshots: RwLock::default(),
             sources: RwLock::default(),
-            events: Mutex::new(bus.subscribe()),
+            events: Mutex::new(bus.config_changes()),
             building: tokio::sync::Mutex::new(()),
             generation: Default::default(),
         }
@@ -62,11 +63,9 @@ impl SnapshotCache {
         }
     }
 
-    /// Reads the events waiting; drops everything on a change. Also for
-    /// the switch's sweep: the bus keeps each event until every
-    /// subscriber has read it, and this one reads only on lookups, so
-    /// after a load the events of its last calls would stay unread (and
-    /// held) until the next call.
+    /// Reads the changes waiting; drops everything on one. Also for the
+    /// switch's sweep: the bus keeps each change until every subscriber
+    /// has read it, and this one reads only on lookups.
     pub fn follow(&self) {
         let Ok(mut events) = self.events.lock() else { return };
         let mut changed = false;
@@ -192,6 +191,12 @@ mod tests {
             bus.publish(event("call.answered"));
         }
         cache.follow();
+        assert_eq!(cached(&cache), 1, "the calls' events do not reach it: no lag");
+        for _ in 0..5 {
+            bus.publish(event(CONFIG_CHANGED));
+        }
+        fill(&cache);
+        cache.follow();
         assert_eq!(cached(&cache), 0, "a lagged receiver may have missed a change: drop all");
     }
 
@@ -202,8 +207,11 @@ mod tests {
         let mut other = bus.subscribe();
         bus.publish(event("call.answered"));
         let seen = other.try_recv().unwrap();
-        assert_eq!(Arc::strong_count(&seen), 2, "the bus keeps it for the cache");
+        assert_eq!(Arc::strong_count(&seen), 1, "a call's event is not kept for the cache");
+        bus.publish(event(CONFIG_CHANGED));
+        let seen = other.try_recv().unwrap();
+        assert_eq!(Arc::strong_count(&seen), 2, "a change is kept for the cache, in its own channel");
         cache.follow();
-        assert_eq!(Arc::strong_count(&seen), 1, "read by every subscriber: the bus let it go");
+        assert_eq!(Arc::strong_count(&seen), 1, "read by the cache: that channel let it go");
     }
 }

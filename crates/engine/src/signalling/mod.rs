@@ -355,7 +355,7 @@ async fn sweep(sw: Arc<Switch>) {
 /// Clears caches and reloads the blacklist when the configuration changes,
 /// and also when events were missed (one of them may have been a change).
 async fn follow_config(sw: Arc<Switch>) {
-    let mut events = sw.bus.subscribe();
+    let mut events = sw.bus.config_changes();
     loop {
         match events.recv().await {
             Ok(e) if e.name == CONFIG_CHANGED => {}

@@ -96,7 +96,7 @@ pub(super) async fn run(
     shown: Arc<Mutex<Shown>>,
 ) {
     let (owner, mut events) = mpsc::unbounded_channel();
-    let mut bus = Some(sw.bus.subscribe());
+    let mut bus = Some(sw.bus.config_changes());
     let mut me = Supervisor {
         sw,
         sealer,

@@ -19,10 +19,10 @@ use sip::{HeaderName, MediaType, Method, NameAddr, Request, StatusCode};
 use store::Millis;
 
 use super::direct::Direct;
-use super::inbound::{warning, Caller, Parties, LEG_A, LEG_B};
+use super::inbound::{warning, Caller, Parties, CONGESTION, LEG_A, LEG_B};
 use super::media::CallMedia;
 use super::picked::Pickable;
-use super::ring::{Fork, Ring};
+use super::ring::{Fork, Ring, REFUSED};
 use super::talk::Bridged;
 use super::{cause_of, Call, Ending, Signal};
 use crate::calls::dial::{Destination, Dial, NextOn};
@@ -304,6 +304,10 @@ impl Call {
                             failure = Ending::new(status, cause_of(status));
                             break;
                         }
+                        Ring::Overloaded => {
+                            failure = Ending::new(REFUSED, CONGESTION);
+                            break;
+                        }
                         Ring::Cancelled => {
                             self.cancel_forks(&forks, None);
                             self.respond(a.id, a.reply(&self.sw, StatusCode::REQUEST_TERMINATED));
@@ -390,8 +394,7 @@ impl Call {
             if let Some(ending) = self.leave_voicemail(a, p, failure).await {
                 return ending;
             }
-            let code = StatusCode::new(failure.status).unwrap_or(StatusCode::TEMPORARILY_UNAVAILABLE);
-            self.respond(a.id, a.reply(&self.sw, code));
+            self.respond(a.id, super::inbound::failure_reply(&a.invite, &a.tag, failure));
             return failure;
         };
 

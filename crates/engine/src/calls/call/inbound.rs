@@ -52,6 +52,25 @@ impl Caller {
     }
 }
 
+/// The hangup cause of a call ended by our own overload: the transaction
+/// layer refused to send its INVITE onward.
+pub(super) const CONGESTION: &str = "SWITCH_CONGESTION";
+
+/// The final answer to `invite` (our To tag `tag`) when `failure` ended
+/// the call before an answer: its status (480 when it is none); for our
+/// own overload ([`CONGESTION`]) 503 with Retry-After and a Warning, as a
+/// call the registry refuses gets.
+pub(super) fn failure_reply(invite: &Request, tag: &str, failure: Ending) -> Response {
+    let status = StatusCode::new(failure.status).unwrap_or(StatusCode::TEMPORARILY_UNAVAILABLE);
+    let mut resp = Response::for_request(invite, status, Some(tag));
+    if failure.cause == CONGESTION {
+        let retry = crate::calls::registry::Refusal::Overload.retry_after();
+        resp.head.headers.push(HeaderName::RetryAfter, retry.to_string());
+        resp.head.headers.push(HeaderName::Warning, warning(399, "overloaded: too many transactions"));
+    }
+    resp
+}
+
 /// Who the call is between, for the records and the channel list.
 #[derive(Debug, Default)]
 pub(super) struct Parties {
@@ -524,6 +543,18 @@ mod tests {
         assert_eq!(forwards_left(&invite("Max-Forwards: 0\r\n")), 0);
         let next = with_hops(&[("X-Calliope-Hops".into(), "1".into()), ("X-Acct".into(), "7".into())], 4);
         assert_eq!(next, [("X-Acct".to_owned(), "7".to_owned()), (HOPS_HEADER.to_owned(), "4".to_owned())]);
+    }
+
+    #[test]
+    fn our_overload_is_a_503_with_retry_after() {
+        let a = invite("");
+        let resp = failure_reply(&a, "t", Ending::new(503, CONGESTION));
+        assert_eq!(resp.status.code(), 503);
+        assert_eq!(resp.head.headers.get(&HeaderName::RetryAfter), Some("5"));
+        assert!(resp.head.headers.get(&HeaderName::Warning).is_some_and(|w| w.contains("overloaded")));
+        let theirs = failure_reply(&a, "t", Ending::new(503, "NORMAL_TEMPORARY_FAILURE"));
+        assert_eq!(theirs.head.headers.get(&HeaderName::RetryAfter), None, "a callee's 503 is relayed as it is");
+        assert_eq!(failure_reply(&a, "t", Ending::new(486, "USER_BUSY")).status.code(), 486);
     }
 
     #[test]

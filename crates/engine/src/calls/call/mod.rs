@@ -54,6 +54,7 @@ use super::registry::{Admission, Refusal};
 use crate::events::Event;
 use crate::media::MediaEvent;
 use crate::signalling::core::{CallEvent, Cmd, Owner};
+use crate::signalling::auth::Calling;
 use crate::signalling::shards::Cores;
 use crate::signalling::Switch;
 
@@ -76,10 +77,12 @@ pub fn start(
     me: Owner,
     events: mpsc::UnboundedReceiver<CallEvent>,
 ) {
-    // Boxed: the call's future is large (every state of a call), and
-    // `tokio::spawn` moves what it is given through several calls (a
-    // memcpy of the whole future each, 3% of a call's instructions).
-    tokio::spawn(Box::pin(async move {
+    // The call's future is large (every state of a call): it is made,
+    // and boxed, only once the caller is known and admitted, so the task
+    // spawned for each INVITE (a first one without credentials only gets
+    // its 407) stays small, and `tokio::spawn`, which moves what it is
+    // given through several calls, copies little.
+    tokio::spawn(async move {
         let who = match crate::signalling::auth::classify_call(&sw, &invite, peer.addr).await {
             Ok(who) => who,
             Err(resp) => {
@@ -100,12 +103,17 @@ pub fn start(
         };
         let (handle, mailbox) = CallHandle::new(uuid);
         admission.set_handle(handle);
-        let mut call = Call::new(sw, cmds, me, events, mailbox, admission);
-        call.own(invite.head.call_id.clone());
-        let tag = call.sw.tag();
-        call.inbound(inbound::Caller { invite, id, peer, tag }, who).await;
-        call.close();
-    }));
+        let call = Call::new(sw, cmds, me, events, mailbox, admission);
+        Box::pin(run_inbound(call, invite, id, peer, who)).await;
+    });
+}
+
+/// The call from `who` that `invite` starts, to its end.
+async fn run_inbound(mut call: Call, invite: Request, id: ServerTxId, peer: Peer, who: Calling) {
+    call.own(invite.head.call_id.clone());
+    let tag = call.sw.tag();
+    call.inbound(inbound::Caller { invite, id, peer, tag }, who).await;
+    call.close();
 }
 
 /// The 503 for a call the registry refused.

@@ -12,10 +12,10 @@ use sip::sdp::{self, Codec, Direction};
 use sip::{Method, Response, StatusCode};
 use store::Millis;
 
-use super::inbound::codec_of;
+use super::inbound::{codec_of, CONGESTION};
 use super::media::CallMedia;
 use super::originate::{resolve, Destination, Originate, OriginateError, Target};
-use super::ring::{not_now, Fork, Ring};
+use super::ring::{not_now, Fork, Ring, REFUSED};
 use super::talk::Bridged;
 use super::{cause_of, Call, CallCommand, Ending};
 use crate::calls::cdr::{Cdr, CALLEE_SIDE};
@@ -194,6 +194,11 @@ impl Call {
                 }
                 Ring::Answered(i, resp) => break (i, resp),
                 Ring::PickUp(env) => super::unsupported(env),
+                Ring::Overloaded => {
+                    self.admission.remove_leg(&b_uuid);
+                    self.publish("call.dial.ended", ended(CONGESTION));
+                    return self.onward_failed(&mut a, &data, REFUSED, "overloaded").await;
+                }
                 Ring::Failed(status) => {
                     self.admission.remove_leg(&b_uuid);
                     self.publish("call.dial.ended", ended(cause_of(status)));

@@ -20,9 +20,9 @@ use tokio::sync::mpsc;
 use super::app::status::{queue_status, unanswered_status};
 use super::app::AppProgram;
 use super::command::CallHandle;
-use super::inbound::{codec_of, Parties};
+use super::inbound::{codec_of, Parties, CONGESTION};
 use super::media::CallMedia;
-use super::ring::{Fork, Ring};
+use super::ring::{Fork, Ring, REFUSED};
 use super::CallCommand;
 use super::{cause_of, Call, CallEvent, Ending, Input, Signal};
 use crate::calls::cdr::{Cdr, CALLER_SIDE};
@@ -466,6 +466,7 @@ impl Call {
                 }
                 Ring::Answered(i, resp) => break (i, resp),
                 Ring::Failed(status) => return Ending::new(status, cause_of(status)),
+                Ring::Overloaded => return Ending::new(REFUSED, CONGESTION),
                 Ring::Hangup | Ring::Cancelled => {
                     self.cancel_forks(&forks, None);
                     return Ending::new(487, "ORIGINATOR_CANCEL");

@@ -30,7 +30,13 @@ pub(super) struct Fork {
     /// The attempt of the call's Dial it belongs to (0 for a single set
     /// of forks); only the latest attempt's forks decide that all failed.
     pub attempt: usize,
+    /// Whether our own transaction layer refused to send it (too many
+    /// transactions live): it failed with [`REFUSED`], our overload.
+    pub refused: bool,
 }
+
+/// The status a fork our transaction layer refused fails with.
+pub(super) const REFUSED: u16 = 503;
 
 impl Fork {
     fn live(&self) -> bool {
@@ -47,6 +53,10 @@ pub(super) enum Ring {
     Answered(usize, Box<Response>),
     /// Every fork failed; the best status to report.
     Failed(u16),
+    /// Every fork failed, and the best failure is our own: the transaction
+    /// layer refused to send a fork (overload). The caller gets 503 with
+    /// Retry-After ([`super::inbound::failure_reply`]).
+    Overloaded,
     /// The caller cancelled (CANCEL on the UAS leg).
     Cancelled,
     /// A hang-up command.
@@ -63,13 +73,29 @@ pub(super) enum Ring {
     PickUp(super::Envelope),
 }
 
+/// How an attempt ends whose forks all failed, given each fork's status
+/// and whether our transaction layer refused it: the best failure (RFC
+/// 3261 16.7), or [`Ring::Overloaded`] when that is a refusal of ours.
+fn all_failed(failures: impl Iterator<Item = (u16, bool)>) -> Ring {
+    let mut ours = false;
+    let best = best_failure(failures.map(|(code, refused)| {
+        ours |= refused;
+        code
+    }));
+    if best == REFUSED && ours {
+        Ring::Overloaded
+    } else {
+        Ring::Failed(best)
+    }
+}
+
 impl Call {
     /// Sends `request` to `peer` as a new fork, without waiting for the
     /// switch loop: if it refuses the INVITE, [`Call::ring`] fails the fork.
     pub(super) fn fork(&mut self, request: Request, peer: Peer, account: Option<Account>) -> Fork {
         self.own(request.head.call_id.clone());
         let id = self.send_now(request.clone(), peer);
-        Fork { id, request, peer, failed: None, account, authorized: false, attempt: 0 }
+        Fork { id, request, peer, failed: None, account, authorized: false, attempt: 0, refused: false }
     }
 
     /// Waits for the next thing that matters while `forks` ring, until
@@ -81,8 +107,8 @@ impl Call {
         loop {
             let mut latest = forks.iter().filter(|f| f.attempt == current);
             if latest.all(|f| !f.live()) {
-                let failed = forks.iter().filter(|f| f.attempt == current).filter_map(|f| f.failed);
-                return Ring::Failed(best_failure(failed));
+                let failed = forks.iter().filter(|f| f.attempt == current);
+                return all_failed(failed.filter_map(|f| f.failed.map(|c| (c, f.refused))));
             }
             let event = match self.next(Some(deadline), None).await {
                 Input::Sip(e) => e,
@@ -124,10 +150,11 @@ impl Call {
                     }
                 }
                 CallEvent::Unsent(id) => {
-                    // Refused by the loop (too many transactions): as a
-                    // destination with nothing to ring.
+                    // Refused by the loop (too many transactions): our own
+                    // overload, not the callee's absence.
                     if let Some(f) = forks.iter_mut().find(|f| f.id == id && f.live()) {
-                        f.failed = Some(480);
+                        f.failed = Some(REFUSED);
+                        f.refused = true;
                     }
                 }
                 CallEvent::Request { id, request, .. } if request.method == Method::Info => {
@@ -227,4 +254,27 @@ impl Call {
 /// that there is nothing to relay to yet: 491 (try again later).
 pub(super) fn not_now(request: &Request) -> Response {
     Response::for_request(request, sip::StatusCode::new(491).unwrap_or(sip::StatusCode::BUSY_HERE), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(r: Ring) -> Option<u16> {
+        match r {
+            Ring::Failed(c) => Some(c),
+            Ring::Overloaded => None,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_fork_we_refused_is_our_overload_unless_a_callee_said_better() {
+        assert_eq!(code(all_failed([(REFUSED, true)].into_iter())), None, "503 with Retry-After, not 480");
+        assert_eq!(code(all_failed([(REFUSED, true), (503, false)].into_iter())), None);
+        assert_eq!(code(all_failed([(REFUSED, true), (486, false)].into_iter())), Some(486));
+        assert_eq!(code(all_failed([(REFUSED, true), (404, false)].into_iter())), Some(404));
+        assert_eq!(code(all_failed([(503, false)].into_iter())), Some(503), "a callee's 503 is its own");
+        assert_eq!(code(all_failed([(480, false), (487, false)].into_iter())), Some(480));
+    }
 }

@@ -13,7 +13,7 @@ use sip::{HeaderName, MediaType, Method, NameAddr, Request, Response, StatusCode
 use store::Millis;
 
 use super::join::Replaces;
-use super::ring::{not_now, Fork, Ring};
+use super::ring::{not_now, Fork, Ring, REFUSED};
 use super::talk::Bridged;
 use super::{Call, Ending};
 use crate::calls::leg::{Leg, Role};
@@ -161,6 +161,7 @@ impl Call {
                     let reason = StatusCode::new(code).map_or("Failed", |c| c.reason());
                     return Reached::Failed(code, reason);
                 }
+                Ring::Overloaded => return Reached::Failed(REFUSED, "Service Unavailable"),
                 Ring::TimedOut => {
                     self.cancel_forks(&forks, None);
                     return Reached::Failed(408, "Request Timeout");

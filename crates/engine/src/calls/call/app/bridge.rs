@@ -18,8 +18,8 @@ use store::Millis;
 
 use super::{millis, AppChannel, LEG_A, RECORDING_CLOSE};
 use crate::calls::call::connect::{Outgoing, PROGRESS_TIMEOUT};
-use crate::calls::call::inbound::{codec_of, LEG_B};
-use crate::calls::call::ring::{Fork, Ring};
+use crate::calls::call::inbound::{codec_of, CONGESTION, LEG_B};
+use crate::calls::call::ring::{Fork, Ring, REFUSED};
 use crate::calls::call::{CallEvent, Ending, Input};
 use crate::calls::cdr::{Cdr, CALLEE_SIDE};
 use crate::calls::dial::{Dial, NextOn};
@@ -271,6 +271,10 @@ impl AppChannel<'_> {
                     Ring::Failed(code) => {
                         failure = (status_of(code), code, super::super::cause_of(code));
                         break code;
+                    }
+                    Ring::Overloaded => {
+                        failure = (DialStatus::Failed, REFUSED, CONGESTION);
+                        break REFUSED;
                     }
                     Ring::TimedOut => {
                         self.call.cancel_forks(forks, None);
