@@ -301,7 +301,8 @@ const SHARDED: &[&str] = &["--sip-shards", "4", "--sip-shard-key", "15"];
 fn in_two_shards(base: &str) -> (String, String) {
     let picker = engine::signalling::shards::Picker::keyed(4, [15, 0]);
     let first = format!("{base}-1");
-    let second = (0..).map(|i| format!("{base}-2-{i}")).find(|id| picker.of(id) != picker.of(&first)).unwrap();
+    let second =
+        (0..).map(|i| format!("{base}-2-{i}")).find(|id| picker.of(id) != picker.of(&first)).unwrap();
     (first, second)
 }
 

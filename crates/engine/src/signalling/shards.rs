@@ -174,7 +174,9 @@ impl Cores {
             Cmd::Respond(id, _) => id.shard(n),
             Cmd::Send { id, .. } | Cmd::Cancel(id) | Cmd::Ack(id, _, _) => id.shard(n),
             Cmd::Stateless(message, _) => self.0.picker.of(&message.head().call_id),
-            Cmd::Own(call_id, _) | Cmd::Disown(call_id) | Cmd::Deliver(call_id, _) => self.0.picker.of(call_id),
+            Cmd::Own(call_id, _) | Cmd::Disown(call_id) | Cmd::Deliver(call_id, _) => {
+                self.0.picker.of(call_id)
+            }
         };
         match self.0.cmds.get(shard).or_else(|| self.0.cmds.first()) {
             Some(tx) => tx.send(cmd).map_err(|_| Stopped),

@@ -553,7 +553,11 @@ mod tests {
         assert_eq!(resp.head.headers.get(&HeaderName::RetryAfter), Some("5"));
         assert!(resp.head.headers.get(&HeaderName::Warning).is_some_and(|w| w.contains("overloaded")));
         let theirs = failure_reply(&a, "t", Ending::new(503, "NORMAL_TEMPORARY_FAILURE"));
-        assert_eq!(theirs.head.headers.get(&HeaderName::RetryAfter), None, "a callee's 503 is relayed as it is");
+        assert_eq!(
+            theirs.head.headers.get(&HeaderName::RetryAfter),
+            None,
+            "a callee's 503 is relayed as it is"
+        );
         assert_eq!(failure_reply(&a, "t", Ending::new(486, "USER_BUSY")).status.code(), 486);
     }
 

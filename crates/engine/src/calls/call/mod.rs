@@ -53,8 +53,8 @@ use super::cdr::Cdr;
 use super::registry::{Admission, Refusal};
 use crate::events::Event;
 use crate::media::MediaEvent;
-use crate::signalling::core::{CallEvent, Cmd, Owner};
 use crate::signalling::auth::Calling;
+use crate::signalling::core::{CallEvent, Cmd, Owner};
 use crate::signalling::shards::Cores;
 use crate::signalling::Switch;
 
