@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn calls_refused_by_the_server_are_503_and_a_quota_429() {
-        for refusal in [Refusal::Full, Refusal::Overload, Refusal::Draining] {
+        for refusal in [Refusal::Full, Refusal::Overload, Refusal::Behind, Refusal::Draining] {
             let e = ApiError::placing(OriginateError::Refused(refusal), "to", "agent");
             assert_eq!((e.kind.status(), e.kind.code()), (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"));
             assert_eq!(e.retry_after, Some(refusal.retry_after().into()));

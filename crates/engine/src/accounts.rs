@@ -42,14 +42,23 @@ pub struct Account {
     pub supervisor: bool,
 }
 
-/// Accounts found for a name, and when.
-type Cached = (Instant, Arc<Vec<Account>>);
+/// Accounts found for a name, when, and whether a lookup used them since.
+#[derive(Debug)]
+struct Cached {
+    at: Instant,
+    found: Arc<Vec<Account>>,
+    used: bool,
+}
 
 /// The agent found for (workspace, extension), or that there is none, and when.
 type CachedAgent = (Instant, Option<Record>);
 
 /// Most entries a cache holds; past that it starts again empty.
 const MAX_CACHED: usize = 100_000;
+
+/// Lifetimes for which an expired digest account is still served while
+/// it is reloaded (see [`Accounts::cached_by_auth_username`]).
+pub const STALE_TTLS: u32 = 10;
 
 /// Finds accounts, with a short-lived cache.
 #[derive(Debug)]
@@ -88,12 +97,20 @@ impl Accounts {
         }
     }
 
-    /// Every account whose digest username is `name`, when cached (and
-    /// fresh): a lookup that needs no wait.
+    /// Every account whose digest username is `name`, when cached: a
+    /// lookup that needs no wait. An entry past its lifetime is still
+    /// answered for up to [`STALE_TTLS`] lifetimes, and marked for
+    /// [`Accounts::refresh_ahead`] to reload, as a fresh one used is: a
+    /// configuration change through the API clears the cache at once, so
+    /// what it serves late is only what changed behind Calliope's back.
     pub fn cached_by_auth_username(&self, name: &str) -> Option<Arc<Vec<Account>>> {
-        let c = self.cache.lock().ok()?;
-        let (at, found) = c.get(name)?;
-        (at.elapsed() < self.ttl).then(|| found.clone())
+        let mut c = self.cache.lock().ok()?;
+        let entry = c.get_mut(name)?;
+        if entry.at.elapsed() >= self.ttl * STALE_TTLS {
+            return None;
+        }
+        entry.used = true;
+        Some(entry.found.clone())
     }
 
     /// Every account whose digest username is `name`.
@@ -102,6 +119,42 @@ impl Accounts {
             return Ok(found);
         }
         let generation = self.generation.load(Ordering::SeqCst);
+        let found = self.load_by_auth_username(name).await?;
+        Ok(self.keep(name, generation, found, true))
+    }
+
+    /// How often [`Accounts::refresh_ahead`] should run: each entry then
+    /// gets two chances before it expires.
+    pub fn refresh_period(&self) -> Duration {
+        self.ttl / 6
+    }
+
+    /// Reloads the digest accounts that lookups used since they were
+    /// loaded, from the last third of their life on (and forgets those
+    /// too old to be served): under steady registrations a name never
+    /// reaches the store on the REGISTER's path, and the entries of many
+    /// phones loaded together do not all expire at once (a burst of
+    /// lookups that would fill the REGISTERs in flight). Returns how many
+    /// it reloaded.
+    pub async fn refresh_ahead(&self) -> Result<usize, store::StoreError> {
+        let due = self.ttl - self.ttl / 3;
+        let names: Vec<String> = match self.cache.lock() {
+            Ok(mut c) => {
+                c.retain(|_, e| e.at.elapsed() < self.ttl * STALE_TTLS);
+                c.iter().filter(|(_, e)| e.used && e.at.elapsed() >= due).map(|(n, _)| n.clone()).collect()
+            }
+            Err(_) => return Ok(0),
+        };
+        for name in &names {
+            let generation = self.generation.load(Ordering::SeqCst);
+            let found = self.load_by_auth_username(name).await?;
+            self.keep(name, generation, found, false);
+        }
+        Ok(names.len())
+    }
+
+    /// The accounts of digest username `name`, from the store.
+    async fn load_by_auth_username(&self, name: &str) -> Result<Vec<Account>, store::StoreError> {
         let mut found = Vec::new();
         for cred in self.db.select(&CREDENTIALS, Scope::Global, &query(Filter::eq("username", name))).await? {
             let scope = Scope::Workspace(cred.workspace_id.unwrap_or_default());
@@ -113,26 +166,33 @@ impl Accounts {
                 }
             }
         }
-        let found = Arc::new(found);
+        Ok(found)
+    }
+
+    /// Caches `found`, the accounts of `name` read since `generation`
+    /// (for a lookup when `used`), and returns them (the copy cached
+    /// before when nothing changed).
+    fn keep(&self, name: &str, generation: u64, found: Vec<Account>, used: bool) -> Arc<Vec<Account>> {
         // Checked under the lock that `invalidate` clears under, after
         // its bump: what a change made stale is never cached.
-        if let Ok(mut c) = self.cache.lock() {
-            if self.generation.load(Ordering::SeqCst) != generation {
-                return Ok(found);
-            }
-            if let Some((at, cached)) = c.get_mut(name) {
-                *at = Instant::now();
-                if **cached != *found {
-                    *cached = found.clone();
-                }
-                return Ok(cached.clone());
-            }
-            if c.len() > MAX_CACHED {
-                c.clear();
-            }
-            c.insert(name.to_owned(), (Instant::now(), found.clone()));
+        let Ok(mut c) = self.cache.lock() else { return Arc::new(found) };
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return Arc::new(found);
         }
-        Ok(found)
+        if let Some(entry) = c.get_mut(name) {
+            entry.at = Instant::now();
+            entry.used = used;
+            if *entry.found != found {
+                entry.found = Arc::new(found);
+            }
+            return entry.found.clone();
+        }
+        if c.len() > MAX_CACHED {
+            c.clear();
+        }
+        let found = Arc::new(found);
+        c.insert(name.to_owned(), Cached { at: Instant::now(), found: found.clone(), used });
+        found
     }
 
     /// The agent with extension `extension` in the workspace (the callee
@@ -280,5 +340,49 @@ mod tests {
         let changed = accounts.by_auth_username("alice").await.unwrap();
         assert!(!Arc::ptr_eq(&first, &changed), "changed: the new copy replaces it");
         assert_eq!(changed[0].context, "other");
+    }
+
+    #[tokio::test]
+    async fn names_in_use_are_reloaded_before_they_expire() {
+        let (dir, db, ws) = workspace().await;
+        let sealer = Arc::new(Sealer::new(None, dir.path()).unwrap());
+        for (name, ext) in [("alice", "3001"), ("bob", "3002")] {
+            let cred = vec![
+                ("name", name.into()),
+                ("username", name.into()),
+                ("password_enc", sealer.seal("secret").unwrap().into()),
+            ];
+            let cred = db.insert(&CREDENTIALS, Scope::Workspace(ws), cred, 0).await.unwrap();
+            let agent = vec![
+                ("name", name.into()),
+                ("username", ext.into()),
+                ("credentials_id", Value::Int(cred.id)),
+            ];
+            db.insert(&AGENTS, Scope::Workspace(ws), agent, 0).await.unwrap();
+        }
+        let ttl = Duration::from_millis(900);
+        let accounts = Accounts::new(db.clone(), sealer, ttl);
+        let pause = || tokio::time::sleep(Duration::from_millis(650));
+
+        accounts.by_auth_username("alice").await.unwrap();
+        accounts.by_auth_username("bob").await.unwrap();
+        assert_eq!(accounts.refresh_ahead().await.unwrap(), 0, "young entries wait");
+        pause().await;
+        assert_eq!(accounts.refresh_ahead().await.unwrap(), 2, "both were looked up");
+        assert!(accounts.cached_by_auth_username("alice").is_some());
+        pause().await;
+        assert_eq!(accounts.refresh_ahead().await.unwrap(), 1, "only alice was used since");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(accounts.cached_by_auth_username("alice").is_some(), "reloaded: still fresh");
+        assert!(accounts.cached_by_auth_username("bob").is_some(), "expired, served while reloaded");
+        assert_eq!(accounts.refresh_ahead().await.unwrap(), 1, "bob is reloaded, alice is young");
+
+        // Past STALE_TTLS lifetimes an entry is neither served nor kept.
+        let brief = Accounts::new(db.clone(), Arc::new(Sealer::new(None, dir.path()).unwrap()), ttl / 30);
+        brief.by_auth_username("alice").await.unwrap();
+        tokio::time::sleep(ttl / 30 * (STALE_TTLS + 1)).await;
+        assert!(brief.cached_by_auth_username("alice").is_none());
+        assert_eq!(brief.refresh_ahead().await.unwrap(), 0);
+        assert!(brief.cache.lock().unwrap().is_empty(), "forgotten");
     }
 }

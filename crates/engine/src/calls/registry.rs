@@ -1,8 +1,8 @@
 //! The registry of live calls and their legs ("channels"): what
 //! `GET /api/channels` lists, where commands for a call or a leg are sent,
 //! and where the call limits are enforced (a global `--max-calls`, a
-//! per-workspace quota and the file descriptors left: see
-//! [`Descriptors`]). A call holds an [`Admission`] for its lifetime;
+//! per-workspace quota, the file descriptors left: see [`Descriptors`],
+//! and the store keeping up with the call records: see [`Behind`]). A call holds an [`Admission`] for its lifetime;
 //! dropping it removes the call and its legs, so no entry outlives its
 //! task.
 
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::call::{CallCommand, CallHandle, CommandError, CommandResult};
+use super::cdr::writer::Behind;
 use super::channels::Channels;
 use super::descriptors::Descriptors;
 use crate::throttle::Throttle;
@@ -74,6 +75,9 @@ pub enum Refusal {
     /// (and the store, the API and SIP).
     #[error("overloaded: too few file descriptors left")]
     Overload,
+    /// The store is behind: the queue of call records is nearly full.
+    #[error("overloaded: call records wait for the store")]
+    Behind,
 }
 
 impl Refusal {
@@ -84,6 +88,7 @@ impl Refusal {
             Refusal::Full => "max_calls",
             Refusal::Quota => "quota",
             Refusal::Overload => "overload",
+            Refusal::Behind => "store_behind",
         }
     }
 
@@ -91,7 +96,7 @@ impl Refusal {
     pub fn retry_after(self) -> u32 {
         match self {
             Refusal::Draining => 30,
-            Refusal::Full | Refusal::Quota | Refusal::Overload => 5,
+            Refusal::Full | Refusal::Quota | Refusal::Overload | Refusal::Behind => 5,
         }
     }
 }
@@ -121,6 +126,8 @@ pub struct Registry {
     changed: Notify,
     /// The descriptor budget, once the SIP side has one.
     descriptors: OnceLock<Arc<Descriptors>>,
+    /// Whether the call records' store is behind, once set.
+    records: OnceLock<Behind>,
 }
 
 /// A live call's place in the registry; dropping it removes the call and
@@ -143,6 +150,12 @@ impl Registry {
     /// one; a second budget is ignored.
     pub fn guard_descriptors(&self, descriptors: Arc<Descriptors>) {
         let _ = self.descriptors.set(descriptors);
+    }
+
+    /// Refuses new calls from now on while `behind` says the store is
+    /// behind the call records; a second one is ignored.
+    pub fn guard_records(&self, behind: Behind) {
+        let _ = self.records.set(behind);
     }
 
     /// The descriptor budget, if one is set.
@@ -180,6 +193,17 @@ impl Registry {
                 );
             }
             return Err(Refusal::Overload);
+        }
+        if self.records.get().is_some_and(Behind::get) {
+            static BEHIND: Throttle = Throttle::new(Duration::from_secs(10));
+            if let Some(held) = BEHIND.allow(Instant::now()) {
+                tracing::warn!(
+                    live = inner.calls.len(),
+                    refused_before = held,
+                    "the store is behind the call records: new calls refused"
+                );
+            }
+            return Err(Refusal::Behind);
         }
         if let Some(ws) = workspace_id {
             self.check_quota(&inner, ws)?;

@@ -292,12 +292,14 @@ pub async fn start(
     });
     switch.reload_blacklist().await?;
     guard_descriptors(&switch);
+    switch.calls.guard_records(switch.cdrs.behind());
     let calls = shards::CallTables::new(n);
     for (shard, ((inbound, cmds), ids)) in inbound.into_iter().zip(cmd_rx).zip(ids).enumerate() {
         let shard = core::Shard { shard, inbound, cmds, ids, calls: calls.clone() };
         tokio::spawn(core::run(switch.clone(), shard, crate::calls::call::start));
     }
     tokio::spawn(sweep(switch.clone()));
+    tokio::spawn(refresh_accounts(switch.clone()));
     tokio::spawn(follow_config(switch.clone()));
     Ok(SipHandle { switch })
 }
@@ -348,6 +350,18 @@ async fn sweep(sw: Arc<Switch>) {
                     serde_json::json!({"agentId": b.agent_id, "contacts": [b.contact], "reason": "expired"});
                 sw.publish(Event { name: "agent.unregistered", workspace_id: b.workspace_id, at: now, data });
             }
+        }
+    }
+}
+
+/// Reloads the digest accounts in use before they expire (see
+/// [`Accounts::refresh_ahead`]).
+async fn refresh_accounts(sw: Arc<Switch>) {
+    let mut tick = tokio::time::interval(sw.accounts.refresh_period().max(Duration::from_millis(100)));
+    loop {
+        tick.tick().await;
+        if let Err(e) = sw.accounts.refresh_ahead().await {
+            tracing::warn!(error = %e, "could not reload digest accounts ahead of their expiry");
         }
     }
 }

@@ -33,10 +33,12 @@ pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
 /// [`register`] when it needs no wait, as the switch loop can afford:
 /// `None` when the digest user's accounts are not cached (then call
 /// [`register`]). A REGISTER without credentials is answered here.
+///
+/// It takes no room among the REGISTERs in flight: it holds nothing once
+/// it returns, so a burst of lookups (phones re-registering after a
+/// restart) does not turn cached users' REGISTERs, or the first 401 of
+/// anyone's, into 503s.
 pub fn register_now(sw: &Switch, req: &Request, peer: Peer) -> Option<Response> {
-    let Ok(_slot) = sw.registers.try_acquire() else {
-        return Some(too_busy(sw, req, peer));
-    };
     let Some(extension) = req.head.to.uri.user() else {
         return Some(Response::for_request(req, StatusCode::NOT_FOUND, Some(&sw.tag())));
     };

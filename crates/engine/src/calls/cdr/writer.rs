@@ -9,15 +9,17 @@
 //! tried again with growing pauses for up to [`RETRY_FOR`], and when it
 //! fails otherwise it falls back to one record at a time so that one bad
 //! record never costs the others. A record that is not written in the end
-//! is logged and counted (`calliope_store_records_lost_total`), as is a full queue:
-//! never a silent loss; on
+//! is logged and counted (`calliope_store_records_lost_total`): never a
+//! silent loss. A full queue loses nothing: the records wait for room,
+//! and while the queue is three quarters full ([`Behind`]) new calls are
+//! refused, so that what waits stays bounded by the calls already up. On
 //! shutdown [`Writer::close`] waits until every queued record and
 //! registration is written. Under load, writes are at least [`GATHER`]
 //! apart, so that each commits what came meanwhile.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use store::schema::CDRS;
@@ -27,6 +29,7 @@ use tokio::task::JoinHandle;
 
 use super::Cdr;
 use crate::location::Backlog;
+use crate::throttle::Throttle;
 
 /// How many calls' records may wait for the store.
 pub const QUEUE: usize = 8192;
@@ -46,12 +49,27 @@ pub const GATHER: Duration = Duration::from_millis(20);
 /// Why records were not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WriterError {
-    /// The queue is full: the store is slower than the calls.
-    #[error("the CDR queue is full")]
-    Full,
     /// The writer was closed (the server is stopping).
     #[error("the CDR writer is closed")]
     Closed,
+}
+
+/// Whether the store is behind the calls: set while the queue of call
+/// records is at least three quarters full (see
+/// [`crate::calls::Registry::guard_records`]). Clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct Behind(Arc<AtomicBool>);
+
+impl Behind {
+    /// Whether it is.
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Reads it from the queue: `queued` calls waiting of `capacity`.
+    fn update(&self, queued: usize, capacity: usize) {
+        self.0.store(queued * 4 >= capacity * 3, Ordering::Relaxed);
+    }
 }
 
 /// The handle to the writer task.
@@ -62,6 +80,7 @@ pub struct Writer {
     lost: AtomicU64,
     written: std::sync::Arc<AtomicU64>,
     registrations: std::sync::Arc<AtomicU64>,
+    behind: Behind,
 }
 
 impl Writer {
@@ -71,14 +90,21 @@ impl Writer {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let written = std::sync::Arc::new(AtomicU64::new(0));
         let registrations = std::sync::Arc::new(AtomicU64::new(0));
-        let task = tokio::spawn(run(db, rx, backlog, written.clone(), registrations.clone()));
+        let behind = Behind::default();
+        let task = tokio::spawn(run(db, rx, backlog, written.clone(), registrations.clone(), behind.clone()));
         Writer {
             tx: Mutex::new(Some(tx)),
             task: tokio::sync::Mutex::new(Some(task)),
             lost: AtomicU64::new(0),
             written,
             registrations,
+            behind,
         }
+    }
+
+    /// Whether the store is behind the calls, as it changes.
+    pub fn behind(&self) -> Behind {
+        self.behind.clone()
     }
 
     /// Registration changes written since the start.
@@ -86,7 +112,9 @@ impl Writer {
         self.registrations.load(Ordering::Relaxed)
     }
 
-    /// Queues one call's records, to be written together.
+    /// Queues one call's records, to be written together. When the queue
+    /// is full they wait for room in a task of their own (the caller does
+    /// not wait), and [`Writer::close`] waits for them too.
     pub fn submit(&self, records: Vec<Cdr>) -> Result<(), WriterError> {
         if records.is_empty() {
             return Ok(());
@@ -97,14 +125,27 @@ impl Writer {
         }
         let result = match self.tx.lock().ok().and_then(|t| t.clone()) {
             Some(tx) => {
-                let sent = tx.try_send(records);
-                crate::metrics::store_queue(tx.max_capacity() - tx.capacity());
+                let sent = match tx.try_send(records) {
+                    Ok(()) => Ok(()),
+                    Err(mpsc::error::TrySendError::Full(records)) => {
+                        static FULL: Throttle = Throttle::new(Duration::from_secs(10));
+                        if let Some(before) = FULL.allow(Instant::now()) {
+                            tracing::warn!(
+                                waited_before = before,
+                                "the call-record queue is full: records wait for the store, new calls are refused"
+                            );
+                        }
+                        let tx = tx.clone();
+                        tokio::spawn(async move { tx.send(records).await });
+                        Ok(())
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => Err(WriterError::Closed),
+                };
+                let queued = tx.max_capacity() - tx.capacity();
+                self.behind.update(queued, tx.max_capacity());
+                crate::metrics::store_queue(queued);
                 sent
             }
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => WriterError::Full,
-                mpsc::error::TrySendError::Closed(_) => WriterError::Closed,
-            }),
             None => Err(WriterError::Closed),
         };
         if let Err(e) = result {
@@ -142,6 +183,7 @@ async fn run(
     backlog: Option<Backlog>,
     written: std::sync::Arc<AtomicU64>,
     registrations: std::sync::Arc<AtomicU64>,
+    behind: Behind,
 ) {
     let mut last_write: Option<Instant> = None;
     loop {
@@ -179,6 +221,7 @@ async fn run(
             }
         }
         crate::metrics::store_queue(rx.len());
+        behind.update(rx.len(), rx.max_capacity());
         let records: Vec<Cdr> = batch.into_iter().flatten().collect();
         let started = std::time::Instant::now();
         let n = write_batch(&db, records).await;
@@ -329,19 +372,42 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_queue_is_an_error_and_counted() {
+    async fn a_full_queue_loses_nothing_and_says_it_is_behind() {
         let (db, _dir, ws) = db().await;
-        let writer = Writer::start(db, 1, None);
-        let mut refused = 0;
+        let writer = Writer::start(db, 4, None);
+        let behind = writer.behind();
         for i in 0..200 {
-            if writer.submit(vec![cdr(ws, &format!("x{i}"))]) == Err(WriterError::Full) {
-                refused += 1;
-            }
+            writer.submit(vec![cdr(ws, &format!("x{i}"))]).unwrap();
         }
-        assert!(refused > 0, "a one-slot queue overflows");
-        assert_eq!(writer.lost(), refused);
+        assert!(behind.get(), "200 records at once overflow a queue of 4");
         writer.close().await;
-        assert_eq!(writer.written() + writer.lost(), 200, "every record is either written or counted");
+        assert_eq!((writer.written(), writer.lost()), (200, 0), "the overflow waited for room");
+        assert!(!behind.get(), "drained");
+    }
+
+    #[tokio::test]
+    async fn new_calls_are_refused_while_the_store_is_behind() {
+        let (db, _dir, ws) = db().await;
+        let writer = Writer::start(db, 4, None);
+        let calls = std::sync::Arc::new(crate::calls::Registry::default());
+        calls.guard_records(writer.behind());
+        let up = calls.admit("up", None).expect("nothing queued");
+        for i in 0..8 {
+            writer.submit(vec![cdr(ws, &format!("y{i}"))]).unwrap();
+        }
+        assert_eq!(calls.admit("new", None).err(), Some(crate::calls::Refusal::Behind));
+        writer.close().await;
+        assert!(calls.admit("later", None).is_ok(), "written: calls are taken again");
+        drop(up);
+    }
+
+    #[test]
+    fn behind_from_three_quarters_of_the_queue() {
+        let behind = Behind::default();
+        for (queued, expected) in [(0, false), (5, false), (6, true), (8, true), (2, false)] {
+            behind.update(queued, 8);
+            assert_eq!(behind.get(), expected, "{queued} of 8");
+        }
     }
 
     #[tokio::test]
