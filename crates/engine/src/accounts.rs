@@ -120,7 +120,7 @@ impl Accounts {
         }
         let generation = self.generation.load(Ordering::SeqCst);
         let found = self.load_by_auth_username(name).await?;
-        Ok(self.keep(name, generation, found, true))
+        Ok(self.keep(name, generation, found))
     }
 
     /// How often [`Accounts::refresh_ahead`] should run: each entry then
@@ -148,7 +148,7 @@ impl Accounts {
         for name in &names {
             let generation = self.generation.load(Ordering::SeqCst);
             let found = self.load_by_auth_username(name).await?;
-            self.keep(name, generation, found, false);
+            self.keep(name, generation, found);
         }
         Ok(names.len())
     }
@@ -169,10 +169,11 @@ impl Accounts {
         Ok(found)
     }
 
-    /// Caches `found`, the accounts of `name` read since `generation`
-    /// (for a lookup when `used`), and returns them (the copy cached
-    /// before when nothing changed).
-    fn keep(&self, name: &str, generation: u64, found: Vec<Account>, used: bool) -> Arc<Vec<Account>> {
+    /// Caches `found`, the accounts of `name` read since `generation`, as
+    /// not used yet (a name looked up once, a typo or a scan, is not
+    /// reloaded), and returns them (the copy cached before when nothing
+    /// changed).
+    fn keep(&self, name: &str, generation: u64, found: Vec<Account>) -> Arc<Vec<Account>> {
         // Checked under the lock that `invalidate` clears under, after
         // its bump: what a change made stale is never cached.
         let Ok(mut c) = self.cache.lock() else { return Arc::new(found) };
@@ -181,7 +182,7 @@ impl Accounts {
         }
         if let Some(entry) = c.get_mut(name) {
             entry.at = Instant::now();
-            entry.used = used;
+            entry.used = false;
             if *entry.found != found {
                 entry.found = Arc::new(found);
             }
@@ -191,7 +192,7 @@ impl Accounts {
             c.clear();
         }
         let found = Arc::new(found);
-        c.insert(name.to_owned(), Cached { at: Instant::now(), found: found.clone(), used });
+        c.insert(name.to_owned(), Cached { at: Instant::now(), found: found.clone(), used: false });
         found
     }
 
@@ -366,9 +367,11 @@ mod tests {
 
         accounts.by_auth_username("alice").await.unwrap();
         accounts.by_auth_username("bob").await.unwrap();
-        assert_eq!(accounts.refresh_ahead().await.unwrap(), 0, "young entries wait");
         pause().await;
-        assert_eq!(accounts.refresh_ahead().await.unwrap(), 2, "both were looked up");
+        assert_eq!(accounts.refresh_ahead().await.unwrap(), 0, "loaded, not used since");
+        accounts.by_auth_username("alice").await.unwrap();
+        accounts.by_auth_username("bob").await.unwrap();
+        assert_eq!(accounts.refresh_ahead().await.unwrap(), 2, "both were used");
         assert!(accounts.cached_by_auth_username("alice").is_some());
         pause().await;
         assert_eq!(accounts.refresh_ahead().await.unwrap(), 1, "only alice was used since");
