@@ -136,7 +136,15 @@ impl Writer {
                             );
                         }
                         let tx = tx.clone();
-                        tokio::spawn(async move { tx.send(records).await });
+                        tokio::spawn(async move {
+                            if tx.send(records).await.is_err() {
+                                metrics::counter!(crate::metrics::STORE_LOST).increment(n);
+                                tracing::error!(
+                                    lost = n,
+                                    "call records were not written: the writer stopped"
+                                );
+                            }
+                        });
                         Ok(())
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => Err(WriterError::Closed),
