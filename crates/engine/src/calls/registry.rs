@@ -130,6 +130,15 @@ pub struct Registry {
     records: OnceLock<Behind>,
 }
 
+/// `refusal`, warned of (`why`, with the calls live) at most as often as
+/// `throttle` allows.
+fn overloaded(refusal: Refusal, throttle: &Throttle, live: usize, why: &str) -> Refusal {
+    if let Some(held) = throttle.allow(Instant::now()) {
+        tracing::warn!(live, refused_before = held, "{why}");
+    }
+    refusal
+}
+
 /// A live call's place in the registry; dropping it removes the call and
 /// its legs.
 #[derive(Debug)]
@@ -185,25 +194,13 @@ impl Registry {
         }
         if self.descriptors.get().is_some_and(|d| !d.has_room(inner.calls.len())) {
             static SHORT: Throttle = Throttle::new(Duration::from_secs(10));
-            if let Some(held) = SHORT.allow(Instant::now()) {
-                tracing::warn!(
-                    live = inner.calls.len(),
-                    refused_before = held,
-                    "too few file descriptors left: new calls refused (raise the open-files limit)"
-                );
-            }
-            return Err(Refusal::Overload);
+            let why = "too few file descriptors left: new calls refused (raise the open-files limit)";
+            return Err(overloaded(Refusal::Overload, &SHORT, inner.calls.len(), why));
         }
         if self.records.get().is_some_and(Behind::get) {
             static BEHIND: Throttle = Throttle::new(Duration::from_secs(10));
-            if let Some(held) = BEHIND.allow(Instant::now()) {
-                tracing::warn!(
-                    live = inner.calls.len(),
-                    refused_before = held,
-                    "the store is behind the call records: new calls refused"
-                );
-            }
-            return Err(Refusal::Behind);
+            let why = "the store is behind the call records: new calls refused";
+            return Err(overloaded(Refusal::Behind, &BEHIND, inner.calls.len(), why));
         }
         if let Some(ws) = workspace_id {
             self.check_quota(&inner, ws)?;
