@@ -16,12 +16,13 @@
 mod support;
 
 use std::net::UdpSocket;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::baresip::tone_report;
 use support::calliope::{assert_passed, free_port, Calliope, Sipp};
 use support::calls::{callee, calliope, legs_when, wait, CALLEE, CALLER, PCAP_A};
+use support::vonage::{token, voice};
 
 /// The audio samples (PCMU decoded, in sequence order) that reach
 /// `socket` within `window`.
@@ -107,31 +108,11 @@ impl Other<'_> {
     }
 }
 
-/// A Voice API request with `jwt`.
-fn voice(c: &Calliope, jwt: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let mut rb = reqwest::Client::new()
-            .request(method.parse().unwrap(), format!("{}{}", c.http, path))
-            .bearer_auth(jwt);
-        if !body.is_null() {
-            rb = rb.json(&body);
-        }
-        let resp = rb.send().await.unwrap();
-        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
-    })
-}
-
 /// A Voice API token of a new application of workspace B.
 fn voice_jwt(b: &Other) -> String {
     let (st, app) = b.fonoster("POST", "/v2/applications", json!({"name": "B's voice app"}));
     assert_eq!(st, 201, "{app}");
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let claims =
-        json!({"application_id": app["id"], "iat": now, "jti": format!("jti-b-{now}"), "exp": now + 600});
-    let key = app["keys"]["private_key"].as_str().unwrap();
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(key.as_bytes()).unwrap();
-    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key).unwrap()
+    token(app["id"].as_str().unwrap(), app["keys"]["private_key"].as_str().unwrap())
 }
 
 /// Asserts that `reply` says nothing of A's legs.

@@ -13,12 +13,12 @@ mod support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use support::calliope::{assert_passed, free_port, Calliope, Sipp};
 use support::calls::{callee, caller, calliope, wait, CALLEE, CALLER, PCAP_A};
+use support::vonage::{application, token, voice, voice_hooks};
 use support::webhooks::Webhooks;
 
 const SECRET: &str = "a secret that signs the pushes";
@@ -54,7 +54,7 @@ fn receiver() -> (String, mpsc::Receiver<Value>) {
                 continue;
             }
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+            let now = support::vonage::now();
             engine::webhooks::sign::verify(&secret, &signature, &body, now, 300)
                 .expect("each push is signed");
             if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
@@ -201,42 +201,6 @@ fn an_originated_call_bridged_to_an_agent_pushes_both_legs() {
     assert!(at(&uuid, "answered") < at(b_uuid, "ringing"), "{pushes:#?}");
 }
 
-/// A new Vonage application whose webhooks are `hooks`' `/answer` and
-/// `/event`; its id and private key.
-fn application(c: &Calliope, hooks: &Webhooks) -> (String, String) {
-    let capabilities = json!({"voice": {"webhooks": {
-        "answer_url": {"address": hooks.at("/answer"), "http_method": "GET"},
-        "event_url": {"address": hooks.at("/event"), "http_method": "POST"}
-    }}});
-    let (st, body) =
-        c.call("POST", "/v2/applications", json!({"name": "placed", "capabilities": capabilities}));
-    assert_eq!(st, 201, "{body}");
-    (body["id"].as_str().unwrap().to_owned(), body["keys"]["private_key"].as_str().unwrap().to_owned())
-}
-
-/// A Voice API token for `app`, signed with `private_pem`.
-fn token(app: &str, private_pem: &str) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let claims = json!({"application_id": app, "iat": now, "jti": format!("jti-{now}"), "exp": now + 600});
-    let key = EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap();
-    encode(&Header::new(Algorithm::RS256), &claims, &key).unwrap()
-}
-
-/// `POST /v1/calls` with `jwt`.
-fn place(c: &Calliope, jwt: &str, body: Value) -> (u16, Value) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let resp = reqwest::Client::new()
-            .post(format!("{}/v1/calls", c.http))
-            .bearer_auth(jwt)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
-    })
-}
-
 /// The workspace's `/events`, every event, read on a thread of its own.
 fn events(c: &Calliope) -> mpsc::Receiver<Value> {
     use futures_util::{SinkExt, StreamExt};
@@ -281,7 +245,7 @@ fn statuses_until(hooks: &Webhooks, path: &str, last: &str) -> Vec<String> {
 fn a_placed_vonage_call_reports_its_statuses_and_a_dead_event_url_is_an_event() {
     let c = calliope(&[]);
     let hooks = Webhooks::start(c.dir.path().to_path_buf(), |_, _| json!({}));
-    let (app, key) = application(&c, &hooks);
+    let (app, key) = application(&c, json!({"name": "placed", "capabilities": voice_hooks(&hooks)}));
     *hooks.app_ref.lock().unwrap() = app.clone();
     let jwt = token(&app, &key);
     let to = json!([{"type": "phone", "number": CALLEE}]);
@@ -289,8 +253,13 @@ fn a_placed_vonage_call_reports_its_statuses_and_a_dead_event_url_is_an_event() 
     // Answered, then the NCCO ends: started, ringing, answered, completed.
     let uas = callee(&c, "uas_answer.xml", free_port());
     let ncco = json!([{"action": "talk", "text": "one"}]);
-    let (st, body) =
-        place(&c, &jwt, json!({"to": to, "from": {"type": "phone", "number": "5550100"}, "ncco": ncco}));
+    let (st, body) = voice(
+        &c,
+        &jwt,
+        "POST",
+        "/v1/calls",
+        json!({"to": to, "from": {"type": "phone", "number": "5550100"}, "ncco": ncco}),
+    );
     assert_eq!(st, 201, "{body}");
     let uuid = body["uuid"].as_str().unwrap().to_owned();
     wait(uas, "the callee answered, heard the talk, then got BYE");
@@ -314,7 +283,13 @@ fn a_placed_vonage_call_reports_its_statuses_and_a_dead_event_url_is_an_event() 
     // registered): started, then busy (it never rang).
     let before = hooks.statuses("/event").len();
     let uas = phone(&c, "2005", "uas_busy.xml");
-    let (st, body) = place(&c, &jwt, json!({"to": [{"type": "phone", "number": "2005"}], "ncco": ncco}));
+    let (st, body) = voice(
+        &c,
+        &jwt,
+        "POST",
+        "/v1/calls",
+        json!({"to": [{"type": "phone", "number": "2005"}], "ncco": ncco}),
+    );
     assert_eq!(st, 201, "{body}");
     wait(uas, "the callee was busy");
     statuses_until(&hooks, "/event", "busy");
@@ -328,7 +303,8 @@ fn a_placed_vonage_call_reports_its_statuses_and_a_dead_event_url_is_an_event() 
     let seen = events(&c);
     let uas = phone(&c, "2006", "uas_busy.xml");
     let to = json!([{"type": "phone", "number": "2006"}]);
-    let (st, body) = place(&c, &jwt, json!({"to": to, "ncco": ncco, "event_url": [dead]}));
+    let (st, body) =
+        voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "ncco": ncco, "event_url": [dead]}));
     assert_eq!(st, 201, "{body}");
     let uuid = body["uuid"].as_str().unwrap().to_owned();
     wait(uas, "the callee was busy");

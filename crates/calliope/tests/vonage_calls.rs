@@ -17,53 +17,14 @@
 mod support;
 
 use std::net::UdpSocket;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use support::baresip::tone_report;
 use support::calliope::Calliope;
 use support::calls::{callee, calliope, legs_when, wait, CALLEE};
+use support::vonage::{application, now, token, token_between, voice, voice_hooks};
 use support::webhooks::{hear, loud, tone_start, Webhooks};
-
-/// A new Vonage application; its id and private key.
-fn application(c: &Calliope, name: &str) -> (String, String) {
-    let (st, body) = c.call("POST", "/v2/applications", json!({"name": name}));
-    assert_eq!(st, 201, "{body}");
-    (body["id"].as_str().unwrap().to_owned(), body["keys"]["private_key"].as_str().unwrap().to_owned())
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-/// A Voice API token for `app`, signed with `private_pem`, issued at `iat`
-/// and expiring at `exp`.
-fn token(app: &str, private_pem: &str, iat: i64, exp: i64) -> String {
-    let claims = json!({"application_id": app, "iat": iat, "jti": format!("jti-{iat}-{exp}"), "exp": exp});
-    encode(
-        &Header::new(Algorithm::RS256),
-        &claims,
-        &EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap(),
-    )
-    .unwrap()
-}
-
-/// A Voice API request with `jwt` (none when empty).
-fn voice(c: &Calliope, jwt: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let mut rb = reqwest::Client::new().request(method.parse().unwrap(), format!("{}{}", c.http, path));
-        if !jwt.is_empty() {
-            rb = rb.bearer_auth(jwt);
-        }
-        if !body.is_null() {
-            rb = rb.json(&body);
-        }
-        let resp = rb.send().await.unwrap();
-        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
-    })
-}
 
 /// RTP packets of payload type `pt` heard on `socket` within `window`.
 fn packets_of_type(socket: &UdpSocket, pt: u8, window: Duration) -> usize {
@@ -86,17 +47,17 @@ fn a_jwt_call_is_placed_steered_and_hung_up_and_bad_tokens_are_refused() {
     let c = calliope(&[]);
     let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
     let uas = callee(&c, "uas_answer.xml", ear.local_addr().unwrap().port());
-    let (app, key) = application(&c, "voice");
-    let (_, other_key) = application(&c, "other");
-    let jwt = token(&app, &key, now(), now() + 300);
+    let (app, key) = application(&c, json!({"name": "voice"}));
+    let (_, other_key) = application(&c, json!({"name": "other"}));
+    let jwt = token_between(&app, &key, now(), now() + 300);
 
     // Refused: another key, expired, none; in Vonage's problem shape.
-    let forged = token(&app, &other_key, now(), now() + 300);
+    let forged = token_between(&app, &other_key, now(), now() + 300);
     let (st, body) = voice(&c, &forged, "GET", "/v1/calls", Value::Null);
     assert_eq!(st, 401, "a token signed by another key: {body}");
     assert_eq!(body["title"], "Unauthorized", "{body}");
     assert!(body["detail"].as_str().unwrap().contains("signature"), "{body}");
-    let expired = token(&app, &key, now() - 3600, now() - 1800);
+    let expired = token_between(&app, &key, now() - 3600, now() - 1800);
     let (st, body) = voice(&c, &expired, "GET", "/v1/calls", Value::Null);
     assert_eq!(st, 401, "an expired token: {body}");
     assert!(body["detail"].as_str().unwrap().contains("expired"), "{body}");
@@ -244,8 +205,8 @@ fn actions_on_an_ncco_connect_leg_act_on_that_leg() {
         .contact_port(port)
         .run();
     support::calliope::assert_passed(&reg, "agent 2003 registers");
-    let (app, key) = application(&c, "connect");
-    let jwt = token(&app, &key, now(), now() + 300);
+    let (app, key) = application(&c, json!({"name": "connect"}));
+    let jwt = token_between(&app, &key, now(), now() + 300);
     let ncco = json!([{"action": "connect", "endpoint": [{"type": "app", "user": "2003"}]}]);
     let to = json!([{"type": "phone", "number": CALLEE}]);
     let (st, body) = voice(&c, &jwt, "POST", "/v1/calls", json!({"to": to, "ncco": ncco}));
@@ -303,16 +264,9 @@ fn actions_on_an_ncco_connect_leg_act_on_that_leg() {
 /// A Vonage application whose event_url is `hooks`' `/event`; its id and
 /// private key.
 fn application_with_events(c: &Calliope, hooks: &Webhooks) -> (String, String) {
-    let capabilities = json!({"voice": {"webhooks": {
-        "answer_url": {"address": hooks.at("/answer"), "http_method": "GET"},
-        "event_url": {"address": hooks.at("/event"), "http_method": "POST"}
-    }}});
-    let (st, body) =
-        c.call("POST", "/v2/applications", json!({"name": "ncco", "capabilities": capabilities}));
-    assert_eq!(st, 201, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
+    let (id, key) = application(c, json!({"name": "ncco", "capabilities": voice_hooks(hooks)}));
     *hooks.app_ref.lock().unwrap() = id.clone();
-    (id, body["keys"]["private_key"].as_str().unwrap().to_owned())
+    (id, key)
 }
 
 /// The longest run of `hz` in `samples`, in ms.
@@ -328,7 +282,7 @@ fn an_inline_ncco_is_heard_then_earmuffed_transferred_talked_and_streamed_into()
         _ => json!({}),
     });
     let (app, key) = application_with_events(&c, &hooks);
-    let jwt = token(&app, &key, now(), now() + 600);
+    let jwt = token(&app, &key);
     // The whole call must fit in SIPp's 20 s: the listening windows are short.
     let ear = UdpSocket::bind("127.0.0.1:0").unwrap();
     let uas = callee(&c, "uas_answer.xml", ear.local_addr().unwrap().port());
@@ -478,8 +432,8 @@ fn hanging_up_an_ncco_connect_leg_ends_that_leg_and_the_ncco_goes_on() {
         .contact_port(port)
         .run();
     support::calliope::assert_passed(&reg, "agent 2003 registers");
-    let (app, key) = application(&c, "connect then stream");
-    let jwt = token(&app, &key, now(), now() + 300);
+    let (app, key) = application(&c, json!({"name": "connect then stream"}));
+    let jwt = token_between(&app, &key, now(), now() + 300);
     let ncco = json!([
         {"action": "connect", "endpoint": [{"type": "app", "user": "2003"}]},
         {"action": "stream", "streamUrl": ["tone_stream://%(60000,0,440)"]}

@@ -9,4 +9,5 @@ pub mod calliope;
 pub mod calls;
 pub mod events;
 pub mod ua;
+pub mod vonage;
 pub mod webhooks;
