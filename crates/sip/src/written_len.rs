@@ -1,9 +1,10 @@
-//! How many bytes a value's `Display` writes, computed from its parts
-//! instead of formatted into a counter: the parser holds every Via, From,
-//! To and CSeq it reads to the writer's limits, and the transaction layer
-//! weighs each request by its echoed headers, so these lengths are taken
-//! for every message. Rare shapes (IPv6 hosts, display names, tel URIs)
-//! are still counted by formatting.
+//! What a value's `Display` writes, without the formatting machinery: its
+//! length computed from its parts, and its text pushed onto a `String`.
+//! The parser holds every Via, From, To and CSeq it reads to the writer's
+//! limits, the transaction layer weighs each request by its echoed
+//! headers, and every response writes them again: this runs for every
+//! message. Rare shapes (IPv6 hosts, display names, tel URIs) still go
+//! through `Display`.
 
 use std::fmt::{self, Write};
 
@@ -12,10 +13,28 @@ use crate::header::{CSeq, Via};
 use crate::params::Params;
 use crate::uri::{Host, HostPort, SipUri, Uri};
 
-/// The length of what `Display` writes, exactly.
+/// What `Display` writes, exactly, without formatting.
 pub(crate) trait WrittenLen {
     /// Bytes that `to_string()` would give.
     fn written_len(&self) -> usize;
+
+    /// Appends what `to_string()` would give.
+    fn write_into(&self, out: &mut String);
+}
+
+/// Appends `value` through its `Display`.
+fn formatted(out: &mut String, value: &dyn fmt::Display) {
+    let _ = write!(out, "{value}");
+}
+
+/// The length of `s` written as a quoted string (`scan::quote`).
+fn quoted_len(s: &str) -> usize {
+    2 + s.len() + s.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
+}
+
+/// Appends `n` in decimal.
+fn push_u32(out: &mut String, n: u32) {
+    let _ = crate::decimal::write_u32(out, n);
 }
 
 /// A writer that only counts.
@@ -44,11 +63,19 @@ impl WrittenLen for str {
     fn written_len(&self) -> usize {
         self.len()
     }
+
+    fn write_into(&self, out: &mut String) {
+        out.push_str(self);
+    }
 }
 
 impl WrittenLen for String {
     fn written_len(&self) -> usize {
         self.len()
+    }
+
+    fn write_into(&self, out: &mut String) {
+        out.push_str(self);
     }
 }
 
@@ -59,11 +86,29 @@ impl WrittenLen for usize {
             Err(_) => counted(self),
         }
     }
+
+    fn write_into(&self, out: &mut String) {
+        match u32::try_from(*self) {
+            Ok(n) => push_u32(out, n),
+            Err(_) => formatted(out, self),
+        }
+    }
 }
 
 impl WrittenLen for Params {
     fn written_len(&self) -> usize {
         self.iter().map(|p| 1 + p.name.len() + p.value.as_ref().map_or(0, |v| 1 + v.len())).sum()
+    }
+
+    fn write_into(&self, out: &mut String) {
+        for p in self.iter() {
+            out.push(';');
+            out.push_str(&p.name);
+            if let Some(v) = &p.value {
+                out.push('=');
+                out.push_str(v);
+            }
+        }
     }
 }
 
@@ -75,11 +120,29 @@ impl WrittenLen for Host {
             Host::V6(_) => counted(self),
         }
     }
+
+    fn write_into(&self, out: &mut String) {
+        match self {
+            Host::Domain(d) => out.push_str(d),
+            Host::V4(a) => {
+                let _ = crate::decimal::write_ipv4(out, *a);
+            }
+            Host::V6(_) => formatted(out, self),
+        }
+    }
 }
 
 impl WrittenLen for HostPort {
     fn written_len(&self) -> usize {
         self.host.written_len() + self.port.map_or(0, |p| 1 + digits(u32::from(p)))
+    }
+
+    fn write_into(&self, out: &mut String) {
+        self.host.write_into(out);
+        if let Some(p) = self.port {
+            out.push(':');
+            push_u32(out, u32::from(p));
+        }
     }
 }
 
@@ -96,6 +159,31 @@ impl WrittenLen for SipUri {
             + self.params.written_len()
             + headers
     }
+
+    fn write_into(&self, out: &mut String) {
+        out.push_str(self.scheme.as_str());
+        out.push(':');
+        if let Some(user) = &self.user {
+            out.push_str(user);
+            if let Some(pw) = &self.password {
+                out.push(':');
+                out.push_str(pw);
+            }
+            out.push('@');
+        }
+        self.host.write_into(out);
+        if let Some(p) = self.port {
+            out.push(':');
+            push_u32(out, u32::from(p));
+        }
+        self.params.write_into(out);
+        for (i, (name, value)) in self.headers.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(name);
+            out.push('=');
+            out.push_str(value);
+        }
+    }
 }
 
 impl WrittenLen for Uri {
@@ -106,12 +194,31 @@ impl WrittenLen for Uri {
             Uri::Other(s) => s.len(),
         }
     }
+
+    fn write_into(&self, out: &mut String) {
+        match self {
+            Uri::Sip(u) => u.write_into(out),
+            Uri::Tel(t) => formatted(out, t),
+            Uri::Other(s) => out.push_str(s),
+        }
+    }
 }
 
 impl WrittenLen for NameAddr {
     fn written_len(&self) -> usize {
-        let display = self.display.as_ref().map_or(0, |d| crate::scan::quote(d).len() + 1);
+        let display = self.display.as_ref().map_or(0, |d| quoted_len(d) + 1);
         display + 1 + self.uri.written_len() + 1 + self.params.written_len()
+    }
+
+    fn write_into(&self, out: &mut String) {
+        if let Some(d) = &self.display {
+            let _ = crate::scan::write_quoted(out, d);
+            out.push(' ');
+        }
+        out.push('<');
+        self.uri.write_into(out);
+        out.push('>');
+        self.params.write_into(out);
     }
 }
 
@@ -123,11 +230,25 @@ impl WrittenLen for Via {
             + self.sent_by.written_len()
             + self.params.written_len()
     }
+
+    fn write_into(&self, out: &mut String) {
+        out.push_str("SIP/2.0/");
+        out.push_str(self.transport.as_str());
+        out.push(' ');
+        self.sent_by.write_into(out);
+        self.params.write_into(out);
+    }
 }
 
 impl WrittenLen for CSeq {
     fn written_len(&self) -> usize {
         digits(self.seq) + 1 + self.method.as_str().len()
+    }
+
+    fn write_into(&self, out: &mut String) {
+        push_u32(out, self.seq);
+        out.push(' ');
+        out.push_str(self.method.as_str());
     }
 }
 
@@ -139,7 +260,11 @@ mod tests {
     use crate::uri::Uri;
 
     fn same<T: WrittenLen + std::fmt::Display>(value: &T) {
-        assert_eq!(value.written_len(), value.to_string().len(), "{value}");
+        let text = value.to_string();
+        assert_eq!(value.written_len(), text.len(), "{value}");
+        let mut out = String::from("x");
+        value.write_into(&mut out);
+        assert_eq!(out.get(1..), Some(text.as_str()));
     }
 
     #[test]

@@ -95,9 +95,12 @@ fn finish(mut text: String, head: &Head, body: &[u8]) -> Vec<u8> {
 /// Writes `name: value` and a CRLF; line breaks inside the value (which no
 /// parsed value has, but a built one might) become spaces, so that no value
 /// can inject a header.
-fn line(text: &mut String, name: &str, value: &dyn std::fmt::Display) {
+fn line(text: &mut String, name: &str, value: &(impl WrittenLen + ?Sized)) {
     let start = text.len();
-    let _ = write!(text, "{name}: {value}");
+    text.reserve(name.len() + value.written_len() + 4);
+    text.push_str(name);
+    text.push_str(": ");
+    value.write_into(text);
     no_breaks_from(text, start);
     text.push_str("\r\n");
 }
