@@ -98,7 +98,7 @@ pub async fn authenticate_pending(
     source: IpAddr,
     pending: Pending,
 ) -> Verdict {
-    let Pending(Admission { creds, admitted, .. }) = pending;
+    let Admission { creds, admitted, .. } = *pending.0;
     // Admitted again now, as a fresh check would: the nonce may have
     // expired meanwhile.
     let now = sw.now_ms();
@@ -304,13 +304,13 @@ fn check_cached(
     let admission = Admission { creds, admitted, now };
     match sw.accounts.cached_by_auth_username(&admission.creds.username) {
         Some(accounts) => Ok(choose(sw, req, kind, extension, &admission, &accounts)),
-        None => Err(Pending(admission)),
+        None => Err(Pending(Box::new(admission))),
     }
 }
 
 /// Credentials [`authenticate_cached`] admitted whose digest user's
 /// accounts are not cached: what [`authenticate_pending`] goes on from.
-pub struct Pending(Admission);
+pub struct Pending(Box<Admission>);
 
 /// What [`authenticate_cached`] found.
 pub enum Cached {

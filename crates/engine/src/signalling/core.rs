@@ -19,7 +19,6 @@ use sip::{HeaderName, Message, Method, Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
 use super::datagrams::BATCH;
-use super::registrar::Registering;
 use super::shards::{CallTables, Cores};
 use super::transport::Inbound;
 use super::Switch;
@@ -428,14 +427,14 @@ impl Core {
                 // credentials, or the user's accounts cached): no task,
                 // no command back.
                 let pending = match super::registrar::register_now(&self.sw, &request, peer) {
-                    Registering::Answered(response) => {
+                    Ok(response) => {
                         count_registration(&response);
                         if let Err(e) = self.txs.respond(now, id, response) {
                             tracing::debug!(error = %e, "a response could not be sent");
                         }
                         return;
                     }
-                    Registering::Lookup(pending) => pending,
+                    Err(pending) => pending,
                 };
                 let (sw, cmds) = (self.sw.clone(), self.cmds.clone());
                 tokio::spawn(async move {

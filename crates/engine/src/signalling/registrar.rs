@@ -32,33 +32,24 @@ pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer, pending: Pend
     }
 }
 
-/// What [`register_now`] did with a REGISTER.
-pub enum Registering {
-    /// Answered.
-    Answered(Response),
-    /// Its digest user's accounts are to be looked up: call [`register`].
-    Lookup(Pending),
-}
-
 /// A REGISTER answered when that needs no wait, as the switch loop can
-/// afford: [`Registering::Lookup`] when the digest user's accounts are not
-/// cached. A REGISTER without credentials is answered here.
+/// afford; `Err` with its admitted credentials when the digest user's
+/// accounts are not cached (then call [`register`] with them). A REGISTER
+/// without credentials is answered here.
 ///
 /// It takes no room among the REGISTERs in flight: it holds nothing once
 /// it returns, so a burst of lookups (phones re-registering after a
 /// restart) does not turn cached users' REGISTERs, or the first 401 of
 /// anyone's, into 503s.
-pub fn register_now(sw: &Switch, req: &Request, peer: Peer) -> Registering {
+pub fn register_now(sw: &Switch, req: &Request, peer: Peer) -> Result<Response, Pending> {
     let Some(extension) = req.head.to.uri.user() else {
-        return Registering::Answered(Response::for_request(req, StatusCode::NOT_FOUND, Some(&sw.tag())));
+        return Ok(Response::for_request(req, StatusCode::NOT_FOUND, Some(&sw.tag())));
     };
-    Registering::Answered(
-        match authenticate_cached(sw, req, Challenge::Www, Some(extension), peer.addr.ip()) {
-            Cached::Verdict(Ok(account)) => bind(sw, req, peer, extension, &account),
-            Cached::Verdict(Err(resp)) => *resp,
-            Cached::Lookup(pending) => return Registering::Lookup(pending),
-        },
-    )
+    Ok(match authenticate_cached(sw, req, Challenge::Www, Some(extension), peer.addr.ip()) {
+        Cached::Verdict(Ok(account)) => bind(sw, req, peer, extension, &account),
+        Cached::Verdict(Err(resp)) => *resp,
+        Cached::Lookup(pending) => return Err(pending),
+    })
 }
 
 /// 503 with Retry-After: too many REGISTERs in flight.
