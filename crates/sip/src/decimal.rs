@@ -34,7 +34,7 @@ pub(crate) fn write_ipv4(w: &mut impl Write, a: Ipv4Addr) -> fmt::Result {
 
 /// Writes `n`'s decimal digits at the end of `buf`; returns where they
 /// begin.
-fn digits(mut n: u32, buf: &mut [u8; 10]) -> usize {
+pub(crate) fn digits(mut n: u32, buf: &mut [u8; 10]) -> usize {
     let mut start = buf.len();
     while start > 0 {
         start -= 1;

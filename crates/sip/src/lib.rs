@@ -105,6 +105,7 @@ mod shrink;
 mod status;
 pub mod transaction;
 pub mod uri;
+mod written_len;
 
 pub use address::{Contact, NameAddr};
 pub use error::ParseError;

@@ -71,7 +71,13 @@ pub async fn authenticate_from(
     extension: Option<&str>,
     source: IpAddr,
 ) -> Verdict {
-    match check(sw, req, kind, extension).await {
+    counting_guesses(sw, source, check(sw, req, kind, extension).await)
+}
+
+/// The verdict of a check of a request from `source`; a wrong guess (a
+/// 403) counts towards banning the address.
+fn counting_guesses(sw: &Switch, source: IpAddr, checked: Result<Account, Failure>) -> Verdict {
+    match checked {
         Ok(account) => Ok(account),
         Err(Failure { response, guess: true }) => {
             sw.blacklist.bans.fail(source, Instant::now());
@@ -79,6 +85,34 @@ pub async fn authenticate_from(
         }
         Err(Failure { response, guess: false }) => Err(response),
     }
+}
+
+/// [`authenticate_from`] for credentials [`authenticate_cached`] admitted
+/// but could not check without a lookup: goes on from them, without
+/// parsing the header or checking the nonce's MAC again.
+pub async fn authenticate_pending(
+    sw: &Arc<Switch>,
+    req: &Request,
+    kind: Challenge,
+    extension: Option<&str>,
+    source: IpAddr,
+    pending: Pending,
+) -> Verdict {
+    let Admission { creds, admitted, .. } = *pending.0;
+    // Admitted again now, as a fresh check would: the nonce may have
+    // expired meanwhile.
+    let now = sw.now_ms();
+    let readmitted = match sw.auth.lock() {
+        Ok(a) => a.readmit(admitted, now),
+        Err(_) => Err(Outcome::Malformed(sip::digest::DigestError::Nonce)),
+    };
+    let checked = match readmitted {
+        Ok(admitted) => {
+            look_up_and_choose(sw, req, kind, extension, Admission { creds, admitted, now }).await
+        }
+        Err(outcome) => Err(Failure::answer(challenge(sw, req, kind, outcome == Outcome::Stale))),
+    };
+    counting_guesses(sw, source, checked)
 }
 
 /// Who a call comes from.
@@ -229,7 +263,19 @@ async fn check_parsed(
     credentials: Option<Result<sip::digest::Credentials, sip::digest::DigestError>>,
 ) -> Result<Account, Failure> {
     let (creds, admitted, now) = admit(sw, req, kind, credentials)?;
-    let accounts = match sw.accounts.by_auth_username(&creds.username).await {
+    look_up_and_choose(sw, req, kind, extension, Admission { creds, admitted, now }).await
+}
+
+/// The account of admitted credentials, its digest user's accounts
+/// looked up (see [`choose`]).
+async fn look_up_and_choose(
+    sw: &Arc<Switch>,
+    req: &Request,
+    kind: Challenge,
+    extension: Option<&str>,
+    admission: Admission,
+) -> Result<Account, Failure> {
+    let accounts = match sw.accounts.by_auth_username(&admission.creds.username).await {
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(error = %e, "account lookup failed");
@@ -240,45 +286,55 @@ async fn check_parsed(
             )));
         }
     };
-    choose(sw, req, kind, extension, &Admission { creds, admitted, now }, &accounts)
+    choose(sw, req, kind, extension, &admission, &accounts)
 }
 
-/// [`check`] when it needs no wait: `None` when the digest user's accounts
-/// are not cached (then [`check`] looks them up).
+/// [`check`] when it needs no wait: [`Pending`] when the digest user's
+/// accounts are not cached (then [`authenticate_pending`] looks them up).
 fn check_cached(
     sw: &Switch,
     req: &Request,
     kind: Challenge,
     extension: Option<&str>,
-) -> Option<Result<Account, Failure>> {
+) -> Result<Result<Account, Failure>, Pending> {
     let (creds, admitted, now) = match admit(sw, req, kind, credentials_of(sw, req, kind)) {
         Ok(admission) => admission,
-        Err(f) => return Some(Err(f)),
+        Err(f) => return Ok(Err(f)),
     };
-    let accounts = sw.accounts.cached_by_auth_username(&creds.username)?;
-    Some(choose(sw, req, kind, extension, &Admission { creds, admitted, now }, &accounts))
+    let admission = Admission { creds, admitted, now };
+    match sw.accounts.cached_by_auth_username(&admission.creds.username) {
+        Some(accounts) => Ok(choose(sw, req, kind, extension, &admission, &accounts)),
+        None => Err(Pending(Box::new(admission))),
+    }
 }
 
-/// [`authenticate_from`] when it needs no wait: `None` when the accounts
-/// of the request's digest user are not cached, and only then. A request
-/// without credentials, or with credentials screened out, is answered
-/// here at once.
+/// Credentials [`authenticate_cached`] admitted whose digest user's
+/// accounts are not cached: what [`authenticate_pending`] goes on from.
+pub struct Pending(Box<Admission>);
+
+/// What [`authenticate_cached`] found.
+pub enum Cached {
+    /// The verdict, reached without waiting.
+    Verdict(Verdict),
+    /// The digest user's accounts are to be looked up first.
+    Lookup(Pending),
+}
+
+/// [`authenticate_from`] when it needs no wait: [`Cached::Lookup`] when
+/// the accounts of the request's digest user are not cached, and only
+/// then. A request without credentials, or with credentials screened out,
+/// is answered here at once.
 pub fn authenticate_cached(
     sw: &Switch,
     req: &Request,
     kind: Challenge,
     extension: Option<&str>,
     source: IpAddr,
-) -> Option<Verdict> {
-    Some(match check_cached(sw, req, kind, extension)? {
-        Ok(account) => Ok(account),
-        Err(Failure { response, guess }) => {
-            if guess {
-                sw.blacklist.bans.fail(source, Instant::now());
-            }
-            Err(response)
-        }
-    })
+) -> Cached {
+    match check_cached(sw, req, kind, extension) {
+        Ok(checked) => Cached::Verdict(counting_guesses(sw, source, checked)),
+        Err(pending) => Cached::Lookup(pending),
+    }
 }
 
 impl Failure {

@@ -426,16 +426,19 @@ impl Core {
                 // Answered here when nothing need be waited for (no
                 // credentials, or the user's accounts cached): no task,
                 // no command back.
-                if let Some(response) = super::registrar::register_now(&self.sw, &request, peer) {
-                    count_registration(&response);
-                    if let Err(e) = self.txs.respond(now, id, response) {
-                        tracing::debug!(error = %e, "a response could not be sent");
+                let pending = match super::registrar::register_now(&self.sw, &request, peer) {
+                    Ok(response) => {
+                        count_registration(&response);
+                        if let Err(e) = self.txs.respond(now, id, response) {
+                            tracing::debug!(error = %e, "a response could not be sent");
+                        }
+                        return;
                     }
-                    return;
-                }
+                    Err(pending) => pending,
+                };
                 let (sw, cmds) = (self.sw.clone(), self.cmds.clone());
                 tokio::spawn(async move {
-                    let response = super::registrar::register(&sw, &request, peer).await;
+                    let response = super::registrar::register(&sw, &request, peer, pending).await;
                     count_registration(&response);
                     let _ = cmds.send(Cmd::Respond(id, response));
                 });

@@ -8,43 +8,47 @@ use std::sync::Arc;
 use serde_json::json;
 use sip::{Contact, HeaderName, Request, Response, StatusCode};
 
-use super::auth::{authenticate_cached, authenticate_from, Challenge};
+use super::auth::{authenticate_cached, authenticate_pending, Cached, Challenge, Pending};
 use super::Switch;
 use crate::accounts::Account;
 use crate::events::Event;
 use crate::location::{Binding, Transport};
 use sip::transaction::{Peer, Protocol};
 
-/// Answers a REGISTER from `peer`. At most `limits.registers_in_flight`
-/// are worked on at once; past that the answer is 503 with Retry-After.
-pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer) -> Response {
+/// Answers a REGISTER from `peer` that [`register_now`] left for a lookup
+/// of its digest user's accounts, going on from its admitted credentials
+/// (`pending`). At most `limits.registers_in_flight` are worked on at
+/// once; past that the answer is 503 with Retry-After.
+pub async fn register(sw: &Arc<Switch>, req: &Request, peer: Peer, pending: Pending) -> Response {
     let Ok(_slot) = sw.registers.try_acquire() else {
         return too_busy(sw, req, peer);
     };
     let Some(extension) = req.head.to.uri.user() else {
         return Response::for_request(req, StatusCode::NOT_FOUND, Some(&sw.tag()));
     };
-    match authenticate_from(sw, req, Challenge::Www, Some(extension), peer.addr.ip()).await {
+    match authenticate_pending(sw, req, Challenge::Www, Some(extension), peer.addr.ip(), pending).await {
         Ok(account) => bind(sw, req, peer, extension, &account),
         Err(resp) => *resp,
     }
 }
 
-/// [`register`] when it needs no wait, as the switch loop can afford:
-/// `None` when the digest user's accounts are not cached (then call
-/// [`register`]). A REGISTER without credentials is answered here.
+/// A REGISTER answered when that needs no wait, as the switch loop can
+/// afford; `Err` with its admitted credentials when the digest user's
+/// accounts are not cached (then call [`register`] with them). A REGISTER
+/// without credentials is answered here.
 ///
 /// It takes no room among the REGISTERs in flight: it holds nothing once
 /// it returns, so a burst of lookups (phones re-registering after a
 /// restart) does not turn cached users' REGISTERs, or the first 401 of
 /// anyone's, into 503s.
-pub fn register_now(sw: &Switch, req: &Request, peer: Peer) -> Option<Response> {
+pub fn register_now(sw: &Switch, req: &Request, peer: Peer) -> Result<Response, Pending> {
     let Some(extension) = req.head.to.uri.user() else {
-        return Some(Response::for_request(req, StatusCode::NOT_FOUND, Some(&sw.tag())));
+        return Ok(Response::for_request(req, StatusCode::NOT_FOUND, Some(&sw.tag())));
     };
-    Some(match authenticate_cached(sw, req, Challenge::Www, Some(extension), peer.addr.ip())? {
-        Ok(account) => bind(sw, req, peer, extension, &account),
-        Err(resp) => *resp,
+    Ok(match authenticate_cached(sw, req, Challenge::Www, Some(extension), peer.addr.ip()) {
+        Cached::Verdict(Ok(account)) => bind(sw, req, peer, extension, &account),
+        Cached::Verdict(Err(resp)) => *resp,
+        Cached::Lookup(pending) => return Err(pending),
     })
 }
 

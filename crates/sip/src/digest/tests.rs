@@ -401,3 +401,16 @@ fn admitted_credentials_are_verified_without_their_nonce_checked_again() {
     // Verified as `verify` does.
     assert_eq!(auth.verify(&client.creds(5), &Method::Register, &uri(), good, 3_000), Outcome::Ok);
 }
+
+#[test]
+fn admitted_credentials_are_admitted_again_as_admit_would() {
+    let auth =
+        Authenticator::new(REALM, SECRET, AuthConfig { nonce_lifetime_ms: 60_000, ..AuthConfig::default() });
+    let challenge = auth.challenges(1_000, rnd(1), false).remove(0);
+    let client = Client { challenge: &challenge, password: "pw", uri: "sip:calliope.example.com" };
+    let creds = client.creds(1);
+    let admitted = auth.admit(&creds, 2_000).expect("fresh");
+    for now in [2_000, 30_000, 61_000, 61_001, 999] {
+        assert_eq!(auth.readmit(admitted, now), auth.admit(&creds, now), "at {now}");
+    }
+}

@@ -70,7 +70,7 @@ pub enum Outcome {
 }
 
 /// Credentials that passed [`Authenticator::admit`]: their nonce is this
-/// server's, read once. Only `admit` makes one.
+/// server's, read once. Only `admit` (and `readmit`) makes one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Admitted {
     issued: Issued,
@@ -171,6 +171,17 @@ impl Authenticator {
     pub fn admit(&self, creds: &Credentials, now_ms: u64) -> Result<Admitted, Outcome> {
         self.fits_server(creds).map_err(Outcome::Malformed)?;
         match self.nonces.status(&creds.nonce, now_ms) {
+            NonceStatus::Fresh(issued) => Ok(Admitted { issued }),
+            NonceStatus::Stale => Err(Outcome::Stale),
+            NonceStatus::Unknown => Err(Outcome::Malformed(DigestError::Nonce)),
+        }
+    }
+
+    /// [`Authenticator::admit`] again at `now_ms`, for credentials it
+    /// admitted: the same answer, from their nonce's freshness alone (its
+    /// MAC and epoch were checked, and do not change).
+    pub fn readmit(&self, admitted: Admitted, now_ms: u64) -> Result<Admitted, Outcome> {
+        match self.nonces.freshness(admitted.issued, now_ms) {
             NonceStatus::Fresh(issued) => Ok(Admitted { issued }),
             NonceStatus::Stale => Err(Outcome::Stale),
             NonceStatus::Unknown => Err(Outcome::Malformed(DigestError::Nonce)),

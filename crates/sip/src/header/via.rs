@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::error::ParseError;
 use crate::params::Params;
-use crate::scan::{is_token, is_token_char, number};
+use crate::scan::{find_byte, is_token, is_token_char, number, split_once_byte};
 use crate::uri::HostPort;
 
 /// The magic cookie that starts every RFC 3261 branch parameter.
@@ -34,16 +34,24 @@ pub enum Transport {
 impl Transport {
     /// Parses a transport token, without regard to case.
     pub fn parse(s: &str) -> Result<Transport, ParseError> {
-        Ok(match s.to_ascii_uppercase().as_str() {
-            "UDP" => Transport::Udp,
-            "TCP" => Transport::Tcp,
-            "TLS" => Transport::Tls,
-            "SCTP" => Transport::Sctp,
-            "WS" => Transport::Ws,
-            "WSS" => Transport::Wss,
-            other if is_token(other) => Transport::Other(other.to_owned()),
-            _ => return Err(ParseError::Value("transport")),
-        })
+        // The usual ones without an upper-cased copy.
+        const KNOWN: [(&str, Transport); 6] = [
+            ("UDP", Transport::Udp),
+            ("TCP", Transport::Tcp),
+            ("TLS", Transport::Tls),
+            ("SCTP", Transport::Sctp),
+            ("WS", Transport::Ws),
+            ("WSS", Transport::Wss),
+        ];
+        if let Some((_, known)) = KNOWN.iter().find(|(name, _)| s.eq_ignore_ascii_case(name)) {
+            return Ok(known.clone());
+        }
+        let other = s.to_ascii_uppercase();
+        if is_token(&other) {
+            Ok(Transport::Other(other))
+        } else {
+            Err(ParseError::Value("transport"))
+        }
     }
 
     /// The token as written in a Via.
@@ -103,11 +111,11 @@ impl Via {
 
     /// Parses one Via value.
     pub fn parse(s: &str) -> Result<Via, ParseError> {
-        let bad = ParseError::Value("Via");
-        let (protocol, rest) = s.trim().split_once('/').ok_or(bad.clone())?;
-        let (version, rest) = rest.split_once('/').ok_or(bad.clone())?;
+        let bad = || ParseError::Value("Via");
+        let (protocol, rest) = split_once_byte(s.trim(), b'/').ok_or_else(bad)?;
+        let (version, rest) = split_once_byte(rest, b'/').ok_or_else(bad)?;
         if !protocol.trim().eq_ignore_ascii_case("SIP") {
-            return Err(bad);
+            return Err(bad());
         }
         if version.trim() != "2.0" {
             return Err(ParseError::Version(version.trim().to_owned()));
@@ -117,13 +125,18 @@ impl Via {
         let transport = Transport::parse(rest.get(..end).unwrap_or(""))?;
         let rest = rest.get(end..).unwrap_or("");
         if !rest.starts_with([' ', '\t']) {
-            return Err(bad);
+            return Err(bad());
         }
         let rest = rest.trim_start();
-        let end = rest.find(';').unwrap_or(rest.len());
-        // SWS is allowed around the port colon: drop all whitespace.
-        let sent_by: String = rest.get(..end).unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
-        let sent_by = HostPort::parse(&sent_by)?;
+        let end = find_byte(rest.as_bytes(), b';').unwrap_or(rest.len());
+        let sent_by = rest.get(..end).unwrap_or("");
+        // SWS is allowed around the port colon: drop all whitespace (a copy
+        // only when there is some).
+        let sent_by = if sent_by.contains(char::is_whitespace) {
+            HostPort::parse(&sent_by.chars().filter(|c| !c.is_whitespace()).collect::<String>())?
+        } else {
+            HostPort::parse(sent_by)?
+        };
         let params = Params::parse_header(rest.get(end..).unwrap_or(""))?;
         Ok(Via { transport, sent_by, params })
     }

@@ -8,7 +8,7 @@ use crate::address::NameAddr;
 use crate::error::ParseError;
 use crate::header::{CSeq, HeaderName, Headers, Via};
 use crate::method::Method;
-use crate::scan::{number, split_outside};
+use crate::scan::{number, split_once_byte, split_outside};
 use crate::status::StatusCode;
 use crate::uri::Uri;
 
@@ -88,11 +88,11 @@ pub(crate) fn logical_lines<'a>(
     head: &'a str,
     limits: &'a Limits,
 ) -> impl Iterator<Item = Result<Cow<'a, str>, ParseError>> + 'a {
-    let mut physical = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).peekable();
+    let mut physical = PhysicalLines { rest: Some(head) };
     let mut count = 0usize;
     std::iter::from_fn(move || {
         let first = physical.next()?;
-        if first.is_empty() && physical.peek().is_none() {
+        if first.is_empty() && physical.at_end() {
             return None;
         }
         count += 1;
@@ -101,15 +101,12 @@ pub(crate) fn logical_lines<'a>(
             return Some(Err(ParseError::TooManyHeaders(limits.max_headers)));
         }
         let mut line = Cow::Borrowed(first);
-        while let Some(next) = physical.peek() {
-            if !next.starts_with([' ', '\t']) {
-                break;
-            }
+        while physical.continues() {
+            let Some(next) = physical.next() else { break };
             let owned = line.to_mut();
             owned.truncate(owned.trim_end().len());
             owned.push(' ');
             owned.push_str(next.trim_start());
-            physical.next();
             if owned.len() > limits.max_header_line {
                 break;
             }
@@ -123,6 +120,47 @@ pub(crate) fn logical_lines<'a>(
         }
         Some(Ok(line))
     })
+}
+
+/// The pieces of a head between LFs, a CR before the LF dropped: what
+/// `split('\n')` gives, found eight bytes at a time.
+struct PhysicalLines<'a> {
+    /// What follows the last LF taken; `None` once the piece after the last
+    /// LF was given.
+    rest: Option<&'a str>,
+}
+
+impl<'a> PhysicalLines<'a> {
+    /// Whether every piece was given.
+    fn at_end(&self) -> bool {
+        self.rest.is_none()
+    }
+
+    /// Whether the next piece starts with a space or a tab (folds onto
+    /// the line before).
+    fn continues(&self) -> bool {
+        self.rest.is_some_and(|r| r.starts_with([' ', '\t']))
+    }
+}
+
+impl<'a> Iterator for PhysicalLines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        let piece = match crate::scan::find_byte(rest.as_bytes(), b'\n') {
+            Some(i) => {
+                // LF is ASCII: both sides are on character boundaries.
+                self.rest = rest.get(i + 1..);
+                rest.get(..i).unwrap_or_default()
+            }
+            None => {
+                self.rest = None;
+                rest
+            }
+        };
+        Some(piece.strip_suffix('\r').unwrap_or(piece))
+    }
 }
 
 /// Refuses a message that, written out again, would pass the limits: its
@@ -206,7 +244,7 @@ struct HeadBuilder {
 
 impl HeadBuilder {
     fn add(&mut self, line: &str, limits: &Limits) -> Result<(), ParseError> {
-        let (name, value) = line.split_once(':').ok_or(ParseError::HeaderLine)?;
+        let (name, value) = split_once_byte(line, b':').ok_or(ParseError::HeaderLine)?;
         let name = HeaderName::parse(name.trim_end())?;
         let value = value.trim();
         match name {

@@ -7,6 +7,7 @@ use crate::header::HeaderName;
 use crate::method::Method;
 use crate::status::StatusCode;
 use crate::uri::Uri;
+use crate::written_len::WrittenLen;
 
 impl Request {
     /// The request as bytes, Content-Length written from the body.
@@ -38,12 +39,10 @@ pub(super) fn status_line(w: &mut dyn Write, status: StatusCode, reason: &str) -
 
 /// How long the writer's `name: value` line is, line break excluded: what
 /// the parser holds a parsed value to, so that whatever it accepts writes
-/// out within the same limits.
-pub(super) fn line_len(name: &str, value: &dyn std::fmt::Display) -> usize {
-    // The name and ": " are counted, not formatted.
-    let mut count = Counter(name.len() + 2);
-    let _ = write!(count, "{value}");
-    count.0
+/// out within the same limits. Counted from the value's parts, not
+/// formatted.
+pub(super) fn line_len(name: &str, value: &(impl WrittenLen + ?Sized)) -> usize {
+    name.len() + 2 + value.written_len()
 }
 
 /// A writer that only counts.
@@ -96,9 +95,12 @@ fn finish(mut text: String, head: &Head, body: &[u8]) -> Vec<u8> {
 /// Writes `name: value` and a CRLF; line breaks inside the value (which no
 /// parsed value has, but a built one might) become spaces, so that no value
 /// can inject a header.
-fn line(text: &mut String, name: &str, value: &dyn std::fmt::Display) {
+fn line(text: &mut String, name: &str, value: &(impl WrittenLen + ?Sized)) {
     let start = text.len();
-    let _ = write!(text, "{name}: {value}");
+    text.reserve(name.len() + value.written_len() + 4);
+    text.push_str(name);
+    text.push_str(": ");
+    value.write_into(text);
     no_breaks_from(text, start);
     text.push_str("\r\n");
 }

@@ -4,6 +4,7 @@
 use crate::header::Via;
 use crate::message::{Request, Response};
 use crate::method::Method;
+use crate::written_len::WrittenLen;
 
 /// What identifies a server transaction: the top Via's branch and sent-by
 /// and the method (ACK counts as INVITE). Requests without an RFC 3261
@@ -62,7 +63,10 @@ fn legacy_branch(request: &Request, via: &Via) -> String {
 
 /// sent-by with the host in lower case.
 fn sent_by(via: &Via) -> String {
-    via.sent_by.to_string().to_ascii_lowercase()
+    let mut text = String::with_capacity(via.sent_by.written_len());
+    via.sent_by.write_into(&mut text);
+    text.make_ascii_lowercase();
+    text
 }
 
 /// What identifies a client transaction: the branch it put in its top Via

@@ -182,22 +182,35 @@ const TAIL: usize = 48;
 /// and the blank line after it, in a buffer, and their length.
 fn content_length(len: usize) -> Option<([u8; TAIL], usize)> {
     let mut buf = [0; TAIL];
-    let mut w = &mut buf[..];
-    write!(w, "Content-Length: {len}\r\n\r\n").ok()?;
-    let used = TAIL - w.len();
+    let Ok(small) = u32::try_from(len) else {
+        let mut w = &mut buf[..];
+        write!(w, "Content-Length: {len}\r\n\r\n").ok()?;
+        let used = TAIL - w.len();
+        return Some((buf, used));
+    };
+    let mut number = [0u8; 10];
+    let start = crate::decimal::digits(small, &mut number);
+    let digits = number.get(start..)?;
+    let mut used = 0;
+    for part in [&b"Content-Length: "[..], digits, b"\r\n\r\n"] {
+        buf.get_mut(used..used + part.len())?.copy_from_slice(part);
+        used += part.len();
+    }
     Some((buf, used))
 }
 
 /// Whether `line` is the status line [`Response::new`] gives `status`,
-/// its end of line included.
+/// its end of line included: `SIP/2.0 {code} {reason}` and CRLF.
 fn is_usual_status_line(line: &[u8], status: StatusCode) -> bool {
-    let mut buf = [0; 128];
-    let mut w = &mut buf[..];
-    if write!(w, "SIP/2.0 {} {}\r\n", status.code(), status.reason()).is_err() {
-        return false;
-    }
-    let used = 128 - w.len();
-    line == &buf[..used]
+    let mut digits = [0u8; 10];
+    let start = crate::decimal::digits(u32::from(status.code()), &mut digits);
+    let code = digits.get(start..).unwrap_or_default();
+    let reason = status.reason().as_bytes();
+    line.strip_prefix(b"SIP/2.0 ")
+        .and_then(|rest| rest.strip_prefix(code))
+        .and_then(|rest| rest.strip_prefix(b" "))
+        .and_then(|rest| rest.strip_prefix(reason))
+        .is_some_and(|rest| rest == b"\r\n")
 }
 
 /// Where the echoed lines of a written message are: after the start line,
@@ -210,13 +223,34 @@ fn echoed_span(written: &[u8], vias: usize) -> Option<(usize, usize)> {
 /// The bytes of lines `first..first + count` of a written message (line 0
 /// is its start line), ends of line included; `count` is at least 1.
 pub(super) fn line_span(written: &[u8], first: usize, count: usize) -> Option<(usize, usize)> {
-    let mut ends = written.windows(2).enumerate().filter(|(_, w)| *w == b"\r\n").map(|(i, _)| i + 2);
+    let mut ends = LineEnds { written, at: 0 };
     let start = match first {
         0 => 0,
         n => ends.nth(n - 1)?,
     };
     let end = ends.nth(count.checked_sub(1)?)?;
     Some((start, end))
+}
+
+/// Where each CRLF of a written message ends, found from its LFs.
+struct LineEnds<'a> {
+    written: &'a [u8],
+    /// Where the search for the next LF starts.
+    at: usize,
+}
+
+impl Iterator for LineEnds<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            let lf = self.at + crate::scan::find_byte(self.written.get(self.at..)?, b'\n')?;
+            self.at = lf + 1;
+            if lf > 0 && self.written.get(lf - 1) == Some(&b'\r') {
+                return Some(lf + 1);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +276,31 @@ Call-ID: reg-1\r\n\
 CSeq: 2 REGISTER\r\n\
 Contact: <sip:alice@192.0.2.1:5070>\r\n\
 Content-Length: 0\r\n\r\n";
+
+    #[test]
+    fn lines_and_tails_are_found_as_formatting_finds_them() {
+        for len in [0usize, 7, 10, 65_535, 4_294_967_295, 4_294_967_296] {
+            let (buf, used) = content_length(len).expect("fits");
+            assert_eq!(&buf[..used], format!("Content-Length: {len}\r\n\r\n").as_bytes());
+        }
+        for code in [100u16, 200, 401, 486, 603, 699] {
+            let status = StatusCode::new(code).expect("valid");
+            let usual = format!("SIP/2.0 {} {}\r\n", code, status.reason());
+            assert!(is_usual_status_line(usual.as_bytes(), status));
+            assert!(!is_usual_status_line(&usual.as_bytes()[..usual.len() - 1], status));
+            assert!(!is_usual_status_line(format!("{usual}x").as_bytes(), status));
+            assert!(!is_usual_status_line(usual.replace(' ', "  ").as_bytes(), status));
+        }
+        let written = b"a\r\nb\nc\r\r\n\r\nd\n\r\n";
+        let by_windows: Vec<usize> =
+            written.windows(2).enumerate().filter(|(_, w)| *w == b"\r\n").map(|(i, _)| i + 2).collect();
+        let ends: Vec<usize> = LineEnds { written, at: 0 }.collect();
+        assert_eq!(ends, by_windows);
+        assert_eq!(line_span(written, 1, 2), Some((by_windows[0], by_windows[2])));
+        assert_eq!(line_span(written, 0, 1), Some((0, by_windows[0])));
+        assert_eq!(line_span(written, 3, 2), None);
+        assert_eq!(line_span(b"\n\r\n", 0, 1), Some((0, 3)));
+    }
 
     #[test]
     fn a_retransmission_gets_the_same_bytes_from_a_third_of_them() {

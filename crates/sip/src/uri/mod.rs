@@ -34,10 +34,10 @@ impl Uri {
         if s.len() > MAX_URI_LEN {
             return Err(ParseError::Uri("too long"));
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"')) {
+        if has_forbidden(s) {
             return Err(ParseError::Uri("forbidden character"));
         }
-        let (scheme, rest) = s.split_once(':').ok_or(ParseError::Uri("scheme"))?;
+        let (scheme, rest) = crate::scan::split_once_byte(s, b':').ok_or(ParseError::Uri("scheme"))?;
         let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
         if !scheme_ok || rest.is_empty() {
@@ -103,6 +103,18 @@ impl fmt::Display for Uri {
             Uri::Tel(t) => t.fmt(f),
             Uri::Other(s) => f.write_str(s),
         }
+    }
+}
+
+/// Whether `s` holds whitespace, a control character, `<`, `>` or `"`:
+/// by bytes when it is ASCII (the usual), by characters otherwise.
+fn has_forbidden(s: &str) -> bool {
+    let forbidden = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"');
+    if s.is_ascii() {
+        // ASCII whitespace and controls are all at or below the space, or DEL.
+        s.bytes().any(|b| b <= b' ' || matches!(b, 0x7f | b'<' | b'>' | b'"'))
+    } else {
+        s.chars().any(forbidden)
     }
 }
 

@@ -139,3 +139,16 @@ fn escape_helpers() {
     assert_eq!(unescape("a%20b%"), "a b%");
     assert_eq!(unescape("%+1"), "%+1");
 }
+
+#[test]
+fn forbidden_characters_are_found_by_bytes_as_by_characters() {
+    let by_chars =
+        |s: &str| s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'));
+    for b in 0u8..0x80 {
+        let s = format!("sip:a{}b@h", char::from(b));
+        assert_eq!(super::has_forbidden(&s), by_chars(&s), "{b:#x}");
+    }
+    for s in ["sip:é@h", "sip:a\u{a0}b@h", "sip:a\u{85}@h", "sip:ü\"@h"] {
+        assert_eq!(super::has_forbidden(s), by_chars(s), "{s}");
+    }
+}
