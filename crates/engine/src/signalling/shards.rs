@@ -83,8 +83,12 @@ pub fn raw_call_id(message: &[u8]) -> Option<&[u8]> {
     lines.find(|l| !l.is_empty())?;
     let mut lines = lines.peekable();
     while let Some(line) = lines.next() {
-        if line.is_empty() {
-            return None;
+        match line.first() {
+            None => return None,
+            // Only `Call-ID` and `i` can match: other lines are not
+            // scanned for their colon.
+            Some(b'c' | b'C' | b'i' | b'I') => {}
+            Some(_) => continue,
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
         let (name, value) = line.split_at(colon);
