@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::error::ParseError;
 use crate::params::Params;
-use crate::scan::{find_byte, is_token, is_token_char, number, split_once_byte};
+use crate::scan::{is_token, is_token_char, number, split_once_byte};
 use crate::uri::HostPort;
 
 /// The magic cookie that starts every RFC 3261 branch parameter.
@@ -128,7 +128,7 @@ impl Via {
             return Err(bad());
         }
         let rest = rest.trim_start();
-        let end = find_byte(rest.as_bytes(), b';').unwrap_or(rest.len());
+        let end = memchr::memchr(b';', rest.as_bytes()).unwrap_or(rest.len());
         let sent_by = rest.get(..end).unwrap_or("");
         // SWS is allowed around the port colon: drop all whitespace (a copy
         // only when there is some).

@@ -123,7 +123,7 @@ pub(crate) fn logical_lines<'a>(
 }
 
 /// The pieces of a head between LFs, a CR before the LF dropped: what
-/// `split('\n')` gives, found eight bytes at a time.
+/// `split('\n')` gives, found with `memchr`.
 struct PhysicalLines<'a> {
     /// What follows the last LF taken; `None` once the piece after the last
     /// LF was given.
@@ -148,7 +148,7 @@ impl<'a> Iterator for PhysicalLines<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
-        let piece = match crate::scan::find_byte(rest.as_bytes(), b'\n') {
+        let piece = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(i) => {
                 // LF is ASCII: both sides are on character boundaries.
                 self.rest = rest.get(i + 1..);

@@ -244,7 +244,7 @@ impl Iterator for LineEnds<'_> {
 
     fn next(&mut self) -> Option<usize> {
         loop {
-            let lf = self.at + crate::scan::find_byte(self.written.get(self.at..)?, b'\n')?;
+            let lf = self.at + memchr::memchr(b'\n', self.written.get(self.at..)?)?;
             self.at = lf + 1;
             if lf > 0 && self.written.get(lf - 1) == Some(&b'\r') {
                 return Some(lf + 1);

@@ -1,6 +1,5 @@
 //! SIP and SIPS URIs (RFC 3261 19.1).
 
-use crate::scan::find_byte;
 use std::fmt;
 
 use super::host::{Host, HostPort};
@@ -65,10 +64,10 @@ impl SipUri {
 
     /// Parses the text after `sip:` / `sips:`.
     pub(crate) fn parse_rest(scheme: Scheme, rest: &str) -> Result<SipUri, ParseError> {
-        let (user, password, hostpart) = match find_byte(rest.as_bytes(), b'@') {
+        let (user, password, hostpart) = match memchr::memchr(b'@', rest.as_bytes()) {
             Some(at) => {
                 let userinfo = rest.get(..at).unwrap_or("");
-                let (user, password) = match find_byte(userinfo.as_bytes(), b':') {
+                let (user, password) = match memchr::memchr(b':', userinfo.as_bytes()) {
                     Some(c) => (userinfo.get(..c).unwrap_or(""), Some(userinfo.get(c + 1..).unwrap_or(""))),
                     None => (userinfo, None),
                 };
@@ -79,11 +78,11 @@ impl SipUri {
             }
             None => (None, None, rest),
         };
-        let (before_headers, headers) = match find_byte(hostpart.as_bytes(), b'?') {
+        let (before_headers, headers) = match memchr::memchr(b'?', hostpart.as_bytes()) {
             Some(q) => (hostpart.get(..q).unwrap_or(""), Some(hostpart.get(q + 1..).unwrap_or(""))),
             None => (hostpart, None),
         };
-        let (hostport, params) = match find_byte(before_headers.as_bytes(), b';') {
+        let (hostport, params) = match memchr::memchr(b';', before_headers.as_bytes()) {
             Some(s) => (before_headers.get(..s).unwrap_or(""), before_headers.get(s..).unwrap_or("")),
             None => (before_headers, ""),
         };
