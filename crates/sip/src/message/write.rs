@@ -101,6 +101,7 @@ fn line(text: &mut String, name: &str, value: &(impl WrittenLen + ?Sized)) {
     text.push_str(name);
     text.push_str(": ");
     value.write_into(text);
+    debug_assert_eq!(text.len() - start - name.len() - 2, value.written_len(), "{name}: length written");
     no_breaks_from(text, start);
     text.push_str("\r\n");
 }
