@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use crate::error::ParseError;
 use crate::params::Params;
-use crate::scan::{quote, take_quoted};
+use crate::scan::take_quoted;
 use crate::uri::Uri;
 
 /// A URI with an optional display name and header parameters.
@@ -116,13 +116,7 @@ impl From<Uri> for NameAddr {
 
 impl fmt::Display for NameAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(d) = &self.display {
-            write!(f, "{} ", quote(d))?;
-        }
-        f.write_str("<")?;
-        fmt::Display::fmt(&self.uri, f)?;
-        f.write_str(">")?;
-        fmt::Display::fmt(&self.params, f)
+        crate::written_len::WrittenLen::write_to(self, f)
     }
 }
 

@@ -170,15 +170,7 @@ fn is_paramchar(c: char) -> bool {
 
 impl fmt::Display for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for p in &self.0 {
-            f.write_str(";")?;
-            f.write_str(&p.name)?;
-            if let Some(v) = &p.value {
-                f.write_str("=")?;
-                f.write_str(v)?;
-            }
-        }
-        Ok(())
+        crate::written_len::WrittenLen::write_to(self, f)
     }
 }
 

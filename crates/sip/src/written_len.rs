@@ -1,44 +1,59 @@
-//! What a value's `Display` writes, without the formatting machinery: its
-//! length computed from its parts, and its text pushed onto a `String`.
-//! The parser holds every Via, From, To and CSeq it reads to the writer's
-//! limits, the transaction layer weighs each request by its echoed
-//! headers, and every response writes them again: this runs for every
-//! message. Rare shapes (IPv6 hosts, display names, tel URIs) still go
-//! through `Display`.
+//! What a value writes, laid out once: `Display`, its length counted
+//! without writing, and its text pushed onto a `String` all come from one
+//! `write_to`, generic over the sink so that none goes through the
+//! formatting machinery. The parser holds every Via, From, To and CSeq it
+//! reads to the writer's limits, the transaction layer weighs each request
+//! by its echoed headers, and every response writes them again: this runs
+//! for every message.
 
 use std::fmt::{self, Write};
+use std::net::Ipv4Addr;
 
 use crate::address::NameAddr;
+use crate::decimal::{write_ipv4, write_u32};
 use crate::header::{CSeq, Via};
 use crate::params::Params;
+use crate::scan::write_quoted;
 use crate::uri::{Host, HostPort, SipUri, Uri};
 
-/// What `Display` writes, exactly, without formatting.
+/// A value's written form, laid out once in [`WrittenLen::write_to`].
 pub(crate) trait WrittenLen {
-    /// Bytes that `to_string()` would give.
-    fn written_len(&self) -> usize;
+    /// Writes the value to `out`; its `Display` does just this.
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result;
+
+    /// Bytes that `to_string()` would give, counted without writing them.
+    fn written_len(&self) -> usize {
+        let mut count = Counter(0);
+        let _ = self.write_to(&mut count);
+        count.0
+    }
 
     /// Appends what `to_string()` would give.
-    fn write_into(&self, out: &mut String);
+    fn write_into(&self, out: &mut String) {
+        let _ = self.write_to(out);
+    }
 }
 
-/// Appends `value` through its `Display`.
-fn formatted(out: &mut String, value: &dyn fmt::Display) {
-    let _ = write!(out, "{value}");
+/// Where a value is written: text, and numbers, which a [`Counter`]
+/// counts without formatting them.
+pub(crate) trait Sink: Write + Sized {
+    /// Writes `n` in decimal.
+    fn number(&mut self, n: u32) -> fmt::Result {
+        write_u32(self, n)
+    }
+
+    /// Writes `a` in dotted decimal.
+    fn ipv4(&mut self, a: Ipv4Addr) -> fmt::Result {
+        write_ipv4(self, a)
+    }
 }
 
-/// The length of `s` written as a quoted string (`scan::quote`).
-fn quoted_len(s: &str) -> usize {
-    2 + s.len() + s.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
-}
+impl Sink for String {}
 
-/// Appends `n` in decimal.
-fn push_u32(out: &mut String, n: u32) {
-    let _ = crate::decimal::write_u32(out, n);
-}
+impl Sink for fmt::Formatter<'_> {}
 
 /// A writer that only counts.
-struct Counter(usize);
+pub(crate) struct Counter(pub(crate) usize);
 
 impl Write for Counter {
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -47,208 +62,147 @@ impl Write for Counter {
     }
 }
 
-/// The length of `value` written, by formatting it into a counter.
-fn counted(value: &dyn fmt::Display) -> usize {
-    let mut count = Counter(0);
-    let _ = write!(count, "{value}");
-    count.0
-}
+impl Sink for Counter {
+    fn number(&mut self, n: u32) -> fmt::Result {
+        self.0 += n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        Ok(())
+    }
 
-/// Decimal digits of `n`.
-fn digits(n: u32) -> usize {
-    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+    fn ipv4(&mut self, a: Ipv4Addr) -> fmt::Result {
+        for o in a.octets() {
+            self.number(u32::from(o))?;
+        }
+        self.0 += 3;
+        Ok(())
+    }
 }
 
 impl WrittenLen for str {
-    fn written_len(&self) -> usize {
-        self.len()
-    }
-
-    fn write_into(&self, out: &mut String) {
-        out.push_str(self);
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
+        out.write_str(self)
     }
 }
 
 impl WrittenLen for String {
-    fn written_len(&self) -> usize {
-        self.len()
-    }
-
-    fn write_into(&self, out: &mut String) {
-        out.push_str(self);
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
+        out.write_str(self)
     }
 }
 
 impl WrittenLen for usize {
-    fn written_len(&self) -> usize {
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
         match u32::try_from(*self) {
-            Ok(n) => digits(n),
-            Err(_) => counted(self),
-        }
-    }
-
-    fn write_into(&self, out: &mut String) {
-        match u32::try_from(*self) {
-            Ok(n) => push_u32(out, n),
-            Err(_) => formatted(out, self),
+            Ok(n) => out.number(n),
+            Err(_) => write!(out, "{self}"),
         }
     }
 }
 
 impl WrittenLen for Params {
-    fn written_len(&self) -> usize {
-        self.iter().map(|p| 1 + p.name.len() + p.value.as_ref().map_or(0, |v| 1 + v.len())).sum()
-    }
-
-    fn write_into(&self, out: &mut String) {
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
         for p in self.iter() {
-            out.push(';');
-            out.push_str(&p.name);
+            out.write_char(';')?;
+            out.write_str(&p.name)?;
             if let Some(v) = &p.value {
-                out.push('=');
-                out.push_str(v);
+                out.write_char('=')?;
+                out.write_str(v)?;
             }
         }
+        Ok(())
     }
 }
 
 impl WrittenLen for Host {
-    fn written_len(&self) -> usize {
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
         match self {
-            Host::Domain(d) => d.len(),
-            Host::V4(a) => 3 + a.octets().iter().map(|o| digits(u32::from(*o))).sum::<usize>(),
-            Host::V6(_) => counted(self),
-        }
-    }
-
-    fn write_into(&self, out: &mut String) {
-        match self {
-            Host::Domain(d) => out.push_str(d),
-            Host::V4(a) => {
-                let _ = crate::decimal::write_ipv4(out, *a);
-            }
-            Host::V6(_) => formatted(out, self),
+            Host::Domain(d) => out.write_str(d),
+            Host::V4(a) => out.ipv4(*a),
+            Host::V6(a) => write!(out, "[{a}]"),
         }
     }
 }
 
 impl WrittenLen for HostPort {
-    fn written_len(&self) -> usize {
-        self.host.written_len() + self.port.map_or(0, |p| 1 + digits(u32::from(p)))
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
+        self.host.write_to(out)?;
+        write_port(out, self.port)
     }
+}
 
-    fn write_into(&self, out: &mut String) {
-        self.host.write_into(out);
-        if let Some(p) = self.port {
-            out.push(':');
-            push_u32(out, u32::from(p));
+/// `:port`, when there is one.
+fn write_port<W: Sink>(out: &mut W, port: Option<u16>) -> fmt::Result {
+    match port {
+        Some(p) => {
+            out.write_char(':')?;
+            out.number(u32::from(p))
         }
+        None => Ok(()),
     }
 }
 
 impl WrittenLen for SipUri {
-    fn written_len(&self) -> usize {
-        let user =
-            self.user.as_ref().map_or(0, |u| u.len() + 1 + self.password.as_ref().map_or(0, |p| 1 + p.len()));
-        let headers: usize = self.headers.iter().map(|(name, value)| 2 + name.len() + value.len()).sum();
-        self.scheme.as_str().len()
-            + 1
-            + user
-            + self.host.written_len()
-            + self.port.map_or(0, |p| 1 + digits(u32::from(p)))
-            + self.params.written_len()
-            + headers
-    }
-
-    fn write_into(&self, out: &mut String) {
-        out.push_str(self.scheme.as_str());
-        out.push(':');
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
+        out.write_str(self.scheme.as_str())?;
+        out.write_char(':')?;
         if let Some(user) = &self.user {
-            out.push_str(user);
+            out.write_str(user)?;
             if let Some(pw) = &self.password {
-                out.push(':');
-                out.push_str(pw);
+                out.write_char(':')?;
+                out.write_str(pw)?;
             }
-            out.push('@');
+            out.write_char('@')?;
         }
-        self.host.write_into(out);
-        if let Some(p) = self.port {
-            out.push(':');
-            push_u32(out, u32::from(p));
-        }
-        self.params.write_into(out);
+        self.host.write_to(out)?;
+        write_port(out, self.port)?;
+        self.params.write_to(out)?;
         for (i, (name, value)) in self.headers.iter().enumerate() {
-            out.push(if i == 0 { '?' } else { '&' });
-            out.push_str(name);
-            out.push('=');
-            out.push_str(value);
+            out.write_char(if i == 0 { '?' } else { '&' })?;
+            out.write_str(name)?;
+            out.write_char('=')?;
+            out.write_str(value)?;
         }
+        Ok(())
     }
 }
 
 impl WrittenLen for Uri {
-    fn written_len(&self) -> usize {
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
         match self {
-            Uri::Sip(u) => u.written_len(),
-            Uri::Tel(t) => counted(t),
-            Uri::Other(s) => s.len(),
-        }
-    }
-
-    fn write_into(&self, out: &mut String) {
-        match self {
-            Uri::Sip(u) => u.write_into(out),
-            Uri::Tel(t) => formatted(out, t),
-            Uri::Other(s) => out.push_str(s),
+            Uri::Sip(u) => u.write_to(out),
+            Uri::Tel(t) => write!(out, "{t}"),
+            Uri::Other(s) => out.write_str(s),
         }
     }
 }
 
 impl WrittenLen for NameAddr {
-    fn written_len(&self) -> usize {
-        let display = self.display.as_ref().map_or(0, |d| quoted_len(d) + 1);
-        display + 1 + self.uri.written_len() + 1 + self.params.written_len()
-    }
-
-    fn write_into(&self, out: &mut String) {
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
         if let Some(d) = &self.display {
-            let _ = crate::scan::write_quoted(out, d);
-            out.push(' ');
+            write_quoted(out, d)?;
+            out.write_char(' ')?;
         }
-        out.push('<');
-        self.uri.write_into(out);
-        out.push('>');
-        self.params.write_into(out);
+        out.write_char('<')?;
+        self.uri.write_to(out)?;
+        out.write_char('>')?;
+        self.params.write_to(out)
     }
 }
 
 impl WrittenLen for Via {
-    fn written_len(&self) -> usize {
-        "SIP/2.0/".len()
-            + self.transport.as_str().len()
-            + 1
-            + self.sent_by.written_len()
-            + self.params.written_len()
-    }
-
-    fn write_into(&self, out: &mut String) {
-        out.push_str("SIP/2.0/");
-        out.push_str(self.transport.as_str());
-        out.push(' ');
-        self.sent_by.write_into(out);
-        self.params.write_into(out);
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
+        out.write_str("SIP/2.0/")?;
+        out.write_str(self.transport.as_str())?;
+        out.write_char(' ')?;
+        self.sent_by.write_to(out)?;
+        self.params.write_to(out)
     }
 }
 
 impl WrittenLen for CSeq {
-    fn written_len(&self) -> usize {
-        digits(self.seq) + 1 + self.method.as_str().len()
-    }
-
-    fn write_into(&self, out: &mut String) {
-        push_u32(out, self.seq);
-        out.push(' ');
-        out.push_str(self.method.as_str());
+    fn write_to<W: Sink>(&self, out: &mut W) -> fmt::Result {
+        out.number(self.seq)?;
+        out.write_char(' ')?;
+        out.write_str(self.method.as_str())
     }
 }
 

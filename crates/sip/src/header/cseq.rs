@@ -30,9 +30,7 @@ impl CSeq {
 
 impl fmt::Display for CSeq {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::decimal::write_u32(f, self.seq)?;
-        f.write_str(" ")?;
-        f.write_str(self.method.as_str())
+        crate::written_len::WrittenLen::write_to(self, f)
     }
 }
 

@@ -183,11 +183,7 @@ impl Via {
 
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SIP/2.0/")?;
-        f.write_str(self.transport.as_str())?;
-        f.write_str(" ")?;
-        fmt::Display::fmt(&self.sent_by, f)?;
-        fmt::Display::fmt(&self.params, f)
+        crate::written_len::WrittenLen::write_to(self, f)
     }
 }
 

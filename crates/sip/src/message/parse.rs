@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::write::{line_len, request_line, status_line, Counter};
+use super::write::{line_len, request_line, status_line};
 use super::{Head, Limits, Message, Request, Response};
 use crate::address::NameAddr;
 use crate::error::ParseError;
@@ -11,6 +11,7 @@ use crate::method::Method;
 use crate::scan::{number, split_once_byte, split_outside};
 use crate::status::StatusCode;
 use crate::uri::Uri;
+use crate::written_len::Counter;
 
 /// Parses one message from a datagram with the default [`Limits`].
 ///

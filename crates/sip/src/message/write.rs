@@ -45,16 +45,6 @@ pub(super) fn line_len(name: &str, value: &(impl WrittenLen + ?Sized)) -> usize 
     name.len() + 2 + value.written_len()
 }
 
-/// A writer that only counts.
-pub(super) struct Counter(pub(super) usize);
-
-impl Write for Counter {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0 += s.len();
-        Ok(())
-    }
-}
-
 fn finish(mut text: String, head: &Head, body: &[u8]) -> Vec<u8> {
     no_breaks_from(&mut text, 0);
     text.push_str("\r\n");

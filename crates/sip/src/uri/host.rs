@@ -70,11 +70,7 @@ impl From<IpAddr> for Host {
 
 impl fmt::Display for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Host::Domain(d) => f.write_str(d),
-            Host::V4(a) => crate::decimal::write_ipv4(f, *a),
-            Host::V6(a) => write!(f, "[{a}]"),
-        }
+        crate::written_len::WrittenLen::write_to(self, f)
     }
 }
 
@@ -108,12 +104,7 @@ impl HostPort {
 
 impl fmt::Display for HostPort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.host, f)?;
-        if let Some(p) = self.port {
-            f.write_str(":")?;
-            crate::decimal::write_u32(f, u32::from(p))?;
-        }
-        Ok(())
+        crate::written_len::WrittenLen::write_to(self, f)
     }
 }
 

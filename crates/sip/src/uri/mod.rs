@@ -98,11 +98,7 @@ impl From<SipUri> for Uri {
 
 impl fmt::Display for Uri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Uri::Sip(u) => u.fmt(f),
-            Uri::Tel(t) => t.fmt(f),
-            Uri::Other(s) => f.write_str(s),
-        }
+        crate::written_len::WrittenLen::write_to(self, f)
     }
 }
 

@@ -169,24 +169,6 @@ impl SipUri {
 
 impl fmt::Display for SipUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.scheme.as_str())?;
-        f.write_str(":")?;
-        if let Some(user) = &self.user {
-            f.write_str(user)?;
-            if let Some(pw) = &self.password {
-                write!(f, ":{pw}")?;
-            }
-            f.write_str("@")?;
-        }
-        fmt::Display::fmt(&self.host, f)?;
-        if let Some(port) = self.port {
-            f.write_str(":")?;
-            crate::decimal::write_u32(f, u32::from(port))?;
-        }
-        fmt::Display::fmt(&self.params, f)?;
-        for (i, (name, value)) in self.headers.iter().enumerate() {
-            write!(f, "{}{name}={value}", if i == 0 { '?' } else { '&' })?;
-        }
-        Ok(())
+        crate::written_len::WrittenLen::write_to(self, f)
     }
 }
