@@ -3,6 +3,7 @@
 //! several contacts, `*` to remove all, and events when an agent comes and
 //! goes.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -186,20 +187,15 @@ fn too_many(
     header_expires: Option<u32>,
     max: usize,
 ) -> bool {
-    let mut after: Vec<&str> = existing.iter().map(|(c, _)| c.as_str()).collect();
-    after.sort_unstable();
-    after.dedup();
-    let mut added: Vec<&str> = Vec::new();
+    let mut after: HashSet<&str> = existing.iter().map(|(c, _)| c.as_str()).collect();
     for (uri, own_expires) in asked {
-        let uri = uri.as_str();
         if own_expires.or(header_expires) == Some(0) {
-            after.retain(|a| *a != uri);
-            added.retain(|a| *a != uri);
-        } else if !after.contains(&uri) && !added.contains(&uri) {
-            added.push(uri);
+            after.remove(uri.as_str());
+        } else {
+            after.insert(uri);
         }
     }
-    after.len() + added.len() > max
+    after.len() > max
 }
 
 /// An RFC 1123 date, as the Date header wants. It changes once a second,
