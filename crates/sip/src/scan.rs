@@ -1,6 +1,8 @@
 //! Lexical helpers shared by the parsers: character classes, quoted strings
 //! and splitting outside quotes and angle brackets.
 
+use std::borrow::Cow;
+
 use crate::error::ParseError;
 
 /// True for the characters of an RFC 3261 `token`.
@@ -134,18 +136,24 @@ impl<'a> Iterator for SplitOutside<'a> {
 /// Parses a quoted string at the start of `s`; returns its unescaped content
 /// and the text after the closing quote.
 pub(crate) fn take_quoted(s: &str) -> Result<(String, &str), ParseError> {
+    take_quoted_borrowed(s).map(|(inner, rest)| (inner.into_owned(), rest))
+}
+
+/// [`take_quoted`], borrowing the content from `s` when it has no escapes
+/// (the usual).
+pub(crate) fn take_quoted_borrowed(s: &str) -> Result<(Cow<'_, str>, &str), ParseError> {
     let mut chars = s.char_indices();
     if !matches!(chars.next(), Some((_, '"'))) {
         return Err(ParseError::Quoted);
     }
     // The usual quoted string has no escapes: find its end by bytes and
-    // copy it whole. `"` and `\` are ASCII, so never inside another
+    // take it whole. `"` and `\` are ASCII, so never inside another
     // character's encoding.
     let inner = s.get(1..).unwrap_or("");
-    if let Some(end) = inner.bytes().position(|b| b == b'"' || b == b'\\') {
+    if let Some(end) = memchr::memchr2(b'"', b'\\', inner.as_bytes()) {
         let body = inner.get(..end).unwrap_or("");
         if inner.as_bytes().get(end) == Some(&b'"') && !has_control(body) {
-            return Ok((body.to_owned(), inner.get(end + 1..).unwrap_or("")));
+            return Ok((Cow::Borrowed(body), inner.get(end + 1..).unwrap_or("")));
         }
     }
     let mut out = String::new();
@@ -160,7 +168,7 @@ pub(crate) fn take_quoted(s: &str) -> Result<(String, &str), ParseError> {
         } else if c == '\\' {
             escaped = true;
         } else if c == '"' {
-            return Ok((out, s.get(i + 1..).unwrap_or("")));
+            return Ok((Cow::Owned(out), s.get(i + 1..).unwrap_or("")));
         } else {
             out.push(c);
         }
@@ -200,14 +208,19 @@ pub(crate) fn write_quoted(w: &mut impl std::fmt::Write, s: &str) -> std::fmt::R
 /// Removes surrounding quotes (and escapes) when `s` is a quoted string;
 /// returns other text unchanged.
 pub(crate) fn unquote(s: &str) -> Result<String, ParseError> {
+    unquote_borrowed(s).map(Cow::into_owned)
+}
+
+/// [`unquote`], borrowing from `s` unless the quoted string has escapes.
+pub(crate) fn unquote_borrowed(s: &str) -> Result<Cow<'_, str>, ParseError> {
     if s.starts_with('"') {
-        let (inner, rest) = take_quoted(s)?;
+        let (inner, rest) = take_quoted_borrowed(s)?;
         if !rest.trim().is_empty() {
             return Err(ParseError::Quoted);
         }
         Ok(inner)
     } else {
-        Ok(s.to_owned())
+        Ok(Cow::Borrowed(s))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Digest challenges (WWW-Authenticate, Proxy-Authenticate) and
 //! credentials (Authorization, Proxy-Authorization).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::params::AuthParams;
@@ -69,35 +70,37 @@ impl fmt::Display for Challenge {
     }
 }
 
-/// Digest credentials from an Authorization or Proxy-Authorization header.
+/// Digest credentials from an Authorization or Proxy-Authorization header:
+/// their values borrowed from the header's text (copied only when
+/// unescaped), or owned ([`Credentials::into_owned`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credentials {
+pub struct Credentials<'a> {
     /// The user name.
-    pub username: String,
+    pub username: Cow<'a, str>,
     /// The realm the credentials are for.
-    pub realm: String,
+    pub realm: Cow<'a, str>,
     /// The server nonce being answered.
-    pub nonce: String,
+    pub nonce: Cow<'a, str>,
     /// The `uri` parameter: the Request-URI as the client wrote it.
-    pub uri: String,
+    pub uri: Cow<'a, str>,
     /// The response hash, hex.
-    pub response: String,
+    pub response: Cow<'a, str>,
     /// The algorithm (MD5 when absent).
     pub algorithm: Algorithm,
     /// The client nonce.
-    pub cnonce: Option<String>,
+    pub cnonce: Option<Cow<'a, str>>,
     /// The opaque value of the challenge, returned.
-    pub opaque: Option<String>,
+    pub opaque: Option<Cow<'a, str>>,
     /// The quality of protection chosen (`auth`).
-    pub qop: Option<String>,
+    pub qop: Option<Cow<'a, str>>,
     /// The nonce count.
     pub nc: Option<u32>,
 }
 
-impl Credentials {
+impl<'a> Credentials<'a> {
     /// Parses an Authorization or Proxy-Authorization value. With a qop,
     /// `cnonce` and `nc` are required (RFC 7616 3.4).
-    pub fn parse(value: &str) -> Result<Credentials, DigestError> {
+    pub fn parse(value: &'a str) -> Result<Credentials<'a>, DigestError> {
         let mut p = AuthParams::parse(value)?;
         let nc = match p.get("nc") {
             Some(nc) if nc.len() == 8 && nc.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -127,9 +130,26 @@ impl Credentials {
         }
         Ok(creds)
     }
+
+    /// The same credentials owning their values, to outlive the header.
+    pub fn into_owned(self) -> Credentials<'static> {
+        let own = |v: Cow<'a, str>| Cow::Owned(v.into_owned());
+        Credentials {
+            username: own(self.username),
+            realm: own(self.realm),
+            nonce: own(self.nonce),
+            uri: own(self.uri),
+            response: own(self.response),
+            algorithm: self.algorithm,
+            cnonce: self.cnonce.map(own),
+            opaque: self.opaque.map(own),
+            qop: self.qop.map(own),
+            nc: self.nc,
+        }
+    }
 }
 
-impl fmt::Display for Credentials {
+impl fmt::Display for Credentials<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,

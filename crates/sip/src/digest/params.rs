@@ -3,13 +3,14 @@
 use std::borrow::Cow;
 
 use super::DigestError;
-use crate::scan::{is_token, split_outside, unquote};
+use crate::scan::{is_token, split_outside, unquote_borrowed};
 
 /// Most parameters accepted in one header value.
 const MAX_PARAMS: usize = 32;
 
-/// A parsed `Digest` parameter list: names lower-cased, values unquoted.
-pub(crate) struct AuthParams<'a>(Vec<(Cow<'a, str>, String)>);
+/// A parsed `Digest` parameter list: names lower-cased, values unquoted,
+/// both borrowed from the header's text unless that changed them.
+pub(crate) struct AuthParams<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
 impl<'a> AuthParams<'a> {
     /// Parses `Digest name=value, ...`; the scheme must be Digest.
@@ -19,7 +20,7 @@ impl<'a> AuthParams<'a> {
         if !scheme.eq_ignore_ascii_case("Digest") {
             return Err(DigestError::Scheme);
         }
-        let mut params: Vec<(Cow<'a, str>, String)> = Vec::with_capacity(12);
+        let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(12);
         for part in split_outside(rest, ',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, v) = part.split_once('=').ok_or(DigestError::Syntax)?;
             let name = name.trim();
@@ -40,14 +41,14 @@ impl<'a> AuthParams<'a> {
             if params.len() == MAX_PARAMS {
                 return Err(DigestError::Syntax);
             }
-            params.push((name, unquote(v).map_err(|_| DigestError::Syntax)?));
+            params.push((name, unquote_borrowed(v).map_err(|_| DigestError::Syntax)?));
         }
         Ok(AuthParams(params))
     }
 
     /// The unquoted value of `name` (lowercase).
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| &**v)
     }
 
     /// The value of `name`, or an error naming it.
@@ -55,9 +56,9 @@ impl<'a> AuthParams<'a> {
         self.get(name).map(str::to_owned).ok_or(DigestError::Missing(name))
     }
 
-    /// [`AuthParams::require`], moving the value out (a later `get` of
-    /// `name` finds it empty).
-    pub(crate) fn take(&mut self, name: &'static str) -> Result<String, DigestError> {
+    /// The value of `name`, borrowed from the header's text when it could
+    /// be, moved out (a later `get` of `name` finds it empty).
+    pub(crate) fn take(&mut self, name: &'static str) -> Result<Cow<'a, str>, DigestError> {
         self.0
             .iter_mut()
             .find(|(n, _)| n == name)
