@@ -48,6 +48,11 @@ pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
             return find_outside_ascii(s.as_bytes(), sep);
         }
     }
+    find_outside_chars(s, sep)
+}
+
+/// [`find_outside`] character by character: a state machine.
+fn find_outside_chars(s: &str, sep: char) -> Option<usize> {
     let mut quoted = false;
     let mut escaped = false;
     let mut angle = false;
@@ -73,35 +78,46 @@ pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
     None
 }
 
-/// [`find_outside`] for an ASCII separator, over bytes. A quoted string
-/// is skipped by a search for its closing quote (or an escape), not byte
-/// by byte through the state machine.
+/// [`find_outside`] for an ASCII separator, over bytes: jumps (`memchr`)
+/// from one byte that matters to the next (the separator, a quote, a
+/// bracket; within a quoted string, its end or an escape).
 fn find_outside_ascii(s: &[u8], sep: u8) -> Option<usize> {
-    let mut angle = false;
+    if matches!(sep, b'"' | b'<' | b'>') {
+        // Each opens or closes what is skipped: never a separator.
+        return None;
+    }
     let mut i = 0;
-    while let Some(&c) = s.get(i) {
-        match c {
-            b'"' => {
-                let mut j = i + 1;
-                loop {
-                    let n = s.get(j..)?.iter().position(|&b| b == b'"' || b == b'\\')?;
-                    if s.get(j + n) == Some(&b'"') {
-                        j += n;
-                        break;
-                    }
-                    // An escape: the next byte is taken as it is.
-                    j += n + 2;
+    loop {
+        i += memchr::memchr3(sep, b'"', b'<', s.get(i..)?)?;
+        match s.get(i)? {
+            b'"' => i = closing_quote(s, i)?,
+            b'<' => loop {
+                // To the closing bracket (brackets do not nest), quoted
+                // strings skipped.
+                i += 1;
+                i += memchr::memchr2(b'>', b'"', s.get(i..)?)?;
+                if *s.get(i)? == b'>' {
+                    break;
                 }
-                i = j;
-            }
-            b'<' => angle = true,
-            b'>' => angle = false,
-            _ if c == sep && !angle => return Some(i),
-            _ => {}
+                i = closing_quote(s, i)?;
+            },
+            _ => return Some(i),
         }
         i += 1;
     }
-    None
+}
+
+/// The index of the quote that closes the quoted string opened at `open`.
+fn closing_quote(s: &[u8], open: usize) -> Option<usize> {
+    let mut j = open + 1;
+    loop {
+        j += memchr::memchr2(b'"', b'\\', s.get(j..)?)?;
+        if *s.get(j)? == b'"' {
+            return Some(j);
+        }
+        // An escape: the next byte is taken as it is.
+        j += 2;
+    }
 }
 
 /// Splits `s` on `sep` where it is outside double quotes and angle brackets.
@@ -177,6 +193,7 @@ pub(crate) fn take_quoted_borrowed(s: &str) -> Result<(Cow<'_, str>, &str), Pars
 }
 
 /// Writes `s` as a quoted string, escaping `"` and `\`.
+#[cfg(test)]
 pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -193,16 +210,21 @@ pub(crate) fn quote(s: &str) -> String {
 /// Writes `s` as [`quote`] makes it, without a `String` of its own.
 pub(crate) fn write_quoted(w: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
     w.write_char('"')?;
+    write_escaped(w, s)?;
+    w.write_char('"')
+}
+
+/// Writes `s` with `"` and `\` escaped: the inside of a quoted string.
+pub(crate) fn write_escaped(w: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
     let mut rest = s;
     // `"` and `\` are ASCII: the text between them is written whole.
-    while let Some(at) = rest.bytes().position(|b| b == b'"' || b == b'\\') {
+    while let Some(at) = memchr::memchr2(b'"', b'\\', rest.as_bytes()) {
         w.write_str(rest.get(..at).unwrap_or(""))?;
         w.write_char('\\')?;
         w.write_str(rest.get(at..=at).unwrap_or(""))?;
         rest = rest.get(at + 1..).unwrap_or("");
     }
-    w.write_str(rest)?;
-    w.write_char('"')
+    w.write_str(rest)
 }
 
 /// Removes surrounding quotes (and escapes) when `s` is a quoted string;
@@ -252,6 +274,31 @@ mod tests {
         assert_eq!(find_outside(r#"a="x\"#, ','), None, "ends in an escape");
         assert_eq!(find_outside(r#""",x"#, ','), Some(2), "empty");
         assert_eq!(find_outside(r#"<a,"b>",c>,d"#, ','), Some(10), "a quote inside brackets");
+    }
+
+    #[test]
+    fn the_byte_scan_finds_what_the_state_machine_finds() {
+        let texts = [
+            r#"a="x,y", b"#,
+            r#"a="x\",y", b"#,
+            r#"a="x\\",y"#,
+            r#"a="x,y"#,
+            r#"a="x\"#,
+            r#""",x"#,
+            r#"<a,"b>",c>,d"#,
+            r#"<a,<b>,c>;d=">,",e"#,
+            "\"é,ü\" <sip:ß@x,y>;ñ=1,ø",
+            "<open,never;closed",
+            "a>b,c<d,e>f;g",
+            r#"Digest username="a\"b", realm=r, nonce="n,\\", uri=<sip:x;a=b,c>"#,
+            "",
+            ",;<>\"",
+        ];
+        for text in texts {
+            for sep in [',', ';', '"', '<', '>', '=', ' ', '\\'] {
+                assert_eq!(find_outside(text, sep), find_outside_chars(text, sep), "{text:?} {sep:?}");
+            }
+        }
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! credentials (Authorization, Proxy-Authorization).
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use super::params::AuthParams;
 use super::{Algorithm, DigestError};
-use crate::scan::{quote, write_quoted};
+use crate::scan::{write_escaped, write_quoted};
 
 /// A `Digest` challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +63,15 @@ impl fmt::Display for Challenge {
             f.write_str(", stale=TRUE")?;
         }
         write!(f, ", algorithm={}", self.algorithm)?;
-        if !self.qop.is_empty() {
-            write!(f, ", qop={}", quote(&self.qop.join(",")))?;
+        if let Some((first, more)) = self.qop.split_first() {
+            // The options joined by commas, quoted.
+            f.write_str(", qop=\"")?;
+            write_escaped(f, first)?;
+            for q in more {
+                f.write_char(',')?;
+                write_escaped(f, q)?;
+            }
+            f.write_char('"')?;
         }
         Ok(())
     }
@@ -151,27 +158,33 @@ impl<'a> Credentials<'a> {
 
 impl fmt::Display for Credentials<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Digest username={}, realm={}, nonce={}, uri={}, response={}, algorithm={}",
-            quote(&self.username),
-            quote(&self.realm),
-            quote(&self.nonce),
-            quote(&self.uri),
-            quote(&self.response),
-            self.algorithm
-        )?;
+        // Quoted as written: no `String` per value.
+        let quoted = [
+            ("Digest username=", &self.username),
+            (", realm=", &self.realm),
+            (", nonce=", &self.nonce),
+            (", uri=", &self.uri),
+            (", response=", &self.response),
+        ];
+        for (name, value) in quoted {
+            f.write_str(name)?;
+            write_quoted(f, value)?;
+        }
+        write!(f, ", algorithm={}", self.algorithm)?;
         if let Some(c) = &self.cnonce {
-            write!(f, ", cnonce={}", quote(c))?;
+            f.write_str(", cnonce=")?;
+            write_quoted(f, c)?;
         }
         if let Some(o) = &self.opaque {
-            write!(f, ", opaque={}", quote(o))?;
+            f.write_str(", opaque=")?;
+            write_quoted(f, o)?;
         }
         if let Some(q) = &self.qop {
+            f.write_str(", qop=")?;
             if crate::scan::is_token(q) {
-                write!(f, ", qop={q}")?;
+                f.write_str(q)?;
             } else {
-                write!(f, ", qop={}", quote(q))?;
+                write_quoted(f, q)?;
             }
         }
         if let Some(nc) = self.nc {

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::DigestError;
-use crate::scan::{is_token, split_outside, unquote_borrowed};
+use crate::scan::{is_token, split_once_byte, split_outside, unquote_borrowed};
 
 /// Most parameters accepted in one header value.
 const MAX_PARAMS: usize = 32;
@@ -16,13 +16,17 @@ impl<'a> AuthParams<'a> {
     /// Parses `Digest name=value, ...`; the scheme must be Digest.
     pub(crate) fn parse(value: &'a str) -> Result<AuthParams<'a>, DigestError> {
         let value = value.trim();
-        let (scheme, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
+        let (scheme, rest) = match memchr::memchr2(b' ', b'\t', value.as_bytes()) {
+            // ASCII: both sides are on character boundaries.
+            Some(at) => (value.get(..at).unwrap_or(""), value.get(at + 1..).unwrap_or("")),
+            None => (value, ""),
+        };
         if !scheme.eq_ignore_ascii_case("Digest") {
             return Err(DigestError::Scheme);
         }
         let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(12);
         for part in split_outside(rest, ',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, v) = part.split_once('=').ok_or(DigestError::Syntax)?;
+            let (name, v) = split_once_byte(part, b'=').ok_or(DigestError::Syntax)?;
             let name = name.trim();
             // Names come lower-case as a rule: copied only when not.
             let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
