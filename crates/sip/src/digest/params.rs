@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::DigestError;
-use crate::scan::{is_token, split_once_byte, split_outside, unquote_borrowed};
+use crate::scan::{is_token, split_once_byte, split_outside, trim, unquote_borrowed};
 
 /// Most parameters accepted in one header value.
 const MAX_PARAMS: usize = 32;
@@ -15,7 +15,7 @@ pub(crate) struct AuthParams<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 impl<'a> AuthParams<'a> {
     /// Parses `Digest name=value, ...`; the scheme must be Digest.
     pub(crate) fn parse(value: &'a str) -> Result<AuthParams<'a>, DigestError> {
-        let value = value.trim();
+        let value = trim(value);
         let (scheme, rest) = match memchr::memchr2(b' ', b'\t', value.as_bytes()) {
             // ASCII: both sides are on character boundaries.
             Some(at) => (value.get(..at).unwrap_or(""), value.get(at + 1..).unwrap_or("")),
@@ -25,17 +25,17 @@ impl<'a> AuthParams<'a> {
             return Err(DigestError::Scheme);
         }
         let mut params: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(12);
-        for part in split_outside(rest, ',').map(str::trim).filter(|p| !p.is_empty()) {
+        for part in split_outside(rest, ',').map(trim).filter(|p| !p.is_empty()) {
             let (name, v) = split_once_byte(part, b'=').ok_or(DigestError::Syntax)?;
-            let name = name.trim();
+            let name = trim(name);
             // Names come lower-case as a rule: copied only when not.
             let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
                 Cow::Owned(name.to_ascii_lowercase())
             } else {
                 Cow::Borrowed(name)
             };
-            let v = v.trim();
-            let bare_ok = v.starts_with('"') || v.chars().all(|c| c.is_ascii_graphic() && c != '"');
+            let v = trim(v);
+            let bare_ok = v.starts_with('"') || v.bytes().all(|b| b.is_ascii_graphic() && b != b'"');
             if !is_token(&name) || v.is_empty() || !bare_ok {
                 return Err(DigestError::Syntax);
             }
