@@ -298,8 +298,19 @@ mod tests {
     #[test]
     fn trim_trims_as_str_does() {
         let texts = [
-            "", " ", "a", " a ", "\t\r\n\x0b\x0ca b\x0c", "\u{a0}x\u{a0}", " \u{a0} x \u{2003} ", "é", " é ",
-            "\u{85}", "\u{a0} \u{a0}", "x\u{1c}", "ü \u{3000}\t",
+            "",
+            " ",
+            "a",
+            " a ",
+            "\t\r\n\x0b\x0ca b\x0c",
+            "\u{a0}x\u{a0}",
+            " \u{a0} x \u{2003} ",
+            "é",
+            " é ",
+            "\u{85}",
+            "\u{a0} \u{a0}",
+            "x\u{1c}",
+            "ü \u{3000}\t",
         ];
         for text in texts {
             assert_eq!(trim(text), text.trim(), "{text:?}");

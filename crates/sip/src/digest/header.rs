@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
-use super::params::AuthParams;
+use super::params::{pairs, unquoted, AuthParams, MAX_PARAMS};
 use super::{Algorithm, DigestError};
 use crate::scan::{write_escaped, write_quoted};
 
@@ -77,6 +77,10 @@ impl fmt::Display for Challenge {
     }
 }
 
+/// The parameters of credentials, in the order of [`Credentials::parse`]'s fields.
+const FIELDS: [&str; 10] =
+    ["username", "realm", "nonce", "uri", "response", "algorithm", "cnonce", "opaque", "qop", "nc"];
+
 /// Digest credentials from an Authorization or Proxy-Authorization header:
 /// their values borrowed from the header's text (copied only when
 /// unescaped), or owned ([`Credentials::into_owned`]).
@@ -108,28 +112,52 @@ impl<'a> Credentials<'a> {
     /// Parses an Authorization or Proxy-Authorization value. With a qop,
     /// `cnonce` and `nc` are required (RFC 7616 3.4).
     pub fn parse(value: &'a str) -> Result<Credentials<'a>, DigestError> {
-        let mut p = AuthParams::parse(value)?;
-        let nc = match p.get("nc") {
+        // Each value put in its field as it is read: no list of them.
+        let mut known: [Option<Cow<'a, str>>; FIELDS.len()] = Default::default();
+        let mut others: Vec<Cow<'a, str>> = Vec::new();
+        let mut count = 0;
+        for pair in pairs(value)? {
+            let (name, v) = pair?;
+            let field = FIELDS.iter().position(|f| *f == name);
+            let seen = match field {
+                Some(i) => known.get(i).is_some_and(Option::is_some),
+                None => others.contains(&name),
+            };
+            if seen {
+                return Err(DigestError::Duplicate(name.into_owned()));
+            }
+            if count == MAX_PARAMS {
+                return Err(DigestError::Syntax);
+            }
+            count += 1;
+            let v = unquoted(v)?;
+            match field.and_then(|i| known.get_mut(i)) {
+                Some(slot) => *slot = Some(v),
+                None => others.push(name),
+            }
+        }
+        let [username, realm, nonce, uri, response, algorithm, cnonce, opaque, qop, nc] = known;
+        let nc = match nc.as_deref() {
             Some(nc) if nc.len() == 8 && nc.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 Some(u32::from_str_radix(nc, 16).map_err(|_| DigestError::NonceCount)?)
             }
             Some(_) => return Err(DigestError::NonceCount),
             None => None,
         };
-        let response = p.take("response")?;
+        let response = response.ok_or(DigestError::Missing("response"))?;
         if response.is_empty() || !response.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(DigestError::Syntax);
         }
         let creds = Credentials {
-            username: p.take("username")?,
-            realm: p.take("realm")?,
-            nonce: p.take("nonce")?,
-            uri: p.take("uri")?,
+            username: username.ok_or(DigestError::Missing("username"))?,
+            realm: realm.ok_or(DigestError::Missing("realm"))?,
+            nonce: nonce.ok_or(DigestError::Missing("nonce"))?,
+            uri: uri.ok_or(DigestError::Missing("uri"))?,
             response,
-            algorithm: p.get("algorithm").map_or(Ok(Algorithm::Md5), Algorithm::parse)?,
-            cnonce: p.take("cnonce").ok(),
-            opaque: p.take("opaque").ok(),
-            qop: p.take("qop").ok(),
+            algorithm: algorithm.as_deref().map_or(Ok(Algorithm::Md5), Algorithm::parse)?,
+            cnonce,
+            opaque,
+            qop,
             nc,
         };
         if creds.qop.is_some() && (creds.cnonce.is_none() || creds.nc.is_none()) {
