@@ -39,7 +39,7 @@ pub fn challenge(sw: &Switch, req: &Request, kind: Challenge, stale: bool) -> Re
     };
     let mut resp = Response::for_request(req, status, Some(&sw.tag()));
     for c in challenges {
-        resp.head.headers.push(header.clone(), c.to_string());
+        resp.head.headers.push(header.clone(), c.header_value());
     }
     resp
 }

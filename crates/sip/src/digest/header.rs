@@ -42,6 +42,19 @@ impl Challenge {
         })
     }
 
+    /// The header value, as written by `Display`, in a `String` sized for
+    /// it at once rather than grown as it is written.
+    pub fn header_value(&self) -> String {
+        // The names, separators and quotes, the longest algorithm, `stale`.
+        const FIXED: usize = 96;
+        let qop: usize = self.qop.iter().map(|q| q.len() + 1).sum();
+        let opaque = self.opaque.as_ref().map_or(0, String::len);
+        let mut value = String::with_capacity(FIXED + self.realm.len() + self.nonce.len() + opaque + qop);
+        // Writing to a `String` cannot fail.
+        let _ = write!(value, "{self}");
+        value
+    }
+
     /// True when `auth` is among the qop options.
     pub fn offers_auth(&self) -> bool {
         self.qop.iter().any(|q| q.eq_ignore_ascii_case("auth"))

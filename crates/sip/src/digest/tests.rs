@@ -431,3 +431,12 @@ fn credentials_borrow_from_the_header_unless_unescaped() {
         assert!(Credentials::parse(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn a_challenge_header_value_is_what_it_displays() {
+    let mut c = Challenge::parse(r#"Digest realm="a\"b", nonce="n", opaque="o", qop="auth,auth-int", algorithm=SHA-256-sess, stale=TRUE"#)
+        .expect("parses");
+    assert_eq!(c.header_value(), c.to_string());
+    c.realm = "\"".repeat(300);
+    assert_eq!(c.header_value(), c.to_string(), "past its first size");
+}
