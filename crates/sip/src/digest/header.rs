@@ -128,8 +128,7 @@ impl<'a> Credentials<'a> {
         // Each value put in its field as it is read: no list of them.
         let mut known: [Option<Cow<'a, str>>; FIELDS.len()] = Default::default();
         let mut others: Vec<Cow<'a, str>> = Vec::new();
-        let mut count = 0;
-        for pair in pairs(value)? {
+        for (count, pair) in pairs(value)?.enumerate() {
             let (name, v) = pair?;
             let field = FIELDS.iter().position(|f| *f == name);
             let seen = match field {
@@ -142,7 +141,6 @@ impl<'a> Credentials<'a> {
             if count == MAX_PARAMS {
                 return Err(DigestError::Syntax);
             }
-            count += 1;
             let v = unquoted(v)?;
             match field.and_then(|i| known.get_mut(i)) {
                 Some(slot) => *slot = Some(v),
