@@ -1,6 +1,8 @@
 //! Lexical helpers shared by the parsers: character classes, quoted strings
 //! and splitting outside quotes and angle brackets.
 
+use std::borrow::Cow;
+
 use crate::error::ParseError;
 
 /// True for the characters of an RFC 3261 `token`.
@@ -10,7 +12,8 @@ pub(crate) fn is_token_char(c: char) -> bool {
 
 /// True when `s` is a non-empty RFC 3261 `token`.
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(is_token_char)
+    // By bytes: a character past ASCII is no token character, nor any of its bytes.
+    !s.is_empty() && s.bytes().all(|b| is_token_char(char::from(b)))
 }
 
 /// Whether `s` holds a control character other than a tab: a scan of
@@ -26,6 +29,24 @@ pub(crate) fn has_control(s: &str) -> bool {
         return control;
     }
     s.chars().any(|c| c.is_control() && c != '\t')
+}
+
+/// `s.trim()`, quicker for the usual ASCII text: bytes are looked at
+/// first, Unicode whitespace only when an end left is not ASCII.
+pub(crate) fn trim(s: &str) -> &str {
+    // Rust's ASCII whitespace: space and tab through carriage return.
+    let white = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r');
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|b| !white(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !white(b)).map_or(start, |i| i + 1);
+    // Both ends are next to ASCII bytes or the text's ends: boundaries.
+    let t = s.get(start..end).unwrap_or("");
+    let wide = |b: Option<&u8>| b.is_some_and(|b| !b.is_ascii());
+    if wide(t.as_bytes().first()) || wide(t.as_bytes().last()) {
+        t.trim()
+    } else {
+        t
+    }
 }
 
 /// `s` split at the first `sep` (ASCII), as `str::split_once` does.
@@ -46,6 +67,11 @@ pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
             return find_outside_ascii(s.as_bytes(), sep);
         }
     }
+    find_outside_chars(s, sep)
+}
+
+/// [`find_outside`] character by character: a state machine.
+fn find_outside_chars(s: &str, sep: char) -> Option<usize> {
     let mut quoted = false;
     let mut escaped = false;
     let mut angle = false;
@@ -71,35 +97,46 @@ pub(crate) fn find_outside(s: &str, sep: char) -> Option<usize> {
     None
 }
 
-/// [`find_outside`] for an ASCII separator, over bytes. A quoted string
-/// is skipped by a search for its closing quote (or an escape), not byte
-/// by byte through the state machine.
+/// [`find_outside`] for an ASCII separator, over bytes: jumps (`memchr`)
+/// from one byte that matters to the next (the separator, a quote, a
+/// bracket; within a quoted string, its end or an escape).
 fn find_outside_ascii(s: &[u8], sep: u8) -> Option<usize> {
-    let mut angle = false;
+    if matches!(sep, b'"' | b'<' | b'>') {
+        // Each opens or closes what is skipped: never a separator.
+        return None;
+    }
     let mut i = 0;
-    while let Some(&c) = s.get(i) {
-        match c {
-            b'"' => {
-                let mut j = i + 1;
-                loop {
-                    let n = s.get(j..)?.iter().position(|&b| b == b'"' || b == b'\\')?;
-                    if s.get(j + n) == Some(&b'"') {
-                        j += n;
-                        break;
-                    }
-                    // An escape: the next byte is taken as it is.
-                    j += n + 2;
+    loop {
+        i += memchr::memchr3(sep, b'"', b'<', s.get(i..)?)?;
+        match s.get(i)? {
+            b'"' => i = closing_quote(s, i)?,
+            b'<' => loop {
+                // To the closing bracket (brackets do not nest), quoted
+                // strings skipped.
+                i += 1;
+                i += memchr::memchr2(b'>', b'"', s.get(i..)?)?;
+                if *s.get(i)? == b'>' {
+                    break;
                 }
-                i = j;
-            }
-            b'<' => angle = true,
-            b'>' => angle = false,
-            _ if c == sep && !angle => return Some(i),
-            _ => {}
+                i = closing_quote(s, i)?;
+            },
+            _ => return Some(i),
         }
         i += 1;
     }
-    None
+}
+
+/// The index of the quote that closes the quoted string opened at `open`.
+fn closing_quote(s: &[u8], open: usize) -> Option<usize> {
+    let mut j = open + 1;
+    loop {
+        j += memchr::memchr2(b'"', b'\\', s.get(j..)?)?;
+        if *s.get(j)? == b'"' {
+            return Some(j);
+        }
+        // An escape: the next byte is taken as it is.
+        j += 2;
+    }
 }
 
 /// Splits `s` on `sep` where it is outside double quotes and angle brackets.
@@ -134,18 +171,24 @@ impl<'a> Iterator for SplitOutside<'a> {
 /// Parses a quoted string at the start of `s`; returns its unescaped content
 /// and the text after the closing quote.
 pub(crate) fn take_quoted(s: &str) -> Result<(String, &str), ParseError> {
+    take_quoted_borrowed(s).map(|(inner, rest)| (inner.into_owned(), rest))
+}
+
+/// [`take_quoted`], borrowing the content from `s` when it has no escapes
+/// (the usual).
+pub(crate) fn take_quoted_borrowed(s: &str) -> Result<(Cow<'_, str>, &str), ParseError> {
     let mut chars = s.char_indices();
     if !matches!(chars.next(), Some((_, '"'))) {
         return Err(ParseError::Quoted);
     }
     // The usual quoted string has no escapes: find its end by bytes and
-    // copy it whole. `"` and `\` are ASCII, so never inside another
+    // take it whole. `"` and `\` are ASCII, so never inside another
     // character's encoding.
     let inner = s.get(1..).unwrap_or("");
-    if let Some(end) = inner.bytes().position(|b| b == b'"' || b == b'\\') {
+    if let Some(end) = memchr::memchr2(b'"', b'\\', inner.as_bytes()) {
         let body = inner.get(..end).unwrap_or("");
         if inner.as_bytes().get(end) == Some(&b'"') && !has_control(body) {
-            return Ok((body.to_owned(), inner.get(end + 1..).unwrap_or("")));
+            return Ok((Cow::Borrowed(body), inner.get(end + 1..).unwrap_or("")));
         }
     }
     let mut out = String::new();
@@ -160,7 +203,7 @@ pub(crate) fn take_quoted(s: &str) -> Result<(String, &str), ParseError> {
         } else if c == '\\' {
             escaped = true;
         } else if c == '"' {
-            return Ok((out, s.get(i + 1..).unwrap_or("")));
+            return Ok((Cow::Owned(out), s.get(i + 1..).unwrap_or("")));
         } else {
             out.push(c);
         }
@@ -169,6 +212,7 @@ pub(crate) fn take_quoted(s: &str) -> Result<(String, &str), ParseError> {
 }
 
 /// Writes `s` as a quoted string, escaping `"` and `\`.
+#[cfg(test)]
 pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -185,29 +229,39 @@ pub(crate) fn quote(s: &str) -> String {
 /// Writes `s` as [`quote`] makes it, without a `String` of its own.
 pub(crate) fn write_quoted(w: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
     w.write_char('"')?;
+    write_escaped(w, s)?;
+    w.write_char('"')
+}
+
+/// Writes `s` with `"` and `\` escaped: the inside of a quoted string.
+pub(crate) fn write_escaped(w: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
     let mut rest = s;
     // `"` and `\` are ASCII: the text between them is written whole.
-    while let Some(at) = rest.bytes().position(|b| b == b'"' || b == b'\\') {
+    while let Some(at) = memchr::memchr2(b'"', b'\\', rest.as_bytes()) {
         w.write_str(rest.get(..at).unwrap_or(""))?;
         w.write_char('\\')?;
         w.write_str(rest.get(at..=at).unwrap_or(""))?;
         rest = rest.get(at + 1..).unwrap_or("");
     }
-    w.write_str(rest)?;
-    w.write_char('"')
+    w.write_str(rest)
 }
 
 /// Removes surrounding quotes (and escapes) when `s` is a quoted string;
 /// returns other text unchanged.
 pub(crate) fn unquote(s: &str) -> Result<String, ParseError> {
+    unquote_borrowed(s).map(Cow::into_owned)
+}
+
+/// [`unquote`], borrowing from `s` unless the quoted string has escapes.
+pub(crate) fn unquote_borrowed(s: &str) -> Result<Cow<'_, str>, ParseError> {
     if s.starts_with('"') {
-        let (inner, rest) = take_quoted(s)?;
+        let (inner, rest) = take_quoted_borrowed(s)?;
         if !rest.trim().is_empty() {
             return Err(ParseError::Quoted);
         }
         Ok(inner)
     } else {
-        Ok(s.to_owned())
+        Ok(Cow::Borrowed(s))
     }
 }
 
@@ -239,6 +293,53 @@ mod tests {
         assert_eq!(find_outside(r#"a="x\"#, ','), None, "ends in an escape");
         assert_eq!(find_outside(r#""",x"#, ','), Some(2), "empty");
         assert_eq!(find_outside(r#"<a,"b>",c>,d"#, ','), Some(10), "a quote inside brackets");
+    }
+
+    #[test]
+    fn trim_trims_as_str_does() {
+        let texts = [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\t\r\n\x0b\x0ca b\x0c",
+            "\u{a0}x\u{a0}",
+            " \u{a0} x \u{2003} ",
+            "é",
+            " é ",
+            "\u{85}",
+            "\u{a0} \u{a0}",
+            "x\u{1c}",
+            "ü \u{3000}\t",
+        ];
+        for text in texts {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_byte_scan_finds_what_the_state_machine_finds() {
+        let texts = [
+            r#"a="x,y", b"#,
+            r#"a="x\",y", b"#,
+            r#"a="x\\",y"#,
+            r#"a="x,y"#,
+            r#"a="x\"#,
+            r#""",x"#,
+            r#"<a,"b>",c>,d"#,
+            r#"<a,<b>,c>;d=">,",e"#,
+            "\"é,ü\" <sip:ß@x,y>;ñ=1,ø",
+            "<open,never;closed",
+            "a>b,c<d,e>f;g",
+            r#"Digest username="a\"b", realm=r, nonce="n,\\", uri=<sip:x;a=b,c>"#,
+            "",
+            ",;<>\"",
+        ];
+        for text in texts {
+            for sep in [',', ';', '"', '<', '>', '=', ' ', '\\'] {
+                assert_eq!(find_outside(text, sep), find_outside_chars(text, sep), "{text:?} {sep:?}");
+            }
+        }
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn run(n: usize) -> usize {
         let challenges = auth.challenges(now_ms, random, false);
         let mut resp = Response::for_request(&req, StatusCode::UNAUTHORIZED, Some("tagtagtag"));
         for c in &challenges {
-            resp.head.headers.push(HeaderName::WwwAuthenticate, c.to_string());
+            resp.head.headers.push(HeaderName::WwwAuthenticate, c.header_value());
         }
         txs.respond(now, id, resp).expect("401 sent");
         while let Some(t) = txs.poll_transmit() {

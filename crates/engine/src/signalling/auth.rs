@@ -39,7 +39,7 @@ pub fn challenge(sw: &Switch, req: &Request, kind: Challenge, stale: bool) -> Re
     };
     let mut resp = Response::for_request(req, status, Some(&sw.tag()));
     for c in challenges {
-        resp.head.headers.push(header.clone(), c.to_string());
+        resp.head.headers.push(header.clone(), c.header_value());
     }
     resp
 }
@@ -260,7 +260,7 @@ async fn check_parsed(
     req: &Request,
     kind: Challenge,
     extension: Option<&str>,
-    credentials: Option<Result<sip::digest::Credentials, sip::digest::DigestError>>,
+    credentials: Option<Result<sip::digest::Credentials<'_>, sip::digest::DigestError>>,
 ) -> Result<Account, Failure> {
     let (creds, admitted, now) = admit(sw, req, kind, credentials)?;
     look_up_and_choose(sw, req, kind, extension, Admission { creds, admitted, now }).await
@@ -273,7 +273,7 @@ async fn look_up_and_choose(
     req: &Request,
     kind: Challenge,
     extension: Option<&str>,
-    admission: Admission,
+    admission: Admission<'_>,
 ) -> Result<Account, Failure> {
     let accounts = match sw.accounts.by_auth_username(&admission.creds.username).await {
         Ok(a) => a,
@@ -304,13 +304,17 @@ fn check_cached(
     let admission = Admission { creds, admitted, now };
     match sw.accounts.cached_by_auth_username(&admission.creds.username) {
         Some(accounts) => Ok(choose(sw, req, kind, extension, &admission, &accounts)),
-        None => Err(Pending(Box::new(admission))),
+        // Owned: the lookup's task outlives the request's borrow here.
+        None => {
+            let Admission { creds, admitted, now } = admission;
+            Err(Pending(Box::new(Admission { creds: creds.into_owned(), admitted, now })))
+        }
     }
 }
 
 /// Credentials [`authenticate_cached`] admitted whose digest user's
 /// accounts are not cached: what [`authenticate_pending`] goes on from.
-pub struct Pending(Box<Admission>);
+pub struct Pending(Box<Admission<'static>>);
 
 /// What [`authenticate_cached`] found.
 pub enum Cached {
@@ -345,8 +349,8 @@ impl Failure {
 }
 
 /// Credentials that passed the checks needing no account, at `now`.
-struct Admission {
-    creds: sip::digest::Credentials,
+struct Admission<'a> {
+    creds: sip::digest::Credentials<'a>,
     admitted: sip::digest::Admitted,
     now: u64,
 }
@@ -356,12 +360,12 @@ struct Admission {
 /// challenge, `stale` when only the nonce expired.
 ///
 /// [`Authenticator::admit`]: sip::digest::Authenticator::admit
-fn admit(
+fn admit<'a>(
     sw: &Switch,
     req: &Request,
     kind: Challenge,
-    credentials: Option<Result<sip::digest::Credentials, sip::digest::DigestError>>,
-) -> Result<(sip::digest::Credentials, sip::digest::Admitted, u64), Failure> {
+    credentials: Option<Result<sip::digest::Credentials<'a>, sip::digest::DigestError>>,
+) -> Result<(sip::digest::Credentials<'a>, sip::digest::Admitted, u64), Failure> {
     let creds = match credentials {
         Some(Ok(c)) => c,
         None | Some(Err(_)) => return Err(Failure::answer(challenge(sw, req, kind, false))),
@@ -379,11 +383,11 @@ fn admit(
 }
 
 /// The request's credentials for our realm, in the header `kind` answers.
-fn credentials_of(
+fn credentials_of<'r>(
     sw: &Switch,
-    req: &Request,
+    req: &'r Request,
     kind: Challenge,
-) -> Option<Result<sip::digest::Credentials, sip::digest::DigestError>> {
+) -> Option<Result<sip::digest::Credentials<'r>, sip::digest::DigestError>> {
     let realm = sw.config.realm.as_str();
     match kind {
         Challenge::Www => req.head.authorization(Some(realm)),
@@ -399,7 +403,7 @@ fn choose(
     req: &Request,
     kind: Challenge,
     extension: Option<&str>,
-    admission: &Admission,
+    admission: &Admission<'_>,
     accounts: &[Account],
 ) -> Result<Account, Failure> {
     let Admission { creds, admitted, now } = admission;

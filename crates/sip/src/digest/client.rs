@@ -22,9 +22,9 @@ pub struct Answer<'a> {
     pub nc: u32,
 }
 
-impl Credentials {
+impl Credentials<'static> {
     /// Credentials answering `challenge` (qop=auth when offered).
-    pub fn answer(challenge: &Challenge, a: &Answer<'_>) -> Credentials {
+    pub fn answer(challenge: &Challenge, a: &Answer<'_>) -> Credentials<'static> {
         let qop = challenge.offers_auth().then(|| "auth".to_owned());
         let uses_cnonce = qop.is_some() || challenge.algorithm.is_session();
         let cnonce = uses_cnonce.then(|| a.cnonce.to_owned());
@@ -43,15 +43,15 @@ impl Credentials {
             },
         );
         Credentials {
-            username: a.username.to_owned(),
-            realm: challenge.realm.clone(),
-            nonce: challenge.nonce.clone(),
-            uri: a.uri.to_owned(),
-            response: resp,
+            username: a.username.to_owned().into(),
+            realm: challenge.realm.clone().into(),
+            nonce: challenge.nonce.clone().into(),
+            uri: a.uri.to_owned().into(),
+            response: resp.into(),
             algorithm: challenge.algorithm,
-            cnonce,
-            opaque: challenge.opaque.clone(),
-            qop,
+            cnonce: cnonce.map(Into::into),
+            opaque: challenge.opaque.clone().map(Into::into),
+            qop: qop.map(Into::into),
             nc,
         }
     }

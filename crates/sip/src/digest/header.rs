@@ -1,11 +1,12 @@
 //! Digest challenges (WWW-Authenticate, Proxy-Authenticate) and
 //! credentials (Authorization, Proxy-Authorization).
 
-use std::fmt;
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 
-use super::params::AuthParams;
+use super::params::{pairs, unquoted, AuthParams, MAX_PARAMS};
 use super::{Algorithm, DigestError};
-use crate::scan::{quote, write_quoted};
+use crate::scan::{write_escaped, write_quoted};
 
 /// A `Digest` challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,19 @@ impl Challenge {
         })
     }
 
+    /// The header value, as written by `Display`, in a `String` sized for
+    /// it at once rather than grown as it is written.
+    pub fn header_value(&self) -> String {
+        // The names, separators and quotes, the longest algorithm, `stale`.
+        const FIXED: usize = 96;
+        let qop: usize = self.qop.iter().map(|q| q.len() + 1).sum();
+        let opaque = self.opaque.as_ref().map_or(0, String::len);
+        let mut value = String::with_capacity(FIXED + self.realm.len() + self.nonce.len() + opaque + qop);
+        // Writing to a `String` cannot fail.
+        let _ = write!(value, "{self}");
+        value
+    }
+
     /// True when `auth` is among the qop options.
     pub fn offers_auth(&self) -> bool {
         self.qop.iter().any(|q| q.eq_ignore_ascii_case("auth"))
@@ -62,64 +76,99 @@ impl fmt::Display for Challenge {
             f.write_str(", stale=TRUE")?;
         }
         write!(f, ", algorithm={}", self.algorithm)?;
-        if !self.qop.is_empty() {
-            write!(f, ", qop={}", quote(&self.qop.join(",")))?;
+        if let Some((first, more)) = self.qop.split_first() {
+            // The options joined by commas, quoted.
+            f.write_str(", qop=\"")?;
+            write_escaped(f, first)?;
+            for q in more {
+                f.write_char(',')?;
+                write_escaped(f, q)?;
+            }
+            f.write_char('"')?;
         }
         Ok(())
     }
 }
 
-/// Digest credentials from an Authorization or Proxy-Authorization header.
+/// The parameters of credentials, in the order of [`Credentials::parse`]'s fields.
+const FIELDS: [&str; 10] =
+    ["username", "realm", "nonce", "uri", "response", "algorithm", "cnonce", "opaque", "qop", "nc"];
+
+/// Digest credentials from an Authorization or Proxy-Authorization header:
+/// their values borrowed from the header's text (copied only when
+/// unescaped), or owned ([`Credentials::into_owned`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credentials {
+pub struct Credentials<'a> {
     /// The user name.
-    pub username: String,
+    pub username: Cow<'a, str>,
     /// The realm the credentials are for.
-    pub realm: String,
+    pub realm: Cow<'a, str>,
     /// The server nonce being answered.
-    pub nonce: String,
+    pub nonce: Cow<'a, str>,
     /// The `uri` parameter: the Request-URI as the client wrote it.
-    pub uri: String,
+    pub uri: Cow<'a, str>,
     /// The response hash, hex.
-    pub response: String,
+    pub response: Cow<'a, str>,
     /// The algorithm (MD5 when absent).
     pub algorithm: Algorithm,
     /// The client nonce.
-    pub cnonce: Option<String>,
+    pub cnonce: Option<Cow<'a, str>>,
     /// The opaque value of the challenge, returned.
-    pub opaque: Option<String>,
+    pub opaque: Option<Cow<'a, str>>,
     /// The quality of protection chosen (`auth`).
-    pub qop: Option<String>,
+    pub qop: Option<Cow<'a, str>>,
     /// The nonce count.
     pub nc: Option<u32>,
 }
 
-impl Credentials {
+impl<'a> Credentials<'a> {
     /// Parses an Authorization or Proxy-Authorization value. With a qop,
     /// `cnonce` and `nc` are required (RFC 7616 3.4).
-    pub fn parse(value: &str) -> Result<Credentials, DigestError> {
-        let mut p = AuthParams::parse(value)?;
-        let nc = match p.get("nc") {
+    pub fn parse(value: &'a str) -> Result<Credentials<'a>, DigestError> {
+        // Each value put in its field as it is read: no list of them.
+        let mut known: [Option<Cow<'a, str>>; FIELDS.len()] = Default::default();
+        let mut others: Vec<Cow<'a, str>> = Vec::new();
+        for (count, pair) in pairs(value)?.enumerate() {
+            let (name, v) = pair?;
+            let field = FIELDS.iter().position(|f| *f == name);
+            let seen = match field {
+                Some(i) => known.get(i).is_some_and(Option::is_some),
+                None => others.contains(&name),
+            };
+            if seen {
+                return Err(DigestError::Duplicate(name.into_owned()));
+            }
+            if count == MAX_PARAMS {
+                return Err(DigestError::Syntax);
+            }
+            let v = unquoted(v)?;
+            match field.and_then(|i| known.get_mut(i)) {
+                Some(slot) => *slot = Some(v),
+                None => others.push(name),
+            }
+        }
+        let [username, realm, nonce, uri, response, algorithm, cnonce, opaque, qop, nc] = known;
+        let nc = match nc.as_deref() {
             Some(nc) if nc.len() == 8 && nc.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 Some(u32::from_str_radix(nc, 16).map_err(|_| DigestError::NonceCount)?)
             }
             Some(_) => return Err(DigestError::NonceCount),
             None => None,
         };
-        let response = p.take("response")?;
+        let response = response.ok_or(DigestError::Missing("response"))?;
         if response.is_empty() || !response.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(DigestError::Syntax);
         }
         let creds = Credentials {
-            username: p.take("username")?,
-            realm: p.take("realm")?,
-            nonce: p.take("nonce")?,
-            uri: p.take("uri")?,
+            username: username.ok_or(DigestError::Missing("username"))?,
+            realm: realm.ok_or(DigestError::Missing("realm"))?,
+            nonce: nonce.ok_or(DigestError::Missing("nonce"))?,
+            uri: uri.ok_or(DigestError::Missing("uri"))?,
             response,
-            algorithm: p.get("algorithm").map_or(Ok(Algorithm::Md5), Algorithm::parse)?,
-            cnonce: p.take("cnonce").ok(),
-            opaque: p.take("opaque").ok(),
-            qop: p.take("qop").ok(),
+            algorithm: algorithm.as_deref().map_or(Ok(Algorithm::Md5), Algorithm::parse)?,
+            cnonce,
+            opaque,
+            qop,
             nc,
         };
         if creds.qop.is_some() && (creds.cnonce.is_none() || creds.nc.is_none()) {
@@ -127,31 +176,54 @@ impl Credentials {
         }
         Ok(creds)
     }
+
+    /// The same credentials owning their values, to outlive the header.
+    pub fn into_owned(self) -> Credentials<'static> {
+        let own = |v: Cow<'a, str>| Cow::Owned(v.into_owned());
+        Credentials {
+            username: own(self.username),
+            realm: own(self.realm),
+            nonce: own(self.nonce),
+            uri: own(self.uri),
+            response: own(self.response),
+            algorithm: self.algorithm,
+            cnonce: self.cnonce.map(own),
+            opaque: self.opaque.map(own),
+            qop: self.qop.map(own),
+            nc: self.nc,
+        }
+    }
 }
 
-impl fmt::Display for Credentials {
+impl fmt::Display for Credentials<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Digest username={}, realm={}, nonce={}, uri={}, response={}, algorithm={}",
-            quote(&self.username),
-            quote(&self.realm),
-            quote(&self.nonce),
-            quote(&self.uri),
-            quote(&self.response),
-            self.algorithm
-        )?;
+        // Quoted as written: no `String` per value.
+        let quoted = [
+            ("Digest username=", &self.username),
+            (", realm=", &self.realm),
+            (", nonce=", &self.nonce),
+            (", uri=", &self.uri),
+            (", response=", &self.response),
+        ];
+        for (name, value) in quoted {
+            f.write_str(name)?;
+            write_quoted(f, value)?;
+        }
+        write!(f, ", algorithm={}", self.algorithm)?;
         if let Some(c) = &self.cnonce {
-            write!(f, ", cnonce={}", quote(c))?;
+            f.write_str(", cnonce=")?;
+            write_quoted(f, c)?;
         }
         if let Some(o) = &self.opaque {
-            write!(f, ", opaque={}", quote(o))?;
+            f.write_str(", opaque=")?;
+            write_quoted(f, o)?;
         }
         if let Some(q) = &self.qop {
+            f.write_str(", qop=")?;
             if crate::scan::is_token(q) {
-                write!(f, ", qop={q}")?;
+                f.write_str(q)?;
             } else {
-                write!(f, ", qop={}", quote(q))?;
+                write_quoted(f, q)?;
             }
         }
         if let Some(nc) = self.nc {

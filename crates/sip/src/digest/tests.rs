@@ -119,7 +119,7 @@ struct Client<'a> {
 }
 
 impl Client<'_> {
-    fn creds(&self, nc: u32) -> Credentials {
+    fn creds(&self, nc: u32) -> Credentials<'static> {
         Credentials::answer(
             self.challenge,
             &Answer {
@@ -157,7 +157,8 @@ fn register_flow_ok_replay_stale_bad_password() {
         let good = Secret::Password("s3cret");
         let verify = |auth: &mut Authenticator, c: &Credentials, secret, now| {
             // The credentials travel as a header and are parsed back.
-            let parsed = Credentials::parse(&c.to_string()).expect("parse");
+            let text = c.to_string();
+            let parsed = Credentials::parse(&text).expect("parse");
             auth.verify(&parsed, &Method::Register, &uri(), secret, now)
         };
 
@@ -413,4 +414,29 @@ fn admitted_credentials_are_admitted_again_as_admit_would() {
     for now in [2_000, 30_000, 61_000, 61_001, 999] {
         assert_eq!(auth.readmit(admitted, now), auth.admit(&creds, now), "at {now}");
     }
+}
+
+#[test]
+fn credentials_borrow_from_the_header_unless_unescaped() {
+    use std::borrow::Cow;
+    let text = r#"Digest username="a\"b", realm="r", nonce="n", uri="sip:x", response="0a", qop=auth, nc=00000001, cnonce="c""#;
+    let c = Credentials::parse(text).expect("parses");
+    assert!(matches!(c.username, Cow::Owned(_)), "unescaped");
+    assert_eq!(c.username, "a\"b");
+    assert!(matches!(c.realm, Cow::Borrowed("r")));
+    assert!(matches!(c.qop, Some(Cow::Borrowed("auth"))), "a token");
+    let owned: Credentials<'static> = c.clone().into_owned();
+    assert_eq!(owned, c);
+    for bad in [r#"Digest username="open"#, r#"Digest username="a" x, realm="r""#, r#"Digest username="\"#] {
+        assert!(Credentials::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_challenge_header_value_is_what_it_displays() {
+    let mut c = Challenge::parse(r#"Digest realm="a\"b", nonce="n", opaque="o", qop="auth,auth-int", algorithm=SHA-256-sess, stale=TRUE"#)
+        .expect("parses");
+    assert_eq!(c.header_value(), c.to_string());
+    c.realm = "\"".repeat(300);
+    assert_eq!(c.header_value(), c.to_string(), "past its first size");
 }

@@ -140,12 +140,12 @@ impl Head {
     }
 
     /// The first Authorization whose realm is `realm` (any realm when `None`).
-    pub fn authorization(&self, realm: Option<&str>) -> Option<Result<Credentials, DigestError>> {
+    pub fn authorization(&self, realm: Option<&str>) -> Option<Result<Credentials<'_>, DigestError>> {
         credentials(&self.headers, &HeaderName::Authorization, realm)
     }
 
     /// The first Proxy-Authorization whose realm is `realm` (any when `None`).
-    pub fn proxy_authorization(&self, realm: Option<&str>) -> Option<Result<Credentials, DigestError>> {
+    pub fn proxy_authorization(&self, realm: Option<&str>) -> Option<Result<Credentials<'_>, DigestError>> {
         credentials(&self.headers, &HeaderName::ProxyAuthorization, realm)
     }
 
@@ -160,11 +160,11 @@ impl Head {
     }
 }
 
-fn credentials(
-    headers: &Headers,
-    name: &HeaderName,
+fn credentials<'h>(
+    headers: &'h Headers,
+    name: &'h HeaderName,
     realm: Option<&str>,
-) -> Option<Result<Credentials, DigestError>> {
+) -> Option<Result<Credentials<'h>, DigestError>> {
     let mut first_error = None;
     for value in headers.get_all(name) {
         match Credentials::parse(value) {

@@ -247,10 +247,10 @@ impl HeadBuilder {
     fn add(&mut self, line: &str, limits: &Limits) -> Result<(), ParseError> {
         let (name, value) = split_once_byte(line, b':').ok_or(ParseError::HeaderLine)?;
         let name = HeaderName::parse(name.trim_end())?;
-        let value = value.trim();
+        let value = crate::scan::trim(value);
         match name {
             HeaderName::Via => {
-                for v in split_outside(value, ',').map(str::trim).filter(|v| !v.is_empty()) {
+                for v in split_outside(value, ',').map(crate::scan::trim).filter(|v| !v.is_empty()) {
                     let via = Via::parse(v).map_err(|e| e.in_header("Via"))?;
                     self.account(line_len("Via", &via), limits)?;
                     self.via.push(via);
@@ -288,7 +288,7 @@ impl HeadBuilder {
                 self.content_length = Some(n);
             }
             name if name.is_list() => {
-                for v in split_outside(value, ',').map(str::trim).filter(|v| !v.is_empty()) {
+                for v in split_outside(value, ',').map(crate::scan::trim).filter(|v| !v.is_empty()) {
                     self.account(text_line_len(name.as_str(), v), limits)?;
                     self.headers.push(name.clone(), v);
                 }
