@@ -473,8 +473,7 @@ impl Call {
             return Ending::new(400, "PROTOCOL_ERROR");
         };
         let mut leg_a = Leg::new(p.uuid_a.clone(), Role::Uas, dialog_a, a.peer);
-        let ok =
-            a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_bytes());
+        let ok = a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_bytes());
         leg_a.dialog.handle_sent_response(&ok);
         let dir_a = offer_a.as_ref().map_or(Direction::SendRecv, crate::calls::sdp::direction);
         media.set(LEG_A, media_a, a.peer.addr.ip(), dir_a).await;

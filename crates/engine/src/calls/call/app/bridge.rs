@@ -226,9 +226,7 @@ impl AppChannel<'_> {
             for d in &attempt.destinations {
                 let ip = self.call.media_ip(d.peer.addr);
                 let offer = sdp::offer(&local(ip, port_b, codecs.clone(), Direction::SendRecv, 1));
-                let Some(request) =
-                    self.call.fork_invite(self.a, &out, d, Some(offer.to_bytes()))
-                else {
+                let Some(request) = self.call.fork_invite(self.a, &out, d, Some(offer.to_bytes())) else {
                     tracing::debug!(uri = %d.uri, "cannot call this destination");
                     continue;
                 };
