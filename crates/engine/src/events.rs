@@ -57,13 +57,25 @@ impl Bus {
         }
     }
 
-    /// Sends `event` to the current subscribers, if any.
+    /// Sends `event` to the current subscribers, if any (with none, it
+    /// is dropped at once, as the channel would drop it).
     pub fn publish(&self, event: Event) {
+        let config = event.name == crate::signalling::CONFIG_CHANGED;
+        if !config && !self.followed() {
+            return;
+        }
         let event = Arc::new(event);
-        if event.name == crate::signalling::CONFIG_CHANGED {
+        if config {
             let _ = self.config.send(event.clone());
         }
         let _ = self.tx.send(event);
+    }
+
+    /// Whether anyone follows the events (besides the configuration
+    /// changes' own subscribers): a publisher with nobody to tell may
+    /// skip making its event.
+    pub fn followed(&self) -> bool {
+        self.tx.receiver_count() > 0
     }
 
     /// A stream of the events published from now on.

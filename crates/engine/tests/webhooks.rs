@@ -789,3 +789,39 @@ async fn events_the_push_skips_are_recorded_in_each_workspace_with_a_url() {
     assert_eq!(failures[0].url, s.url("ws1"));
     assert!(targets.failures(2).is_empty());
 }
+
+#[tokio::test]
+async fn a_url_set_after_the_push_started_gets_the_calls_that_follow_at_once() {
+    use engine::events::{Bus, Event};
+    use engine::webhooks::channel_state::{start, PostEvents, PostTarget};
+    let s = Server::start().await;
+    let bus = Bus::default();
+    let targets = PostEvents::default();
+    start(&bus, Arc::new(client(1000)), targets.clone());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let publish = |name: &'static str, call: &str| {
+        let data = json!({"ref": call, "from": "2001", "to": "2002", "cause": "NORMAL_CLEARING"});
+        bus.publish(Event { name, workspace_id: 1, at: 1, data });
+    };
+    let call = |id: &str| {
+        for name in ["call.created", "call.ringing", "call.answered", "call.ended"] {
+            publish(name, id);
+        }
+    };
+    let target = || Some(PostTarget { url: url::Url::parse(&s.url("late")).unwrap(), secret: secret() });
+    // No URL: nothing follows the bus, nothing is pushed.
+    call("before");
+    // Set, then published at once: none of the call's states is missed.
+    targets.set(1, target());
+    call("first");
+    assert_eq!(states(&s, "late", 3).await.len(), 3);
+    // Removed (the push lets go of the bus at its next event), set again.
+    targets.set(1, None);
+    call("unpushed");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    targets.set(1, target());
+    call("second");
+    let got = states(&s, "late", 6).await;
+    let calls: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(calls, ["first", "first", "first", "second", "second", "second"], "{got:?}");
+}

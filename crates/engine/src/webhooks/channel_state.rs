@@ -19,14 +19,16 @@
 //! side by side but each call's states one after the other so that their
 //! order holds; a push that fails for good is recorded and published, and
 //! events the push skipped because it fell behind are counted, logged and
-//! recorded.
+//! recorded. While no workspace has a URL the push does not follow the
+//! bus at all (no wake-up, no read per call event); setting a URL
+//! subscribes it before `set` returns, so no event after that is missed.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value as Json};
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::{mpsc, Notify};
 use url::Url;
 
 use super::{Body, Client, HttpMethod, Outgoing, Secret};
@@ -261,6 +263,34 @@ const QUEUE: usize = 1024;
 struct Shared {
     targets: HashMap<i64, PostTarget>,
     failures: HashMap<i64, VecDeque<Failure>>,
+    /// The push's hold on the bus, once [`start`]ed.
+    feed: Option<Feed>,
+}
+
+/// How the push follows the bus: subscribed only while some workspace has
+/// a URL.
+#[derive(Debug)]
+struct Feed {
+    bus: Bus,
+    /// Whether the push holds (or has been handed) a subscription.
+    following: bool,
+    /// A subscription made by [`PostEvents::set`], for the push to take.
+    handed: Option<broadcast::Receiver<Arc<Event>>>,
+    /// Wakes the push when a subscription is handed to it.
+    wake: Arc<Notify>,
+}
+
+impl Shared {
+    /// Subscribes the push to the bus if a workspace has a URL and it
+    /// follows nothing yet.
+    fn follow_if_needed(&mut self) {
+        let Some(feed) = &mut self.feed else { return };
+        if !self.targets.is_empty() && !feed.following {
+            feed.handed = Some(feed.bus.subscribe());
+            feed.following = true;
+            feed.wake.notify_one();
+        }
+    }
 }
 
 /// Each workspace's post-event URL and its recent delivery failures;
@@ -279,6 +309,7 @@ impl PostEvents {
                 Some(t) => s.targets.insert(workspace_id, t),
                 None => s.targets.remove(&workspace_id),
             };
+            s.follow_if_needed();
         }
     }
 
@@ -301,6 +332,36 @@ impl PostEvents {
             .lock()
             .map(|s| s.targets.iter().map(|(ws, t)| (*ws, t.clone())).collect())
             .unwrap_or_default()
+    }
+
+    /// Gives the push `bus` to follow while a workspace has a URL; the
+    /// push is woken through `wake`.
+    fn attach(&self, bus: &Bus, wake: Arc<Notify>) {
+        if let Ok(mut s) = self.shared.lock() {
+            s.feed = Some(Feed { bus: bus.clone(), following: false, handed: None, wake });
+            s.follow_if_needed();
+        }
+    }
+
+    /// The subscription [`PostEvents::set`] made for the push, if any.
+    fn take_handed(&self) -> Option<broadcast::Receiver<Arc<Event>>> {
+        self.shared.lock().ok()?.feed.as_mut()?.handed.take()
+    }
+
+    /// Whether the push is to stop following the bus: no workspace has a
+    /// URL (checked, and the subscription given up, under one lock, so
+    /// that a URL set meanwhile subscribes again).
+    fn release(&self) -> bool {
+        let Ok(mut s) = self.shared.lock() else { return false };
+        let s = &mut *s;
+        match &mut s.feed {
+            Some(feed) if s.targets.is_empty() => {
+                feed.following = false;
+                feed.handed = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn record(&self, workspace_id: i64, failure: Failure) {
@@ -361,14 +422,24 @@ fn lane(call: &str, n: usize) -> usize {
 /// `call.webhook.failed` event. When this task falls behind the bus, the
 /// skipped events are counted (`calliope_events_lost_total{subscriber=
 /// "post_event"}`), logged at warn and recorded as a failure
-/// (`EVENTS_SKIPPED`) in every workspace that has a URL.
+/// (`EVENTS_SKIPPED`) in every workspace that has a URL. While no
+/// workspace has a URL, the task does not follow the bus.
 pub fn start(bus: &Bus, client: Arc<Client>, targets: PostEvents) {
-    let mut rx = bus.subscribe();
+    let wake = Arc::new(Notify::new());
+    targets.attach(bus, wake.clone());
     let bus = bus.clone();
     tokio::spawn(async move {
         let mut tracker = Tracker::default();
         let mut workers: HashMap<i64, Lanes> = HashMap::new();
+        let mut following: Option<broadcast::Receiver<Arc<Event>>> = None;
         loop {
+            let Some(rx) = following.as_mut() else {
+                following = targets.take_handed();
+                if following.is_none() {
+                    wake.notified().await;
+                }
+                continue;
+            };
             let event = match rx.recv().await {
                 Ok(e) => e,
                 Err(RecvError::Lagged(n)) => {
@@ -378,7 +449,12 @@ pub fn start(bus: &Bus, client: Arc<Client>, targets: PostEvents) {
                 Err(RecvError::Closed) => return,
             };
             let ws = event.workspace_id;
-            let Some(target) = targets.get(ws) else { continue };
+            let Some(target) = targets.get(ws) else {
+                if targets.release() {
+                    following = None;
+                }
+                continue;
+            };
             let bodies = tracker.bodies(&event);
             if bodies.is_empty() {
                 continue;

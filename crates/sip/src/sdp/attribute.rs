@@ -1,7 +1,5 @@
 //! Typed `a=` attributes: rtpmap, fmtp, ptime, direction, rtcp.
 
-use std::fmt;
-
 use super::Connection;
 use crate::scan::number;
 
@@ -173,27 +171,5 @@ impl Attribute {
             ("inactive", None) => Attribute::Direction(Direction::Inactive),
             (name, value) => Attribute::Other { name: name.to_owned(), value: value.map(str::to_owned) },
         })
-    }
-}
-
-impl fmt::Display for Attribute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Attribute::RtpMap(m) => {
-                write!(f, "rtpmap:{} {}/{}", m.payload_type, m.encoding, m.clock_rate)?;
-                if let Some(c) = m.channels {
-                    write!(f, "/{c}")?;
-                }
-                Ok(())
-            }
-            Attribute::Fmtp { payload_type, params } if params.is_empty() => write!(f, "fmtp:{payload_type}"),
-            Attribute::Fmtp { payload_type, params } => write!(f, "fmtp:{payload_type} {params}"),
-            Attribute::Ptime(p) => write!(f, "ptime:{p}"),
-            Attribute::Direction(d) => f.write_str(d.as_str()),
-            Attribute::Rtcp { port, connection: None } => write!(f, "rtcp:{port}"),
-            Attribute::Rtcp { port, connection: Some(c) } => write!(f, "rtcp:{port} {c}"),
-            Attribute::Other { name, value: None } => f.write_str(name),
-            Attribute::Other { name, value: Some(v) } => write!(f, "{name}:{v}"),
-        }
     }
 }

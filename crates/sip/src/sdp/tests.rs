@@ -213,3 +213,15 @@ fn bad_descriptions() {
     assert_eq!(parse(&"x".repeat(MAX_SDP_BYTES + 1)), Err(SdpError::TooLarge));
     assert_eq!(parse_bytes(b"v=0\n\xff"), Err(SdpError::NotUtf8));
 }
+
+#[test]
+fn bytes_are_the_text_for_every_kind_of_line() {
+    let every = sdp("v=0\no=- 1 4294967296 IN IP4 192.0.2.1\ns=x\ni=about\nu=http://a\ne=a@b\np=+1 555\nc=IN IP4 192.0.2.1\nb=AS:64\nt=0 5000000000\nr=604800 3600 0 90000\nz=2882844526 -1h\nk=prompt\na=recvonly\na=tool:x\nm=audio 5004/2 RTP/AVP 0 8 101\ni=voice\nc=IN IP4 192.0.2.2\nb=AS:32\nk=prompt\na=rtpmap:0 PCMU/8000/2\na=fmtp:101 0-16\na=fmtp:102\na=ptime:20\na=rtcp:5005 IN IP4 192.0.2.3\na=inactive\na=flag\n");
+    for text in [every, sdp(RFC4566), sdp(PHONE_OFFER)] {
+        let s = parse(&text).expect("parse");
+        assert_eq!(s.to_string(), text);
+        assert_eq!(s.to_bytes(), text.as_bytes());
+    }
+    let o = offer(&local(vec![Codec::Pcmu, Codec::Pcma]));
+    assert_eq!(o.to_bytes(), o.to_string().as_bytes());
+}

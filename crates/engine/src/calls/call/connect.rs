@@ -210,7 +210,7 @@ impl Call {
                         (!late).then(|| {
                             let ip = self.media_ip(d.peer.addr);
                             let ours = local(ip, port_b, offer_codecs.clone(), Direction::SendRecv, 1);
-                            sdp::offer(&ours).to_string().into_bytes()
+                            sdp::offer(&ours).to_bytes()
                         })
                     };
                     let Some(request) = self.fork_invite(Some(a), &out, d, offer_b) else {
@@ -282,7 +282,7 @@ impl Call {
                                 early = true;
                                 let progress = a
                                     .reply(&self.sw, StatusCode::SESSION_PROGRESS)
-                                    .with_body(&MediaType::sdp(), sdp_a.to_string().into_bytes());
+                                    .with_body(&MediaType::sdp(), sdp_a.to_bytes());
                                 self.respond(a.id, progress);
                                 answer_a = Some((sdp_a, media_a));
                                 self.signal(Signal::EarlyMedia);
@@ -422,7 +422,7 @@ impl Call {
             );
             match sdp_b.as_ref().map(|o| sdp::answer(o, &ours)) {
                 Some(Ok((answer, n))) => {
-                    ack = ack.with_body(&MediaType::sdp(), answer.to_string().into_bytes());
+                    ack = ack.with_body(&MediaType::sdp(), answer.to_bytes());
                     Some(SideMedia { remote: n.remote, codec: n.payload_type, dtmf: n.telephone_event })
                 }
                 _ => None,
@@ -473,8 +473,7 @@ impl Call {
             return Ending::new(400, "PROTOCOL_ERROR");
         };
         let mut leg_a = Leg::new(p.uuid_a.clone(), Role::Uas, dialog_a, a.peer);
-        let ok =
-            a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_string().into_bytes());
+        let ok = a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_bytes());
         leg_a.dialog.handle_sent_response(&ok);
         let dir_a = offer_a.as_ref().map_or(Direction::SendRecv, crate::calls::sdp::direction);
         media.set(LEG_A, media_a, a.peer.addr.ip(), dir_a).await;

@@ -219,8 +219,7 @@ impl Call {
             // A late offer: ours now, its answer in the ACK.
             None => sdp::offer(&local(ip, port, vec![Codec::Pcmu, Codec::Pcma], Direction::SendRecv, 1)),
         };
-        let ok =
-            a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_string().into_bytes());
+        let ok = a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_bytes());
         leg.dialog.handle_sent_response(&ok);
         self.respond(a.id, ok);
         let answered = self.now();

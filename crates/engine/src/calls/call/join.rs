@@ -221,7 +221,7 @@ impl Call {
         let offer = sdp::offer(&local(ip, port, vec![codec], Direction::SendRecv, version));
         let mut invite = leg.request(Method::Invite, self.via(leg.peer)).ok_or(481u16)?;
         invite.head.headers.push(HeaderName::Contact, self.contact());
-        let invite = invite.with_body(&MediaType::sdp(), offer.to_string().into_bytes());
+        let invite = invite.with_body(&MediaType::sdp(), offer.to_bytes());
         let tx = self.send(invite, leg.peer).await.ok_or(503u16)?;
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(32);
         loop {

@@ -369,8 +369,12 @@ impl Call {
         }
     }
 
-    /// Publishes a call event in the call's workspace with the call's id.
+    /// Publishes a call event in the call's workspace with the call's id
+    /// (nothing when nobody follows the bus).
     fn publish(&self, name: &'static str, mut data: serde_json::Value) {
+        if !self.sw.bus.followed() {
+            return;
+        }
         data["ref"] = json!(self.admission.uuid());
         self.sw.publish(Event { name, workspace_id: self.workspace_id, at: self.now(), data });
     }

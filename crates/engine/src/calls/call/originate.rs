@@ -669,7 +669,7 @@ impl Call {
             Ok((answer, _)) => {
                 let mut resp = Response::for_request(request, StatusCode::OK, None);
                 resp.head.headers.push(HeaderName::Contact, self.contact());
-                resp.with_body(&MediaType::sdp(), answer.to_string().into_bytes())
+                resp.with_body(&MediaType::sdp(), answer.to_bytes())
             }
             Err(e) => {
                 let mut resp = Response::for_request(request, StatusCode::NOT_ACCEPTABLE_HERE, None);
@@ -697,6 +697,6 @@ impl Call {
         let mut request = Request::new(Method::Invite, uri, from, to, call_id, 1).with_via(self.via(peer));
         request.head.headers.push(HeaderName::Contact, self.contact());
         request.head.headers.push(HeaderName::Allow, crate::signalling::ALLOW);
-        Some(request.with_body(&MediaType::sdp(), offer.to_string().into_bytes()))
+        Some(request.with_body(&MediaType::sdp(), offer.to_bytes()))
     }
 }

@@ -82,8 +82,7 @@ impl Call {
         }
         self.cancel_forks(forks, None);
         let mut leg = Leg::new(p.uuid_a.clone(), Role::Uas, dialog, a.peer);
-        let ok =
-            a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_string().into_bytes());
+        let ok = a.reply(&self.sw, StatusCode::OK).with_body(&MediaType::sdp(), sdp_a.to_bytes());
         leg.dialog.handle_sent_response(&ok);
         self.respond(a.id, ok);
         p.answer = Some(self.now());

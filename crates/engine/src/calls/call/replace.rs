@@ -84,7 +84,7 @@ impl Call {
         let mut ok = Response::for_request(invite, StatusCode::OK, Some(&tag));
         ok.head.headers.push(HeaderName::Contact, self.contact());
         sip::dialog::copy_record_route(invite, &mut ok);
-        let ok = ok.with_body(&MediaType::sdp(), answer.to_string().into_bytes());
+        let ok = ok.with_body(&MediaType::sdp(), answer.to_bytes());
         leg.dialog.handle_sent_response(&ok);
         self.own(invite.head.call_id.clone());
         self.respond(id, ok);

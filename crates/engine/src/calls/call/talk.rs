@@ -313,7 +313,7 @@ impl Call {
         if forwarded.head.headers.get(&HeaderName::Contact).is_none() {
             forwarded.head.headers.push(HeaderName::Contact, self.contact());
         }
-        forwarded = forwarded.with_body(&MediaType::sdp(), ours.to_string().into_bytes());
+        forwarded = forwarded.with_body(&MediaType::sdp(), ours.to_bytes());
         self.send(forwarded, other.peer).await.ok_or("the other side cannot be reached")
     }
 
@@ -342,7 +342,7 @@ impl Call {
         if let Some(offer) = offer {
             let codec = codec_of(media.codec(this_id));
             if let Ok((sdp, _)) = answer_preferring(&offer, ip, media.port(this_id), codec, wanted, version) {
-                resp = resp.with_body(&MediaType::sdp(), sdp.to_string().into_bytes());
+                resp = resp.with_body(&MediaType::sdp(), sdp.to_bytes());
             }
         }
         resp

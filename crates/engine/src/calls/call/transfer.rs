@@ -226,7 +226,7 @@ impl Call {
         let mut request = Request::new(Method::Invite, uri, from, to, call_id, 1).with_via(self.via(peer));
         request.head.headers.push(HeaderName::Contact, self.contact());
         request.head.headers.push(HeaderName::Allow, crate::signalling::ALLOW);
-        Some(request.with_body(&MediaType::sdp(), offer.to_string().into_bytes()))
+        Some(request.with_body(&MediaType::sdp(), offer.to_bytes()))
     }
 
     /// Tells the transferor how its REFER goes (RFC 3515 section 2.4.4).

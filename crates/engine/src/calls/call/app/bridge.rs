@@ -226,9 +226,7 @@ impl AppChannel<'_> {
             for d in &attempt.destinations {
                 let ip = self.call.media_ip(d.peer.addr);
                 let offer = sdp::offer(&local(ip, port_b, codecs.clone(), Direction::SendRecv, 1));
-                let Some(request) =
-                    self.call.fork_invite(self.a, &out, d, Some(offer.to_string().into_bytes()))
-                else {
+                let Some(request) = self.call.fork_invite(self.a, &out, d, Some(offer.to_bytes())) else {
                     tracing::debug!(uri = %d.uri, "cannot call this destination");
                     continue;
                 };
@@ -439,7 +437,7 @@ impl AppChannel<'_> {
             Ok((answer, _)) => {
                 let mut resp = Response::for_request(request, StatusCode::OK, None);
                 resp.head.headers.push(sip::HeaderName::Contact, self.call.contact());
-                resp.with_body(&MediaType::sdp(), answer.to_string().into_bytes())
+                resp.with_body(&MediaType::sdp(), answer.to_bytes())
             }
             Err(_) => Response::for_request(request, StatusCode::NOT_ACCEPTABLE_HERE, None),
         }
